@@ -1,0 +1,3 @@
+"""Zoetrope engine: everything that is not a widget. Never imports Qt."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,173 @@
+"""Model files: one ``.safetensors`` file, weights plus a JSON header. Loading never unpickles.
+
+Header (safetensors metadata, string values):
+  ``format``          "zoetrope-model"
+  ``format_version``  "1"
+  ``model_config``    JSON of :class:`engine.model.ModelConfig`
+  ``training``        JSON: steps, image size, data summary, engine version, created, …
+  ``training_state``  present only in training checkpoints (JSON: step, optimiser groups, RNG)
+
+Weights are stored under ``model.*``; a training checkpoint adds ``optim.*`` (optimiser state)
+and ``rng.*`` tensors, so a single file both renders and resumes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+
+from engine import __version__
+from engine.errors import CheckpointError
+from engine.fileio import atomic_path
+from engine.model import ModelConfig, SceneModel
+
+FORMAT = "zoetrope-model"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class ModelFile:
+    """What a model file says about itself, read without loading the weights."""
+
+    path: Path
+    config: ModelConfig
+    training: dict
+    has_training_state: bool
+
+
+def _cpu(t: torch.Tensor) -> torch.Tensor:
+    return t.detach().to("cpu").contiguous()
+
+
+def unwrap(model: torch.nn.Module) -> SceneModel:
+    """The SceneModel inside a DistributedDataParallel (or compiled) wrapper."""
+    while hasattr(model, "module"):
+        model = model.module
+    return getattr(model, "_orig_mod", model)
+
+
+def save(
+    path: str | os.PathLike,
+    model: torch.nn.Module,
+    training: dict,
+    optimizer: torch.optim.Optimizer | None = None,
+    training_state: dict | None = None,
+) -> Path:
+    """Write a model (and, with ``optimizer``, the state to resume training) atomically."""
+    model = unwrap(model)
+    tensors = {f"model.{k}": _cpu(v) for k, v in model.state_dict().items()}
+    meta = {
+        "format": FORMAT,
+        "format_version": str(FORMAT_VERSION),
+        "model_config": json.dumps(model.config.to_dict()),
+        "training": json.dumps({"engine_version": __version__, **training}),
+    }
+    if optimizer is not None:
+        opt_state = optimizer.state_dict()
+        scalars: dict[str, dict] = {}
+        for idx, state in opt_state["state"].items():
+            for key, value in state.items():
+                if torch.is_tensor(value):
+                    tensors[f"optim.{idx}.{key}"] = _cpu(value)
+                else:
+                    scalars.setdefault(str(idx), {})[key] = value
+        state = dict(training_state or {})
+        rng = state.pop("torch_rng", None)
+        if rng is not None:
+            tensors["rng.torch"] = _cpu(rng)
+        state["optimizer"] = {"param_groups": opt_state["param_groups"], "scalars": scalars}
+        meta["training_state"] = json.dumps(state)
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp), metadata=meta)
+    return path
+
+
+def _open_header(path: Path) -> dict:
+    if not path.exists():
+        raise CheckpointError(f"{path}: model file not found")
+    if path.is_dir():
+        raise CheckpointError(f"{path}: is a folder, not a .safetensors model file")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+    except (SafetensorError, OSError, ValueError) as e:
+        raise CheckpointError(f"{path}: not a readable safetensors file ({e})") from None
+    if meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not a Zoetrope model (no '{FORMAT}' header)")
+    version = int(meta.get("format_version", "0"))
+    if version > FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path}: made by a newer Zoetrope (model format {version}); please update"
+        )
+    return meta
+
+
+def inspect(path: str | os.PathLike) -> ModelFile:
+    """Read a model file's header: config and training metadata."""
+    path = Path(path)
+    meta = _open_header(path)
+    try:
+        config = ModelConfig.from_dict(json.loads(meta["model_config"]))
+        training = json.loads(meta.get("training", "{}"))
+    except (KeyError, ValueError, TypeError) as e:
+        raise CheckpointError(f"{path}: damaged model header ({e})") from None
+    return ModelFile(path, config, training, "training_state" in meta)
+
+
+def _read_tensors(path: Path, prefix: str) -> dict[str, torch.Tensor]:
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            keys = [k for k in f.keys() if k.startswith(prefix)]  # noqa: SIM118
+            return {k[len(prefix) :]: f.get_tensor(k) for k in keys}
+    except (SafetensorError, OSError, ValueError) as e:
+        raise CheckpointError(f"{path}: damaged model file ({e})") from None
+
+
+def load(
+    path: str | os.PathLike, device: str | torch.device = "cpu"
+) -> tuple[SceneModel, ModelFile]:
+    """Build the model a file describes and load its weights. Clear errors, never unpickles."""
+    info = inspect(path)
+    model = SceneModel(info.config)
+    weights = _read_tensors(info.path, "model.")
+    try:
+        model.load_state_dict(weights, strict=True)
+    except RuntimeError as e:
+        first = str(e).strip().splitlines()[0]
+        raise CheckpointError(
+            f"{info.path}: weights do not match its model config ({first})"
+        ) from None
+    return model.to(device), info
+
+
+def load_training_state(path: str | os.PathLike, optimizer: torch.optim.Optimizer) -> dict:
+    """Restore the optimiser from a training checkpoint; return the rest of the saved state
+    (step, sampler state, …) with the torch RNG state under ``torch_rng``."""
+    path = Path(path)
+    meta = _open_header(path)
+    if "training_state" not in meta:
+        raise CheckpointError(f"{path}: holds a model only, no training state to resume from")
+    state = json.loads(meta["training_state"])
+    opt = state.pop("optimizer")
+    tensors = _read_tensors(path, "optim.")
+    per_param: dict[int, dict] = {}
+    for key, value in tensors.items():
+        idx, name = key.split(".", 1)
+        per_param.setdefault(int(idx), {})[name] = value
+    for idx, scalars in opt["scalars"].items():
+        per_param.setdefault(int(idx), {}).update(scalars)
+    try:
+        optimizer.load_state_dict({"state": per_param, "param_groups": opt["param_groups"]})
+    except (ValueError, KeyError) as e:
+        raise CheckpointError(f"{path}: optimiser state does not fit this model ({e})") from None
+    rng = _read_tensors(path, "rng.")
+    if "torch" in rng:
+        state["torch_rng"] = rng["torch"]
+    return state

@@ -1,0 +1,1 @@
+"""Clip reading, frame cache, pair sampling and synthetic generators."""

@@ -1,0 +1,13 @@
+"""Errors a user can cause (bad files, bad settings): shown as one line, never a traceback."""
+
+
+class UserError(Exception):
+    """A problem with the user's input. The message names the file and the reason."""
+
+
+class ClipError(UserError):
+    """A clip that cannot be used for training or synthesis."""
+
+
+class CheckpointError(UserError):
+    """A model file that is missing, damaged or incompatible."""

@@ -1,0 +1,103 @@
+"""Progress reporting shared by the CLI and the studio: one event stream, three renderings.
+
+``--progress json`` prints exactly one JSON object per stdout line (the protocol of
+docs/TRAINING.md); ``bar`` draws a progress bar on stderr for people; ``none`` stays quiet.
+Warnings and errors always reach stderr as one-line messages in the non-JSON modes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from typing import Any, TextIO
+
+MODES = ("bar", "json", "none")
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None or not math.isfinite(seconds):
+        return "--:--"
+    seconds = int(round(seconds))
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+
+
+class Reporter:
+    def __init__(self, mode: str = "bar", out: TextIO | None = None, err: TextIO | None = None):
+        if mode not in MODES:
+            raise ValueError(f"progress mode must be one of {MODES}")
+        self.mode = mode
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+        self._bar_open = False
+        self._last_bar = 0.0
+
+    def emit(self, event: str, **fields: Any) -> None:
+        if self.mode == "json":
+            line = json.dumps({"event": event, **_clean(fields)}, allow_nan=False)
+            self.out.write(line + "\n")
+            self.out.flush()
+            return
+        if event == "progress" and self.mode == "bar":
+            self._bar(fields)
+        elif event in ("warning", "error"):
+            self._line(f"{event}: {fields.get('message', '')}")
+        elif self.mode == "bar" and event in ("checkpoint", "done", "start"):
+            self._line(self._describe(event, fields))
+
+    def _describe(self, event: str, f: dict) -> str:
+        if event == "start":
+            return (
+                f"training on {f.get('data')}: {f.get('device')} / {f.get('precision')}, "
+                f"{f.get('parameters', 0) / 1e6:.2f}M parameters → {f.get('run_dir')}"
+            )
+        if event == "checkpoint":
+            return f"checkpoint at step {f.get('step')}: {f.get('path')}"
+        return (
+            f"done ({f.get('reason')}) at step {f.get('step')} after "
+            f"{format_duration(f.get('elapsed_s'))}: {f.get('model')}"
+        )
+
+    def _line(self, text: str) -> None:
+        if self._bar_open:
+            self.err.write("\n")
+            self._bar_open = False
+        self.err.write(text + "\n")
+        self.err.flush()
+
+    def _bar(self, f: dict) -> None:
+        now = time.monotonic()
+        total = f.get("total_steps")
+        if now - self._last_bar < 0.2 and f.get("step") != total:
+            return
+        self._last_bar = now
+        frac = f.get("fraction") or 0.0
+        width = 24
+        filled = int(round(frac * width))
+        bar = "#" * filled + "." * (width - filled)
+        steps = f"{f['step']}/{total}" if total else str(f["step"])
+        self.err.write(
+            f"\r[{bar}] {frac * 100:5.1f}% step {steps}  scene {f.get('scene', float('nan')):.5f}"
+            f"  {f.get('pairs_per_s', 0):.0f} pairs/s  ETA {format_duration(f.get('eta_s'))} "
+        )
+        self.err.flush()
+        self._bar_open = True
+
+    def close(self) -> None:
+        if self._bar_open:
+            self.err.write("\n")
+            self.err.flush()
+            self._bar_open = False

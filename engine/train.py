@@ -1,0 +1,687 @@
+"""Training: ``python -m engine.train`` — clips (or synthetic data) in, a model file out.
+
+Data path role: pair sampler → model → checkpoint. Read top to bottom: settings, data, model,
+optimiser, loop (losses, logging, samples, checkpoints), the end. The studio runs this same
+module as a child process with ``--progress json`` (protocol: docs/TRAINING.md).
+
+Under ``torchrun --nproc_per_node N -m engine.train …`` each process trains on its own pairs with
+DistributedDataParallel (gloo on CPU, NCCL on CUDA); rank 0 alone writes files and reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+from engine import checkpoint
+from engine import device as devices
+from engine.data.cache import FrameCache
+from engine.data.clips import FIT_MODES, find_clips
+from engine.data.mnist import load_mnist
+from engine.data.sampler import MovingMNISTPairs, PairSampler
+from engine.data.synthetic import MovingMNIST, make_backgrounds
+from engine.errors import ClipError, UserError
+from engine.fileio import atomic_write_text
+from engine.model import ModelConfig, SceneModel, total_loss
+from engine.progress import MODES, Reporter
+from engine.samples import sample_grid, to_tensor
+
+SYNTHETIC = ("moving-mnist",)
+SAMPLE_PAIRS = 8
+LOGGED_TERMS = ("scene", "equiv", "inv", "fc_scale", "fb_scale")
+
+
+@dataclass
+class TrainConfig:
+    out: str = ""
+    data: list[str] = field(default_factory=list)
+    synthetic: str | None = None
+    mnist: str | None = None
+    steps: int | None = 2000
+    time_budget: float | None = None  # minutes
+    batch_size: int = 32
+    lr: float = 1e-3
+    warmup_steps: int = 100
+    image_size: int = 64
+    fit: str = "crop"
+    widths: tuple[int, ...] = (32, 64)
+    latent_channels: int = 64
+    res_blocks: int = 2
+    alpha_equiv: float = 0.1
+    alpha_inv: float = 0.1
+    max_gap: int = 4
+    seed: int = 0
+    device: str = "auto"
+    precision: str = "auto"
+    init: str | None = None
+    resume: bool = False
+    log_every: int = 10
+    sample_every: int = 250
+    checkpoint_every: int = 500
+    keep_checkpoints: int = 3
+    progress: str = "bar"
+    cache_dir: str | None = None
+
+    def model_config(self) -> ModelConfig:
+        return ModelConfig(
+            image_size=self.image_size,
+            widths=tuple(self.widths),
+            latent_channels=self.latent_channels,
+            res_blocks=self.res_blocks,
+        )
+
+
+# Settings a resumed run takes from the command line rather than from the saved run.
+RUNTIME_SETTINGS = frozenset(
+    {
+        "steps",
+        "time_budget",
+        "device",
+        "progress",
+        "log_every",
+        "sample_every",
+        "checkpoint_every",
+        "keep_checkpoints",
+        "cache_dir",
+        "resume",
+        "out",
+    }
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    d = TrainConfig()
+    p = argparse.ArgumentParser(
+        prog="python -m engine.train",
+        description="Train the equivariant scene model (background, character, motion) on clips.",
+        argument_default=argparse.SUPPRESS,
+    )
+    src = p.add_argument_group("data")
+    src.add_argument(
+        "--data",
+        nargs="+",
+        metavar="PATH",
+        help="video files (mp4 mov avi mkv webm gif), folders of numbered png/jpg "
+        "frames, or folders holding either",
+    )
+    src.add_argument(
+        "--synthetic",
+        choices=SYNTHETIC,
+        help="train on generated data instead: the paper's Moving MNIST",
+    )
+    src.add_argument("--mnist", metavar="DIR", help="MNIST folder for --synthetic moving-mnist")
+    src.add_argument(
+        "--fit",
+        choices=FIT_MODES,
+        help=f"how frames become square: crop the centre or letterbox (default {d.fit})",
+    )
+    src.add_argument(
+        "--cache-dir", metavar="DIR", help="decoded-frame cache (default: the user cache dir)"
+    )
+    p.add_argument(
+        "--out",
+        required=True,
+        metavar="RUN_DIR",
+        help="run folder: model.safetensors, checkpoints/, samples/, metrics.jsonl",
+    )
+    t = p.add_argument_group("training")
+    t.add_argument(
+        "--steps",
+        type=int,
+        help=f"optimiser steps (default {d.steps}; 0 = no limit when --time-budget is set)",
+    )
+    t.add_argument(
+        "--time-budget",
+        type=float,
+        metavar="MINUTES",
+        help="stop after this much training time; the learning-rate schedule follows it",
+    )
+    t.add_argument("--batch-size", type=int, help=f"pairs per step (default {d.batch_size})")
+    t.add_argument("--lr", type=float, help=f"peak learning rate, Adam (default {d.lr})")
+    t.add_argument("--warmup-steps", type=int, help=f"linear warm-up (default {d.warmup_steps})")
+    t.add_argument(
+        "--alpha-equiv",
+        type=float,
+        help=f"weight of the equivariance loss (default {d.alpha_equiv})",
+    )
+    t.add_argument(
+        "--alpha-inv",
+        type=float,
+        help=f"weight of the background invariance loss (default {d.alpha_inv})",
+    )
+    t.add_argument(
+        "--max-gap",
+        type=int,
+        help=f"largest frame distance within a training pair (default {d.max_gap})",
+    )
+    t.add_argument("--seed", type=int, help=f"random seed (default {d.seed})")
+    m = p.add_argument_group("model")
+    m.add_argument(
+        "--image-size",
+        type=int,
+        help=f"model resolution, a multiple of 16 (default {d.image_size})",
+    )
+    m.add_argument(
+        "--widths",
+        type=lambda s: tuple(int(v) for v in s.split(",")),
+        help="channels per encoder stage, comma separated (default 32,64)",
+    )
+    m.add_argument("--latent-channels", type=int, help=f"default {d.latent_channels}")
+    m.add_argument("--res-blocks", type=int, help=f"per encoder stage (default {d.res_blocks})")
+    m.add_argument(
+        "--init",
+        metavar="CKPT",
+        help="start from this model file (fine-tuning); its architecture is used",
+    )
+    m.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue RUN_DIR from its latest checkpoint: same step, optimiser, RNG",
+    )
+    r = p.add_argument_group("runtime")
+    r.add_argument(
+        "--device",
+        choices=devices.DEVICES,
+        help="auto: CUDA, then Apple MPS, else CPU (default auto)",
+    )
+    r.add_argument(
+        "--precision",
+        choices=devices.PRECISIONS,
+        help="auto: bf16 where it is faster (CUDA, CPUs with AMX), else fp32",
+    )
+    r.add_argument("--log-every", type=int, help=f"steps between metrics (default {d.log_every})")
+    r.add_argument(
+        "--sample-every",
+        type=int,
+        help=f"steps between sample grids (default {d.sample_every}; 0 = end only)",
+    )
+    r.add_argument(
+        "--checkpoint-every",
+        type=int,
+        help=f"steps between checkpoints (default {d.checkpoint_every}; 0 = end only)",
+    )
+    r.add_argument(
+        "--keep-checkpoints",
+        type=int,
+        help=f"periodic checkpoints kept (default {d.keep_checkpoints})",
+    )
+    r.add_argument(
+        "--progress",
+        choices=MODES,
+        help="bar: for people; json: one event per line for programs (default bar)",
+    )
+    return p
+
+
+def config_from_args(argv: list[str] | None) -> TrainConfig:
+    given = vars(build_parser().parse_args(argv))
+    base = dataclasses.asdict(TrainConfig())
+    if given.get("resume"):
+        saved = Path(given["out"]) / "config.json"
+        if not saved.is_file():
+            raise UserError(f"{saved}: nothing to resume (no config.json in the run folder)")
+        try:
+            base.update(json.loads(saved.read_text())["train"])
+        except (ValueError, KeyError) as e:
+            raise UserError(f"{saved}: damaged run config ({e})") from None
+        ignored = [k for k in given if k not in RUNTIME_SETTINGS and given[k] != base.get(k)]
+        if ignored:
+            raise UserError(
+                "--resume continues the saved run; these settings cannot change: "
+                + ", ".join("--" + k.replace("_", "-") for k in sorted(ignored))
+            )
+    base.update(given)
+    base["widths"] = tuple(base["widths"])
+    cfg = TrainConfig(**base)
+    if cfg.steps == 0:
+        cfg.steps = None
+    return cfg
+
+
+def validate(cfg: TrainConfig) -> None:
+    if bool(cfg.data) == bool(cfg.synthetic):
+        raise UserError("give either --data PATH... or --synthetic moving-mnist")
+    if cfg.synthetic and not cfg.mnist:
+        raise UserError("--synthetic moving-mnist needs --mnist DIR (a folder of MNIST files)")
+    if cfg.steps is None and not cfg.time_budget:
+        raise UserError("--steps 0 means no step limit, so --time-budget is required")
+    for name in ("batch_size", "log_every"):
+        if getattr(cfg, name) < 1:
+            raise UserError(f"--{name.replace('_', '-')} must be at least 1")
+    if cfg.steps is not None and cfg.steps < 0:
+        raise UserError("--steps must not be negative")
+    if cfg.lr <= 0:
+        raise UserError("--lr must be positive")
+    if not cfg.resume and (Path(cfg.out) / "config.json").exists():
+        raise UserError(
+            f"{cfg.out}: already holds a training run; add --resume to continue it, "
+            "or choose another --out"
+        )
+    if cfg.image_size < 16 or cfg.image_size % 16:
+        raise UserError(f"--image-size must be a multiple of 16 (got {cfg.image_size})")
+
+
+# ---------------------------------------------------------------------------------------------
+# Distributed helpers (no-ops in a single process)
+
+
+@dataclass
+class Dist:
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.world > 1
+
+
+def init_distributed(device_name: str) -> Dist:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return Dist()
+    use_cuda = device_name in ("auto", "cuda") and torch.cuda.is_available()
+    dist.init_process_group("nccl" if use_cuda else "gloo")
+    info = Dist(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
+    if use_cuda:
+        torch.cuda.set_device(info.local_rank)
+    return info
+
+
+# ---------------------------------------------------------------------------------------------
+# Data
+
+
+def build_pairs(cfg: TrainConfig, rank: int, reporter: Reporter) -> tuple[object, dict]:
+    """The pair source for this process and a summary of the data for the model header."""
+    seed = cfg.seed + 1000 * rank
+    if cfg.synthetic:
+        digits, note = load_mnist(cfg.mnist, "train")
+        gen = MovingMNIST(digits, make_backgrounds(64, "train", 64, seed=0))
+        summary = {"synthetic": cfg.synthetic, "digits": note, "backgrounds": "64 train (§4.2)"}
+        return MovingMNISTPairs(gen, cfg.max_gap, seed, cfg.image_size), summary
+    paths, warnings = find_clips(cfg.data)
+    for w in warnings:
+        reporter.emit("warning", message=w)
+    cache = FrameCache(cfg.cache_dir)
+    clips, names = [], []
+    errors: list[str] = []
+    for path in paths:
+        try:
+            clip = cache.load(path, cfg.image_size, cfg.fit)
+        except ClipError as e:
+            errors.append(str(e))
+            continue
+        if len(clip) < 2:
+            errors.append(f"{path}: only one frame; a training pair needs two")
+            continue
+        clips.append(clip.frames)
+        names.append(path.name)
+    if not clips:
+        if len(errors) == 1:
+            raise UserError(errors[0])
+        raise UserError(
+            "no usable clips" + (": " + "; ".join(errors) if errors else " found in --data")
+        )
+    for e in errors:
+        reporter.emit("warning", message=f"skipped {e}")
+    summary = {
+        "clips": len(clips),
+        "frames": int(sum(len(c) for c in clips)),
+        "names": names[:50],
+        "skipped": len(errors),
+    }
+    return PairSampler(clips, cfg.max_gap, seed), summary
+
+
+def describe_data(summary: dict) -> str:
+    if "synthetic" in summary:
+        return f"{summary['synthetic']} ({summary['digits']})"
+    return f"{summary['clips']} clips, {summary['frames']} frames"
+
+
+# ---------------------------------------------------------------------------------------------
+# The trainer
+
+
+def lr_at(cfg: TrainConfig, step: int, fraction: float) -> float:
+    """Linear warm-up, then cosine decay to 5% of the peak at the end of the run."""
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, fraction))))
+
+
+class Trainer:
+    def __init__(self, cfg: TrainConfig, reporter: Reporter, dist_info: Dist | None = None):
+        self.cfg = cfg
+        self.reporter = reporter
+        self.dist = dist_info or Dist()
+        self.run_dir = Path(cfg.out)
+        self.stop_reason: str | None = None
+        self.step = 0
+        self.elapsed = 0.0  # training seconds, carried across resumes
+        if self.dist.enabled and torch.cuda.is_available() and cfg.device in ("auto", "cuda"):
+            self.device = torch.device("cuda", self.dist.local_rank)
+        else:
+            self.device = devices.resolve_device(cfg.device)
+        self.precision = devices.resolve_precision(cfg.precision, self.device)
+        self.channels_last = devices.use_channels_last(self.device)
+
+        torch.manual_seed(cfg.seed)
+        self.pairs, self.data_summary = build_pairs(cfg, self.dist.rank, reporter)
+        self.init_info = None
+        if cfg.init:
+            model, self.init_info = checkpoint.load(cfg.init)
+            if model.config.image_size != cfg.image_size:
+                raise UserError(
+                    f"{cfg.init}: model is {model.config.image_size}px but --image-size is "
+                    f"{cfg.image_size}; use --image-size {model.config.image_size}"
+                )
+        else:
+            model = SceneModel(cfg.model_config())
+        self.model = model.to(self.device)
+        if self.channels_last:
+            self.model = self.model.to(memory_format=torch.channels_last)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
+        if cfg.resume:
+            self._restore()
+        self.net: torch.nn.Module = self.model
+        if self.dist.enabled:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.net = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+        # The same few pairs in every sample grid, drawn without touching the training RNG.
+        self.preview = self.pairs.sample(SAMPLE_PAIRS, np.random.default_rng(cfg.seed + 999_999))
+
+    # -- files -----------------------------------------------------------------------------------
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.run_dir / "checkpoints"
+
+    def latest_checkpoint(self) -> Path | None:
+        found = sorted(self.checkpoint_dir.glob("step_*.safetensors"))
+        return found[-1] if found else None
+
+    def _restore(self) -> None:
+        path = self.latest_checkpoint()
+        if path is None:
+            raise UserError(f"{self.checkpoint_dir}: no checkpoint to resume from")
+        model, _ = checkpoint.load(path)
+        self.model.load_state_dict(model.state_dict())
+        state = checkpoint.load_training_state(path, self.optimizer)
+        self.step = int(state["step"])
+        self.elapsed = float(state.get("elapsed", 0.0))
+        samplers = state.get("samplers", [])
+        if len(samplers) == self.dist.world:
+            self.pairs.set_state(samplers[self.dist.rank])
+        elif self.dist.main:
+            self.reporter.emit("warning", message="process count changed; data order reseeded")
+        if "torch_rng" in state:
+            torch.set_rng_state(state["torch_rng"])
+        if self.dist.main:
+            self._truncate_metrics()
+
+    def _truncate_metrics(self) -> None:
+        """Drop metrics logged after the checkpoint we resume from (they will be redone)."""
+        path = self.run_dir / "metrics.jsonl"
+        if not path.exists():
+            return
+        keep = [
+            ln
+            for ln in path.read_text().splitlines()
+            if ln.strip() and json.loads(ln)["step"] <= self.step
+        ]
+        atomic_write_text(path, "".join(ln + "\n" for ln in keep))
+
+    def training_meta(self, last: dict | None = None) -> dict:
+        meta = {
+            "steps": self.step,
+            "image_size": self.model.config.image_size,
+            "data": self.data_summary,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "seed": self.cfg.seed,
+            "device": self.device.type,
+            "precision": self.precision,
+            "batch_size": self.cfg.batch_size * self.dist.world,
+            "train_seconds": round(self.elapsed, 1),
+            "alpha_equiv": self.cfg.alpha_equiv,
+            "alpha_inv": self.cfg.alpha_inv,
+        }
+        if self.init_info is not None:
+            meta["init_from"] = str(self.init_info.path)
+        if last:
+            meta["last_losses"] = {k: last[k] for k in ("scene", "equiv", "inv") if k in last}
+        return meta
+
+    def save_checkpoint(self, last: dict | None) -> Path | None:
+        samplers = [self.pairs.state()]
+        if self.dist.enabled:
+            gathered: list = [None] * self.dist.world
+            dist.all_gather_object(gathered, samplers[0])
+            samplers = gathered
+        if not self.dist.main:
+            return None
+        meta = self.training_meta(last)
+        path = self.checkpoint_dir / f"step_{self.step:07d}.safetensors"
+        state = {
+            "step": self.step,
+            "elapsed": self.elapsed,
+            "samplers": samplers,
+            "torch_rng": torch.get_rng_state(),
+        }
+        checkpoint.save(path, self.model, meta, self.optimizer, state)
+        checkpoint.save(self.run_dir / "model.safetensors", self.model, meta)
+        old = sorted(self.checkpoint_dir.glob("step_*.safetensors"))[: -self.cfg.keep_checkpoints]
+        for p in old:
+            p.unlink(missing_ok=True)
+        self.reporter.emit(
+            "checkpoint",
+            step=self.step,
+            path=str(path),
+            model=str(self.run_dir / "model.safetensors"),
+        )
+        return path
+
+    def save_samples(self) -> None:
+        if not self.dist.main:
+            return
+        x1, x2 = (self._batch(x) for x in self.preview)
+        with devices.autocast(self.device, self.precision):
+            img = sample_grid(self.model, x1, x2)
+        path = self.run_dir / "samples" / f"step_{self.step:07d}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        img.save(path)
+        self.reporter.emit("sample", step=self.step, path=str(path))
+
+    def write_config(self) -> None:
+        cfg = dataclasses.asdict(self.cfg)
+        cfg["widths"] = list(self.cfg.widths)
+        doc = {
+            "train": cfg,
+            "model": self.model.config.to_dict(),
+            "device": self.device.type,
+            "precision": self.precision,
+            "world_size": self.dist.world,
+            "data": self.data_summary,
+        }
+        atomic_write_text(self.run_dir / "config.json", json.dumps(doc, indent=2))
+
+    # -- the loop --------------------------------------------------------------------------------
+    def _batch(self, frames: np.ndarray) -> torch.Tensor:
+        x = to_tensor(frames, self.device)
+        return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
+
+    def fraction(self) -> float:
+        parts = []
+        if self.cfg.steps:
+            parts.append(self.step / self.cfg.steps)
+        if self.cfg.time_budget:
+            parts.append(self.elapsed / (self.cfg.time_budget * 60))
+        return min(1.0, max(parts))
+
+    def _should_stop(self) -> bool:
+        local = self.stop_reason
+        if local is None and self.fraction() >= 1.0:
+            steps_done = self.cfg.steps is not None and self.step >= self.cfg.steps
+            local = "finished" if steps_done else "time_budget"
+        if self.dist.enabled:
+            codes = {None: 0, "finished": 1, "time_budget": 2, "interrupted": 3}
+            flag = torch.tensor([codes[local]], dtype=torch.int64)
+            dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+            local = {v: k for k, v in codes.items()}[int(flag.item())]
+        self.stop_reason = local
+        return local is not None
+
+    def _handle_signal(self, signum, frame) -> None:  # noqa: ARG002
+        self.stop_reason = "interrupted"
+
+    def run(self) -> dict:
+        cfg = self.cfg
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._handle_signal)
+        if self.dist.main:
+            self.write_config()
+        n_params = sum(p.numel() for p in self.model.parameters())
+        self.reporter.emit(
+            "start",
+            run_dir=str(self.run_dir),
+            step=self.step,
+            total_steps=cfg.steps,
+            time_budget_s=cfg.time_budget * 60 if cfg.time_budget else None,
+            device=self.device.type,
+            precision=self.precision,
+            parameters=n_params,
+            world_size=self.dist.world,
+            data=describe_data(self.data_summary),
+        )
+        metrics = (self.run_dir / "metrics.jsonl").open("a") if self.dist.main else None
+        window: dict[str, float] = {}
+        window_pairs, window_time = 0, 0.0
+        last: dict | None = None
+        self.net.train()
+        try:
+            while not self._should_stop():
+                t0 = time.perf_counter()
+                lr = lr_at(cfg, self.step, self.fraction())
+                for group in self.optimizer.param_groups:
+                    group["lr"] = lr
+                x1, x2 = (self._batch(x) for x in self.pairs.sample(cfg.batch_size))
+                with devices.autocast(self.device, self.precision):
+                    terms = self.net(x1, x2)
+                loss = total_loss(terms, cfg.alpha_equiv, cfg.alpha_inv)
+                if not torch.isfinite(loss):
+                    raise UserError(
+                        f"training diverged at step {self.step + 1} (loss is {loss.item()}); "
+                        "try a lower --lr"
+                    )
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                self.optimizer.step()
+                self.step += 1
+                dt = time.perf_counter() - t0
+                self.elapsed += dt
+                window_time += dt
+                window_pairs += cfg.batch_size * self.dist.world
+                values = {k: float(terms[k].detach()) for k in LOGGED_TERMS}
+                values["total"] = float(loss.detach())
+                for k, v in values.items():
+                    window[k] = window.get(k, 0.0) + v
+                n_window = self.step % cfg.log_every or cfg.log_every
+                if self.step % cfg.log_every == 0 or self._at_end():
+                    last = {k: v / n_window for k, v in window.items()}
+                    self._log(metrics, last, lr, window_pairs / window_time)
+                    window, window_pairs, window_time = {}, 0, 0.0
+                if cfg.sample_every and self.step % cfg.sample_every == 0:
+                    self.save_samples()
+                if cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0:
+                    self.save_checkpoint(last)
+        finally:
+            if metrics:
+                metrics.close()
+        if window:
+            n = self.step % cfg.log_every or cfg.log_every
+            last = {k: v / n for k, v in window.items()}
+        ckpt = self.save_checkpoint(last)
+        if not (cfg.sample_every and self.step % cfg.sample_every == 0):
+            self.save_samples()
+        result = {
+            "step": self.step,
+            "reason": self.stop_reason,
+            "model": str(self.run_dir / "model.safetensors"),
+            "checkpoint": str(ckpt) if ckpt else None,
+            "elapsed_s": round(self.elapsed, 2),
+            "losses": last,
+        }
+        self.reporter.emit("done", **result)
+        return result
+
+    def _at_end(self) -> bool:
+        return self.stop_reason is not None or self.fraction() >= 1.0
+
+    def _log(self, metrics, last: dict, lr: float, pairs_per_s: float) -> None:
+        if not self.dist.main:
+            return
+        frac = self.fraction()
+        remaining = (1 - frac) / frac * self.elapsed if frac > 0 else None
+        row = {
+            "step": self.step,
+            **{k: round(v, 7) for k, v in last.items()},
+            "lr": lr,
+            "pairs_per_s": round(pairs_per_s, 2),
+            "elapsed_s": round(self.elapsed, 3),
+        }
+        metrics.write(json.dumps(row) + "\n")
+        metrics.flush()
+        self.reporter.emit(
+            "progress", total_steps=self.cfg.steps, fraction=round(frac, 5), eta_s=remaining, **row
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    mode = "bar"
+    reporter = Reporter(mode)
+    dist_info = Dist()
+    try:
+        cfg = config_from_args(argv)
+        mode = cfg.progress
+        dist_info = init_distributed(cfg.device)
+        reporter = Reporter(cfg.progress if dist_info.main else "none")
+        validate(cfg)
+        trainer = Trainer(cfg, reporter, dist_info)
+        trainer.run()
+    except UserError as e:
+        reporter.emit("error", message=str(e))
+        if mode == "json":
+            print(f"error: {e}", file=sys.stderr)
+        return 2
+    except Exception as e:
+        # A bug, not bad input: stay loud (traceback), but let a driving program know too.
+        if mode == "json":
+            reporter.emit("error", message=f"internal error: {type(e).__name__}: {e}")
+        raise
+    finally:
+        reporter.close()
+        if dist_info.enabled and dist.is_initialized():
+            dist.destroy_process_group()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

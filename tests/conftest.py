@@ -1,0 +1,68 @@
+"""Shared fixtures: an isolated cache dir, the MNIST folder, tiny real clips and models."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+ROOT = Path(__file__).resolve().parents[1]
+MNIST_DIR = Path(os.environ.get("ZOETROPE_MNIST_DIR", ROOT.parent / "shared" / "data" / "mnist"))
+
+# A model small enough that a few dozen steps take seconds on two CPU cores.
+TINY = ["--image-size", "32", "--widths", "8,16", "--latent-channels", "16", "--res-blocks", "1",
+        "--batch-size", "8", "--device", "cpu", "--precision", "fp32"]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("ZOETROPE_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    if not (MNIST_DIR / "t10k-images-idx3-ubyte.gz").exists():
+        pytest.fail(f"MNIST test files not found in {MNIST_DIR} (set ZOETROPE_MNIST_DIR)")
+    return MNIST_DIR
+
+
+@pytest.fixture(scope="session")
+def test_digits(mnist_dir):
+    from engine.data.mnist import load_mnist
+
+    return load_mnist(mnist_dir, "test")[0][:500]
+
+
+def moving_frames(digits: np.ndarray, count: int, length: int = 5, size: int = 64, seed: int = 0):
+    """``count`` Moving MNIST sequences (uint8 frames) on training backgrounds."""
+    from engine.data.synthetic import MovingMNIST, make_backgrounds
+
+    gen = MovingMNIST(digits, make_backgrounds(8, "train", size), length)
+    rng = np.random.default_rng(seed)
+    return [gen.sequence(rng).frames for _ in range(count)]
+
+
+@pytest.fixture(scope="session")
+def clip_dir(tmp_path_factory, test_digits) -> Path:
+    """Four real mp4 clips of moving digits (6 frames each)."""
+    from engine.data.clips import write_video
+
+    out = tmp_path_factory.mktemp("clips")
+    for i, frames in enumerate(moving_frames(test_digits, 4, length=6)):
+        write_video(out / f"clip_{i}.mp4", frames, fps=8)
+    return out
+
+
+def run_module(module: str, *args: str, timeout: float = 300, **kw):
+    import subprocess
+
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    return subprocess.run(
+        [sys.executable, "-m", module, *args], capture_output=True, text=True, cwd=ROOT,
+        timeout=timeout, env=env, **kw,
+    )

@@ -1,0 +1,137 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine.data.cache import FrameCache
+from engine.data.clips import ClipReader, find_clips, fit_frame, write_video
+from engine.errors import ClipError, UserError
+
+
+def _frames(n, w=40, h=30):
+    rng = np.random.default_rng(n)
+    base = rng.integers(0, 255, (h, w, 3), dtype=np.uint8)
+    return [np.roll(base, k, axis=1) for k in range(n)]
+
+
+@pytest.mark.parametrize("ext", [".mp4", ".mov", ".avi", ".mkv", ".webm", ".gif"])
+def test_every_video_format_reads_back(tmp_path, ext):
+    path = write_video(tmp_path / f"clip{ext}", _frames(7), fps=12)
+    reader = ClipReader(path)
+    frames = list(reader.frames())
+    assert len(frames) == 7
+    assert frames[0].shape == (30, 40, 3) and frames[0].dtype == np.uint8
+    # GIF stores frame delays in whole centiseconds: 1/12 s becomes 8 cs, i.e. 12.5 fps.
+    assert reader.info.fps == pytest.approx(12, rel=0.05 if ext == ".gif" else 0.001)
+
+
+def test_numbered_frame_folder_reads_in_numeric_order(tmp_path):
+    for k in (1, 2, 10):  # natural order: 2 before 10
+        Image.fromarray(np.full((20, 24, 3), k, np.uint8)).save(tmp_path / f"frame{k}.png")
+    Image.fromarray(np.full((20, 24, 3), 3, np.uint8)).save(tmp_path / "frame3.jpg", quality=100)
+    values = [int(f[0, 0, 0]) for f in ClipReader(tmp_path).frames()]
+    assert values == [1, 2, 3, 10]
+
+
+def test_fit_crop_and_letterbox():
+    frame = np.zeros((100, 200, 3), np.uint8)
+    frame[:, :50] = 255  # left quarter white: cut away by the crop, kept by letterbox
+    crop = fit_frame(frame, 32, "crop")
+    box = fit_frame(frame, 32, "letterbox")
+    assert crop.shape == box.shape == (32, 32, 3)
+    assert crop.max() == 0
+    assert box[16, 2].min() > 200 and box[0, 16].max() == 0 and box[31, 16].max() == 0
+    with pytest.raises(UserError):
+        fit_frame(frame, 32, "stretch")
+
+
+def test_cache_decodes_once_and_keys_by_content(tmp_path, monkeypatch):
+    path = write_video(tmp_path / "a.mp4", _frames(6), fps=8)
+    calls = []
+    real = ClipReader.frames
+    monkeypatch.setattr(ClipReader, "frames", lambda self: calls.append(1) or real(self))
+    cache = FrameCache(tmp_path / "cache")
+    first = cache.load(path, 32)
+    assert first.frames.shape == (6, 32, 32, 3) and len(calls) == 1
+    copy = tmp_path / "renamed.mp4"
+    copy.write_bytes(path.read_bytes())
+    again = cache.load(copy, 32)
+    assert len(calls) == 1  # same content: no decode
+    np.testing.assert_array_equal(first.frames, again.frames)
+    cache.load(path, 48)
+    cache.load(path, 32, "letterbox")
+    assert len(calls) == 3  # other settings: decoded again
+    write_video(copy, _frames(5), fps=8)
+    assert len(cache.load(copy, 32)) == 5 and len(calls) == 4
+
+
+def test_long_clip_is_streamed_not_held(tmp_path):
+    """A 1080p clip passes through the cache with only model-resolution frames kept."""
+    import tracemalloc
+
+    frames = [np.full((1080, 1920, 3), k * 20, np.uint8) for k in range(12)]
+    path = write_video(tmp_path / "big.mp4", frames, fps=24)
+    del frames
+    tracemalloc.start()
+    clip = FrameCache(tmp_path / "cache").load(path, 64)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert len(clip) == 12
+    assert peak < 4 * 1920 * 1080 * 3  # a few frames at most, never the whole clip (75 MB)
+
+
+def test_find_clips_expands_folders(tmp_path):
+    write_video(tmp_path / "a.mp4", _frames(3))
+    sub = tmp_path / "shots" / "take1"
+    sub.mkdir(parents=True)
+    for k in range(3):
+        Image.fromarray(_frames(1)[0]).save(sub / f"{k:04d}.png")
+    (tmp_path / "notes.txt").write_text("hi")
+    clips, warnings = find_clips([tmp_path, tmp_path / "notes.txt"])
+    assert clips == [tmp_path / "a.mp4", sub]
+    assert warnings and "notes.txt" in warnings[0]
+    with pytest.raises(UserError, match="no such file"):
+        find_clips([tmp_path / "missing.mp4"])
+
+
+def test_bad_clips_name_the_file_and_the_reason(tmp_path):
+    fake = tmp_path / "fake.mp4"
+    fake.write_text("this is not a video")
+    with pytest.raises(ClipError, match=r"fake\.mp4: not a readable video"):
+        list(ClipReader(fake).frames())
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    with pytest.raises(ClipError, match=r"empty\.mp4: file is empty"):
+        list(ClipReader(empty).frames())
+    tiny = write_tiny_video(tmp_path / "tiny.mkv")
+    with pytest.raises(ClipError, match=r"tiny\.mkv: frame size 1x1 is too small"):
+        list(ClipReader(tiny).frames())
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    Image.fromarray(np.zeros((20, 20, 3), np.uint8)).save(mixed / "1.png")
+    Image.fromarray(np.zeros((30, 20, 3), np.uint8)).save(mixed / "2.png")
+    with pytest.raises(ClipError, match=r"2\.png: frame size 20x30 differs"):
+        list(ClipReader(mixed).frames())
+    (mixed / "2.png").write_bytes(b"broken")
+    with pytest.raises(ClipError, match=r"2\.png: cannot read image"):
+        list(ClipReader(mixed).frames())
+    with pytest.raises(ClipError, match="not a supported clip type"):
+        ClipReader(_touch(tmp_path / "a.doc"))
+
+
+def write_tiny_video(path):
+    """A real 1x1-pixel video (lossless PNG codec in Matroska; H.264 cannot hold 1x1)."""
+    import imageio_ffmpeg
+
+    w = imageio_ffmpeg.write_frames(
+        str(path), (1, 1), codec="png", pix_fmt_out="rgb24", macro_block_size=1, fps=8
+    )
+    w.send(None)
+    for _ in range(3):
+        w.send(np.zeros((1, 1, 3), np.uint8))
+    w.close()
+    return path
+
+
+def _touch(path):
+    path.write_text("x")
+    return path
