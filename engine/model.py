@@ -98,7 +98,8 @@ class Encoder(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
+        # centred input: measured to reach a clearly lower L_scene in the same number of steps
+        return self.net(x * 2 - 1)
 
 
 class Renderer(nn.Module):

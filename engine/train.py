@@ -317,9 +317,11 @@ def build_pairs(cfg: TrainConfig, rank: int, reporter: Reporter) -> tuple[object
         gen = MovingMNIST(digits, make_backgrounds(64, "train", 64, seed=0))
         summary = {"synthetic": cfg.synthetic, "digits": note, "backgrounds": "64 train (§4.2)"}
         return MovingMNISTPairs(gen, cfg.max_gap, seed, cfg.image_size), summary
-    paths, warnings = find_clips(cfg.data)
-    for w in warnings:
-        reporter.emit("warning", message=w)
+    paths, problems = find_clips(cfg.data)
+    if not paths:
+        raise UserError("; ".join(problems) or "no clips found in --data")
+    for problem in problems:
+        reporter.emit("warning", message=f"skipped {problem}")
     cache = FrameCache(cfg.cache_dir)
     clips, names = [], []
     errors: list[str] = []

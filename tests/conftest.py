@@ -15,8 +15,22 @@ ROOT = Path(__file__).resolve().parents[1]
 MNIST_DIR = Path(os.environ.get("ZOETROPE_MNIST_DIR", ROOT.parent / "shared" / "data" / "mnist"))
 
 # A model small enough that a few dozen steps take seconds on two CPU cores.
-TINY = ["--image-size", "32", "--widths", "8,16", "--latent-channels", "16", "--res-blocks", "1",
-        "--batch-size", "8", "--device", "cpu", "--precision", "fp32"]
+TINY = [
+    "--image-size",
+    "32",
+    "--widths",
+    "8,16",
+    "--latent-channels",
+    "16",
+    "--res-blocks",
+    "1",
+    "--batch-size",
+    "8",
+    "--device",
+    "cpu",
+    "--precision",
+    "fp32",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -63,6 +77,11 @@ def run_module(module: str, *args: str, timeout: float = 300, **kw):
 
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     return subprocess.run(
-        [sys.executable, "-m", module, *args], capture_output=True, text=True, cwd=ROOT,
-        timeout=timeout, env=env, **kw,
+        [sys.executable, "-m", module, *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=timeout,
+        env=env,
+        **kw,
     )

@@ -45,8 +45,13 @@ def test_training_state_round_trip(tmp_path):
     model(x, x.flip(0))["scene"].backward()
     opt.step()
     rng = torch.get_rng_state()
-    path = checkpoint.save(tmp_path / "c.safetensors", model, {}, opt,
-                           {"step": 1, "samplers": [{"a": 1}], "torch_rng": rng})
+    path = checkpoint.save(
+        tmp_path / "c.safetensors",
+        model,
+        {},
+        opt,
+        {"step": 1, "samplers": [{"a": 1}], "torch_rng": rng},
+    )
     opt2 = torch.optim.Adam(_model().parameters(), lr=5.0)
     state = checkpoint.load_training_state(path, opt2)
     assert state["step"] == 1 and state["samplers"] == [{"a": 1}]
@@ -83,7 +88,9 @@ def test_incompatible_and_future_files_are_refused(tmp_path):
     save_file(tensors, str(tmp_path / "wrong.safetensors"), metadata=wrong)
     with pytest.raises(CheckpointError, match="do not match"):
         checkpoint.load(tmp_path / "wrong.safetensors")
-    save_file(tensors, str(tmp_path / "future.safetensors"), metadata=dict(meta, format_version="99"))
+    save_file(
+        tensors, str(tmp_path / "future.safetensors"), metadata=dict(meta, format_version="99")
+    )
     with pytest.raises(CheckpointError, match="newer Zoetrope"):
         checkpoint.load(tmp_path / "future.safetensors")
     with pytest.raises(CheckpointError, match="no training state"):

@@ -2,7 +2,13 @@ import pytest
 import torch
 
 from engine.model import (
-    IDENTITY_THETA, ModelConfig, SceneModel, feature_scale, relative_mse, total_loss, warp,
+    IDENTITY_THETA,
+    ModelConfig,
+    SceneModel,
+    feature_scale,
+    relative_mse,
+    total_loss,
+    warp,
 )
 
 

@@ -6,18 +6,21 @@ from engine.errors import UserError
 
 
 def _clips():
-    # frame k of clip c holds the value 10*c + k everywhere
-    return [np.full((n, 4, 4, 3), 0, np.uint8) + (10 * c + np.arange(n, dtype=np.uint8))[
-        :, None, None, None] for c, n in enumerate((3, 12, 30))]
+    # frame k of clip c holds the value 100*c + k everywhere
+    return [
+        np.full((n, 4, 4, 3), 0, np.uint8)
+        + (100 * c + np.arange(n, dtype=np.uint8))[:, None, None, None]
+        for c, n in enumerate((3, 12, 30))
+    ]
 
 
 def test_pairs_are_distinct_nearby_frames_of_one_clip():
     sampler = PairSampler(_clips(), max_gap=3, seed=0)
     x1, x2 = sampler.sample(500)
     a, b = x1[:, 0, 0, 0].astype(int), x2[:, 0, 0, 0].astype(int)
-    assert (a // 10 == b // 10).all()  # same clip
+    assert (a // 100 == b // 100).all()  # same clip
     assert ((a != b) & (np.abs(a - b) <= 3)).all()
-    assert set(np.unique(a // 10)) == {0, 1, 2}  # a batch mixes clips
+    assert set(np.unique(a // 100)) == {0, 1, 2}  # a batch mixes clips
 
 
 def test_state_round_trip_replays_the_same_pairs():

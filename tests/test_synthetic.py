@@ -4,7 +4,12 @@ import torch
 
 from engine.data.css4 import CSS4_COLORS
 from engine.data.synthetic import (
-    COLOR_RGB, ROTATIONS, TRANSLATIONS, MovingMNIST, make_backgrounds, pixel_affine_to_theta,
+    COLOR_RGB,
+    ROTATIONS,
+    TRANSLATIONS,
+    MovingMNIST,
+    make_backgrounds,
+    pixel_affine_to_theta,
     relative_affine,
 )
 from engine.model import warp

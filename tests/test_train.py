@@ -10,9 +10,9 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import ROOT, TINY, run_module
 from PIL import Image
 
-from conftest import ROOT, TINY, run_module
 from engine import checkpoint
 from engine.data.clips import write_video
 from engine.train import main as train_main
@@ -20,6 +20,10 @@ from engine.train import main as train_main
 
 def _metrics(run):
     return [json.loads(ln) for ln in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+def _losses(rows):
+    return [(r["scene"], r["equiv"], r["inv"]) for r in rows]
 
 
 def _events(stdout: str) -> list[dict]:
@@ -30,9 +34,26 @@ def _events(stdout: str) -> list[dict]:
 
 def test_synthetic_run_leaves_every_artifact_and_speaks_json(tmp_path, mnist_dir):
     run = tmp_path / "run"
-    out = run_module("engine.train", "--synthetic", "moving-mnist", "--mnist", str(mnist_dir),
-                     "--steps", "6", "--out", str(run), "--progress", "json", "--log-every", "2",
-                     "--sample-every", "3", "--checkpoint-every", "3", *TINY)
+    out = run_module(
+        "engine.train",
+        "--synthetic",
+        "moving-mnist",
+        "--mnist",
+        str(mnist_dir),
+        "--steps",
+        "6",
+        "--out",
+        str(run),
+        "--progress",
+        "json",
+        "--log-every",
+        "2",
+        "--sample-every",
+        "3",
+        "--checkpoint-every",
+        "3",
+        *TINY,
+    )
     assert out.returncode == 0, out.stderr
     events = _events(out.stdout)
     kinds = [e["event"] for e in events]
@@ -43,8 +64,19 @@ def test_synthetic_run_leaves_every_artifact_and_speaks_json(tmp_path, mnist_dir
     assert done["reason"] == "finished" and done["step"] == 6
     progress = [e for e in events if e["event"] == "progress"]
     assert [p["step"] for p in progress] == [2, 4, 6]
-    for key in ("scene", "equiv", "inv", "total", "lr", "pairs_per_s", "elapsed_s", "eta_s",
-                "fraction", "fc_scale", "fb_scale"):
+    for key in (
+        "scene",
+        "equiv",
+        "inv",
+        "total",
+        "lr",
+        "pairs_per_s",
+        "elapsed_s",
+        "eta_s",
+        "fraction",
+        "fc_scale",
+        "fb_scale",
+    ):
         assert key in progress[-1]
     # RUN_DIR
     assert (run / "config.json").is_file()
@@ -64,9 +96,27 @@ def test_synthetic_run_leaves_every_artifact_and_speaks_json(tmp_path, mnist_dir
 
 def test_short_run_lowers_scene_loss_clearly(tmp_path, mnist_dir):
     run = tmp_path / "run"
-    code = train_main(["--synthetic", "moving-mnist", "--mnist", str(mnist_dir), "--steps", "80",
-                       "--out", str(run), "--progress", "none", "--log-every", "10",
-                       "--lr", "3e-3", "--warmup-steps", "10", *TINY])
+    code = train_main(
+        [
+            "--synthetic",
+            "moving-mnist",
+            "--mnist",
+            str(mnist_dir),
+            "--steps",
+            "300",
+            "--out",
+            str(run),
+            "--progress",
+            "none",
+            "--log-every",
+            "20",
+            "--lr",
+            "3e-3",
+            "--warmup-steps",
+            "10",
+            *TINY,
+        ]
+    )
     assert code == 0
     rows = _metrics(run)
     assert rows[-1]["scene"] < 0.5 * rows[0]["scene"], rows
@@ -75,22 +125,38 @@ def test_short_run_lowers_scene_loss_clearly(tmp_path, mnist_dir):
 
 
 def test_same_seed_same_losses(tmp_path, mnist_dir):
-    args = ["--synthetic", "moving-mnist", "--mnist", str(mnist_dir), "--steps", "5",
-            "--progress", "none", "--log-every", "1", "--sample-every", "0", *TINY]
+    args = [
+        "--synthetic",
+        "moving-mnist",
+        "--mnist",
+        str(mnist_dir),
+        "--steps",
+        "5",
+        "--progress",
+        "none",
+        "--log-every",
+        "1",
+        "--sample-every",
+        "0",
+        *TINY,
+    ]
     assert train_main([*args, "--out", str(tmp_path / "a")]) == 0
     assert train_main([*args, "--out", str(tmp_path / "b")]) == 0
     assert train_main([*args, "--out", str(tmp_path / "c"), "--seed", "1"]) == 0
-    strip = lambda rows: [{k: v for k, v in r.items() if k in ("scene", "equiv", "inv")}
-                          for r in rows]  # noqa: E731
-    a, b, c = (strip(_metrics(tmp_path / n)) for n in "abc")
+    a, b, c = (_losses(_metrics(tmp_path / n)) for n in "abc")
     assert a == b
     assert a != c
 
 
 def _start(args):
-    return subprocess.Popen([sys.executable, "-m", "engine.train", *args], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    return subprocess.Popen(
+        [sys.executable, "-m", "engine.train", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+    )
 
 
 def _interrupt_after(proc, step: int, sig) -> list[dict]:
@@ -107,9 +173,23 @@ def _interrupt_after(proc, step: int, sig) -> list[dict]:
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_signal_saves_a_checkpoint_and_resume_continues_exactly(tmp_path, mnist_dir, sig):
-    args = ["--synthetic", "moving-mnist", "--mnist", str(mnist_dir), "--steps", "40",
-            "--progress", "json", "--log-every", "1", "--sample-every", "0",
-            "--checkpoint-every", "0", *TINY]
+    args = [
+        "--synthetic",
+        "moving-mnist",
+        "--mnist",
+        str(mnist_dir),
+        "--steps",
+        "40",
+        "--progress",
+        "json",
+        "--log-every",
+        "1",
+        "--sample-every",
+        "0",
+        "--checkpoint-every",
+        "0",
+        *TINY,
+    ]
     straight = tmp_path / "straight"
     assert train_main([*args, "--out", str(straight), "--progress", "none"]) == 0
 
@@ -129,34 +209,85 @@ def test_signal_saves_a_checkpoint_and_resume_continues_exactly(tmp_path, mnist_
 
 
 def test_resume_refuses_changed_settings_and_fresh_run_refuses_existing_dir(tmp_path, mnist_dir):
-    args = ["--synthetic", "moving-mnist", "--mnist", str(mnist_dir), "--steps", "2",
-            "--out", str(tmp_path / "r"), "--progress", "none", *TINY]
+    args = [
+        "--synthetic",
+        "moving-mnist",
+        "--mnist",
+        str(mnist_dir),
+        "--steps",
+        "2",
+        "--out",
+        str(tmp_path / "r"),
+        "--progress",
+        "none",
+        *TINY,
+    ]
     assert train_main(args) == 0
     out = run_module("engine.train", *args)
     assert out.returncode == 2 and "already holds a training run" in out.stderr
     out = run_module("engine.train", "--out", str(tmp_path / "r"), "--resume", "--lr", "0.5")
     assert out.returncode == 2 and "--lr" in out.stderr
-    assert train_main(["--out", str(tmp_path / "r"), "--resume", "--steps", "4",
-                       "--progress", "none"]) == 0
+    assert (
+        train_main(["--out", str(tmp_path / "r"), "--resume", "--steps", "4", "--progress", "none"])
+        == 0
+    )
     assert _metrics(tmp_path / "r")[-1]["step"] == 4
 
 
 def test_trains_on_video_files_and_fine_tunes_with_init(tmp_path, clip_dir):
     run = tmp_path / "clips"
-    out = run_module("engine.train", "--data", str(clip_dir), "--steps", "4", "--out", str(run),
-                     "--progress", "json", *TINY)
+    out = run_module(
+        "engine.train",
+        "--data",
+        str(clip_dir),
+        "--steps",
+        "4",
+        "--out",
+        str(run),
+        "--progress",
+        "json",
+        *TINY,
+    )
     assert out.returncode == 0, out.stderr
     start = _events(out.stdout)[0]
     assert start["data"] == "4 clips, 24 frames"
     tuned = tmp_path / "tuned"
-    assert train_main(["--data", str(clip_dir / "clip_0.mp4"), "--init",
-                       str(run / "model.safetensors"), "--steps", "2", "--out", str(tuned),
-                       "--progress", "none", *TINY]) == 0
-    assert checkpoint.inspect(tuned / "model.safetensors").training["init_from"].endswith(
-        "model.safetensors")
-    bad = run_module("engine.train", "--data", str(clip_dir), "--init",
-                     str(run / "model.safetensors"), "--out", str(tmp_path / "x"),
-                     "--image-size", "64", "--steps", "1")
+    assert (
+        train_main(
+            [
+                "--data",
+                str(clip_dir / "clip_0.mp4"),
+                "--init",
+                str(run / "model.safetensors"),
+                "--steps",
+                "2",
+                "--out",
+                str(tuned),
+                "--progress",
+                "none",
+                *TINY,
+            ]
+        )
+        == 0
+    )
+    assert (
+        checkpoint.inspect(tuned / "model.safetensors")
+        .training["init_from"]
+        .endswith("model.safetensors")
+    )
+    bad = run_module(
+        "engine.train",
+        "--data",
+        str(clip_dir),
+        "--init",
+        str(run / "model.safetensors"),
+        "--out",
+        str(tmp_path / "x"),
+        "--image-size",
+        "64",
+        "--steps",
+        "1",
+    )
     assert bad.returncode == 2 and "--image-size 32" in bad.stderr
 
 
@@ -175,12 +306,21 @@ def _tiny_video(tmp_path):
     return write_tiny_video(tmp_path / "tiny.mkv")
 
 
+def _write(path, text):
+    path.write_text(text)
+    return path
+
+
 BAD_INPUTS = {
     "missing": (lambda p: p / "nope.mp4", ["nope.mp4", "no such file"]),
-    "not a video": (lambda p: (p / "fake.mp4").write_text("hello") or p / "fake.mp4",
-                    ["fake.mp4", "not a readable video"]),
-    "one frame": (lambda p: write_video(p / "one.mp4", [np.zeros((32, 32, 3), np.uint8)]),
-                  ["one.mp4", "only one frame"]),
+    "not a video": (
+        lambda p: _write(p / "fake.mp4", "hello, not a video"),
+        ["fake.mp4", "not a readable video"],
+    ),
+    "one frame": (
+        lambda p: write_video(p / "one.mp4", [np.zeros((32, 32, 3), np.uint8)]),
+        ["one.mp4", "only one frame"],
+    ),
     "1x1": (_tiny_video, ["tiny.mkv", "too small"]),
 }
 
@@ -189,8 +329,9 @@ BAD_INPUTS = {
 def test_bad_input_is_one_clear_line_and_exit_2(tmp_path, case):
     make, needles = BAD_INPUTS[case]
     path = make(tmp_path)
-    out = run_module("engine.train", "--data", str(path), "--steps", "1",
-                     "--out", str(tmp_path / "run"), *TINY)
+    out = run_module(
+        "engine.train", "--data", str(path), "--steps", "1", "--out", str(tmp_path / "run"), *TINY
+    )
     _one_line_error(out, *needles)
 
 
@@ -204,11 +345,18 @@ def test_mixed_sizes_and_zero_frames_and_bad_settings(tmp_path, mnist_dir):
     empty = tmp_path / "empty"
     empty.mkdir()
     out = run_module("engine.train", "--data", str(empty), "--out", str(tmp_path / "r"), *TINY)
-    _one_line_error(out, "no usable clips")
+    _one_line_error(out, "empty", "holds no videos or frame folders")
     out = run_module("engine.train", "--synthetic", "moving-mnist", "--out", str(tmp_path / "r"))
     _one_line_error(out, "--mnist")
-    out = run_module("engine.train", "--synthetic", "moving-mnist", "--mnist", str(tmp_path),
-                     "--out", str(tmp_path / "r"))
+    out = run_module(
+        "engine.train",
+        "--synthetic",
+        "moving-mnist",
+        "--mnist",
+        str(tmp_path),
+        "--out",
+        str(tmp_path / "r"),
+    )
     _one_line_error(out, str(tmp_path), "no MNIST train images")
 
 
@@ -218,22 +366,56 @@ def test_one_bad_clip_among_good_ones_is_skipped_with_a_warning(tmp_path, clip_d
     for p in list(clip_dir.glob("*.mp4"))[:2]:
         (data / p.name).write_bytes(p.read_bytes())
     (data / "broken.mp4").write_bytes(b"\x00" * 1000)
-    out = run_module("engine.train", "--data", str(data), "--steps", "2", "--progress", "json",
-                     "--out", str(tmp_path / "run"), *TINY)
+    out = run_module(
+        "engine.train",
+        "--data",
+        str(data),
+        "--steps",
+        "2",
+        "--progress",
+        "json",
+        "--out",
+        str(tmp_path / "run"),
+        *TINY,
+    )
     assert out.returncode == 0, out.stderr
     events = _events(out.stdout)
     warnings = [e for e in events if e["event"] == "warning"]
     assert len(warnings) == 1 and "broken.mp4" in warnings[0]["message"]
-    assert events[0]["data"] == "2 clips, 12 frames" and events[-1]["event"] == "done"
+    start = next(e for e in events if e["event"] == "start")
+    assert start["data"] == "2 clips, 12 frames" and events[-1]["event"] == "done"
 
 
 def test_torchrun_two_processes_on_gloo(tmp_path, mnist_dir):
     run = tmp_path / "ddp"
     out = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-         "-m", "engine.train", "--synthetic", "moving-mnist", "--mnist", str(mnist_dir),
-         "--steps", "4", "--out", str(run), "--progress", "json", "--log-every", "2", *TINY],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node",
+            "2",
+            "-m",
+            "engine.train",
+            "--synthetic",
+            "moving-mnist",
+            "--mnist",
+            str(mnist_dir),
+            "--steps",
+            "4",
+            "--out",
+            str(run),
+            "--progress",
+            "json",
+            "--log-every",
+            "2",
+            *TINY,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
         env=dict(os.environ, OMP_NUM_THREADS="1"),
     )
     assert out.returncode == 0, out.stderr[-3000:]

@@ -163,7 +163,8 @@ def find_clips(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[str
     """Expand the user's ``--data`` paths into clip sources.
 
     A path may be a video file, a folder of numbered frames, or a folder holding either (searched
-    recursively). Returns (clips, warnings); a path that does not exist is an error."""
+    recursively). Returns (clips, problems with the paths that gave no clip); a path that does
+    not exist is an error."""
     clips: list[Path] = []
     warnings: list[str] = []
     for raw in paths:
@@ -174,11 +175,11 @@ def find_clips(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[str
             if path.suffix.lower() in VIDEO_EXTENSIONS:
                 clips.append(path)
             else:
-                warnings.append(f"{path}: skipped, not a supported clip type")
+                warnings.append(f"{path}: not a supported clip type")
             continue
         found = _clips_under(path)
         if not found:
-            warnings.append(f"{path}: skipped, holds no videos or frame folders")
+            warnings.append(f"{path}: holds no videos or frame folders")
         clips.extend(found)
     return clips, warnings
 
