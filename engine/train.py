@@ -31,7 +31,7 @@ from engine import device as devices
 from engine.data.cache import FrameCache
 from engine.data.clips import FIT_MODES, find_clips
 from engine.data.mnist import load_mnist
-from engine.data.sampler import MovingMNISTPairs, PairSampler
+from engine.data.sampler import MovingMNISTPairs, PairSampler, Prefetcher
 from engine.data.synthetic import MovingMNIST, make_backgrounds
 from engine.errors import ClipError, UserError
 from engine.fileio import atomic_write_text
@@ -379,6 +379,7 @@ class Trainer:
         self.stop_reason: str | None = None
         self.step = 0
         self.elapsed = 0.0  # training seconds, carried across resumes
+        self.batches: Prefetcher | None = None
         if self.dist.enabled and torch.cuda.is_available() and cfg.device in ("auto", "cuda"):
             self.device = torch.device("cuda", self.dist.local_rank)
         else:
@@ -472,7 +473,7 @@ class Trainer:
         return meta
 
     def save_checkpoint(self, last: dict | None) -> Path | None:
-        samplers = [self.pairs.state()]
+        samplers = [(self.batches or self.pairs).state()]
         if self.dist.enabled:
             gathered: list = [None] * self.dist.world
             dist.all_gather_object(gathered, samplers[0])
@@ -578,13 +579,14 @@ class Trainer:
         window_pairs, window_time = 0, 0.0
         last: dict | None = None
         self.net.train()
+        self.batches = Prefetcher(self.pairs, cfg.batch_size)
         try:
             while not self._should_stop():
                 t0 = time.perf_counter()
                 lr = lr_at(cfg, self.step, self.fraction())
                 for group in self.optimizer.param_groups:
                     group["lr"] = lr
-                x1, x2 = (self._batch(x) for x in self.pairs.sample(cfg.batch_size))
+                x1, x2 = (self._batch(x) for x in self.batches.next())
                 with devices.autocast(self.device, self.precision):
                     terms = self.net(x1, x2)
                 loss = total_loss(terms, cfg.alpha_equiv, cfg.alpha_inv)
@@ -615,6 +617,7 @@ class Trainer:
                 if cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0:
                     self.save_checkpoint(last)
         finally:
+            self.batches.close()
             if metrics:
                 metrics.close()
         if window:

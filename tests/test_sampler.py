@@ -38,3 +38,33 @@ def test_state_round_trip_replays_the_same_pairs():
 def test_single_frame_clips_are_not_enough():
     with pytest.raises(UserError, match="two frames"):
         PairSampler([np.zeros((1, 4, 4, 3), np.uint8)])
+
+
+def test_prefetcher_keeps_the_order_and_reports_the_consumed_state():
+    from engine.data.sampler import Prefetcher
+
+    alone = PairSampler(_clips(), max_gap=2, seed=7)
+    expected = [alone.sample(4) for _ in range(3)]
+    state_after_two = PairSampler(_clips(), max_gap=2, seed=7)
+    state_after_two.sample(4), state_after_two.sample(4)
+    with Prefetcher(PairSampler(_clips(), max_gap=2, seed=7), 4, depth=3) as pre:
+        got = [pre.next(), pre.next()]
+        assert pre.state() == state_after_two.state()  # not the state of batches drawn ahead
+        got.append(pre.next())
+    for (a1, a2), (b1, b2) in zip(expected, got, strict=True):
+        np.testing.assert_array_equal(a1, b1)
+        np.testing.assert_array_equal(a2, b2)
+
+
+def test_prefetcher_passes_errors_on():
+    from engine.data.sampler import Prefetcher
+
+    class Broken:
+        def state(self):
+            return {}
+
+        def sample(self, batch):
+            raise OSError("disk gone")
+
+    with Prefetcher(Broken(), 2) as pre, pytest.raises(OSError, match="disk gone"):
+        pre.next()

@@ -8,6 +8,8 @@ draws exactly the pairs an uninterrupted one would.
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -80,12 +82,65 @@ class MovingMNISTPairs(_Seeded):
     ) -> tuple[np.ndarray, np.ndarray]:
         rng = rng or self.rng
         x1, x2 = [], []
+        gen = self.generator
         for _ in range(batch):
-            seq = self.generator.sequence(rng)
-            i, j = draw_pair(rng, self.generator.length, self.max_gap)
-            x1.append(self._fit(seq.frames[i]))
-            x2.append(self._fit(seq.frames[j]))
+            d, b, affines = gen.trajectory(rng)
+            i, j = draw_pair(rng, gen.length, self.max_gap)
+            x1.append(self._fit(gen.render(d, b, affines[i])))  # only the two frames needed
+            x2.append(self._fit(gen.render(d, b, affines[j])))
         return np.stack(x1), np.stack(x2)
 
     def _fit(self, frame: np.ndarray) -> np.ndarray:
         return frame if self.size == self.generator.size else fit_frame(frame, self.size)
+
+
+class Prefetcher:
+    """Draws the next batches on a background thread while the model trains on the current one.
+
+    Batches come out in exactly the order the source alone would give them, and ``state()`` is
+    the source's state just after the last batch handed out: what a checkpoint must save so a
+    resumed run continues with the next batch (the ones drawn ahead are simply drawn again)."""
+
+    def __init__(self, source, batch: int, depth: int = 2) -> None:
+        self.source = source
+        self.batch = batch
+        self._state = source.state()
+        self._queue: queue.Queue = queue.Queue(depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._produce, name="pair-prefetch", daemon=True)
+        self._thread.start()
+
+    def _produce(self) -> None:
+        while not self._stop.is_set():
+            try:
+                item = (self.source.sample(self.batch), self.source.state())
+            except Exception as e:  # handed to the consumer, raised there
+                item = (e, None)
+            while not self._stop.is_set():
+                try:
+                    self._queue.put(item, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+            if item[1] is None:
+                return
+
+    def next(self) -> tuple[np.ndarray, np.ndarray]:
+        batch, state = self._queue.get()
+        if state is None:
+            raise batch
+        self._state = state
+        return batch
+
+    def state(self) -> dict:
+        return self._state
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def __enter__(self) -> Prefetcher:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

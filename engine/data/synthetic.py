@@ -30,6 +30,7 @@ COLOR_RGB = np.array(
 )
 ROTATIONS = tuple(a for a in range(-15, 16, 3) if a)  # degrees
 TRANSLATIONS = tuple(t for t in range(-10, 11, 2) if t)  # pixels, per axis
+_TRANSLATIONS = np.array(TRANSLATIONS, np.float64)
 DIGIT = 28
 
 
@@ -100,44 +101,49 @@ class MovingMNIST:
     def _step(self, rng: np.random.Generator, a: np.ndarray, corners: np.ndarray) -> np.ndarray:
         for _ in range(1000):
             if rng.random() < 0.5:
-                angle = np.deg2rad(rng.choice(ROTATIONS))
+                angle = np.deg2rad(ROTATIONS[rng.integers(len(ROTATIONS))])
                 cx, cy = a @ [(DIGIT - 1) / 2, (DIGIT - 1) / 2, 1]
                 c, s = np.cos(angle), np.sin(angle)
                 # positive angle: counter-clockwise on screen (y points down)
                 rot = np.array([[c, s, cx - c * cx - s * cy], [-s, c, cy + s * cx - c * cy]])
                 new = (_h(rot) @ _h(a))[:2]
             else:
-                dx, dy = rng.choice(TRANSLATIONS, size=2)
+                dx, dy = _TRANSLATIONS[rng.integers(len(TRANSLATIONS), size=2)]
                 new = a + np.array([[0, 0, dx], [0, 0, dy]], np.float64)
             pts = new @ corners
             if pts.min() >= 0 and pts.max() <= self.size - 1:
                 return new
         return a
 
-    def sequence(
+    def trajectory(
         self, rng: np.random.Generator, digit: int | None = None, background: int | None = None
-    ) -> Sequence:
+    ) -> tuple[int, int, np.ndarray]:
+        """Draw a digit, a background and the per-frame affines (nothing is rendered)."""
         d = int(rng.integers(len(self.digits))) if digit is None else digit
         b = int(rng.integers(len(self.backgrounds))) if background is None else background
-        img = self.digits[d]
-        corners = self._ink_corners(img)
+        corners = self._ink_corners(self.digits[d])
         tx, ty = rng.integers(0, self.size - DIGIT + 1, size=2)
         a = np.array([[1.0, 0, tx], [0, 1.0, ty]])
         affines = [a]
         for _ in range(self.length - 1):
             a = self._step(rng, a, corners)
             affines.append(a)
-        affines_arr = np.stack(affines)
-        frames = np.stack([self.render(img, m, self.backgrounds[b]) for m in affines_arr])
-        return Sequence(frames, affines_arr, d, b)
+        return d, b, np.stack(affines)
 
-    def render(self, digit: np.ndarray, affine: np.ndarray, background: np.ndarray) -> np.ndarray:
-        """The digit placed by ``affine`` on ``background``, its pixels blackening it."""
-        ink = cv2.warpAffine(
-            digit.astype(np.float32) / 255.0, affine, (self.size, self.size), flags=cv2.INTER_LINEAR
-        )
-        out = background.astype(np.float32) * (1.0 - np.clip(ink, 0, 1))[..., None]
-        return np.round(out).astype(np.uint8)
+    def sequence(
+        self, rng: np.random.Generator, digit: int | None = None, background: int | None = None
+    ) -> Sequence:
+        d, b, affines = self.trajectory(rng, digit, background)
+        frames = np.stack([self.render(d, b, m) for m in affines])
+        return Sequence(frames, affines, d, b)
+
+    def render(self, digit: int, background: int, affine: np.ndarray) -> np.ndarray:
+        """Digit ``digit`` placed by ``affine`` on background ``background``; the digit's
+        pixels blacken the background in proportion to their ink."""
+        ink = cv2.warpAffine(self.digits[digit], affine, (self.size, self.size),
+                             flags=cv2.INTER_LINEAR)
+        keep = (255 - ink).astype(np.uint16)[..., None]
+        return ((self.backgrounds[background] * keep + 127) // 255).astype(np.uint8)
 
 
 def write_videos(
