@@ -159,14 +159,21 @@ def feature_scale(z: torch.Tensor) -> torch.Tensor:
     return z.float().var(dim=(0, 2, 3)).mean()
 
 
-def relative_mse(pred: torch.Tensor, target: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
-    """mean (pred − target)² divided by the target's feature scale (per-channel variance).
+def relative_mse(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Per-channel (pred − target)² divided by that channel's variance in the target, averaged
+    over channels.
 
-    Unchanged when the features are scaled, so the encoders cannot lower it by shrinking their
-    output (MODEL.md's pitfall); and a constant offset added to every feature does not count as
-    scale, so they cannot lower it by inflating a bias either."""
+    MODEL.md's pitfall: with a plain L2 the encoders lower the loss by shrinking their features.
+    This ratio does not change when a channel is scaled, a constant offset is not variance, and
+    since each channel is normalised by itself, inflating one junk channel cannot drown the
+    others (a mean-over-all-channels denominator was measured to let f_c's variance run up to
+    2e7 while the loss sat at 1: the helper loss was switched off in effect). Channels with
+    almost no variance are floored at 1% of the median channel's variance."""
     pred, target = pred.float(), target.float()
-    return (pred - target).pow(2).mean() / (feature_scale(target) + eps)
+    err = (pred - target).pow(2).mean(dim=(0, 2, 3))
+    var = target.var(dim=(0, 2, 3))
+    floor = 0.01 * var.median().detach() + 1e-12
+    return (err / torch.clamp(var, min=floor)).mean()
 
 
 class SceneModel(nn.Module):
@@ -221,11 +228,14 @@ class SceneModel(nn.Module):
         return self.compose(z, theta, None)
 
     # -- training ----------------------------------------------------------------------------------
-    def forward(self, x1: torch.Tensor, x2: torch.Tensor) -> dict[str, torch.Tensor]:
+    def forward(
+        self, x1: torch.Tensor, x2: torch.Tensor, aux_loss: str = "relative"
+    ) -> dict[str, torch.Tensor]:
         """Training pass on a batch of pairs: h(x1, x1, x2, x1) ≈ x2 plus the two helper terms.
 
-        Returns the loss terms (float32 scalars), the feature scales of f_c and f_b (logged to
-        show they do not collapse), the reconstruction and theta."""
+        ``aux_loss`` "relative" makes L_equiv and L_inv scale-invariant (:func:`relative_mse`);
+        "plain" is the paper's plain L2. Returns the loss terms (float32 scalars), the feature
+        scales of f_c and f_b (logged to show whether they collapse), the reconstruction, theta."""
         n = x1.shape[0]
         zc = self.f_c(torch.cat([x1, x2]))
         zb = self.f_b(torch.cat([x1, x2]))
@@ -234,10 +244,16 @@ class SceneModel(nn.Module):
         theta = self.transform(zc1, zc2)
         moved = warp(zc1, theta)
         recon = self.g(moved + zb1)
+        if aux_loss == "relative":
+            equiv = relative_mse(moved, zc2)
+            inv = 0.5 * (relative_mse(zb1, zb2) + relative_mse(zb2, zb1))
+        else:
+            equiv = F.mse_loss(moved.float(), zc2.float())
+            inv = F.mse_loss(zb1.float(), zb2.float())
         return {
             "scene": F.mse_loss(recon.float(), x2.float()),
-            "equiv": relative_mse(moved, zc2),
-            "inv": relative_mse(zb1, zb2) * 0.5 + relative_mse(zb2, zb1) * 0.5,
+            "equiv": equiv,
+            "inv": inv,
             "fc_scale": feature_scale(zc.detach()),
             "fb_scale": feature_scale(zb.detach()),
             "recon": recon,

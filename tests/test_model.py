@@ -63,11 +63,20 @@ def test_warp_convention_translation():
     assert moved[0, 0, 2, 5] == pytest.approx(1.0)
 
 
-def test_auxiliary_losses_ignore_feature_scale_and_offset():
+def test_auxiliary_losses_ignore_feature_scale_offset_and_junk_channels():
+    torch.manual_seed(0)
     a, b = torch.randn(4, 8, 6, 6), torch.randn(4, 8, 6, 6)
     base = relative_mse(a, b)
     assert relative_mse(a * 0.01, b * 0.01) == pytest.approx(base.item(), rel=1e-4)
+    assert relative_mse(a + 100.0, b + 100.0) == pytest.approx(base.item(), rel=1e-3)
     assert feature_scale(b + 100.0) == pytest.approx(feature_scale(b).item(), rel=1e-3)
+    # one channel blown up 1000x (unpredictable junk) does not dilute the others' errors
+    a2, b2 = a.clone(), b.clone()
+    a2[:, 0] *= 1000
+    b2[:, 0] = torch.randn(4, 6, 6) * 1000
+    close = relative_mse(b2 + 0.01 * torch.randn_like(b2), b2)
+    assert close < 0.01
+    assert relative_mse(a2, b2) == pytest.approx(base.item(), rel=0.3)
 
 
 def test_losses_are_logged_separately_and_combine():

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
-import imageio_ffmpeg
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
@@ -99,6 +98,8 @@ class ClipReader:
             yield frame
 
     def _video_frames(self) -> Iterator[np.ndarray]:
+        import imageio_ffmpeg  # only where video is decoded: keeps `import engine` light
+
         if self.path.stat().st_size == 0:
             raise ClipError(f"{self.path}: file is empty")
         try:
@@ -202,6 +203,8 @@ def write_video(
     """Write uint8 RGB frames to a video file (codec from the extension, via imageio-ffmpeg).
 
     Frames must all be one size; odd sizes are padded by ffmpeg's macro-block rule."""
+    import imageio_ffmpeg
+
     path = Path(path)
     ext = path.suffix.lower()
     codec = {".webm": "libvpx-vp9", ".gif": "gif", ".avi": "mpeg4"}.get(ext, "libx264")
