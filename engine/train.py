@@ -694,6 +694,9 @@ def main(argv: list[str] | None = None) -> int:
         if mode == "json":
             print(f"error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl+C before training started (while reading clips)
+        reporter.emit("error", message="interrupted before training started; nothing was saved")
+        return 130
     except Exception as e:
         # A bug, not bad input: stay loud (traceback), but let a driving program know too.
         if mode == "json":
