@@ -533,6 +533,11 @@ class Trainer:
     def write_config(self) -> None:
         cfg = dataclasses.asdict(self.cfg)
         cfg["widths"] = list(self.cfg.widths)
+        # absolute, so that --resume works from any working directory
+        cfg["data"] = [str(Path(p).resolve()) for p in self.cfg.data]
+        for key in ("mnist", "init", "cache_dir"):
+            if cfg[key]:
+                cfg[key] = str(Path(cfg[key]).resolve())
         doc = {
             "train": cfg,
             "model": self.model.config.to_dict(),

@@ -273,3 +273,17 @@ def test_synthetic_generator_writes_videos_that_train(tmp_path, mnist_dir):
     args = ["--data", str(vids), "--steps", "2", "--progress", "none", "--out", str(run)]
     assert train_main([*args, *TINY]) == 0
     assert checkpoint.inspect(run / "model.safetensors").training["data"]["frames"] == 15
+
+
+def test_resume_works_from_another_directory(tmp_path, mnist_dir):
+    rel = os.path.relpath(mnist_dir, ROOT)
+    run = str(tmp_path / "r")
+    out = run_module("engine.train", "--synthetic", "moving-mnist", "--mnist", rel, "--steps", "2",
+                     "--out", run, "--progress", "none", *TINY)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    out = subprocess.run([sys.executable, "-m", "engine.train", "--out", run, "--resume",
+                          "--steps", "3", "--progress", "none"], cwd=tmp_path,
+                         env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True,
+                         text=True)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert _metrics(tmp_path / "r")[-1]["step"] == 3
