@@ -194,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument(
         "--init",
         metavar="CKPT",
-        help="start from this model file (fine-tuning); its architecture is used",
+        help="start from this model file (fine-tuning); its architecture and image size are used",
     )
     m.add_argument(
         "--resume",
@@ -261,6 +261,8 @@ def config_from_args(argv: list[str] | None) -> TrainConfig:
             )
     base.update(given)
     base["widths"] = tuple(base["widths"])
+    if given.get("init") and "image_size" not in given and not given.get("resume"):
+        base["image_size"] = checkpoint.inspect(given["init"]).config.image_size
     cfg = TrainConfig(**base)
     if cfg.steps == 0:
         cfg.steps = None

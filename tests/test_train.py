@@ -156,6 +156,10 @@ def test_trains_on_video_files_and_fine_tunes_with_init(tmp_path, clip_dir):
     assert train_main(["--data", str(clip_dir / "clip_0.mp4"), "--init", model, "--steps", "2",
                        "--out", str(tuned), "--progress", "none", *TINY]) == 0  # fmt: skip
     assert checkpoint.inspect(tuned / "model.safetensors").training["init_from"] == model
+    # without --image-size the model's own size is used
+    same = ["--data", str(clip_dir), "--init", model, "--steps", "1", "--progress", "none"]
+    assert train_main([*same, "--out", str(tmp_path / "same"), "--device", "cpu"]) == 0
+    assert checkpoint.inspect(tmp_path / "same" / "model.safetensors").config.image_size == 32
     bad = run_module("engine.train", "--data", str(clip_dir), "--init", model, "--steps", "1",
                      "--out", str(tmp_path / "x"), "--image-size", "64")  # fmt: skip
     assert bad.returncode == 2 and "--image-size 32" in bad.stderr
