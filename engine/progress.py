@@ -53,6 +53,11 @@ class Reporter:
             return
         if event == "progress" and self.mode == "bar":
             self._bar(fields)
+        elif event == "prepare" and self.mode == "bar":
+            name = fields.get("path", "").rsplit("/", 1)[-1]
+            self.err.write(f"\rpreparing clips {fields['index']}/{fields['count']}: {name[:40]:40}")
+            self.err.flush()
+            self._bar_open = True
         elif event in ("warning", "error"):
             self._line(f"{event}: {fields.get('message', '')}")
         elif self.mode == "bar" and event in ("checkpoint", "done", "start"):

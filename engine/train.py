@@ -343,7 +343,8 @@ def build_pairs(cfg: TrainConfig, rank: int, reporter: Reporter) -> tuple[object
     cache = FrameCache(cfg.cache_dir)
     clips, names = [], []
     errors: list[str] = []
-    for path in paths:
+    for index, path in enumerate(paths, 1):
+        reporter.emit("prepare", index=index, count=len(paths), path=str(path))
         try:
             clip = cache.load(path, cfg.image_size, cfg.fit)
         except ClipError as e:

@@ -135,3 +135,18 @@ def write_tiny_video(path):
 def _touch(path):
     path.write_text("x")
     return path
+
+
+def test_unchanged_clip_is_not_hashed_again(tmp_path, monkeypatch):
+    import engine.data.cache as cache_mod
+
+    path = write_video(tmp_path / "a.mp4", _frames(4), fps=8)
+    cache = FrameCache(tmp_path / "cache")
+    cache.load(path, 32)
+    calls = []
+    real = cache_mod.content_hash
+    monkeypatch.setattr(cache_mod, "content_hash", lambda p: calls.append(p) or real(p))
+    cache.load(path, 32)
+    assert calls == []  # same path, size and mtime: remembered
+    write_video(path, _frames(5), fps=8)  # edited in place
+    assert len(cache.load(path, 32)) == 5 and len(calls) == 1

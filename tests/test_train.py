@@ -149,7 +149,9 @@ def test_trains_on_video_files_and_fine_tunes_with_init(tmp_path, clip_dir):
     out = run_module("engine.train", "--data", str(clip_dir), "--steps", "4", "--out", str(run),
                      "--progress", "json", *TINY)  # fmt: skip
     assert out.returncode == 0, out.stderr
-    start = _events(out.stdout)[0]
+    events = _events(out.stdout)
+    assert [e["index"] for e in events if e["event"] == "prepare"] == [1, 2, 3, 4]
+    start = next(e for e in events if e["event"] == "start")
     assert start["data"] == "4 clips, 24 frames"
     model = str(run / "model.safetensors")
     tuned = tmp_path / "tuned"

@@ -65,7 +65,21 @@ class FrameCache:
 
     def key(self, path: Path, size: int, fit: str) -> str:
         settings = f"v{CACHE_VERSION}|{size}|{fit}|"
-        return hashlib.sha256((settings + content_hash(path)).encode()).hexdigest()[:32]
+        return hashlib.sha256((settings + self.content_hash(path)).encode()).hexdigest()[:32]
+
+    def content_hash(self, path: Path) -> str:
+        """:func:`content_hash`, remembered per (path, size, mtime) so that an unchanged long
+        clip is not read in full at every start (hashing runs at about 1 GB/s)."""
+        files = frame_files(path) if path.is_dir() else [path]
+        stamp = [(f.name, st.st_size, st.st_mtime_ns) for f in files for st in [f.stat()]]
+        memo_key = hashlib.sha256(repr((str(path.resolve()), stamp)).encode()).hexdigest()
+        memo = self.root / "hashes" / f"{memo_key[:32]}.txt"
+        try:
+            return memo.read_text().strip()
+        except OSError:
+            digest = content_hash(path)
+        atomic_write_text(memo, digest)
+        return digest
 
     def load(self, path: str | os.PathLike, size: int, fit: str = "crop") -> CachedClip:
         """The clip at ``size``×``size``, decoding (and caching) it only if needed."""
