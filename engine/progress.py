@@ -43,6 +43,7 @@ class Reporter:
         self.out = out or sys.stdout
         self.err = err or sys.stderr
         self._bar_open = False
+        self._status = ""
         self._last_bar = 0.0
 
     def emit(self, event: str, **fields: Any) -> None:
@@ -55,9 +56,9 @@ class Reporter:
             self._bar(fields)
         elif event == "prepare" and self.mode == "bar":
             name = fields.get("path", "").rsplit("/", 1)[-1]
-            self.err.write(f"\rpreparing clips {fields['index']}/{fields['count']}: {name[:40]:40}")
+            self._status = f"preparing clips {fields['index']}/{fields['count']}: {name[:40]}"
+            self.err.write(f"\r{self._status}")
             self.err.flush()
-            self._bar_open = True
         elif event in ("warning", "error"):
             self._line(f"{event}: {fields.get('message', '')}")
         elif self.mode == "bar" and event in ("checkpoint", "done", "start"):
@@ -76,7 +77,14 @@ class Reporter:
             f"{format_duration(f.get('elapsed_s'))}: {f.get('model')}"
         )
 
+    def _wipe_status(self) -> None:
+        """A passing status line ("preparing clips …") is wiped, not kept."""
+        if self._status:
+            self.err.write("\r" + " " * len(self._status) + "\r")
+            self._status = ""
+
     def _line(self, text: str) -> None:
+        self._wipe_status()
         if self._bar_open:
             self.err.write("\n")
             self._bar_open = False
@@ -84,6 +92,7 @@ class Reporter:
         self.err.flush()
 
     def _bar(self, f: dict) -> None:
+        self._wipe_status()
         now = time.monotonic()
         total = f.get("total_steps")
         if now - self._last_bar < 0.2 and f.get("step") != total:
@@ -102,6 +111,7 @@ class Reporter:
         self._bar_open = True
 
     def close(self) -> None:
+        self._wipe_status()
         if self._bar_open:
             self.err.write("\n")
             self.err.flush()

@@ -661,6 +661,10 @@ class Trainer:
             "losses": last,
         }
         self.reporter.emit("done", **result)
+        if self.dist.enabled:
+            # leave together: a rank that tears its process group down while rank 0 is still
+            # writing samples was seen to abort ("terminate called without an active exception")
+            dist.barrier()
         return result
 
     def _at_end(self) -> bool:
@@ -697,10 +701,13 @@ def main(argv: list[str] | None = None) -> int:
         validate(cfg)
         trainer = Trainer(cfg, reporter, dist_info)
         trainer.run()
-    except UserError as e:
-        reporter.emit("error", message=str(e))
+    except (UserError, OSError) as e:
+        # OSError: the disk, not the code (full, read-only, a file where a folder goes)
+        where = f"{e.filename}: " if isinstance(e, OSError) and e.filename else ""
+        message = f"{where}{e.strerror or e}" if isinstance(e, OSError) else str(e)
+        reporter.emit("error", message=message)
         if mode == "json":
-            print(f"error: {e}", file=sys.stderr)
+            print(f"error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # Ctrl+C before training started (while reading clips)
         reporter.emit("error", message="interrupted before training started; nothing was saved")

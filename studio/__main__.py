@@ -12,7 +12,7 @@ MESSAGE = """\
 Zoetrope Studio — the window is not built yet (it is the studio issue, still open).
 
 What works today is the engine, headless:
-  python -m engine.train --synthetic moving-mnist --mnist ../shared/data/mnist \
+  python -m engine.train --synthetic moving-mnist --mnist ../shared/data/mnist \\
       --steps 200 --out runs/demo
   python -m engine.train --data my_clips/ --out runs/mine
 See README.md and docs/TRAINING.md.

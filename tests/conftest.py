@@ -73,15 +73,18 @@ def clip_dir(tmp_path_factory, test_digits) -> Path:
 
 
 def run_module(module: str, *args: str, timeout: float = 300, **kw):
+    """Run ``python -m module`` and return its output as text, carriage returns kept (text mode
+    would turn them into newlines, and so hide what a terminal shows)."""
     import subprocess
 
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    return subprocess.run(
+    out = subprocess.run(
         [sys.executable, "-m", module, *args],
         capture_output=True,
-        text=True,
         cwd=ROOT,
         timeout=timeout,
         env=env,
         **kw,
     )
+    out.stdout, out.stderr = out.stdout.decode(), out.stderr.decode()
+    return out

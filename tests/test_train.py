@@ -170,7 +170,9 @@ def test_trains_on_video_files_and_fine_tunes_with_init(tmp_path, clip_dir):
 def _one_line_error(out, *needles):
     assert out.returncode == 2, (out.stdout, out.stderr)
     assert "Traceback" not in out.stderr
-    lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
+    # what a terminal shows: a carriage return overwrites (the passing "preparing clips" line)
+    shown = [ln.rsplit("\r", 1)[-1] for ln in out.stderr.split("\n")]
+    lines = [ln for ln in shown if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: "), out.stderr
     for needle in needles:
         assert needle in lines[0]
@@ -293,3 +295,11 @@ def test_resume_works_from_another_directory(tmp_path, mnist_dir):
                          text=True)  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert _metrics(tmp_path / "r")[-1]["step"] == 3
+
+
+def test_unwritable_run_folder_is_a_clear_error(tmp_path, mnist_dir):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the run folder should go")
+    out = run_module("engine.train", *_synthetic(mnist_dir), "--steps", "1",
+                     "--out", str(blocker / "run"), *TINY)  # fmt: skip
+    _one_line_error(out, str(blocker))
