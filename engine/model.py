@@ -19,7 +19,7 @@ column ≈ -t.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -41,7 +41,6 @@ class ModelConfig:
     """Residual blocks per encoder stage."""
     transform_hidden: int = 256
     in_channels: int = 3
-    extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
