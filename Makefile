@@ -22,7 +22,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 bench: $(STAMP)
-	$(VENV)/bin/python bench/train_throughput.py $(ARGS)
+	$(VENV)/bin/python bench/train_throughput.py --compile --mnist ../shared/data/mnist $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

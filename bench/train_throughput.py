@@ -5,6 +5,7 @@ reports pairs/s, the speed-up over plain fp32 eager, and achieved GFLOP/s agains
 measured in the same run. Results go in docs/PERFORMANCE.md.
 
     python bench/train_throughput.py [--batch-size 32] [--image-size 64] [--rounds 5] [--compile]
+                                     [--mnist ../shared/data/mnist]
 """
 
 from __future__ import annotations
@@ -74,6 +75,19 @@ def step_flops(cfg, batch, device) -> float:
     return counter.get_total_flops()
 
 
+def pair_generation_us(mnist_dir: str, pairs: int = 512) -> float:
+    """CPU time to generate one Moving MNIST training pair (what bounds GPU training on it)."""
+    from engine.data.mnist import load_mnist
+    from engine.data.sampler import MovingMNISTPairs
+    from engine.data.synthetic import MovingMNIST, make_backgrounds
+
+    source = MovingMNISTPairs(MovingMNIST(load_mnist(mnist_dir, "train")[0], make_backgrounds()))
+    source.sample(32)
+    t = time.perf_counter()
+    source.sample(pairs)
+    return (time.perf_counter() - t) / pairs * 1e6
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--batch-size", type=int, default=32)
@@ -82,7 +96,10 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=3, help="timed steps per variant per round")
     p.add_argument("--device", default="auto")
     p.add_argument("--compile", action="store_true", help="add torch.compile variants")
+    p.add_argument("--mnist", metavar="DIR", help="also time Moving MNIST pair generation")
     args = p.parse_args()
+    if args.mnist:
+        print(f"Moving MNIST pairs: {pair_generation_us(args.mnist):.0f} µs per pair (one core)")
 
     device = devices.resolve_device(args.device)
     cfg = ModelConfig(image_size=args.image_size)

@@ -242,6 +242,23 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+PATH_SETTINGS = ("data", "mnist", "init", "cache_dir")
+
+
+def _absolute(key: str, value):
+    """Path settings as absolute paths (how config.json stores them)."""
+    if key not in PATH_SETTINGS or not value:
+        return value
+    if key == "data":
+        return [str(Path(p).resolve()) for p in value]
+    return str(Path(value).resolve())
+
+
+def _comparable(key: str, value):
+    value = _absolute(key, value)
+    return tuple(value) if isinstance(value, list) else value
+
+
 def config_from_args(argv: list[str] | None) -> TrainConfig:
     given = vars(build_parser().parse_args(argv))
     base = dataclasses.asdict(TrainConfig())
@@ -253,7 +270,11 @@ def config_from_args(argv: list[str] | None) -> TrainConfig:
             base.update(json.loads(saved.read_text())["train"])
         except (ValueError, KeyError) as e:
             raise UserError(f"{saved}: damaged run config ({e})") from None
-        ignored = [k for k in given if k not in RUNTIME_SETTINGS and given[k] != base.get(k)]
+        ignored = [
+            k
+            for k in given
+            if k not in RUNTIME_SETTINGS and _comparable(k, given[k]) != _comparable(k, base.get(k))
+        ]
         if ignored:
             raise UserError(
                 "--resume continues the saved run; these settings cannot change: "
@@ -536,11 +557,8 @@ class Trainer:
     def write_config(self) -> None:
         cfg = dataclasses.asdict(self.cfg)
         cfg["widths"] = list(self.cfg.widths)
-        # absolute, so that --resume works from any working directory
-        cfg["data"] = [str(Path(p).resolve()) for p in self.cfg.data]
-        for key in ("mnist", "init", "cache_dir"):
-            if cfg[key]:
-                cfg[key] = str(Path(cfg[key]).resolve())
+        for key in PATH_SETTINGS:  # absolute, so that --resume works from any directory
+            cfg[key] = _absolute(key, cfg[key])
         doc = {
             "train": cfg,
             "model": self.model.config.to_dict(),

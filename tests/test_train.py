@@ -142,6 +142,11 @@ def test_resume_refuses_changed_settings_and_fresh_run_refuses_existing_dir(tmp_
     assert out.returncode == 2 and "--lr" in out.stderr
     assert train_main(["--out", run, "--resume", "--steps", "4", "--progress", "none"]) == 0
     assert _metrics(tmp_path / "r")[-1]["step"] == 4
+    # the original command with --resume added is fine (relative paths, the same widths)
+    rel = os.path.relpath(mnist_dir)
+    again = ["--synthetic", "moving-mnist", "--mnist", rel, "--steps", "5", "--out", run]
+    assert train_main([*again, "--progress", "none", "--resume", *TINY]) == 0
+    assert _metrics(tmp_path / "r")[-1]["step"] == 5
 
 
 def test_trains_on_video_files_and_fine_tunes_with_init(tmp_path, clip_dir):
