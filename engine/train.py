@@ -619,8 +619,8 @@ class Trainer:
             data=describe_data(self.data_summary),
         )
         metrics = (self.run_dir / "metrics.jsonl").open("a") if self.dist.main else None
-        window: dict[str, float] = {}
-        window_pairs, window_time = 0, 0.0
+        window_sum: torch.Tensor | None = None  # loss terms summed on the device
+        window_steps, window_time = 0, 0.0
         last: dict | None = None
         self.net.train()
         self.batches = Prefetcher(self.pairs, cfg.batch_size)
@@ -634,11 +634,6 @@ class Trainer:
                 with devices.autocast(self.device, self.precision):
                     terms = self.net(x1, x2, cfg.aux_loss)
                 loss = total_loss(terms, cfg.alpha_equiv, cfg.alpha_inv)
-                if not torch.isfinite(loss):
-                    raise UserError(
-                        f"training diverged at step {self.step + 1} (loss is {loss.item()}); "
-                        "try a lower --lr"
-                    )
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 self.optimizer.step()
@@ -646,16 +641,16 @@ class Trainer:
                 dt = time.perf_counter() - t0
                 self.elapsed += dt
                 window_time += dt
-                window_pairs += cfg.batch_size * self.dist.world
-                values = {k: float(terms[k].detach()) for k in LOGGED_TERMS}
-                values["total"] = float(loss.detach())
-                for k, v in values.items():
-                    window[k] = window.get(k, 0.0) + v
-                n_window = self.step % cfg.log_every or cfg.log_every
+                # no read-back here: a GPU would wait for every step; one sync per log line
+                values = torch.stack([*(terms[k].detach().float() for k in LOGGED_TERMS),
+                                      loss.detach().float()])  # fmt: skip
+                window_sum = values if window_sum is None else window_sum + values
+                window_steps += 1
                 if self.step % cfg.log_every == 0 or self._at_end():
-                    last = {k: v / n_window for k, v in window.items()}
-                    self._log(metrics, last, lr, window_pairs / window_time)
-                    window, window_pairs, window_time = {}, 0, 0.0
+                    last = self._window_mean(window_sum, window_steps)
+                    pairs = window_steps * cfg.batch_size * self.dist.world
+                    self._log(metrics, last, lr, pairs / window_time)
+                    window_sum, window_steps, window_time = None, 0, 0.0
                 if cfg.sample_every and self.step % cfg.sample_every == 0:
                     self.save_samples()
                 if cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0:
@@ -664,9 +659,8 @@ class Trainer:
             self.batches.close()
             if metrics:
                 metrics.close()
-        if window:
-            n = self.step % cfg.log_every or cfg.log_every
-            last = {k: v / n for k, v in window.items()}
+        if window_sum is not None:
+            last = self._window_mean(window_sum, window_steps)
         ckpt = self.save_checkpoint(last)
         if not (cfg.sample_every and self.step % cfg.sample_every == 0):
             self.save_samples()
@@ -684,6 +678,15 @@ class Trainer:
             # writing samples was seen to abort ("terminate called without an active exception")
             dist.barrier()
         return result
+
+    def _window_mean(self, total: torch.Tensor, steps: int) -> dict:
+        last = dict(zip((*LOGGED_TERMS, "total"), (total / steps).tolist(), strict=True))
+        if not math.isfinite(last["total"]):
+            raise UserError(
+                f"training diverged by step {self.step} (loss is {last['total']}); "
+                "try a lower --lr"
+            )
+        return last
 
     def _at_end(self) -> bool:
         return self.stop_reason is not None or self.fraction() >= 1.0
