@@ -228,29 +228,44 @@ class SceneModel(nn.Module):
 
     # -- training ----------------------------------------------------------------------------------
     def forward(
-        self, x1: torch.Tensor, x2: torch.Tensor, aux_loss: str = "relative"
+        self,
+        x1: torch.Tensor,
+        x2: torch.Tensor,
+        aux_loss: str = "relative",
+        x_b: torch.Tensor | None = None,
+        change_weight: float = 0.0,
     ) -> dict[str, torch.Tensor]:
         """Training pass on a batch of pairs: h(x1, x1, x2, x1) ≈ x2 plus the two helper terms.
 
+        ``x_b`` (a third frame of the same clips) replaces x1 as the background source,
+        h(x1, x1, x2, x_b) ≈ x2, and L_inv then compares f_b(x1) with f_b(x_b).
+        ``change_weight`` λ weighs each pixel's error in the optimised scene term by
+        1 + λ·max_c |x2 − x1| (normalised to mean 1 per batch): what moved counts more.
+        The logged "scene" term is always the plain MSE.
         ``aux_loss`` "relative" makes L_equiv and L_inv scale-invariant (:func:`relative_mse`);
         "plain" is the paper's plain L2. Returns the loss terms (float32 scalars), the feature
         scales of f_c and f_b (logged to show whether they collapse), the reconstruction, theta."""
         n = x1.shape[0]
         zc = self.f_c(torch.cat([x1, x2]))
-        zb = self.f_b(torch.cat([x1, x2]))
+        zb = self.f_b(torch.cat([x1, x2 if x_b is None else x_b]))
         zc1, zc2 = zc[:n], zc[n:]
         zb1, zb2 = zb[:n], zb[n:]
         theta = self.transform(zc1, zc2)
         moved = warp(zc1, theta)
-        recon = self.g(moved + zb1)
+        recon = self.g(moved + (zb1 if x_b is None else zb2))
         if aux_loss == "relative":
             equiv = relative_mse(moved, zc2)
             inv = 0.5 * (relative_mse(zb1, zb2) + relative_mse(zb2, zb1))
         else:
             equiv = F.mse_loss(moved.float(), zc2.float())
             inv = F.mse_loss(zb1.float(), zb2.float())
+        err = (recon.float() - x2.float()).pow(2)
+        terms = {"scene": err.mean()}
+        if change_weight:
+            w = 1 + change_weight * (x2.float() - x1.float()).abs().amax(dim=1, keepdim=True)
+            terms["objective"] = (err * w).mean() / w.mean()
         return {
-            "scene": F.mse_loss(recon.float(), x2.float()),
+            **terms,
             "equiv": equiv,
             "inv": inv,
             "fc_scale": feature_scale(zc.detach()),
@@ -267,4 +282,4 @@ def identity_theta(n: int, device: torch.device | str = "cpu") -> torch.Tensor:
 def total_loss(
     terms: dict[str, torch.Tensor], alpha_equiv: float, alpha_inv: float
 ) -> torch.Tensor:
-    return terms["scene"] + alpha_equiv * terms["equiv"] + alpha_inv * terms["inv"]
+    return terms.get("objective", terms["scene"]) + alpha_equiv * terms["equiv"] + alpha_inv * terms["inv"]

@@ -66,6 +66,8 @@ class TrainConfig:
     alpha_inv: float = 0.01
     aux_loss: str = "relative"
     max_gap: int = 4
+    background_frame: str = "same"
+    change_weight: float = 0.0
     seed: int = 0
     device: str = "auto"
     precision: str = "auto"
@@ -176,6 +178,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-gap",
         type=int,
         help=f"largest frame distance within a training pair (default {d.max_gap})",
+    )
+    t.add_argument(
+        "--background-frame",
+        choices=("same", "other"),
+        help="background source of the training rendering: same: x1, h(x1, x1, x2, x1) as in "
+        "the paper; other: a third frame of the clip, h(x1, x1, x2, x3), so only f_c can "
+        f"bring x1's character along (default {d.background_frame})",
+    )
+    t.add_argument(
+        "--change-weight",
+        type=float,
+        help="weigh each pixel's scene error by 1 + λ·|x2 − x1| (what moved counts more; "
+        f"0 = plain MSE, default {d.change_weight:g})",
     )
     t.add_argument("--seed", type=int, help=f"random seed (default {d.seed})")
     m = p.add_argument_group("model")
@@ -304,6 +319,8 @@ def validate(cfg: TrainConfig) -> None:
         raise UserError("--steps must not be negative")
     if cfg.lr <= 0:
         raise UserError("--lr must be positive")
+    if cfg.change_weight < 0:
+        raise UserError("--change-weight must not be negative")
     if not cfg.resume and (Path(cfg.out) / "config.json").exists():
         raise UserError(
             f"{cfg.out}: already holds a training run; add --resume to continue it, "
@@ -351,11 +368,12 @@ def init_distributed(device_name: str) -> Dist:
 def build_pairs(cfg: TrainConfig, rank: int, reporter: Reporter) -> tuple[object, dict]:
     """The pair source for this process and a summary of the data for the model header."""
     seed = cfg.seed + 1000 * rank
+    frames = 3 if cfg.background_frame == "other" else 2
     if cfg.synthetic:
         digits, note = load_mnist(cfg.mnist, "train")
         gen = MovingMNIST(digits, make_backgrounds(64, "train", 64, seed=0))
         summary = {"synthetic": cfg.synthetic, "digits": note, "backgrounds": "64 train (§4.2)"}
-        return MovingMNISTPairs(gen, cfg.max_gap, seed, cfg.image_size), summary
+        return MovingMNISTPairs(gen, cfg.max_gap, seed, cfg.image_size, frames), summary
     paths, problems = find_clips(cfg.data)
     if not paths:
         raise UserError("; ".join(problems) or "no clips found in --data")
@@ -390,7 +408,7 @@ def build_pairs(cfg: TrainConfig, rank: int, reporter: Reporter) -> tuple[object
         "names": names[:50],
         "skipped": len(errors),
     }
-    return PairSampler(clips, cfg.max_gap, seed), summary
+    return PairSampler(clips, cfg.max_gap, seed, frames), summary
 
 
 def describe_data(summary: dict) -> str:
@@ -546,7 +564,7 @@ class Trainer:
     def save_samples(self) -> None:
         if not self.dist.main:
             return
-        x1, x2 = (self._batch(x) for x in self.preview)
+        x1, x2 = (self._batch(x) for x in self.preview[:2])
         with devices.autocast(self.device, self.precision):
             img = sample_grid(self.model, x1, x2)
         path = self.run_dir / "samples" / f"step_{self.step:07d}.png"
@@ -630,9 +648,11 @@ class Trainer:
                 lr = lr_at(cfg, self.step, self.fraction())
                 for group in self.optimizer.param_groups:
                     group["lr"] = lr
-                x1, x2 = (self._batch(x) for x in self.batches.next())
+                x1, x2, *x_b = (self._batch(x) for x in self.batches.next())
                 with devices.autocast(self.device, self.precision):
-                    terms = self.net(x1, x2, cfg.aux_loss)
+                    terms = self.net(
+                        x1, x2, cfg.aux_loss, x_b[0] if x_b else None, cfg.change_weight
+                    )
                 loss = total_loss(terms, cfg.alpha_equiv, cfg.alpha_inv)
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()

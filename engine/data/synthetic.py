@@ -61,6 +61,12 @@ def relative_affine(a_i: np.ndarray, a_j: np.ndarray) -> np.ndarray:
     return (_h(a_j) @ np.linalg.inv(_h(a_i)))[:2]
 
 
+def apply_motion(a_from: np.ndarray, a_to: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """Placement ``a`` moved by the image-space motion that takes placement ``a_from`` to
+    ``a_to`` (the same global map, whatever ``a`` places)."""
+    return (_h(relative_affine(a_from, a_to)) @ _h(a))[:2]
+
+
 def pixel_affine_to_theta(m: np.ndarray, size: int) -> np.ndarray:
     """The affine_grid theta (output → input, normalised, align_corners=False) that moves
     content as the forward pixel map ``m`` does, for a square image of ``size`` pixels.
