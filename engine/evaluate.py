@@ -296,8 +296,9 @@ class Evaluator:
         char = m.compose(m.encode_character(t["x2i"]), t["theta"], None)
         tiles = [t["x2i"], t["x1i"], t["x1j"], t["x2i"], bg, char, t["transformation"],
                  t["gt_transformation"]]  # fmt: skip
-        labels = ["character: v2 frame i", "motion from: v1 i", "motion to: v1 j", "background: v2 i",
-                  "background only", "character only", "both", "ground truth"]  # fmt: skip
+        labels = ["character: v2 frame i", "motion from: v1 i", "motion to: v1 j",
+                  "background: v2 i", "background only", "character only", "both",
+                  "ground truth"]  # fmt: skip
         return [to_uint8(x) for x in tiles], labels
 
     @torch.inference_mode()

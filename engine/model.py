@@ -282,4 +282,5 @@ def identity_theta(n: int, device: torch.device | str = "cpu") -> torch.Tensor:
 def total_loss(
     terms: dict[str, torch.Tensor], alpha_equiv: float, alpha_inv: float
 ) -> torch.Tensor:
-    return terms.get("objective", terms["scene"]) + alpha_equiv * terms["equiv"] + alpha_inv * terms["inv"]
+    scene = terms.get("objective", terms["scene"])
+    return scene + alpha_equiv * terms["equiv"] + alpha_inv * terms["inv"]

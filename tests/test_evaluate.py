@@ -107,7 +107,8 @@ def test_rotation_angle_and_the_affine_convention(test_digits):
 def test_cli_writes_results_figures_and_table(tiny_model, mnist_dir, tmp_path):
     out = tmp_path / "eval"
     args = [str(tiny_model), "--mnist", str(mnist_dir), "--out", str(out), "--examples", "60",
-            "--pairs", "50", "--bootstrap", "100", "--batch-size", "32", "--device", "cpu"]  # fmt: skip
+            "--pairs", "50", "--bootstrap", "100", "--batch-size", "32",
+            "--device", "cpu"]  # fmt: skip
     r = run_module("engine.evaluate", *args)
     assert r.returncode == 0, r.stderr
     assert "Transformation / Video frames" in r.stdout and "T^Z digit 8" in r.stdout

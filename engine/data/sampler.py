@@ -75,7 +75,8 @@ class PairSampler(_Seeded):
         out: list[list[np.ndarray]] = [[] for _ in range(self.frames)]
         for _ in range(batch):
             clip = self.clips[int(rng.integers(len(self.clips)))]
-            for row, t in zip(out, draw_frames(rng, len(clip), self.max_gap, self.frames)):
+            picks = draw_frames(rng, len(clip), self.max_gap, self.frames)
+            for row, t in zip(out, picks, strict=True):
                 row.append(clip[t])
         return tuple(np.stack(row) for row in out)
 
@@ -106,7 +107,8 @@ class MovingMNISTPairs(_Seeded):
         for _ in range(batch):
             d, b, affines = gen.trajectory(rng)
             # only the frames needed are rendered
-            for row, t in zip(out, draw_frames(rng, gen.length, self.max_gap, self.frames)):
+            picks = draw_frames(rng, gen.length, self.max_gap, self.frames)
+            for row, t in zip(out, picks, strict=True):
                 row.append(self._fit(gen.render(d, b, affines[t])))
         return tuple(np.stack(row) for row in out)
 
