@@ -390,6 +390,10 @@ def format_table(result: dict) -> str:
             f"[{s['ci95'][0]:.5f}, {s['ci95'][1]:.5f}]"
         )
     lines.append("")
+    size = result["model_config"]["image_size"]
+    if size != 64:
+        lines.append(f"note: the model runs at {size} px, so every image (ground truth and "
+                     "baselines too) was resized to it; the paper's protocol is at 64 px")
     for a, b in RATIOS:
         r = result["ratios"][f"{a}/{b}"]
         lines.append(

@@ -232,13 +232,10 @@ class SceneModel(nn.Module):
         x1: torch.Tensor,
         x2: torch.Tensor,
         aux_loss: str = "relative",
-        x_b: torch.Tensor | None = None,
         change_weight: float = 0.0,
     ) -> dict[str, torch.Tensor]:
         """Training pass on a batch of pairs: h(x1, x1, x2, x1) ≈ x2 plus the two helper terms.
 
-        ``x_b`` (a third frame of the same clips) replaces x1 as the background source,
-        h(x1, x1, x2, x_b) ≈ x2, and L_inv then compares f_b(x1) with f_b(x_b).
         ``change_weight`` λ weighs each pixel's error in the optimised scene term by
         1 + λ·max_c |x2 − x1| (normalised to mean 1 per batch): what moved counts more.
         The logged "scene" term is always the plain MSE.
@@ -247,12 +244,12 @@ class SceneModel(nn.Module):
         scales of f_c and f_b (logged to show whether they collapse), the reconstruction, theta."""
         n = x1.shape[0]
         zc = self.f_c(torch.cat([x1, x2]))
-        zb = self.f_b(torch.cat([x1, x2 if x_b is None else x_b]))
+        zb = self.f_b(torch.cat([x1, x2]))
         zc1, zc2 = zc[:n], zc[n:]
         zb1, zb2 = zb[:n], zb[n:]
         theta = self.transform(zc1, zc2)
         moved = warp(zc1, theta)
-        recon = self.g(moved + (zb1 if x_b is None else zb2))
+        recon = self.g(moved + zb1)
         if aux_loss == "relative":
             equiv = relative_mse(moved, zc2)
             inv = 0.5 * (relative_mse(zb1, zb2) + relative_mse(zb2, zb1))

@@ -49,6 +49,9 @@ def tz_figure(path: Path, digit: int, a: dict[str, np.ndarray]) -> None:
     axes[2].plot([-lim, lim], [-lim, lim], color="grey", lw=0.8, ls="--")
     axes[2].set_xlabel("rotation angle of T^X (degrees)")
     axes[2].set_ylabel("rotation angle of T^Z, R = U Vᵀ (degrees)")
+    for ax in axes:
+        ax.ticklabel_format(useOffset=False, style="plain")
+    fig.tight_layout()
     fig.suptitle(f"T^Z against the true transformation, digit {digit}, {len(sv):,} frame pairs")
     _save(fig, path)
 

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.distributed as dist
+import torch.nn.functional as F
 
 from engine import checkpoint
 from engine import device as devices
@@ -66,8 +67,9 @@ class TrainConfig:
     alpha_inv: float = 0.01
     aux_loss: str = "relative"
     max_gap: int = 4
-    background_frame: str = "same"
     change_weight: float = 0.0
+    coarse_size: int = 0
+    coarse_fraction: float = 0.3
     seed: int = 0
     device: str = "auto"
     precision: str = "auto"
@@ -180,17 +182,23 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"largest frame distance within a training pair (default {d.max_gap})",
     )
     t.add_argument(
-        "--background-frame",
-        choices=("same", "other"),
-        help="background source of the training rendering: same: x1, h(x1, x1, x2, x1) as in "
-        "the paper; other: a third frame of the clip, h(x1, x1, x2, x3), so only f_c can "
-        f"bring x1's character along (default {d.background_frame})",
-    )
-    t.add_argument(
         "--change-weight",
         type=float,
         help="weigh each pixel's scene error by 1 + λ·|x2 − x1| (what moved counts more; "
         f"0 = plain MSE, default {d.change_weight:g})",
+    )
+    t.add_argument(
+        "--coarse-size",
+        type=int,
+        metavar="PX",
+        help="coarse-to-fine: train on frames averaged down to PX pixels for the first "
+        "--coarse-fraction of the run (the weights do not depend on the size; motions are "
+        "fewer latent cells long there, so T^Z learns them sooner); 0 = off (default)",
+    )
+    t.add_argument(
+        "--coarse-fraction",
+        type=float,
+        help=f"share of the run (steps or time) spent coarse (default {d.coarse_fraction})",
     )
     t.add_argument("--seed", type=int, help=f"random seed (default {d.seed})")
     m = p.add_argument_group("model")
@@ -209,7 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument(
         "--init",
         metavar="CKPT",
-        help="start from this model file (fine-tuning); its architecture and image size are used",
+        help="start from this model file (fine-tuning); its architecture is used, and its image "
+        "size unless --image-size is given (the weights work at any size)",
     )
     m.add_argument(
         "--resume",
@@ -319,6 +328,10 @@ def validate(cfg: TrainConfig) -> None:
         raise UserError("--steps must not be negative")
     if cfg.lr <= 0:
         raise UserError("--lr must be positive")
+    if cfg.coarse_size and (cfg.coarse_size % 16 or not 16 <= cfg.coarse_size < cfg.image_size):
+        raise UserError("--coarse-size must be a multiple of 16 below --image-size (or 0)")
+    if not 0 <= cfg.coarse_fraction <= 1:
+        raise UserError("--coarse-fraction must be between 0 and 1")
     if cfg.change_weight < 0:
         raise UserError("--change-weight must not be negative")
     if not cfg.resume and (Path(cfg.out) / "config.json").exists():
@@ -368,12 +381,11 @@ def init_distributed(device_name: str) -> Dist:
 def build_pairs(cfg: TrainConfig, rank: int, reporter: Reporter) -> tuple[object, dict]:
     """The pair source for this process and a summary of the data for the model header."""
     seed = cfg.seed + 1000 * rank
-    frames = 3 if cfg.background_frame == "other" else 2
     if cfg.synthetic:
         digits, note = load_mnist(cfg.mnist, "train")
         gen = MovingMNIST(digits, make_backgrounds(64, "train", 64, seed=0))
         summary = {"synthetic": cfg.synthetic, "digits": note, "backgrounds": "64 train (§4.2)"}
-        return MovingMNISTPairs(gen, cfg.max_gap, seed, cfg.image_size, frames), summary
+        return MovingMNISTPairs(gen, cfg.max_gap, seed, cfg.image_size), summary
     paths, problems = find_clips(cfg.data)
     if not paths:
         raise UserError("; ".join(problems) or "no clips found in --data")
@@ -408,7 +420,7 @@ def build_pairs(cfg: TrainConfig, rank: int, reporter: Reporter) -> tuple[object
         "names": names[:50],
         "skipped": len(errors),
     }
-    return PairSampler(clips, cfg.max_gap, seed, frames), summary
+    return PairSampler(clips, cfg.max_gap, seed), summary
 
 
 def describe_data(summary: dict) -> str:
@@ -419,6 +431,11 @@ def describe_data(summary: dict) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # The trainer
+
+
+def coarse(x: torch.Tensor, size: int) -> torch.Tensor:
+    """Frames averaged down to ``size`` pixels for the coarse phase of ``--coarse-size``."""
+    return F.interpolate(x, size=(size, size), mode="area")
 
 
 def lr_at(cfg: TrainConfig, step: int, fraction: float) -> float:
@@ -451,10 +468,11 @@ class Trainer:
         if cfg.init:
             model, self.init_info = checkpoint.load(cfg.init)
             if model.config.image_size != cfg.image_size:
-                raise UserError(
-                    f"{cfg.init}: model is {model.config.image_size}px but --image-size is "
-                    f"{cfg.image_size}; use --image-size {model.config.image_size}"
-                )
+                # every layer is resolution-free (convolutions, T^Z's adaptive pooling), so the
+                # same weights run at another size: train small first, then at full size
+                resized = SceneModel(dataclasses.replace(model.config, image_size=cfg.image_size))
+                resized.load_state_dict(model.state_dict())
+                model = resized
         else:
             model = SceneModel(cfg.model_config())
         self.model = model.to(self.device)
@@ -564,7 +582,7 @@ class Trainer:
     def save_samples(self) -> None:
         if not self.dist.main:
             return
-        x1, x2 = (self._batch(x) for x in self.preview[:2])
+        x1, x2 = (self._batch(x) for x in self.preview)
         with devices.autocast(self.device, self.precision):
             img = sample_grid(self.model, x1, x2)
         path = self.run_dir / "samples" / f"step_{self.step:07d}.png"
@@ -648,11 +666,11 @@ class Trainer:
                 lr = lr_at(cfg, self.step, self.fraction())
                 for group in self.optimizer.param_groups:
                     group["lr"] = lr
-                x1, x2, *x_b = (self._batch(x) for x in self.batches.next())
+                x1, x2 = (self._batch(x) for x in self.batches.next())
+                if cfg.coarse_size and self.fraction() < cfg.coarse_fraction:
+                    x1, x2 = coarse(x1, cfg.coarse_size), coarse(x2, cfg.coarse_size)
                 with devices.autocast(self.device, self.precision):
-                    terms = self.net(
-                        x1, x2, cfg.aux_loss, x_b[0] if x_b else None, cfg.change_weight
-                    )
+                    terms = self.net(x1, x2, cfg.aux_loss, cfg.change_weight)
                 loss = total_loss(terms, cfg.alpha_equiv, cfg.alpha_inv)
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()

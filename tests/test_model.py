@@ -87,3 +87,22 @@ def test_losses_are_logged_separately_and_combine():
     expected = terms["scene"] + 0.5 * terms["equiv"] + 0.25 * terms["inv"]
     assert torch.allclose(total, expected)
     assert terms["fc_scale"] > 0 and terms["fb_scale"] > 0
+
+
+def test_change_weight_counts_what_moved_more():
+    torch.manual_seed(0)
+    model = SceneModel(ModelConfig(image_size=16, widths=(8,), latent_channels=8, res_blocks=1))
+    x1 = torch.full((2, 3, 16, 16), 0.5)
+    x2 = x1.clone()
+    x2[:, :, 4:8, 4:8] = 0.0  # something dark moved in
+    plain = model(x1, x2)
+    assert "objective" not in plain
+    weighted = model(x1, x2, change_weight=10.0)
+    w = torch.ones(2, 1, 16, 16)
+    w[:, :, 4:8, 4:8] = 6.0  # 1 + 10 · 0.5
+    err = (weighted["recon"] - x2) ** 2
+    assert torch.allclose(weighted["objective"], (err * w).mean() / w.mean())
+    assert torch.allclose(weighted["scene"], err.mean())  # the logged term stays plain MSE
+    assert total_loss(weighted, 0, 0) == weighted["objective"]
+    same = model(x1, x1, change_weight=10.0)  # nothing moved: the weights are all 1
+    assert torch.allclose(same["objective"], same["scene"])

@@ -90,6 +90,12 @@ def test_same_seed_same_losses(tmp_path, mnist_dir):
     a, b, c = (_losses(_metrics(tmp_path / n)) for n in "abc")
     assert a == b
     assert a != c
+    # coarse-to-fine: the same pairs, the first 2 of 5 steps on frames averaged down to 16 px
+    coarse = ["--coarse-size", "16", "--coarse-fraction", "0.4", "--change-weight", "5"]
+    assert train_main([*args, *coarse, "--out", str(tmp_path / "d")]) == 0
+    d = _metrics(tmp_path / "d")
+    assert d[0]["scene"] != _metrics(tmp_path / "a")[0]["scene"]
+    assert checkpoint.inspect(tmp_path / "d" / "model.safetensors").config.image_size == 32
 
 
 def _start(args):
@@ -167,9 +173,9 @@ def test_trains_on_video_files_and_fine_tunes_with_init(tmp_path, clip_dir):
     same = ["--data", str(clip_dir), "--init", model, "--steps", "1", "--progress", "none"]
     assert train_main([*same, "--out", str(tmp_path / "same"), "--device", "cpu"]) == 0
     assert checkpoint.inspect(tmp_path / "same" / "model.safetensors").config.image_size == 32
-    bad = run_module("engine.train", "--data", str(clip_dir), "--init", model, "--steps", "1",
-                     "--out", str(tmp_path / "x"), "--image-size", "64")  # fmt: skip
-    assert bad.returncode == 2 and "--image-size 32" in bad.stderr
+    # with --image-size the same weights continue at another resolution
+    assert train_main([*same, "--out", str(tmp_path / "big"), "--image-size", "48"]) == 0
+    assert checkpoint.inspect(tmp_path / "big" / "model.safetensors").config.image_size == 48
 
 
 def _one_line_error(out, *needles):
@@ -230,6 +236,9 @@ def test_mixed_sizes_and_zero_frames_and_bad_settings(tmp_path, mnist_dir):
     _one_line_error(run_module("engine.train", "--data", str(empty), *run, *TINY),
                     "empty", "holds no videos or frame folders")  # fmt: skip
     _one_line_error(run_module("engine.train", "--synthetic", "moving-mnist", *run), "--mnist")
+    for bad in (["--coarse-size", "24"], ["--coarse-size", "32"], ["--change-weight", "-1"]):
+        _one_line_error(run_module("engine.train", *_synthetic(tmp_path), *run, *TINY, *bad),
+                        bad[0])  # fmt: skip
     out = run_module("engine.train", *_synthetic(tmp_path), *run)
     _one_line_error(out, str(tmp_path), "no MNIST train images")
 

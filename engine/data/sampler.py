@@ -1,9 +1,5 @@
 """Pair sampling: two distinct frames (x_i, x_j) of one clip, |i − j| <= max_gap.
 
-With ``frames=3`` a third frame x_k of the same clip comes along (k differs from i and j where
-the clip is long enough, |i − k| <= max_gap): the background source of ``--background-frame
-other`` (docs/TRAINING.md).
-
 Data path role: between the frame cache (or a synthetic generator) and the trainer. A batch
 mixes clips: each pair's clip is drawn uniformly, so short clips are not drowned by long ones.
 Samplers own a seeded numpy Generator whose state is saved in checkpoints, so a resumed run
@@ -31,22 +27,9 @@ def draw_pair(rng: np.random.Generator, n: int, max_gap: int) -> tuple[int, int]
     return i, j + (j >= i)
 
 
-def draw_frames(rng: np.random.Generator, n: int, max_gap: int, count: int) -> tuple[int, ...]:
-    """A pair (i, j) as :func:`draw_pair`, plus with ``count`` 3 a frame k near i that is
-    neither i nor j (k = i when the clip has no such frame)."""
-    i, j = draw_pair(rng, n, max_gap)
-    if count == 2:
-        return i, j
-    others = [k for k in range(max(0, i - max_gap), min(n, i + max_gap + 1)) if k not in (i, j)]
-    return i, j, (others[int(rng.integers(len(others)))] if others else i)
-
-
 class _Seeded:
-    def __init__(self, seed: int, frames: int = 2) -> None:
-        if frames not in (2, 3):
-            raise ValueError("frames must be 2 or 3")
+    def __init__(self, seed: int) -> None:
         self.rng = np.random.default_rng(seed)
-        self.frames = frames
 
     def state(self) -> dict:
         return self.rng.bit_generator.state
@@ -58,10 +41,8 @@ class _Seeded:
 class PairSampler(_Seeded):
     """Pairs from clips held as uint8 (N, S, S, 3) arrays (memory maps from the frame cache)."""
 
-    def __init__(
-        self, clips: Sequence[np.ndarray], max_gap: int = 4, seed: int = 0, frames: int = 2
-    ) -> None:
-        super().__init__(seed, frames)
+    def __init__(self, clips: Sequence[np.ndarray], max_gap: int = 4, seed: int = 0) -> None:
+        super().__init__(seed)
         if max_gap < 1:
             raise UserError("max gap must be at least 1 frame")
         self.clips = [c for c in clips if len(c) >= 2]
@@ -69,16 +50,17 @@ class PairSampler(_Seeded):
             raise UserError("no clip has the two frames a training pair needs")
         self.max_gap = max_gap
 
-    def sample(self, batch: int, rng: np.random.Generator | None = None) -> tuple[np.ndarray, ...]:
-        """(x1, x2) or, with frames=3, (x1, x2, x3): uint8 arrays (batch, S, S, 3)."""
+    def sample(
+        self, batch: int, rng: np.random.Generator | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         rng = rng or self.rng
-        out: list[list[np.ndarray]] = [[] for _ in range(self.frames)]
+        x1, x2 = [], []
         for _ in range(batch):
             clip = self.clips[int(rng.integers(len(self.clips)))]
-            picks = draw_frames(rng, len(clip), self.max_gap, self.frames)
-            for row, t in zip(out, picks, strict=True):
-                row.append(clip[t])
-        return tuple(np.stack(row) for row in out)
+            i, j = draw_pair(rng, len(clip), self.max_gap)
+            x1.append(clip[i])
+            x2.append(clip[j])
+        return np.stack(x1), np.stack(x2)
 
 
 class MovingMNISTPairs(_Seeded):
@@ -88,29 +70,25 @@ class MovingMNISTPairs(_Seeded):
     another resolution, so the digits keep their proportions."""
 
     def __init__(
-        self,
-        generator: MovingMNIST,
-        max_gap: int = 4,
-        seed: int = 0,
-        size: int | None = None,
-        frames: int = 2,
+        self, generator: MovingMNIST, max_gap: int = 4, seed: int = 0, size: int | None = None
     ) -> None:
-        super().__init__(seed, frames)
+        super().__init__(seed)
         self.generator = generator
         self.max_gap = max_gap
         self.size = size or generator.size
 
-    def sample(self, batch: int, rng: np.random.Generator | None = None) -> tuple[np.ndarray, ...]:
+    def sample(
+        self, batch: int, rng: np.random.Generator | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         rng = rng or self.rng
-        out: list[list[np.ndarray]] = [[] for _ in range(self.frames)]
+        x1, x2 = [], []
         gen = self.generator
         for _ in range(batch):
             d, b, affines = gen.trajectory(rng)
-            # only the frames needed are rendered
-            picks = draw_frames(rng, gen.length, self.max_gap, self.frames)
-            for row, t in zip(out, picks, strict=True):
-                row.append(self._fit(gen.render(d, b, affines[t])))
-        return tuple(np.stack(row) for row in out)
+            i, j = draw_pair(rng, gen.length, self.max_gap)
+            x1.append(self._fit(gen.render(d, b, affines[i])))  # only the two frames needed
+            x2.append(self._fit(gen.render(d, b, affines[j])))
+        return np.stack(x1), np.stack(x2)
 
     def _fit(self, frame: np.ndarray) -> np.ndarray:
         return frame if self.size == self.generator.size else fit_frame(frame, self.size)
