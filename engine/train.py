@@ -25,7 +25,6 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.distributed as dist
-import torch.nn.functional as F
 
 from engine import checkpoint
 from engine import device as devices
@@ -68,8 +67,6 @@ class TrainConfig:
     aux_loss: str = "relative"
     max_gap: int = 4
     change_weight: float = 0.0
-    coarse_size: int = 0
-    coarse_fraction: float = 0.3
     seed: int = 0
     device: str = "auto"
     precision: str = "auto"
@@ -186,19 +183,6 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         help="weigh each pixel's scene error by 1 + λ·|x2 − x1| (what moved counts more; "
         f"0 = plain MSE, default {d.change_weight:g})",
-    )
-    t.add_argument(
-        "--coarse-size",
-        type=int,
-        metavar="PX",
-        help="coarse-to-fine: train on frames averaged down to PX pixels for the first "
-        "--coarse-fraction of the run (the weights do not depend on the size; motions are "
-        "fewer latent cells long there, so T^Z learns them sooner); 0 = off (default)",
-    )
-    t.add_argument(
-        "--coarse-fraction",
-        type=float,
-        help=f"share of the run (steps or time) spent coarse (default {d.coarse_fraction})",
     )
     t.add_argument("--seed", type=int, help=f"random seed (default {d.seed})")
     m = p.add_argument_group("model")
@@ -328,10 +312,6 @@ def validate(cfg: TrainConfig) -> None:
         raise UserError("--steps must not be negative")
     if cfg.lr <= 0:
         raise UserError("--lr must be positive")
-    if cfg.coarse_size and (cfg.coarse_size % 16 or not 16 <= cfg.coarse_size < cfg.image_size):
-        raise UserError("--coarse-size must be a multiple of 16 below --image-size (or 0)")
-    if not 0 <= cfg.coarse_fraction <= 1:
-        raise UserError("--coarse-fraction must be between 0 and 1")
     if cfg.change_weight < 0:
         raise UserError("--change-weight must not be negative")
     if not cfg.resume and (Path(cfg.out) / "config.json").exists():
@@ -431,11 +411,6 @@ def describe_data(summary: dict) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # The trainer
-
-
-def coarse(x: torch.Tensor, size: int) -> torch.Tensor:
-    """Frames averaged down to ``size`` pixels for the coarse phase of ``--coarse-size``."""
-    return F.interpolate(x, size=(size, size), mode="area")
 
 
 def lr_at(cfg: TrainConfig, step: int, fraction: float) -> float:
@@ -667,8 +642,6 @@ class Trainer:
                 for group in self.optimizer.param_groups:
                     group["lr"] = lr
                 x1, x2 = (self._batch(x) for x in self.batches.next())
-                if cfg.coarse_size and self.fraction() < cfg.coarse_fraction:
-                    x1, x2 = coarse(x1, cfg.coarse_size), coarse(x2, cfg.coarse_size)
                 with devices.autocast(self.device, self.precision):
                     terms = self.net(x1, x2, cfg.aux_loss, cfg.change_weight)
                 loss = total_loss(terms, cfg.alpha_equiv, cfg.alpha_inv)
