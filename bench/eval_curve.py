@@ -52,6 +52,7 @@ def main() -> None:
             rows.append(row)
             print(json.dumps(row), flush=True)
     out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(rows, indent=1) + "\n")
     for key, label, targets in (
         ("transformation_ratio", "Transformation ÷ Video frames", {"target 0.3": 0.3}),

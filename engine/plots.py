@@ -51,8 +51,8 @@ def tz_figure(path: Path, digit: int, a: dict[str, np.ndarray]) -> None:
     axes[2].set_ylabel("rotation angle of T^Z, R = U Vᵀ (degrees)")
     for ax in axes:
         ax.ticklabel_format(useOffset=False, style="plain")
-    fig.tight_layout()
     fig.suptitle(f"T^Z against the true transformation, digit {digit}, {len(sv):,} frame pairs")
+    fig.tight_layout(rect=(0, 0, 1, 0.94))
     _save(fig, path)
 
 
