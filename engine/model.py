@@ -247,7 +247,10 @@ class SceneModel(nn.Module):
         zb = self.f_b(torch.cat([x1, x2]))
         zc1, zc2 = zc[:n], zc[n:]
         zb1, zb2 = zb[:n], zb[n:]
-        theta = self.transform(zc1, zc2)
+        # T^Z of the pair and of frame 1 against itself, in one batch: a frame compared with
+        # itself shows no motion, so the second should be the identity (L_ident)
+        thetas = self.transform(torch.cat([zc1, zc1]), torch.cat([zc2, zc1]))
+        theta, still = thetas[:n], thetas[n:]
         moved = warp(zc1, theta)
         recon = self.g(moved + zb1)
         if aux_loss == "relative":
@@ -265,6 +268,7 @@ class SceneModel(nn.Module):
             **terms,
             "equiv": equiv,
             "inv": inv,
+            "ident": (still.float() - identity_theta(n, still.device)).pow(2).mean(),
             "fc_scale": feature_scale(zc.detach()),
             "fb_scale": feature_scale(zb.detach()),
             "recon": recon,
@@ -277,7 +281,8 @@ def identity_theta(n: int, device: torch.device | str = "cpu") -> torch.Tensor:
 
 
 def total_loss(
-    terms: dict[str, torch.Tensor], alpha_equiv: float, alpha_inv: float
+    terms: dict[str, torch.Tensor], alpha_equiv: float, alpha_inv: float, alpha_ident: float = 0.0
 ) -> torch.Tensor:
     scene = terms.get("objective", terms["scene"])
-    return scene + alpha_equiv * terms["equiv"] + alpha_inv * terms["inv"]
+    loss = scene + alpha_equiv * terms["equiv"] + alpha_inv * terms["inv"]
+    return loss + alpha_ident * terms["ident"] if alpha_ident else loss

@@ -41,7 +41,7 @@ from engine.samples import sample_grid, to_tensor
 
 SYNTHETIC = ("moving-mnist",)
 SAMPLE_PAIRS = 8
-LOGGED_TERMS = ("scene", "equiv", "inv", "fc_scale", "fb_scale")
+LOGGED_TERMS = ("scene", "equiv", "inv", "ident", "fc_scale", "fb_scale")
 
 
 @dataclass
@@ -64,6 +64,7 @@ class TrainConfig:
     # L_inv at 0.01 gave the cleanest separation; the paper does not give its weights.
     alpha_equiv: float = 0.0
     alpha_inv: float = 0.01
+    alpha_ident: float = 0.0
     aux_loss: str = "relative"
     max_gap: int = 4
     # Measured (docs/RESULTS.md): leaves the "blurred copy" plateau several times sooner
@@ -167,6 +168,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--alpha-inv",
         type=float,
         help=f"weight of the background invariance loss (default {d.alpha_inv})",
+    )
+    t.add_argument(
+        "--alpha-ident",
+        type=float,
+        help="weight of L_ident = ‖T^Z(f_c(x1), f_c(x1)) − I‖²: a frame against itself shows no "
+        f"motion, so f_c must place the character where it is (default {d.alpha_ident:g})",
     )
     t.add_argument(
         "--aux-loss",
@@ -519,6 +526,7 @@ class Trainer:
             "train_seconds": round(self.elapsed, 1),
             "alpha_equiv": self.cfg.alpha_equiv,
             "alpha_inv": self.cfg.alpha_inv,
+            "alpha_ident": self.cfg.alpha_ident,
         }
         if self.init_info is not None:
             meta["init_from"] = str(self.init_info.path)
@@ -645,7 +653,7 @@ class Trainer:
                 x1, x2 = (self._batch(x) for x in self.batches.next())
                 with devices.autocast(self.device, self.precision):
                     terms = self.net(x1, x2, cfg.aux_loss, cfg.change_weight)
-                loss = total_loss(terms, cfg.alpha_equiv, cfg.alpha_inv)
+                loss = total_loss(terms, cfg.alpha_equiv, cfg.alpha_inv, cfg.alpha_ident)
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 self.optimizer.step()

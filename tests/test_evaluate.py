@@ -18,7 +18,15 @@ from engine.data.synthetic import (
     pixel_affine_to_theta,
     relative_affine,
 )
-from engine.evaluate import EvalConfig, Evaluator, r2_linear, ratio_ci, rotation_angle, summarize
+from engine.evaluate import (
+    EvalConfig,
+    Evaluator,
+    own_centre_motion,
+    r2_linear,
+    ratio_ci,
+    rotation_angle,
+    summarize,
+)
 from engine.model import ModelConfig, SceneModel
 
 
@@ -41,6 +49,17 @@ def test_ground_truth_renderer_matches_the_generator(test_digits):
         moved = apply_motion(seq.affines[i], seq.affines[j], seq.affines[i])
         np.testing.assert_allclose(moved, seq.affines[j], atol=1e-9)
         np.testing.assert_array_equal(gen.render(seq.digit, seq.background, moved), seq.frames[j])
+        np.testing.assert_allclose(own_centre_motion(*seq.affines[[i, j, i]]), seq.affines[j],
+                                   atol=1e-9)  # fmt: skip
+        # another placement: the same rotation, about its own centre, and the same centre shift
+        other = gen.trajectory(rng)[2][0]
+        moved = own_centre_motion(seq.affines[i], seq.affines[j], other)
+        centre = np.array([13.5, 13.5, 1.0])
+        np.testing.assert_allclose(moved[:, :2] @ np.linalg.inv(other[:, :2]),
+                                   relative_affine(seq.affines[i], seq.affines[j])[:, :2],
+                                   atol=1e-9)  # fmt: skip
+        np.testing.assert_allclose(moved @ centre - other @ centre,
+                                   seq.affines[j] @ centre - seq.affines[i] @ centre, atol=1e-9)
 
 
 def test_examples_and_baselines_are_what_they_claim(tiny_model, mnist_dir):
@@ -113,7 +132,8 @@ def test_cli_writes_results_figures_and_table(tiny_model, mnist_dir, tmp_path):
     assert r.returncode == 0, r.stderr
     assert "Transformation / Video frames" in r.stdout and "T^Z digit 8" in r.stdout
     res = json.loads((out / "results.json").read_text())
-    assert set(res["mse"]) == {"transformation", "video_frames", "background", "no_object"}
+    assert set(res["mse"]) == {"transformation", "video_frames", "background", "no_object",
+                               "transformation_own_centre"}  # fmt: skip
     assert res["mse"]["transformation"]["n"] == 60
     for digit in ("digit_5", "digit_8"):
         a = res["tz_analysis"][digit]
