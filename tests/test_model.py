@@ -106,3 +106,18 @@ def test_change_weight_counts_what_moved_more():
     assert total_loss(weighted, 0, 0) == weighted["objective"]
     same = model(x1, x1, change_weight=10.0)  # nothing moved: the weights are all 1
     assert torch.allclose(same["objective"], same["scene"])
+
+
+def test_ident_term_is_zero_at_init_and_measures_the_still_motion():
+    torch.manual_seed(0)
+    model = SceneModel(ModelConfig(image_size=16, widths=(8,), latent_channels=8, res_blocks=1))
+    x1, x2 = torch.rand(2, 3, 16, 16), torch.rand(2, 3, 16, 16)
+    assert model(x1, x2)["ident"] == 0  # T^Z starts at the identity for every pair
+    with torch.no_grad():
+        model.transform.head.bias.copy_(torch.tensor([1.2, 0.0, 0.1, 0.0, 1.2, 0.0]))
+        terms = model(x1, x2)
+    assert float(terms["ident"]) == pytest.approx((0.2**2 * 2 + 0.1**2) / 6)
+    base = total_loss(terms, 0.0, 0.01)
+    assert float(total_loss(terms, 0.0, 0.01, alpha_ident=2.0)) == pytest.approx(
+        float(base + 2.0 * terms["ident"])
+    )
