@@ -64,7 +64,8 @@ class TrainConfig:
     # L_inv at 0.01 gave the cleanest separation; the paper does not give its weights.
     alpha_equiv: float = 0.0
     alpha_inv: float = 0.01
-    alpha_ident: float = 0.0
+    # Measured (docs/RESULTS.md): halves the Transformation error at the same budget
+    alpha_ident: float = 1.0
     aux_loss: str = "relative"
     max_gap: int = 4
     # Measured (docs/RESULTS.md): leaves the "blurred copy" plateau several times sooner
