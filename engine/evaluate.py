@@ -47,10 +47,10 @@ from engine import device as devices
 from engine.data.clips import fit_frame
 from engine.data.mnist import load_mnist, load_mnist_labels
 from engine.data.synthetic import (
-    DIGIT,
     MovingMNIST,
     apply_motion,
     make_backgrounds,
+    own_centre_motion,
     pixel_affine_to_theta,
     relative_affine,
 )
@@ -93,17 +93,6 @@ class EvalConfig:
 
 # ---------------------------------------------------------------------------------------------
 # Statistics (numpy only)
-
-
-def own_centre_motion(a_from: np.ndarray, a_to: np.ndarray, a: np.ndarray) -> np.ndarray:
-    """Placement ``a`` moved like ``a_from`` → ``a_to`` relative to its own digit centre: the
-    same rotation about its own centre, the same shift of the centre."""
-    centre = np.array([(DIGIT - 1) / 2, (DIGIT - 1) / 2, 1.0])
-    c_from, c = a_from @ centre, a @ centre
-    shift = np.eye(3)
-    shift[:2, 2] = c - c_from  # from digit 1's centre to this digit's
-    motion = shift @ np.vstack([relative_affine(a_from, a_to), [0, 0, 1]]) @ np.linalg.inv(shift)
-    return (motion @ np.vstack([a, [0, 0, 1]]))[:2]
 
 
 def summarize(values: np.ndarray, rng: np.random.Generator, rounds: int) -> dict:

@@ -528,6 +528,7 @@ class Trainer:
             "alpha_equiv": self.cfg.alpha_equiv,
             "alpha_inv": self.cfg.alpha_inv,
             "alpha_ident": self.cfg.alpha_ident,
+            "change_weight": self.cfg.change_weight,
         }
         if self.init_info is not None:
             meta["init_from"] = str(self.init_info.path)

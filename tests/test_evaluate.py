@@ -15,13 +15,13 @@ from engine.data.synthetic import (
     MovingMNIST,
     apply_motion,
     make_backgrounds,
+    own_centre_motion,
     pixel_affine_to_theta,
     relative_affine,
 )
 from engine.evaluate import (
     EvalConfig,
     Evaluator,
-    own_centre_motion,
     r2_linear,
     ratio_ci,
     rotation_angle,

@@ -67,6 +67,16 @@ def apply_motion(a_from: np.ndarray, a_to: np.ndarray, a: np.ndarray) -> np.ndar
     return (_h(relative_affine(a_from, a_to)) @ _h(a))[:2]
 
 
+def own_centre_motion(a_from: np.ndarray, a_to: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """Placement ``a`` moved like ``a_from`` → ``a_to`` relative to its own digit centre: the
+    same rotation about its own centre, the same shift of the centre."""
+    centre = np.array([(DIGIT - 1) / 2, (DIGIT - 1) / 2, 1.0])
+    shift = np.eye(3)
+    shift[:2, 2] = a @ centre - a_from @ centre  # from the first digit's centre to this one's
+    motion = shift @ _h(relative_affine(a_from, a_to)) @ np.linalg.inv(shift)
+    return (motion @ _h(a))[:2]
+
+
 def pixel_affine_to_theta(m: np.ndarray, size: int) -> np.ndarray:
     """The affine_grid theta (output → input, normalised, align_corners=False) that moves
     content as the forward pixel map ``m`` does, for a square image of ``size`` pixels.
