@@ -30,7 +30,7 @@ MIN_SIDE = 8
 @dataclass(frozen=True)
 class ClipInfo:
     path: Path
-    kind: str  # "video" or "frames"
+    kind: str  # "video", "frames" (a folder of numbered images) or "image" (one still)
     width: int
     height: int
     fps: float
@@ -53,7 +53,8 @@ def is_clip_path(path: Path) -> bool:
 
 
 class ClipReader:
-    """Streams the frames of one clip (a video file or a folder of numbered images)."""
+    """Streams the frames of one clip: a video file, a folder of numbered images, or a single
+    still image (a one-frame clip)."""
 
     def __init__(self, path: str | os.PathLike, fps: float = 24.0) -> None:
         self.path = Path(path)
@@ -67,10 +68,14 @@ class ClipReader:
                 raise ClipError(f"{self.path}: folder holds no .png or .jpg frames")
         elif self.path.suffix.lower() in VIDEO_EXTENSIONS:
             self.kind = "video"
+        elif self.path.suffix.lower() in IMAGE_EXTENSIONS:
+            self.kind = "image"
+            self.files = [self.path]
         else:
             raise ClipError(
-                f"{self.path}: not a supported clip type "
-                f"(videos: {', '.join(sorted(VIDEO_EXTENSIONS))}; or a folder of numbered frames)"
+                f"{self.path}: not a supported clip type (videos: "
+                f"{', '.join(sorted(VIDEO_EXTENSIONS))}; images: "
+                f"{', '.join(sorted(IMAGE_EXTENSIONS))}; or a folder of numbered frames)"
             )
         self.info: ClipInfo | None = None
 
@@ -90,7 +95,7 @@ class ClipReader:
             if size is None:
                 size = (w, h)
                 self._check_size(w, h)
-                self.info = ClipInfo(self.path, "frames", w, h, self.default_fps)
+                self.info = ClipInfo(self.path, self.kind, w, h, self.default_fps)
             elif (w, h) != size:
                 raise ClipError(
                     f"{f}: frame size {w}x{h} differs from the first frame's {size[0]}x{size[1]}"

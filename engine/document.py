@@ -1,0 +1,826 @@
+"""The project document: clips, shots, the timeline, and the ``Name.zoetrope/`` folder on disk.
+
+Data path role: what an animation *is*. The Director (engine/synthesis.py) turns it into frames,
+the exporter (engine/export.py) into files; the studio's undo commands call exactly the editing
+methods of :class:`Project`. No Qt, no tensors. The file format is docs/PROJECT_FORMAT.md.
+
+A project folder holds ``project.json`` (this module's JSON), ``project.json.bak`` (the previous
+save), ``media/`` (imported clips, copied in) and ``models/`` (model files copied in). Every path
+in the JSON is relative and must resolve inside the folder.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import math
+import os
+import shutil
+import uuid
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.data.clips import ClipReader, frame_files
+from engine.errors import UserError
+from engine.fileio import atomic_path, atomic_write_bytes
+
+SCHEMA_VERSION = 2
+PROJECT_FILE = "project.json"
+BACKUP_FILE = "project.json.bak"
+SUFFIX = ".zoetrope"
+LOOP_MODES = ("once", "loop", "pingpong")
+""""endless" (video-texture playback) is reserved for a later schema; see PROJECT_FORMAT.md."""
+MAX_HOLD = 12
+MAX_SPEED = 16.0
+FPS_RANGE = (1.0, 120.0)
+
+
+class ProjectError(UserError):
+    """A project folder or file that cannot be used; the message names the file and the reason."""
+
+
+def _new_id(prefix: str) -> str:
+    return prefix + uuid.uuid4().hex[:8]
+
+
+# -- the pieces ------------------------------------------------------------------------------------
+@dataclass
+class Clip:
+    """An imported clip: a video, a folder of numbered frames, or a still image (one frame)."""
+
+    id: str
+    name: str
+    source: str  # relative to the project folder, inside media/
+    kind: str  # "video", "frames" or "image"
+    frames: int
+    fps: float
+    width: int
+    height: int
+
+
+@dataclass
+class FrameRef:
+    clip: str
+    frame: int = 0
+
+
+@dataclass
+class MotionRef:
+    """Frames ``start`` … ``end`` (inclusive) of a clip; ``end < start`` plays it backwards.
+    JSON keys "in" and "out"."""
+
+    clip: str
+    start: int = 0
+    end: int = 0
+
+    @property
+    def length(self) -> int:
+        return abs(self.end - self.start) + 1
+
+
+@dataclass
+class Shot:
+    """Character of one frame, on the background of one frame, moving like a motion clip.
+
+    Local output frame t (0 ≤ t < duration) shows the motion clip's frame
+    :meth:`motion_frame` (t): time runs from ``offset``, is held ``hold`` frames at a time
+    ("on 2s" = 2), advances ``speed`` motion frames per output frame, and past the motion's end
+    stops ("once"), wraps ("loop") or turns back ("pingpong")."""
+
+    id: str
+    character: FrameRef
+    background: FrameRef
+    motion: MotionRef
+    duration: int
+    name: str = ""
+    speed: float = 1.0
+    hold: int = 1
+    loop: str = "once"
+    offset: int = 0
+    """Output frames already played before this shot's first frame (set when a shot is split,
+    so that the second half continues exactly where the first stopped)."""
+
+    def motion_step(self, t: int) -> int:
+        """How far into the motion (0 … length−1) local frame ``t`` is."""
+        n = self.motion.length
+        held = ((t + self.offset) // self.hold) * self.hold
+        u = math.floor(held * self.speed + 1e-9)
+        if self.loop == "loop":
+            return u % n
+        if self.loop == "pingpong":
+            if n == 1:
+                return 0
+            p = u % (2 * n - 2)
+            return p if p < n else 2 * n - 2 - p
+        return min(u, n - 1)
+
+    def motion_frame(self, t: int) -> int:
+        """The motion clip's frame index shown at local frame ``t``."""
+        step = 1 if self.motion.end >= self.motion.start else -1
+        return self.motion.start + step * self.motion_step(t)
+
+    def natural_duration(self) -> int:
+        """Output frames that play the motion once at this shot's speed and hold, the last
+        motion frame held as long as the others."""
+        last = math.ceil((self.motion.length - 1) / self.speed - 1e-9)
+        return math.ceil(last / self.hold) * self.hold + self.hold
+
+
+# -- JSON ------------------------------------------------------------------------------------------
+def _clip_to_json(c: Clip) -> dict:
+    return dataclasses.asdict(c)
+
+
+def _shot_to_json(s: Shot) -> dict:
+    return {
+        "id": s.id,
+        "name": s.name,
+        "character": {"clip": s.character.clip, "frame": s.character.frame},
+        "background": {"clip": s.background.clip, "frame": s.background.frame},
+        "motion": {"clip": s.motion.clip, "in": s.motion.start, "out": s.motion.end},
+        "duration": s.duration,
+        "retime": {"speed": s.speed, "hold": s.hold},
+        "loop": s.loop,
+        "offset": s.offset,
+        "path": None,
+    }
+
+
+class _Reader:
+    """Typed access to parsed JSON that names the field when something is wrong."""
+
+    def __init__(self, file: Path) -> None:
+        self.file = file
+
+    def fail(self, where: str, why: str) -> ProjectError:
+        return ProjectError(f"{self.file}: {where}: {why}")
+
+    def get(self, obj: Any, key: str, where: str, kind: type | tuple, default: Any = ...) -> Any:
+        if not isinstance(obj, dict):
+            raise self.fail(where, "expected an object")
+        if key not in obj:
+            if default is not ...:
+                return default
+            raise self.fail(f"{where}.{key}" if where else key, "missing")
+        value = obj[key]
+        name = f"{where}.{key}" if where else key
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if isinstance(value, bool) and bool not in kinds:
+            raise self.fail(name, f"expected {kinds[0].__name__}, got {json.dumps(value)}")
+        if float in kinds and isinstance(value, int):
+            value = float(value)
+        if not isinstance(value, kinds):
+            raise self.fail(name, f"expected {kinds[0].__name__}, got {json.dumps(value)[:40]}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.fail(name, "not a finite number")
+        return value
+
+
+def _migrate_1_to_2(doc: dict) -> dict:
+    """Schema 1 (the first draft): clips and shots at the top level, clips named rather than
+    identified, shots as lists, ``hold`` and a boolean ``loop`` on the shot, no ids."""
+    clips, ids = [], {}
+    for i, c in enumerate(doc.get("clips", [])):
+        cid = f"c{i + 1}"
+        ids[c.get("name")] = cid
+        clips.append({"id": cid, **c})
+    shots = []
+    for i, s in enumerate(doc.get("shots", [])):
+        (cc, cf), (bc, bf), (mc, mi, mo) = s["character"], s["background"], s["motion"]
+        shots.append(
+            {
+                "id": f"s{i + 1}",
+                "name": s.get("name", ""),
+                "character": {"clip": ids.get(cc, cc), "frame": cf},
+                "background": {"clip": ids.get(bc, bc), "frame": bf},
+                "motion": {"clip": ids.get(mc, mc), "in": mi, "out": mo},
+                "duration": s["duration"],
+                "retime": {"speed": 1.0, "hold": s.get("hold", 1)},
+                "loop": "loop" if s.get("loop") else "once",
+            }
+        )
+    return {
+        "schema_version": 2,
+        "name": doc.get("name", ""),
+        "model": doc.get("model"),
+        "clips": clips,
+        "timeline": {"fps": doc.get("fps", 24), "shots": shots, "range": None},
+    }
+
+
+MIGRATIONS = {1: _migrate_1_to_2}
+"""schema_version n → the function that turns a version-n document into version n + 1."""
+
+
+# -- the project -----------------------------------------------------------------------------------
+@dataclass
+class Project:
+    """A project folder and its contents. Edit it only through the methods below: each
+    validates its arguments (raising :class:`ProjectError` and changing nothing on bad input)
+    and marks the project modified."""
+
+    root: Path
+    name: str
+    fps: float = 24.0
+    model: str | None = None
+    clips: dict[str, Clip] = field(default_factory=dict)
+    shots: list[Shot] = field(default_factory=list)
+    range: tuple[int, int] | None = None
+    modified: bool = False
+    revision: int = 0
+    """Counts edits; a view compares it to know whether to refresh."""
+
+    # -- folders and paths -------------------------------------------------------------------------
+    @property
+    def file(self) -> Path:
+        return self.root / PROJECT_FILE
+
+    def resolve(self, rel: str, what: str = "path") -> Path:
+        """A path from the JSON, made absolute; refused unless it stays inside the folder."""
+        if not isinstance(rel, str) or not rel or Path(rel).is_absolute() or "\\" in rel:
+            raise ProjectError(f"{self.file}: {what} {rel!r}: must be a relative path")
+        root = self.root.resolve()
+        path = (root / rel).resolve()
+        if not path.is_relative_to(root):
+            raise ProjectError(f"{self.file}: {what} {rel!r}: points outside the project folder")
+        return path
+
+    def clip_path(self, clip_id: str) -> Path:
+        return self.resolve(self.clip(clip_id).source, "clip source")
+
+    def model_path(self) -> Path | None:
+        return None if self.model is None else self.resolve(self.model, "model")
+
+    # -- create, open, save ------------------------------------------------------------------------
+    @classmethod
+    def create(cls, folder: str | os.PathLike, fps: float = 24.0) -> Project:
+        """Make a new, empty project folder (``.zoetrope`` is added to the name if missing)."""
+        root = Path(folder)
+        if root.suffix != SUFFIX:
+            root = root.with_name(root.name + SUFFIX)
+        if root.exists() and any(root.iterdir()):
+            raise ProjectError(f"{root}: already exists and is not empty")
+        project = cls(root=root, name=root.stem)
+        project.set_fps(fps)
+        (root / "media").mkdir(parents=True, exist_ok=True)
+        project.save()
+        return project
+
+    @classmethod
+    def open(cls, folder: str | os.PathLike) -> Project:
+        """Load and validate a project (a ``.zoetrope`` folder or its project.json)."""
+        root = Path(folder)
+        if root.name == PROJECT_FILE:
+            root = root.parent
+        file = root / PROJECT_FILE
+        if not root.is_dir():
+            raise ProjectError(f"{root}: no such project folder")
+        try:
+            raw = file.read_bytes()
+        except FileNotFoundError:
+            raise ProjectError(f"{root}: not a Zoetrope project (no {PROJECT_FILE})") from None
+        except OSError as e:
+            raise ProjectError(f"{file}: cannot read ({e.strerror})") from None
+        try:
+            doc = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise ProjectError(f"{file}: damaged (not UTF-8 text)") from None
+        except json.JSONDecodeError as e:
+            truncated = e.pos >= len(raw.rstrip())
+            why = "truncated" if truncated else f"not valid JSON at line {e.lineno}"
+            raise ProjectError(f"{file}: damaged ({why}: {e.msg})") from None
+        return cls.from_json(doc, root)
+
+    @classmethod
+    def from_json(cls, doc: Any, root: Path) -> Project:
+        r = _Reader(root / PROJECT_FILE)
+        version = r.get(doc, "schema_version", "", int)
+        if version > SCHEMA_VERSION:
+            raise r.fail(
+                "schema_version",
+                f"{version} is from a newer Zoetrope (this one reads up to {SCHEMA_VERSION}); "
+                "please update",
+            )
+        if version < 1:
+            raise r.fail("schema_version", f"{version} is not a valid version")
+        try:
+            while version < SCHEMA_VERSION:
+                doc = MIGRATIONS[version](doc)
+                version += 1
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            why = f"cannot upgrade from version {version} ({e!r})"
+            raise r.fail("schema_version", why) from None
+        project = cls(root=root, name=r.get(doc, "name", "", str, root.stem) or root.stem)
+        model = r.get(doc, "model", "", (str, type(None)), None)
+        timeline = r.get(doc, "timeline", "", dict)
+        project.fps = r.get(timeline, "fps", "timeline", float)
+        for i, c in enumerate(r.get(doc, "clips", "", list)):
+            clip = project._read_clip(r, c, f"clips[{i}]")
+            if clip.id in project.clips:
+                raise r.fail(f"clips[{i}].id", f"{clip.id!r} is used twice")
+            project.clips[clip.id] = clip
+        for i, s in enumerate(r.get(timeline, "shots", "timeline", list)):
+            project.shots.append(project._read_shot(r, s, f"timeline.shots[{i}]"))
+        if len({s.id for s in project.shots}) != len(project.shots):
+            raise r.fail("timeline.shots", "two shots share an id")
+        rng = r.get(timeline, "range", "timeline", (list, type(None)), None)
+        if model is not None and not project.resolve(model, "model").is_file():
+            raise r.fail("model", f"{model}: file is missing from the project")
+        try:
+            project.fps = _check_fps(project.fps)
+            for shot in project.shots:
+                project._check_shot(shot)
+            project.range = None if rng is None else project._check_range(rng)
+        except ProjectError as e:
+            raise ProjectError(f"{r.file}: {e}") from None
+        project.model = model
+        return project
+
+    def _read_clip(self, r: _Reader, c: Any, where: str) -> Clip:
+        clip = Clip(
+            id=r.get(c, "id", where, str),
+            name=r.get(c, "name", where, str),
+            source=r.get(c, "source", where, str),
+            kind=r.get(c, "kind", where, str),
+            frames=r.get(c, "frames", where, int),
+            fps=r.get(c, "fps", where, float),
+            width=r.get(c, "width", where, int),
+            height=r.get(c, "height", where, int),
+        )
+        if clip.kind not in ("video", "frames", "image"):
+            raise r.fail(f"{where}.kind", f"unknown kind {clip.kind!r}")
+        if clip.frames < 1 or clip.width < 1 or clip.height < 1 or clip.fps <= 0:
+            raise r.fail(where, "frames, width, height and fps must be positive")
+        path = self.resolve(clip.source, f"{where}.source")
+        if not path.exists():
+            raise r.fail(f"{where}.source", f"{clip.source}: file is missing from the project")
+        return clip
+
+    def _read_shot(self, r: _Reader, s: Any, where: str) -> Shot:
+        def ref(key: str) -> dict:
+            return r.get(s, key, where, dict)
+
+        ch, bg, mo = ref("character"), ref("background"), ref("motion")
+        retime = r.get(s, "retime", where, dict, {})
+        if r.get(s, "path", where, (list, dict, type(None)), None) is not None:
+            raise r.fail(f"{where}.path", "motion paths need a newer Zoetrope")
+        return Shot(
+            id=r.get(s, "id", where, str),
+            name=r.get(s, "name", where, str, ""),
+            character=FrameRef(
+                r.get(ch, "clip", f"{where}.character", str),
+                r.get(ch, "frame", f"{where}.character", int),
+            ),
+            background=FrameRef(
+                r.get(bg, "clip", f"{where}.background", str),
+                r.get(bg, "frame", f"{where}.background", int),
+            ),
+            motion=MotionRef(
+                r.get(mo, "clip", f"{where}.motion", str),
+                r.get(mo, "in", f"{where}.motion", int),
+                r.get(mo, "out", f"{where}.motion", int),
+            ),
+            duration=r.get(s, "duration", where, int),
+            speed=r.get(retime, "speed", f"{where}.retime", float, 1.0),
+            hold=r.get(retime, "hold", f"{where}.retime", int, 1),
+            loop=r.get(s, "loop", where, str, "once"),
+            offset=r.get(s, "offset", where, int, 0),
+        )
+
+    def to_json(self) -> dict:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "name": self.name,
+            "model": self.model,
+            "clips": [_clip_to_json(c) for c in self.clips.values()],
+            "timeline": {
+                "fps": self.fps,
+                "shots": [_shot_to_json(s) for s in self.shots],
+                "range": None if self.range is None else list(self.range),
+            },
+        }
+
+    def save(self) -> Path:
+        """Write project.json atomically; the previous version becomes project.json.bak."""
+        text = json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n"
+        self.root.mkdir(parents=True, exist_ok=True)
+        if self.file.exists():
+            previous = self.file.read_bytes()
+            if previous != text.encode("utf-8"):
+                atomic_write_bytes(self.root / BACKUP_FILE, previous)
+        atomic_write_bytes(self.file, text.encode("utf-8"))
+        self.modified = False
+        return self.file
+
+    def save_as(self, folder: str | os.PathLike) -> Path:
+        """Copy the project (media and models included) to a new folder and save it there; the
+        project then lives in the new folder."""
+        root = Path(folder)
+        if root.suffix != SUFFIX:
+            root = root.with_name(root.name + SUFFIX)
+        if root.resolve() == self.root.resolve():
+            return self.save()
+        if root.exists() and any(root.iterdir()):
+            raise ProjectError(f"{root}: already exists and is not empty")
+        tmp = root.with_name(f".{root.name}.tmp-{uuid.uuid4().hex[:6]}")
+        try:
+            tmp.mkdir(parents=True)
+            for sub in ("media", "models"):
+                if (self.root / sub).is_dir():
+                    shutil.copytree(self.root / sub, tmp / sub)
+            old_root, old_name = self.root, self.name
+            self.root, self.name = tmp, root.stem
+            try:
+                self.save()
+            finally:
+                self.root, self.name = old_root, old_name
+            if root.exists():
+                root.rmdir()
+            os.replace(tmp, root)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        self.root, self.name = root, root.stem
+        return self.file
+
+    # -- reading -----------------------------------------------------------------------------------
+    def clip(self, clip_id: str) -> Clip:
+        try:
+            return self.clips[clip_id]
+        except KeyError:
+            raise ProjectError(f"no clip with id {clip_id!r} in {self.name}") from None
+
+    def shot(self, shot_id: str) -> Shot:
+        return self.shots[self.shot_index(shot_id)]
+
+    def shot_index(self, shot_id: str) -> int:
+        for i, s in enumerate(self.shots):
+            if s.id == shot_id:
+                return i
+        raise ProjectError(f"no shot with id {shot_id!r} in {self.name}")
+
+    @property
+    def timeline(self) -> Timeline:
+        return Timeline(self.shots, self.fps)
+
+    def shots_using(self, clip_id: str) -> list[Shot]:
+        return [
+            s
+            for s in self.shots
+            if clip_id in (s.character.clip, s.background.clip, s.motion.clip)
+        ]
+
+    # -- editing: clips ----------------------------------------------------------------------------
+    def import_clip(self, source: str | os.PathLike, name: str | None = None) -> Clip:
+        """Copy a video, frame folder or still image into media/ and add it as a clip.
+
+        Decodes the clip once to count its frames: on a bad file it raises ClipError naming the
+        file, and nothing is copied."""
+        src = Path(source)
+        reader = ClipReader(src)
+        count = sum(1 for _ in reader.frames())
+        info = reader.info
+        if count == 0 or info is None:
+            raise ProjectError(f"{src}: holds no frames")
+        media = self.root / "media"
+        media.mkdir(parents=True, exist_ok=True)
+        dest = _unique(media / src.name)
+        tmp = media / f".{dest.name}.importing"
+        try:
+            if src.is_dir():
+                shutil.rmtree(tmp, ignore_errors=True)
+                tmp.mkdir()
+                for f in frame_files(src):
+                    shutil.copy2(f, tmp / f.name)
+            else:
+                shutil.copyfile(src, tmp)
+            os.replace(tmp, dest)
+        except BaseException:
+            if tmp.is_dir():
+                shutil.rmtree(tmp, ignore_errors=True)
+            else:
+                tmp.unlink(missing_ok=True)
+            raise
+        clip = Clip(
+            id=_new_id("c"),
+            name=name or (src.stem if src.is_file() else src.name),
+            source=dest.relative_to(self.root).as_posix(),
+            kind=reader.kind,
+            frames=count,
+            fps=float(info.fps),
+            width=int(info.width),
+            height=int(info.height),
+        )
+        self.add_clip(clip)
+        return clip
+
+    def add_clip(self, clip: Clip) -> None:
+        """Add (or, for undo, re-add) a clip whose media is already in the folder."""
+        if clip.id in self.clips:
+            raise ProjectError(f"a clip with id {clip.id!r} is already in {self.name}")
+        if not self.resolve(clip.source, "clip source").exists():
+            raise ProjectError(f"{self.root / clip.source}: file is missing from the project")
+        self.clips[clip.id] = clip
+        self._touch()
+
+    def rename_clip(self, clip_id: str, name: str) -> None:
+        clip = self.clip(clip_id)
+        if not name.strip():
+            raise ProjectError("a clip's name cannot be empty")
+        clip.name = name.strip()
+        self._touch()
+
+    def remove_clip(self, clip_id: str, delete_media: bool = False) -> Clip:
+        """Remove a clip no shot uses. Its media stays in the folder unless ``delete_media``
+        (keep it while the removal can still be undone)."""
+        clip = self.clip(clip_id)
+        users = self.shots_using(clip_id)
+        if users:
+            names = ", ".join(s.name or s.id for s in users[:3])
+            raise ProjectError(f"clip {clip.name!r} is used by {len(users)} shot(s) ({names})")
+        del self.clips[clip_id]
+        if delete_media:
+            path = self.resolve(clip.source, "clip source")
+            shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+        self._touch()
+        return clip
+
+    # -- editing: shots ----------------------------------------------------------------------------
+    def add_shot(
+        self,
+        character: tuple[str, int],
+        background: tuple[str, int],
+        motion: tuple[str, int, int] | str,
+        duration: int | None = None,
+        index: int | None = None,
+        **fields: Any,
+    ) -> Shot:
+        """Add a shot (at the end, or at ``index``). ``motion`` is (clip, in, out) or a clip id
+        (all its frames). Without ``duration`` the motion plays once. ``fields``: name, speed,
+        hold, loop, offset."""
+        if isinstance(motion, str):
+            motion = (motion, 0, self.clip(motion).frames - 1)
+        shot = Shot(
+            id=_new_id("s"),
+            character=FrameRef(*character),
+            background=FrameRef(*background),
+            motion=MotionRef(*motion),
+            duration=1,
+        )
+        for key, value in fields.items():
+            self._set_field(shot, key, value)
+        shot.duration = shot.natural_duration() if duration is None else duration
+        self.insert_shot(shot, len(self.shots) if index is None else index)
+        return shot
+
+    def insert_shot(self, shot: Shot, index: int) -> None:
+        """Put a whole shot at ``index`` (also how undo puts a deleted shot back)."""
+        self._check_shot(shot)
+        if any(s.id == shot.id for s in self.shots):
+            raise ProjectError(f"a shot with id {shot.id!r} is already on the timeline")
+        if not 0 <= index <= len(self.shots):
+            raise ProjectError(f"shot position {index} is outside 0…{len(self.shots)}")
+        self.shots.insert(index, shot)
+        self._touch()
+
+    def delete_shot(self, shot_id: str) -> tuple[Shot, int]:
+        """Remove a shot; returns it and where it was, for undo."""
+        index = self.shot_index(shot_id)
+        shot = self.shots.pop(index)
+        self._touch()
+        return shot, index
+
+    def move_shot(self, shot_id: str, index: int) -> int:
+        """Move a shot to position ``index``; returns its old position."""
+        old = self.shot_index(shot_id)
+        if not 0 <= index < len(self.shots):
+            raise ProjectError(f"shot position {index} is outside 0…{len(self.shots) - 1}")
+        self.shots.insert(index, self.shots.pop(old))
+        self._touch()
+        return old
+
+    def duplicate_shot(self, shot_id: str) -> Shot:
+        """A copy with a new id, right after the original."""
+        index = self.shot_index(shot_id)
+        twin = copy.deepcopy(self.shots[index])
+        twin.id = _new_id("s")
+        self.insert_shot(twin, index + 1)
+        return twin
+
+    def split_shot(self, shot_id: str, at: int) -> Shot:
+        """Cut a shot before its local frame ``at``; the second half (returned, placed after the
+        first) continues the motion exactly where the first half stops."""
+        index = self.shot_index(shot_id)
+        shot = self.shots[index]
+        if not 0 < at < shot.duration:
+            raise ProjectError(f"cannot split a {shot.duration}-frame shot at frame {at}")
+        second = copy.deepcopy(shot)
+        second.id = _new_id("s")
+        second.offset = shot.offset + at
+        second.duration = shot.duration - at
+        shot.duration = at
+        self.shots.insert(index + 1, second)
+        self._touch()
+        return second
+
+    def join_shots(self, first_id: str, second_id: str) -> None:
+        """Undo of :meth:`split_shot`: merge a split shot's second half back into the first."""
+        first, second = self.shot(first_id), self.shot(second_id)
+        if second.offset != first.offset + first.duration:
+            raise ProjectError("these shots are not the two halves of one split")
+        self.shots.remove(second)
+        first.duration += second.duration
+        self._touch()
+
+    def update_shot(self, shot_id: str, **changes: Any) -> dict[str, Any]:
+        """Set any of a shot's fields (character, background, motion as tuples; duration, name,
+        speed, hold, loop, offset). All are validated together, so a bad value changes nothing.
+        Returns the previous values, for undo."""
+        shot = self.shot(shot_id)
+        trial = copy.deepcopy(shot)
+        old = {}
+        for key, value in changes.items():
+            old[key] = _field_value(shot, key)
+            self._set_field(trial, key, value)
+        self._check_shot(trial)
+        self.shots[self.shot_index(shot_id)] = trial
+        self._touch()
+        return old
+
+    # -- editing: project --------------------------------------------------------------------------
+    def set_fps(self, fps: float) -> float:
+        old, self.fps = self.fps, _check_fps(fps)
+        self._touch()
+        return old
+
+    def set_range(self, rng: tuple[int, int] | None) -> tuple[int, int] | None:
+        """The in/out range (first frame, last frame, inclusive); None = the whole timeline."""
+        old, self.range = self.range, None if rng is None else self._check_range(rng)
+        self._touch()
+        return old
+
+    def set_model(self, path: str | os.PathLike | None, copy_in: bool = True) -> str | None:
+        """Use a model file for this project: copied into models/ (``copy_in``), or a file
+        already in the folder. None goes back to the built-in model. Returns the old value."""
+        from engine import checkpoint
+
+        old = self.model
+        if path is None:
+            self.model = None
+        else:
+            src = Path(path)
+            checkpoint.inspect(src)  # a clear error for a missing or damaged model
+            if src.resolve().is_relative_to(self.root.resolve()):
+                rel = src.resolve().relative_to(self.root.resolve()).as_posix()
+            elif copy_in:
+                dest = _unique(self.root / "models" / src.name)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                with atomic_path(dest) as tmp:
+                    shutil.copyfile(src, tmp)
+                rel = dest.relative_to(self.root).as_posix()
+            else:
+                raise ProjectError(f"{src}: a project's model must be inside its folder")
+            self.model = rel
+        self._touch()
+        return old
+
+    # -- validation --------------------------------------------------------------------------------
+    def _set_field(self, shot: Shot, key: str, value: Any) -> None:
+        if key in ("character", "background"):
+            setattr(shot, key, FrameRef(*value))
+        elif key == "motion":
+            shot.motion = MotionRef(*value)
+        elif key in ("duration", "hold", "offset"):
+            setattr(shot, key, _int(value, key))
+        elif key == "speed":
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ProjectError(f"speed must be a number (got {value!r})")
+            shot.speed = float(value)
+        elif key in ("loop", "name"):
+            if not isinstance(value, str):
+                raise ProjectError(f"{key} must be text (got {value!r})")
+            setattr(shot, key, value)
+        else:
+            raise ProjectError(f"a shot has no field {key!r}")
+
+    def _check_frame(self, ref: FrameRef, what: str) -> None:
+        clip = self.clip(ref.clip)
+        if not 0 <= ref.frame < clip.frames:
+            raise ProjectError(
+                f"{what} frame {ref.frame} is outside clip {clip.name!r} (0…{clip.frames - 1})"
+            )
+
+    def _check_shot(self, s: Shot) -> None:
+        name = s.name or s.id
+        self._check_frame(s.character, f"shot {name}: character")
+        self._check_frame(s.background, f"shot {name}: background")
+        clip = self.clip(s.motion.clip)
+        for end in (s.motion.start, s.motion.end):
+            if not 0 <= end < clip.frames:
+                raise ProjectError(
+                    f"shot {name}: motion frame {end} is outside clip {clip.name!r} "
+                    f"(0…{clip.frames - 1})"
+                )
+        if s.duration < 1:
+            raise ProjectError(f"shot {name}: duration must be at least 1 frame")
+        if not 1 <= s.hold <= MAX_HOLD:
+            raise ProjectError(f"shot {name}: hold must be 1…{MAX_HOLD} (got {s.hold})")
+        if not (0 < s.speed <= MAX_SPEED and math.isfinite(s.speed)):
+            raise ProjectError(f"shot {name}: speed must be above 0 and at most {MAX_SPEED:g}")
+        if s.loop not in LOOP_MODES:
+            raise ProjectError(
+                f"shot {name}: loop mode {s.loop!r} is not one of {', '.join(LOOP_MODES)}"
+            )
+        if s.offset < 0:
+            raise ProjectError(f"shot {name}: offset cannot be negative")
+
+    def _check_range(self, rng: Any) -> tuple[int, int]:
+        if (
+            not isinstance(rng, (list, tuple))
+            or len(rng) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) for v in rng)
+        ):
+            raise ProjectError(f"range must be two frame numbers (got {rng!r})")
+        first, last = rng
+        if not 0 <= first <= last:
+            raise ProjectError(f"range {first}…{last}: needs 0 ≤ first ≤ last")
+        return first, last
+
+    def _touch(self) -> None:
+        self.modified = True
+        self.revision += 1
+
+
+def _field_value(shot: Shot, key: str) -> Any:
+    if key in ("character", "background"):
+        ref = getattr(shot, key)
+        return (ref.clip, ref.frame)
+    if key == "motion":
+        return (shot.motion.clip, shot.motion.start, shot.motion.end)
+    if not hasattr(shot, key) or key == "id":
+        raise ProjectError(f"a shot has no field {key!r}")
+    return getattr(shot, key)
+
+
+def _int(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ProjectError(f"{what} must be a whole number (got {value!r})")
+    return value
+
+
+def _check_fps(fps: Any) -> float:
+    lo, hi = FPS_RANGE
+    if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not lo <= fps <= hi:
+        raise ProjectError(f"fps must be a number from {lo:g} to {hi:g} (got {fps!r})")
+    return float(fps)
+
+
+def _unique(path: Path) -> Path:
+    """``path``, or ``stem-2.ext``, ``stem-3.ext`` … whichever does not exist yet."""
+    if not path.exists():
+        return path
+    stem, suffix = (path.name, "") if path.is_dir() else (path.stem, path.suffix)
+    n = 2
+    while (candidate := path.with_name(f"{stem}-{n}{suffix}")).exists():
+        n += 1
+    return candidate
+
+
+# -- the timeline ----------------------------------------------------------------------------------
+class Timeline:
+    """Shots in order at one fps: lengths and frame → (shot, local frame) lookups."""
+
+    def __init__(self, shots: list[Shot], fps: float) -> None:
+        self.shots = shots
+        self.fps = fps
+        self.starts = [0]
+        for s in shots:
+            self.starts.append(self.starts[-1] + s.duration)
+
+    @property
+    def frame_count(self) -> int:
+        return self.starts[-1]
+
+    @property
+    def seconds(self) -> float:
+        return self.frame_count / self.fps
+
+    def locate(self, frame: int) -> tuple[int, int]:
+        """(shot index, local frame) of a timeline frame."""
+        if not 0 <= frame < self.frame_count:
+            raise ProjectError(f"frame {frame} is outside the timeline (0…{self.frame_count - 1})")
+        i = bisect_right(self.starts, frame) - 1
+        return i, frame - self.starts[i]
+
+    def shot_at(self, frame: int) -> tuple[Shot, int]:
+        i, local = self.locate(frame)
+        return self.shots[i], local
+
+    def start_of(self, shot_id: str) -> int:
+        for s, start in zip(self.shots, self.starts, strict=False):
+            if s.id == shot_id:
+                return start
+        raise ProjectError(f"no shot with id {shot_id!r} on the timeline")

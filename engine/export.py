@@ -1,0 +1,262 @@
+"""Export: timeline frames → MP4, WebM, GIF, APNG or a PNG sequence, through imageio-ffmpeg.
+
+Data path role: the last arrow. One settings dataclass (:class:`ExportSettings`) says everything
+(format, range, fps, scale and filter, quality, loop, alpha); :func:`ExportSettings.problems`
+explains bad settings before anything starts (the studio's dialog shows them). Frames stream from
+the Director into one ffmpeg process, which scales (nearest for a pixel-art look, or Lanczos),
+pads to what the codec needs (never stretches) and encodes while the next frames render.
+
+The file is written under a temporary name beside the target and renamed at the end, so a cancel,
+an error or a full disk never leaves a broken file (or half a PNG folder) at the target path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from engine.errors import UserError
+from engine.synthesis import LAYERS, Cancel, Cancelled, Director, Progress
+
+FORMATS = ("mp4", "webm", "gif", "apng", "png")
+FORMAT_NAMES = {
+    "mp4": "MP4 (H.264)",
+    "webm": "WebM (VP9)",
+    "gif": "GIF",
+    "apng": "animated PNG",
+    "png": "PNG sequence",
+}
+EXTENSIONS = {".mp4": "mp4", ".m4v": "mp4", ".webm": "webm", ".gif": "gif", ".apng": "apng",
+              ".png": "apng"}  # fmt: skip
+ALPHA_FORMATS = ("webm", "apng", "png")
+FILTERS = {"nearest": "neighbor", "lanczos": "lanczos"}
+SCALE_RANGE = (0.25, 16.0)
+MAX_SIDE = 4096
+
+
+@dataclass
+class ExportSettings:
+    """Everything an export needs besides the frames. ``range`` is (first, last), inclusive, in
+    timeline frames; None exports the whole timeline. ``quality`` 1 … 10 (10 best) maps to each
+    codec's own scale. ``alpha`` exports the character cut out on transparency (RGBA: WebM,
+    APNG, PNG). ``loop``: GIF and APNG play forever, else once."""
+
+    format: str = "mp4"
+    range: tuple[int, int] | None = None
+    fps: float = 24.0
+    scale: float = 1.0
+    filter: str = "nearest"
+    quality: int = 8
+    loop: bool = True
+    alpha: bool = False
+    layer: str = "composite"
+
+    def problems(self, frame_count: int, image_size: int) -> list[str]:
+        """Why these settings cannot export a ``frame_count``-frame timeline; [] when they can."""
+        out: list[str] = []
+        if self.format not in FORMATS:
+            out.append(f"unknown format {self.format!r} (choose from {', '.join(FORMATS)})")
+        elif self.alpha and self.format not in ALPHA_FORMATS:
+            out.append(
+                f"{FORMAT_NAMES[self.format]} cannot store transparency: choose WebM, APNG or "
+                "a PNG sequence, or turn alpha off"
+            )
+        if self.layer not in LAYERS or self.layer == "cutout":
+            choices = ", ".join(x for x in LAYERS if x != "cutout")
+            out.append(f"unknown layer {self.layer!r} (choose from {choices}; cut-out = alpha)")
+        elif self.alpha and self.layer == "background":
+            out.append("the background layer has no transparency: turn alpha off")
+        if frame_count == 0:
+            out.append("the timeline is empty: add a shot first")
+        elif self.range is not None:
+            first, last = self.range
+            if not 0 <= first <= last < frame_count:
+                out.append(
+                    f"range {first}…{last} is outside the timeline (frames 0…{frame_count - 1})"
+                )
+        if not (isinstance(self.fps, (int, float)) and 1 <= self.fps <= 120):
+            out.append(f"fps must be 1…120 (got {self.fps})")
+        lo, hi = SCALE_RANGE
+        if not (isinstance(self.scale, (int, float)) and lo <= self.scale <= hi):
+            out.append(f"scale must be {lo:g}…{hi:g} (got {self.scale})")
+        elif not 8 <= self.size(image_size) <= MAX_SIDE:
+            out.append(f"output size {self.size(image_size)} px must be 8…{MAX_SIDE}")
+        if self.filter not in FILTERS:
+            out.append(f"unknown filter {self.filter!r} (choose from {', '.join(FILTERS)})")
+        if not (isinstance(self.quality, int) and 1 <= self.quality <= 10):
+            out.append(f"quality must be a whole number 1…10 (got {self.quality})")
+        return out
+
+    def size(self, image_size: int) -> int:
+        """Side of the scaled frame in pixels (before codec padding)."""
+        return max(1, round(image_size * self.scale))
+
+    def padded_size(self, image_size: int) -> int:
+        """Side of the frame in the file: H.264 and VP9 in 4:2:0 need even sizes."""
+        side = self.size(image_size)
+        return side + side % 2 if self.format in ("mp4", "webm") else side
+
+    def frames(self, frame_count: int) -> tuple[int, int]:
+        """(start, stop) of the exported frames, stop exclusive."""
+        first, last = self.range if self.range is not None else (0, frame_count - 1)
+        return first, last + 1
+
+
+def format_for(path: str | os.PathLike, explicit: str | None = None) -> str:
+    """The format a target path asks for: ``explicit``, else its extension; a folder or a path
+    without an extension is a PNG sequence."""
+    if explicit:
+        return explicit.lower()
+    path = Path(path)
+    if path.is_dir() or not path.suffix:
+        return "png"
+    try:
+        return EXTENSIONS[path.suffix.lower()]
+    except KeyError:
+        raise UserError(
+            f"{path}: cannot tell the format from {path.suffix!r}; use .mp4, .webm, .gif, .apng "
+            "(or .png for an animated PNG), a folder for a PNG sequence, or --format"
+        ) from None
+
+
+def _ffmpeg_args(s: ExportSettings, side: int) -> tuple[str, str, list[str]]:
+    """(codec, output pixel format, output parameters) for ffmpeg."""
+    scaled = s.size(side)
+    vf = f"scale={scaled}:{scaled}:flags={FILTERS[s.filter]}"
+    if s.format in ("mp4", "webm") and scaled % 2:
+        colour = "black@0" if s.alpha else "black"
+        vf += f",pad={scaled + 1}:{scaled + 1}:0:0:color={colour}"
+    q = s.quality
+    if s.format == "mp4":
+        crf = round(35 - 2.5 * q)  # 10 → 10 (near lossless) … 1 → 32
+        params = ["-vf", vf, "-crf", str(crf), "-preset", "medium", "-movflags", "+faststart"]
+        return "libx264", "yuv420p", params + ["-f", "mp4"]
+    if s.format == "webm":
+        crf = round(55 - 4 * q)  # 10 → 15 … 1 → 51
+        params = ["-vf", vf, "-crf", str(crf), "-b:v", "0", "-deadline", "good", "-cpu-used", "4",
+                  "-row-mt", "1"]  # fmt: skip
+        if s.alpha:
+            params += ["-auto-alt-ref", "0"]
+        return "libvpx-vp9", "yuva420p" if s.alpha else "yuv420p", params + ["-f", "webm"]
+    if s.format == "gif":
+        graph = f"[0:v]{vf},split[a][b];[a]palettegen=stats_mode=full[p];[b][p]paletteuse"
+        loop = "0" if s.loop else "-1"
+        return "gif", "pal8", ["-filter_complex", graph, "-loop", loop, "-f", "gif"]
+    pix = "rgba" if s.alpha else "rgb24"
+    if s.format == "apng":
+        return "apng", pix, ["-vf", vf, "-plays", "0" if s.loop else "1", "-f", "apng"]
+    return "png", pix, ["-vf", vf, "-f", "image2"]
+
+
+def encode(
+    frames: Iterable[np.ndarray],
+    count: int,
+    out: str | os.PathLike,
+    settings: ExportSettings,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+    first_number: int = 0,
+) -> Path:
+    """Encode ``count`` square uint8 frames (RGB, or RGBA with ``settings.alpha``) to ``out``.
+
+    Written under a temporary name and renamed at the end; on cancel (:class:`Cancelled`) or
+    any error nothing is left behind. A PNG sequence goes to the folder ``out`` as
+    frame_NNNNN.png numbered from ``first_number``."""
+    import imageio_ffmpeg
+
+    out = Path(out)
+    if not out.parent.is_dir():
+        raise UserError(f"{out.parent}: folder does not exist")
+    tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:6]}.part")
+    sequence = settings.format == "png"
+    target = tmp / "frame_%05d.png" if sequence else tmp
+    if sequence:
+        tmp.mkdir()
+    it = iter(frames)
+    writer = None
+    done = 0
+    try:
+        for frame in it:
+            if writer is None:
+                side = frame.shape[0]
+                codec, pix_out, params = _ffmpeg_args(settings, side)
+                if sequence:
+                    params = ["-start_number", str(first_number)] + params
+                writer = imageio_ffmpeg.write_frames(
+                    str(target),
+                    (side, side),
+                    pix_fmt_in="rgba" if settings.alpha else "rgb24",
+                    pix_fmt_out=pix_out,
+                    fps=float(settings.fps),
+                    codec=codec,
+                    quality=None,
+                    macro_block_size=1,
+                    ffmpeg_log_level="error",
+                    output_params=params,
+                )
+                writer.send(None)
+            writer.send(np.ascontiguousarray(frame))
+            done += 1
+            if progress is not None:
+                progress(done, count)
+            if cancel is not None and cancel():
+                raise Cancelled()
+        if writer is None:
+            raise UserError("nothing to export: no frames")
+        w, writer = writer, None
+        w.close()
+        _replace(tmp, out)
+    except BaseException as e:
+        if writer is not None:
+            with contextlib.suppress(Exception):
+                writer.close()
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            tmp.unlink(missing_ok=True)
+        if isinstance(e, OSError):  # ffmpeg failed or the disk is full: say so, in one line
+            lines = [ln for ln in str(e).splitlines() if ln.strip()]
+            raise UserError(f"{out}: writing failed ({lines[-1] if lines else e})") from None
+        raise
+    return out
+
+
+def _replace(tmp: Path, out: Path) -> None:
+    """Rename the finished ``tmp`` to ``out``; an old folder at ``out`` goes only after."""
+    if tmp.is_dir() and out.exists():
+        if not out.is_dir():
+            raise UserError(f"{out}: is a file; a PNG sequence needs a folder")
+        old = out.with_name(f".{out.name}.{uuid.uuid4().hex[:6]}.old")
+        os.replace(out, old)
+        os.replace(tmp, out)
+        shutil.rmtree(old, ignore_errors=True)
+    elif out.is_dir():
+        raise UserError(f"{out}: is a folder; choose a file name")
+    else:
+        os.replace(tmp, out)
+
+
+def export(
+    director: Director,
+    out: str | os.PathLike,
+    settings: ExportSettings,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+    batch_size: int = 16,
+) -> Path:
+    """Render the settings' range of the director's timeline and write it to ``out``."""
+    count = director.project.timeline.frame_count
+    problems = settings.problems(count, director.size)
+    if problems:
+        raise UserError("cannot export: " + "; ".join(problems))
+    start, stop = settings.frames(count)
+    layer = "cutout" if settings.alpha else settings.layer
+    frames = director.frames(start, stop, layer, batch_size=batch_size, cancel=cancel)
+    return encode(frames, stop - start, out, settings, progress, cancel, first_number=start)

@@ -1,0 +1,145 @@
+"""``python -m engine.render PROJECT --out FILE``: render a project's timeline to a file, headless.
+
+The command-line face of the Director (engine/synthesis.py) and the exporter (engine/export.py):
+the same code the studio's Export dialog runs. Errors are one line and exit status 2; Ctrl+C
+stops cleanly and leaves nothing at the target path (exit 130).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from engine.document import Project
+from engine.errors import UserError
+from engine.export import FILTERS, FORMATS, ExportSettings, export, format_for
+from engine.progress import format_duration
+from engine.synthesis import LAYERS, Cancelled, Director
+
+
+def build_parser() -> argparse.ArgumentParser:
+    d = ExportSettings()
+    p = argparse.ArgumentParser(
+        prog="python -m engine.render",
+        description="Render a Zoetrope project's timeline to MP4, WebM, GIF, APNG or PNG frames.",
+    )
+    p.add_argument("project", help="a Name.zoetrope folder (or its project.json)")
+    p.add_argument(
+        "--out", required=True, help="file (.mp4 .webm .gif .apng .png) or a folder for PNG frames"
+    )
+    p.add_argument("--format", choices=FORMATS, help="override the format the extension implies")
+    p.add_argument("--fps", type=float, help="frames per second (default: the project's)")
+    p.add_argument(
+        "--scale", type=float, default=d.scale, help="output ÷ model size; 4 makes 64² frames 256²"
+    )
+    p.add_argument(
+        "--filter",
+        choices=tuple(FILTERS),
+        default=d.filter,
+        help="scaling: nearest keeps hard pixels (default), lanczos smooths",
+    )
+    p.add_argument(
+        "--range",
+        metavar="FIRST:LAST",
+        help="frames to render, inclusive, 0-based; 'in-out' uses the project's in/out range",
+    )
+    p.add_argument("--quality", type=int, default=d.quality, help="1…10, 10 best (default 8)")
+    p.add_argument("--no-loop", dest="loop", action="store_false",
+                   help="GIF / APNG play once instead of forever")  # fmt: skip
+    p.add_argument("--alpha", action="store_true",
+                   help="the character cut out on transparency (WebM, APNG, PNG)")  # fmt: skip
+    p.add_argument("--layer", choices=[x for x in LAYERS if x != "cutout"], default=d.layer,
+                   help="composite (default), background only, or character only")  # fmt: skip
+    p.add_argument("--model", help="model file to use instead of the project's")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, mps (default auto)")
+    p.add_argument("--precision", default="auto", help="auto, fp32, bf16 (default auto)")
+    p.add_argument("--progress", choices=("bar", "none"), default="bar")
+    return p
+
+
+def parse_range(text: str | None, project: Project) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    if text == "in-out":
+        if project.range is None:
+            raise UserError("--range in-out: the project has no in/out range set")
+        return project.range
+    try:
+        first, last = (int(v) for v in text.split(":"))
+    except ValueError:
+        raise UserError(f"--range {text!r}: expected FIRST:LAST, e.g. 0:47") from None
+    return first, last
+
+
+class Bar:
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.start = time.monotonic()
+        self.last = 0.0
+        self.open = False
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if not self.enabled or (now - self.last < 0.2 and done != total):
+            return
+        self.last = now
+        elapsed = now - self.start
+        eta = elapsed / done * (total - done) if done else None
+        filled = round(24 * done / total)
+        sys.stderr.write(
+            f"\r[{'#' * filled}{'.' * (24 - filled)}] {done}/{total} frames  "
+            f"{done / max(elapsed, 1e-9):.0f} fps  ETA {format_duration(eta)} "
+        )
+        sys.stderr.flush()
+        self.open = True
+
+    def close(self) -> None:
+        if self.open:
+            sys.stderr.write("\n")
+            self.open = False
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    bar = Bar(args.progress == "bar")
+    out = Path(args.out)
+    try:
+        project = Project.open(args.project)
+        settings = ExportSettings(
+            format=format_for(out, args.format),
+            range=parse_range(args.range, project),
+            fps=args.fps if args.fps is not None else project.fps,
+            scale=args.scale,
+            filter=args.filter,
+            quality=args.quality,
+            loop=args.loop,
+            alpha=args.alpha,
+            layer=args.layer,
+        )
+        if project.timeline.frame_count == 0:
+            raise UserError(f"{project.file}: the timeline is empty; nothing to render")
+        director = Director(project, args.model, device=args.device, precision=args.precision)
+        start = time.monotonic()
+        export(director, out, settings, progress=bar)
+        bar.close()
+    except UserError as e:
+        bar.close()
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except (KeyboardInterrupt, Cancelled):
+        bar.close()
+        print(f"interrupted; nothing written to {out}", file=sys.stderr)
+        return 130
+    first, stop = settings.frames(project.timeline.frame_count)
+    print(
+        f"wrote {out} ({stop - first} frames, {settings.padded_size(director.size)}² px, "
+        f"{settings.fps:g} fps) in {time.monotonic() - start:.1f} s with {director.model_path}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

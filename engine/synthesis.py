@@ -1,0 +1,279 @@
+"""The Director: a project's timeline and a trained model → frames.
+
+Data path role: between the document and the viewer / exporter. Per shot, the character frame,
+the background frame and the motion frames are encoded once (f_c, f_b, f_c) and T^Z of every
+motion frame against the motion's in-frame is computed once; an output frame then costs one warp
+and one run of g:
+
+    frame = g( T^Z(f_c(m_in), f_c(m_k)) ∘ f_c(x_char) + f_b(x_bg) )
+
+Rendered frames go into an LRU cache keyed by what decides the pixels — the layer, the character
+(clip, frame), the background (clip, frame), the motion (clip, in-frame, frame) — not by the
+timeline position, so holds, loops and repeated shots cost nothing, and an edit re-renders only
+frames whose inputs changed. Thread-safe: the studio calls it from worker threads.
+
+Layers: ``composite``; ``background`` g(f_b(x_bg)); ``character`` g(T ∘ f_c(x_char)) (what the
+model holds of the character alone, on its own empty canvas); ``cutout`` RGBA: the composite's
+colours with an alpha matte where the composite differs from the background layer.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from engine import checkpoint
+from engine.data.cache import FrameCache
+from engine.device import autocast, resolve_device, resolve_precision, use_channels_last
+from engine.document import Project, ProjectError, Shot
+from engine.model import SceneModel, warp
+from engine.samples import to_tensor
+
+LAYERS = ("composite", "background", "character", "cutout")
+MATTE_RANGE = (0.03, 0.10)
+"""Cut-out alpha: 0 where composite and background layer differ by less than the first value
+(max over RGB, 0–1 scale), 1 above the second, linear between."""
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+BUILTIN_MODEL = ASSETS / "models" / "default.safetensors"
+
+Progress = Callable[[int, int], None]
+Cancel = Callable[[], bool]
+
+
+class Cancelled(Exception):  # noqa: N818 — it is an outcome, not a fault
+    """Raised inside a render or export when its cancel callback says so."""
+
+
+def resolve_model(project: Project, override: str | os.PathLike | None = None) -> Path:
+    """Which model renders a project: ``override``, else the project's own, else the built-in."""
+    if override is not None:
+        return Path(override)
+    own = project.model_path()
+    if own is not None:
+        return own
+    if BUILTIN_MODEL.is_file():
+        return BUILTIN_MODEL
+    raise ProjectError(
+        f"{project.file}: the project has no model and no built-in model is installed "
+        f"({BUILTIN_MODEL}); train one with python -m engine.train and set it, or pass --model"
+    )
+
+
+class _LRU(OrderedDict):
+    def __init__(self, capacity: int) -> None:
+        super().__init__()
+        self.capacity = capacity
+
+    def get_fresh(self, key):
+        value = self.get(key)
+        if value is not None:
+            self.move_to_end(key)
+        return value
+
+    def put(self, key, value) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > self.capacity:
+            self.popitem(last=False)
+
+
+class Director:
+    """Renders any frame or range of a project's timeline with one model.
+
+    ``model`` is a path (or None: :func:`resolve_model`) or an already loaded SceneModel.
+    ``max_frames`` bounds the rendered-frame cache (a 128² RGB frame is 48 KiB)."""
+
+    def __init__(
+        self,
+        project: Project,
+        model: str | os.PathLike | SceneModel | None = None,
+        device: str = "auto",
+        precision: str = "auto",
+        max_frames: int = 2048,
+        frame_cache: FrameCache | None = None,
+    ) -> None:
+        self.project = project
+        self.device = resolve_device(device)
+        self.precision = resolve_precision(precision, self.device)
+        if isinstance(model, SceneModel):
+            self.model, self.model_path = model.to(self.device), None
+        else:
+            self.model_path = resolve_model(project, model)
+            self.model, _ = checkpoint.load(self.model_path, self.device)
+        self.model.eval()
+        if use_channels_last(self.device):
+            self.model = self.model.to(memory_format=torch.channels_last)
+        self.size = self.model.config.image_size
+        self.clips = frame_cache or FrameCache()
+        self._lock = threading.RLock()
+        self._frames = _LRU(max_frames)
+        self._zc = _LRU(256)
+        self._zb = _LRU(256)
+        self._thetas = _LRU(8192)
+        self.hits = 0
+        self.misses = 0
+
+    # -- inputs ---------------------------------------------------------------------------------
+    def clip_frames(self, clip_id: str) -> np.ndarray:
+        """A clip's frames at model resolution, (N, S, S, 3) uint8, decoded once and cached."""
+        return self.clips.load(self.project.clip_path(clip_id), self.size).frames
+
+    def _pixels(self, clip_id: str, frames: list[int]) -> torch.Tensor:
+        data = self.clip_frames(clip_id)
+        if max(frames) >= len(data):
+            clip = self.project.clip(clip_id)
+            raise ProjectError(
+                f"{self.project.clip_path(clip_id)}: decodes to {len(data)} frames, "
+                f"but the project expects {clip.frames}"
+            )
+        x = to_tensor(np.asarray(data[frames]), self.device)
+        return x.contiguous(memory_format=torch.channels_last)
+
+    def _encoded(self, cache: _LRU, encoder, clip_id: str, frame: int) -> torch.Tensor:
+        key = (clip_id, frame)
+        z = cache.get_fresh(key)
+        if z is None:
+            z = encoder(self._pixels(clip_id, [frame]))[0]
+            cache.put(key, z)
+        return z
+
+    def _thetas_for(self, shot: Shot, local: int, chunk: int = 64) -> None:
+        """Make sure T^Z(f_c(m_in), f_c(m_k)) of this frame's motion step is known: computed,
+        with its neighbours, for the block of up to ``chunk`` frames of the shot's motion range
+        holding it — a shot's motion is encoded once, not per output frame."""
+        mo, k = shot.motion, shot.motion_frame(local)
+        if (mo.clip, mo.start, k) in self._thetas:
+            return
+        lo, hi = min(mo.start, mo.end), max(mo.start, mo.end)
+        first = lo + (k - lo) // chunk * chunk
+        part = list(range(first, min(hi, first + chunk - 1) + 1))
+        z_in = self._encoded(self._zc, self.model.f_c, mo.clip, mo.start)
+        z = self.model.f_c(self._pixels(mo.clip, part))
+        thetas = self.model.transform(z_in.expand(len(part), -1, -1, -1), z)
+        for j, theta in zip(part, thetas, strict=True):
+            self._thetas.put((mo.clip, mo.start, j), theta)
+
+    # -- what a frame is ------------------------------------------------------------------------
+    def frame_key(self, shot: Shot, local: int, layer: str) -> tuple:
+        """Everything that decides the pixels of a shot's local frame in ``layer``."""
+        bg = (shot.background.clip, shot.background.frame)
+        if layer == "background":
+            return ("background", bg)
+        ch = (shot.character.clip, shot.character.frame)
+        motion = (shot.motion.clip, shot.motion.start, shot.motion_frame(local))
+        if layer == "character":
+            return ("character", ch, motion)
+        return (layer, ch, bg, motion)
+
+    def _check_layer(self, layer: str) -> None:
+        if layer not in LAYERS:
+            raise ProjectError(f"unknown layer {layer!r} (choose from {', '.join(LAYERS)})")
+
+    def _render(self, wanted: dict[tuple, tuple[Shot, int]]) -> list[np.ndarray]:
+        """Render the frames of distinct cache keys (all of one layer) in one batch."""
+        keys = list(wanted)
+        layer = keys[0][0]
+        m = self.model
+        with torch.inference_mode(), autocast(self.device, self.precision):
+            if layer != "background":
+                for shot, local in wanted.values():
+                    self._thetas_for(shot, local)
+            if layer == "background":
+                zb = torch.stack([self._encoded(self._zb, m.f_b, *k[1]) for k in keys])
+                images = m.g(zb)
+            else:
+                zc = torch.stack([self._encoded(self._zc, m.f_c, *k[1]) for k in keys])
+                theta = torch.stack([self._thetas.get_fresh(k[-1]) for k in keys])
+                moved = warp(zc, theta)
+                if layer == "character":
+                    images = m.g(moved)
+                else:
+                    zb = torch.stack([self._encoded(self._zb, m.f_b, *k[2]) for k in keys])
+                    images = m.g(moved + zb)
+                    if layer == "cutout":
+                        images = _with_matte(images, m.g(zb))
+            out = images.float().clamp(0, 1).mul(255).round().to(torch.uint8)
+        return list(out.permute(0, 2, 3, 1).cpu().numpy())
+
+    # -- rendering --------------------------------------------------------------------------------
+    def shot_frames(self, shot: Shot, locals_: list[int], layer: str = "composite") -> list:
+        """Frames of one shot (not necessarily on the timeline) at local frame numbers."""
+        self._check_layer(layer)
+        return self._frames_for([(shot, t) for t in locals_], layer)
+
+    def frame(self, index: int, layer: str = "composite") -> np.ndarray:
+        """One timeline frame, uint8 (S, S, 3), or (S, S, 4) for ``cutout``. Low latency: a
+        cached frame is returned at once, a new one costs one warp and one g."""
+        self._check_layer(layer)
+        shot, local = self.project.timeline.shot_at(index)
+        return self._frames_for([(shot, local)], layer)[0]
+
+    def frames(
+        self,
+        start: int = 0,
+        stop: int | None = None,
+        layer: str = "composite",
+        batch_size: int = 16,
+        progress: Progress | None = None,
+        cancel: Cancel | None = None,
+    ) -> Iterator[np.ndarray]:
+        """Timeline frames ``start`` … ``stop − 1`` in order, rendered ``batch_size`` at a time.
+        ``progress(done, total)`` after each batch; ``cancel()`` true raises :class:`Cancelled`
+        between batches."""
+        self._check_layer(layer)
+        timeline = self.project.timeline
+        stop = timeline.frame_count if stop is None else stop
+        if not 0 <= start < stop <= timeline.frame_count:
+            raise ProjectError(
+                f"range {start}…{stop - 1} is outside the timeline (0…{timeline.frame_count - 1})"
+            )
+        total = stop - start
+        for first in range(start, stop, batch_size):
+            if cancel is not None and cancel():
+                raise Cancelled()
+            wanted = [timeline.shot_at(i) for i in range(first, min(first + batch_size, stop))]
+            yield from self._frames_for(wanted, layer)
+            if progress is not None:
+                progress(min(first + batch_size, stop) - start, total)
+
+    def _frames_for(self, wanted: list[tuple[Shot, int]], layer: str) -> list[np.ndarray]:
+        keys = [self.frame_key(shot, local, layer) for shot, local in wanted]
+        with self._lock:
+            found = {k: self._frames.get_fresh(k) for k in keys}
+            missing = {k: w for k, w in zip(keys, wanted, strict=True) if found[k] is None}
+            self.hits += len(keys) - len(missing)
+            self.misses += len(missing)
+            if missing:
+                for key, image in zip(missing, self._render(missing), strict=True):
+                    image.flags.writeable = False
+                    self._frames.put(key, image)
+                    found[key] = image
+        return [found[k] for k in keys]
+
+    def cache_info(self) -> dict:
+        with self._lock:
+            return {
+                "frames": len(self._frames),
+                "capacity": self._frames.capacity,
+                "hits": self.hits,
+                "misses": self.misses,
+            }
+
+    def clear(self) -> None:
+        """Forget every cached frame and encoding (after the project's clips were replaced)."""
+        with self._lock:
+            for cache in (self._frames, self._zc, self._zb, self._thetas):
+                cache.clear()
+
+
+def _with_matte(composite: torch.Tensor, background: torch.Tensor) -> torch.Tensor:
+    lo, hi = MATTE_RANGE
+    diff = (composite.float() - background.float()).abs().amax(dim=1, keepdim=True)
+    alpha = ((diff - lo) / (hi - lo)).clamp(0, 1)
+    return torch.cat([composite.float(), alpha], dim=1)
