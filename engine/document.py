@@ -126,7 +126,8 @@ class Shot:
         """Output frames that play the motion once at this shot's speed and hold, the last
         motion frame held as long as the others."""
         last = math.ceil((self.motion.length - 1) / self.speed - 1e-9)
-        return math.ceil(last / self.hold) * self.hold + self.hold
+        span = self.hold * max(1, math.ceil(1 / self.speed - 1e-9))
+        return math.ceil(last / self.hold) * self.hold + span
 
 
 # -- JSON ------------------------------------------------------------------------------------------

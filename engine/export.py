@@ -131,8 +131,9 @@ def _ffmpeg_args(s: ExportSettings, side: int) -> tuple[str, str, list[str]]:
     scaled = s.size(side)
     vf = f"scale={scaled}:{scaled}:flags={FILTERS[s.filter]}"
     if s.format in ("mp4", "webm") and scaled % 2:
-        colour = "black@0" if s.alpha else "black"
-        vf += f",pad={scaled + 1}:{scaled + 1}:0:0:color={colour}"
+        # pad in RGB: converted to 4:2:0 first, an odd frame would lose its last row and column
+        rgb, colour = ("rgba", "black@0") if s.alpha else ("rgb24", "black")
+        vf += f",format={rgb},pad={scaled + 1}:{scaled + 1}:0:0:color={colour}"
     q = s.quality
     if s.format == "mp4":
         crf = round(35 - 2.5 * q)  # 10 → 10 (near lossless) … 1 → 32

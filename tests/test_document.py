@@ -1,0 +1,259 @@
+import json
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine.document import BACKUP_FILE, SCHEMA_VERSION, Project, ProjectError, Shot
+from engine.errors import ClipError
+
+
+@pytest.fixture
+def project(tmp_path, clip_dir):
+    p = Project.create(tmp_path / "Film")
+    for i in range(3):
+        p.import_clip(clip_dir / f"clip_{i}.mp4")
+    return p
+
+
+def ids(p):
+    return list(p.clips)
+
+
+def test_create_import_edit_save_reopen_round_trip(project, tmp_path):
+    p = project
+    assert p.root.name == "Film.zoetrope" and p.name == "Film"
+    still = tmp_path / "set.png"
+    Image.fromarray(np.full((40, 50, 3), 90, np.uint8)).save(still)
+    folder = tmp_path / "walk"
+    folder.mkdir()
+    for k in range(4):
+        Image.fromarray(np.full((30, 30, 3), k * 20, np.uint8)).save(folder / f"f{k}.png")
+    bg = p.import_clip(still, name="Stage")
+    walk = p.import_clip(folder)
+    assert (bg.kind, bg.frames, bg.width, bg.height) == ("image", 1, 50, 40)
+    assert (walk.kind, walk.frames, walk.source) == ("frames", 4, "media/walk")
+    a, b, c = ids(p)[:3]
+    assert p.clips[a].frames == 6 and p.clips[a].fps == pytest.approx(8)
+    s1 = p.add_shot((a, 2), (bg.id, 0), c, loop="pingpong", duration=20, hold=2, name="swap")
+    s2 = p.add_shot((b, 0), (a, 5), (walk.id, 3, 0), speed=0.5)
+    assert s2.duration == s2.natural_duration() == 8  # 4 frames backwards at half speed
+    p.set_range((2, 17))
+    p.save()
+    again = Project.open(p.root)
+    assert again.to_json() == p.to_json()
+    assert [s.id for s in again.shots] == [s1.id, s2.id]
+    assert again.shot(s2.id).motion_frame(7) == 0 and again.shot(s2.id).motion_frame(0) == 3
+    on_disk = json.loads(p.file.read_text())
+    assert on_disk["schema_version"] == SCHEMA_VERSION
+    assert on_disk["timeline"]["shots"][0]["retime"] == {"speed": 1.0, "hold": 2}
+    assert not again.modified and p.modified is False
+
+
+def test_importing_the_same_name_twice_keeps_both(project, clip_dir):
+    clip = project.import_clip(clip_dir / "clip_0.mp4")
+    assert clip.source == "media/clip_0-2.mp4"
+    assert (project.root / clip.source).read_bytes() == (clip_dir / "clip_0.mp4").read_bytes()
+
+
+def test_a_bad_clip_is_refused_and_nothing_is_copied(project, tmp_path):
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes(b"not a video at all" * 50)
+    before = sorted(os.listdir(project.root / "media"))
+    with pytest.raises(ClipError, match="broken.mp4"):
+        project.import_clip(bad)
+    assert sorted(os.listdir(project.root / "media")) == before
+    assert len(project.clips) == 3
+
+
+@pytest.mark.parametrize(
+    "source", ["../outside.mp4", "/etc/passwd", "media/../../outside.mp4", "link/clip.mp4"]
+)
+def test_paths_outside_the_project_are_refused(project, tmp_path, source):
+    (tmp_path / "outside.mp4").write_bytes(b"x")
+    (project.root / "link").symlink_to(tmp_path, target_is_directory=True)
+    (tmp_path / "clip.mp4").write_bytes(b"x")
+    project.save()
+    doc = json.loads(project.file.read_text())
+    doc["clips"][0]["source"] = source
+    project.file.write_text(json.dumps(doc))
+    with pytest.raises(ProjectError, match="outside the project folder|relative path"):
+        Project.open(project.root)
+
+
+def test_model_outside_the_project_is_refused(project):
+    doc = project.to_json()
+    doc["model"] = "../model.safetensors"
+    project.file.write_text(json.dumps(doc))
+    with pytest.raises(ProjectError, match="model.*outside the project"):
+        Project.open(project.root)
+
+
+def test_atomic_save_survives_a_failure_mid_write(project, monkeypatch):
+    a = ids(project)[0]
+    project.add_shot((a, 0), (a, 0), a)
+    project.save()
+    good = project.file.read_bytes()
+    project.add_shot((a, 1), (a, 1), a)
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", disk_full)
+    with pytest.raises(OSError):
+        project.save()
+    monkeypatch.undo()
+    assert project.file.read_bytes() == good
+    assert not [f for f in os.listdir(project.root) if f.endswith(".tmp")]
+    assert len(Project.open(project.root).shots) == 1
+    project.save()  # and the backup is the previous version
+    assert (project.root / BACKUP_FILE).read_bytes() == good
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda raw: raw[: len(raw) // 2], "truncated"),
+        (lambda raw: b"\x89PNG garbage\xff", "damaged"),
+        (lambda raw: raw.replace(b'"schema_version": 2', b'"schema_version": 99'), "newer"),
+        (lambda raw: raw.replace(b'"frames": 6', b'"frames": "six"', 1), r"clips\[0\]\.frames"),
+        (lambda raw: raw.replace(b'"loop": "once"', b'"loop": "endless"'), "loop mode"),
+        (lambda raw: raw.replace(b'"duration": 6', b'"duration": 0'), "duration"),
+        (lambda raw: raw.replace(b'"frame": 0', b'"frame": 60', 1), "outside clip"),
+        (lambda raw: b"[]", "expected an object"),
+    ],
+)
+def test_damaged_files_give_a_clear_error_and_change_nothing(project, damage, message):
+    a = ids(project)[0]
+    project.add_shot((a, 0), (a, 0), a)
+    project.save()
+    raw = damage(project.file.read_bytes())
+    project.file.write_bytes(raw)
+    with pytest.raises(ProjectError, match=message) as err:
+        Project.open(project.root)
+    assert "project.json" in str(err.value)
+    assert project.file.read_bytes() == raw
+
+
+def test_missing_media_is_named(project):
+    project.save()
+    clip = next(iter(project.clips.values()))
+    (project.root / clip.source).unlink()
+    with pytest.raises(ProjectError, match=f"{clip.source}: file is missing"):
+        Project.open(project.root)
+
+
+def test_schema_1_migrates_forward(tmp_path, clip_dir):
+    root = tmp_path / "Old.zoetrope"
+    (root / "media").mkdir(parents=True)
+    (root / "media" / "a.mp4").write_bytes((clip_dir / "clip_0.mp4").read_bytes())
+    clip = {"name": "a", "source": "media/a.mp4", "kind": "video", "frames": 6, "fps": 8.0,
+            "width": 64, "height": 64}  # fmt: skip
+    v1 = {
+        "schema_version": 1,
+        "fps": 12,
+        "model": None,
+        "clips": [clip],
+        "shots": [
+            {"character": ["a", 1], "background": ["a", 0], "motion": ["a", 0, 5],
+             "duration": 10, "hold": 2, "loop": True},
+        ],
+    }  # fmt: skip
+    (root / "project.json").write_text(json.dumps(v1))
+    p = Project.open(root)
+    assert p.fps == 12 and len(p.shots) == 1
+    shot = p.shots[0]
+    assert (shot.hold, shot.loop, shot.duration) == (2, "loop", 10)
+    assert p.clip(shot.character.clip).name == "a" and shot.character.frame == 1
+    p.save()
+    assert json.loads(p.file.read_text())["schema_version"] == SCHEMA_VERSION
+    assert json.loads((root / BACKUP_FILE).read_text())["schema_version"] == 1
+
+
+def _shot(n=6, **kw) -> Shot:
+    from engine.document import FrameRef, MotionRef
+
+    fields = {"duration": 12, **kw}
+    return Shot("s", FrameRef("c"), FrameRef("c"), MotionRef("c", 0, n - 1), **fields)
+
+
+def test_retime_holds_loops_ping_pong_and_reverse():
+    frames = lambda s: [s.motion_frame(t) for t in range(s.duration)]  # noqa: E731
+    assert frames(_shot()) == [0, 1, 2, 3, 4, 5, 5, 5, 5, 5, 5, 5]
+    assert frames(_shot(loop="loop")) == [0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5]
+    assert frames(_shot(loop="pingpong")) == [0, 1, 2, 3, 4, 5, 4, 3, 2, 1, 0, 1]
+    assert frames(_shot(hold=2)) == [0, 0, 2, 2, 4, 4, 5, 5, 5, 5, 5, 5]  # "on 2s"
+    assert frames(_shot(speed=0.5, duration=6)) == [0, 0, 1, 1, 2, 2]
+    assert frames(_shot(speed=2, loop="loop", duration=6)) == [0, 2, 4, 0, 2, 4]
+    assert frames(_shot(n=1, loop="pingpong", duration=3)) == [0, 0, 0]
+    back = _shot(duration=4)
+    back.motion.start, back.motion.end = 5, 2
+    assert frames(back) == [5, 4, 3, 2]
+    assert _shot(hold=2).natural_duration() == 8  # last motion frame held as long as others
+    assert _shot(speed=2).natural_duration() == 4
+
+
+def test_timeline_lookups_and_split_keeps_every_frame(project):
+    a, b, c = ids(project)
+    s1 = project.add_shot((a, 0), (b, 0), c, duration=5)
+    s2 = project.add_shot((b, 0), (a, 0), a, duration=7, loop="pingpong", hold=2)
+    t = project.timeline
+    assert t.frame_count == 12 and t.seconds == pytest.approx(0.5)
+    assert t.locate(0) == (0, 0) and t.locate(4) == (0, 4) and t.locate(5) == (1, 0)
+    assert t.locate(11) == (1, 6) and t.start_of(s2.id) == 5
+    with pytest.raises(ProjectError, match="outside the timeline"):
+        t.locate(12)
+    before = [(sh.id, sh.motion_frame(k)) for sh, k in map(t.shot_at, range(12))]
+    second = project.split_shot(s2.id, 3)
+    t = project.timeline
+    after = [sh.motion_frame(k) for sh, k in map(t.shot_at, range(12))]
+    assert after == [m for _, m in before]
+    assert t.frame_count == 12 and [s.id for s in project.shots][-1] == second.id
+    project.join_shots(s2.id, second.id)
+    assert [s.id for s in project.shots] == [s1.id, s2.id] and project.shot(s2.id).duration == 7
+
+
+def test_editing_api_is_validated_and_undoable(project):
+    a, b, c = ids(project)
+    s1 = project.add_shot((a, 0), (b, 0), c)
+    s2 = project.add_shot((b, 1), (a, 0), a)
+    rev = project.revision
+    old = project.update_shot(s1.id, duration=30, loop="loop", character=(b, 3))
+    assert old == {"duration": 6, "loop": "once", "character": (a, 0)}
+    assert project.revision == rev + 1
+    project.update_shot(s1.id, **old)
+    assert project.shot(s1.id).character.clip == a and project.shot(s1.id).duration == 6
+    bad_edits = [
+        {"hold": 0}, {"speed": -1}, {"loop": "sideways"}, {"character": (a, 99)},
+        {"motion": (c, 0, 6)}, {"duration": 2, "colour": 1}, {"duration": 1.5},
+    ]  # fmt: skip
+    for bad in bad_edits:
+        with pytest.raises(ProjectError):
+            project.update_shot(s1.id, **bad)
+    assert project.shot(s1.id).duration == 6  # a bad value changes nothing, not even a good one
+    assert project.move_shot(s2.id, 0) == 1 and project.shots[0].id == s2.id
+    twin = project.duplicate_shot(s2.id)
+    assert project.shots[1].id == twin.id and twin.id != s2.id
+    shot, index = project.delete_shot(twin.id)
+    assert index == 1 and len(project.shots) == 2
+    project.insert_shot(shot, index)
+    assert project.shots[1].id == twin.id
+    with pytest.raises(ProjectError, match="used by"):
+        project.remove_clip(a)
+    with pytest.raises(ProjectError, match="fps"):
+        project.set_fps(0)
+    with pytest.raises(ProjectError, match="range"):
+        project.set_range((5, 2))
+
+
+def test_save_as_copies_media_and_moves_the_project(project, tmp_path):
+    a = ids(project)[0]
+    project.add_shot((a, 0), (a, 0), a)
+    project.save_as(tmp_path / "Copy")
+    assert project.root == tmp_path / "Copy.zoetrope" and project.name == "Copy"
+    again = Project.open(tmp_path / "Copy.zoetrope")
+    assert len(again.shots) == 1 and (again.root / again.clip(a).source).exists()
+    assert Project.open(tmp_path / "Film.zoetrope").shots == []  # the original is untouched
+    with pytest.raises(ProjectError, match="not empty"):
+        project.save_as(tmp_path / "Film")
