@@ -221,7 +221,8 @@ MIGRATIONS = {1: _migrate_1_to_2}
 class Project:
     """A project folder and its contents. Edit it only through the methods below: each
     validates its arguments (raising :class:`ProjectError` and changing nothing on bad input)
-    and marks the project modified."""
+    and marks the project modified. Edits replace Shot objects rather than change them, so a
+    :class:`Timeline` taken before an edit (a render on a worker thread) stays consistent."""
 
     root: Path
     name: str
@@ -618,12 +619,12 @@ class Project:
         shot = self.shots[index]
         if not 0 < at < shot.duration:
             raise ProjectError(f"cannot split a {shot.duration}-frame shot at frame {at}")
-        second = copy.deepcopy(shot)
+        first, second = copy.deepcopy(shot), copy.deepcopy(shot)
         second.id = _new_id("s")
         second.offset = shot.offset + at
         second.duration = shot.duration - at
-        shot.duration = at
-        self.shots.insert(index + 1, second)
+        first.duration = at
+        self.shots[index : index + 1] = [first, second]
         self._touch()
         return second
 
@@ -632,8 +633,10 @@ class Project:
         first, second = self.shot(first_id), self.shot(second_id)
         if second.offset != first.offset + first.duration:
             raise ProjectError("these shots are not the two halves of one split")
+        joined = copy.deepcopy(first)
+        joined.duration += second.duration
         self.shots.remove(second)
-        first.duration += second.duration
+        self.shots[self.shot_index(first_id)] = joined
         self._touch()
 
     def update_shot(self, shot_id: str, **changes: Any) -> dict[str, Any]:
@@ -731,6 +734,8 @@ class Project:
             raise ProjectError(f"shot {name}: hold must be 1…{MAX_HOLD} (got {s.hold})")
         if not (0 < s.speed <= MAX_SPEED and math.isfinite(s.speed)):
             raise ProjectError(f"shot {name}: speed must be above 0 and at most {MAX_SPEED:g}")
+        if s.loop == "endless":
+            raise ProjectError(f"shot {name}: loop mode 'endless' needs a newer Zoetrope")
         if s.loop not in LOOP_MODES:
             raise ProjectError(
                 f"shot {name}: loop mode {s.loop!r} is not one of {', '.join(LOOP_MODES)}"
@@ -795,7 +800,7 @@ class Timeline:
     """Shots in order at one fps: lengths and frame → (shot, local frame) lookups."""
 
     def __init__(self, shots: list[Shot], fps: float) -> None:
-        self.shots = shots
+        self.shots = list(shots)  # a snapshot: edits replace Shot objects, never change them
         self.fps = fps
         self.starts = [0]
         for s in shots:

@@ -198,7 +198,8 @@ class Director:
                     images = m.g(moved + zb)
                     if layer == "cutout":
                         images = _with_matte(images, m.g(zb))
-            out = images.float().clamp(0, 1).mul(255).round().to(torch.uint8)
+            out = images.float().mul(255).add_(0.5).clamp_(0, 255).to(torch.uint8)
+        # g's output is channels_last, so this permute is already contiguous (no copy)
         return list(out.permute(0, 2, 3, 1).cpu().numpy())
 
     # -- rendering --------------------------------------------------------------------------------
