@@ -35,6 +35,12 @@ def format_duration(seconds: float | None) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
 
+def bar(fraction: float, width: int = 24) -> str:
+    """``[#####.......]``: a text progress bar."""
+    filled = int(round(min(max(fraction, 0.0), 1.0) * width))
+    return "[" + "#" * filled + "." * (width - filled) + "]"
+
+
 class Reporter:
     def __init__(self, mode: str = "bar", out: TextIO | None = None, err: TextIO | None = None):
         if mode not in MODES:
@@ -99,12 +105,10 @@ class Reporter:
             return
         self._last_bar = now
         frac = f.get("fraction") or 0.0
-        width = 24
-        filled = int(round(frac * width))
-        bar = "#" * filled + "." * (width - filled)
         steps = f"{f['step']}/{total}" if total else str(f["step"])
         self.err.write(
-            f"\r[{bar}] {frac * 100:5.1f}% step {steps}  scene {f.get('scene', float('nan')):.5f}"
+            f"\r{bar(frac)} {frac * 100:5.1f}% step {steps}"
+            f"  scene {f.get('scene', float('nan')):.5f}"
             f"  {f.get('pairs_per_s', 0):.0f} pairs/s  ETA {format_duration(f.get('eta_s'))} "
         )
         self.err.flush()

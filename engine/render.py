@@ -15,7 +15,7 @@ from pathlib import Path
 from engine.document import Project
 from engine.errors import UserError
 from engine.export import FILTERS, FORMATS, ExportSettings, export, format_for
-from engine.progress import format_duration
+from engine.progress import bar, format_duration
 from engine.synthesis import LAYERS, Cancelled, Director
 
 
@@ -74,6 +74,8 @@ def parse_range(text: str | None, project: Project) -> tuple[int, int] | None:
 
 
 class Bar:
+    """The render progress bar on stderr (at most five redraws a second)."""
+
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self.start = time.monotonic()
@@ -87,9 +89,8 @@ class Bar:
         self.last = now
         elapsed = now - self.start
         eta = elapsed / done * (total - done) if done else None
-        filled = round(24 * done / total)
         sys.stderr.write(
-            f"\r[{'#' * filled}{'.' * (24 - filled)}] {done}/{total} frames  "
+            f"\r{bar(done / total)} {done}/{total} frames  "
             f"{done / max(elapsed, 1e-9):.0f} fps  ETA {format_duration(eta)} "
         )
         sys.stderr.flush()
@@ -103,7 +104,7 @@ class Bar:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    bar = Bar(args.progress == "bar")
+    progress = Bar(args.progress == "bar")
     out = Path(args.out)
     try:
         project = Project.open(args.project)
@@ -122,14 +123,14 @@ def main(argv: list[str] | None = None) -> int:
             raise UserError(f"{project.file}: the timeline is empty; nothing to render")
         director = Director(project, args.model, device=args.device, precision=args.precision)
         start = time.monotonic()
-        export(director, out, settings, progress=bar)
-        bar.close()
+        export(director, out, settings, progress=progress)
+        progress.close()
     except UserError as e:
-        bar.close()
+        progress.close()
         print(f"error: {e}", file=sys.stderr)
         return 2
     except (KeyboardInterrupt, Cancelled):
-        bar.close()
+        progress.close()
         print(f"interrupted; nothing written to {out}", file=sys.stderr)
         return 130
     first, stop = settings.frames(project.timeline.frame_count)
