@@ -15,9 +15,12 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -156,6 +159,52 @@ def _ffmpeg_args(s: ExportSettings, side: int) -> tuple[str, str, list[str]]:
     return "png", pix, ["-vf", vf, "-f", "image2"]
 
 
+class _Ffmpeg:
+    """One ffmpeg process (imageio-ffmpeg's binary) reading raw frames on stdin. Its errors are
+    captured, so a failure becomes one line naming the file instead of a stray log."""
+
+    def __init__(self, target: Path, side: int, s: ExportSettings, first_number: int) -> None:
+        import imageio_ffmpeg
+
+        codec, pix_out, params = _ffmpeg_args(s, side)
+        if s.format == "png":
+            params = ["-start_number", str(first_number)] + params
+        fps = Fraction(s.fps).limit_denominator(1001)
+        cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-hide_banner", "-loglevel", "error",
+               "-f", "rawvideo", "-pix_fmt", "rgba" if s.alpha else "rgb24",
+               "-s", f"{side}x{side}", "-framerate", str(fps), "-i", "-", "-an",
+               "-c:v", codec, "-pix_fmt", pix_out, *params, str(target)]  # fmt: skip
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 — closed in finish() / kill()
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                     stderr=self.log)  # fmt: skip
+
+    def write(self, frame: np.ndarray) -> None:
+        try:
+            self.proc.stdin.write(np.ascontiguousarray(frame).data)
+        except (BrokenPipeError, OSError):
+            self.proc.wait()
+            raise self.failure() from None
+
+    def finish(self) -> None:
+        with contextlib.suppress(OSError):
+            self.proc.stdin.close()
+        if self.proc.wait() != 0:
+            raise self.failure()
+        self.log.close()
+
+    def kill(self) -> None:
+        with contextlib.suppress(OSError):
+            self.proc.kill()
+        self.proc.wait()
+        self.log.close()
+
+    def failure(self) -> OSError:
+        self.log.seek(0)
+        lines = [ln.strip() for ln in self.log.read().decode(errors="replace").splitlines()]
+        lines = [ln for ln in lines if ln]
+        return OSError(lines[-1] if lines else f"ffmpeg exited with {self.proc.returncode}")
+
+
 def encode(
     frames: Iterable[np.ndarray],
     count: int,
@@ -170,61 +219,40 @@ def encode(
     Written under a temporary name and renamed at the end; on cancel (:class:`Cancelled`) or
     any error nothing is left behind. A PNG sequence goes to the folder ``out`` as
     frame_NNNNN.png numbered from ``first_number``."""
-    import imageio_ffmpeg
-
     out = Path(out)
     if not out.parent.is_dir():
         raise UserError(f"{out.parent}: folder does not exist")
     tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:6]}.part")
     sequence = settings.format == "png"
-    target = tmp / "frame_%05d.png" if sequence else tmp
     if sequence:
         tmp.mkdir()
-    it = iter(frames)
-    writer = None
+    ffmpeg = None
     done = 0
     try:
-        for frame in it:
-            if writer is None:
-                side = frame.shape[0]
-                codec, pix_out, params = _ffmpeg_args(settings, side)
-                if sequence:
-                    params = ["-start_number", str(first_number)] + params
-                writer = imageio_ffmpeg.write_frames(
-                    str(target),
-                    (side, side),
-                    pix_fmt_in="rgba" if settings.alpha else "rgb24",
-                    pix_fmt_out=pix_out,
-                    fps=float(settings.fps),
-                    codec=codec,
-                    quality=None,
-                    macro_block_size=1,
-                    ffmpeg_log_level="error",
-                    output_params=params,
-                )
-                writer.send(None)
-            writer.send(np.ascontiguousarray(frame))
+        for frame in frames:
+            if ffmpeg is None:
+                target = tmp / "frame_%05d.png" if sequence else tmp
+                ffmpeg = _Ffmpeg(target, frame.shape[0], settings, first_number)
+            ffmpeg.write(frame)
             done += 1
             if progress is not None:
                 progress(done, count)
             if cancel is not None and cancel():
                 raise Cancelled()
-        if writer is None:
+        if ffmpeg is None:
             raise UserError("nothing to export: no frames")
-        w, writer = writer, None
-        w.close()
+        ffmpeg.finish()
+        ffmpeg = None
         _replace(tmp, out)
     except BaseException as e:
-        if writer is not None:
-            with contextlib.suppress(Exception):
-                writer.close()
+        if ffmpeg is not None:
+            ffmpeg.kill()
         if tmp.is_dir():
             shutil.rmtree(tmp, ignore_errors=True)
         else:
             tmp.unlink(missing_ok=True)
         if isinstance(e, OSError):  # ffmpeg failed or the disk is full: say so, in one line
-            lines = [ln for ln in str(e).splitlines() if ln.strip()]
-            raise UserError(f"{out}: writing failed ({lines[-1] if lines else e})") from None
+            raise UserError(f"{out}: writing failed ({e.strerror or e})") from None
         raise
     return out
 

@@ -151,3 +151,18 @@ def test_settings_problems_are_explained_before_starting(tmp_path):
         format_for(tmp_path / "a.doc")
     with pytest.raises(UserError, match="does not exist"):
         encode(frames(2), 2, tmp_path / "missing" / "a.mp4", ExportSettings())
+
+
+def test_an_ffmpeg_failure_is_one_line_and_leaves_nothing(tmp_path, monkeypatch):
+    import engine.export as export_module
+
+    real = export_module._ffmpeg_args
+
+    def broken(settings, side):
+        codec, pix, params = real(settings, side)
+        return codec, pix, ["-vf", "no_such_filter"] + params[2:]
+
+    monkeypatch.setattr(export_module, "_ffmpeg_args", broken)
+    with pytest.raises(UserError, match="a.mp4: writing failed"):
+        encode(frames(40), 40, tmp_path / "a.mp4", ExportSettings())
+    assert list(tmp_path.iterdir()) == []

@@ -136,3 +136,13 @@ def test_render_cli_errors_are_one_clear_line(project, tmp_path, change, args, m
     assert r.returncode == 2, r.stderr
     assert message in r.stderr and "Traceback" not in r.stderr
     assert not out.exists()
+
+
+@pytest.mark.skipif(
+    not torch.ops.mkldnn._is_mkldnn_bf16_supported(), reason="this CPU has no bf16 support"
+)
+def test_bf16_renders_close_to_fp32(project):
+    fp32 = Director(project, device="cpu", precision="fp32").frame(9)
+    bf16 = Director(project, device="cpu", precision="bf16")
+    assert bf16.precision == "bf16"
+    assert np.abs(bf16.frame(9).astype(int) - fp32).mean() < 4
