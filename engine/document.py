@@ -277,6 +277,8 @@ class Project:
         root = Path(folder)
         if root.name == PROJECT_FILE:
             root = root.parent
+        if not root.is_dir() and root.with_name(root.name + SUFFIX).is_dir():
+            root = root.with_name(root.name + SUFFIX)  # "Film" for "Film.zoetrope"
         file = root / PROJECT_FILE
         if not root.is_dir():
             raise ProjectError(f"{root}: no such project folder")

@@ -43,6 +43,8 @@ def test_create_import_edit_save_reopen_round_trip(project, tmp_path):
     p.save()
     again = Project.open(p.root)
     assert again.to_json() == p.to_json()
+    for other in (tmp_path / "Film", p.file):  # without the suffix, or the JSON file itself
+        assert Project.open(other).to_json() == p.to_json()
     assert [s.id for s in again.shots] == [s1.id, s2.id]
     assert again.shot(s2.id).motion_frame(7) == 0 and again.shot(s2.id).motion_frame(0) == 3
     on_disk = json.loads(p.file.read_text())
