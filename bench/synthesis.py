@@ -11,6 +11,7 @@ Untrained weights: speed does not depend on them. Results go in docs/PERFORMANCE
 
     python bench/synthesis.py [--sizes 64 128] [--frames 200] [--export-frames 1000] [--rounds 3]
                               [--widths 32,64 --latent-channels 64] [--threads N]
+                              [--precisions fp32 bf16] [--model FILE]
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from engine import checkpoint  # noqa: E402
 from engine.data.clips import write_video  # noqa: E402
 from engine.document import Project  # noqa: E402
 from engine.export import ExportSettings, _ffmpeg_args, encode, export  # noqa: E402
@@ -48,41 +50,64 @@ def make_project(root: Path, frames: int) -> Project:
     return p
 
 
-def latency(project: Project, size: int, cfg_kw: dict, rounds: int) -> dict:
+def make_model(size: int, cfg_kw: dict, weights: str | None) -> SceneModel:
+    """Untrained (speed does not depend on the weights) or trained weights at any image size:
+    every layer is convolutional or pools adaptively."""
     torch.manual_seed(0)
-    model = SceneModel(ModelConfig(image_size=size, **cfg_kw))
-    director = Director(project, model, device="cpu", precision="auto", max_frames=0)
-    n = project.timeline.frame_count
-    list(director.frames(batch_size=64))  # encodings and thetas now cached; frames are not kept
-    shot = project.shots[0]
-    clip = director.clip_frames(shot.motion.clip)
-    x = lambda k: to_tensor(np.asarray(clip[[k]])).contiguous(memory_format=torch.channels_last)  # noqa: E731
-    m = director.model
+    if weights is None:
+        return SceneModel(ModelConfig(image_size=size, **cfg_kw))
+    trained, info = checkpoint.load(weights)
+    model = SceneModel(ModelConfig(**{**info.config.to_dict(), "image_size": size}))
+    model.load_state_dict(trained.state_dict())
+    return model
 
-    def naive(i: int) -> None:
-        with torch.inference_mode():
+
+def latency(project: Project, size: int, model: SceneModel, rounds: int, precisions) -> list:
+    """Per precision: Director.frame with cached encodings against h from pixels (same
+    precision), all variants interleaved in each round."""
+    from engine.device import autocast
+
+    n = project.timeline.frame_count
+    shot = project.shots[0]
+    variants = {}
+    for precision in precisions:
+        d = Director(project, model, device="cpu", precision=precision, max_frames=0)
+        list(d.frames(batch_size=64))  # encodings and thetas now cached; frames are not kept
+        variants[precision] = d
+    clip = d.clip_frames(shot.motion.clip)
+    x = lambda k: to_tensor(np.asarray(clip[[k]])).contiguous(memory_format=torch.channels_last)  # noqa: E731
+    m = d.model
+
+    def naive(i: int, precision: str) -> None:
+        with torch.inference_mode(), autocast(d.device, precision):
             c, b = shot.character.frame, shot.background.frame
             img, _ = m.render(x(c), x(shot.motion.start), x(i), x(b))
-            img.clamp(0, 1).mul(255).round().byte().permute(0, 2, 3, 1).numpy()
+            img.float().clamp(0, 1).mul(255).round().byte().permute(0, 2, 3, 1).numpy()
 
-    cached_ms, naive_ms = [], []
+    times: dict = {(p, kind): [] for p in variants for kind in ("cached", "naive")}
     for _ in range(rounds):
-        t = time.perf_counter()
-        for i in range(n):
-            director.frame(i)
-        cached_ms.append((time.perf_counter() - t) / n * 1e3)
-        t = time.perf_counter()
-        for i in range(n):
-            naive(i)
-        naive_ms.append((time.perf_counter() - t) / n * 1e3)
-    c, v = statistics.median(cached_ms), statistics.median(naive_ms)
-    return {"size": size, "cached_ms": c, "naive_ms": v, "speedup": v / c,
-            "precision": director.precision}  # fmt: skip
+        for precision, director in variants.items():
+            t = time.perf_counter()
+            for i in range(n):
+                director.frame(i)
+            times[precision, "cached"].append((time.perf_counter() - t) / n * 1e3)
+            t = time.perf_counter()
+            for i in range(n):
+                naive(i, precision)
+            times[precision, "naive"].append((time.perf_counter() - t) / n * 1e3)
+    rows = []
+    reference = variants[precisions[0]]
+    for precision, director in variants.items():
+        c = statistics.median(times[precision, "cached"])
+        v = statistics.median(times[precision, "naive"])
+        diff = np.mean([np.abs(director.frame(i).astype(int) - reference.frame(i)).mean()
+                        for i in range(0, n, 10)])  # fmt: skip
+        rows.append({"size": size, "precision": precision, "cached_ms": c, "naive_ms": v,
+                     "speedup": v / c, "diff": diff})  # fmt: skip
+    return rows
 
 
-def export_speed(project: Project, cfg_kw: dict, rounds: int, tmp: Path) -> dict:
-    torch.manual_seed(0)
-    model = SceneModel(ModelConfig(image_size=64, **cfg_kw))
+def export_speed(project: Project, model: SceneModel, rounds: int, tmp: Path) -> dict:
     n = project.timeline.frame_count
     settings = ExportSettings(format="mp4", scale=4, filter="nearest", fps=24)
     frames = list(Director(project, model, device="cpu").frames())
@@ -115,23 +140,29 @@ def main() -> None:
     ap.add_argument("--widths", default="32,64")
     ap.add_argument("--latent-channels", type=int, default=64)
     ap.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
+    ap.add_argument("--precisions", nargs="+", default=["fp32", "bf16"],
+                    help="for (a); the first is the reference of the pixel difference")  # fmt: skip
+    ap.add_argument("--model", help="trained weights (their widths; any image size)")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     cfg_kw = {"widths": tuple(int(w) for w in args.widths.split(",")),
               "latent_channels": args.latent_channels}  # fmt: skip
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, model {cfg_kw}")
+    what = args.model or f"untrained {cfg_kw}"
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, model {what}")
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         lat_project = make_project(tmp / "lat", args.frames)
         for size in args.sizes:
-            r = latency(lat_project, size, cfg_kw, args.rounds)
-            print(
-                f"(a) {size}² frame: cached encodings {r['cached_ms']:.2f} ms, re-encoding "
-                f"everything {r['naive_ms']:.2f} ms ({r['speedup']:.1f}x), {r['precision']}"
-            )
+            model = make_model(size, cfg_kw, args.model)
+            for r in latency(lat_project, size, model, args.rounds, args.precisions):
+                print(
+                    f"(a) {size}² frame, {r['precision']}: cached encodings {r['cached_ms']:.2f} "
+                    f"ms, re-encoding everything {r['naive_ms']:.2f} ms ({r['speedup']:.1f}x); "
+                    f"mean |difference| to {args.precisions[0]} {r['diff']:.2f} / 255"
+                )
         exp_project = make_project(tmp / "exp", args.export_frames)
-        r = export_speed(exp_project, cfg_kw, args.rounds, tmp)
+        r = export_speed(exp_project, make_model(64, cfg_kw, args.model), args.rounds, tmp)
         print(
             f"(b) {r['frames']} frames to MP4 at 256² (64² model ×4): export "
             f"{r['export_s']:.2f} s (frames already cached: {r['export_cached_s']:.2f} s), "

@@ -100,7 +100,7 @@ class Director:
     ) -> None:
         self.project = project
         self.device = resolve_device(device)
-        self.precision = resolve_precision(precision, self.device)
+        self.precision = resolve_precision(precision, self.device, purpose="render")
         if isinstance(model, SceneModel):
             self.model, self.model_path = model.to(self.device), None
         else:
