@@ -1,9 +1,8 @@
 """Where and in which precision the model runs: CUDA, then Apple MPS, else CPU.
 
-bf16 autocast is chosen automatically only where it was measured faster than fp32: for training,
-CUDA GPUs with bf16 support and CPUs with AMX tiles (on a CPU with only AVX-512 BF16, no AMX,
-bf16 training steps measured slower than fp32); for rendering, also CPUs with AVX-512 BF16
-(docs/PERFORMANCE.md).
+bf16 autocast is chosen automatically only where it is faster than fp32: CUDA GPUs with bf16
+support, and CPUs with AMX tiles. On a CPU with only AVX-512 BF16 (no AMX) bf16 convolutions
+measured slower than fp32 here (docs/PERFORMANCE.md), so auto keeps fp32 there.
 """
 
 from __future__ import annotations
@@ -43,6 +42,12 @@ def cpu_has_amx() -> bool:
     return bool(probe and probe())
 
 
+def cpu_has_native_bf16() -> bool:
+    """bf16 in hardware (AVX-512 BF16 or AMX), not emulated with AVX-512 conversions."""
+    probe = getattr(torch.cpu, "_is_avx512_bf16_supported", None)
+    return cpu_has_amx() or bool(probe and probe())
+
+
 def bf16_supported(device: torch.device) -> bool:
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
@@ -51,20 +56,7 @@ def bf16_supported(device: torch.device) -> bool:
     return False
 
 
-def cpu_has_native_bf16() -> bool:
-    """bf16 in hardware (AVX-512 BF16 or AMX), not emulated with AVX-512 conversions."""
-    probe = getattr(torch.cpu, "_is_avx512_bf16_supported", None)
-    return cpu_has_amx() or bool(probe and probe())
-
-
-def resolve_precision(name: str, device: torch.device, purpose: str = "train") -> str:
-    """The precision for ``name`` ("auto", "fp32", "bf16") on ``device``.
-
-    Auto for ``purpose="train"``: bf16 on CUDA and on AMX CPUs (measured slower than fp32 for
-    training on an AVX-512 BF16 CPU without AMX). Auto for ``"render"`` (the Director, batch 1
-    to 16, no backward): bf16 wherever the hardware has it natively — measured 1.2–1.5x faster
-    than fp32 for the default model on an AVX-512 BF16 CPU, within ~1/255 per pixel
-    (docs/PERFORMANCE.md)."""
+def resolve_precision(name: str, device: torch.device) -> str:
     if name == "fp32":
         return "fp32"
     if name == "bf16":
@@ -75,8 +67,7 @@ def resolve_precision(name: str, device: torch.device, purpose: str = "train") -
         raise UserError(f"unknown precision {name!r} (choose from {', '.join(PRECISIONS)})")
     if device.type == "cuda" and bf16_supported(device):
         return "bf16"
-    native = cpu_has_native_bf16() if purpose == "render" else cpu_has_amx()
-    if device.type == "cpu" and native and bf16_supported(device):
+    if device.type == "cpu" and cpu_has_amx() and bf16_supported(device):
         return "bf16"
     return "fp32"
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,7 +31,14 @@ import torch
 
 from engine import checkpoint
 from engine.data.cache import FrameCache
-from engine.device import autocast, resolve_device, resolve_precision, use_channels_last
+from engine.device import (
+    autocast,
+    bf16_supported,
+    cpu_has_native_bf16,
+    resolve_device,
+    resolve_precision,
+    use_channels_last,
+)
 from engine.document import Project, ProjectError, Shot
 from engine.model import SceneModel, warp
 from engine.samples import to_tensor
@@ -100,7 +108,6 @@ class Director:
     ) -> None:
         self.project = project
         self.device = resolve_device(device)
-        self.precision = resolve_precision(precision, self.device, purpose="render")
         if isinstance(model, SceneModel):
             self.model, self.model_path = model.to(self.device), None
         else:
@@ -110,6 +117,9 @@ class Director:
         if use_channels_last(self.device):
             self.model = self.model.to(memory_format=torch.channels_last)
         self.size = self.model.config.image_size
+        self.precision = resolve_precision(precision, self.device)
+        if precision == "auto" and self.precision == "fp32" and self.device.type == "cpu":
+            self.precision = self._faster_on_this_cpu()
         self.clips = frame_cache or FrameCache()
         self._lock = threading.RLock()
         self._frames = _LRU(max_frames)
@@ -118,6 +128,26 @@ class Director:
         self._thetas = _LRU(8192)
         self.hits = 0
         self.misses = 0
+
+    def _faster_on_this_cpu(self) -> str:
+        """fp32 or bf16, whichever runs g faster here. On CPUs with AVX-512 BF16 but no AMX it
+        depends on the model and the image size (measured: bf16 1.3x faster at 128², no faster
+        or slower at 64²; docs/PERFORMANCE.md), so it is timed: ~50 ms, once per Director."""
+        if not (cpu_has_native_bf16() and bf16_supported(self.device)):
+            return "fp32"
+        c, n = self.model.config.latent_channels, self.model.config.latent_size
+        z = torch.zeros(1, c, n, n).contiguous(memory_format=torch.channels_last)
+        best = {}
+        with torch.inference_mode():
+            for precision in ("fp32", "bf16", "fp32", "bf16"):
+                with autocast(self.device, precision):
+                    self.model.g(z)
+                    start = time.perf_counter()
+                    for _ in range(3):
+                        self.model.g(z)
+                    took = time.perf_counter() - start
+                best[precision] = min(took, best.get(precision, took))
+        return "bf16" if best["bf16"] < 0.85 * best["fp32"] else "fp32"
 
     # -- inputs ---------------------------------------------------------------------------------
     def clip_frames(self, clip_id: str) -> np.ndarray:
