@@ -185,7 +185,8 @@ class Director:
         part = list(range(first, min(hi, first + chunk - 1) + 1))
         z_in = self._encoded(self._zc, self.model.f_c, mo.clip, mo.start)
         z = self.model.f_c(self._pixels(mo.clip, part))
-        thetas = self.model.transform(z_in.expand(len(part), -1, -1, -1), z)
+        with torch.autocast(self.device.type, enabled=False):  # an affine in bf16 jitters
+            thetas = self.model.transform(z_in.float().expand(len(part), -1, -1, -1), z.float())
         for j, theta in zip(part, thetas, strict=True):
             self._thetas.put((mo.clip, mo.start, j), theta)
 
@@ -211,16 +212,17 @@ class Director:
         layer = keys[0][0]
         m = self.model
         with torch.inference_mode(), autocast(self.device, self.precision):
-            if layer != "background":
-                for shot, local in wanted.values():
-                    self._thetas_for(shot, local)
             if layer == "background":
                 zb = torch.stack([self._encoded(self._zb, m.f_b, *k[1]) for k in keys])
                 images = m.g(zb)
             else:
+                for shot, local in wanted.values():
+                    self._thetas_for(shot, local)
                 zc = torch.stack([self._encoded(self._zc, m.f_c, *k[1]) for k in keys])
                 theta = torch.stack([self._thetas.get_fresh(k[-1]) for k in keys])
-                moved = warp(zc, theta)
+                with torch.autocast(self.device.type, enabled=False):
+                    # sampling positions in fp32: in bf16 they snap to 1/128 of the frame
+                    moved = warp(zc.float(), theta)
                 if layer == "character":
                     images = m.g(moved)
                 else:
