@@ -123,11 +123,16 @@ class Shot:
         return self.motion.start + step * self.motion_step(t)
 
     def natural_duration(self) -> int:
-        """Output frames that play the motion once at this shot's speed and hold, the last
-        motion frame held as long as the others."""
-        last = math.ceil((self.motion.length - 1) / self.speed - 1e-9)
-        span = self.hold * max(1, math.ceil(1 / self.speed - 1e-9))
-        return math.ceil(last / self.hold) * self.hold + span
+        """Output frames of one pass at this shot's speed and hold: the motion once, its last
+        frame held as long as the others ("once"); one cycle that repeats seamlessly ("loop");
+        there and back ("pingpong")."""
+        n = self.motion.length
+        if self.loop == "once" or n == 1:
+            last = math.ceil((n - 1) / self.speed - 1e-9)
+            span = self.hold * max(1, math.ceil(1 / self.speed - 1e-9))
+            return math.ceil(last / self.hold) * self.hold + span
+        steps = n if self.loop == "loop" else 2 * n - 2
+        return math.ceil(math.ceil(steps / self.speed - 1e-9) / self.hold) * self.hold
 
 
 # -- JSON ------------------------------------------------------------------------------------------

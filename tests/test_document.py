@@ -196,6 +196,9 @@ def test_retime_holds_loops_ping_pong_and_reverse():
     assert frames(back) == [5, 4, 3, 2]
     assert _shot(hold=2).natural_duration() == 8  # last motion frame held as long as others
     assert _shot(speed=2).natural_duration() == 4
+    assert _shot(loop="loop", hold=2).natural_duration() == 6  # 0 0 2 2 4 4 | 0 …
+    assert _shot(loop="pingpong").natural_duration() == 10  # 0 1 2 3 4 5 4 3 2 1 | 0 …
+    assert _shot(n=1, loop="pingpong").natural_duration() == 1
 
 
 def test_timeline_lookups_and_split_keeps_every_frame(project):
