@@ -46,12 +46,6 @@ def frame_files(folder: Path) -> list[Path]:
     return sorted(files, key=lambda p: _natural_key(p.name))
 
 
-def is_clip_path(path: Path) -> bool:
-    if path.is_file():
-        return path.suffix.lower() in VIDEO_EXTENSIONS
-    return path.is_dir() and bool(frame_files(path))
-
-
 class ClipReader:
     """Streams the frames of one clip: a video file, a folder of numbered images, or a single
     still image (a one-frame clip)."""
