@@ -29,6 +29,10 @@ from engine.model import ModelConfig, SceneModel
 
 FORMAT = "zoetrope-model"
 FORMAT_VERSION = 1
+BUILTIN_MODEL = Path(__file__).resolve().parent.parent / "assets" / "models" / "default.safetensors"
+"""The model that ships with the app (trained on the demo kit, docs/RESULTS.md): used by a
+project without a model of its own, and the usual starting point for fine-tuning
+(``engine.train --init builtin``)."""
 
 
 @dataclass

@@ -47,8 +47,7 @@ LAYERS = ("composite", "background", "character", "cutout")
 MATTE_RANGE = (0.03, 0.10)
 """Cut-out alpha: 0 where composite and background layer differ by less than the first value
 (max over RGB, 0–1 scale), 1 above the second, linear between."""
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
-BUILTIN_MODEL = ASSETS / "models" / "default.safetensors"
+BUILTIN_MODEL = checkpoint.BUILTIN_MODEL
 
 Progress = Callable[[int, int], None]
 Cancel = Callable[[], bool]

@@ -210,8 +210,9 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument(
         "--init",
         metavar="CKPT",
-        help="start from this model file (fine-tuning); its architecture is used, and its image "
-        "size unless --image-size is given (the weights work at any size)",
+        help="start from this model file (fine-tuning), or 'builtin' for the model that ships "
+        "with the app; its architecture is used, and its image size unless --image-size is "
+        "given (the weights work at any size)",
     )
     m.add_argument(
         "--resume",
@@ -278,6 +279,8 @@ def _comparable(key: str, value):
 
 def config_from_args(argv: list[str] | None) -> TrainConfig:
     given = vars(build_parser().parse_args(argv))
+    if given.get("init") == "builtin":
+        given["init"] = str(checkpoint.BUILTIN_MODEL)
     base = dataclasses.asdict(TrainConfig())
     if given.get("resume"):
         saved = Path(given["out"]) / "config.json"

@@ -112,7 +112,6 @@ def test_render_cli_writes_a_playable_video(project, tmp_path):
 @pytest.mark.parametrize(
     "change, args, message",
     [
-        ("no-model", [], "no model"),
         ("", ["--model", "missing.safetensors"], "missing.safetensors: model file not found"),
         ("empty", [], "timeline is empty"),
         ("", ["--format", "mov"], "invalid choice"),
@@ -122,9 +121,6 @@ def test_render_cli_writes_a_playable_video(project, tmp_path):
     ],
 )
 def test_render_cli_errors_are_one_clear_line(project, tmp_path, change, args, message):
-    if change == "no-model":
-        project.set_model(None)
-        project.save()
     if change == "empty":
         for s in list(project.shots):
             project.delete_shot(s.id)

@@ -179,6 +179,16 @@ def test_trains_on_video_files_and_fine_tunes_with_init(tmp_path, clip_dir):
     assert checkpoint.inspect(tmp_path / "big" / "model.safetensors").config.image_size == 48
 
 
+def test_init_builtin_fine_tunes_the_model_that_ships(tmp_path, clip_dir):
+    out = tmp_path / "tuned"
+    assert train_main(["--data", str(clip_dir), "--init", "builtin", "--steps", "1",
+                       "--batch-size", "4", "--out", str(out), "--progress", "none",
+                       "--device", "cpu"]) == 0  # fmt: skip
+    info = checkpoint.inspect(out / "model.safetensors")
+    assert info.training["init_from"] == str(checkpoint.BUILTIN_MODEL)
+    assert info.config == checkpoint.inspect(checkpoint.BUILTIN_MODEL).config
+
+
 def _one_line_error(out, *needles):
     assert out.returncode == 2, (out.stdout, out.stderr)
     assert "Traceback" not in out.stderr
