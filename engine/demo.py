@@ -15,6 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from engine import checkpoint
 from engine.data import demokit as kit
 from engine.document import Project
 from engine.errors import UserError
@@ -29,7 +30,7 @@ CLIPS = (
     ("Robo bows", 8, "bow", 3, 2),
     ("Mo waves", 3, "wave", 6, 3),
     ("Star hops", 5, "hop", 2, 4),
-    ("Night", 4, "spin", 8, 8),
+    ("Zed spins at night", 4, "spin", 8, 8),
 )
 
 
@@ -55,7 +56,7 @@ def build(out: str | Path, size: int = 64) -> Project:
     project.add_shot((walk, 0), (night, 0), walk, name="2. Background swap: Pip walks at night")
     project.add_shot((wave, 0), (wave, 0), walk, name="3. Animation transfer: Mo walks like Pip")
     project.add_shot((bow, 0), (jump, 0), jump,
-                     name="4. Both: Robo jumps like Bo, in Bo's town")
+                     name="4. Both: Robo jumps like Bo, on Bo's beach")
     project.add_shot((hop, 0), (hop, 0), (wave, 0, last // 2), loop="pingpong",
                      duration=2 * last, name="5. Ping-pong: Star rocks like Mo's wave")
     project.add_shot((jump, 0), (night, 0), (bow, 0, last), hold=2,
@@ -64,13 +65,43 @@ def build(out: str | Path, size: int = 64) -> Project:
     return project
 
 
+RECIPE = (
+    "python -m engine.data.demokit --out kit --split train --count 480",
+    "python -m engine.train --data kit --steps 5500 --max-gap 23 --clip-grad 1 --warmup-steps 200 "
+    "--seed 0 --out run",
+    "python -m engine.demo --install-model run/model.safetensors",
+)
+
+
+def install_model(src: str | Path, dest: str | Path = checkpoint.BUILTIN_MODEL,
+                  hardware: str = "") -> Path:
+    """Copy a trained model to the built-in slot, with what it was trained on in its header
+    (only the weights: no optimiser state ships)."""
+    model, info = checkpoint.load(src)
+    training = dict(info.training)
+    training.pop("engine_version", None)
+    training.update(
+        trained_on="the demo kit's train split (engine.data.demokit, seed 0): 480 clips of "
+        "24 characters (16 puppets, 8 rigid) performing 6 motions on 32 backgrounds",
+        recipe=list(RECIPE),
+        hardware=hardware,
+    )
+    return checkpoint.save(dest, model, training)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m engine.demo",
                                 description="Rebuild the demo project from the demo kit.")
     p.add_argument("--out", default=str(DEMO_PROJECT), help=f"default {DEMO_PROJECT}")
     p.add_argument("--replace", action="store_true", help="remove an existing project first")
+    p.add_argument("--install-model", metavar="MODEL",
+                   help="instead: make MODEL the built-in model (assets/models/)")
+    p.add_argument("--hardware", default="", help="with --install-model: where it was trained")
     args = p.parse_args(argv)
     try:
+        if args.install_model:
+            print(f"wrote {install_model(args.install_model, hardware=args.hardware)}")
+            return 0
         if args.replace and Path(args.out).exists():
             shutil.rmtree(args.out)
         project = build(args.out)

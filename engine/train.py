@@ -55,6 +55,7 @@ class TrainConfig:
     batch_size: int = 32
     lr: float = 1e-3
     warmup_steps: int = 100
+    clip_grad: float = 0.0  # max global gradient norm; 0 = no clipping
     image_size: int = 64
     fit: str = "crop"
     widths: tuple[int, ...] = (32, 64)
@@ -160,6 +161,13 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--batch-size", type=int, help=f"pairs per step (default {d.batch_size})")
     t.add_argument("--lr", type=float, help=f"peak learning rate, Adam (default {d.lr})")
     t.add_argument("--warmup-steps", type=int, help=f"linear warm-up (default {d.warmup_steps})")
+    t.add_argument(
+        "--clip-grad",
+        type=float,
+        metavar="NORM",
+        help="clip the global gradient norm to NORM before each step (default 0: off); 1 keeps "
+        "a run at a high learning rate from diverging",
+    )
     t.add_argument(
         "--alpha-equiv",
         type=float,
@@ -324,6 +332,8 @@ def validate(cfg: TrainConfig) -> None:
         raise UserError("--steps must not be negative")
     if cfg.lr <= 0:
         raise UserError("--lr must be positive")
+    if cfg.clip_grad < 0:
+        raise UserError("--clip-grad must be 0 (off) or positive")
     if cfg.change_weight < 0:
         raise UserError("--change-weight must not be negative")
     if not cfg.resume and (Path(cfg.out) / "config.json").exists():
@@ -661,6 +671,8 @@ class Trainer:
                 loss = total_loss(terms, cfg.alpha_equiv, cfg.alpha_inv, cfg.alpha_ident)
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
+                if cfg.clip_grad > 0:
+                    torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip_grad)
                 self.optimizer.step()
                 self.step += 1
                 dt = time.perf_counter() - t0

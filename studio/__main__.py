@@ -11,11 +11,10 @@ import sys
 MESSAGE = """\
 Zoetrope Studio — the window is not built yet (it is the studio issue, still open).
 
-What works today is the engine, headless:
-  python -m engine.train --synthetic moving-mnist --mnist ../shared/data/mnist \\
-      --steps 200 --out runs/demo
-  python -m engine.train --data my_clips/ --out runs/mine
-See README.md and docs/TRAINING.md.
+What works today is the engine, headless — the demo, with no training (make demo):
+  python -m engine.render assets/demo/Demo.zoetrope --out demo.mp4 --scale 4
+  python -m engine.train --data my_clips/ --init builtin --steps 500 --out runs/mine
+See README.md, docs/DEMO_KIT.md and docs/TRAINING.md.
 """
 
 

@@ -1,6 +1,5 @@
 """The built-in model and the demo project that ship in assets/: they work with no training."""
 
-import json
 
 import imageio_ffmpeg
 import pytest
@@ -17,7 +16,7 @@ def test_builtin_model_ships_small_with_its_recipe():
     assert path.stat().st_size <= 10 * 2**20
     info = checkpoint.inspect(path)
     assert info.config.image_size == 64
-    assert "demokit" in json.dumps(info.training) or "kit" in json.dumps(info.training)
+    assert "demo kit" in info.training["trained_on"] and info.training["recipe"]
 
 
 def test_demo_project_uses_the_builtin_model_and_shows_each_feature():
@@ -61,3 +60,19 @@ def test_without_builtin_model_a_project_without_model_is_a_clear_error(tmp_path
     monkeypatch.setattr(synthesis, "BUILTIN_MODEL", tmp_path / "none.safetensors")
     with pytest.raises(ProjectError, match="no model and no built-in model"):
         resolve_model(Project.open(demo.DEMO_PROJECT))
+
+
+def test_install_model_ships_weights_only_with_what_it_was_trained_on(tmp_path):
+    import torch
+
+    from engine.model import ModelConfig, SceneModel
+
+    model = SceneModel(ModelConfig(image_size=32, widths=(8, 16), latent_channels=16))
+    opt = torch.optim.Adam(model.parameters())
+    run = checkpoint.save(tmp_path / "run.safetensors", model, {"steps": 7}, opt, {"step": 7})
+    assert checkpoint.inspect(run).has_training_state
+    dest = demo.install_model(run, tmp_path / "default.safetensors", hardware="test box")
+    info = checkpoint.inspect(dest)
+    assert not info.has_training_state and info.training["steps"] == 7
+    assert info.training["hardware"] == "test box" and "demo kit" in info.training["trained_on"]
+    assert any("engine.train" in line for line in info.training["recipe"])

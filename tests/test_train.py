@@ -181,9 +181,9 @@ def test_trains_on_video_files_and_fine_tunes_with_init(tmp_path, clip_dir):
 
 def test_init_builtin_fine_tunes_the_model_that_ships(tmp_path, clip_dir):
     out = tmp_path / "tuned"
-    assert train_main(["--data", str(clip_dir), "--init", "builtin", "--steps", "1",
-                       "--batch-size", "4", "--out", str(out), "--progress", "none",
-                       "--device", "cpu"]) == 0  # fmt: skip
+    assert train_main(["--data", str(clip_dir), "--init", "builtin", "--steps", "2",
+                       "--batch-size", "4", "--clip-grad", "1", "--out", str(out),
+                       "--progress", "none", "--device", "cpu"]) == 0  # fmt: skip
     info = checkpoint.inspect(out / "model.safetensors")
     assert info.training["init_from"] == str(checkpoint.BUILTIN_MODEL)
     assert info.config == checkpoint.inspect(checkpoint.BUILTIN_MODEL).config
@@ -249,6 +249,8 @@ def test_mixed_sizes_and_zero_frames_and_bad_settings(tmp_path, mnist_dir):
     _one_line_error(run_module("engine.train", "--synthetic", "moving-mnist", *run), "--mnist")
     bad = run_module("engine.train", *_synthetic(tmp_path), *run, *TINY, "--change-weight", "-1")
     _one_line_error(bad, "--change-weight")
+    bad = run_module("engine.train", *_synthetic(tmp_path), *run, *TINY, "--clip-grad", "-1")
+    _one_line_error(bad, "--clip-grad")
     out = run_module("engine.train", *_synthetic(tmp_path), *run)
     _one_line_error(out, str(tmp_path), "no MNIST train images")
 
