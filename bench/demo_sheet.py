@@ -1,0 +1,44 @@
+"""A contact sheet of a project: one row per shot, evenly spaced frames (the README's figure).
+
+    python bench/demo_sheet.py assets/demo/Demo.zoetrope docs/figures/demo_sheet.png [--model M]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from engine.document import Project  # noqa: E402
+from engine.evaluate import save_png  # noqa: E402
+from engine.samples import grid_image  # noqa: E402
+from engine.synthesis import Director  # noqa: E402
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("project")
+    p.add_argument("out")
+    p.add_argument("--model")
+    p.add_argument("--frames", type=int, default=8, help="frames per shot")
+    p.add_argument("--scale", type=int, default=2)
+    args = p.parse_args()
+    project = Project.open(args.project)
+    director = Director(project, args.model, device="cpu")
+    timeline = project.timeline
+    rows, labels = [], []
+    for shot in project.shots:
+        start = timeline.start_of(shot.id)
+        picks = np.linspace(0, shot.duration - 1, args.frames).round().astype(int)
+        tiles = np.stack([director.frame(start + int(k)) for k in picks])
+        rows.append(tiles.repeat(args.scale, axis=1).repeat(args.scale, axis=2))
+        labels.append(shot.name)
+    save_png(grid_image(rows, labels, label_width=300), Path(args.out))
+
+
+if __name__ == "__main__":
+    main()
