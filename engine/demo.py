@@ -17,7 +17,8 @@ from pathlib import Path
 
 from engine import checkpoint
 from engine.data import demokit as kit
-from engine.document import Project
+from engine.data.clips import write_video
+from engine.document import BACKUP_FILE, Project
 from engine.errors import UserError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,12 +45,13 @@ def build(out: str | Path, size: int = 64) -> Project:
     out = Path(out)
     if out.exists():
         raise UserError(f"{out}: already exists (remove it first)")
+    project = Project.create(out, fps=kit.FPS)
+    ids = []
     with tempfile.TemporaryDirectory() as tmp:
-        specs = clip_specs()
-        paths = kit.write_clips(tmp, [s for _, s in specs], size)
-        project = Project.create(out, fps=kit.FPS)
-        names = [name for name, _ in specs]
-        ids = [project.import_clip(p, name=n).id for p, n in zip(paths, names, strict=True)]
+        for name, spec in clip_specs():
+            path = Path(tmp) / f"{name.lower().replace(' ', '_')}.mp4"
+            write_video(path, kit.render_clip(spec, size), fps=kit.FPS, quality=9)
+            ids.append(project.import_clip(path, name=name).id)
     walk, jump, bow, wave, hop, night = ids
     last = kit.FRAMES - 1
     project.add_shot((walk, 0), (walk, 0), walk, name="1. As shot: Pip walks")
@@ -62,6 +64,7 @@ def build(out: str | Path, size: int = 64) -> Project:
     project.add_shot((jump, 0), (night, 0), (bow, 0, last), hold=2,
                      name="6. On twos: Bo bows at night")
     project.save()
+    (project.root / BACKUP_FILE).unlink(missing_ok=True)  # nothing older to keep
     return project
 
 

@@ -41,15 +41,16 @@ RATIOS = (("transfer", "video_frames"), ("swap", "no_object"))
 
 class KitEvaluator:
     def __init__(self, model: str, examples: int = 2000, seed: int = 0, device: str = "auto",
-                 batch_size: int = 200, status=None) -> None:
+                 batch_size: int = 200, status=None, split: str = "test") -> None:
         self.device = devices.resolve_device(device)
         self.model, self.info = checkpoint.load(model, self.device)
         self.model.eval()
         self.size = self.model.config.image_size
         self.examples, self.seed, self.batch_size = examples, seed, batch_size
         self.status = status or (lambda text: None)
-        self.cast = [kit.make_character("test", i) for i in range(24)]
-        self.sets = [kit.make_background("test", i) for i in range(32)]
+        self.split = split
+        self.cast = [kit.make_character(split, i) for i in range(24)]
+        self.sets = [kit.make_background(split, i) for i in range(32)]
         self._bg: dict[int, np.ndarray] = {}
 
     def background(self, k: int) -> np.ndarray:
@@ -118,7 +119,7 @@ class KitEvaluator:
             "model_config": self.model.config.to_dict(),
             "training": self.info.training,
             "protocol": {"examples": self.examples, "seed": self.seed, "frames": kit.FRAMES,
-                         "split": "test (24 characters, 32 backgrounds, none in train)",
+                         "split": f"{self.split} (24 characters, 32 backgrounds)",
                          "device": self.device.type},
             "mse": {k: summarize(e[k], srng, 1000) for k in MEASURES},
             "ratios": {f"{a}/{b}": ratio_ci(e[a], e[b], srng, 1000) for a, b in RATIOS},
@@ -164,14 +165,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", required=True, metavar="DIR", help="results folder to write")
     p.add_argument("--examples", type=int, default=2000, help="examples (default 2000)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--split", choices=("test", "train"), default="test",
+                   help="test: held out from training (default); train: the training cast and "
+                   "sets, in new clips (how much is generalisation)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
     p.add_argument("--no-figures", dest="figures", action="store_false")
     args = p.parse_args(argv)
     try:
         if args.examples < 1:
             raise UserError("--examples must be at least 1")
-        result = KitEvaluator(args.model, args.examples, args.seed, args.device).run(
-            args.out, args.figures)
+        result = KitEvaluator(args.model, args.examples, args.seed, args.device,
+                              split=args.split).run(args.out, args.figures)
     except (UserError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

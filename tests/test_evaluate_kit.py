@@ -41,6 +41,8 @@ def test_test_split_is_held_out(tiny_model):
     ev = KitEvaluator(str(tiny_model), device="cpu")
     assert all(c.name.startswith("test-") for c in ev.cast)
     assert all(b.name.startswith("test-") for b in ev.sets)
+    held_in = KitEvaluator(str(tiny_model), device="cpu", split="train")
+    assert all(c.name.startswith("train-") for c in held_in.cast)
 
 
 def test_cli_writes_results_and_figure(tiny_model, tmp_path):
