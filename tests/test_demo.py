@@ -7,6 +7,7 @@ from conftest import run_module
 
 from engine import checkpoint, demo
 from engine.document import Project, ProjectError
+from engine.errors import UserError
 from engine.synthesis import Director, resolve_model
 
 
@@ -50,7 +51,7 @@ def test_builder_makes_the_same_kind_of_project(tmp_path):
     d = Director(project, device="cpu", precision="fp32")
     assert d.model_path == checkpoint.BUILTIN_MODEL
     assert d.frame(0).shape == (64, 64, 3)
-    with pytest.raises(Exception, match="already exists"):
+    with pytest.raises(UserError, match="already exists"):
         demo.build(tmp_path / "Demo.zoetrope")
 
 
@@ -76,3 +77,14 @@ def test_install_model_ships_weights_only_with_what_it_was_trained_on(tmp_path):
     assert not info.has_training_state and info.training["steps"] == 7
     assert info.training["hardware"] == "test box" and "demo kit" in info.training["trained_on"]
     assert any("engine.train" in line for line in info.training["recipe"])
+
+
+def test_demo_cli_refuses_to_overwrite_unless_told(tmp_path):
+    out = tmp_path / "Demo.zoetrope"
+    assert run_module("engine.demo", "--out", str(out)).returncode == 0
+    again = run_module("engine.demo", "--out", str(out))
+    assert again.returncode == 2 and "already exists" in again.stderr
+    assert "Traceback" not in again.stderr
+    replaced = run_module("engine.demo", "--out", str(out), "--replace")
+    assert replaced.returncode == 0 and "6 shots" in replaced.stdout
+    assert not (out / "project.json.bak").exists()
