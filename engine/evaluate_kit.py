@@ -72,7 +72,7 @@ class KitEvaluator:
             "x1i": kit.compose(ca, pa[i], bg1), "x1j": kit.compose(ca, pa[j], bg1),
             "x2i": kit.compose(cc, pc[i], bg2), "x2j": kit.compose(cc, pc[j], bg2),
             "gt_swap": kit.compose(ca, pa[j], bg2), "bg1": bg1,
-            "kind": ca.kind == "puppet", "motion": motion,
+            "puppet": ca.kind == "puppet", "motion": motion,
         }
 
     @torch.inference_mode()
@@ -108,7 +108,7 @@ class KitEvaluator:
             first = first or tensors
             for k in MEASURES:
                 errors[k].append(errs[k])
-            puppet += [e["kind"] for e in batch]
+            puppet += [e["puppet"] for e in batch]
             done += len(batch)
             self.status(f"held-out demo kit: {done}/{self.examples} examples")
         e = {k: np.concatenate(v) for k, v in errors.items()}
