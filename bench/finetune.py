@@ -27,9 +27,9 @@ sys.path.insert(0, str(ROOT))
 
 from engine import plots  # noqa: E402
 from engine.data import demokit  # noqa: E402
+from engine.demo import TRAIN_FLAGS  # noqa: E402
 
-# the built-in model's recipe (engine/demo.py), so both runs train the way it was trained
-RECIPE = ["--max-gap", "23", "--clip-grad", "1", "--warmup-steps", "200", "--seed", "0"]
+RECIPE = list(TRAIN_FLAGS)  # both runs train the way the built-in model was trained
 
 
 def curve(run: Path, window: int) -> tuple[np.ndarray, np.ndarray]:

@@ -68,10 +68,11 @@ def build(out: str | Path, size: int = 64) -> Project:
     return project
 
 
+TRAIN_FLAGS = ("--max-gap", "23", "--clip-grad", "1", "--warmup-steps", "200", "--seed", "0")
+"""How the built-in model trains, beside data, steps and output (bench/finetune.py uses it)."""
 RECIPE = (
     "python -m engine.data.demokit --out kit --split train --count 480",
-    "python -m engine.train --data kit --steps 5500 --max-gap 23 --clip-grad 1 --warmup-steps 200 "
-    "--seed 0 --out run",
+    f"python -m engine.train --data kit --steps 5500 {' '.join(TRAIN_FLAGS)} --out run",
     "python -m engine.demo --install-model run/model.safetensors",
 )
 
