@@ -23,13 +23,13 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from engine import __version__
+from engine.assets import BUILTIN_MODEL  # noqa: F401 — checkpoint.BUILTIN_MODEL is API
 from engine.errors import CheckpointError
 from engine.fileio import atomic_path
 from engine.model import ModelConfig, SceneModel
 
 FORMAT = "zoetrope-model"
 FORMAT_VERSION = 1
-BUILTIN_MODEL = Path(__file__).resolve().parent.parent / "assets" / "models" / "default.safetensors"
 """The model that ships with the app (trained on the demo kit, docs/RESULTS.md): used by a
 project without a model of its own, and the usual starting point for fine-tuning
 (``engine.train --init builtin``)."""

@@ -15,14 +15,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-from engine import checkpoint
+from engine import assets
 from engine.data import demokit as kit
 from engine.data.clips import write_video
 from engine.document import BACKUP_FILE, Project
 from engine.errors import UserError
 
-ROOT = Path(__file__).resolve().parents[1]
-DEMO_PROJECT = ROOT / "assets" / "demo" / "Demo.zoetrope"
+DEMO_PROJECT = assets.DEMO_PROJECT
 
 # (clip name, cast index in the train split, motion, background index, motion seed)
 CLIPS = (
@@ -77,10 +76,12 @@ RECIPE = (
 )
 
 
-def install_model(src: str | Path, dest: str | Path = checkpoint.BUILTIN_MODEL,
+def install_model(src: str | Path, dest: str | Path = assets.BUILTIN_MODEL,
                   hardware: str = "") -> Path:
     """Copy a trained model to the built-in slot, with what it was trained on in its header
     (only the weights: no optimiser state ships)."""
+    from engine import checkpoint  # torch: loaded only here, so the studio reads DEMO_PROJECT fast
+
     model, info = checkpoint.load(src)
     training = dict(info.training)
     training.pop("engine_version", None)

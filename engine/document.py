@@ -488,6 +488,14 @@ class Project:
 
         Decodes the clip once to count its frames: on a bad file it raises ClipError naming the
         file, and nothing is copied."""
+        clip = self.copy_in(source, name)
+        self.add_clip(clip)
+        return clip
+
+    def copy_in(self, source: str | os.PathLike, name: str | None = None) -> Clip:
+        """The slow half of :meth:`import_clip`: check and copy the clip into media/ and describe
+        it, without adding it. Touches only the file system, so a worker thread may run it while
+        the GUI thread adds the result (:meth:`add_clip`)."""
         src = Path(source)
         reader = ClipReader(src)
         count = sum(1 for _ in reader.frames())
@@ -523,7 +531,6 @@ class Project:
             width=int(info.width),
             height=int(info.height),
         )
-        self.add_clip(clip)
         return clip
 
     def add_clip(self, clip: Clip) -> None:
@@ -646,16 +653,22 @@ class Project:
         self.shots[self.shot_index(first_id)] = joined
         self._touch()
 
-    def update_shot(self, shot_id: str, **changes: Any) -> dict[str, Any]:
+    def update_shot(self, shot_id: str, keep_fit: bool = False, **changes: Any) -> dict[str, Any]:
         """Set any of a shot's fields (character, background, motion as tuples; duration, name,
         speed, hold, loop, offset). All are validated together, so a bad value changes nothing.
+        With ``keep_fit``, a shot whose duration is one pass of its motion
+        (:meth:`Shot.natural_duration`) stays so: retimed "on 2s" it gets twice as long.
         Returns the previous values, for undo."""
         shot = self.shot(shot_id)
         trial = copy.deepcopy(shot)
         old = {}
         for key, value in changes.items():
-            old[key] = _field_value(shot, key)
+            old[key] = field_value(shot, key)
             self._set_field(trial, key, value)
+        fitted = shot.offset == 0 and shot.duration == shot.natural_duration()
+        if keep_fit and fitted and "duration" not in changes:
+            old["duration"] = shot.duration
+            trial.duration = trial.natural_duration()
         self._check_shot(trial)
         self.shots[self.shot_index(shot_id)] = trial
         self._touch()
@@ -767,7 +780,7 @@ class Project:
         self.revision += 1
 
 
-def _field_value(shot: Shot, key: str) -> Any:
+def field_value(shot: Shot, key: str) -> Any:
     if key in ("character", "background"):
         ref = getattr(shot, key)
         return (ref.clip, ref.frame)
@@ -800,6 +813,19 @@ def _unique(path: Path) -> Path:
     while (candidate := path.with_name(f"{stem}-{n}{suffix}")).exists():
         n += 1
     return candidate
+
+
+def frame_key(shot: Shot, local: int, layer: str) -> tuple:
+    """Everything that decides the pixels of a shot's local frame in ``layer`` (the Director's
+    cache key; the studio's too): holds, loops and repeated shots share keys."""
+    bg = (shot.background.clip, shot.background.frame)
+    if layer == "background":
+        return ("background", bg)
+    ch = (shot.character.clip, shot.character.frame)
+    motion = (shot.motion.clip, shot.motion.start, shot.motion_frame(local))
+    if layer == "character":
+        return ("character", ch, motion)
+    return (layer, ch, bg, motion)
 
 
 # -- the timeline ----------------------------------------------------------------------------------

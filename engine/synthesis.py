@@ -39,7 +39,7 @@ from engine.device import (
     resolve_precision,
     use_channels_last,
 )
-from engine.document import Project, ProjectError, Shot
+from engine.document import Project, ProjectError, Shot, frame_key
 from engine.model import SceneModel, warp
 from engine.samples import to_tensor
 
@@ -190,16 +190,7 @@ class Director:
             self._thetas.put((mo.clip, mo.start, j), theta)
 
     # -- what a frame is ------------------------------------------------------------------------
-    def frame_key(self, shot: Shot, local: int, layer: str) -> tuple:
-        """Everything that decides the pixels of a shot's local frame in ``layer``."""
-        bg = (shot.background.clip, shot.background.frame)
-        if layer == "background":
-            return ("background", bg)
-        ch = (shot.character.clip, shot.character.frame)
-        motion = (shot.motion.clip, shot.motion.start, shot.motion_frame(local))
-        if layer == "character":
-            return ("character", ch, motion)
-        return (layer, ch, bg, motion)
+    frame_key = staticmethod(frame_key)
 
     def _check_layer(self, layer: str) -> None:
         if layer not in LAYERS:
@@ -273,6 +264,12 @@ class Director:
             yield from self._frames_for(wanted, layer)
             if progress is not None:
                 progress(min(first + batch_size, stop) - start, total)
+
+    def frames_of(self, wanted: list[tuple[Shot, int]], layer: str = "composite") -> list:
+        """Frames of any (shot, local frame) pairs in one batch — the studio's render-ahead
+        worker asks for the frames it lacks in playback order, whatever shots they belong to."""
+        self._check_layer(layer)
+        return self._frames_for(wanted, layer) if wanted else []
 
     def _frames_for(self, wanted: list[tuple[Shot, int]], layer: str) -> list[np.ndarray]:
         keys = [self.frame_key(shot, local, layer) for shot, local in wanted]

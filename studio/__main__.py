@@ -1,26 +1,115 @@
-"""Entry point of the studio window (``zoetrope``, ``python -m studio``).
+"""``zoetrope [PROJECT]`` / ``python -m studio [PROJECT]``: the studio window.
 
-The window itself is the studio issue's work and does not exist yet; until it lands, this says
-so plainly instead of faking a window, and points at what works today.
+With no project it reopens the last one; on first launch (no recent project) the demo project,
+playing, with a welcome note. ``--screenshot PATH`` opens the project, waits until the viewer
+shows a rendered frame, saves the whole window as a PNG and exits (README figures, tests).
+torch is not imported here: the render thread loads it after the window is up.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
+import time
+from pathlib import Path
 
-MESSAGE = """\
-Zoetrope Studio — the window is not built yet (it is the studio issue, still open).
 
-What works today is the engine, headless — the demo, with no training (make demo):
-  python -m engine.render assets/demo/Demo.zoetrope --out demo.mp4 --scale 4
-  python -m engine.train --data my_clips/ --init builtin --steps 500 --out runs/mine
-See README.md, docs/DEMO_KIT.md and docs/TRAINING.md.
-"""
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="zoetrope", description="Zoetrope Studio: the window.")
+    p.add_argument("project", nargs="?", help="a .zoetrope project folder to open")
+    p.add_argument("--screenshot", metavar="PNG",
+                   help="save the window as PNG once a rendered frame shows, then exit")  # fmt: skip
+    p.add_argument("--size", default="1280x800", metavar="WxH",
+                   help="window size for --screenshot (default 1280x800)")  # fmt: skip
+    p.add_argument("--frame", type=int, default=0,
+                   help="with --screenshot: the timeline frame to show (default 0)")  # fmt: skip
+    p.add_argument("--timeout", type=float, default=120.0, help=argparse.SUPPRESS)
+    return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    print(MESSAGE, end="", file=sys.stderr)
-    return 0
+    t0 = time.perf_counter()
+    args = build_parser().parse_args(argv)
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Zoetrope Studio")
+    app.setOrganizationName("Zoetrope")
+    app.setApplicationDisplayName("Zoetrope Studio")
+    _style(app)
+    from studio import settings
+    from studio.window import MainWindow
+
+    window = MainWindow()
+    if args.screenshot:
+        w, _, h = args.size.partition("x")
+        window.resize(int(w), int(h))
+    window.show()
+    window.launch_s = time.perf_counter() - t0
+    app.processEvents()
+    if args.project:
+        if not window.open_project(args.project):
+            if args.screenshot:
+                print(f"zoetrope: cannot open {args.project}", file=sys.stderr)
+                return 2
+    elif args.screenshot:
+        window.open_project(settings.demo_copy())
+    elif not window.offer_recovery():
+        recent = settings.recent_projects()
+        if recent:
+            window.open_project(recent[0])
+        else:
+            window.open_demo()
+            window.autoplay = True
+    if args.screenshot:
+        return _screenshot(app, window, Path(args.screenshot), args.frame, args.timeout)
+    return app.exec()
+
+
+def _style(app) -> None:
+    from PySide6.QtGui import QIcon
+
+    resources = Path(__file__).resolve().parents[1] / "resources"
+    app.setStyle("Fusion")
+    sheet = resources / "studio.qss"
+    if sheet.is_file():
+        app.setStyleSheet(sheet.read_text())
+    icon = resources / "zoetrope.png"
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
+
+
+def _screenshot(app, window, out: Path, frame: int, timeout: float) -> int:
+    from PySide6.QtCore import QTimer
+
+    start = time.monotonic()
+    result = {"rc": 1}
+
+    def poll() -> None:
+        v = window.viewer
+        if window.session.timeline.frame_count > frame and window.session.playhead != frame:
+            window.session.seek(frame)
+        if v.frame_shown and window.session.playhead == frame:
+            app.processEvents()
+            out.parent.mkdir(parents=True, exist_ok=True)
+            ok = window.grab().save(str(out))
+            result["rc"] = 0 if ok else 1
+            if not ok:
+                print(f"zoetrope: cannot write {out}", file=sys.stderr)
+            window.session.undo.setClean()
+            window.close()
+            app.quit()
+        elif time.monotonic() - start > timeout:
+            print("zoetrope: no rendered frame to capture in time", file=sys.stderr)
+            window.session.undo.setClean()
+            window.close()
+            app.quit()
+        else:
+            QTimer.singleShot(50, poll)
+
+    QTimer.singleShot(50, poll)
+    app.exec()
+    return result["rc"]
 
 
 if __name__ == "__main__":

@@ -1,0 +1,266 @@
+"""The clip library: import (menu or drag-and-drop, on a worker with progress), thumbnails,
+rename, remove; and the decoded frames every frame picker shows.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QProgressDialog,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QWidget,
+)
+
+from engine.data.cache import FrameCache
+from engine.data.clips import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, find_clips
+from engine.document import Clip
+from engine.errors import UserError
+from studio.render import to_qimage
+from studio.session import Session
+
+THUMB = 64
+ROLE = Qt.ItemDataRole.UserRole
+
+
+class ClipFrames(QObject):
+    """Every clip's frames as small square images (decoded once into the engine's frame cache,
+    on a worker thread) for thumbnails and frame pickers."""
+
+    ready = Signal(str)  # clip id
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self.s = session
+        self.cache = FrameCache()
+        self._frames: dict[str, list[QImage]] = {}
+        self._asked: set[str] = set()
+        self._lock = threading.Lock()
+        session.project_opened.connect(self._reset)
+
+    def _reset(self) -> None:
+        self._frames.clear()
+        self._asked.clear()
+
+    def frames(self, clip_id: str) -> list[QImage] | None:
+        """The clip's frames, or None (then they are on their way: ``ready`` will say)."""
+        if clip_id in self._frames:
+            return self._frames[clip_id]
+        if clip_id not in self._asked and self.s.project is not None:
+            self._asked.add(clip_id)
+            path = self.s.project.clip_path(clip_id)
+            threading.Thread(target=self._load, args=(clip_id, path), daemon=True).start()
+        return None
+
+    def _load(self, clip_id: str, path: Path) -> None:
+        try:
+            data = self.cache.load(path, THUMB)
+            images = [to_qimage(f) for f in data.frames]
+        except UserError:
+            images = []
+        self._got(clip_id, images)
+
+    def _got(self, clip_id: str, images: list[QImage]) -> None:
+        self._frames[clip_id] = images
+        self.ready.emit(clip_id)
+
+    def icon(self, clip_id: str, frame: int = 0) -> QIcon:
+        frames = self.frames(clip_id)
+        if not frames:
+            return QIcon()
+        return QIcon(QPixmap.fromImage(frames[min(frame, len(frames) - 1)]))
+
+
+def import_sources(paths: list[str]) -> tuple[list[Path], list[str]]:
+    """What the user dropped or chose → clip sources (videos, frame folders, still images) and
+    problems with paths that hold none."""
+    sources, problems = [], []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_file() and path.suffix.lower() in IMAGE_EXTENSIONS | VIDEO_EXTENSIONS:
+            sources.append(path)
+            continue
+        try:
+            found, warnings = find_clips([path])
+        except UserError as e:
+            problems.append(str(e))
+            continue
+        sources += found
+        problems += [w.replace("not a supported clip type", "not a supported clip type (videos: "
+                               + ", ".join(sorted(VIDEO_EXTENSIONS)) + "; images: "
+                               + ", ".join(sorted(IMAGE_EXTENSIONS)) + ")") for w in warnings]  # fmt: skip
+    return sources, problems
+
+
+class ImportJob(QObject):
+    """Copies clips into the project on a worker thread (engine Project.copy_in); the GUI thread
+    then adds them in one undoable edit."""
+
+    progress = Signal(int, int, str)
+    finished = Signal(list, list)  # clips, problems
+
+    def __init__(self, session: Session, paths: list[str]) -> None:
+        super().__init__(session)
+        self.s, self.paths = session, paths
+        self.cancelled = False
+
+    def start(self) -> None:
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        sources, problems = import_sources(self.paths)
+        clips: list[Clip] = []
+        for n, src in enumerate(sources):
+            if self.cancelled:
+                break
+            self.progress.emit(n, len(sources), src.name)
+            try:
+                clips.append(self.s.project.copy_in(src))
+            except UserError as e:
+                problems.append(str(e))
+            except OSError as e:
+                problems.append(f"{src}: cannot copy ({e.strerror or e})")
+        self.progress.emit(len(sources), len(sources), "")
+        self.finished.emit(clips, problems)
+
+
+class Library(QTreeWidget):
+    """The clip list: thumbnail and name, frames, fps, size. Drop files or folders here."""
+
+    clip_activated = Signal(str)
+
+    def __init__(self, session: Session, frames: ClipFrames, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.s, self.clip_frames = session, frames
+        self.setHeaderLabels(["Clip", "Frames", "fps", "Size"])
+        self.setRootIsDecorated(False)
+        self.setIconSize(QSize(THUMB // 2 * 3 // 2, THUMB // 2 * 3 // 2))
+        self.setAcceptDrops(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed
+                             | QAbstractItemView.EditTrigger.SelectedClicked)  # fmt: skip
+        self.header().setStretchLastSection(False)
+        self.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in (1, 2, 3):
+            self.header().setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        self.itemChanged.connect(self._renamed)
+        self.itemDoubleClicked.connect(lambda it, _: self.clip_activated.emit(it.data(0, ROLE)))
+        session.edited.connect(self.refresh)
+        session.project_opened.connect(self.refresh)
+        frames.ready.connect(self._thumb_ready)
+        self.jobs: list[ImportJob] = []
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.blockSignals(True)
+        current = self.current_clip()
+        self.clear()
+        project = self.s.project
+        for clip in project.clips.values() if project else []:
+            item = QTreeWidgetItem([clip.name, str(clip.frames), f"{clip.fps:g}",
+                                    f"{clip.width}×{clip.height}"])  # fmt: skip
+            item.setIcon(0, self.clip_frames.icon(clip.id))
+            item.setData(0, ROLE, clip.id)
+            item.setToolTip(0, describe(clip))
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+            for col in (1, 2, 3):
+                item.setTextAlignment(col, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.addTopLevelItem(item)
+            if clip.id == current:
+                self.setCurrentItem(item)
+        self.blockSignals(False)
+
+    def items(self) -> list[QTreeWidgetItem]:
+        return [self.topLevelItem(i) for i in range(self.topLevelItemCount())]
+
+    def current_clip(self) -> str | None:
+        item = self.currentItem()
+        return item.data(0, ROLE) if item else None
+
+    def _thumb_ready(self, clip_id: str) -> None:
+        for item in self.items():
+            if item.data(0, ROLE) == clip_id:
+                self.blockSignals(True)
+                item.setIcon(0, self.clip_frames.icon(clip_id))
+                self.blockSignals(False)
+
+    def _renamed(self, item: QTreeWidgetItem, column: int) -> None:
+        clip_id = item.data(0, ROLE)
+        name = item.text(0)
+        if self.s.project is not None and name != self.s.project.clip(clip_id).name:
+            if not self.s.rename_clip(clip_id, name):
+                self.refresh()
+
+    def remove_current(self) -> None:
+        clip_id = self.current_clip()
+        if clip_id is not None:
+            self.s.remove_clip(clip_id)
+
+    # -- import ------------------------------------------------------------------------------------
+    def import_paths(self, paths: list[str]) -> ImportJob | None:
+        """Import files and folders on a worker, with a progress dialog; returns the job."""
+        if self.s.project is None or not paths:
+            return None
+        job = ImportJob(self.s, paths)
+        dialog = QProgressDialog("Importing clips…", "Cancel", 0, 0, self.window())
+        dialog.setWindowTitle("Import clips")
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(300)
+        dialog.canceled.connect(lambda: setattr(job, "cancelled", True))
+
+        def progress(done: int, total: int, name: str) -> None:
+            dialog.setMaximum(total)
+            dialog.setValue(done)
+            if name:
+                dialog.setLabelText(f"Importing {name} ({done + 1} of {total})…")
+
+        def finished(clips: list, problems: list) -> None:
+            dialog.reset()
+            dialog.deleteLater()
+            if clips:
+                self.s.add_clips(clips)
+            if problems:
+                self.s.message.emit(
+                    "Some clips could not be imported",
+                    "\n".join(problems[:12]) + (f"\n… and {len(problems) - 12} more"
+                                                if len(problems) > 12 else ""),
+                )  # fmt: skip
+            self.jobs.remove(job)
+            job.deleteLater()
+
+        job.progress.connect(progress)
+        job.finished.connect(finished)
+        self.jobs.append(job)
+        job.start()
+        return job
+
+    def dragEnterEvent(self, e) -> None:  # noqa: N802
+        if e.mimeData().hasUrls():
+            e.acceptProposedAction()
+        else:
+            super().dragEnterEvent(e)
+
+    def dragMoveEvent(self, e) -> None:  # noqa: N802
+        if e.mimeData().hasUrls():
+            e.acceptProposedAction()
+        else:
+            super().dragMoveEvent(e)
+
+    def dropEvent(self, e) -> None:  # noqa: N802
+        urls = [u.toLocalFile() for u in e.mimeData().urls() if u.isLocalFile()]
+        if urls:
+            e.acceptProposedAction()
+            self.import_paths(urls)
+        else:
+            super().dropEvent(e)
+
+
+def describe(clip: Clip) -> str:
+    return (f"{clip.name}\n{clip.frames} frames · {clip.fps:g} fps · {clip.width}×{clip.height} · "
+            f"{clip.kind}")  # fmt: skip

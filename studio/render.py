@@ -1,0 +1,194 @@
+"""The render service: one background thread that owns the engine's Director and renders the
+frames the viewer asks for, ahead of the playhead.
+
+torch is imported on that thread (the first model load), so the window appears before it is
+loaded. The GUI thread never waits on the Director: it keeps the frames it has been sent in a
+:class:`FrameStore` keyed like the Director's cache (engine.document.frame_key) and sends a new
+wish list whenever the playhead moves; the worker renders what is still missing, a few frames a
+batch, newest wishes first.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from collections import OrderedDict
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QImage
+
+from engine.document import Project, Shot
+from engine.errors import UserError
+
+BATCH = 8
+CHANNELS = ("play", "thumbs")  # wish lists, served in this order: playback before thumbnails
+
+
+def to_qimage(frame) -> QImage:
+    """uint8 (H, W, 3|4) → a QImage that owns its pixels (safe to hand between threads)."""
+    h, w, c = frame.shape
+    fmt = QImage.Format.Format_RGBA8888 if c == 4 else QImage.Format.Format_RGB888
+    return QImage(frame.tobytes(), w, h, w * c, fmt).copy()
+
+
+class FrameStore:
+    """Rendered frames on the GUI side: key → QImage, least recently used dropped first."""
+
+    def __init__(self, capacity: int = 2048) -> None:
+        self.capacity = capacity
+        self._images: OrderedDict[tuple, QImage] = OrderedDict()
+
+    def get(self, key: tuple) -> QImage | None:
+        image = self._images.get(key)
+        if image is not None:
+            self._images.move_to_end(key)
+        return image
+
+    def __contains__(self, key: tuple) -> bool:
+        return key in self._images
+
+    def __len__(self) -> int:
+        return len(self._images)
+
+    def put(self, key: tuple, image: QImage) -> None:
+        self._images[key] = image
+        self._images.move_to_end(key)
+        while len(self._images) > self.capacity:
+            self._images.popitem(last=False)
+
+    def clear(self) -> None:
+        self._images.clear()
+
+
+class RenderService(QObject):
+    """Loads a model for a project and renders wished-for frames on a worker thread."""
+
+    loaded = Signal(dict)  # model path, image size, device, precision, trained-on text
+    failed = Signal(str)  # a model that cannot be loaded, a clip that cannot be read
+    frame_ready = Signal(object, object)  # key, QImage
+    busy_changed = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._cond = threading.Condition()
+        self._load: tuple[Project, str | None, str] | None = None
+        self._wishes: dict[str, list[tuple[tuple, Shot, int, str]]] = {c: [] for c in CHANNELS}
+        self._generation = 0
+        self._stop = False
+        self.director = None
+        self.info: dict = {}
+        self._thread = threading.Thread(target=self._run, name="zoetrope-render", daemon=True)
+        self._thread.start()
+
+    # -- GUI thread ------------------------------------------------------------------------------
+    def load(self, project: Project, model: str | None = None, device: str = "auto") -> None:
+        """(Re)load the model for ``project`` (``model`` None: the project's, else built-in)."""
+        with self._cond:
+            self._load = (project, model, device)
+            self._wishes = {c: [] for c in CHANNELS}
+            self._generation += 1
+            self._cond.notify()
+
+    def wish(self, items: list[tuple[tuple, Shot, int, str]], channel: str = "play") -> None:
+        """Replace a wish list: (key, shot, local frame, layer), most wanted first."""
+        with self._cond:
+            self._wishes[channel] = list(items)
+            self._cond.notify()
+
+    @property
+    def ready(self) -> bool:
+        return self.director is not None
+
+    def cache_info(self) -> dict:
+        return self.director.cache_info() if self.director is not None else {}
+
+    def shutdown(self) -> None:
+        with self._cond:
+            self._stop = True
+            self._cond.notify()
+        self._thread.join(timeout=10)
+
+    # -- worker thread ---------------------------------------------------------------------------
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not (self._stop or self._load or (self.director and self._pending())):
+                    self._cond.wait()
+                if self._stop:
+                    return
+                load, self._load = self._load, None
+                generation = self._generation
+                batch: list = []
+                if load is None:
+                    channel = self._pending()
+                    wishes = self._wishes[channel]
+                    layer = wishes[0][3]
+                    keep = []
+                    for item in wishes:
+                        (batch if len(batch) < BATCH and item[3] == layer else keep).append(item)
+                    self._wishes[channel] = keep
+            try:
+                if load is not None:
+                    self.busy_changed.emit(True)
+                    self._open(*load)
+                elif batch:
+                    self._render(batch, generation)
+            except UserError as e:
+                self.failed.emit(str(e))
+            except Exception as e:  # a bug: say it in one line, keep the thread alive
+                traceback.print_exc()
+                self.failed.emit(f"internal error: {type(e).__name__}: {e}")
+            finally:
+                if load is not None:
+                    self.busy_changed.emit(False)
+
+    def _pending(self) -> str | None:
+        return next((c for c in CHANNELS if self._wishes[c]), None)
+
+    def _open(self, project: Project, model: str | None, device: str) -> None:
+        from engine import checkpoint
+        from engine.synthesis import Director  # imports torch: here, never on the GUI thread
+
+        self.director = None
+        director = Director(project, model, device=device)
+        path = director.model_path
+        info = checkpoint.inspect(path)
+        training = info.training
+        self.info = {
+            "path": str(path),
+            "name": Path(path).name,
+            "builtin": Path(path).resolve() == checkpoint.BUILTIN_MODEL.resolve(),
+            "image_size": director.size,
+            "device": director.device.type,
+            "precision": director.precision,
+            "steps": training.get("steps"),
+            "trained_on": _trained_on(training),
+            "created": training.get("created", ""),
+            "train_seconds": training.get("train_seconds"),
+            "hardware": training.get("hardware") or training.get("device", ""),
+        }
+        self.director = director
+        self.loaded.emit(dict(self.info))
+
+    def _render(self, batch: list, generation: int) -> None:
+        director = self.director
+        if director is None:
+            return
+        layer = batch[0][3]
+        frames = director.frames_of([(shot, local) for _, shot, local, _ in batch], layer)
+        if generation != self._generation:
+            return  # a new model arrived meanwhile: these frames are from the old one
+        for (key, *_), frame in zip(batch, frames, strict=True):
+            self.frame_ready.emit(key, to_qimage(frame))
+
+
+def _trained_on(training: dict) -> str:
+    if training.get("trained_on"):
+        return str(training["trained_on"])
+    data = training.get("data")
+    if isinstance(data, dict):
+        names = ", ".join(str(n) for n in data.get("names", [])[:3])
+        more = "…" if len(data.get("names", [])) > 3 else ""
+        return f"{data.get('clips', '?')} clips ({data.get('frames', '?')} frames): {names}{more}"
+    return str(data or "")

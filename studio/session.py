@@ -1,0 +1,330 @@
+"""The open project as the widgets see it: the engine's Project, its undo stack, the playhead,
+the selected shot and the frames rendered so far.
+
+Every edit is a method here that calls one of the engine's Project editing methods and pushes a
+QUndoCommand holding the matching undo/redo calls. The studio has no animation logic of its own:
+what a shot shows, how it is retimed and split, what is valid — all of that is engine.document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QImage, QUndoCommand, QUndoStack
+
+from engine.document import Clip, Project, Timeline, frame_key
+from engine.errors import UserError
+from studio import settings
+from studio.render import FrameStore, RenderService
+
+RECOVERY_INTERVAL_MS = 30_000
+
+
+class Edit(QUndoCommand):
+    """An edit already carried out; undo/redo call the engine. The first redo (QUndoStack.push
+    calls it) does nothing: the edit was made, and validated, before the command existed."""
+
+    def __init__(self, session: Session, text: str, undo: Callable, redo: Callable) -> None:
+        super().__init__(text)
+        self.session, self._undo, self._redo, self._first = session, undo, redo, True
+
+    def redo(self) -> None:
+        if self._first:
+            self._first = False
+            return
+        self._redo()
+        self.session.edited.emit()
+
+    def undo(self) -> None:
+        self._undo()
+        self.session.edited.emit()
+
+
+class Session(QObject):
+    project_opened = Signal()  # a different project (or none)
+    edited = Signal()  # the project's content changed (an edit, an undo, a redo)
+    selection_changed = Signal(object)  # shot id or None
+    playhead_changed = Signal(int)
+    frame_arrived = Signal(object)  # key
+    model_loaded = Signal(dict)
+    message = Signal(str, str)  # title, text: something the user must be told
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.project: Project | None = None
+        self.undo = QUndoStack(self)
+        self.render = RenderService(self)
+        self.store = FrameStore()
+        self.selected: str | None = None
+        self.playhead = 0
+        self.layer = "composite"
+        self.model_info: dict = {}
+        self.render.frame_ready.connect(self._on_frame)
+        self.render.loaded.connect(self._on_loaded)
+        self.render.failed.connect(self._on_failed)
+        self._recovery = QTimer(self, singleShot=True, interval=RECOVERY_INTERVAL_MS)
+        self._recovery.timeout.connect(self.write_recovery)
+        self.edited.connect(self._after_edit)
+
+    # -- project lifecycle -------------------------------------------------------------------------
+    def open(self, project: Project | None) -> None:
+        """Show ``project`` (None: nothing open); the model loads on the render thread."""
+        self.project = project
+        self.undo.clear()
+        self.store.clear()
+        self.selected = None
+        self.playhead = 0
+        self.model_info = {}
+        if project is not None:
+            self.render.load(project)
+        self.project_opened.emit()
+        self.selection_changed.emit(None)
+        self.playhead_changed.emit(0)
+
+    def reload_model(self) -> None:
+        if self.project is not None:
+            self.store.clear()
+            self.model_info = {}
+            self.render.load(self.project)
+
+    def save(self, folder: str | None = None) -> Path:
+        assert self.project is not None
+        old_root = self.project.root
+        path = self.project.save() if folder is None else self.project.save_as(folder)
+        settings.clear_recovery(old_root)
+        settings.clear_recovery(self.project.root)
+        self.undo.setClean()
+        return path
+
+    def close(self) -> None:
+        if self.project is not None:
+            settings.clear_recovery(self.project.root)
+        self._recovery.stop()
+        self.open(None)
+
+    @property
+    def dirty(self) -> bool:
+        return self.project is not None and not self.undo.isClean()
+
+    def _after_edit(self) -> None:
+        if self.project is None:
+            return
+        if self.selected is not None and all(s.id != self.selected for s in self.project.shots):
+            self.select(None)
+        count = self.project.timeline.frame_count
+        if self.playhead >= max(count, 1):
+            self.seek(max(count - 1, 0))
+        if self.dirty and not self._recovery.isActive():
+            self._recovery.start()
+
+    def write_recovery(self) -> None:
+        if self.dirty:
+            settings.write_recovery(self.project.root, self.project.to_json())
+
+    # -- frames --------------------------------------------------------------------------------------
+    @property
+    def timeline(self) -> Timeline:
+        return self.project.timeline if self.project is not None else Timeline([], 24.0)
+
+    def key(self, index: int, layer: str | None = None, timeline: Timeline | None = None):
+        """(key, shot, local) of a timeline frame."""
+        shot, local = (timeline or self.timeline).shot_at(index)
+        return frame_key(shot, local, layer or self.layer), shot, local
+
+    def image(self, index: int, layer: str | None = None) -> QImage | None:
+        """The rendered frame at ``index`` if it has arrived, else None."""
+        if not 0 <= index < self.timeline.frame_count:
+            return None
+        return self.store.get(self.key(index, layer)[0])
+
+    def prefetch(self, indices: list[int], layer: str | None = None, channel: str = "play"):
+        """Ask the render thread for these frames (most wanted first) that are not here yet."""
+        timeline, layer = self.timeline, layer or self.layer
+        wishes, seen = [], set()
+        for i in indices:
+            if not 0 <= i < timeline.frame_count:
+                continue
+            key, shot, local = self.key(i, layer, timeline)
+            if key not in self.store and key not in seen:
+                seen.add(key)
+                wishes.append((key, shot, local, layer))
+        self.render.wish(wishes, channel)
+
+    def _on_frame(self, key, image: QImage) -> None:
+        self.store.put(key, image)
+        self.frame_arrived.emit(key)
+
+    def _on_failed(self, text: str) -> None:
+        self.message.emit("Rendering failed", text)
+
+    def _on_loaded(self, info: dict) -> None:
+        self.model_info = info
+        self.store.clear()
+        self.model_loaded.emit(info)
+
+    # -- selection and playhead ---------------------------------------------------------------------
+    def select(self, shot_id: str | None) -> None:
+        if shot_id != self.selected:
+            self.selected = shot_id
+            self.selection_changed.emit(shot_id)
+
+    def seek(self, frame: int) -> None:
+        count = self.timeline.frame_count
+        frame = min(max(int(frame), 0), max(count - 1, 0))
+        if frame != self.playhead:
+            self.playhead = frame
+            self.playhead_changed.emit(frame)
+
+    # -- edits ------------------------------------------------------------------------------------------
+    def _edit(self, text: str, action: Callable[[], tuple[Callable, Callable]]) -> bool:
+        """Carry out ``action`` (which returns its undo and redo calls) and push it; a refused
+        edit (ProjectError) is told to the user and changes nothing."""
+        if self.project is None:
+            return False
+        try:
+            undo, redo = action()
+        except UserError as e:
+            self.message.emit(f"Cannot {text[0].lower()}{text[1:]}", str(e))
+            return False
+        self.undo.push(Edit(self, text, undo, redo))
+        self.edited.emit()
+        return True
+
+    def add_clips(self, clips: list[Clip]) -> bool:
+        p = self.project
+
+        def action():
+            for c in clips:
+                p.add_clip(c)
+            return (lambda: [p.remove_clip(c.id) for c in reversed(clips)],
+                    lambda: [p.add_clip(c) for c in clips])  # fmt: skip
+
+        n = len(clips)
+        return self._edit(f"Import {n} clip{'s' if n != 1 else ''}", action)
+
+    def remove_clip(self, clip_id: str) -> bool:
+        p = self.project
+
+        def action():
+            clip = p.remove_clip(clip_id)
+            return lambda: p.add_clip(clip), lambda: p.remove_clip(clip_id)
+
+        return self._edit("Remove clip", action)
+
+    def rename_clip(self, clip_id: str, name: str) -> bool:
+        p = self.project
+
+        def action():
+            old = p.clip(clip_id).name
+            p.rename_clip(clip_id, name)
+            return lambda: p.rename_clip(clip_id, old), lambda: p.rename_clip(clip_id, name)
+
+        return self._edit("Rename clip", action)
+
+    def add_shot(self, character, background, motion, **fields) -> str | None:
+        p, made = self.project, []
+
+        def action():
+            shot = p.add_shot(character, background, motion, **fields)
+            made.append(shot)
+            index = p.shot_index(shot.id)
+            return lambda: p.delete_shot(shot.id), lambda: p.insert_shot(shot, index)
+
+        if self._edit("Add shot", action):
+            self.select(made[0].id)
+            return made[0].id
+        return None
+
+    def delete_shot(self, shot_id: str) -> bool:
+        p = self.project
+
+        def action():
+            shot, index = p.delete_shot(shot_id)
+            return lambda: p.insert_shot(shot, index), lambda: p.delete_shot(shot_id)
+
+        return self._edit("Delete shot", action)
+
+    def move_shot(self, shot_id: str, index: int) -> bool:
+        p = self.project
+
+        def action():
+            old = p.move_shot(shot_id, index)
+            return lambda: p.move_shot(shot_id, old), lambda: p.move_shot(shot_id, index)
+
+        return self._edit("Move shot", action)
+
+    def duplicate_shot(self, shot_id: str) -> bool:
+        p = self.project
+
+        def action():
+            twin = p.duplicate_shot(shot_id)
+            index = p.shot_index(twin.id)
+            return lambda: p.delete_shot(twin.id), lambda: p.insert_shot(twin, index)
+
+        return self._edit("Duplicate shot", action)
+
+    def split_shot(self, shot_id: str, at: int) -> bool:
+        p = self.project
+
+        def action():
+            index = p.shot_index(shot_id)
+            whole = p.shots[index]
+            second = p.split_shot(shot_id, at)
+            first = p.shots[index]
+
+            def replace(old: list, new: list) -> None:
+                for s in old:
+                    p.delete_shot(s.id)
+                for k, s in enumerate(new):
+                    p.insert_shot(s, index + k)
+
+            return lambda: replace([first, second], [whole]), lambda: replace([whole], [first, second])
+
+        return self._edit("Split shot", action)
+
+    def update_shot(self, shot_id: str, text: str = "Edit shot", **changes) -> bool:
+        """Change a shot's fields; a shot fitted to its motion stays fitted (keep_fit)."""
+        p = self.project
+
+        def action():
+            old = p.update_shot(shot_id, keep_fit=True, **changes)
+            new = {**changes, "duration": p.shot(shot_id).duration}
+            return lambda: p.update_shot(shot_id, **old), lambda: p.update_shot(shot_id, **new)
+
+        return self._edit(text, action)
+
+    def set_range(self, rng: tuple[int, int] | None) -> bool:
+        p = self.project
+
+        def action():
+            old = p.set_range(rng)
+            return lambda: p.set_range(old), lambda: p.set_range(rng)
+
+        return self._edit("Set in/out range" if rng else "Clear in/out range", action)
+
+    def set_fps(self, fps: float) -> bool:
+        p = self.project
+
+        def action():
+            old = p.set_fps(fps)
+            return lambda: p.set_fps(old), lambda: p.set_fps(fps)
+
+        return self._edit("Set frame rate", action)
+
+    def set_model(self, path: str | None) -> bool:
+        """Use a model file (copied into the project) or, with None, the built-in model."""
+        p = self.project
+
+        def use(rel: str | None) -> None:
+            p.set_model(None if rel is None else p.resolve(rel, "model"))
+            self.reload_model()
+
+        def action():
+            old = p.set_model(path)
+            new = p.model
+            self.reload_model()
+            return lambda: use(old), lambda: use(new)
+
+        return self._edit("Use built-in model" if path is None else "Load model", action)

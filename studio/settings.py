@@ -1,0 +1,119 @@
+"""Where the studio keeps its own files: settings, recent projects, recovery copies, the user's
+copy of the demo project and training runs.
+
+Settings live in the user config dir, everything else in the user data dir (platformdirs);
+``ZOETROPE_CONFIG_DIR`` and ``ZOETROPE_DATA_DIR`` override them (tests, portable installs).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import platformdirs
+from PySide6.QtCore import QSettings
+
+from engine.assets import DEMO_PROJECT
+from engine.fileio import atomic_write_text
+
+APP = "zoetrope-studio"
+MAX_RECENT = 10
+
+
+def config_dir() -> Path:
+    env = os.environ.get("ZOETROPE_CONFIG_DIR")
+    return Path(env) if env else Path(platformdirs.user_config_dir(APP))
+
+
+def data_dir() -> Path:
+    env = os.environ.get("ZOETROPE_DATA_DIR")
+    return Path(env) if env else Path(platformdirs.user_data_dir(APP))
+
+
+def settings() -> QSettings:
+    """The studio's settings file (INI) in the user config dir."""
+    path = config_dir() / "studio.ini"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return QSettings(str(path), QSettings.Format.IniFormat)
+
+
+def recent_projects() -> list[str]:
+    """Recently opened projects, newest first, those that still exist."""
+    value = settings().value("recent", [])
+    items = [value] if isinstance(value, str) else list(value or [])
+    return [p for p in items if Path(p, "project.json").is_file()]
+
+
+def add_recent(path: str | os.PathLike) -> None:
+    path = str(Path(path).resolve())
+    items = [p for p in recent_projects() if p != path]
+    s = settings()
+    s.setValue("recent", [path, *items][:MAX_RECENT])
+    s.sync()
+
+
+def runs_dir() -> Path:
+    """Where the studio's training runs go (checkpoints, samples, metrics)."""
+    return data_dir() / "runs"
+
+
+# -- recovery copies ---------------------------------------------------------------------------
+def recovery_dir() -> Path:
+    return data_dir() / "recovery"
+
+
+def recovery_file(root: str | os.PathLike) -> Path:
+    digest = hashlib.sha1(str(Path(root).resolve()).encode()).hexdigest()[:12]
+    return recovery_dir() / f"{Path(root).stem}-{digest}.json"
+
+
+def write_recovery(root: str | os.PathLike, doc: dict) -> Path:
+    """Keep a copy of an unsaved project document, to offer after a crash."""
+    path = recovery_file(root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {"root": str(Path(root).resolve()), "saved_at": time.time(), "project": doc}
+    atomic_write_text(path, json.dumps(record))
+    return path
+
+
+def clear_recovery(root: str | os.PathLike) -> None:
+    recovery_file(root).unlink(missing_ok=True)
+
+
+def pending_recoveries() -> list[dict]:
+    """Recovery copies left behind by a session that did not end cleanly, newest first; a copy
+    whose project folder is gone is dropped."""
+    found = []
+    for path in sorted(recovery_dir().glob("*.json")) if recovery_dir().is_dir() else []:
+        try:
+            record = json.loads(path.read_text())
+            if not Path(record["root"]).is_dir():
+                path.unlink(missing_ok=True)
+                continue
+            record["file"] = str(path)
+            found.append(record)
+        except (OSError, ValueError, KeyError, TypeError):
+            path.unlink(missing_ok=True)
+    return sorted(found, key=lambda r: -r.get("saved_at", 0))
+
+
+# -- the demo project --------------------------------------------------------------------------
+def demo_copy(fresh: bool = False) -> Path:
+    """The user's own copy of the demo project (the shipped one stays untouched), made on first
+    use or when ``fresh``."""
+    dest = data_dir() / "demo" / DEMO_PROJECT.name
+    if fresh and dest.exists():
+        shutil.rmtree(dest)
+    if not (dest / "project.json").is_file():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(dest.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(DEMO_PROJECT, tmp)
+        if dest.exists():
+            shutil.rmtree(dest)
+        os.replace(tmp, dest)
+    return dest

@@ -1,0 +1,343 @@
+"""Shots: the frame pickers, the Add Shot dialog and the inspector of the selected shot."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.document import LOOP_MODES, MAX_HOLD, MAX_SPEED
+from studio.library import ClipFrames
+from studio.session import Session
+
+LOOP_NAMES = {"once": "Once (hold the last frame)", "loop": "Loop", "pingpong": "Ping-pong"}
+
+
+class FramePicker(QWidget):
+    """A clip chooser and its frames as thumbnails. ``motion`` pickers choose an in and an out
+    frame (click: in, Shift+click: out); the others one frame."""
+
+    changed = Signal()
+
+    def __init__(self, session: Session, frames: ClipFrames, motion: bool = False,
+                 parent: QWidget | None = None) -> None:  # fmt: skip
+        super().__init__(parent)
+        self.s, self.clip_frames, self.motion = session, frames, motion
+        self.clip = QComboBox(self)
+        for clip in session.project.clips.values():
+            self.clip.addItem(clip.name, clip.id)
+        self.first = QSpinBox(self, prefix="in " if motion else "frame ")
+        self.last = QSpinBox(self, prefix="out ")
+        self.last.setVisible(motion)
+        self.strip = QListWidget(self)
+        self.strip.setViewMode(QListView.ViewMode.IconMode)
+        self.strip.setFlow(QListView.Flow.LeftToRight)
+        self.strip.setWrapping(False)
+        self.strip.setIconSize(QSize(56, 56))
+        self.strip.setFixedHeight(92)
+        self.strip.setMovement(QListView.Movement.Static)
+        self.strip.itemClicked.connect(self._clicked)
+        self.clip.currentIndexChanged.connect(self._clip_changed)
+        self.first.valueChanged.connect(self._spun)
+        self.last.valueChanged.connect(self._spun)
+        frames.ready.connect(lambda cid: cid == self.clip_id() and self._fill())
+        row = QHBoxLayout()
+        row.addWidget(self.clip, 1)
+        row.addWidget(self.first)
+        row.addWidget(self.last)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(row)
+        layout.addWidget(self.strip)
+        self._clip_changed()
+
+    def clip_id(self) -> str | None:
+        return self.clip.currentData()
+
+    def set_value(self, clip_id: str, first: int, last: int | None = None) -> None:
+        index = self.clip.findData(clip_id)
+        if index >= 0:
+            self.clip.setCurrentIndex(index)
+        self.first.setValue(first)
+        if last is not None:
+            self.last.setValue(last)
+
+    def value(self) -> tuple:
+        if self.motion:
+            return (self.clip_id(), self.first.value(), self.last.value())
+        return (self.clip_id(), self.first.value())
+
+    def _clip_changed(self) -> None:
+        cid = self.clip_id()
+        n = self.s.project.clip(cid).frames if cid else 1
+        for spin in (self.first, self.last):
+            spin.blockSignals(True)
+            spin.setRange(0, n - 1)
+            spin.blockSignals(False)
+        self.first.setValue(0)
+        self.last.setValue(n - 1)
+        self._fill()
+        self.changed.emit()
+
+    def _fill(self) -> None:
+        self.strip.clear()
+        cid = self.clip_id()
+        if cid is None or self.s.project is None or cid not in self.s.project.clips:
+            return
+        images = self.clip_frames.frames(cid) or []
+        for i in range(self.s.project.clip(cid).frames):
+            icon = QIcon(QPixmap.fromImage(images[i])) if i < len(images) else QIcon()
+            item = QListWidgetItem(icon, str(i))
+            item.setData(Qt.ItemDataRole.UserRole, i)
+            self.strip.addItem(item)
+        self._mark()
+
+    def _clicked(self, item: QListWidgetItem) -> None:
+        i = item.data(Qt.ItemDataRole.UserRole)
+        from PySide6.QtWidgets import QApplication
+
+        shift = QApplication.keyboardModifiers() & Qt.KeyboardModifier.ShiftModifier
+        (self.last if self.motion and shift else self.first).setValue(i)
+
+    def _spun(self) -> None:
+        self._mark()
+        self.changed.emit()
+
+    def _mark(self) -> None:
+        lo, hi = self.first.value(), self.last.value() if self.motion else self.first.value()
+        lo, hi = min(lo, hi), max(lo, hi)
+        self.strip.blockSignals(True)
+        for i in range(self.strip.count()):
+            self.strip.item(i).setSelected(lo <= i <= hi)
+        self.strip.blockSignals(False)
+        if self.strip.count() > self.first.value():
+            self.strip.scrollToItem(self.strip.item(self.first.value()))
+
+
+class AddShotDialog(QDialog):
+    """Character from one clip's frame, background from another's, motion from a range."""
+
+    def __init__(self, session: Session, frames: ClipFrames, clip_id: str | None,
+                 parent: QWidget | None = None) -> None:  # fmt: skip
+        super().__init__(parent)
+        self.setWindowTitle("Add Shot")
+        self.character = FramePicker(session, frames, parent=self)
+        self.background = FramePicker(session, frames, parent=self)
+        self.motion = FramePicker(session, frames, motion=True, parent=self)
+        self.name = QLineEdit(self, placeholderText="optional")
+        layout = QVBoxLayout(self)
+        for title, picker, tip in (
+            ("Character — the frame that shows who moves", self.character, ""),
+            ("Background — the frame that shows where", self.background, ""),
+            ("Motion — frames in … out of the clip whose movement is copied",
+             self.motion, "Click a frame for in, Shift+click for out"),
+        ):  # fmt: skip
+            box = QGroupBox(title, self)
+            box.setToolTip(tip)
+            inner = QVBoxLayout(box)
+            inner.addWidget(picker)
+            layout.addWidget(box)
+            if clip_id is not None:
+                picker.set_value(clip_id, 0)
+        form = QFormLayout()
+        form.addRow("Name", self.name)
+        layout.addLayout(form)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.resize(640, 560)
+
+    def values(self) -> dict:
+        return {
+            "character": self.character.value(),
+            "background": self.background.value(),
+            "motion": self.motion.value(),
+            "name": self.name.text().strip(),
+        }
+
+
+class Inspector(QWidget):
+    """The selected shot's fields; every change is one undoable edit."""
+
+    def __init__(self, session: Session, frames: ClipFrames, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.s, self.clip_frames = session, frames
+        self.title = QLabel("No shot selected. Click a shot on the timeline.", self)
+        self.title.setWordWrap(True)
+        self.name = QLineEdit(self)
+        self.name.editingFinished.connect(lambda: self._set(name=self.name.text().strip()))
+        self.char_clip, self.char_frame = QComboBox(self), QSpinBox(self)
+        self.bg_clip, self.bg_frame = QComboBox(self), QSpinBox(self)
+        self.mo_clip, self.mo_in, self.mo_out = QComboBox(self), QSpinBox(self), QSpinBox(self)
+        self.duration = QSpinBox(self, minimum=1, maximum=100_000, suffix=" frames")
+        self.natural = QPushButton("Fit to motion", self)
+        self.natural.setToolTip("Set the duration to one pass of the motion at this speed, hold "
+                                "and loop mode")  # fmt: skip
+        self.speed = QDoubleSpinBox(self, minimum=0.05, maximum=MAX_SPEED, singleStep=0.25,
+                                    decimals=2, suffix="×")  # fmt: skip
+        self.hold = QComboBox(self)
+        for h in range(1, MAX_HOLD + 1):
+            self.hold.addItem("on 1s (every frame)" if h == 1 else f"on {h}s", h)
+        self.loop = QComboBox(self)
+        for mode in LOOP_MODES:
+            self.loop.addItem(LOOP_NAMES.get(mode, mode), mode)
+
+        self.char_clip.activated.connect(lambda: self._set(character=(self.char_clip.currentData(), 0)))
+        self.char_frame.editingFinished.connect(
+            lambda: self._set(character=(self.char_clip.currentData(), self.char_frame.value())))
+        self.bg_clip.activated.connect(lambda: self._set(background=(self.bg_clip.currentData(), 0)))
+        self.bg_frame.editingFinished.connect(
+            lambda: self._set(background=(self.bg_clip.currentData(), self.bg_frame.value())))
+        self.mo_clip.activated.connect(self._motion_clip)
+        for spin in (self.mo_in, self.mo_out):
+            spin.editingFinished.connect(lambda: self._set(
+                motion=(self.mo_clip.currentData(), self.mo_in.value(), self.mo_out.value())))
+        self.duration.editingFinished.connect(lambda: self._set(duration=self.duration.value()))
+        self.natural.clicked.connect(self._fit)
+        self.speed.editingFinished.connect(lambda: self._set(speed=round(self.speed.value(), 4)))
+        self.hold.activated.connect(lambda: self._set(hold=self.hold.currentData(), text="Retime shot"))
+        self.loop.activated.connect(lambda: self._set(loop=self.loop.currentData()))
+
+        def row(*widgets) -> QWidget:
+            w = QWidget(self)
+            h = QHBoxLayout(w)
+            h.setContentsMargins(0, 0, 0, 0)
+            for x in widgets:
+                h.addWidget(x, 1 if isinstance(x, QComboBox) else 0)
+            return w
+
+        def pick(kind: str) -> QPushButton:
+            b = QPushButton("Pick…", self)
+            b.setToolTip("Choose the frame from thumbnails")
+            b.clicked.connect(lambda: self._pick(kind))
+            return b
+
+        self.form = QFormLayout()
+        self.form.addRow("Name", self.name)
+        self.form.addRow("Character", row(self.char_clip, self.char_frame, pick("character")))
+        self.form.addRow("Background", row(self.bg_clip, self.bg_frame, pick("background")))
+        self.form.addRow("Motion", row(self.mo_clip, self.mo_in, self.mo_out, pick("motion")))
+        self.form.addRow("Duration", row(self.duration, self.natural))
+        self.form.addRow("Speed", self.speed)
+        self.form.addRow("Retime", self.hold)
+        self.form.addRow("Loop", self.loop)
+        self.fields = QWidget(self)
+        self.fields.setLayout(self.form)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.fields)
+        layout.addStretch(1)
+        for signal in (session.selection_changed, session.edited, session.project_opened):
+            signal.connect(self.refresh)
+        self.refresh()
+
+    def shot(self):
+        s = self.s
+        if s.project is None or s.selected is None:
+            return None
+        return next((x for x in s.project.shots if x.id == s.selected), None)
+
+    def refresh(self, *_) -> None:
+        shot = self.shot()
+        self.fields.setEnabled(shot is not None)
+        if shot is None:
+            self.title.setText("No shot selected. Click a shot on the timeline.")
+            return
+        p = self.s.project
+        index = p.shot_index(shot.id)
+        self.title.setText(f"<b>Shot {index + 1}</b> of {len(p.shots)} · starts at frame "
+                           f"{p.timeline.start_of(shot.id) + 1}")  # fmt: skip
+        widgets = [self.name, self.char_clip, self.char_frame, self.bg_clip, self.bg_frame,
+                   self.mo_clip, self.mo_in, self.mo_out, self.duration, self.speed, self.hold,
+                   self.loop]  # fmt: skip
+        for w in widgets:
+            w.blockSignals(True)
+        for combo in (self.char_clip, self.bg_clip, self.mo_clip):
+            combo.clear()
+            for clip in p.clips.values():
+                combo.addItem(clip.name, clip.id)
+        self.name.setText(shot.name)
+        for combo, spin, ref in ((self.char_clip, self.char_frame, shot.character),
+                                 (self.bg_clip, self.bg_frame, shot.background)):  # fmt: skip
+            combo.setCurrentIndex(combo.findData(ref.clip))
+            spin.setRange(0, p.clip(ref.clip).frames - 1)
+            spin.setValue(ref.frame)
+        self.mo_clip.setCurrentIndex(self.mo_clip.findData(shot.motion.clip))
+        n = p.clip(shot.motion.clip).frames
+        self.mo_in.setRange(0, n - 1)
+        self.mo_out.setRange(0, n - 1)
+        self.mo_in.setValue(shot.motion.start)
+        self.mo_out.setValue(shot.motion.end)
+        self.mo_in.setPrefix("in ")
+        self.mo_out.setPrefix("out ")
+        self.duration.setValue(shot.duration)
+        self.speed.setValue(shot.speed)
+        self.hold.setCurrentIndex(self.hold.findData(shot.hold))
+        self.loop.setCurrentIndex(self.loop.findData(shot.loop))
+        for w in widgets:
+            w.blockSignals(False)
+
+    def _set(self, text: str = "Edit shot", **changes) -> None:
+        shot = self.shot()
+        if shot is None:
+            return
+        from engine.document import field_value
+
+        if all(field_value(shot, k) == v for k, v in changes.items()):
+            return
+        if not self.s.update_shot(shot.id, text=text, **changes):
+            self.refresh()
+
+    def _motion_clip(self) -> None:
+        cid = self.mo_clip.currentData()
+        self._set(motion=(cid, 0, self.s.project.clip(cid).frames - 1))
+
+    def _fit(self) -> None:
+        shot = self.shot()
+        if shot is not None:
+            self._set(duration=shot.natural_duration())
+
+    def _pick(self, kind: str) -> None:
+        shot = self.shot()
+        if shot is None:
+            return
+        dialog = QDialog(self)
+        dialog.setWindowTitle(f"Pick the {kind} frame" if kind != "motion" else "Pick the motion")
+        picker = FramePicker(self.s, self.clip_frames, motion=kind == "motion", parent=dialog)
+        if kind == "motion":
+            picker.set_value(shot.motion.clip, shot.motion.start, shot.motion.end)
+        else:
+            ref = getattr(shot, kind)
+            picker.set_value(ref.clip, ref.frame)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, dialog
+        )
+        buttons.accepted.connect(dialog.accept)
+        buttons.rejected.connect(dialog.reject)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(picker)
+        layout.addWidget(buttons)
+        dialog.resize(620, 180)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self._set(**{kind: picker.value()})
+        dialog.deleteLater()

@@ -1,0 +1,377 @@
+"""The viewer: the frame at the playhead, transport controls and playback.
+
+Playback is clocked by wall time (frame = start + elapsed × fps), so a late timer tick skips
+ahead instead of slowing the film down; a frame that is not rendered yet when its time comes
+counts as dropped (``Transport.dropped``; bench/studio.py measures it). The render thread is
+kept busy with the frames ahead of the playhead in playback order.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QColor, QImage, QKeySequence, QPainter
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QSpinBox,
+    QStyle,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.session import Session
+
+AHEAD = 48  # frames rendered ahead of the playhead: 2 s at 24 fps
+LOOP_MODES = {"loop": "Loop", "pingpong": "Ping-pong", "once": "Play once"}
+LAYERS = {"composite": "Composite", "background": "Background only", "character": "Character only"}
+ZOOMS = {"fit": 0, "1x": 1, "2x": 2, "4x": 4}
+
+
+class Transport(QObject):
+    """Play / pause / step over the timeline or its in/out range at the project's fps."""
+
+    state_changed = Signal(bool)
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self.s = session
+        self.mode = "loop"
+        self.use_range = True
+        self.onion = (0, 0)  # frames before, after the playhead to prefetch for onion skin
+        self._timer = QTimer(self, timerType=Qt.TimerType.PreciseTimer)
+        self._timer.timeout.connect(self._tick)
+        self._t0 = 0.0
+        self._n = 0
+        self.shown = 0
+        self.dropped = 0
+        session.playhead_changed.connect(lambda _: self.prefetch())
+        session.edited.connect(self.prefetch)
+        session.model_loaded.connect(lambda _: self.prefetch())
+
+    @property
+    def playing(self) -> bool:
+        return self._timer.isActive()
+
+    def bounds(self) -> tuple[int, int]:
+        count = self.s.timeline.frame_count
+        lo, hi = 0, max(count - 1, 0)
+        rng = self.s.project.range if self.s.project is not None else None
+        if self.use_range and rng is not None and rng[0] < count:
+            lo, hi = rng[0], min(rng[1], hi)
+        return lo, hi
+
+    def frame_after(self, n: int, start: int | None = None) -> int | None:
+        """The frame shown ``n`` frames of playback after ``start`` (None: past the end, once)."""
+        lo, hi = self.bounds()
+        start = self.s.playhead if start is None else start
+        length = hi - lo + 1
+        pos = min(max(start, lo), hi) - lo + n
+        if self.mode == "loop":
+            return lo + pos % length
+        if self.mode == "pingpong":
+            if length == 1:
+                return lo
+            p = pos % (2 * length - 2)
+            return lo + (p if p < length else 2 * length - 2 - p)
+        return lo + pos if pos < length else None
+
+    def play(self) -> None:
+        if self.playing or self.s.timeline.frame_count == 0:
+            return
+        lo, hi = self.bounds()
+        if not lo <= self.s.playhead <= hi or (self.mode == "once" and self.s.playhead == hi):
+            self.s.seek(lo)
+        self._start = self.s.playhead
+        self._t0 = time.perf_counter()
+        self._n = 0
+        self.shown = self.dropped = 0
+        self._timer.start(max(1, int(500 / self.s.timeline.fps)))  # two ticks per frame
+        self.prefetch()
+        self.state_changed.emit(True)
+
+    def pause(self) -> None:
+        if self.playing:
+            self._timer.stop()
+            self.state_changed.emit(False)
+
+    def toggle(self) -> None:
+        self.pause() if self.playing else self.play()
+
+    def step(self, delta: int) -> None:
+        self.pause()
+        self.s.seek(self.s.playhead + delta)
+
+    def home(self) -> None:
+        self.pause()
+        self.s.seek(self.bounds()[0])
+
+    def end(self) -> None:
+        self.pause()
+        self.s.seek(self.bounds()[1])
+
+    def _tick(self) -> None:
+        n = int((time.perf_counter() - self._t0) * self.s.timeline.fps)
+        if n == self._n:
+            return
+        self.dropped += n - self._n - 1  # frames whose time passed between two ticks
+        self._n = n
+        frame = self.frame_after(n, self._start)
+        if frame is None:
+            self.pause()
+            return
+        self.shown += 1
+        if self.s.image(frame) is None:
+            self.dropped += 1
+        self.s.seek(frame)
+
+    def prefetch(self) -> None:
+        if self.s.project is None or self.s.timeline.frame_count == 0:
+            return
+        wanted = [self.s.playhead]
+        before, after = self.onion
+        wanted += [self.s.playhead - k for k in range(1, before + 1)]
+        wanted += [self.s.playhead + k for k in range(1, after + 1)]
+        for n in range(1, AHEAD + 1):
+            frame = self.frame_after(n)
+            if frame is None:
+                break
+            wanted.append(frame)
+        self.s.prefetch(wanted)
+
+
+class Canvas(QWidget):
+    """Paints a frame scaled with nearest-neighbour, and onion-skin frames over it."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.image: QImage | None = None
+        self.onion: list[tuple[QImage, float]] = []
+        self.zoom = 0
+        self.note = ""
+        self.setMinimumSize(160, 160)
+        self.setAutoFillBackground(False)
+
+    def show_frame(self, image: QImage | None, onion: list[tuple[QImage, float]], note: str):
+        self.image, self.onion, self.note = image, onion, note
+        self.update()
+
+    def target(self) -> QRectF:
+        if self.image is None:
+            return QRectF()
+        w, h = self.image.width(), self.image.height()
+        if self.zoom:
+            scale = float(self.zoom)
+        else:
+            scale = max(1e-3, min((self.width() - 16) / w, (self.height() - 16) / h))
+        tw, th = w * scale, h * scale
+        return QRectF((self.width() - tw) / 2, (self.height() - th) / 2, tw, th)
+
+    def paintEvent(self, event) -> None:  # noqa: N802 — Qt's name
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor(38, 38, 42))
+        if self.image is not None:
+            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+            rect = self.target()
+            p.drawImage(rect, self.image)
+            for image, opacity in self.onion:
+                p.setOpacity(opacity)
+                p.drawImage(rect, image)
+            p.setOpacity(1.0)
+        if self.note:
+            p.setPen(QColor(220, 220, 220))
+            where = self.rect().adjusted(8, 8, -8, -8)
+            align = Qt.AlignmentFlag.AlignCenter if self.image is None else (
+                Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)  # fmt: skip
+            p.drawText(where, align | Qt.TextFlag.TextWordWrap, self.note)
+        p.end()
+
+
+class Viewer(QWidget):
+    """Canvas + transport bar + view options (layer, zoom, onion skin)."""
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.s = session
+        self.transport = Transport(session)
+        self.canvas = Canvas(self)
+        self.shows_rendered_frame = False
+        self.frame_shown = False  # the playhead's own frame is on screen
+
+        def button(icon: str, tip: str, slot) -> QToolButton:
+            b = QToolButton(self, toolTip=tip, autoRaise=True)
+            b.setIcon(self.style().standardIcon(getattr(QStyle.StandardPixmap, icon)))
+            b.clicked.connect(slot)
+            return b
+
+        t = self.transport
+        self.play_button = button("SP_MediaPlay", "Play / pause (Space)", t.toggle)
+        self.slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.slider.valueChanged.connect(lambda v: (t.pause(), session.seek(v)) if
+                                         self.slider.isSliderDown() else None)  # fmt: skip
+        self.slider.sliderMoved.connect(session.seek)
+        self.counter = QLabel("0 / 0", self)
+        self.counter.setMinimumWidth(90)
+        self.counter.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.mode = QComboBox(self)
+        for key, text in LOOP_MODES.items():
+            self.mode.addItem(text, key)
+        self.mode.currentIndexChanged.connect(self._mode_changed)
+        self.range_box = QCheckBox("In/out only", self, checked=True)
+        self.range_box.setToolTip("Play only the in/out range when one is set")
+        self.range_box.toggled.connect(self._range_toggled)
+
+        bar = QHBoxLayout()
+        bar.addWidget(button("SP_MediaSkipBackward", "First frame (Home)", t.home))
+        bar.addWidget(button("SP_MediaSeekBackward", "Previous frame (←)", lambda: t.step(-1)))
+        bar.addWidget(self.play_button)
+        bar.addWidget(button("SP_MediaSeekForward", "Next frame (→)", lambda: t.step(1)))
+        bar.addWidget(button("SP_MediaSkipForward", "Last frame (End)", t.end))
+        bar.addWidget(self.slider, 1)
+        bar.addWidget(self.counter)
+        bar.addWidget(self.mode)
+        bar.addWidget(self.range_box)
+
+        self.layer = QComboBox(self)
+        for key, text in LAYERS.items():
+            self.layer.addItem(text, key)
+        self.layer.currentIndexChanged.connect(self._layer_changed)
+        self.zoom = QComboBox(self)
+        for text in ZOOMS:
+            self.zoom.addItem(text.capitalize() if text == "fit" else text)
+        self.zoom.currentIndexChanged.connect(self._zoom_changed)
+        self.onion_box = QCheckBox("Onion skin", self)
+        self.onion_before = QSpinBox(self, minimum=0, maximum=5, value=1, prefix="−")
+        self.onion_after = QSpinBox(self, minimum=0, maximum=5, value=0, prefix="+")
+        self.onion_opacity = QSlider(Qt.Orientation.Horizontal, self, minimum=5, maximum=90)
+        self.onion_opacity.setValue(30)
+        self.onion_opacity.setMaximumWidth(90)
+        self.onion_opacity.setToolTip("Onion-skin opacity")
+        for w in (self.onion_box, self.onion_before, self.onion_after):
+            (w.toggled if w is self.onion_box else w.valueChanged).connect(self._onion_changed)
+        self.onion_opacity.valueChanged.connect(self.refresh)
+
+        options = QHBoxLayout()
+        options.addWidget(QLabel("Show", self))
+        options.addWidget(self.layer)
+        options.addWidget(QLabel("Zoom", self))
+        options.addWidget(self.zoom)
+        options.addStretch(1)
+        options.addWidget(self.onion_box)
+        options.addWidget(self.onion_before)
+        options.addWidget(self.onion_after)
+        options.addWidget(self.onion_opacity)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.canvas, 1)
+        layout.addLayout(bar)
+        layout.addLayout(options)
+
+        self.actions = self._make_actions()
+        t.state_changed.connect(lambda on: self.play_button.setIcon(self.style().standardIcon(
+            QStyle.StandardPixmap.SP_MediaPause if on else QStyle.StandardPixmap.SP_MediaPlay)))
+        session.playhead_changed.connect(lambda _: self.refresh())
+        session.frame_arrived.connect(self._arrived)
+        session.edited.connect(self.refresh)
+        session.project_opened.connect(self._opened)
+        session.model_loaded.connect(lambda _: self.refresh())
+        self.refresh()
+
+    def _opened(self) -> None:
+        self.transport.pause()
+        self.shows_rendered_frame = False
+        self.canvas.image = None
+        self.refresh()
+
+    def _make_actions(self) -> list[QAction]:
+        t = self.transport
+        specs = [
+            ("Play / Pause", "Space", t.toggle),
+            ("Previous Frame", "Left", lambda: t.step(-1)),
+            ("Next Frame", "Right", lambda: t.step(1)),
+            ("First Frame", "Home", t.home),
+            ("Last Frame", "End", t.end),
+        ]
+        actions = []
+        for text, keys, slot in specs:
+            a = QAction(text, self, shortcut=QKeySequence(keys))
+            a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            a.triggered.connect(slot)
+            actions.append(a)
+        return actions
+
+    def _mode_changed(self) -> None:
+        self.transport.mode = self.mode.currentData()
+        self.transport.prefetch()
+
+    def _range_toggled(self, on: bool) -> None:
+        self.transport.use_range = on
+        self.transport.prefetch()
+
+    def _layer_changed(self) -> None:
+        self.s.layer = self.layer.currentData()
+        self.transport.prefetch()
+        self.refresh()
+
+    def _zoom_changed(self) -> None:
+        self.canvas.zoom = list(ZOOMS.values())[self.zoom.currentIndex()]
+        self.canvas.update()
+
+    def _onion_changed(self) -> None:
+        on = self.onion_box.isChecked()
+        self.transport.onion = (self.onion_before.value(), self.onion_after.value()) if on else (0, 0)
+        self.transport.prefetch()
+        self.refresh()
+
+    def _arrived(self, key) -> None:
+        if self.s.project is None or self.s.timeline.frame_count == 0:
+            return
+        wanted = {self.s.key(i)[0] for i in self._visible_frames()}
+        if key in wanted:
+            self.refresh()
+
+    def _visible_frames(self) -> list[int]:
+        before, after = self.transport.onion
+        p = self.s.playhead
+        return [p, *range(p - before, p), *range(p + 1, p + after + 1)]
+
+    def refresh(self) -> None:
+        s = self.s
+        count = s.timeline.frame_count
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, max(count - 1, 0))
+        self.slider.setValue(s.playhead)
+        self.slider.blockSignals(False)
+        self.counter.setText(f"{s.playhead + 1 if count else 0} / {count}")
+        if s.project is None:
+            self.canvas.show_frame(None, [], "No project open.\nFile → New or File → Open.")
+            return
+        if count == 0:
+            self.canvas.show_frame(None, [], "The timeline is empty.\nImport clips, then "
+                                   "Shot → Add Shot… (Ctrl+K).")  # fmt: skip
+            return
+        image = s.image(s.playhead)
+        if image is None and self.shows_rendered_frame:
+            image = self.canvas.image  # keep the last frame up while the next one renders
+        onion = []
+        before, after = self.transport.onion
+        opacity = self.onion_opacity.value() / 100
+        for k in range(1, max(before, after) + 1):
+            fade = opacity * (1 - (k - 1) / max(before, after, 1) * 0.6)
+            for frame in ([s.playhead - k] if k <= before else []) + (
+                    [s.playhead + k] if k <= after else []):  # fmt: skip
+                other = s.image(frame) if 0 <= frame < count else None
+                if other is not None:
+                    onion.append((other, fade))
+        note = ""
+        if s.image(s.playhead) is None:
+            note = "Loading the model…" if not s.render.ready else "Rendering…"
+        self.canvas.show_frame(image, onion, note)
+        self.shows_rendered_frame = image is not None
+        self.frame_shown = image is not None and not note

@@ -1,0 +1,528 @@
+"""The main window: library, viewer, inspector and timeline docks; menus; status bar; the
+project's life (new, open, save, close, autosave and recovery)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Qt, QTimer, QUrl
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QToolButton,
+    QUndoView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.document import SUFFIX, Project
+from engine.errors import UserError
+from studio import settings
+from studio.library import ClipFrames, Library
+from studio.session import Session
+from studio.shots import AddShotDialog, Inspector
+from studio.timeline import Timeline
+from studio.viewer import Viewer
+
+APP_NAME = "Zoetrope Studio"
+CLIP_FILTER = ("Clips (*.mp4 *.mov *.avi *.mkv *.webm *.gif *.m4v *.png *.jpg *.jpeg);;"
+               "All files (*)")  # fmt: skip
+WELCOME = (
+    "<b>Welcome to Zoetrope Studio.</b> This is the demo project: six short clips of puppets "
+    "(left), remixed into shots on the timeline (bottom) — a background swap, a character "
+    "moving like another, a ping-pong loop, a shot on twos. Every frame is made by the built-in "
+    "model. Press <b>Space</b> to play or pause. To use your own footage: <b>File → New "
+    "Project</b>, then <b>File → Import Clips</b> (or drop videos on the library), "
+    "<b>Shot → Add Shot</b>, and <b>Model → Train on Clips</b> to teach the model your puppets."
+)
+
+Button = QMessageBox.StandardButton
+
+
+class MainWindow(QMainWindow):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("MainWindow")
+        self.session = s = Session(self)
+        self.clip_frames = ClipFrames(s)
+        self.viewer = Viewer(s, self)
+        self.library = Library(s, self.clip_frames, self)
+        self.inspector = Inspector(s, self.clip_frames, self)
+        self.timeline = Timeline(s, self)
+        self.undo_view = QUndoView(s.undo, self)
+        self.undo_view.setEmptyLabel("<opened>")
+        self.welcome = self._welcome_banner()
+        self.messages: list[QMessageBox] = []
+        self.dialogs: list = []  # open training / export dialogs
+
+        centre = QWidget(self)
+        layout = QVBoxLayout(centre)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.welcome)
+        layout.addWidget(self.viewer, 1)
+        self.setCentralWidget(centre)
+        self.docks = {
+            "library": self._dock("Library", self.library, Qt.DockWidgetArea.LeftDockWidgetArea),
+            "inspector": self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea),
+            "history": self._dock("History", self.undo_view, Qt.DockWidgetArea.RightDockWidgetArea),
+            "timeline": self._dock("Timeline", self.timeline, Qt.DockWidgetArea.BottomDockWidgetArea),
+        }  # fmt: skip
+        self.tabifyDockWidget(self.docks["inspector"], self.docks["history"])
+        self.docks["inspector"].raise_()
+        self._default_state = self.saveState()
+        self._make_menus()
+        self._make_status_bar()
+
+        s.message.connect(self.show_message)
+        s.undo.cleanChanged.connect(lambda _: self._update_title())
+        s.project_opened.connect(self._update_title)
+        s.project_opened.connect(self._update_actions)
+        s.edited.connect(self._update_actions)
+        s.selection_changed.connect(lambda _: self._update_actions())
+        s.model_loaded.connect(self._model_loaded)
+        s.render.busy_changed.connect(self._busy)
+        self.autoplay = False
+        self.resize(1280, 800)
+        self._restore_layout()
+        self._update_title()
+        self._update_actions()
+
+    # -- building ---------------------------------------------------------------------------------
+    def _dock(self, title: str, widget: QWidget, area) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(title.lower() + "_dock")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _welcome_banner(self) -> QFrame:
+        frame = QFrame(self)
+        frame.setObjectName("welcome")
+        frame.setStyleSheet("#welcome { background: #2f4a66; border-radius: 4px; } "
+                            "#welcome QLabel { color: #f0f0f0; }")  # fmt: skip
+        text = QLabel(WELCOME, frame)
+        text.setWordWrap(True)
+        close = QToolButton(frame, text="✕", autoRaise=True, toolTip="Close the welcome note")
+        close.clicked.connect(frame.hide)
+        row = QHBoxLayout(frame)
+        row.addWidget(text, 1)
+        row.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+        frame.hide()
+        return frame
+
+    def _action(self, menu, text: str, slot, keys=None, tip: str = "") -> QAction:
+        a = QAction(text, self)
+        if keys:
+            a.setShortcut(QKeySequence(keys))
+        if tip:
+            a.setStatusTip(tip)
+        a.triggered.connect(slot)
+        menu.addAction(a)
+        return a
+
+    def _make_menus(self) -> None:
+        s, bar = self.session, self.menuBar()
+        f = bar.addMenu("&File")
+        self._action(f, "&New Project…", self.new_project, QKeySequence.StandardKey.New)
+        self._action(f, "&Open Project…", self.open_dialog, QKeySequence.StandardKey.Open)
+        self.recent_menu = f.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        self.a_save = self._action(f, "&Save", self.save, QKeySequence.StandardKey.Save)
+        self.a_save_as = self._action(f, "Save &As…", self.save_as, "Ctrl+Shift+S")
+        self.a_close = self._action(f, "&Close Project", self.close_project, "Ctrl+W")
+        f.addSeparator()
+        self.a_import = self._action(f, "&Import Clips…", self.import_dialog, "Ctrl+I")
+        self.a_export = self._action(f, "&Export…", self.export_dialog, "Ctrl+E")
+        f.addSeparator()
+        self._action(f, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        e = bar.addMenu("&Edit")
+        undo = s.undo.createUndoAction(self, "&Undo")
+        undo.setShortcut(QKeySequence("Ctrl+Z"))
+        redo = s.undo.createRedoAction(self, "&Redo")
+        redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        e.addActions([undo, redo])
+        self._action(e, "Undo &History", lambda: (self.docks["history"].show(),
+                                                  self.docks["history"].raise_()))  # fmt: skip
+        e.addSeparator()
+        self.a_rename = self._action(e, "Re&name Clip", self.rename_clip, "F2")
+        self.a_remove_clip = self._action(e, "Re&move Clip", self.library.remove_current)
+        self.a_fps = self._action(e, "Frame &Rate…", self.frame_rate)
+
+        sh = bar.addMenu("&Shot")
+        self.a_add = self._action(sh, "&Add Shot…", self.add_shot, "Ctrl+K")
+        self.a_dup = self._action(sh, "&Duplicate", lambda: s.duplicate_shot(s.selected), "Ctrl+D")
+        self.a_split = self._action(sh, "&Split at Playhead", self.split, "S")
+        self.a_delete = self._action(sh, "De&lete", self.delete, QKeySequence.StandardKey.Delete)
+        sh.addSeparator()
+        self.a_in = self._action(sh, "Set &In", lambda: self.set_in_out(True), "I")
+        self.a_out = self._action(sh, "Set &Out", lambda: self.set_in_out(False), "O")
+        self.a_clear = self._action(sh, "&Clear In/Out", lambda: s.set_range(None), "Alt+X")
+        self.shot_actions = [self.a_split, self.a_dup, self.a_delete, self.a_in, self.a_out,
+                             self.a_clear]  # fmt: skip
+
+        pb = bar.addMenu("&Playback")
+        pb.addActions(self.viewer.actions)
+
+        m = bar.addMenu("&Model")
+        self.a_train = self._action(m, "&Train on Clips…", self.train_dialog, "Ctrl+T")
+        self.a_load_model = self._action(m, "&Load Model…", self.load_model)
+        self.a_builtin = self._action(m, "Use &Built-in Model", lambda: s.set_model(None))
+        self.a_info = self._action(m, "Model &Info", self.model_info)
+
+        v = bar.addMenu("&View")
+        for dock in self.docks.values():
+            v.addAction(dock.toggleViewAction())
+        v.addSeparator()
+        self._action(v, "&Reset Layout", lambda: self.restoreState(self._default_state))
+
+        h = bar.addMenu("&Help")
+        self._action(h, "Open &Demo Project", self.open_demo)
+        self._action(h, "&Welcome Note", self.welcome.show)
+        self._action(h, "&About", lambda: self.show_message(
+            f"About {APP_NAME}", f"{APP_NAME} — learns backgrounds, characters and motion from "
+            "your clips, and remixes them.\nThe model: Resnick et al., equivariant scene synthesis."))  # fmt: skip
+        self._project_actions = [self.a_save, self.a_save_as, self.a_close, self.a_import,
+                                 self.a_export, self.a_add, self.a_fps, self.a_train,
+                                 self.a_load_model, self.a_builtin, self.a_info]  # fmt: skip
+
+    def _make_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.model_label = QLabel("no model", self)
+        self.device_label = QLabel("", self)
+        self.cache_label = QLabel("", self)
+        for w in (self.model_label, self.device_label, self.cache_label):
+            bar.addPermanentWidget(w)
+        self._cache_timer = QTimer(self, interval=1000)
+        self._cache_timer.timeout.connect(self._update_cache)
+        self._cache_timer.start()
+
+    # -- status -------------------------------------------------------------------------------------
+    def _update_title(self) -> None:
+        p = self.session.project
+        self.setWindowTitle(f"{p.name}[*] — {APP_NAME}" if p else APP_NAME)
+        self.setWindowModified(self.session.dirty)
+
+    def _update_actions(self) -> None:
+        s = self.session
+        has = s.project is not None
+        for a in self._project_actions:
+            a.setEnabled(has)
+        has_shot = has and s.selected is not None
+        for a in (self.a_dup, self.a_split, self.a_delete):
+            a.setEnabled(has_shot or a is self.a_delete)
+        for a in (self.a_in, self.a_out, self.a_clear):
+            a.setEnabled(has and s.timeline.frame_count > 0)
+        self.a_export.setEnabled(has and s.timeline.frame_count > 0)
+        self.a_builtin.setEnabled(has and s.project.model is not None)
+
+    def _model_loaded(self, info: dict) -> None:
+        name = "built-in model" if info.get("builtin") else info["name"]
+        self.model_label.setText(f"Model: {name} · {info['image_size']}²")
+        self.model_label.setToolTip(info["path"])
+        self.device_label.setText(f"{info['device'].upper()} · {info['precision']}")
+        if self.autoplay:
+            self.autoplay = False
+            self.viewer.transport.play()
+
+    def _busy(self, on: bool) -> None:
+        if on:
+            self.model_label.setText("Loading model…")
+
+    def _update_cache(self) -> None:
+        info = self.session.render.cache_info()
+        if info:
+            self.cache_label.setText(f"Render cache {info['frames']}/{info['capacity']} frames")
+            self.cache_label.setToolTip(f"{info['hits']} hits, {info['misses']} renders")
+
+    def show_message(self, title: str, text: str) -> QMessageBox:
+        """A message the user must see, without blocking (tests read ``self.messages``)."""
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, Button.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.finished.connect(lambda _: self.messages.remove(box) if box in self.messages else None)
+        self.messages.append(box)
+        box.open()
+        return box
+
+    def ask(self, title: str, text: str, buttons, default) -> Button:
+        """A question that needs an answer now (tests replace this method)."""
+        return QMessageBox.question(self, title, text, buttons, default)
+
+    # -- project lifecycle ----------------------------------------------------------------------------
+    def open_project(self, path: str | os.PathLike) -> bool:
+        """Open a project folder; a bad one gets a message and changes nothing."""
+        if not self.maybe_save():
+            return False
+        try:
+            project = Project.open(path)
+        except UserError as e:
+            self.show_message("Cannot open project", str(e))
+            return False
+        self._set_project(project)
+        return True
+
+    def _set_project(self, project: Project | None, dirty: bool = False) -> None:
+        if self.session.project is not None:
+            settings.clear_recovery(self.session.project.root)
+        self.session.open(project)
+        if project is not None:
+            settings.add_recent(project.root)
+            if dirty:
+                self.session.undo.resetClean()
+            if project.shots:
+                self.session.select(project.shots[0].id)
+        self._update_title()
+
+    def open_demo(self) -> None:
+        if self.maybe_save():
+            self.session.undo.setClean()  # already asked
+            self.open_project(settings.demo_copy())
+            self.welcome.show()
+
+    def new_project(self) -> None:
+        if not self.maybe_save():
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "New Project", str(Path.home() / "Untitled"),
+                                              f"Zoetrope projects (*{SUFFIX})")  # fmt: skip
+        if path:
+            self.create_project(path)
+
+    def create_project(self, path: str | os.PathLike) -> bool:
+        try:
+            project = Project.create(path)
+        except (UserError, OSError) as e:
+            self.show_message("Cannot create project", str(e))
+            return False
+        self.session.undo.setClean()
+        self._set_project(project)
+        return True
+
+    def open_dialog(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Open Project (a .zoetrope folder)")
+        if path:
+            self.open_project(path)
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in settings.recent_projects():
+            a = self.recent_menu.addAction(Path(path).stem)
+            a.setToolTip(path)
+            a.triggered.connect(lambda _=False, p=path: self.open_project(p))
+        self.recent_menu.setEnabled(not self.recent_menu.isEmpty())
+
+    def save(self) -> bool:
+        if self.session.project is None:
+            return False
+        try:
+            self.session.save()
+        except (UserError, OSError) as e:
+            self.show_message("Cannot save", str(e))
+            return False
+        self.statusBar().showMessage(f"Saved {self.session.project.file}", 4000)
+        self._update_title()
+        return True
+
+    def save_as(self, path: str | None = None) -> bool:
+        if self.session.project is None:
+            return False
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Save Project As",
+                                                  str(self.session.project.root.parent / "Copy"),
+                                                  f"Zoetrope projects (*{SUFFIX})")  # fmt: skip
+            if not path:
+                return False
+        try:
+            self.session.save(path)
+        except (UserError, OSError) as e:
+            self.show_message("Cannot save", str(e))
+            return False
+        settings.add_recent(self.session.project.root)
+        self._update_title()
+        return True
+
+    def maybe_save(self) -> bool:
+        """True when it is fine to drop the open project (saved, or the user said so)."""
+        if not self.session.dirty:
+            return True
+        answer = self.ask(
+            "Unsaved changes",
+            f"Save the changes to {self.session.project.name}?",
+            Button.Save | Button.Discard | Button.Cancel,
+            Button.Save,
+        )
+        if answer == Button.Save:
+            return self.save()
+        return answer == Button.Discard
+
+    def close_project(self) -> None:
+        if self.maybe_save():
+            self.session.close()
+            self._update_title()
+
+    def offer_recovery(self) -> bool:
+        """After a crash: offer the newest recovery copy. True when one was opened."""
+        for record in settings.pending_recoveries():
+            root = record["root"]
+            answer = self.ask(
+                "Recover unsaved changes?",
+                f"Zoetrope Studio did not close normally. Recover the unsaved changes to "
+                f"{Path(root).stem} ({root})?",
+                Button.Yes | Button.No,
+                Button.Yes,
+            )
+            if answer != Button.Yes:
+                Path(record["file"]).unlink(missing_ok=True)
+                continue
+            try:
+                project = Project.from_json(record["project"], Path(root))
+            except UserError as e:
+                self.show_message("Cannot recover", str(e))
+                continue
+            self._set_project(project, dirty=True)
+            return True
+        return False
+
+    # -- clips and shots ------------------------------------------------------------------------------
+    def import_dialog(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Import Clips", "", CLIP_FILTER)
+        if paths:
+            self.library.import_paths(paths)
+
+    def rename_clip(self) -> None:
+        item = self.library.currentItem()
+        if item is not None:
+            self.library.editItem(item, 0)
+
+    def frame_rate(self) -> None:
+        p = self.session.project
+        fps, ok = QInputDialog.getDouble(self, "Frame Rate", "Frames per second:", p.fps, 1, 120, 2)
+        if ok:
+            self.session.set_fps(fps)
+
+    def add_shot(self) -> None:
+        if self.session.project is None:
+            return
+        if not self.session.project.clips:
+            self.show_message("Add Shot", "Import a clip first (File → Import Clips…).")
+            return
+        dialog = AddShotDialog(self.session, self.clip_frames, self.library.current_clip(), self)
+        if dialog.exec():
+            v = dialog.values()
+            name = v.pop("name")
+            self.session.add_shot(**v, **({"name": name} if name else {}))
+        dialog.deleteLater()
+
+    def split(self) -> None:
+        s = self.session
+        if s.project is None or s.timeline.frame_count == 0:
+            return
+        shot, local = s.timeline.shot_at(s.playhead)
+        s.select(shot.id)
+        if local == 0:
+            self.statusBar().showMessage("The playhead is on the shot's first frame: nothing to "
+                                         "split", 4000)  # fmt: skip
+            return
+        s.split_shot(shot.id, local)
+
+    def delete(self) -> None:
+        if self.library.hasFocus():
+            self.library.remove_current()
+        elif self.session.selected is not None:
+            self.session.delete_shot(self.session.selected)
+
+    def set_in_out(self, first: bool) -> None:
+        s = self.session
+        lo, hi = s.project.range or (0, s.timeline.frame_count - 1)
+        lo, hi = (s.playhead, max(hi, s.playhead)) if first else (min(lo, s.playhead), s.playhead)
+        s.set_range((lo, hi))
+
+    # -- model, training, export ----------------------------------------------------------------------
+    def load_model(self, path: str | None = None) -> bool:
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, "Load Model", "",
+                                                  "Zoetrope models (*.safetensors)")  # fmt: skip
+            if not path:
+                return False
+        return self.session.set_model(path)
+
+    def model_info(self) -> None:
+        info = self.session.model_info
+        if not info:
+            self.show_message("Model info", "The model is still loading.")
+            return
+        seconds = info.get("train_seconds")
+        took = f"{float(seconds) / 60:.0f} min" if seconds else "?"
+        rows = [
+            ("File", info["path"] + (" (built-in)" if info.get("builtin") else "")),
+            ("Image size", f"{info['image_size']} × {info['image_size']}"),
+            ("Training steps", info.get("steps") or "?"),
+            ("Training time", took),
+            ("Trained on", info.get("trained_on") or "?"),
+            ("Trained", info.get("created") or "?"),
+            ("Hardware", info.get("hardware") or "?"),
+            ("Renders on", f"{info['device']} · {info['precision']}"),
+        ]
+        text = "\n".join(f"{k}: {v}" for k, v in rows)
+        box = self.show_message("Model info", text)
+        box.setIcon(QMessageBox.Icon.Information)
+
+    def train_dialog(self):
+        from studio.training import TrainDialog
+
+        dialog = TrainDialog(self.session, self)
+        self.dialogs.append(dialog)
+        dialog.finished.connect(lambda _: self.dialogs.remove(dialog))
+        dialog.show()
+        return dialog
+
+    def export_dialog(self):
+        from studio.exporting import ExportDialog
+
+        if self.session.timeline.frame_count == 0:
+            self.show_message("Export", "The timeline is empty: add a shot first.")
+            return None
+        if not self.session.render.ready:
+            self.show_message("Export", "The model is still loading; try again in a moment.")
+            return None
+        dialog = ExportDialog(self.session, self)
+        self.dialogs.append(dialog)
+        dialog.finished.connect(lambda _: self.dialogs.remove(dialog))
+        dialog.show()
+        return dialog
+
+    # -- window state ----------------------------------------------------------------------------------
+    def _restore_layout(self) -> None:
+        st = settings.settings()
+        geometry, state = st.value("window/geometry"), st.value("window/state")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+
+    def closeEvent(self, e) -> None:  # noqa: N802
+        if not self.maybe_save():
+            e.ignore()
+            return
+        for dialog in list(self.dialogs):
+            dialog.close()
+        st = settings.settings()
+        st.setValue("window/geometry", self.saveGeometry())
+        st.setValue("window/state", self.saveState())
+        st.sync()
+        self.viewer.transport.pause()
+        self.session.close()
+        self.session.render.shutdown()
+        e.accept()
+
+    def show_in_folder(self, path: str | os.PathLike) -> None:
+        path = Path(path)
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path if path.is_dir() else path.parent)))
+

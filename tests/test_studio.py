@@ -1,0 +1,372 @@
+"""The studio window, driven with pytest-qt: real widgets, real files, the real built-in model,
+real training child processes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from engine.assets import DEMO_PROJECT
+from engine.data.clips import ClipReader
+from engine.document import Project
+from tests.conftest import TINY
+
+Button = QMessageBox.StandardButton
+LOAD_S = 60_000  # ms: the first model load imports torch
+
+
+@pytest.fixture(autouse=True)
+def _studio_dirs(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZOETROPE_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("ZOETROPE_DATA_DIR", str(tmp_path / "data"))
+
+
+@pytest.fixture
+def make_window(qtbot):
+    from studio.window import MainWindow
+
+    made = []
+
+    def make(answer=Button.Discard):
+        w = MainWindow()
+        w.ask = lambda *a, **k: answer
+        qtbot.addWidget(w)
+        w.show()
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:
+        for box in list(w.messages):
+            box.close()
+        w.session.undo.setClean()
+        w.close()
+
+
+def loaded(qtbot, window):
+    qtbot.waitUntil(lambda: bool(window.session.render.ready and window.session.model_info),
+                    timeout=LOAD_S)
+
+
+def demo(tmp_path) -> Path:
+    dest = tmp_path / "Demo.zoetrope"
+    shutil.copytree(DEMO_PROJECT, dest)
+    return dest
+
+
+def messages(window) -> str:
+    return "\n".join(box.text() for box in window.messages)
+
+
+def test_import_edit_undo_save_reopen(qtbot, make_window, tmp_path, clip_dir):
+    from studio.shots import AddShotDialog
+
+    w = make_window()
+    assert w.create_project(tmp_path / "Film")
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for i, frame in enumerate(ClipReader(clip_dir / "clip_1.mp4").frames()):
+        Image.fromarray(frame).save(frames / f"f{i}.png")
+    job = w.library.import_paths([str(clip_dir / "clip_0.mp4"), str(frames)])
+    assert job is not None
+    qtbot.waitUntil(lambda: len(w.session.project.clips) == 2, timeout=30_000)
+    assert w.library.topLevelItemCount() == 2
+    assert w.windowTitle().startswith("Film[*]") and w.isWindowModified()
+    ids = list(w.session.project.clips)
+    dialog = AddShotDialog(w.session, w.clip_frames, ids[0], w)
+    dialog.background.set_value(ids[1], 2)
+    dialog.motion.set_value(ids[0], 1, 4)
+    dialog.name.setText("walk on frames")
+    values = dialog.values()
+    dialog.deleteLater()
+    assert values["motion"] == (ids[0], 1, 4) and values["background"] == (ids[1], 2)
+    shot_id = w.session.add_shot(**values)
+    assert w.session.selected == shot_id
+    # edit in the inspector: speed, hold, loop, duration
+    insp = w.inspector
+    natural = w.session.project.shot(shot_id).duration
+    insp.hold.setCurrentIndex(insp.hold.findData(2))
+    insp.hold.activated.emit(insp.hold.currentIndex())
+    shot = w.session.project.shot(shot_id)
+    assert shot.hold == 2 and shot.duration == shot.natural_duration()  # stays fitted
+    insp.speed.setValue(0.5)
+    insp.speed.editingFinished.emit()
+    assert w.session.project.shot(shot_id).duration > natural  # half speed: longer
+    insp.loop.setCurrentIndex(insp.loop.findData("pingpong"))
+    insp.loop.activated.emit(insp.loop.currentIndex())
+    insp.duration.setValue(17)
+    insp.duration.editingFinished.emit()
+    shot = w.session.project.shot(shot_id)
+    assert (shot.hold, shot.loop, shot.duration) == (2, "pingpong", 17)
+    # undo twice, redo once through the menu actions
+    undo = next(a for a in w.menuBar().actions()[1].menu().actions() if "Undo" in a.text())
+    redo = next(a for a in w.menuBar().actions()[1].menu().actions() if "Redo" in a.text())
+    undo.trigger()
+    undo.trigger()
+    shot = w.session.project.shot(shot_id)
+    assert (shot.hold, shot.loop, shot.speed) == (2, "once", 0.5)
+    assert shot.duration == shot.natural_duration()
+    redo.trigger()
+    assert w.session.project.shot(shot_id).loop == "pingpong"
+    assert insp.loop.currentData() == "pingpong"  # the inspector follows undo/redo
+    assert w.save() and not w.isWindowModified()
+    reopened = Project.open(tmp_path / "Film.zoetrope")
+    assert reopened.to_json() == w.session.project.to_json()
+    # undoing the import itself is refused while a shot uses the clip; after removing the shot
+    # it removes the clips
+    for _ in range(12):
+        undo.trigger()
+    assert w.session.project.clips == {} and w.session.project.shots == []
+    assert w.isWindowModified()
+
+
+def test_timeline_seek_reorder_split_duplicate_range(qtbot, make_window, tmp_path):
+    w = make_window()
+    assert w.open_project(demo(tmp_path))
+    s, strip = w.session, w.timeline.strip
+    first, second = s.project.shots[0].id, s.project.shots[1].id
+    rects = dict(strip.shot_rects())
+    # click in the second shot: selects it and seeks there
+    qtbot.mouseClick(strip, Qt.MouseButton.LeftButton, pos=rects[second].center())
+    assert s.selected == second
+    assert s.timeline.start_of(second) <= s.playhead < s.timeline.start_of(second) + 24
+    # drag the first shot past the second: order swaps
+    qtbot.mousePress(strip, Qt.MouseButton.LeftButton, pos=rects[first].center())
+    qtbot.mouseMove(strip, rects[second].center() + QPoint(rects[second].width() // 2 - 2, 0))
+    qtbot.mouseRelease(strip, Qt.MouseButton.LeftButton,
+                       pos=rects[second].center() + QPoint(rects[second].width() // 2 - 2, 0))
+    assert [x.id for x in s.project.shots[:2]] == [second, first]
+    # split at the playhead, duplicate, delete, in/out
+    count = s.timeline.frame_count
+    s.select(first)
+    s.seek(s.timeline.start_of(first) + 5)
+    w.a_split.trigger()
+    assert len(s.project.shots) == 7 and s.timeline.frame_count == count
+    assert s.project.shots[1].duration == 5
+    w.a_dup.trigger()
+    assert len(s.project.shots) == 8
+    w.a_delete.trigger()
+    assert len(s.project.shots) == 7
+    s.seek(3)
+    w.a_in.trigger()
+    s.seek(10)
+    w.a_out.trigger()
+    assert s.project.range == (3, 10)
+    w.a_clear.trigger()
+    assert s.project.range is None
+    w.session.undo.undo()
+    assert s.project.range == (3, 10)
+
+
+def test_playback_advances_and_layers(qtbot, make_window, tmp_path):
+    w = make_window()
+    w.open_project(demo(tmp_path))
+    loaded(qtbot, w)
+    v = w.viewer
+    qtbot.waitUntil(lambda: v.frame_shown, timeout=20_000)
+    v.transport.play()
+    qtbot.waitUntil(lambda: w.session.playhead >= 12, timeout=10_000)
+    v.transport.pause()
+    assert v.transport.shown >= 12
+    at = w.session.playhead
+    qtbot.keyClick(w, Qt.Key.Key_Right)
+    assert w.session.playhead == at + 1
+    qtbot.keyClick(w, Qt.Key.Key_Home)
+    assert w.session.playhead == 0
+    qtbot.keyClick(w, Qt.Key.Key_End)
+    assert w.session.playhead == w.session.timeline.frame_count - 1
+    # ping-pong over an in/out range turns back at its ends
+    w.session.set_range((10, 14))
+    v.mode.setCurrentIndex(v.mode.findData("pingpong"))
+    t = v.transport
+    assert [t.frame_after(n, 10) for n in range(10)] == [10, 11, 12, 13, 14, 13, 12, 11, 10, 11]
+    # layers and onion skin render real frames
+    v.layer.setCurrentIndex(v.layer.findData("background"))
+    v.onion_box.setChecked(True)
+    qtbot.waitUntil(lambda: v.frame_shown and w.session.image(w.session.playhead) is not None,
+                    timeout=20_000)
+    assert w.session.layer == "background"
+    assert w.cache_label.text() or True
+
+
+def test_training_dialog_runs_to_end_and_uses_the_model(qtbot, make_window, tmp_path, clip_dir):
+    w = make_window()
+    w.create_project(tmp_path / "Train")
+    w.library.import_paths([str(clip_dir / "clip_0.mp4"), str(clip_dir / "clip_1.mp4")])
+    qtbot.waitUntil(lambda: len(w.session.project.clips) == 2, timeout=30_000)
+    loaded(qtbot, w)
+    d = w.train_dialog()
+    d.steps.setValue(4)
+    d.start_from.setChecked(False)
+    d.size.setCurrentIndex(d.size.findData(32))
+    tiny = [a for a in TINY if a not in ("--image-size", "32", "--device", "cpu")]
+    d.extra.setText(" ".join(tiny + ["--sample-every", "2", "--log-every", "1"]))
+    d.start_button.click()
+    assert d.running
+    qtbot.waitUntil(lambda: not d.running, timeout=180_000)
+    assert d.result is not None and d.result["reason"] == "finished", d.status.text()
+    assert d.plot.points and d.sample.pixmap() is not None and not d.sample.pixmap().isNull()
+    assert d.bar.value() == 1000 and d.use_button.isEnabled()
+    d.use_button.click()
+    assert w.session.project.model and w.session.project.model.startswith("models/")
+    qtbot.waitUntil(lambda: w.session.model_info.get("image_size") == 32, timeout=LOAD_S)
+    d.close()
+
+
+def test_training_cancel_keeps_a_checkpoint(qtbot, make_window, tmp_path, clip_dir):
+    w = make_window()
+    w.create_project(tmp_path / "Cancel")
+    w.library.import_paths([str(clip_dir / "clip_0.mp4")])
+    qtbot.waitUntil(lambda: len(w.session.project.clips) == 1, timeout=30_000)
+    loaded(qtbot, w)
+    d = w.train_dialog()
+    d.steps.setValue(1_000_000)
+    d.start_from.setChecked(False)
+    d.size.setCurrentIndex(d.size.findData(32))
+    tiny = [a for a in TINY if a not in ("--image-size", "32", "--device", "cpu")]
+    d.extra.setText(" ".join(tiny + ["--log-every", "1"]))
+    d.start_button.click()
+    qtbot.waitUntil(lambda: any(e.get("event") == "progress" for e in d.events), timeout=180_000)
+    d.cancel_button.click()
+    qtbot.waitUntil(lambda: not d.running, timeout=60_000)
+    assert d.result is not None and d.result["reason"] == "interrupted"
+    assert Path(d.model_path).is_file() and d.use_button.isEnabled()
+    assert "Cancelled" in d.status.text()
+    d.close()
+
+
+def test_export_dialog_writes_a_playable_file(qtbot, make_window, tmp_path):
+    w = make_window()
+    w.open_project(demo(tmp_path))
+    loaded(qtbot, w)
+    w.session.set_range((0, 11))
+    d = w.export_dialog()
+    out = tmp_path / "film.mp4"
+    d.path.setText(str(out))
+    d.scale.setValue(2)
+    # a bad setting is explained before starting
+    d.alpha.setChecked(True)
+    assert any("transparency" in p for p in d.check()) and not d.export_button.isEnabled()
+    d.alpha.setChecked(False)
+    assert d.check() == [] and d.export_button.isEnabled()
+    d.export_button.click()
+    qtbot.waitUntil(lambda: not d.running, timeout=60_000)
+    assert d.written == out and d.show_button.isEnabled(), d.status.text()
+    frames = list(ClipReader(out).frames())
+    assert len(frames) == 12 and frames[0].shape == (128, 128, 3)
+    # a PNG sequence through the same dialog
+    d.format.setCurrentIndex(d.format.findData("png"))
+    assert d.path.text().endswith("film")
+    d.export_button.click()
+    qtbot.waitUntil(lambda: not d.running, timeout=60_000)
+    assert len(list((tmp_path / "film").glob("*.png"))) == 12
+    d.close()
+
+
+def test_recovery_after_a_crash(qtbot, make_window, tmp_path):
+    from studio import settings
+
+    w = make_window()
+    w.open_project(demo(tmp_path))
+    first = w.session.project.shots[0].id
+    w.session.update_shot(first, name="renamed before the crash")
+    w.session.write_recovery()  # what the 30 s autosave timer does
+    assert settings.pending_recoveries()
+    # the crash: the window is gone without closing; the next launch offers the copy
+    w.session.undo.setClean()
+    w2 = make_window(answer=Button.Yes)
+    assert w2.offer_recovery()
+    assert w2.session.project.shot(first).name == "renamed before the crash"
+    assert w2.isWindowModified()
+    assert w2.save()
+    assert not settings.pending_recoveries()
+    assert Project.open(tmp_path / "Demo.zoetrope").shot(first).name == "renamed before the crash"
+
+
+def test_autosave_timer_writes_a_recovery_copy(qtbot, make_window, tmp_path, monkeypatch):
+    from studio import session, settings
+
+    monkeypatch.setattr(session, "RECOVERY_INTERVAL_MS", 50)
+    w = make_window()
+    w.open_project(demo(tmp_path))
+    w.session._recovery.setInterval(50)
+    w.session.set_fps(10)
+    qtbot.waitUntil(lambda: bool(settings.pending_recoveries()), timeout=5_000)
+    record = settings.pending_recoveries()[0]
+    assert record["project"]["timeline"]["fps"] == 10
+
+
+def test_unreadable_clip_and_bad_model_get_messages(qtbot, make_window, tmp_path):
+    w = make_window()
+    w.create_project(tmp_path / "Bad")
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"this is not a video")
+    w.library.import_paths([str(broken)])
+    qtbot.waitUntil(lambda: bool(w.messages), timeout=30_000)
+    assert "broken.mp4" in messages(w) and "not a readable video" in messages(w)
+    assert w.session.project.clips == {}
+    w.messages[0].close()
+    loaded(qtbot, w)
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"\x00" * 64)
+    assert not w.load_model(str(bad))
+    assert "bad.safetensors" in messages(w)
+    assert w.session.project.model is None
+
+
+def test_close_asks_about_unsaved_changes(qtbot, make_window, tmp_path):
+    w = make_window(answer=Button.Cancel)
+    w.open_project(demo(tmp_path))
+    w.session.set_fps(8)
+    assert not w.close() and w.isVisible()  # cancelled
+    w.ask = lambda *a, **k: Button.Save
+    assert w.close()
+    assert Project.open(tmp_path / "Demo.zoetrope").fps == 8
+
+
+def test_first_launch_opens_the_demo_and_layout_is_restored(qtbot, make_window, tmp_path):
+    from studio import settings
+
+    w = make_window()
+    w.open_demo()
+    assert w.session.project.name == "Demo" and w.welcome.isVisible()
+    assert settings.recent_projects() == [str(settings.demo_copy().resolve())]
+    w.docks["history"].setFloating(True)
+    w.close()
+    w2 = make_window()
+    assert w2.docks["history"].isFloating()
+
+
+def test_no_leaked_top_level_widgets(qtbot, make_window, tmp_path):
+    w = make_window()
+    w.open_project(demo(tmp_path))
+    loaded(qtbot, w)
+    w.export_dialog().close()
+    w.close()
+    QApplication.processEvents()
+    visible = [x for x in QApplication.topLevelWidgets() if x.isVisible()]
+    assert visible == []
+
+
+def test_screenshot_command(tmp_path):
+    out = tmp_path / "shot.png"
+    env = dict(os.environ, ZOETROPE_CONFIG_DIR=str(tmp_path / "c"),
+               ZOETROPE_DATA_DIR=str(tmp_path / "d"))  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "studio", str(demo(tmp_path)), "--screenshot", str(out),
+         "--size", "1200x750", "--frame", "30"],
+        capture_output=True, text=True, timeout=120, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    with Image.open(out) as im:
+        assert im.size == (1200, 750)
+        # not a blank window: the rendered frame and the thumbnails have many colours
+        assert len(im.convert("RGB").getcolors(1 << 20)) > 500
