@@ -9,6 +9,8 @@ torch is not imported here: the render thread loads it after the window is up.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -25,6 +27,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --screenshot: the timeline frame to show (default 0)")  # fmt: skip
     p.add_argument("--timeout", type=float, default=120.0, help=argparse.SUPPRESS)
     return p
+
+
+def _timing(event: str) -> None:
+    """With ZOETROPE_TIMINGS=1: when things happened (wall clock), for bench/studio.py."""
+    if os.environ.get("ZOETROPE_TIMINGS"):
+        print(json.dumps({"event": event, "time": time.time(), "torch": "torch" in sys.modules}),
+              file=sys.stderr, flush=True)  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,15 +54,17 @@ def main(argv: list[str] | None = None) -> int:
         w, _, h = args.size.partition("x")
         window.resize(int(w), int(h))
     window.show()
-    window.launch_s = time.perf_counter() - t0
     app.processEvents()
+    window.launch_s = time.perf_counter() - t0
+    _timing("window_shown")
+    window.viewer.first_frame.connect(lambda: _timing("first_frame"))
     if args.project:
         if not window.open_project(args.project):
             if args.screenshot:
                 print(f"zoetrope: cannot open {args.project}", file=sys.stderr)
                 return 2
     elif args.screenshot:
-        window.open_project(settings.demo_copy())
+        window.open_demo()  # what a first launch shows
     elif not window.offer_recovery():
         recent = settings.recent_projects()
         if recent:
@@ -89,7 +100,9 @@ def _screenshot(app, window, out: Path, frame: int, timeout: float) -> int:
         v = window.viewer
         if window.session.timeline.frame_count > frame and window.session.playhead != frame:
             window.session.seek(frame)
-        if v.frame_shown and window.session.playhead == frame:
+            window.session.select(window.session.timeline.shot_at(frame)[0].id)
+        thumbs = window.timeline.strip.thumbnails_ready()
+        if v.frame_shown and window.session.playhead == frame and thumbs:
             app.processEvents()
             out.parent.mkdir(parents=True, exist_ok=True)
             ok = window.grab().save(str(out))

@@ -27,9 +27,10 @@ class TimelineStrip(QWidget):
         self.setMouseTracking(False)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.setMinimumHeight(RULER + TRACK + 6)
-        for signal in (session.edited, session.project_opened, session.selection_changed,
-                       session.playhead_changed, session.model_loaded):  # fmt: skip
+        for signal in (session.edited, session.selection_changed, session.playhead_changed,
+                       session.model_loaded):  # fmt: skip
             signal.connect(self._changed)
+        session.project_opened.connect(self.fit)
         session.frame_arrived.connect(lambda _: self.update())
 
     # -- geometry -----------------------------------------------------------------------------------
@@ -59,6 +60,16 @@ class TimelineStrip(QWidget):
         t = self.s.timeline
         if t.frame_count and self.s.render.ready:
             self.s.prefetch(t.starts[:-1], channel="thumbs")
+
+    def fit(self) -> None:
+        """Zoom so the whole timeline fits the visible width (within sensible limits)."""
+        count = self.s.timeline.frame_count
+        room = self.parentWidget().width() - 40 if self.parentWidget() else 800
+        self.set_zoom(min(16.0, max(2.0, room / count)) if count else 8.0)
+
+    def thumbnails_ready(self) -> bool:
+        t = self.s.timeline
+        return all(self.s.image(start) is not None for start in t.starts[:-1])
 
     def set_zoom(self, ppf: float) -> None:
         self.ppf = min(max(ppf, 1.0), 48.0)

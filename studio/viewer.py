@@ -28,6 +28,8 @@ from PySide6.QtWidgets import (
 from studio.session import Session
 
 AHEAD = 48  # frames rendered ahead of the playhead: 2 s at 24 fps
+PREROLL = 12  # frames that must be ready before the clock starts (0.5 s at 24 fps) …
+PREROLL_WAIT_S = 2.0  # … waiting at most this long
 LOOP_MODES = {"loop": "Loop", "pingpong": "Ping-pong", "once": "Play once"}
 LAYERS = {"composite": "Composite", "background": "Background only", "character": "Character only"}
 ZOOMS = {"fit": 0, "1x": 1, "2x": 2, "4x": 4}
@@ -50,6 +52,7 @@ class Transport(QObject):
         self._n = 0
         self.shown = 0
         self.dropped = 0
+        self.late: list[int] = []  # play positions (frames since play) that were not ready
         session.playhead_changed.connect(lambda _: self.prefetch())
         session.edited.connect(self.prefetch)
         session.model_loaded.connect(lambda _: self.prefetch())
@@ -89,8 +92,11 @@ class Transport(QObject):
             self.s.seek(lo)
         self._start = self.s.playhead
         self._t0 = time.perf_counter()
+        self._preroll_until = self._t0 + PREROLL_WAIT_S
+        self._rolling = False
         self._n = 0
         self.shown = self.dropped = 0
+        self.late = []
         self._timer.start(max(1, int(500 / self.s.timeline.fps)))  # two ticks per frame
         self.prefetch()
         self.state_changed.emit(True)
@@ -115,11 +121,27 @@ class Transport(QObject):
         self.pause()
         self.s.seek(self.bounds()[1])
 
+    def _ready_to_roll(self) -> bool:
+        """Pre-roll: the clock starts once the first frames are rendered, like a video player
+        buffering, so a cold start does not drop them."""
+        now = time.perf_counter()
+        ahead = [self.frame_after(k, self._start) for k in range(PREROLL)]
+        if now < self._preroll_until and any(
+            f is not None and self.s.image(f) is None for f in ahead
+        ):
+            return False
+        self._rolling = True
+        self._t0 = now
+        return True
+
     def _tick(self) -> None:
+        if not self._rolling and not self._ready_to_roll():
+            return
         n = int((time.perf_counter() - self._t0) * self.s.timeline.fps)
         if n == self._n:
             return
         self.dropped += n - self._n - 1  # frames whose time passed between two ticks
+        self.late += range(self._n + 1, n)
         self._n = n
         frame = self.frame_after(n, self._start)
         if frame is None:
@@ -128,6 +150,7 @@ class Transport(QObject):
         self.shown += 1
         if self.s.image(frame) is None:
             self.dropped += 1
+            self.late.append(n)
         self.s.seek(frame)
 
     def prefetch(self) -> None:
@@ -194,6 +217,8 @@ class Canvas(QWidget):
 
 class Viewer(QWidget):
     """Canvas + transport bar + view options (layer, zoom, onion skin)."""
+
+    first_frame = Signal()  # the first rendered frame of a project is on screen
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -373,5 +398,7 @@ class Viewer(QWidget):
         if s.image(s.playhead) is None:
             note = "Loading the model…" if not s.render.ready else "Rendering…"
         self.canvas.show_frame(image, onion, note)
+        if image is not None and not self.shows_rendered_frame:
+            self.first_frame.emit()
         self.shows_rendered_frame = image is not None
         self.frame_shown = image is not None and not note

@@ -370,3 +370,19 @@ def test_screenshot_command(tmp_path):
         assert im.size == (1200, 750)
         # not a blank window: the rendered frame and the thumbnails have many colours
         assert len(im.convert("RGB").getcolors(1 << 20)) > 500
+
+
+def test_qt_binding_keeps_none_alive():
+    """PySide6 6.12.0 on Python 3.11 takes a reference to None (and True/False) away on every
+    call of a method returning void, so the studio aborted after a few seconds of painting
+    ("none_dealloc"). constraints.txt pins a release without the bug; this guards the pin."""
+    from PySide6.QtGui import QImage, QPainter
+
+    image = QImage(8, 8, QImage.Format.Format_RGB888)
+    painter = QPainter(image)
+    before = sys.getrefcount(None)
+    for _ in range(5000):
+        painter.drawLine(0, 0, 4, 4)
+        painter.setOpacity(0.5)
+    painter.end()
+    assert sys.getrefcount(None) > before - 100
