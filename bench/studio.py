@@ -32,13 +32,21 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 def launch(project: Path, tmp: Path) -> dict:
-    env = dict(os.environ, ZOETROPE_TIMINGS="1", ZOETROPE_CONFIG_DIR=str(tmp / "c"),
-               ZOETROPE_DATA_DIR=str(tmp / "d"))  # fmt: skip
+    env = dict(
+        os.environ,
+        ZOETROPE_TIMINGS="1",
+        ZOETROPE_CONFIG_DIR=str(tmp / "c"),
+        ZOETROPE_DATA_DIR=str(tmp / "d"),
+    )
     start = time.time()
     proc = subprocess.run(
         [sys.executable, "-m", "studio", str(project), "--screenshot", str(tmp / "shot.png")],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=300,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
+    )
     end = time.time()
     events = {}
     for line in proc.stderr.splitlines():
@@ -121,9 +129,15 @@ def playback(project_root: Path, model: Path, seconds: float, ahead: int) -> dic
             time.sleep(0.001)
         t.pause()
         due = int(seconds * w.session.timeline.fps)
-        return {"size": w.session.model_info["image_size"], "ahead": ahead,
-                "precision": w.session.model_info["precision"], "frames_due": due,
-                "shown": t.shown, "dropped": t.dropped, "late": t.late[:20]}  # fmt: skip
+        return {
+            "size": w.session.model_info["image_size"],
+            "ahead": ahead,
+            "precision": w.session.model_info["precision"],
+            "frames_due": due,
+            "shown": t.shown,
+            "dropped": t.dropped,
+            "late": t.late[:20],
+        }
     finally:
         viewer.AHEAD = old_ahead
         w.session.undo.setClean()
@@ -150,18 +164,22 @@ def main() -> None:
             torch_s.append(import_torch_s())
         med = {k: statistics.median(r[k] for r in rows) for k in ("window_s", "first_frame_s")}
         t_med = statistics.median(torch_s)
-        print(f"launch ({args.launches} runs, median): window {med['window_s']:.2f} s, first "
-              f"rendered frame {med['first_frame_s']:.2f} s; `import torch` alone "
-              f"{t_med:.2f} s (window ÷ torch import = {med['window_s'] / t_med:.2f}); torch "
-              f"loaded before the window: {any(r['torch_before_window'] for r in rows)}")
+        print(
+            f"launch ({args.launches} runs, median): window {med['window_s']:.2f} s, first "
+            f"rendered frame {med['first_frame_s']:.2f} s; `import torch` alone "
+            f"{t_med:.2f} s (window ÷ torch import = {med['window_s'] / t_med:.2f}); torch "
+            f"loaded before the window: {any(r['torch_before_window'] for r in rows)}"
+        )
         print("  runs:", json.dumps(rows))
         for size in args.sizes:
             model = model_at(size, tmp / f"model{size}.safetensors")
             for ahead in (48, 0):
                 r = playback(project.root, model, args.seconds, ahead)
-                print(f"playback {r['size']}² {r['precision']}, render-ahead {ahead:2d}: "
-                      f"{r['shown']} frames shown of {r['frames_due']} due in "
-                      f"{args.seconds:g} s at 24 fps, {r['dropped']} dropped {r['late'] or ''}")
+                print(
+                    f"playback {r['size']}² {r['precision']}, render-ahead {ahead:2d}: "
+                    f"{r['shown']} frames shown of {r['frames_due']} due in "
+                    f"{args.seconds:g} s at 24 fps, {r['dropped']} dropped {r['late'] or ''}"
+                )
 
 
 if __name__ == "__main__":

@@ -19,12 +19,23 @@ from pathlib import Path
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="zoetrope", description="Zoetrope Studio: the window.")
     p.add_argument("project", nargs="?", help="a .zoetrope project folder to open")
-    p.add_argument("--screenshot", metavar="PNG",
-                   help="save the window as PNG once a rendered frame shows, then exit")  # fmt: skip
-    p.add_argument("--size", default="1280x800", metavar="WxH",
-                   help="window size for --screenshot (default 1280x800)")  # fmt: skip
-    p.add_argument("--frame", type=int, default=0,
-                   help="with --screenshot: the timeline frame to show (default 0)")  # fmt: skip
+    p.add_argument(
+        "--screenshot",
+        metavar="PNG",
+        help="save the window as PNG once a rendered frame shows, then exit",
+    )
+    p.add_argument(
+        "--size",
+        default="1280x800",
+        metavar="WxH",
+        help="window size for --screenshot (default 1280x800)",
+    )
+    p.add_argument(
+        "--frame",
+        type=int,
+        default=0,
+        help="with --screenshot: the timeline frame to show (default 0)",
+    )
     p.add_argument("--timeout", type=float, default=120.0, help=argparse.SUPPRESS)
     return p
 
@@ -32,8 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
 def _timing(event: str) -> None:
     """With ZOETROPE_TIMINGS=1: when things happened (wall clock), for bench/studio.py."""
     if os.environ.get("ZOETROPE_TIMINGS"):
-        print(json.dumps({"event": event, "time": time.time(), "torch": "torch" in sys.modules}),
-              file=sys.stderr, flush=True)  # fmt: skip
+        print(
+            json.dumps({"event": event, "time": time.time(), "torch": "torch" in sys.modules}),
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,10 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     _timing("window_shown")
     window.viewer.first_frame.connect(lambda: _timing("first_frame"))
     if args.project:
-        if not window.open_project(args.project):
-            if args.screenshot:
-                print(f"zoetrope: cannot open {args.project}", file=sys.stderr)
-                return 2
+        if not window.open_project(args.project) and args.screenshot:
+            print(f"zoetrope: cannot open {args.project}", file=sys.stderr)
+            return 2
     elif args.screenshot:
         window.open_demo()  # what a first launch shows
     elif not window.offer_recovery():
@@ -78,10 +91,30 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _style(app) -> None:
-    from PySide6.QtGui import QIcon
+    from PySide6.QtGui import QColor, QIcon, QPalette
 
     resources = Path(__file__).resolve().parents[1] / "resources"
     app.setStyle("Fusion")
+    pal, role = QPalette(), QPalette.ColorRole
+    for r, rgb in (
+        (role.Window, (45, 47, 53)),
+        (role.WindowText, (225, 227, 231)),
+        (role.Base, (33, 35, 40)),
+        (role.AlternateBase, (45, 47, 53)),
+        (role.Text, (225, 227, 231)),
+        (role.Button, (54, 57, 64)),
+        (role.ButtonText, (225, 227, 231)),
+        (role.Highlight, (74, 128, 190)),
+        (role.HighlightedText, (255, 255, 255)),
+        (role.ToolTipBase, (33, 35, 40)),
+        (role.ToolTipText, (225, 227, 231)),
+        (role.PlaceholderText, (130, 134, 142)),
+        (role.Link, (120, 170, 230)),
+    ):
+        pal.setColor(r, QColor(*rgb))
+    for r in (role.WindowText, role.Text, role.ButtonText):
+        pal.setColor(QPalette.ColorGroup.Disabled, r, QColor(120, 123, 130))
+    app.setPalette(pal)
     sheet = resources / "studio.qss"
     if sheet.is_file():
         app.setStyleSheet(sheet.read_text())

@@ -31,8 +31,11 @@ from engine.synthesis import Cancelled
 from studio.session import Session
 
 SUFFIXES = {"mp4": ".mp4", "webm": ".webm", "gif": ".gif", "apng": ".apng", "png": ""}
-LAYER_NAMES = {"composite": "Composite", "background": "Background only",
-               "character": "Character only"}  # fmt: skip
+LAYER_NAMES = {
+    "composite": "Composite",
+    "background": "Background only",
+    "character": "Character only",
+}
 
 
 class _Job(QObject):
@@ -65,12 +68,21 @@ class ExportDialog(QDialog):
             self.range.addItem(f"In/out range (frames {p.range[0] + 1}–{p.range[1] + 1})", p.range)
             self.range.setCurrentIndex(1)
         self.fps = QDoubleSpinBox(self, minimum=1, maximum=120, decimals=2, value=p.fps)
-        self.scale = QDoubleSpinBox(self, minimum=0.25, maximum=16, singleStep=1, decimals=2,
-                                    value=max(1.0, 256 / size), suffix="×")  # fmt: skip
+        self.scale = QDoubleSpinBox(
+            self,
+            minimum=0.25,
+            maximum=16,
+            singleStep=1,
+            decimals=2,
+            value=max(1.0, 256 / size),
+            suffix="×",
+        )
         self.size_note = QLabel(self)
         self.filter = QComboBox(self)
         for key in FILTERS:
-            self.filter.addItem({"nearest": "Nearest (crisp pixels)", "lanczos": "Lanczos (smooth)"}[key], key)
+            self.filter.addItem(
+                {"nearest": "Nearest (crisp pixels)", "lanczos": "Lanczos (smooth)"}[key], key
+            )
         self.quality = QSpinBox(self, minimum=1, maximum=10, value=8)
         self.loop = QCheckBox("Loop forever (GIF, APNG)", self, checked=True)
         self.alpha = QCheckBox("Transparent background (character cut out: WebM, APNG, PNG)", self)
@@ -89,7 +101,9 @@ class ExportDialog(QDialog):
         close = QPushButton("Close", self)
         self.export_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self.cancel)
-        self.show_button.clicked.connect(lambda: parent.show_in_folder(self.written) if parent else None)
+        self.show_button.clicked.connect(
+            lambda: parent.show_in_folder(self.written) if parent else None
+        )
         close.clicked.connect(self.close)
 
         path_row = QHBoxLayout()
@@ -179,13 +193,15 @@ class ExportDialog(QDialog):
         if path:
             self.path.setText(path)
 
-    # -- the worker -----------------------------------------------------------------------------------
+    # -- the worker --------------------------------------------------------------------------------
     def start(self) -> None:
         if self.check():
             return
         settings, out = self.settings(), Path(self.path.text().strip())
         job = _Job()
-        job.progress.connect(lambda done, total: (self.bar.setMaximum(total), self.bar.setValue(done)))
+        job.progress.connect(
+            lambda done, total: (self.bar.setMaximum(total), self.bar.setValue(done))
+        )
         job.done.connect(self._done)
         self.job = job
         self.form_box.setEnabled(False)
@@ -197,8 +213,13 @@ class ExportDialog(QDialog):
 
         def run() -> None:
             try:
-                path = export(director, out, settings, progress=job.progress.emit,
-                              cancel=lambda: job.cancelled)  # fmt: skip
+                path = export(
+                    director,
+                    out,
+                    settings,
+                    progress=job.progress.emit,
+                    cancel=lambda: job.cancelled,
+                )
                 job.done.emit(str(path), "")
             except Cancelled:
                 job.done.emit("", "cancelled")
@@ -228,8 +249,11 @@ class ExportDialog(QDialog):
         self.cancel_button.setEnabled(False)
         if path:
             self.written = Path(path)
-            size = sum(f.stat().st_size for f in self.written.rglob("*")) if self.written.is_dir() \
-                else self.written.stat().st_size  # fmt: skip
+            size = (
+                sum(f.stat().st_size for f in self.written.rglob("*"))
+                if self.written.is_dir()
+                else self.written.stat().st_size
+            )
             self.status.setText(f"Wrote {path} ({size / 1024:.0f} KB).")
             self.show_button.setEnabled(True)
         elif error == "cancelled":

@@ -92,9 +92,17 @@ def import_sources(paths: list[str]) -> tuple[list[Path], list[str]]:
             problems.append(str(e))
             continue
         sources += found
-        problems += [w.replace("not a supported clip type", "not a supported clip type (videos: "
-                               + ", ".join(sorted(VIDEO_EXTENSIONS)) + "; images: "
-                               + ", ".join(sorted(IMAGE_EXTENSIONS)) + ")") for w in warnings]  # fmt: skip
+        problems += [
+            w.replace(
+                "not a supported clip type",
+                "not a supported clip type (videos: "
+                + ", ".join(sorted(VIDEO_EXTENSIONS))
+                + "; images: "
+                + ", ".join(sorted(IMAGE_EXTENSIONS))
+                + ")",
+            )
+            for w in warnings
+        ]
     return sources, problems
 
 
@@ -143,8 +151,10 @@ class Library(QTreeWidget):
         self.setIconSize(QSize(THUMB // 2 * 3 // 2, THUMB // 2 * 3 // 2))
         self.setAcceptDrops(True)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed
-                             | QAbstractItemView.EditTrigger.SelectedClicked)  # fmt: skip
+        self.setEditTriggers(
+            QAbstractItemView.EditTrigger.EditKeyPressed
+            | QAbstractItemView.EditTrigger.SelectedClicked
+        )
         self.header().setStretchLastSection(False)
         self.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for col in (1, 2, 3):
@@ -163,14 +173,17 @@ class Library(QTreeWidget):
         self.clear()
         project = self.s.project
         for clip in project.clips.values() if project else []:
-            item = QTreeWidgetItem([clip.name, str(clip.frames), f"{clip.fps:g}",
-                                    f"{clip.width}×{clip.height}"])  # fmt: skip
+            item = QTreeWidgetItem(
+                [clip.name, str(clip.frames), f"{clip.fps:g}", f"{clip.width}×{clip.height}"]
+            )
             item.setIcon(0, self.clip_frames.icon(clip.id))
             item.setData(0, ROLE, clip.id)
             item.setToolTip(0, describe(clip))
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
             for col in (1, 2, 3):
-                item.setTextAlignment(col, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                item.setTextAlignment(
+                    col, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                )
             self.addTopLevelItem(item)
             if clip.id == current:
                 self.setCurrentItem(item)
@@ -193,9 +206,13 @@ class Library(QTreeWidget):
     def _renamed(self, item: QTreeWidgetItem, column: int) -> None:
         clip_id = item.data(0, ROLE)
         name = item.text(0)
-        if self.s.project is not None and name != self.s.project.clip(clip_id).name:
-            if not self.s.rename_clip(clip_id, name):
-                self.refresh()
+        project = self.s.project
+        if (
+            project is not None
+            and name != project.clip(clip_id).name
+            and not self.s.rename_clip(clip_id, name)
+        ):
+            self.refresh()
 
     def remove_current(self) -> None:
         clip_id = self.current_clip()
@@ -228,9 +245,9 @@ class Library(QTreeWidget):
             if problems:
                 self.s.message.emit(
                     "Some clips could not be imported",
-                    "\n".join(problems[:12]) + (f"\n… and {len(problems) - 12} more"
-                                                if len(problems) > 12 else ""),
-                )  # fmt: skip
+                    "\n".join(problems[:12])
+                    + (f"\n… and {len(problems) - 12} more" if len(problems) > 12 else ""),
+                )
             self.jobs.remove(job)
             job.deleteLater()
 
@@ -262,5 +279,7 @@ class Library(QTreeWidget):
 
 
 def describe(clip: Clip) -> str:
-    return (f"{clip.name}\n{clip.frames} frames · {clip.fps:g} fps · {clip.width}×{clip.height} · "
-            f"{clip.kind}")  # fmt: skip
+    return (
+        f"{clip.name}\n{clip.frames} frames · {clip.fps:g} fps · {clip.width}×{clip.height} · "
+        f"{clip.kind}"
+    )

@@ -83,7 +83,7 @@ class RenderService(QObject):
         self._thread = threading.Thread(target=self._run, name="zoetrope-render", daemon=True)
         self._thread.start()
 
-    # -- GUI thread ------------------------------------------------------------------------------
+    # -- GUI thread --------------------------------------------------------------------------------
     def load(self, project: Project, model: str | None = None, device: str = "auto") -> None:
         """(Re)load the model for ``project`` (``model`` None: the project's, else built-in)."""
         with self._cond:
@@ -112,7 +112,7 @@ class RenderService(QObject):
             self._cond.notify()
         self._thread.join(timeout=10)
 
-    # -- worker thread ---------------------------------------------------------------------------
+    # -- worker thread -----------------------------------------------------------------------------
     def _run(self) -> None:
         while True:
             with self._cond:

@@ -123,7 +123,7 @@ class Session(QObject):
         if self.dirty:
             settings.write_recovery(self.project.root, self.project.to_json())
 
-    # -- frames --------------------------------------------------------------------------------------
+    # -- frames ------------------------------------------------------------------------------------
     @property
     def timeline(self) -> Timeline:
         return self.project.timeline if self.project is not None else Timeline([], 24.0)
@@ -164,7 +164,7 @@ class Session(QObject):
         self.store.clear()
         self.model_loaded.emit(info)
 
-    # -- selection and playhead ---------------------------------------------------------------------
+    # -- selection and playhead --------------------------------------------------------------------
     def select(self, shot_id: str | None) -> None:
         if shot_id != self.selected:
             self.selected = shot_id
@@ -177,7 +177,7 @@ class Session(QObject):
             self.playhead = frame
             self.playhead_changed.emit(frame)
 
-    # -- edits ------------------------------------------------------------------------------------------
+    # -- edits -------------------------------------------------------------------------------------
     def _edit(self, text: str, action: Callable[[], tuple[Callable, Callable]]) -> bool:
         """Carry out ``action`` (which returns its undo and redo calls) and push it; a refused
         edit (ProjectError) is told to the user and changes nothing."""
@@ -198,8 +198,10 @@ class Session(QObject):
         def action():
             for c in clips:
                 p.add_clip(c)
-            return (lambda: [p.remove_clip(c.id) for c in reversed(clips)],
-                    lambda: [p.add_clip(c) for c in clips])  # fmt: skip
+            return (
+                lambda: [p.remove_clip(c.id) for c in reversed(clips)],
+                lambda: [p.add_clip(c) for c in clips],
+            )
 
         n = len(clips)
         return self._edit(f"Import {n} clip{'s' if n != 1 else ''}", action)
@@ -280,7 +282,9 @@ class Session(QObject):
                 for k, s in enumerate(new):
                     p.insert_shot(s, index + k)
 
-            return lambda: replace([first, second], [whole]), lambda: replace([whole], [first, second])
+            return lambda: replace([first, second], [whole]), lambda: replace(
+                [whole], [first, second]
+            )
 
         return self._edit("Split shot", action)
 

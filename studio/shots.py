@@ -36,8 +36,13 @@ class FramePicker(QWidget):
 
     changed = Signal()
 
-    def __init__(self, session: Session, frames: ClipFrames, motion: bool = False,
-                 parent: QWidget | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        session: Session,
+        frames: ClipFrames,
+        motion: bool = False,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.s, self.clip_frames, self.motion = session, frames, motion
         self.clip = QComboBox(self)
@@ -134,8 +139,13 @@ class FramePicker(QWidget):
 class AddShotDialog(QDialog):
     """Character from one clip's frame, background from another's, motion from a range."""
 
-    def __init__(self, session: Session, frames: ClipFrames, clip_id: str | None,
-                 parent: QWidget | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        session: Session,
+        frames: ClipFrames,
+        clip_id: str | None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Add Shot")
         self.character = FramePicker(session, frames, parent=self)
@@ -146,9 +156,12 @@ class AddShotDialog(QDialog):
         for title, picker, tip in (
             ("Character — the frame that shows who moves", self.character, ""),
             ("Background — the frame that shows where", self.background, ""),
-            ("Motion — frames in … out of the clip whose movement is copied",
-             self.motion, "Click a frame for in, Shift+click for out"),
-        ):  # fmt: skip
+            (
+                "Motion — frames in … out of the clip whose movement is copied",
+                self.motion,
+                "Click a frame for in, Shift+click for out",
+            ),
+        ):
             box = QGroupBox(title, self)
             box.setToolTip(tip)
             inner = QVBoxLayout(box)
@@ -191,10 +204,12 @@ class Inspector(QWidget):
         self.mo_clip, self.mo_in, self.mo_out = QComboBox(self), QSpinBox(self), QSpinBox(self)
         self.duration = QSpinBox(self, minimum=1, maximum=100_000, suffix=" frames")
         self.natural = QPushButton("Fit to motion", self)
-        self.natural.setToolTip("Set the duration to one pass of the motion at this speed, hold "
-                                "and loop mode")  # fmt: skip
-        self.speed = QDoubleSpinBox(self, minimum=0.05, maximum=MAX_SPEED, singleStep=0.25,
-                                    decimals=2, suffix="×")  # fmt: skip
+        self.natural.setToolTip(
+            "Set the duration to one pass of the motion at this speed, hold and loop mode"
+        )
+        self.speed = QDoubleSpinBox(
+            self, minimum=0.05, maximum=MAX_SPEED, singleStep=0.25, decimals=2, suffix="×"
+        )
         self.hold = QComboBox(self)
         for h in range(1, MAX_HOLD + 1):
             self.hold.addItem("on 1s (every frame)" if h == 1 else f"on {h}s", h)
@@ -202,20 +217,31 @@ class Inspector(QWidget):
         for mode in LOOP_MODES:
             self.loop.addItem(LOOP_NAMES.get(mode, mode), mode)
 
-        self.char_clip.activated.connect(lambda: self._set(character=(self.char_clip.currentData(), 0)))
+        self.char_clip.activated.connect(
+            lambda: self._set(character=(self.char_clip.currentData(), 0))
+        )
         self.char_frame.editingFinished.connect(
-            lambda: self._set(character=(self.char_clip.currentData(), self.char_frame.value())))
-        self.bg_clip.activated.connect(lambda: self._set(background=(self.bg_clip.currentData(), 0)))
+            lambda: self._set(character=(self.char_clip.currentData(), self.char_frame.value()))
+        )
+        self.bg_clip.activated.connect(
+            lambda: self._set(background=(self.bg_clip.currentData(), 0))
+        )
         self.bg_frame.editingFinished.connect(
-            lambda: self._set(background=(self.bg_clip.currentData(), self.bg_frame.value())))
+            lambda: self._set(background=(self.bg_clip.currentData(), self.bg_frame.value()))
+        )
         self.mo_clip.activated.connect(self._motion_clip)
         for spin in (self.mo_in, self.mo_out):
-            spin.editingFinished.connect(lambda: self._set(
-                motion=(self.mo_clip.currentData(), self.mo_in.value(), self.mo_out.value())))
+            spin.editingFinished.connect(
+                lambda: self._set(
+                    motion=(self.mo_clip.currentData(), self.mo_in.value(), self.mo_out.value())
+                )
+            )
         self.duration.editingFinished.connect(lambda: self._set(duration=self.duration.value()))
         self.natural.clicked.connect(self._fit)
         self.speed.editingFinished.connect(lambda: self._set(speed=round(self.speed.value(), 4)))
-        self.hold.activated.connect(lambda: self._set(hold=self.hold.currentData(), text="Retime shot"))
+        self.hold.activated.connect(
+            lambda: self._set(hold=self.hold.currentData(), text="Retime shot")
+        )
         self.loop.activated.connect(lambda: self._set(loop=self.loop.currentData()))
 
         def row(*widgets) -> QWidget:
@@ -265,11 +291,24 @@ class Inspector(QWidget):
             return
         p = self.s.project
         index = p.shot_index(shot.id)
-        self.title.setText(f"<b>Shot {index + 1}</b> of {len(p.shots)} · starts at frame "
-                           f"{p.timeline.start_of(shot.id) + 1}")  # fmt: skip
-        widgets = [self.name, self.char_clip, self.char_frame, self.bg_clip, self.bg_frame,
-                   self.mo_clip, self.mo_in, self.mo_out, self.duration, self.speed, self.hold,
-                   self.loop]  # fmt: skip
+        self.title.setText(
+            f"<b>Shot {index + 1}</b> of {len(p.shots)} · starts at frame "
+            f"{p.timeline.start_of(shot.id) + 1}"
+        )
+        widgets = [
+            self.name,
+            self.char_clip,
+            self.char_frame,
+            self.bg_clip,
+            self.bg_frame,
+            self.mo_clip,
+            self.mo_in,
+            self.mo_out,
+            self.duration,
+            self.speed,
+            self.hold,
+            self.loop,
+        ]
         for w in widgets:
             w.blockSignals(True)
         for combo in (self.char_clip, self.bg_clip, self.mo_clip):
@@ -277,8 +316,10 @@ class Inspector(QWidget):
             for clip in p.clips.values():
                 combo.addItem(clip.name, clip.id)
         self.name.setText(shot.name)
-        for combo, spin, ref in ((self.char_clip, self.char_frame, shot.character),
-                                 (self.bg_clip, self.bg_frame, shot.background)):  # fmt: skip
+        for combo, spin, ref in (
+            (self.char_clip, self.char_frame, shot.character),
+            (self.bg_clip, self.bg_frame, shot.background),
+        ):
             combo.setCurrentIndex(combo.findData(ref.clip))
             spin.setRange(0, p.clip(ref.clip).frames - 1)
             spin.setValue(ref.frame)

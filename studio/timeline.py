@@ -27,19 +27,25 @@ class TimelineStrip(QWidget):
         self.setMouseTracking(False)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.setMinimumHeight(RULER + TRACK + 6)
-        for signal in (session.edited, session.selection_changed, session.playhead_changed,
-                       session.model_loaded):  # fmt: skip
+        for signal in (
+            session.edited,
+            session.selection_changed,
+            session.playhead_changed,
+            session.model_loaded,
+        ):
             signal.connect(self._changed)
         session.project_opened.connect(self.fit)
         session.frame_arrived.connect(lambda _: self.update())
 
-    # -- geometry -----------------------------------------------------------------------------------
+    # -- geometry ----------------------------------------------------------------------------------
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(int(self.s.timeline.frame_count * self.ppf) + 40, RULER + TRACK + 6)
 
     def _changed(self, *_) -> None:
-        self.resize(max(self.sizeHint().width(), self.parentWidget().width() if
-                        self.parentWidget() else 0), self.sizeHint().height())  # fmt: skip
+        self.resize(
+            max(self.sizeHint().width(), self.parentWidget().width() if self.parentWidget() else 0),
+            self.sizeHint().height(),
+        )
         self._ask_thumbnails()
         self.update()
 
@@ -49,9 +55,17 @@ class TimelineStrip(QWidget):
     def shot_rects(self) -> list[tuple[str, QRect]]:
         t = self.s.timeline
         return [
-            (shot.id, QRect(int(start * self.ppf), RULER + 2, max(2, int(shot.duration * self.ppf)) - 1, TRACK))
+            (
+                shot.id,
+                QRect(
+                    int(start * self.ppf),
+                    RULER + 2,
+                    max(2, int(shot.duration * self.ppf)) - 1,
+                    TRACK,
+                ),
+            )
             for shot, start in zip(t.shots, t.starts, strict=False)
-        ]  # fmt: skip
+        ]
 
     def shot_at(self, pos: QPoint) -> str | None:
         return next((sid for sid, r in self.shot_rects() if r.contains(pos)), None)
@@ -75,7 +89,7 @@ class TimelineStrip(QWidget):
         self.ppf = min(max(ppf, 1.0), 48.0)
         self._changed()
 
-    # -- painting ---------------------------------------------------------------------------------
+    # -- painting ----------------------------------------------------------------------------------
     def paintEvent(self, event) -> None:  # noqa: N802
         p = QPainter(self)
         p.fillRect(self.rect(), QColor(30, 30, 34))
@@ -108,15 +122,24 @@ class TimelineStrip(QWidget):
                 side = TRACK - 8
                 room = min(side, r.width() - 8)
                 if room > 8:
-                    p.drawImage(QRect(r.x() + 4, r.y() + 4, room, room), thumb,
-                                QRect(0, 0, int(thumb.width() * room / side), thumb.height()))
+                    p.drawImage(
+                        QRect(r.x() + 4, r.y() + 4, room, room),
+                        thumb,
+                        QRect(0, 0, int(thumb.width() * room / side), thumb.height()),
+                    )
             p.setPen(QColor(250, 250, 250))
             text_x = r.x() + TRACK if r.width() > TRACK + 20 else r.x() + 4
             label = shot.name or f"Shot {n + 1}"
-            p.drawText(QRect(text_x, r.y() + 4, max(0, r.right() - text_x - 4), 18),
-                       Qt.AlignmentFlag.AlignLeft, label)  # fmt: skip
-            p.drawText(QRect(text_x, r.y() + 22, max(0, r.right() - text_x - 4), 18),
-                       Qt.AlignmentFlag.AlignLeft, f"{shot.duration} f")  # fmt: skip
+            p.drawText(
+                QRect(text_x, r.y() + 4, max(0, r.right() - text_x - 4), 18),
+                Qt.AlignmentFlag.AlignLeft,
+                label,
+            )
+            p.drawText(
+                QRect(text_x, r.y() + 22, max(0, r.right() - text_x - 4), 18),
+                Qt.AlignmentFlag.AlignLeft,
+                f"{shot.duration} f",
+            )
             if sid == self.s.selected:
                 p.setPen(QPen(QColor(255, 220, 90), 2))
                 p.drawRect(r.adjusted(1, 1, -1, -1))
@@ -135,7 +158,7 @@ class TimelineStrip(QWidget):
             p.drawLine(x, 0, x, self.height())
         p.end()
 
-    # -- mouse ------------------------------------------------------------------------------------
+    # -- mouse -------------------------------------------------------------------------------------
     def mousePressEvent(self, e) -> None:  # noqa: N802
         if e.button() != Qt.MouseButton.LeftButton or self.s.project is None:
             return

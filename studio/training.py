@@ -41,8 +41,12 @@ from studio import settings
 from studio.session import Session
 
 SIZES = (32, 48, 64, 96, 128)
-DEVICES = {"auto": "Automatic (GPU if there is one)", "cpu": "CPU", "cuda": "NVIDIA GPU (CUDA)",
-           "mps": "Apple GPU (MPS)"}  # fmt: skip
+DEVICES = {
+    "auto": "Automatic (GPU if there is one)",
+    "cpu": "CPU",
+    "cuda": "NVIDIA GPU (CUDA)",
+    "mps": "Apple GPU (MPS)",
+}
 
 
 class LossPlot(QWidget):
@@ -113,8 +117,9 @@ class TrainDialog(QDialog):
         self.device = QComboBox(self)
         for key, text in DEVICES.items():
             self.device.addItem(text, key)
-        self.start_from = QCheckBox("Start from the current model (much faster to learn new "
-                                    "clips)", self, checked=True)  # fmt: skip
+        self.start_from = QCheckBox(
+            "Start from the current model (much faster to learn new clips)", self, checked=True
+        )
         self.extra = QLineEdit(self, placeholderText="e.g. --batch-size 16 --lr 5e-4")
         self.extra.setToolTip("More python -m engine.train arguments (docs/TRAINING.md)")
 
@@ -161,11 +166,14 @@ class TrainDialog(QDialog):
         layout.addLayout(buttons)
         self.resize(640, 720)
 
-    # -- the child process ----------------------------------------------------------------------------
+    # -- the child process -------------------------------------------------------------------------
     def arguments(self) -> list[str]:
         p = self.s.project
-        ids = [self.clips.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.clips.count())
-               if self.clips.item(i).checkState() == Qt.CheckState.Checked]  # fmt: skip
+        ids = [
+            self.clips.item(i).data(Qt.ItemDataRole.UserRole)
+            for i in range(self.clips.count())
+            if self.clips.item(i).checkState() == Qt.CheckState.Checked
+        ]
         if not ids:
             raise ValueError("choose at least one clip")
         stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -174,9 +182,20 @@ class TrainDialog(QDialog):
         while self.run_dir.exists():
             self.run_dir = settings.runs_dir() / f"{p.name}-{stamp}-{n}"
             n += 1
-        args = ["-m", "engine.train", "--data", *[str(p.clip_path(c)) for c in ids],
-                "--out", str(self.run_dir), "--progress", "json",
-                "--image-size", str(self.size.currentData()), "--device", self.device.currentData()]  # fmt: skip
+        args = [
+            "-m",
+            "engine.train",
+            "--data",
+            *[str(p.clip_path(c)) for c in ids],
+            "--out",
+            str(self.run_dir),
+            "--progress",
+            "json",
+            "--image-size",
+            str(self.size.currentData()),
+            "--device",
+            self.device.currentData(),
+        ]
         if self.by_steps.isChecked():
             args += ["--steps", str(self.steps.value())]
         else:
@@ -207,7 +226,10 @@ class TrainDialog(QDialog):
         proc.setWorkingDirectory(str(ROOT))
         proc.readyReadStandardOutput.connect(self._read)
         proc.readyReadStandardError.connect(
-            lambda: setattr(self, "_stderr", (self._stderr + proc.readAllStandardError().data())[-8000:]))
+            lambda: setattr(
+                self, "_stderr", (self._stderr + proc.readAllStandardError().data())[-8000:]
+            )
+        )
         proc.finished.connect(self._finished)
         proc.errorOccurred.connect(self._process_error)
         self.process = proc
@@ -233,31 +255,43 @@ class TrainDialog(QDialog):
     def _event(self, e: dict) -> None:
         kind = e.get("event")
         if kind == "prepare":
-            self.status.setText(f"Reading clip {e['index']} of {e['count']}: "
-                                f"{Path(e['path']).name}")  # fmt: skip
+            self.status.setText(
+                f"Reading clip {e['index']} of {e['count']}: {Path(e['path']).name}"
+            )
         elif kind == "start":
-            self.status.setText(f"Training on {e.get('device')} ({e.get('precision')}), "
-                                f"{e.get('parameters', 0) / 1e6:.2f}M parameters")  # fmt: skip
+            self.status.setText(
+                f"Training on {e.get('device')} ({e.get('precision')}), "
+                f"{e.get('parameters', 0) / 1e6:.2f}M parameters"
+            )
         elif kind == "progress":
             self.bar.setValue(int(1000 * (e.get("fraction") or 0)))
             total = e.get("total_steps")
             steps = f"step {e['step']}/{total}" if total else f"step {e['step']}"
-            self.status.setText(f"{steps} · scene loss {e.get('scene', float('nan')):.5f} · "
-                                f"{e.get('pairs_per_s', 0):.0f} pairs/s · ETA "
-                                f"{format_duration(e.get('eta_s'))}")  # fmt: skip
+            self.status.setText(
+                f"{steps} · scene loss {e.get('scene', float('nan')):.5f} · "
+                f"{e.get('pairs_per_s', 0):.0f} pairs/s · ETA "
+                f"{format_duration(e.get('eta_s'))}"
+            )
             self.plot.add(e["step"], e.get("scene", float("nan")))
         elif kind == "sample":
             pixmap = QPixmap(e["path"])
             if not pixmap.isNull():
-                self.sample.setPixmap(pixmap.scaled(self.sample.width(), self.sample.height(),
-                                                    Qt.AspectRatioMode.KeepAspectRatio))  # fmt: skip
+                self.sample.setPixmap(
+                    pixmap.scaled(
+                        self.sample.width(),
+                        self.sample.height(),
+                        Qt.AspectRatioMode.KeepAspectRatio,
+                    )
+                )
         elif kind == "checkpoint":
             self.model_path = e.get("model") or self.model_path
         elif kind == "done":
             self.result = e
             self.model_path = e.get("model") or self.model_path
         elif kind == "error":
-            self.status.setText(f"<span style='color:#e66'>Training failed: {e.get('message')}</span>")
+            self.status.setText(
+                f"<span style='color:#e66'>Training failed: {e.get('message')}</span>"
+            )
         elif kind == "warning":
             self.s.message.emit("Training", e.get("message", ""))
 
@@ -268,14 +302,22 @@ class TrainDialog(QDialog):
         self.start_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
         if self.result is not None:
-            self.bar.setValue(1000 if self.result.get("reason") != "interrupted" else self.bar.value())
-            reason = {"finished": "Finished", "time_budget": "Time budget reached",
-                      "interrupted": "Cancelled — the model so far is kept"}.get(
-                          self.result.get("reason"), "Done")  # fmt: skip
-            self.status.setText(f"{reason} at step {self.result.get('step')} after "
-                                f"{format_duration(self.result.get('elapsed_s'))}.")  # fmt: skip
+            self.bar.setValue(
+                1000 if self.result.get("reason") != "interrupted" else self.bar.value()
+            )
+            reason = {
+                "finished": "Finished",
+                "time_budget": "Time budget reached",
+                "interrupted": "Cancelled — the model so far is kept",
+            }.get(self.result.get("reason"), "Done")
+            self.status.setText(
+                f"{reason} at step {self.result.get('step')} after "
+                f"{format_duration(self.result.get('elapsed_s'))}."
+            )
         elif not any(ev.get("event") == "error" for ev in self.events):
-            last = self._stderr.decode(errors="replace").strip().splitlines()[-1:] or [f"exit {code}"]
+            last = self._stderr.decode(errors="replace").strip().splitlines()[-1:] or [
+                f"exit {code}"
+            ]
             self.status.setText(f"<span style='color:#e66'>Training stopped: {last[0]}</span>")
         self.use_button.setEnabled(bool(self.model_path and Path(self.model_path).is_file()))
 
@@ -296,8 +338,10 @@ class TrainDialog(QDialog):
 
     def use_model(self) -> None:
         if self.model_path and self.s.set_model(self.model_path):
-            self.status.setText(f"The project now uses {Path(self.model_path).name} "
-                                "(copied into its models/ folder).")  # fmt: skip
+            self.status.setText(
+                f"The project now uses {Path(self.model_path).name} "
+                "(copied into its models/ folder)."
+            )
             self.use_button.setEnabled(False)
 
     def closeEvent(self, e) -> None:  # noqa: N802

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QImage, QKeySequence, QPainter
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -209,8 +209,11 @@ class Canvas(QWidget):
         if self.note:
             p.setPen(QColor(220, 220, 220))
             where = self.rect().adjusted(8, 8, -8, -8)
-            align = Qt.AlignmentFlag.AlignCenter if self.image is None else (
-                Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)  # fmt: skip
+            align = (
+                Qt.AlignmentFlag.AlignCenter
+                if self.image is None
+                else (Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+            )
             p.drawText(where, align | Qt.TextFlag.TextWordWrap, self.note)
         p.end()
 
@@ -237,8 +240,9 @@ class Viewer(QWidget):
         t = self.transport
         self.play_button = button("SP_MediaPlay", "Play / pause (Space)", t.toggle)
         self.slider = QSlider(Qt.Orientation.Horizontal, self)
-        self.slider.valueChanged.connect(lambda v: (t.pause(), session.seek(v)) if
-                                         self.slider.isSliderDown() else None)  # fmt: skip
+        self.slider.valueChanged.connect(
+            lambda v: (t.pause(), session.seek(v)) if self.slider.isSliderDown() else None
+        )
         self.slider.sliderMoved.connect(session.seek)
         self.counter = QLabel("0 / 0", self)
         self.counter.setMinimumWidth(90)
@@ -299,8 +303,15 @@ class Viewer(QWidget):
         layout.addLayout(options)
 
         self.actions = self._make_actions()
-        t.state_changed.connect(lambda on: self.play_button.setIcon(self.style().standardIcon(
-            QStyle.StandardPixmap.SP_MediaPause if on else QStyle.StandardPixmap.SP_MediaPlay)))
+        t.state_changed.connect(
+            lambda on: self.play_button.setIcon(
+                self.style().standardIcon(
+                    QStyle.StandardPixmap.SP_MediaPause
+                    if on
+                    else QStyle.StandardPixmap.SP_MediaPlay
+                )
+            )
+        )
         session.playhead_changed.connect(lambda _: self.refresh())
         session.frame_arrived.connect(self._arrived)
         session.edited.connect(self.refresh)
@@ -350,7 +361,9 @@ class Viewer(QWidget):
 
     def _onion_changed(self) -> None:
         on = self.onion_box.isChecked()
-        self.transport.onion = (self.onion_before.value(), self.onion_after.value()) if on else (0, 0)
+        self.transport.onion = (
+            (self.onion_before.value(), self.onion_after.value()) if on else (0, 0)
+        )
         self.transport.prefetch()
         self.refresh()
 
@@ -378,8 +391,9 @@ class Viewer(QWidget):
             self.canvas.show_frame(None, [], "No project open.\nFile → New or File → Open.")
             return
         if count == 0:
-            self.canvas.show_frame(None, [], "The timeline is empty.\nImport clips, then "
-                                   "Shot → Add Shot… (Ctrl+K).")  # fmt: skip
+            self.canvas.show_frame(
+                None, [], "The timeline is empty.\nImport clips, then Shot → Add Shot… (Ctrl+K)."
+            )
             return
         image = s.image(s.playhead)
         if image is None and self.shows_rendered_frame:
@@ -390,7 +404,8 @@ class Viewer(QWidget):
         for k in range(1, max(before, after) + 1):
             fade = opacity * (1 - (k - 1) / max(before, after, 1) * 0.6)
             for frame in ([s.playhead - k] if k <= before else []) + (
-                    [s.playhead + k] if k <= after else []):  # fmt: skip
+                [s.playhead + k] if k <= after else []
+            ):
                 other = s.image(frame) if 0 <= frame < count else None
                 if other is not None:
                     onion.append((other, fade))

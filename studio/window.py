@@ -33,8 +33,7 @@ from studio.timeline import Timeline
 from studio.viewer import Viewer
 
 APP_NAME = "Zoetrope Studio"
-CLIP_FILTER = ("Clips (*.mp4 *.mov *.avi *.mkv *.webm *.gif *.m4v *.png *.jpg *.jpeg);;"
-               "All files (*)")  # fmt: skip
+CLIP_FILTER = "Clips (*.mp4 *.mov *.avi *.mkv *.webm *.gif *.m4v *.png *.jpg *.jpeg);;All files (*)"
 WELCOME = (
     "<b>Welcome to Zoetrope Studio.</b> This is the demo project: six short clips of puppets "
     "(left), remixed into shots on the timeline (bottom) — a background swap, a character "
@@ -71,10 +70,14 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(centre)
         self.docks = {
             "library": self._dock("Library", self.library, Qt.DockWidgetArea.LeftDockWidgetArea),
-            "inspector": self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea),
+            "inspector": self._dock(
+                "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
+            ),
             "history": self._dock("History", self.undo_view, Qt.DockWidgetArea.RightDockWidgetArea),
-            "timeline": self._dock("Timeline", self.timeline, Qt.DockWidgetArea.BottomDockWidgetArea),
-        }  # fmt: skip
+            "timeline": self._dock(
+                "Timeline", self.timeline, Qt.DockWidgetArea.BottomDockWidgetArea
+            ),
+        }
         self.tabifyDockWidget(self.docks["inspector"], self.docks["history"])
         self.docks["inspector"].raise_()
         self._default_state = self.saveState()
@@ -95,7 +98,7 @@ class MainWindow(QMainWindow):
         self._update_title()
         self._update_actions()
 
-    # -- building ---------------------------------------------------------------------------------
+    # -- building ----------------------------------------------------------------------------------
     def _dock(self, title: str, widget: QWidget, area) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(title.lower() + "_dock")
@@ -106,8 +109,10 @@ class MainWindow(QMainWindow):
     def _welcome_banner(self) -> QFrame:
         frame = QFrame(self)
         frame.setObjectName("welcome")
-        frame.setStyleSheet("#welcome { background: #2f4a66; border-radius: 4px; } "
-                            "#welcome QLabel { color: #f0f0f0; }")  # fmt: skip
+        frame.setStyleSheet(
+            "#welcome { background: #2f4a66; border-radius: 4px; } "
+            "#welcome QLabel { color: #f0f0f0; }"
+        )
         text = QLabel(WELCOME, frame)
         text.setWordWrap(True)
         close = QToolButton(frame, text="✕", autoRaise=True, toolTip="Close the welcome note")
@@ -150,8 +155,11 @@ class MainWindow(QMainWindow):
         redo = s.undo.createRedoAction(self, "&Redo")
         redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         e.addActions([undo, redo])
-        self._action(e, "Undo &History", lambda: (self.docks["history"].show(),
-                                                  self.docks["history"].raise_()))  # fmt: skip
+        self._action(
+            e,
+            "Undo &History",
+            lambda: (self.docks["history"].show(), self.docks["history"].raise_()),
+        )
         e.addSeparator()
         self.a_rename = self._action(e, "Re&name Clip", self.rename_clip, "F2")
         self.a_remove_clip = self._action(e, "Re&move Clip", self.library.remove_current)
@@ -166,8 +174,14 @@ class MainWindow(QMainWindow):
         self.a_in = self._action(sh, "Set &In", lambda: self.set_in_out(True), "I")
         self.a_out = self._action(sh, "Set &Out", lambda: self.set_in_out(False), "O")
         self.a_clear = self._action(sh, "&Clear In/Out", lambda: s.set_range(None), "Alt+X")
-        self.shot_actions = [self.a_split, self.a_dup, self.a_delete, self.a_in, self.a_out,
-                             self.a_clear]  # fmt: skip
+        self.shot_actions = [
+            self.a_split,
+            self.a_dup,
+            self.a_delete,
+            self.a_in,
+            self.a_out,
+            self.a_clear,
+        ]
 
         pb = bar.addMenu("&Playback")
         pb.addActions(self.viewer.actions)
@@ -187,12 +201,29 @@ class MainWindow(QMainWindow):
         h = bar.addMenu("&Help")
         self._action(h, "Open &Demo Project", self.open_demo)
         self._action(h, "&Welcome Note", self.welcome.show)
-        self._action(h, "&About", lambda: self.show_message(
-            f"About {APP_NAME}", f"{APP_NAME} — learns backgrounds, characters and motion from "
-            "your clips, and remixes them.\nThe model: Resnick et al., equivariant scene synthesis."))  # fmt: skip
-        self._project_actions = [self.a_save, self.a_save_as, self.a_close, self.a_import,
-                                 self.a_export, self.a_add, self.a_fps, self.a_train,
-                                 self.a_load_model, self.a_builtin, self.a_info]  # fmt: skip
+        self._action(
+            h,
+            "&About",
+            lambda: self.show_message(
+                f"About {APP_NAME}",
+                f"{APP_NAME} — learns backgrounds, characters and motion from "
+                "your clips, and remixes them.\n"
+                "The model: Resnick et al., equivariant scene synthesis.",
+            ),
+        )
+        self._project_actions = [
+            self.a_save,
+            self.a_save_as,
+            self.a_close,
+            self.a_import,
+            self.a_export,
+            self.a_add,
+            self.a_fps,
+            self.a_train,
+            self.a_load_model,
+            self.a_builtin,
+            self.a_info,
+        ]
 
     def _make_status_bar(self) -> None:
         bar = self.statusBar()
@@ -205,7 +236,7 @@ class MainWindow(QMainWindow):
         self._cache_timer.timeout.connect(self._update_cache)
         self._cache_timer.start()
 
-    # -- status -------------------------------------------------------------------------------------
+    # -- status ------------------------------------------------------------------------------------
     def _update_title(self) -> None:
         p = self.session.project
         self.setWindowTitle(f"{p.name}[*] — {APP_NAME}" if p else APP_NAME)
@@ -256,7 +287,7 @@ class MainWindow(QMainWindow):
         """A question that needs an answer now (tests replace this method)."""
         return QMessageBox.question(self, title, text, buttons, default)
 
-    # -- project lifecycle ----------------------------------------------------------------------------
+    # -- project lifecycle -------------------------------------------------------------------------
     def open_project(self, path: str | os.PathLike) -> bool:
         """Open a project folder; a bad one gets a message and changes nothing."""
         if not self.maybe_save():
@@ -290,8 +321,9 @@ class MainWindow(QMainWindow):
     def new_project(self) -> None:
         if not self.maybe_save():
             return
-        path, _ = QFileDialog.getSaveFileName(self, "New Project", str(Path.home() / "Untitled"),
-                                              f"Zoetrope projects (*{SUFFIX})")  # fmt: skip
+        path, _ = QFileDialog.getSaveFileName(
+            self, "New Project", str(Path.home() / "Untitled"), f"Zoetrope projects (*{SUFFIX})"
+        )
         if path:
             self.create_project(path)
 
@@ -334,9 +366,12 @@ class MainWindow(QMainWindow):
         if self.session.project is None:
             return False
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "Save Project As",
-                                                  str(self.session.project.root.parent / "Copy"),
-                                                  f"Zoetrope projects (*{SUFFIX})")  # fmt: skip
+            path, _ = QFileDialog.getSaveFileName(
+                self,
+                "Save Project As",
+                str(self.session.project.root.parent / "Copy"),
+                f"Zoetrope projects (*{SUFFIX})",
+            )
             if not path:
                 return False
         try:
@@ -390,7 +425,7 @@ class MainWindow(QMainWindow):
             return True
         return False
 
-    # -- clips and shots ------------------------------------------------------------------------------
+    # -- clips and shots ---------------------------------------------------------------------------
     def import_dialog(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(self, "Import Clips", "", CLIP_FILTER)
         if paths:
@@ -427,8 +462,9 @@ class MainWindow(QMainWindow):
         shot, local = s.timeline.shot_at(s.playhead)
         s.select(shot.id)
         if local == 0:
-            self.statusBar().showMessage("The playhead is on the shot's first frame: nothing to "
-                                         "split", 4000)  # fmt: skip
+            self.statusBar().showMessage(
+                "The playhead is on the shot's first frame: nothing to split", 4000
+            )
             return
         s.split_shot(shot.id, local)
 
@@ -444,11 +480,12 @@ class MainWindow(QMainWindow):
         lo, hi = (s.playhead, max(hi, s.playhead)) if first else (min(lo, s.playhead), s.playhead)
         s.set_range((lo, hi))
 
-    # -- model, training, export ----------------------------------------------------------------------
+    # -- model, training, export -------------------------------------------------------------------
     def load_model(self, path: str | None = None) -> bool:
         if path is None:
-            path, _ = QFileDialog.getOpenFileName(self, "Load Model", "",
-                                                  "Zoetrope models (*.safetensors)")  # fmt: skip
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Load Model", "", "Zoetrope models (*.safetensors)"
+            )
             if not path:
                 return False
         return self.session.set_model(path)
@@ -498,7 +535,7 @@ class MainWindow(QMainWindow):
         dialog.show()
         return dialog
 
-    # -- window state ----------------------------------------------------------------------------------
+    # -- window state ------------------------------------------------------------------------------
     def _restore_layout(self) -> None:
         st = settings.settings()
         geometry, state = st.value("window/geometry"), st.value("window/state")
@@ -525,4 +562,3 @@ class MainWindow(QMainWindow):
     def show_in_folder(self, path: str | os.PathLike) -> None:
         path = Path(path)
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(path if path.is_dir() else path.parent)))
-

@@ -52,8 +52,9 @@ def make_window(qtbot):
 
 
 def loaded(qtbot, window):
-    qtbot.waitUntil(lambda: bool(window.session.render.ready and window.session.model_info),
-                    timeout=LOAD_S)
+    qtbot.waitUntil(
+        lambda: bool(window.session.render.ready and window.session.model_info), timeout=LOAD_S
+    )
 
 
 def demo(tmp_path) -> Path:
@@ -141,8 +142,11 @@ def test_timeline_seek_reorder_split_duplicate_range(qtbot, make_window, tmp_pat
     # drag the first shot past the second: order swaps
     qtbot.mousePress(strip, Qt.MouseButton.LeftButton, pos=rects[first].center())
     qtbot.mouseMove(strip, rects[second].center() + QPoint(rects[second].width() // 2 - 2, 0))
-    qtbot.mouseRelease(strip, Qt.MouseButton.LeftButton,
-                       pos=rects[second].center() + QPoint(rects[second].width() // 2 - 2, 0))
+    qtbot.mouseRelease(
+        strip,
+        Qt.MouseButton.LeftButton,
+        pos=rects[second].center() + QPoint(rects[second].width() // 2 - 2, 0),
+    )
     assert [x.id for x in s.project.shots[:2]] == [second, first]
     # split at the playhead, duplicate, delete, in/out
     count = s.timeline.frame_count
@@ -191,8 +195,9 @@ def test_playback_advances_and_layers(qtbot, make_window, tmp_path):
     # layers and onion skin render real frames
     v.layer.setCurrentIndex(v.layer.findData("background"))
     v.onion_box.setChecked(True)
-    qtbot.waitUntil(lambda: v.frame_shown and w.session.image(w.session.playhead) is not None,
-                    timeout=20_000)
+    qtbot.waitUntil(
+        lambda: v.frame_shown and w.session.image(w.session.playhead) is not None, timeout=20_000
+    )
     assert w.session.layer == "background"
     assert w.cache_label.text() or True
 
@@ -358,13 +363,27 @@ def test_no_leaked_top_level_widgets(qtbot, make_window, tmp_path):
 
 def test_screenshot_command(tmp_path):
     out = tmp_path / "shot.png"
-    env = dict(os.environ, ZOETROPE_CONFIG_DIR=str(tmp_path / "c"),
-               ZOETROPE_DATA_DIR=str(tmp_path / "d"))  # fmt: skip
+    env = dict(
+        os.environ, ZOETROPE_CONFIG_DIR=str(tmp_path / "c"), ZOETROPE_DATA_DIR=str(tmp_path / "d")
+    )
     proc = subprocess.run(
-        [sys.executable, "-m", "studio", str(demo(tmp_path)), "--screenshot", str(out),
-         "--size", "1200x750", "--frame", "30"],
-        capture_output=True, text=True, timeout=120, env=env,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "studio",
+            str(demo(tmp_path)),
+            "--screenshot",
+            str(out),
+            "--size",
+            "1200x750",
+            "--frame",
+            "30",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stderr
     with Image.open(out) as im:
         assert im.size == (1200, 750)
