@@ -5,6 +5,7 @@ rename, remove; and the decoded frames every frame picker shows.
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSize, Qt, Signal
@@ -31,9 +32,10 @@ ROLE = Qt.ItemDataRole.UserRole
 
 class ClipFrames(QObject):
     """Every clip's frames as small square images (decoded once into the engine's frame cache,
-    on a worker thread) for thumbnails and frame pickers."""
+    one clip at a time on a worker thread) for thumbnails and frame pickers."""
 
     ready = Signal(str)  # clip id
+    _loaded = Signal(int, str, list)  # generation, clip id, images: worker → GUI thread
 
     def __init__(self, session: Session) -> None:
         super().__init__(session)
@@ -41,10 +43,13 @@ class ClipFrames(QObject):
         self.cache = FrameCache()
         self._frames: dict[str, list[QImage]] = {}
         self._asked: set[str] = set()
-        self._lock = threading.Lock()
+        self._generation = 0
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zoetrope-thumbs")
+        self._loaded.connect(self._got)
         session.project_opened.connect(self._reset)
 
     def _reset(self) -> None:
+        self._generation += 1
         self._frames.clear()
         self._asked.clear()
 
@@ -55,20 +60,21 @@ class ClipFrames(QObject):
         if clip_id not in self._asked and self.s.project is not None:
             self._asked.add(clip_id)
             path = self.s.project.clip_path(clip_id)
-            threading.Thread(target=self._load, args=(clip_id, path), daemon=True).start()
+            self._pool.submit(self._load, self._generation, clip_id, path)
         return None
 
-    def _load(self, clip_id: str, path: Path) -> None:
+    def _load(self, generation: int, clip_id: str, path: Path) -> None:
         try:
             data = self.cache.load(path, THUMB)
             images = [to_qimage(f) for f in data.frames]
         except UserError:
             images = []
-        self._got(clip_id, images)
+        self._loaded.emit(generation, clip_id, images)
 
-    def _got(self, clip_id: str, images: list[QImage]) -> None:
-        self._frames[clip_id] = images
-        self.ready.emit(clip_id)
+    def _got(self, generation: int, clip_id: str, images: list) -> None:
+        if generation == self._generation:
+            self._frames[clip_id] = images
+            self.ready.emit(clip_id)
 
     def icon(self, clip_id: str, frame: int = 0) -> QIcon:
         frames = self.frames(clip_id)

@@ -89,14 +89,17 @@ class Session(QObject):
             self.model_info = {}
             self.render.load(self.project)
 
-    def save(self, folder: str | None = None) -> Path:
+    def save(self) -> Path:
         assert self.project is not None
-        old_root = self.project.root
-        path = self.project.save() if folder is None else self.project.save_as(folder)
+        path = self.project.save()
+        self.mark_saved(self.project.root)
+        return path
+
+    def mark_saved(self, old_root: Path) -> None:
+        """After a save (or Save As from ``old_root``): clean, no recovery copy needed."""
         settings.clear_recovery(old_root)
         settings.clear_recovery(self.project.root)
         self.undo.setClean()
-        return path
 
     def close(self) -> None:
         if self.project is not None:

@@ -13,6 +13,8 @@ from studio.session import Session
 
 RULER = 22
 TRACK = 64
+LABEL = 17  # the label bar on top of a shot block
+TILE = TRACK - LABEL - 4  # filmstrip tiles below it
 PALETTE = [QColor(70, 110, 160), QColor(90, 140, 90), QColor(150, 110, 70), QColor(120, 90, 150)]
 
 
@@ -70,10 +72,23 @@ class TimelineStrip(QWidget):
     def shot_at(self, pos: QPoint) -> str | None:
         return next((sid for sid, r in self.shot_rects() if r.contains(pos)), None)
 
-    def _ask_thumbnails(self) -> None:
+    def _tiles(self, r: QRect, start: int) -> list[tuple[int, int]]:
+        """(x, timeline frame) of the filmstrip tiles of a shot block."""
+        tiles, x = [], r.x() + 2
+        while x < r.right() - 8:
+            tiles.append((x, start + int((x - r.x()) / self.ppf)))
+            x += TILE + 2
+        return tiles
+
+    def _tile_frames(self) -> list[int]:
         t = self.s.timeline
-        if t.frame_count and self.s.render.ready:
-            self.s.prefetch(t.starts[:-1], channel="thumbs")
+        rects = self.shot_rects()
+        return [f for (_, r), start in zip(rects, t.starts, strict=False) for _, f in
+                self._tiles(r, start)]  # fmt: skip
+
+    def _ask_thumbnails(self) -> None:
+        if self.s.timeline.frame_count and self.s.render.ready:
+            self.s.prefetch(self._tile_frames(), channel="thumbs")
 
     def fit(self) -> None:
         """Zoom so the whole timeline fits the visible width (within sensible limits)."""
@@ -82,8 +97,10 @@ class TimelineStrip(QWidget):
         self.set_zoom(min(16.0, max(2.0, room / count)) if count else 8.0)
 
     def thumbnails_ready(self) -> bool:
-        t = self.s.timeline
-        return all(self.s.image(start) is not None for start in t.starts[:-1])
+        return all(self.s.image(f) is not None for f in self._tile_frames())
+
+    def zoom_by(self, factor: float) -> None:
+        self.set_zoom(self.ppf * factor)
 
     def set_zoom(self, ppf: float) -> None:
         self.ppf = min(max(ppf, 1.0), 48.0)
@@ -113,32 +130,23 @@ class TimelineStrip(QWidget):
             p.drawLine(x, RULER - (10 if second else 4), x, RULER)
             if second:
                 p.drawText(x + 3, 12, f"{f / fps:g}s")
-        # shots
+        # shots: a label bar over a filmstrip of rendered frames
         for n, (sid, r) in enumerate(self.shot_rects()):
             shot = self.s.project.shot(sid)
             p.fillRect(r, PALETTE[n % len(PALETTE)])
-            thumb = self.s.image(t.starts[n])
-            if thumb is not None:
-                side = TRACK - 8
-                room = min(side, r.width() - 8)
-                if room > 8:
-                    p.drawImage(
-                        QRect(r.x() + 4, r.y() + 4, room, room),
-                        thumb,
-                        QRect(0, 0, int(thumb.width() * room / side), thumb.height()),
-                    )
+            for x, frame in self._tiles(r, t.starts[n]):
+                thumb = self.s.image(frame)
+                if thumb is not None:
+                    width = min(TILE, r.right() - 2 - x)
+                    source = QRect(0, 0, max(1, thumb.width() * width // TILE), thumb.height())
+                    p.drawImage(QRect(x, r.y() + LABEL + 2, width, TILE), thumb, source)
+            p.fillRect(QRect(r.x(), r.y(), r.width(), LABEL), QColor(0, 0, 0, 110))
             p.setPen(QColor(250, 250, 250))
-            text_x = r.x() + TRACK if r.width() > TRACK + 20 else r.x() + 4
-            label = shot.name or f"Shot {n + 1}"
+            label = f"{shot.name or f'Shot {n + 1}'} · {shot.duration} f"
             p.drawText(
-                QRect(text_x, r.y() + 4, max(0, r.right() - text_x - 4), 18),
-                Qt.AlignmentFlag.AlignLeft,
+                QRect(r.x() + 4, r.y(), max(0, r.width() - 8), LABEL),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                 label,
-            )
-            p.drawText(
-                QRect(text_x, r.y() + 22, max(0, r.right() - text_x - 4), 18),
-                Qt.AlignmentFlag.AlignLeft,
-                f"{shot.duration} f",
             )
             if sid == self.s.selected:
                 p.setPen(QPen(QColor(255, 220, 90), 2))

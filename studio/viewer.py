@@ -387,6 +387,9 @@ class Viewer(QWidget):
         self.slider.setValue(s.playhead)
         self.slider.blockSignals(False)
         self.counter.setText(f"{s.playhead + 1 if count else 0} / {count}")
+        if count:
+            index, local = s.timeline.locate(s.playhead)
+            self.counter.setToolTip(f"Shot {index + 1}, frame {local + 1} of the shot")
         if s.project is None:
             self.canvas.show_frame(None, [], "No project open.\nFile → New or File → Open.")
             return

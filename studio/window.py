@@ -4,11 +4,13 @@ project's life (new, open, save, close, autosave and recovery)."""
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFileDialog,
     QFrame,
@@ -17,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QProgressDialog,
     QToolButton,
     QUndoView,
     QVBoxLayout,
@@ -25,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from engine.document import SUFFIX, Project
 from engine.errors import UserError
+from engine.fileio import atomic_path
 from studio import settings
 from studio.library import ClipFrames, Library
 from studio.session import Session
@@ -146,6 +150,9 @@ class MainWindow(QMainWindow):
         f.addSeparator()
         self.a_import = self._action(f, "&Import Clips…", self.import_dialog, "Ctrl+I")
         self.a_export = self._action(f, "&Export…", self.export_dialog, "Ctrl+E")
+        self.a_export_frame = self._action(
+            f, "Export Current &Frame…", self.export_frame, "Ctrl+Shift+E"
+        )
         f.addSeparator()
         self._action(f, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
@@ -195,6 +202,10 @@ class MainWindow(QMainWindow):
         v = bar.addMenu("&View")
         for dock in self.docks.values():
             v.addAction(dock.toggleViewAction())
+        v.addSeparator()
+        self._action(v, "Zoom Timeline to &Fit", self.timeline.strip.fit, "Ctrl+0")
+        self._action(v, "Zoom Timeline &In", lambda: self.timeline.strip.zoom_by(1.25), "Ctrl+=")
+        self._action(v, "Zoom Timeline &Out", lambda: self.timeline.strip.zoom_by(0.8), "Ctrl+-")
         v.addSeparator()
         self._action(v, "&Reset Layout", lambda: self.restoreState(self._default_state))
 
@@ -253,6 +264,7 @@ class MainWindow(QMainWindow):
         for a in (self.a_in, self.a_out, self.a_clear):
             a.setEnabled(has and s.timeline.frame_count > 0)
         self.a_export.setEnabled(has and s.timeline.frame_count > 0)
+        self.a_export_frame.setEnabled(has and s.timeline.frame_count > 0)
         self.a_builtin.setEnabled(has and s.project.model is not None)
 
     def _model_loaded(self, info: dict) -> None:
@@ -374,14 +386,43 @@ class MainWindow(QMainWindow):
             )
             if not path:
                 return False
-        try:
-            self.session.save(path)
+        project, old_root = self.session.project, self.session.project.root
+        try:  # copies the media: on a worker
+            self.run_busy(f"Saving a copy as {Path(path).name}…", lambda: project.save_as(path))
         except (UserError, OSError) as e:
             self.show_message("Cannot save", str(e))
             return False
+        self.session.mark_saved(old_root)
         settings.add_recent(self.session.project.root)
         self._update_title()
         return True
+
+    def run_busy(self, text: str, work):
+        """Run ``work()`` on a worker thread behind a modal busy dialog; the window keeps
+        painting. Returns its result or raises its exception."""
+        out: dict = {}
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                out["value"] = work()
+            except BaseException as e:  # handed to the GUI thread below
+                out["error"] = e
+            finally:
+                done.set()
+
+        dialog = QProgressDialog(text, None, 0, 0, self)
+        dialog.setWindowTitle(APP_NAME)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(400)
+        threading.Thread(target=run, daemon=True).start()
+        while not done.wait(0.02):
+            QApplication.processEvents()
+        dialog.reset()
+        dialog.deleteLater()
+        if "error" in out:
+            raise out["error"]
+        return out.get("value")
 
     def maybe_save(self) -> bool:
         """True when it is fine to drop the open project (saved, or the user said so)."""
@@ -510,6 +551,34 @@ class MainWindow(QMainWindow):
         text = "\n".join(f"{k}: {v}" for k, v in rows)
         box = self.show_message("Model info", text)
         box.setIcon(QMessageBox.Icon.Information)
+
+    def export_frame(self, path: str | None = None, scale: int = 4) -> bool:
+        """The frame on screen (current layer) as a PNG, scaled up with crisp pixels."""
+        image = self.session.image(self.session.playhead)
+        if image is None:
+            self.show_message("Export Current Frame", "The frame is not rendered yet.")
+            return False
+        if path is None:
+            name = f"{self.session.project.name}_frame{self.session.playhead + 1:04d}.png"
+            path, _ = QFileDialog.getSaveFileName(
+                self, "Export Current Frame", str(self.session.project.root.parent / name),
+                "PNG images (*.png)",
+            )  # fmt: skip
+            if not path:
+                return False
+        big = image.scaled(
+            image.width() * scale,
+            image.height() * scale,
+            Qt.AspectRatioMode.IgnoreAspectRatio,
+            Qt.TransformationMode.FastTransformation,
+        )
+        with atomic_path(path) as tmp:
+            ok = big.save(str(tmp), "PNG")
+        if not ok:
+            self.show_message("Export Current Frame", f"{path}: cannot write the image")
+            return False
+        self.statusBar().showMessage(f"Wrote {path}", 4000)
+        return True
 
     def train_dialog(self):
         from studio.training import TrainDialog

@@ -405,3 +405,88 @@ def test_qt_binding_keeps_none_alive():
         painter.setOpacity(0.5)
     painter.end()
     assert sys.getrefcount(None) > before - 100
+
+
+def test_drop_files_on_the_library_imports_them(qtbot, make_window, tmp_path, clip_dir):
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    w = make_window()
+    w.create_project(tmp_path / "Drop")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(clip_dir))])  # a folder of four videos
+    event = QDropEvent(
+        QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )  # fmt: skip
+    w.library.dropEvent(event)
+    qtbot.waitUntil(lambda: len(w.session.project.clips) == 4, timeout=30_000)
+    assert sorted(c.name for c in w.session.project.clips.values()) == [
+        f"clip_{i}" for i in range(4)
+    ]
+    assert all((w.session.project.root / c.source).is_file()
+               for c in w.session.project.clips.values())  # fmt: skip
+    # one undo step takes the whole drop back
+    w.session.undo.undo()
+    assert w.session.project.clips == {}
+    # rename through the library item (an undoable edit)
+    w.session.undo.redo()
+    item = w.library.items()[0]
+    item.setText(0, "Walk cycle")
+    assert "Walk cycle" in [c.name for c in w.session.project.clips.values()]
+    assert w.session.undo.undoText() == "Rename clip"
+
+
+def test_space_plays_and_pauses_recent_menu_model_info_export_frame(qtbot, make_window, tmp_path):
+    w = make_window()
+    root = demo(tmp_path)
+    w.open_project(root)
+    loaded(qtbot, w)
+    qtbot.waitUntil(lambda: w.viewer.frame_shown, timeout=20_000)
+    w.setFocus()
+    qtbot.keyClick(w, Qt.Key.Key_Space)
+    assert w.viewer.transport.playing
+    qtbot.keyClick(w, Qt.Key.Key_Space)
+    assert not w.viewer.transport.playing
+    w._fill_recent()
+    assert [a.toolTip() for a in w.recent_menu.actions()] == [str(root.resolve())]
+    w.model_info()
+    assert "Image size: 64 × 64" in messages(w) and "Trained on" in messages(w)
+    out = tmp_path / "frame.png"
+    assert w.export_frame(str(out))
+    with Image.open(out) as im:
+        assert im.size == (256, 256)
+
+
+def test_save_as_copies_media_and_moves_the_project(qtbot, make_window, tmp_path):
+    w = make_window()
+    w.open_project(demo(tmp_path))
+    w.session.set_fps(15)
+    assert w.save_as(str(tmp_path / "Copy"))
+    copy = tmp_path / "Copy.zoetrope"
+    assert w.session.project.root == copy and not w.isWindowModified()
+    reopened = Project.open(copy)
+    assert reopened.fps == 15 and all((copy / c.source).is_file() for c in reopened.clips.values())
+    assert Project.open(tmp_path / "Demo.zoetrope").fps == 12  # the original is untouched
+
+
+def test_training_arguments_follow_the_dialog(qtbot, make_window, tmp_path):
+    w = make_window()
+    w.open_project(demo(tmp_path))
+    loaded(qtbot, w)
+    d = w.train_dialog()
+    d.clips.item(1).setCheckState(Qt.CheckState.Unchecked)
+    d.by_time.setChecked(True)
+    d.minutes.setValue(2.5)
+    d.device.setCurrentIndex(d.device.findData("cpu"))
+    args = d.arguments()
+    data = args[args.index("--data") + 1 : args.index("--out")]
+    assert len(data) == 5 and all(Path(p).is_file() for p in data)
+    assert args[args.index("--time-budget") + 1] == "2.5" and "--steps" in args
+    assert args[args.index("--init") + 1] == w.session.model_info["path"]
+    assert args[args.index("--device") + 1] == "cpu"
+    for i in range(d.clips.count()):
+        d.clips.item(i).setCheckState(Qt.CheckState.Unchecked)
+    d.start_button.click()
+    assert "choose at least one clip" in d.status.text() and not d.running
+    d.close()
