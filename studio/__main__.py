@@ -53,6 +53,7 @@ def _timing(event: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     args = build_parser().parse_args(argv)
+    _check_display_libraries()
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -87,7 +88,40 @@ def main(argv: list[str] | None = None) -> int:
             window.autoplay = True
     if args.screenshot:
         return _screenshot(app, window, Path(args.screenshot), args.frame, args.timeout)
+    _close_on_ctrl_c(app, window)
     return app.exec()
+
+
+def _check_display_libraries() -> None:
+    """Qt 6 on X11 needs libxcb-cursor0, which many Linux installs lack; without it Qt aborts
+    with a cryptic message. Say what to install first."""
+    if (
+        sys.platform != "linux"
+        or os.environ.get("QT_QPA_PLATFORM")
+        or not os.environ.get("DISPLAY")
+    ):
+        return
+    import ctypes.util
+
+    if ctypes.util.find_library("xcb-cursor") is None:
+        print(
+            "zoetrope: Qt needs the system library libxcb-cursor0 to open a window on X11 "
+            "(Debian/Ubuntu: sudo apt install libxcb-cursor0; Fedora: xcb-util-cursor)",
+            file=sys.stderr,
+        )
+
+
+def _close_on_ctrl_c(app, window) -> None:
+    """Ctrl+C in the terminal closes the window (asking about unsaved changes) instead of
+    being swallowed by Qt's event loop."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    signal.signal(signal.SIGINT, lambda *_: window.close())
+    timer = QTimer(app, interval=250)  # lets Python run its signal handlers
+    timer.timeout.connect(lambda: None)
+    timer.start()
 
 
 def _style(app) -> None:

@@ -490,3 +490,28 @@ def test_training_arguments_follow_the_dialog(qtbot, make_window, tmp_path):
     d.start_button.click()
     assert "choose at least one clip" in d.status.text() and not d.running
     d.close()
+
+
+def test_readme_remix_steps(qtbot, make_window, tmp_path):
+    """README, "first animation", step 2, through the inspector's own widgets."""
+    w = make_window()
+    w.open_project(demo(tmp_path))
+    s, insp = w.session, w.inspector
+    clips = {c.name: c.id for c in s.project.clips.values()}
+    s.select(s.project.shots[0].id)
+
+    def choose(combo, data):
+        combo.setCurrentIndex(combo.findData(data))
+        combo.activated.emit(combo.currentIndex())
+
+    choose(insp.bg_clip, clips["Zed spins at night"])
+    choose(insp.mo_clip, clips["Bo jumps"])
+    choose(insp.hold, 2)
+    choose(insp.loop, "pingpong")
+    shot = s.project.shots[0]
+    assert shot.background.clip == clips["Zed spins at night"]
+    assert (shot.motion.clip, shot.motion.start, shot.motion.end) == (clips["Bo jumps"], 0, 23)
+    assert (shot.hold, shot.loop, shot.duration) == (2, "pingpong", shot.natural_duration())
+    for _ in range(4):
+        s.undo.undo()
+    assert Project.open(tmp_path / "Demo.zoetrope").shots[0] == s.project.shots[0]
