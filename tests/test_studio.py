@@ -199,21 +199,28 @@ def test_playback_advances_and_layers(qtbot, make_window, tmp_path):
         lambda: v.frame_shown and w.session.image(w.session.playhead) is not None, timeout=20_000
     )
     assert w.session.layer == "background"
-    assert w.cache_label.text() or True
+    qtbot.waitUntil(lambda: "Render cache" in w.cache_label.text(), timeout=5_000)
 
 
-def test_training_dialog_runs_to_end_and_uses_the_model(qtbot, make_window, tmp_path, clip_dir):
+def tiny_training(qtbot, make_window, root: Path, clips: list[Path], steps: int, *extra: str):
+    """A project with ``clips`` and its training dialog set up for a tiny model from scratch."""
     w = make_window()
-    w.create_project(tmp_path / "Train")
-    w.library.import_paths([str(clip_dir / "clip_0.mp4"), str(clip_dir / "clip_1.mp4")])
-    qtbot.waitUntil(lambda: len(w.session.project.clips) == 2, timeout=30_000)
+    w.create_project(root)
+    w.library.import_paths([str(c) for c in clips])
+    qtbot.waitUntil(lambda: len(w.session.project.clips) == len(clips), timeout=30_000)
     loaded(qtbot, w)
     d = w.train_dialog()
-    d.steps.setValue(4)
+    d.steps.setValue(steps)
     d.start_from.setChecked(False)
     d.size.setCurrentIndex(d.size.findData(32))
     tiny = [a for a in TINY if a not in ("--image-size", "32", "--device", "cpu")]
-    d.extra.setText(" ".join(tiny + ["--sample-every", "2", "--log-every", "1"]))
+    d.extra.setText(" ".join([*tiny, "--log-every", "1", *extra]))
+    return w, d
+
+
+def test_training_dialog_runs_to_end_and_uses_the_model(qtbot, make_window, tmp_path, clip_dir):
+    clips = [clip_dir / "clip_0.mp4", clip_dir / "clip_1.mp4"]
+    w, d = tiny_training(qtbot, make_window, tmp_path / "Train", clips, 4, "--sample-every", "2")
     d.start_button.click()
     assert d.running
     qtbot.waitUntil(lambda: not d.running, timeout=180_000)
@@ -227,17 +234,7 @@ def test_training_dialog_runs_to_end_and_uses_the_model(qtbot, make_window, tmp_
 
 
 def test_training_cancel_keeps_a_checkpoint(qtbot, make_window, tmp_path, clip_dir):
-    w = make_window()
-    w.create_project(tmp_path / "Cancel")
-    w.library.import_paths([str(clip_dir / "clip_0.mp4")])
-    qtbot.waitUntil(lambda: len(w.session.project.clips) == 1, timeout=30_000)
-    loaded(qtbot, w)
-    d = w.train_dialog()
-    d.steps.setValue(1_000_000)
-    d.start_from.setChecked(False)
-    d.size.setCurrentIndex(d.size.findData(32))
-    tiny = [a for a in TINY if a not in ("--image-size", "32", "--device", "cpu")]
-    d.extra.setText(" ".join(tiny + ["--log-every", "1"]))
+    w, d = tiny_training(qtbot, make_window, tmp_path / "Cancel", [clip_dir / "clip_0.mp4"], 10**6)
     d.start_button.click()
     qtbot.waitUntil(lambda: any(e.get("event") == "progress" for e in d.events), timeout=180_000)
     d.cancel_button.click()
