@@ -13,6 +13,7 @@ from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
+    QMenu,
     QProgressDialog,
     QTreeWidget,
     QTreeWidgetItem,
@@ -35,13 +36,13 @@ class ClipFrames(QObject):
     one clip at a time on a worker thread) for thumbnails and frame pickers."""
 
     ready = Signal(str)  # clip id
-    _loaded = Signal(int, str, list)  # generation, clip id, images: worker → GUI thread
+    _loaded = Signal(int, str, object)  # generation, clip id, frames: worker → GUI thread
 
     def __init__(self, session: Session) -> None:
         super().__init__(session)
         self.s = session
         self.cache = FrameCache()
-        self._frames: dict[str, list[QImage]] = {}
+        self._frames: dict = {}
         self._asked: set[str] = set()
         self._generation = 0
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zoetrope-thumbs")
@@ -53,8 +54,9 @@ class ClipFrames(QObject):
         self._frames.clear()
         self._asked.clear()
 
-    def frames(self, clip_id: str) -> list[QImage] | None:
-        """The clip's frames, or None (then they are on their way: ``ready`` will say)."""
+    def frames(self, clip_id: str):
+        """The clip's frames, (N, 64, 64, 3) uint8 (a memory map of the engine's frame cache),
+        or None: then they are on their way, and ``ready`` will say."""
         if clip_id in self._frames:
             return self._frames[clip_id]
         if clip_id not in self._asked and self.s.project is not None:
@@ -63,24 +65,27 @@ class ClipFrames(QObject):
             self._pool.submit(self._load, self._generation, clip_id, path)
         return None
 
+    def image(self, clip_id: str, frame: int) -> QImage | None:
+        frames = self.frames(clip_id)
+        if frames is None or len(frames) == 0:
+            return None
+        return to_qimage(frames[min(max(frame, 0), len(frames) - 1)])
+
     def _load(self, generation: int, clip_id: str, path: Path) -> None:
         try:
-            data = self.cache.load(path, THUMB)
-            images = [to_qimage(f) for f in data.frames]
+            frames = self.cache.load(path, THUMB).frames
         except UserError:
-            images = []
-        self._loaded.emit(generation, clip_id, images)
+            frames = []
+        self._loaded.emit(generation, clip_id, frames)
 
-    def _got(self, generation: int, clip_id: str, images: list) -> None:
+    def _got(self, generation: int, clip_id: str, frames) -> None:
         if generation == self._generation:
-            self._frames[clip_id] = images
+            self._frames[clip_id] = frames
             self.ready.emit(clip_id)
 
     def icon(self, clip_id: str, frame: int = 0) -> QIcon:
-        frames = self.frames(clip_id)
-        if not frames:
-            return QIcon()
-        return QIcon(QPixmap.fromImage(frames[min(frame, len(frames) - 1)]))
+        image = self.image(clip_id, frame)
+        return QIcon() if image is None else QIcon(QPixmap.fromImage(image))
 
 
 def import_sources(paths: list[str]) -> tuple[list[Path], list[str]]:
@@ -219,6 +224,13 @@ class Library(QTreeWidget):
             and not self.s.rename_clip(clip_id, name)
         ):
             self.refresh()
+
+    def contextMenuEvent(self, e) -> None:  # noqa: N802
+        actions = getattr(self.window(), "clip_actions", [])
+        if actions:
+            menu = QMenu(self)
+            menu.addActions(actions)
+            menu.exec(e.globalPos())
 
     def remove_current(self) -> None:
         clip_id = self.current_clip()

@@ -23,7 +23,7 @@ from engine.document import Project, Shot
 from engine.errors import UserError
 
 BATCH = 8
-CHANNELS = ("play", "thumbs")  # wish lists, served in this order: playback before thumbnails
+CHANNELS = ("play", "onion", "thumbs")  # wish lists, served in this order
 
 
 def to_qimage(frame) -> QImage:

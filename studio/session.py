@@ -61,6 +61,7 @@ class Session(QObject):
         self.playhead = 0
         self.layer = "composite"
         self.model_info: dict = {}
+        self._told: set[str] = set()
         self.render.frame_ready.connect(self._on_frame)
         self.render.loaded.connect(self._on_loaded)
         self.render.failed.connect(self._on_failed)
@@ -77,6 +78,7 @@ class Session(QObject):
         self.selected = None
         self.playhead = 0
         self.model_info = {}
+        self._told.clear()
         if project is not None:
             self.render.load(project)
         self.project_opened.emit()
@@ -160,7 +162,9 @@ class Session(QObject):
         self.frame_arrived.emit(key)
 
     def _on_failed(self, text: str) -> None:
-        self.message.emit("Rendering failed", text)
+        if text not in self._told:  # a missing clip fails every frame that needs it: say it once
+            self._told.add(text)
+            self.message.emit("Rendering failed", text)
 
     def _on_loaded(self, info: dict) -> None:
         self.model_info = info

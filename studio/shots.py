@@ -27,6 +27,7 @@ from engine.document import LOOP_MODES, MAX_HOLD, MAX_SPEED
 from studio.library import ClipFrames
 from studio.session import Session
 
+MAX_TILES = 400  # frame tiles a picker shows at most
 LOOP_NAMES = {"once": "Once (hold the last frame)", "loop": "Loop", "pingpong": "Ping-pong"}
 
 
@@ -45,6 +46,7 @@ class FramePicker(QWidget):
     ) -> None:
         super().__init__(parent)
         self.s, self.clip_frames, self.motion = session, frames, motion
+        self.stride = 1
         self.clip = QComboBox(self)
         for clip in session.project.clips.values():
             self.clip.addItem(clip.name, clip.id)
@@ -106,9 +108,11 @@ class FramePicker(QWidget):
         cid = self.clip_id()
         if cid is None or self.s.project is None or cid not in self.s.project.clips:
             return
-        images = self.clip_frames.frames(cid) or []
-        for i in range(self.s.project.clip(cid).frames):
-            icon = QIcon(QPixmap.fromImage(images[i])) if i < len(images) else QIcon()
+        n = self.s.project.clip(cid).frames
+        self.stride = max(1, -(-n // MAX_TILES))  # long clips: every k-th frame as a tile
+        for i in range(0, n, self.stride):
+            image = self.clip_frames.image(cid, i)
+            icon = QIcon(QPixmap.fromImage(image)) if image is not None else QIcon()
             item = QListWidgetItem(icon, str(i))
             item.setData(Qt.ItemDataRole.UserRole, i)
             self.strip.addItem(item)
@@ -128,12 +132,15 @@ class FramePicker(QWidget):
     def _mark(self) -> None:
         lo, hi = self.first.value(), self.last.value() if self.motion else self.first.value()
         lo, hi = min(lo, hi), max(lo, hi)
+        stride = self.stride
         self.strip.blockSignals(True)
         for i in range(self.strip.count()):
-            self.strip.item(i).setSelected(lo <= i <= hi)
+            frame = i * stride
+            self.strip.item(i).setSelected(lo <= frame + stride - 1 and frame <= hi)
         self.strip.blockSignals(False)
-        if self.strip.count() > self.first.value():
-            self.strip.scrollToItem(self.strip.item(self.first.value()))
+        tile = self.first.value() // stride
+        if tile < self.strip.count():
+            self.strip.scrollToItem(self.strip.item(tile))
 
 
 class AddShotDialog(QDialog):

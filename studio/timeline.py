@@ -207,6 +207,13 @@ class TimelineStrip(QWidget):
                 return i
         return len(t.shots)
 
+    def mouseDoubleClickEvent(self, e) -> None:  # noqa: N802
+        if self.shot_at(e.position().toPoint()) is not None:
+            dock = getattr(self.window(), "docks", {}).get("inspector")
+            if dock is not None:
+                dock.show()
+                dock.raise_()
+
     def wheelEvent(self, e) -> None:  # noqa: N802
         if e.modifiers() & Qt.KeyboardModifier.ControlModifier:
             self.set_zoom(self.ppf * (1.25 if e.angleDelta().y() > 0 else 0.8))

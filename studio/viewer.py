@@ -156,16 +156,34 @@ class Transport(QObject):
     def prefetch(self) -> None:
         if self.s.project is None or self.s.timeline.frame_count == 0:
             return
-        wanted = [self.s.playhead]
         before, after = self.onion
-        wanted += [self.s.playhead - k for k in range(1, before + 1)]
-        wanted += [self.s.playhead + k for k in range(1, after + 1)]
+        ghosts = [self.s.playhead - k for k in range(1, before + 1)]
+        ghosts += [self.s.playhead + k for k in range(1, after + 1)]
+        self.s.prefetch(ghosts, ONION_LAYER, channel="onion")
+        wanted = [self.s.playhead]
         for n in range(1, AHEAD + 1):
             frame = self.frame_after(n)
             if frame is None:
                 break
             wanted.append(frame)
         self.s.prefetch(wanted)
+
+
+PAST, FUTURE = QColor(255, 110, 100), QColor(110, 230, 130)  # onion skin: red before, green after
+ONION_LAYER = "cutout"  # ghosts are the character alone (the engine's matte), not whole frames
+
+
+def tinted(image: QImage, color: QColor) -> QImage:
+    """The image multiplied by a colour, its transparency kept: onion skins tell past from
+    future frames by colour."""
+    out = image.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
+    p = QPainter(out)
+    p.setCompositionMode(QPainter.CompositionMode.CompositionMode_Multiply)
+    p.fillRect(out.rect(), color)
+    p.setCompositionMode(QPainter.CompositionMode.CompositionMode_DestinationIn)
+    p.drawImage(0, 0, image)  # the multiply made every pixel opaque: take the alpha back
+    p.end()
+    return out
 
 
 class Canvas(QWidget):
@@ -370,14 +388,15 @@ class Viewer(QWidget):
     def _arrived(self, key) -> None:
         if self.s.project is None or self.s.timeline.frame_count == 0:
             return
-        wanted = {self.s.key(i)[0] for i in self._visible_frames()}
+        count, p = self.s.timeline.frame_count, self.s.playhead
+        before, after = self.transport.onion
+        wanted = {self.s.key(p)[0]} | {
+            self.s.key(i, ONION_LAYER)[0]
+            for i in [*range(p - before, p), *range(p + 1, p + after + 1)]
+            if 0 <= i < count
+        }
         if key in wanted:
             self.refresh()
-
-    def _visible_frames(self) -> list[int]:
-        before, after = self.transport.onion
-        p = self.s.playhead
-        return [p, *range(p - before, p), *range(p + 1, p + after + 1)]
 
     def refresh(self) -> None:
         s = self.s
@@ -406,12 +425,12 @@ class Viewer(QWidget):
         opacity = self.onion_opacity.value() / 100
         for k in range(1, max(before, after) + 1):
             fade = opacity * (1 - (k - 1) / max(before, after, 1) * 0.6)
-            for frame in ([s.playhead - k] if k <= before else []) + (
-                [s.playhead + k] if k <= after else []
+            for frame, tint in ([(s.playhead - k, PAST)] if k <= before else []) + (
+                [(s.playhead + k, FUTURE)] if k <= after else []
             ):
-                other = s.image(frame) if 0 <= frame < count else None
+                other = s.image(frame, ONION_LAYER) if 0 <= frame < count else None
                 if other is not None:
-                    onion.append((other, fade))
+                    onion.append((tinted(other, tint), fade))
         note = ""
         if s.image(s.playhead) is None:
             note = "Loading the model…" if not s.render.ready else "Rendering…"

@@ -181,6 +181,7 @@ class MainWindow(QMainWindow):
         self.a_in = self._action(sh, "Set &In", lambda: self.set_in_out(True), "I")
         self.a_out = self._action(sh, "Set &Out", lambda: self.set_in_out(False), "O")
         self.a_clear = self._action(sh, "&Clear In/Out", lambda: s.set_range(None), "Alt+X")
+        self.clip_actions = [self.a_import, self.a_add, self.a_rename, self.a_remove_clip]
         self.shot_actions = [
             self.a_split,
             self.a_dup,

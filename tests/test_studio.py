@@ -200,6 +200,10 @@ def test_playback_advances_and_layers(qtbot, make_window, tmp_path):
     )
     assert w.session.layer == "background"
     qtbot.waitUntil(lambda: "Render cache" in w.cache_label.text(), timeout=5_000)
+    # onion skin: the previous frame's character (the engine's cut-out, RGBA), tinted red
+    qtbot.waitUntil(lambda: len(v.canvas.onion) == 1, timeout=20_000)
+    ghost, opacity = v.canvas.onion[0]
+    assert ghost.hasAlphaChannel() and 0 < opacity <= 0.9
 
 
 def tiny_training(qtbot, make_window, root: Path, clips: list[Path], steps: int, *extra: str):
@@ -512,3 +516,26 @@ def test_readme_remix_steps(qtbot, make_window, tmp_path):
     for _ in range(4):
         s.undo.undo()
     assert Project.open(tmp_path / "Demo.zoetrope").shots[0] == s.project.shots[0]
+
+
+def test_a_clip_file_gone_after_opening_is_told_once(qtbot, make_window, tmp_path):
+    """(A project whose media is missing does not open at all: PROJECT_FORMAT.md's loader rule,
+    with a message naming the file. Here the file goes while the project is open.)"""
+    root = demo(tmp_path)
+    w = make_window()
+    w.open_project(root)
+    first = w.session.project.shots[0]
+    missing = root / w.session.project.clip(first.character.clip).source
+    missing.unlink()  # before the model has loaded, so nothing of it is cached yet
+    loaded(qtbot, w)
+    qtbot.waitUntil(lambda: bool(w.messages), timeout=20_000)
+    for _ in range(3):  # more frames that need the clip
+        w.session.seek(w.session.playhead + 1)
+        qtbot.wait(100)
+    assert len(w.messages) == 1
+    assert missing.name in messages(w) and "no such file" in messages(w)
+    w.messages[0].close()
+    w.close()
+    w2 = make_window()
+    assert not w2.open_project(root)
+    assert "pip_walks.mp4: file is missing from the project" in messages(w2)
