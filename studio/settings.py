@@ -56,6 +56,12 @@ def add_recent(path: str | os.PathLike) -> None:
     s.sync()
 
 
+def clear_recent() -> None:
+    s = settings()
+    s.setValue("recent", [])
+    s.sync()
+
+
 def runs_dir() -> Path:
     """Where the studio's training runs go (checkpoints, samples, metrics)."""
     return data_dir() / "runs"

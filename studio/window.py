@@ -213,6 +213,7 @@ class MainWindow(QMainWindow):
         h = bar.addMenu("&Help")
         self._action(h, "Open &Demo Project", self.open_demo)
         self._action(h, "&Welcome Note", self.welcome.show)
+        self._action(h, "&Keyboard Shortcuts", self.shortcuts, "F1")
         self._action(
             h,
             "&About",
@@ -357,11 +358,34 @@ class MainWindow(QMainWindow):
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
-        for path in settings.recent_projects():
-            a = self.recent_menu.addAction(Path(path).stem)
+        recent = settings.recent_projects()
+        for n, path in enumerate(recent, 1):
+            a = self.recent_menu.addAction(f"&{n % 10} {Path(path).stem}")
             a.setToolTip(path)
+            a.setStatusTip(path)
             a.triggered.connect(lambda _=False, p=path: self.open_project(p))
-        self.recent_menu.setEnabled(not self.recent_menu.isEmpty())
+        if recent:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear Recent Projects", settings.clear_recent)
+        else:
+            self.recent_menu.addAction("No recent projects").setEnabled(False)
+
+    def shortcuts(self) -> QMessageBox:
+        """Help → Keyboard Shortcuts: every menu action that has one, by menu."""
+        rows = []
+        for menu_action in self.menuBar().actions():
+            menu = menu_action.menu()
+            entries = [
+                (a.text().replace("&", ""), a.shortcut().toString(QKeySequence.NativeText))
+                for a in menu.actions()
+                if not a.shortcut().isEmpty()
+            ]
+            if entries:
+                rows.append(f"<tr><td colspan=2><b>{menu.title().replace('&', '')}</b></td></tr>")
+                rows += [f"<tr><td>{t}</td><td>&nbsp;&nbsp;{k}</td></tr>" for t, k in entries]
+        box = self.show_message("Keyboard Shortcuts", "<table>" + "".join(rows) + "</table>")
+        box.setIcon(QMessageBox.Icon.NoIcon)
+        return box
 
     def save(self) -> bool:
         if self.session.project is None:

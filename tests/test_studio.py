@@ -415,16 +415,18 @@ def test_drop_files_on_the_library_imports_them(qtbot, make_window, tmp_path, cl
     w = make_window()
     w.create_project(tmp_path / "Drop")
     mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(clip_dir))])  # a folder of four videos
+    still = tmp_path / "stage.png"
+    Image.new("RGB", (40, 30), (200, 120, 40)).save(still)
+    mime.setUrls([QUrl.fromLocalFile(str(clip_dir)), QUrl.fromLocalFile(str(still))])
     event = QDropEvent(
         QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
         Qt.KeyboardModifier.NoModifier,
     )  # fmt: skip
     w.library.dropEvent(event)
-    qtbot.waitUntil(lambda: len(w.session.project.clips) == 4, timeout=30_000)
-    assert sorted(c.name for c in w.session.project.clips.values()) == [
-        f"clip_{i}" for i in range(4)
-    ]
+    qtbot.waitUntil(lambda: len(w.session.project.clips) == 5, timeout=30_000)
+    clips = w.session.project.clips.values()
+    assert sorted(c.name for c in clips) == [*(f"clip_{i}" for i in range(4)), "stage"]
+    assert [(c.kind, c.frames) for c in clips if c.name == "stage"] == [("image", 1)]
     assert all((w.session.project.root / c.source).is_file()
                for c in w.session.project.clips.values())  # fmt: skip
     # one undo step takes the whole drop back
@@ -450,7 +452,11 @@ def test_space_plays_and_pauses_recent_menu_model_info_export_frame(qtbot, make_
     qtbot.keyClick(w, Qt.Key.Key_Space)
     assert not w.viewer.transport.playing
     w._fill_recent()
-    assert [a.toolTip() for a in w.recent_menu.actions()] == [str(root.resolve())]
+    assert w.recent_menu.actions()[0].toolTip() == str(root.resolve())
+    w.recent_menu.actions()[-1].trigger()  # Clear Recent Projects
+    w._fill_recent()
+    assert [a.text() for a in w.recent_menu.actions()] == ["No recent projects"]
+    assert "Ctrl+Shift+Z" in w.shortcuts().text()
     w.model_info()
     assert "Image size: 64 × 64" in messages(w) and "Trained on" in messages(w)
     out = tmp_path / "frame.png"
