@@ -61,6 +61,8 @@ class FramePicker(QWidget):
         self.strip.setFixedHeight(92)
         self.strip.setMovement(QListView.Movement.Static)
         self.strip.itemClicked.connect(self._clicked)
+        if motion:  # the in … out range shows as a selection
+            self.strip.setSelectionMode(QListWidget.SelectionMode.MultiSelection)
         self.clip.currentIndexChanged.connect(self._clip_changed)
         self.first.valueChanged.connect(self._spun)
         self.last.valueChanged.connect(self._spun)
@@ -124,6 +126,7 @@ class FramePicker(QWidget):
 
         shift = QApplication.keyboardModifiers() & Qt.KeyboardModifier.ShiftModifier
         (self.last if self.motion and shift else self.first).setValue(i)
+        self._mark()  # a click toggles Qt's own selection: put the range back
 
     def _spun(self) -> None:
         self._mark()

@@ -154,7 +154,7 @@ class MainWindow(QMainWindow):
             f, "Export Current &Frame…", self.export_frame, "Ctrl+Shift+E"
         )
         f.addSeparator()
-        self._action(f, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self._action(f, "&Quit", self.close, "Ctrl+Q")
 
         e = bar.addMenu("&Edit")
         undo = s.undo.createUndoAction(self, "&Undo")

@@ -86,6 +86,8 @@ def test_import_edit_undo_save_reopen(qtbot, make_window, tmp_path, clip_dir):
     dialog.background.set_value(ids[1], 2)
     dialog.motion.set_value(ids[0], 1, 4)
     dialog.name.setText("walk on frames")
+    strip = dialog.motion.strip
+    assert [i for i in range(strip.count()) if strip.item(i).isSelected()] == [1, 2, 3, 4]
     values = dialog.values()
     dialog.deleteLater()
     assert values["motion"] == (ids[0], 1, 4) and values["background"] == (ids[1], 2)
