@@ -15,6 +15,7 @@ RULER = 22
 TRACK = 64
 LABEL = 17  # the label bar on top of a shot block
 TILE = TRACK - LABEL - 4  # filmstrip tiles below it
+THUMB_LAYER = "composite"  # the filmstrip shows the result, whatever layer the viewer shows
 PALETTE = [QColor(70, 110, 160), QColor(90, 140, 90), QColor(150, 110, 70), QColor(120, 90, 150)]
 
 
@@ -29,15 +30,11 @@ class TimelineStrip(QWidget):
         self.setMouseTracking(False)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.setMinimumHeight(RULER + TRACK + 6)
-        for signal in (
-            session.edited,
-            session.selection_changed,
-            session.playhead_changed,
-            session.model_loaded,
-        ):
-            signal.connect(self._changed)
+        session.edited.connect(self._changed)
+        session.model_loaded.connect(self._changed)
         session.project_opened.connect(self.fit)
-        session.frame_arrived.connect(lambda _: self.update())
+        for signal in (session.selection_changed, session.playhead_changed, session.frame_arrived):
+            signal.connect(self._repaint)
 
     # -- geometry ----------------------------------------------------------------------------------
     def sizeHint(self) -> QSize:  # noqa: N802
@@ -49,6 +46,9 @@ class TimelineStrip(QWidget):
             self.sizeHint().height(),
         )
         self._ask_thumbnails()
+        self.update()
+
+    def _repaint(self, *_) -> None:
         self.update()
 
     def frame_at(self, x: float) -> int:
@@ -88,7 +88,7 @@ class TimelineStrip(QWidget):
 
     def _ask_thumbnails(self) -> None:
         if self.s.timeline.frame_count and self.s.render.ready:
-            self.s.prefetch(self._tile_frames(), channel="thumbs")
+            self.s.prefetch(self._tile_frames(), THUMB_LAYER, channel="thumbs")
 
     def fit(self) -> None:
         """Zoom so the whole timeline fits the visible width (within sensible limits)."""
@@ -97,7 +97,7 @@ class TimelineStrip(QWidget):
         self.set_zoom(min(16.0, max(2.0, room / count)) if count else 8.0)
 
     def thumbnails_ready(self) -> bool:
-        return all(self.s.image(f) is not None for f in self._tile_frames())
+        return all(self.s.image(f, THUMB_LAYER) is not None for f in self._tile_frames())
 
     def zoom_by(self, factor: float) -> None:
         self.set_zoom(self.ppf * factor)
@@ -135,7 +135,7 @@ class TimelineStrip(QWidget):
             shot = self.s.project.shot(sid)
             p.fillRect(r, PALETTE[n % len(PALETTE)])
             for x, frame in self._tiles(r, t.starts[n]):
-                thumb = self.s.image(frame)
+                thumb = self.s.image(frame, THUMB_LAYER)
                 if thumb is not None:
                     width = min(TILE, r.right() - 2 - x)
                     source = QRect(0, 0, max(1, thumb.width() * width // TILE), thumb.height())
