@@ -91,6 +91,7 @@ class MainWindow(QMainWindow):
         s.message.connect(self.show_message)
         s.undo.cleanChanged.connect(lambda _: self._update_title())
         s.project_opened.connect(self._update_title)
+        s.project_opened.connect(self._opened)
         s.project_opened.connect(self._update_actions)
         s.edited.connect(self._update_actions)
         s.selection_changed.connect(lambda _: self._update_actions())
@@ -281,6 +282,15 @@ class MainWindow(QMainWindow):
     def _busy(self, on: bool) -> None:
         if on:
             self.model_label.setText("Loading model…")
+        elif not self.session.render.ready:
+            self.model_label.setText("No model: it could not be loaded")
+            self.device_label.setText("")
+
+    def _opened(self) -> None:
+        if self.session.project is None:
+            self.model_label.setText("No project open")
+            self.device_label.setText("")
+            self.cache_label.setText("")
 
     def _update_cache(self) -> None:
         info = self.session.render.cache_info()
