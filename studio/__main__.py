@@ -157,19 +157,26 @@ def _style(app) -> None:
         app.setWindowIcon(QIcon(str(icon)))
 
 
+THUMBS_WAIT_S = 10.0
+
+
 def _screenshot(app, window, out: Path, frame: int, timeout: float) -> int:
     from PySide6.QtCore import QTimer
 
     start = time.monotonic()
-    result = {"rc": 1}
+    result = {"rc": 1, "shown": None}
 
     def poll() -> None:
         v = window.viewer
         if window.session.timeline.frame_count > frame and window.session.playhead != frame:
             window.session.seek(frame)
             window.session.select(window.session.timeline.shot_at(frame)[0].id)
+        shown = v.frame_shown and window.session.playhead == frame
+        if shown and result["shown"] is None:
+            result["shown"] = time.monotonic()
+        # the timeline's filmstrip too, unless it takes long (a project of many shots)
         thumbs = window.timeline.strip.thumbnails_ready()
-        if v.frame_shown and window.session.playhead == frame and thumbs:
+        if shown and (thumbs or time.monotonic() - result["shown"] > THUMBS_WAIT_S):
             app.processEvents()
             out.parent.mkdir(parents=True, exist_ok=True)
             ok = window.grab().save(str(out))
