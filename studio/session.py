@@ -199,6 +199,15 @@ class Session(QObject):
         self.edited.emit()
         return True
 
+    def _swap(self, text: str, setter: Callable, value) -> bool:
+        """An edit by a setter that returns the value it replaced."""
+
+        def action():
+            old = setter(value)
+            return lambda: setter(old), lambda: setter(value)
+
+        return self._edit(text, action)
+
     def add_clips(self, clips: list[Clip]) -> bool:
         p = self.project
 
@@ -256,13 +265,7 @@ class Session(QObject):
         return self._edit("Delete shot", action)
 
     def move_shot(self, shot_id: str, index: int) -> bool:
-        p = self.project
-
-        def action():
-            old = p.move_shot(shot_id, index)
-            return lambda: p.move_shot(shot_id, old), lambda: p.move_shot(shot_id, index)
-
-        return self._edit("Move shot", action)
+        return self._swap("Move shot", lambda i: self.project.move_shot(shot_id, i), index)
 
     def duplicate_shot(self, shot_id: str) -> bool:
         p = self.project
@@ -307,22 +310,11 @@ class Session(QObject):
         return self._edit(text, action)
 
     def set_range(self, rng: tuple[int, int] | None) -> bool:
-        p = self.project
-
-        def action():
-            old = p.set_range(rng)
-            return lambda: p.set_range(old), lambda: p.set_range(rng)
-
-        return self._edit("Set in/out range" if rng else "Clear in/out range", action)
+        text = "Set in/out range" if rng else "Clear in/out range"
+        return self._swap(text, lambda r: self.project.set_range(r), rng)
 
     def set_fps(self, fps: float) -> bool:
-        p = self.project
-
-        def action():
-            old = p.set_fps(fps)
-            return lambda: p.set_fps(old), lambda: p.set_fps(fps)
-
-        return self._edit("Set frame rate", action)
+        return self._swap("Set frame rate", lambda f: self.project.set_fps(f), fps)
 
     def set_model(self, path: str | None) -> bool:
         """Use a model file (copied into the project) or, with None, the built-in model."""
