@@ -51,7 +51,6 @@ def _timing(event: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    t0 = time.perf_counter()
     args = build_parser().parse_args(argv)
     _check_display_libraries()
     from PySide6.QtWidgets import QApplication
@@ -70,7 +69,6 @@ def main(argv: list[str] | None = None) -> int:
         window.resize(int(w), int(h))
     window.show()
     app.processEvents()
-    window.launch_s = time.perf_counter() - t0
     _timing("window_shown")
     window.viewer.first_frame.connect(lambda: _timing("first_frame"))
     if args.project:

@@ -78,7 +78,6 @@ class RenderService(QObject):
         self._generation = 0
         self._stop = False
         self.director = None
-        self.info: dict = {}
         self._cache_info: dict = {}
         self._thread = threading.Thread(target=self._run, name="zoetrope-render", daemon=True)
         self._thread.start()
@@ -165,7 +164,7 @@ class RenderService(QObject):
         path = director.model_path
         info = checkpoint.inspect(path)
         training = info.training
-        self.info = {
+        info = {
             "path": str(path),
             "name": Path(path).name,
             "builtin": Path(path).resolve() == checkpoint.BUILTIN_MODEL.resolve(),
@@ -179,7 +178,7 @@ class RenderService(QObject):
             "hardware": training.get("hardware") or training.get("device", ""),
         }
         self.director = director
-        self.loaded.emit(dict(self.info))
+        self.loaded.emit(info)
 
     def _render(self, batch: list, generation: int) -> None:
         director = self.director

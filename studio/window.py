@@ -89,6 +89,7 @@ class MainWindow(QMainWindow):
         self._make_status_bar()
 
         s.message.connect(self.show_message)
+        self.library.clip_activated.connect(lambda _: self.add_shot())  # double-click a clip
         s.undo.cleanChanged.connect(lambda _: self._update_title())
         s.project_opened.connect(self._update_title)
         s.project_opened.connect(self._opened)
