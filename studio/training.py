@@ -94,7 +94,7 @@ class TrainDialog(QDialog):
         self.process: QProcess | None = None
         self.run_dir: Path | None = None
         self.model_path: str | None = None
-        self.result: dict | None = None
+        self.final: dict | None = None
         self.events: list[dict] = []
         self._buffer = b""
         self._stderr = b""
@@ -105,11 +105,11 @@ class TrainDialog(QDialog):
             item.setData(Qt.ItemDataRole.UserRole, clip.id)
             item.setCheckState(Qt.CheckState.Checked)
             self.clips.addItem(item)
-        self.size = QComboBox(self)
+        self.image_size = QComboBox(self)
         current = session.model_info.get("image_size", 64)
         for size in sorted(set(SIZES) | {current}):
-            self.size.addItem(f"{size} × {size}", size)
-        self.size.setCurrentIndex(self.size.findData(current))
+            self.image_size.addItem(f"{size} × {size}", size)
+        self.image_size.setCurrentIndex(self.image_size.findData(current))
         self.by_steps = QRadioButton("Steps", self, checked=True)
         self.steps = QSpinBox(self, minimum=1, maximum=10_000_000, value=500, singleStep=100)
         self.by_time = QRadioButton("Time budget", self)
@@ -128,7 +128,7 @@ class TrainDialog(QDialog):
         for w in (self.by_steps, self.steps, self.by_time, self.minutes):
             length.addWidget(w)
         form.addRow("Clips", self.clips)
-        form.addRow("Image size", self.size)
+        form.addRow("Image size", self.image_size)
         form.addRow("Length", length)
         form.addRow("Device", self.device)
         form.addRow("", self.start_from)
@@ -192,7 +192,7 @@ class TrainDialog(QDialog):
             "--progress",
             "json",
             "--image-size",
-            str(self.size.currentData()),
+            str(self.image_size.currentData()),
             "--device",
             self.device.currentData(),
         ]
@@ -217,7 +217,7 @@ class TrainDialog(QDialog):
         self.run_dir.parent.mkdir(parents=True, exist_ok=True)
         self.events.clear()
         self.plot.points.clear()
-        self.result = self.model_path = None
+        self.final = self.model_path = None
         self._buffer = self._stderr = b""
         proc = QProcess(self)
         env = QProcessEnvironment.systemEnvironment()
@@ -286,7 +286,7 @@ class TrainDialog(QDialog):
         elif kind == "checkpoint":
             self.model_path = e.get("model") or self.model_path
         elif kind == "done":
-            self.result = e
+            self.final = e
             self.model_path = e.get("model") or self.model_path
         elif kind == "error":
             self.status.setText(
@@ -301,18 +301,18 @@ class TrainDialog(QDialog):
         self.settings_box.setEnabled(True)
         self.start_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
-        if self.result is not None:
+        if self.final is not None:
             self.bar.setValue(
-                1000 if self.result.get("reason") != "interrupted" else self.bar.value()
+                1000 if self.final.get("reason") != "interrupted" else self.bar.value()
             )
             reason = {
                 "finished": "Finished",
                 "time_budget": "Time budget reached",
                 "interrupted": "Cancelled — the model so far is kept",
-            }.get(self.result.get("reason"), "Done")
+            }.get(self.final.get("reason"), "Done")
             self.status.setText(
-                f"{reason} at step {self.result.get('step')} after "
-                f"{format_duration(self.result.get('elapsed_s'))}."
+                f"{reason} at step {self.final.get('step')} after "
+                f"{format_duration(self.final.get('elapsed_s'))}."
             )
         elif not any(ev.get("event") == "error" for ev in self.events):
             last = self._stderr.decode(errors="replace").strip().splitlines()[-1:] or [

@@ -320,7 +320,7 @@ class Viewer(QWidget):
         layout.addLayout(bar)
         layout.addLayout(options)
 
-        self.actions = self._make_actions()
+        self.playback_actions = self._make_actions()
         t.state_changed.connect(
             lambda on: self.play_button.setIcon(
                 self.style().standardIcon(

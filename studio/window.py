@@ -194,7 +194,7 @@ class MainWindow(QMainWindow):
         ]
 
         pb = bar.addMenu("&Playback")
-        pb.addActions(self.viewer.actions)
+        pb.addActions(self.viewer.playback_actions)
 
         m = bar.addMenu("&Model")
         self.a_train = self._action(m, "&Train on Clips…", self.train_dialog, "Ctrl+T")

@@ -218,7 +218,7 @@ def tiny_training(qtbot, make_window, root: Path, clips: list[Path], steps: int,
     d = w.train_dialog()
     d.steps.setValue(steps)
     d.start_from.setChecked(False)
-    d.size.setCurrentIndex(d.size.findData(32))
+    d.image_size.setCurrentIndex(d.image_size.findData(32))
     tiny = [a for a in TINY if a not in ("--image-size", "32", "--device", "cpu")]
     d.extra.setText(" ".join([*tiny, "--log-every", "1", *extra]))
     return w, d
@@ -230,7 +230,7 @@ def test_training_dialog_runs_to_end_and_uses_the_model(qtbot, make_window, tmp_
     d.start_button.click()
     assert d.running
     qtbot.waitUntil(lambda: not d.running, timeout=180_000)
-    assert d.result is not None and d.result["reason"] == "finished", d.status.text()
+    assert d.final is not None and d.final["reason"] == "finished", d.status.text()
     assert d.plot.points and d.sample.pixmap() is not None and not d.sample.pixmap().isNull()
     assert d.bar.value() == 1000 and d.use_button.isEnabled()
     d.use_button.click()
@@ -245,7 +245,7 @@ def test_training_cancel_keeps_a_checkpoint(qtbot, make_window, tmp_path, clip_d
     qtbot.waitUntil(lambda: any(e.get("event") == "progress" for e in d.events), timeout=180_000)
     d.cancel_button.click()
     qtbot.waitUntil(lambda: not d.running, timeout=60_000)
-    assert d.result is not None and d.result["reason"] == "interrupted"
+    assert d.final is not None and d.final["reason"] == "interrupted"
     assert Path(d.model_path).is_file() and d.use_button.isEnabled()
     assert "Cancelled" in d.status.text()
     d.close()
