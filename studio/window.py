@@ -7,10 +7,9 @@ import os
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, QUrl
+from PySide6.QtCore import QByteArray, QEventLoop, QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication,
     QDockWidget,
     QFileDialog,
     QFrame,
@@ -48,6 +47,10 @@ WELCOME = (
 )
 
 Button = QMessageBox.StandardButton
+
+
+class _Finished(QObject):
+    done = Signal()
 
 
 class MainWindow(QMainWindow):
@@ -434,10 +437,12 @@ class MainWindow(QMainWindow):
         return True
 
     def run_busy(self, text: str, work):
-        """Run ``work()`` on a worker thread behind a modal busy dialog; the window keeps
-        painting. Returns its result or raises its exception."""
+        """Run ``work()`` on a worker thread behind a modal busy dialog, in a local event loop
+        (the window keeps painting). Returns its result or raises its exception."""
         out: dict = {}
-        done = threading.Event()
+        loop = QEventLoop(self)
+        finished = _Finished()
+        finished.done.connect(loop.quit, Qt.ConnectionType.QueuedConnection)
 
         def run() -> None:
             try:
@@ -445,15 +450,14 @@ class MainWindow(QMainWindow):
             except BaseException as e:  # handed to the GUI thread below
                 out["error"] = e
             finally:
-                done.set()
+                finished.done.emit()
 
         dialog = QProgressDialog(text, None, 0, 0, self)
         dialog.setWindowTitle(APP_NAME)
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setMinimumDuration(400)
         threading.Thread(target=run, daemon=True).start()
-        while not done.wait(0.02):
-            QApplication.processEvents()
+        loop.exec()
         dialog.reset()
         dialog.deleteLater()
         if "error" in out:
