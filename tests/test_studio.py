@@ -547,3 +547,20 @@ def test_a_clip_file_gone_after_opening_is_told_once(qtbot, make_window, tmp_pat
     w2 = make_window()
     assert not w2.open_project(root)
     assert "pip_walks.mp4: file is missing from the project" in messages(w2)
+
+
+def test_play_once_stops_at_the_out_point(qtbot, make_window, tmp_path):
+    w = make_window()
+    w.open_project(demo(tmp_path))
+    loaded(qtbot, w)
+    v, s = w.viewer, w.session
+    s.set_range((20, 27))
+    v.mode.setCurrentIndex(v.mode.findData("once"))
+    t = v.transport
+    assert [t.frame_after(n, 20) for n in (0, 7, 8)] == [20, 27, None]
+    t.play()  # the playhead (0) is outside the range: playback starts at the in point
+    assert s.playhead == 20
+    qtbot.waitUntil(lambda: not t.playing, timeout=10_000)
+    assert s.playhead == 27
+    v.range_box.setChecked(False)  # the whole timeline again
+    assert t.bounds() == (0, s.timeline.frame_count - 1)
