@@ -62,6 +62,7 @@ class Session(QObject):
         self.layer = "composite"
         self.model_info: dict = {}
         self._told: set[str] = set()
+        self._timeline: tuple | None = None
         self.render.frame_ready.connect(self._on_frame)
         self.render.loaded.connect(self._on_loaded)
         self.render.failed.connect(self._on_failed)
@@ -131,7 +132,13 @@ class Session(QObject):
     # -- frames ------------------------------------------------------------------------------------
     @property
     def timeline(self) -> Timeline:
-        return self.project.timeline if self.project is not None else Timeline([], 24.0)
+        """The project's timeline, built once per edit (painting asks for it many times)."""
+        if self.project is None:
+            return Timeline([], 24.0)
+        stamp = (id(self.project), self.project.revision)
+        if self._timeline is None or self._timeline[0] != stamp:
+            self._timeline = (stamp, self.project.timeline)
+        return self._timeline[1]
 
     def key(self, index: int, layer: str | None = None, timeline: Timeline | None = None):
         """(key, shot, local) of a timeline frame."""
