@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from safetensors.torch import save_file
 from engine import __version__
 from engine.assets import BUILTIN_MODEL  # noqa: F401 — checkpoint.BUILTIN_MODEL is API
 from engine.errors import CheckpointError
-from engine.fileio import atomic_path
+from engine.fileio import atomic_path, parse_json
 from engine.model import ModelConfig, SceneModel
 
 FORMAT = "zoetrope-model"
@@ -89,7 +90,13 @@ def save(
         meta["training_state"] = json.dumps(state)
     path = Path(path)
     with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata=meta)
+        try:
+            save_file(tensors, str(tmp), metadata=meta)
+        except SafetensorError as e:  # the disk, almost always: say it as the OS would
+            code = re.search(r"os error (\d+)", str(e))
+            if code:
+                raise OSError(int(code[1]), os.strerror(int(code[1])), str(path)) from None
+            raise CheckpointError(f"{path}: cannot write the model ({e})") from None
     return path
 
 
@@ -105,7 +112,11 @@ def _open_header(path: Path) -> dict:
         raise CheckpointError(f"{path}: not a readable safetensors file ({e})") from None
     if meta.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a Zoetrope model (no '{FORMAT}' header)")
-    version = int(meta.get("format_version", "0"))
+    raw = meta.get("format_version", "0")
+    if not (isinstance(raw, str) and raw.isascii() and raw.isdigit()):
+        raise CheckpointError(f"{path}: damaged model header (format_version {raw[:20]!r} is "
+                              "not a number)")  # fmt: skip
+    version = int(raw)
     if version > FORMAT_VERSION:
         raise CheckpointError(
             f"{path}: made by a newer Zoetrope (model format {version}); please update"
@@ -118,11 +129,52 @@ def inspect(path: str | os.PathLike) -> ModelFile:
     path = Path(path)
     meta = _open_header(path)
     try:
-        config = ModelConfig.from_dict(json.loads(meta["model_config"]))
-        training = json.loads(meta.get("training", "{}"))
-    except (KeyError, ValueError, TypeError) as e:
+        config = ModelConfig.from_dict(parse_json(meta["model_config"]))
+        training = parse_json(meta.get("training", "{}"))
+        if not isinstance(training, dict):
+            raise ValueError("training: expected an object")
+    except KeyError as e:
+        raise CheckpointError(f"{path}: damaged model header (no {e})") from None
+    except (ValueError, TypeError) as e:
         raise CheckpointError(f"{path}: damaged model header ({e})") from None
     return ModelFile(path, config, training, "training_state" in meta)
+
+
+def verify(path: str | os.PathLike) -> ModelFile:
+    """:func:`inspect`, plus a check that the file holds exactly the weights its config needs,
+    in the right shapes — without loading them (how a model is vetted before a project uses it)."""
+    info = inspect(path)
+    with torch.device("meta"):  # shapes only: no memory for the weights
+        expected = {k: tuple(v.shape) for k, v in SceneModel(info.config).state_dict().items()}
+    try:
+        with safe_open(str(info.path), framework="pt") as f:
+            found = {k[6:]: tuple(f.get_slice(k).get_shape()) for k in f.keys()  # noqa: SIM118
+                     if k.startswith("model.")}  # fmt: skip
+    except (SafetensorError, OSError, ValueError) as e:
+        raise CheckpointError(f"{info.path}: damaged model file ({e})") from None
+    problem = _weights_problem(expected, found)
+    if problem:
+        raise CheckpointError(f"{info.path}: weights do not match its model config ({problem})")
+    return info
+
+
+def _weights_problem(expected: dict[str, tuple], found: dict[str, tuple]) -> str | None:
+    def some(keys: list[str]) -> str:
+        return ", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
+
+    missing = sorted(set(expected) - set(found))
+    extra = sorted(set(found) - set(expected))
+    shapes = [k for k in sorted(set(expected) & set(found)) if expected[k] != found[k]]
+    parts = []
+    if missing:
+        parts.append(f"{len(missing)} missing: {some(missing)}")
+    if extra:
+        parts.append(f"{len(extra)} unexpected: {some(extra)}")
+    if shapes:
+        k = shapes[0]
+        parts.append(f"{len(shapes)} of the wrong shape, e.g. {k} is {list(found[k])} in the file "
+                     f"but {list(expected[k])} for its config")  # fmt: skip
+    return "; ".join(parts) or None
 
 
 def _read_tensors(path: Path, prefix: str) -> dict[str, torch.Tensor]:
@@ -138,16 +190,9 @@ def load(
     path: str | os.PathLike, device: str | torch.device = "cpu"
 ) -> tuple[SceneModel, ModelFile]:
     """Build the model a file describes and load its weights. Clear errors, never unpickles."""
-    info = inspect(path)
+    info = verify(path)
     model = SceneModel(info.config)
-    weights = _read_tensors(info.path, "model.")
-    try:
-        model.load_state_dict(weights, strict=True)
-    except RuntimeError as e:
-        first = str(e).strip().splitlines()[0]
-        raise CheckpointError(
-            f"{info.path}: weights do not match its model config ({first})"
-        ) from None
+    model.load_state_dict(_read_tensors(info.path, "model."), strict=True)
     return model.to(device), info
 
 
@@ -158,17 +203,21 @@ def load_training_state(path: str | os.PathLike, optimizer: torch.optim.Optimize
     meta = _open_header(path)
     if "training_state" not in meta:
         raise CheckpointError(f"{path}: holds a model only, no training state to resume from")
-    state = json.loads(meta["training_state"])
-    opt = state.pop("optimizer")
     tensors = _read_tensors(path, "optim.")
-    per_param: dict[int, dict] = {}
-    for key, value in tensors.items():
-        idx, name = key.split(".", 1)
-        per_param.setdefault(int(idx), {})[name] = value
-    for idx, scalars in opt["scalars"].items():
-        per_param.setdefault(int(idx), {}).update(scalars)
     try:
-        optimizer.load_state_dict({"state": per_param, "param_groups": opt["param_groups"]})
+        state = parse_json(meta["training_state"])
+        opt = state.pop("optimizer")
+        per_param: dict[int, dict] = {}
+        for key, value in tensors.items():
+            idx, name = key.split(".", 1)
+            per_param.setdefault(int(idx), {})[name] = value
+        for idx, scalars in opt["scalars"].items():
+            per_param.setdefault(int(idx), {}).update(scalars)
+        groups = opt["param_groups"]
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        raise CheckpointError(f"{path}: damaged training state ({e!r})") from None
+    try:
+        optimizer.load_state_dict({"state": per_param, "param_groups": groups})
     except (ValueError, KeyError) as e:
         raise CheckpointError(f"{path}: optimiser state does not fit this model ({e})") from None
     rng = _read_tensors(path, "rng.")

@@ -28,6 +28,12 @@ from torch import nn
 IDENTITY_THETA = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
 
 
+MAX_STAGES = 6
+MAX_CHANNELS = 4096
+MAX_IMAGE_SIZE = 2048
+"""Bounds on a config read from a file: beyond them a header is damaged, not a model."""
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """Every number that shapes the networks. Stored in each checkpoint's header."""
@@ -43,7 +49,22 @@ class ModelConfig:
     in_channels: int = 3
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
+        if not isinstance(self.widths, (list, tuple)) or not 1 <= len(self.widths) <= MAX_STAGES:
+            raise ValueError(
+                f"widths must list 1…{MAX_STAGES} channel counts (got {self.widths!r})"
+            )
+        for name, value, lo in (
+            *(("widths", w, 1) for w in self.widths),
+            ("image_size", self.image_size, 16),
+            ("latent_channels", self.latent_channels, 1),
+            ("res_blocks", self.res_blocks, 0),
+            ("transform_hidden", self.transform_hidden, 1),
+            ("in_channels", self.in_channels, 1),
+        ):
+            hi = MAX_IMAGE_SIZE if name == "image_size" else MAX_CHANNELS
+            if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+                raise ValueError(f"{name} must be a whole number {lo}…{hi} (got {value!r})")
+        object.__setattr__(self, "widths", tuple(self.widths))
         if self.image_size < 16 or self.image_size % 16:
             raise ValueError(f"image size must be a multiple of 16 (got {self.image_size})")
         if self.image_size % (2 ** len(self.widths)):

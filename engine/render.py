@@ -1,13 +1,16 @@
 """``python -m engine.render PROJECT --out FILE``: render a project's timeline to a file, headless.
 
 The command-line face of the Director (engine/synthesis.py) and the exporter (engine/export.py):
-the same code the studio's Export dialog runs. Errors are one line and exit status 2; Ctrl+C
-stops cleanly and leaves nothing at the target path (exit 130).
+the same code the studio's Export dialog runs. Errors are one line and exit status 2; Ctrl+C,
+SIGTERM and SIGHUP stop cleanly — ffmpeg stopped, its temporary file removed, nothing at the target
+path (exit 130, 143, 129). An existing file is replaced only with ``--overwrite``; a PNG sequence
+goes only into a folder that is new, empty or holds frames of an earlier export.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from pathlib import Path
@@ -29,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--out", required=True, help="file (.mp4 .webm .gif .apng .png) or a folder for PNG frames"
     )
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing file at --out (frames of an earlier PNG sequence "
+                   "export are replaced without it)")  # fmt: skip
     p.add_argument("--format", choices=FORMATS, help="override the format the extension implies")
     p.add_argument("--fps", type=float, help="frames per second (default: the project's)")
     p.add_argument(
@@ -102,10 +108,25 @@ class Bar:
             self.open = False
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP: handled like Ctrl+C (the same clean-up), with its own exit status."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop_on(signum: int, frame) -> None:  # noqa: ARG001
+    raise Stopped(signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     progress = Bar(args.progress == "bar")
     out = Path(args.out)
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _stop_on)
     try:
         project = Project.open(args.project)
         settings = ExportSettings(
@@ -123,16 +144,22 @@ def main(argv: list[str] | None = None) -> int:
             raise UserError(f"{project.file}: the timeline is empty; nothing to render")
         director = Director(project, args.model, device=args.device, precision=args.precision)
         start = time.monotonic()
-        export(director, out, settings, progress=progress)
+        export(director, out, settings, progress=progress, overwrite=args.overwrite)
         progress.close()
     except UserError as e:
         progress.close()
         print(f"error: {e}", file=sys.stderr)
         return 2
-    except (KeyboardInterrupt, Cancelled):
+    except (KeyboardInterrupt, Cancelled) as e:
         progress.close()
-        print(f"interrupted; nothing written to {out}", file=sys.stderr)
-        return 130
+        signum = e.signum if isinstance(e, Stopped) else signal.SIGINT
+        what = (
+            "interrupted"
+            if signum == signal.SIGINT
+            else f"stopped by {signal.Signals(signum).name}"
+        )
+        print(f"{what}; nothing written to {out}", file=sys.stderr)
+        return 128 + signum
     first, stop = settings.frames(project.timeline.frame_count)
     print(
         f"wrote {out} ({stop - first} frames, {settings.padded_size(director.size)}² px, "

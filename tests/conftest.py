@@ -72,7 +72,7 @@ def clip_dir(tmp_path_factory, test_digits) -> Path:
     return out
 
 
-def run_module(module: str, *args: str, timeout: float = 300, **kw):
+def run_module(module: str, *args: str, timeout: float = 300, cwd=ROOT, **kw):
     """Run ``python -m module`` and return its output as text, carriage returns kept (text mode
     would turn them into newlines, and so hide what a terminal shows)."""
     import subprocess
@@ -81,7 +81,7 @@ def run_module(module: str, *args: str, timeout: float = 300, **kw):
     out = subprocess.run(
         [sys.executable, "-m", module, *args],
         capture_output=True,
-        cwd=ROOT,
+        cwd=cwd,
         timeout=timeout,
         env=env,
         **kw,

@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from engine.errors import UserError
-from engine.export import ExportSettings, encode, format_for
+from engine.export import ExportSettings, clean_stale_parts, encode, format_for, plan_target
 from engine.synthesis import Cancelled
 
 
@@ -119,7 +119,7 @@ def test_cancel_leaves_nothing_behind_and_keeps_an_old_file(tmp_path, name):
     before = sorted(p.name for p in tmp_path.iterdir())
     seen = []
     with pytest.raises(Cancelled):
-        encode(frames(30), 30, out, ExportSettings(format=fmt),
+        encode(frames(30), 30, out, ExportSettings(format=fmt), overwrite=True,
                progress=lambda d, t: seen.append(d), cancel=lambda: len(seen) >= 4)  # fmt: skip
     assert seen == [1, 2, 3, 4]
     assert sorted(p.name for p in tmp_path.iterdir()) == before
@@ -166,3 +166,61 @@ def test_an_ffmpeg_failure_is_one_line_and_leaves_nothing(tmp_path, monkeypatch)
     with pytest.raises(UserError, match="a.mp4: writing failed"):
         encode(frames(40), 40, tmp_path / "a.mp4", ExportSettings())
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_png_sequence_never_deletes_what_it_did_not_write(tmp_path):
+    """Issue 13.1: exporting to a folder of the user's deleted everything in it."""
+    videos = tmp_path / "MyVideos"
+    (videos / "holiday").mkdir(parents=True)
+    (videos / "holiday" / "wedding.mov").write_bytes(b"precious")
+    (videos / "notes.txt").write_text("mine")
+    with pytest.raises(UserError, match=r"MyVideos: the folder holds things .*holiday/, notes.txt"):
+        encode(frames(3), 3, videos, ExportSettings(format="png"))
+    assert (videos / "holiday" / "wedding.mov").read_bytes() == b"precious"
+    assert sorted(p.name for p in videos.iterdir()) == ["holiday", "notes.txt"]
+    assert [p.name for p in tmp_path.iterdir()] == ["MyVideos"]  # no temporary left over
+
+
+def test_a_png_sequence_replaces_only_its_own_frames_of_the_same_numbers(tmp_path):
+    out = tmp_path / "seq"
+    encode(frames(4), 4, out, ExportSettings(format="png"))  # frames 0…3
+    old = (out / "frame_00003.png").read_bytes()
+    (out / ".DS_Store").write_bytes(b"finder")  # what a desktop adds is neither refused nor lost
+    plan = plan_target(out, "png", 2, 4)
+    assert [p.name for p in plan.replaces] == ["frame_00002.png", "frame_00003.png"]
+    assert plan.refused is None and not plan.needs_overwrite
+    encode(frames(5, 24), 5, out, ExportSettings(format="png"), first_number=3)  # frames 3…7
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [".DS_Store"] + [f"frame_{k:05d}.png" for k in range(8)]
+    assert (out / "frame_00003.png").read_bytes() != old  # replaced, in the same folder
+    with Image.open(out / "frame_00000.png") as im:
+        assert im.size == (20, 20)  # kept from the first export
+    assert (out / ".DS_Store").read_bytes() == b"finder"
+
+
+def test_an_existing_file_is_replaced_only_when_asked(tmp_path):
+    out = tmp_path / "film.mp4"
+    out.write_bytes(b"the user's own film")
+    assert plan_target(out, "mp4").needs_overwrite
+    with pytest.raises(UserError, match="film.mp4: already exists"):
+        encode(frames(3), 3, out, ExportSettings())
+    assert out.read_bytes() == b"the user's own film"
+    encode(frames(3), 3, out, ExportSettings(), overwrite=True)
+    assert read_video(out)[0]["size"] == (20, 20)
+    for target, fmt, why in ((tmp_path, "mp4", "is a folder"), (out, "png", "is a file")):
+        assert why in plan_target(target, fmt).refused
+
+
+def test_stale_temporary_files_of_killed_exports_are_cleaned(tmp_path):
+    out = tmp_path / "film.mp4"
+    dead = tmp_path / ".film.mp4.999999999-abcdef.part"  # no such process
+    legacy = tmp_path / ".film.mp4.abc123.part"  # older name, no process id
+    mine = tmp_path / f".film.mp4.{os.getpid()}-000000.part"  # a live process's: kept
+    other = tmp_path / ".other.mp4.999999999-abcdef.part"  # another target's: kept
+    for p in (dead, legacy, mine, other):
+        p.write_bytes(b"half a file")
+    (tmp_path / ".seq.999999999-abcdef.part").mkdir()
+    assert sorted(clean_stale_parts(out)) == sorted([dead, legacy])
+    assert mine.exists() and other.exists()
+    encode(frames(2), 2, tmp_path / "seq", ExportSettings(format="png"))
+    assert not (tmp_path / ".seq.999999999-abcdef.part").exists()

@@ -142,3 +142,72 @@ def test_bf16_renders_close_to_fp32(project):
     bf16 = Director(project, device="cpu", precision="bf16")
     assert bf16.precision == "bf16"
     assert np.abs(bf16.frame(9).astype(int) - fp32).mean() < 4
+
+
+def test_render_cli_never_deletes_a_folder_of_the_users_files(project, tmp_path):
+    """Issue 13.1, as reported: `--out MyVideos` emptied the folder, exit 0."""
+    videos = tmp_path / "MyVideos"
+    (videos / "holiday").mkdir(parents=True)
+    (videos / "holiday" / "wedding.mov").write_bytes(b"precious")
+    r = run_module("engine.render", str(project.root), "--out", str(videos), "--range", "0:2")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert f"error: {videos}: the folder holds things that are not frames" in r.stderr
+    assert (videos / "holiday" / "wedding.mov").read_bytes() == b"precious"
+    # `--out .` (was a ValueError traceback): the current folder, refused here as it is not empty
+    r = run_module("engine.render", str(project.root), "--out", ".", "--range", "0:2", cwd=videos)
+    assert r.returncode == 2 and "Traceback" not in r.stderr and str(videos) in r.stderr
+    # … and used when it is empty
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    r = run_module("engine.render", str(project.root), "--out", ".", "--range", "0:2", cwd=empty)
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in empty.iterdir()) == [f"frame_0000{k}.png" for k in range(3)]
+
+
+def _processes_naming(text: str) -> list[int]:
+    """Pids of running processes whose command line mentions ``text`` (Linux /proc)."""
+    from pathlib import Path
+
+    found = []
+    for d in Path("/proc").iterdir():
+        try:
+            if d.name.isdigit() and text.encode() in (d / "cmdline").read_bytes():
+                found.append(int(d.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="/proc")
+def test_render_cli_stops_cleanly_on_sigterm(project, tmp_path):
+    """Issue 13.5: SIGTERM left a hidden .part file and a running ffmpeg."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import ROOT
+
+    project.update_shot(project.shots[0].id, duration=100_000, loop="loop")
+    project.save()
+    out = tmp_path / "out" / "long.mp4"
+    out.parent.mkdir()
+    proc = subprocess.Popen([sys.executable, "-m", "engine.render", str(project.root), "--out",
+                             str(out), "--scale", "8", "--device", "cpu", "--progress", "none"],
+                            cwd=ROOT, stderr=subprocess.PIPE)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not any(p.stat().st_size > 0 for p in out.parent.glob(".long.mp4.*.part")):
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.1)
+    part = next(out.parent.glob(".long.mp4.*.part"))
+    ffmpeg = _processes_naming(str(part))
+    assert ffmpeg  # encoding
+    os.kill(proc.pid, signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert b"stopped by SIGTERM; nothing written" in err and b"Traceback" not in err
+    assert list(out.parent.iterdir()) == []
+    time.sleep(0.2)
+    assert _processes_naming(str(part)) == []
