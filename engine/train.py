@@ -18,6 +18,7 @@ import os
 import signal
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,7 +35,7 @@ from engine.data.mnist import load_mnist
 from engine.data.sampler import MovingMNISTPairs, PairSampler, Prefetcher
 from engine.data.synthetic import MovingMNIST, make_backgrounds
 from engine.errors import ClipError, UserError
-from engine.fileio import atomic_write_text
+from engine.fileio import atomic_write_text, parse_json
 from engine.model import ModelConfig, SceneModel, total_loss
 from engine.progress import MODES, Reporter
 from engine.samples import sample_grid, to_tensor
@@ -285,6 +286,56 @@ def _comparable(key: str, value):
     return tuple(value) if isinstance(value, list) else value
 
 
+class RunDir:
+    """A training run's folder: config.json, checkpoints/, model.safetensors, metrics.jsonl and
+    samples/. A run that never reached its first checkpoint (killed, a full disk) holds nothing
+    worth keeping, so it may start again; one with a checkpoint or a model is never overwritten."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        self.config = self.path / "config.json"
+        self.checkpoints = self.path / "checkpoints"
+        self.model = self.path / "model.safetensors"
+        self.metrics = self.path / "metrics.jsonl"
+        self.samples = self.path / "samples"
+
+    def checkpoint_files(self) -> list[Path]:
+        return sorted(self.checkpoints.glob("step_*.safetensors"))
+
+    def latest_checkpoint(self) -> Path | None:
+        found = self.checkpoint_files()
+        return found[-1] if found else None
+
+    @property
+    def has_run(self) -> bool:
+        return self.config.exists()
+
+    @property
+    def has_results(self) -> bool:
+        """A checkpoint or a model: work that a fresh start would destroy."""
+        return self.model.exists() or bool(self.checkpoint_files())
+
+    def saved_run_id(self) -> str | None:
+        try:
+            doc = parse_json(self.config.read_text())
+        except (OSError, ValueError):
+            return None
+        return doc.get("run_id") if isinstance(doc, dict) else None
+
+    def clean_temporaries(self) -> list[Path]:
+        """Half-written files of a killed run (atomic writes' ``.NAME.*.tmp``)."""
+        found = [p for d in (self.path, self.checkpoints) if d.is_dir() for p in d.glob(".*.tmp")]
+        for p in found:
+            p.unlink(missing_ok=True)
+        return found
+
+    def forget_unsaved(self) -> None:
+        """Start over: drop the metrics and samples of a run that saved no checkpoint."""
+        self.metrics.unlink(missing_ok=True)
+        for p in self.samples.glob("step_*.png") if self.samples.is_dir() else []:
+            p.unlink(missing_ok=True)
+
+
 def config_from_args(argv: list[str] | None) -> TrainConfig:
     given = vars(build_parser().parse_args(argv))
     if given.get("init") == "builtin":
@@ -295,9 +346,9 @@ def config_from_args(argv: list[str] | None) -> TrainConfig:
         if not saved.is_file():
             raise UserError(f"{saved}: nothing to resume (no config.json in the run folder)")
         try:
-            base.update(json.loads(saved.read_text())["train"])
-        except (ValueError, KeyError) as e:
-            raise UserError(f"{saved}: damaged run config ({e})") from None
+            base.update(parse_json(saved.read_text())["train"])
+        except (ValueError, KeyError, TypeError) as e:
+            raise UserError(f"{saved}: damaged run config ({e!r})") from None
         ignored = [
             k
             for k in given
@@ -336,7 +387,8 @@ def validate(cfg: TrainConfig) -> None:
         raise UserError("--clip-grad must be 0 (off) or positive")
     if cfg.change_weight < 0:
         raise UserError("--change-weight must not be negative")
-    if not cfg.resume and (Path(cfg.out) / "config.json").exists():
+    run = RunDir(cfg.out)
+    if not cfg.resume and run.has_run and run.has_results:
         raise UserError(
             f"{cfg.out}: already holds a training run; add --resume to continue it, "
             "or choose another --out"
@@ -435,6 +487,11 @@ def describe_data(summary: dict) -> str:
 # The trainer
 
 
+def _describe(config: ModelConfig) -> str:
+    widths = ",".join(map(str, config.widths))
+    return f"{config.image_size}² px, widths {widths}, {config.latent_channels} latent channels"
+
+
 def lr_at(cfg: TrainConfig, step: int, fraction: float) -> float:
     """Linear warm-up, then cosine decay to 5% of the peak at the end of the run."""
     if step < cfg.warmup_steps:
@@ -447,7 +504,9 @@ class Trainer:
         self.cfg = cfg
         self.reporter = reporter
         self.dist = dist_info or Dist()
-        self.run_dir = Path(cfg.out)
+        self.folder = RunDir(cfg.out)
+        self.run_dir = self.folder.path
+        self.run_id = (self.folder.saved_run_id() if cfg.resume else None) or uuid.uuid4().hex[:12]
         self.stop_reason: str | None = None
         self.step = 0
         self.elapsed = 0.0  # training seconds, carried across resumes
@@ -476,8 +535,14 @@ class Trainer:
         if self.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
+        self._notes: list[str] = []  # told as warnings once the run starts
         if cfg.resume:
             self._restore()
+        elif self.folder.has_run:  # validate() let it through: no checkpoint, no model
+            self._notes.append(
+                f"{self.run_dir}: the run there stopped before its first checkpoint; "
+                "starting it again"
+            )
         self.net: torch.nn.Module = self.model
         if self.dist.enabled:
             ids = [self.device.index] if self.device.type == "cuda" else None
@@ -490,19 +555,31 @@ class Trainer:
     # -- files -----------------------------------------------------------------------------------
     @property
     def checkpoint_dir(self) -> Path:
-        return self.run_dir / "checkpoints"
-
-    def latest_checkpoint(self) -> Path | None:
-        found = sorted(self.checkpoint_dir.glob("step_*.safetensors"))
-        return found[-1] if found else None
+        return self.folder.checkpoints
 
     def _restore(self) -> None:
-        path = self.latest_checkpoint()
+        path = self.folder.latest_checkpoint()
         if path is None:
-            raise UserError(f"{self.checkpoint_dir}: no checkpoint to resume from")
-        model, _ = checkpoint.load(path)
-        self.model.load_state_dict(model.state_dict())
+            if self.folder.has_results:
+                raise UserError(f"{self.checkpoint_dir}: no checkpoint to resume from")
+            self._notes.append(
+                f"{self.run_dir}: the run stopped before its first checkpoint; nothing to "
+                "resume, so it starts again from step 0 with its saved settings"
+            )
+            return
+        model, info = checkpoint.load(path)
+        if info.config != self.model.config:
+            raise UserError(
+                f"{path}: a checkpoint of another model ({_describe(info.config)}); this run "
+                f"trains {_describe(self.model.config)}"
+            )
         state = checkpoint.load_training_state(path, self.optimizer)
+        if state.get("run_id", self.run_id) != self.run_id:
+            raise UserError(
+                f"{path}: a checkpoint of another training run (run {state['run_id']}, this "
+                f"folder's is {self.run_id}); move it out of {self.checkpoint_dir}"
+            )
+        self.model.load_state_dict(model.state_dict())
         self.step = int(state["step"])
         self.elapsed = float(state.get("elapsed", 0.0))
         samplers = state.get("samplers", [])
@@ -560,6 +637,7 @@ class Trainer:
         meta = self.training_meta(last)
         path = self.checkpoint_dir / f"step_{self.step:07d}.safetensors"
         state = {
+            "run_id": self.run_id,
             "step": self.step,
             "elapsed": self.elapsed,
             "samplers": samplers,
@@ -567,7 +645,7 @@ class Trainer:
         }
         checkpoint.save(path, self.model, meta, self.optimizer, state)
         checkpoint.save(self.run_dir / "model.safetensors", self.model, meta)
-        old = sorted(self.checkpoint_dir.glob("step_*.safetensors"))[: -self.cfg.keep_checkpoints]
+        old = self.folder.checkpoint_files()[: -self.cfg.keep_checkpoints]
         for p in old:
             p.unlink(missing_ok=True)
         self.reporter.emit(
@@ -595,6 +673,7 @@ class Trainer:
         for key in PATH_SETTINGS:  # absolute, so that --resume works from any directory
             cfg[key] = _absolute(key, cfg[key])
         doc = {
+            "run_id": self.run_id,
             "train": cfg,
             "model": self.model.config.to_dict(),
             "device": self.device.type,
@@ -639,7 +718,12 @@ class Trainer:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, self._handle_signal)
         if self.dist.main:
+            self.folder.clean_temporaries()
+            if self.step == 0:  # a fresh start, or a restart of a run that saved nothing
+                self.folder.forget_unsaved()
             self.write_config()
+            for note in self._notes:
+                self.reporter.emit("warning", message=note)
         n_params = sum(p.numel() for p in self.model.parameters())
         self.reporter.emit(
             "start",
@@ -720,8 +804,7 @@ class Trainer:
         last = dict(zip((*LOGGED_TERMS, "total"), (total / steps).tolist(), strict=True))
         if not math.isfinite(last["total"]):
             raise UserError(
-                f"training diverged by step {self.step} (loss is {last['total']}); "
-                "try a lower --lr"
+                f"training diverged by step {self.step} (loss is {last['total']}); try a lower --lr"
             )
         return last
 

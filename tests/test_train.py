@@ -329,3 +329,59 @@ def test_unwritable_run_folder_is_a_clear_error(tmp_path, mnist_dir):
     out = run_module("engine.train", *_synthetic(mnist_dir), "--steps", "1",
                      "--out", str(blocker / "run"), *TINY)  # fmt: skip
     _one_line_error(out, str(blocker))
+
+
+def test_a_run_killed_before_its_first_checkpoint_starts_again(tmp_path, mnist_dir):
+    """Issue 13.2: after a kill -9 before the first checkpoint, --resume said "no checkpoint"
+    and a fresh start "already holds a training run": the folder was stuck."""
+    run = tmp_path / "run"
+    args = [*_synthetic(mnist_dir), "--checkpoint-every", "0", "--sample-every", "0",
+            "--log-every", "1", "--out", str(run), *TINY]  # fmt: skip
+    proc = _start([*args, "--steps", "100000", "--progress", "json"])
+    for line in proc.stdout:
+        if json.loads(line)["event"] == "progress":
+            proc.kill()  # kill -9: no checkpoint, no clean-up
+            break
+    proc.communicate(timeout=60)
+    assert (run / "config.json").is_file() and not (run / "checkpoints").exists()
+    half = run / "checkpoints" / ".step_0000500.safetensors.x1y2z3.tmp"  # a kill mid-save
+    half.parent.mkdir()
+    half.write_bytes(b"half a checkpoint")
+    out = run_module(
+        "engine.train", "--out", str(run), "--resume", "--steps", "3", "--progress", "none"
+    )
+    assert out.returncode == 0, out.stderr
+    assert "stopped before its first checkpoint" in out.stderr and "starts again" in out.stderr
+    assert not half.exists() and [r["step"] for r in _metrics(run)] == [1, 2, 3]
+    # a finished run is never started over …
+    again = [*args, "--steps", "2", "--progress", "none"]
+    assert run_module("engine.train", *again).returncode == 2
+    # … but one that saved nothing may be, without --resume
+    (run / "model.safetensors").unlink()
+    for p in (run / "checkpoints").iterdir():
+        p.unlink()
+    out = run_module("engine.train", *again)
+    assert out.returncode == 0 and "starting it again" in out.stderr, out.stderr
+    assert [r["step"] for r in _metrics(run)] == [1, 2]
+
+
+def test_resume_refuses_a_checkpoint_of_another_run_or_size(tmp_path, mnist_dir):
+    base = [*_synthetic(mnist_dir), "--steps", "2", "--progress", "none", *TINY]
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert train_main([*base, "--out", str(a)]) == 0
+    assert train_main([*base, "--out", str(b)]) == 0
+    ckpt_b = next((b / "checkpoints").iterdir())
+    for p in (a / "checkpoints").iterdir():
+        p.unlink()
+    ckpt_b.rename(a / "checkpoints" / "step_0000009.safetensors")
+    out = run_module("engine.train", "--out", str(a), "--resume", "--steps", "4")
+    _one_line_error(out, "a checkpoint of another training run")
+    # a checkpoint of another image size
+    bigger = tmp_path / "c"
+    big = [*base, "--out", str(bigger), "--image-size", "48"]
+    assert train_main(big) == 0
+    for p in (a / "checkpoints").iterdir():
+        p.unlink()
+    next((bigger / "checkpoints").iterdir()).rename(a / "checkpoints" / "step_0000009.safetensors")
+    out = run_module("engine.train", "--out", str(a), "--resume", "--steps", "4")
+    _one_line_error(out, "a checkpoint of another model (48² px")
