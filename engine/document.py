@@ -25,7 +25,7 @@ from typing import Any
 
 from engine.data.clips import ClipReader, frame_files
 from engine.errors import UserError
-from engine.fileio import atomic_path, atomic_write_bytes
+from engine.fileio import atomic_path, atomic_write_bytes, parse_json
 
 SCHEMA_VERSION = 2
 PROJECT_FILE = "project.json"
@@ -36,6 +36,20 @@ LOOP_MODES = ("once", "loop", "pingpong")
 MAX_HOLD = 12
 MAX_SPEED = 16.0
 FPS_RANGE = (1.0, 120.0)
+# What a project may hold (PROJECT_FORMAT.md, "Limits"): far beyond any film, small enough that
+# every view and render stays responsive and every number fits the widgets' 32-bit integers.
+MAX_SHOT_FRAMES = 1_000_000
+"""One shot: 11.5 hours at 24 fps."""
+MAX_TIMELINE_FRAMES = 10_000_000
+"""The whole timeline: 115 hours at 24 fps."""
+MAX_SHOTS = 100_000
+MAX_CLIPS = 10_000
+MAX_CLIP_FRAMES = 10_000_000
+MAX_CLIP_SIDE = 65_536
+MAX_TEXT = 1_000
+"""Characters in a name or an id."""
+MAX_FILE_BYTES = 256 * 2**20
+"""project.json: 50,000 shots take about 20 MB."""
 
 
 class ProjectError(UserError):
@@ -162,11 +176,14 @@ class _Reader:
         self.file = file
 
     def fail(self, where: str, why: str) -> ProjectError:
-        return ProjectError(f"{self.file}: {where}: {why}")
+        return ProjectError(f"{self.file}: {where}: {why}" if where else f"{self.file}: {why}")
 
     def get(self, obj: Any, key: str, where: str, kind: type | tuple, default: Any = ...) -> Any:
         if not isinstance(obj, dict):
-            raise self.fail(where, "expected an object")
+            got = _json_kind(obj)
+            if not where:
+                raise self.fail("", f"not a project: expected a JSON object, got {got}")
+            raise self.fail(where, f"expected an object, got {got}")
         if key not in obj:
             if default is not ...:
                 return default
@@ -182,12 +199,28 @@ class _Reader:
             raise self.fail(name, f"expected {kinds[0].__name__}, got {json.dumps(value)[:40]}")
         if isinstance(value, float) and not math.isfinite(value):
             raise self.fail(name, "not a finite number")
+        if isinstance(value, str) and len(value) > MAX_TEXT and key != "source":
+            raise self.fail(name, f"longer than {MAX_TEXT} characters")
         return value
+
+    def count(self, items: list, where: str, most: int) -> list:
+        if len(items) > most:
+            raise self.fail(where, f"{len(items)} entries; a project holds at most {most:,}")
+        return items
 
 
 def _migrate_1_to_2(doc: dict) -> dict:
     """Schema 1 (the first draft): clips and shots at the top level, clips named rather than
     identified, shots as lists, ``hold`` and a boolean ``loop`` on the shot, no ids."""
+    shots = doc.get("shots", [])
+    if "timeline" in doc or any(
+        isinstance(s, dict) and isinstance(s.get("character"), dict) for s in shots
+    ):
+        # read as version 1 it would open as an empty timeline: the label is wrong, not the body
+        raise ValueError(
+            "the document says schema_version 1 but is laid out like a later version (a "
+            "'timeline', shot references as objects); its schema_version is wrong"
+        )
     clips, ids = [], {}
     for i, c in enumerate(doc.get("clips", [])):
         cid = f"c{i + 1}"
@@ -239,6 +272,7 @@ class Project:
     modified: bool = False
     revision: int = 0
     """Counts edits; a view compares it to know whether to refresh."""
+    _index: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     # -- folders and paths -------------------------------------------------------------------------
     @property
@@ -288,19 +322,26 @@ class Project:
         if not root.is_dir():
             raise ProjectError(f"{root}: no such project folder")
         try:
+            if file.stat().st_size > MAX_FILE_BYTES:
+                raise ProjectError(
+                    f"{file}: {file.stat().st_size / 2**20:.0f} MB is too large for a project "
+                    f"file (at most {MAX_FILE_BYTES >> 20} MB)"
+                )
             raw = file.read_bytes()
         except FileNotFoundError:
             raise ProjectError(f"{root}: not a Zoetrope project (no {PROJECT_FILE})") from None
         except OSError as e:
             raise ProjectError(f"{file}: cannot read ({e.strerror})") from None
         try:
-            doc = json.loads(raw.decode("utf-8"))
+            doc = parse_json(raw.decode("utf-8"))
         except UnicodeDecodeError:
             raise ProjectError(f"{file}: damaged (not UTF-8 text)") from None
         except json.JSONDecodeError as e:
             truncated = e.pos >= len(raw.rstrip())
             why = "truncated" if truncated else f"not valid JSON at line {e.lineno}"
             raise ProjectError(f"{file}: damaged ({why}: {e.msg})") from None
+        except ValueError as e:
+            raise ProjectError(f"{file}: damaged ({e})") from None
         return cls.from_json(doc, root)
 
     @classmethod
@@ -319,19 +360,22 @@ class Project:
             while version < SCHEMA_VERSION:
                 doc = MIGRATIONS[version](doc)
                 version += 1
-        except (KeyError, TypeError, ValueError, AttributeError) as e:
+        except ValueError as e:
+            raise r.fail("schema_version", str(e)) from None
+        except (KeyError, TypeError, AttributeError) as e:
             why = f"cannot upgrade from version {version} ({e!r})"
             raise r.fail("schema_version", why) from None
         project = cls(root=root, name=r.get(doc, "name", "", str, root.stem) or root.stem)
         model = r.get(doc, "model", "", (str, type(None)), None)
         timeline = r.get(doc, "timeline", "", dict)
         project.fps = r.get(timeline, "fps", "timeline", float)
-        for i, c in enumerate(r.get(doc, "clips", "", list)):
+        for i, c in enumerate(r.count(r.get(doc, "clips", "", list), "clips", MAX_CLIPS)):
             clip = project._read_clip(r, c, f"clips[{i}]")
             if clip.id in project.clips:
                 raise r.fail(f"clips[{i}].id", f"{clip.id!r} is used twice")
             project.clips[clip.id] = clip
-        for i, s in enumerate(r.get(timeline, "shots", "timeline", list)):
+        shots = r.count(r.get(timeline, "shots", "timeline", list), "timeline.shots", MAX_SHOTS)
+        for i, s in enumerate(shots):
             project.shots.append(project._read_shot(r, s, f"timeline.shots[{i}]"))
         if len({s.id for s in project.shots}) != len(project.shots):
             raise r.fail("timeline.shots", "two shots share an id")
@@ -342,6 +386,7 @@ class Project:
             project.fps = _check_fps(project.fps)
             for shot in project.shots:
                 project._check_shot(shot)
+            project._check_length(0)
             project.range = None if rng is None else project._check_range(rng)
         except ProjectError as e:
             raise ProjectError(f"{r.file}: {e}") from None
@@ -361,8 +406,17 @@ class Project:
         )
         if clip.kind not in ("video", "frames", "image"):
             raise r.fail(f"{where}.kind", f"unknown kind {clip.kind!r}")
-        if clip.frames < 1 or clip.width < 1 or clip.height < 1 or clip.fps <= 0:
-            raise r.fail(where, "frames, width, height and fps must be positive")
+        if not (
+            1 <= clip.frames <= MAX_CLIP_FRAMES
+            and 1 <= clip.width <= MAX_CLIP_SIDE
+            and 1 <= clip.height <= MAX_CLIP_SIDE
+            and 0 < clip.fps <= 1000
+        ):
+            raise r.fail(
+                where,
+                f"frames (1…{MAX_CLIP_FRAMES:,}), width and height (1…{MAX_CLIP_SIDE:,}) and fps "
+                "(above 0, at most 1000) are out of range",
+            )
         path = self.resolve(clip.source, f"{where}.source")
         if not path.exists():
             raise r.fail(f"{where}.source", f"{clip.source}: file is missing from the project")
@@ -466,10 +520,15 @@ class Project:
         return self.shots[self.shot_index(shot_id)]
 
     def shot_index(self, shot_id: str) -> int:
-        for i, s in enumerate(self.shots):
-            if s.id == shot_id:
-                return i
-        raise ProjectError(f"no shot with id {shot_id!r} in {self.name}")
+        """Where a shot is on the timeline: a dict lookup, checked against the list (rebuilt
+        when the list changed), so views can ask for every shot on every paint."""
+        i = self._index.get(shot_id)
+        if i is None or i >= len(self.shots) or self.shots[i].id != shot_id:
+            self._index = {s.id: k for k, s in enumerate(self.shots)}
+            i = self._index.get(shot_id)
+        if i is None:
+            raise ProjectError(f"no shot with id {shot_id!r} in {self.name}")
+        return i
 
     @property
     def timeline(self) -> Timeline:
@@ -477,9 +536,7 @@ class Project:
 
     def shots_using(self, clip_id: str) -> list[Shot]:
         return [
-            s
-            for s in self.shots
-            if clip_id in (s.character.clip, s.background.clip, s.motion.clip)
+            s for s in self.shots if clip_id in (s.character.clip, s.background.clip, s.motion.clip)
         ]
 
     # -- editing: clips ----------------------------------------------------------------------------
@@ -492,13 +549,19 @@ class Project:
         self.add_clip(clip)
         return clip
 
-    def copy_in(self, source: str | os.PathLike, name: str | None = None) -> Clip:
+    def copy_in(
+        self, source: str | os.PathLike, name: str | None = None, notes: list | None = None
+    ) -> Clip:
         """The slow half of :meth:`import_clip`: check and copy the clip into media/ and describe
         it, without adding it. Touches only the file system, so a worker thread may run it while
-        the GUI thread adds the result (:meth:`add_clip`)."""
+        the GUI thread adds the result (:meth:`add_clip`). What the user should know about a clip
+        read anyway (gaps in a frame folder's numbering, a guessed frame rate) is appended to
+        ``notes``."""
         src = Path(source)
         reader = ClipReader(src)
         count = sum(1 for _ in reader.frames())
+        if notes is not None:
+            notes.extend(reader.notes)
         info = reader.info
         if count == 0 or info is None:
             raise ProjectError(f"{src}: holds no frames")
@@ -595,6 +658,9 @@ class Project:
     def insert_shot(self, shot: Shot, index: int) -> None:
         """Put a whole shot at ``index`` (also how undo puts a deleted shot back)."""
         self._check_shot(shot)
+        if len(self.shots) >= MAX_SHOTS:
+            raise ProjectError(f"a project holds at most {MAX_SHOTS:,} shots")
+        self._check_length(shot.duration)
         if any(s.id == shot.id for s in self.shots):
             raise ProjectError(f"a shot with id {shot.id!r} is already on the timeline")
         if not 0 <= index <= len(self.shots):
@@ -670,6 +736,7 @@ class Project:
             old["duration"] = shot.duration
             trial.duration = trial.natural_duration()
         self._check_shot(trial)
+        self._check_length(trial.duration - shot.duration)
         self.shots[self.shot_index(shot_id)] = trial
         self._touch()
         return old
@@ -748,8 +815,8 @@ class Project:
                     f"shot {name}: motion frame {end} is outside clip {clip.name!r} "
                     f"(0…{clip.frames - 1})"
                 )
-        if s.duration < 1:
-            raise ProjectError(f"shot {name}: duration must be at least 1 frame")
+        if not 1 <= s.duration <= MAX_SHOT_FRAMES:
+            raise ProjectError(f"shot {name}: duration must be 1…{MAX_SHOT_FRAMES:,} frames")
         if not 1 <= s.hold <= MAX_HOLD:
             raise ProjectError(f"shot {name}: hold must be 1…{MAX_HOLD} (got {s.hold})")
         if not (0 < s.speed <= MAX_SPEED and math.isfinite(s.speed)):
@@ -760,8 +827,8 @@ class Project:
             raise ProjectError(
                 f"shot {name}: loop mode {s.loop!r} is not one of {', '.join(LOOP_MODES)}"
             )
-        if s.offset < 0:
-            raise ProjectError(f"shot {name}: offset cannot be negative")
+        if not 0 <= s.offset <= MAX_TIMELINE_FRAMES:
+            raise ProjectError(f"shot {name}: offset must be 0…{MAX_TIMELINE_FRAMES:,}")
 
     def _check_range(self, rng: Any) -> tuple[int, int]:
         if (
@@ -771,9 +838,18 @@ class Project:
         ):
             raise ProjectError(f"range must be two frame numbers (got {rng!r})")
         first, last = rng
-        if not 0 <= first <= last:
-            raise ProjectError(f"range {first}…{last}: needs 0 ≤ first ≤ last")
+        if not 0 <= first <= last < MAX_TIMELINE_FRAMES:
+            raise ProjectError(f"range {first}…{last}: needs 0 ≤ first ≤ last < "
+                               f"{MAX_TIMELINE_FRAMES:,}")  # fmt: skip
         return first, last
+
+    def _check_length(self, change: int) -> None:
+        """The timeline, ``change`` frames longer, stays within :data:`MAX_TIMELINE_FRAMES`."""
+        total = sum(s.duration for s in self.shots) + change
+        if total > MAX_TIMELINE_FRAMES:
+            raise ProjectError(
+                f"{total:,} frames on the timeline; a project holds at most {MAX_TIMELINE_FRAMES:,}"
+            )
 
     def _touch(self) -> None:
         self.modified = True
@@ -789,6 +865,11 @@ def field_value(shot: Shot, key: str) -> Any:
     if not hasattr(shot, key) or key == "id":
         raise ProjectError(f"a shot has no field {key!r}")
     return getattr(shot, key)
+
+
+def _json_kind(value: Any) -> str:
+    kinds = {list: "a list", str: "text", bool: "true/false", type(None): "null"}
+    return kinds.get(type(value), "a number" if isinstance(value, (int, float)) else "an object")
 
 
 def _int(value: Any, what: str) -> int:
@@ -835,6 +916,7 @@ class Timeline:
     def __init__(self, shots: list[Shot], fps: float) -> None:
         self.shots = list(shots)  # a snapshot: edits replace Shot objects, never change them
         self.fps = fps
+        self._index: dict[str, int] | None = None
         self.starts = [0]
         for s in shots:
             self.starts.append(self.starts[-1] + s.duration)
@@ -859,7 +941,14 @@ class Timeline:
         return self.shots[i], local
 
     def start_of(self, shot_id: str) -> int:
-        for s, start in zip(self.shots, self.starts, strict=False):
-            if s.id == shot_id:
-                return start
-        raise ProjectError(f"no shot with id {shot_id!r} on the timeline")
+        if self._index is None:
+            self._index = {s.id: i for i, s in enumerate(self.shots)}
+        if shot_id not in self._index:
+            raise ProjectError(f"no shot with id {shot_id!r} on the timeline")
+        return self.starts[self._index[shot_id]]
+
+    def visible(self, first: int, last: int) -> range:
+        """Indices of the shots that show any of timeline frames ``first`` … ``last``."""
+        lo = max(bisect_right(self.starts, first) - 1, 0)
+        hi = min(bisect_right(self.starts, last), len(self.shots))
+        return range(lo, max(lo, hi))

@@ -30,7 +30,7 @@ import torch.distributed as dist
 from engine import checkpoint
 from engine import device as devices
 from engine.data.cache import FrameCache
-from engine.data.clips import FIT_MODES, find_clips
+from engine.data.clips import FIT_MODES, describe_gaps, find_clips, frame_files, frame_gaps
 from engine.data.mnist import load_mnist
 from engine.data.sampler import MovingMNISTPairs, PairSampler, Prefetcher
 from engine.data.synthetic import MovingMNIST, make_backgrounds
@@ -460,6 +460,9 @@ def build_pairs(cfg: TrainConfig, rank: int, reporter: Reporter) -> tuple[object
             continue
         clips.append(clip.frames)
         names.append(path.name)
+        gaps = frame_gaps(frame_files(path)) if path.is_dir() else []
+        if gaps:
+            reporter.emit("warning", message=f"{path}: {describe_gaps(gaps)}")
     if not clips:
         if len(errors) == 1:
             raise UserError(errors[0])

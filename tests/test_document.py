@@ -125,7 +125,31 @@ def test_atomic_save_survives_a_failure_mid_write(project, monkeypatch):
         (lambda raw: raw.replace(b'"path": null', b'"path": []'), "motion paths need"),
         (lambda raw: raw.replace(b'"duration": 6', b'"duration": 0'), "duration"),
         (lambda raw: raw.replace(b'"frame": 0', b'"frame": 60', 1), "outside clip"),
-        (lambda raw: b"[]", "expected an object"),
+        (lambda raw: b"[]", "project.json: not a project: expected a JSON object, got a list"),
+        # issue 13.7: a traceback (RecursionError) until now
+        (lambda raw: b"[" * 200_000 + b"]" * 200_000, r"damaged \(nested too deeply\)"),
+        # issue 13.6: labelled 1, laid out as 2: opened as an empty timeline until now
+        (
+            lambda raw: raw.replace(b'"schema_version": 2', b'"schema_version": 1'),
+            "says schema_version 1 but is laid out like a later version",
+        ),  # fmt: skip
+        # issue 13.3: bounds on every number (10**30 frames raised OverflowErrors in the studio)
+        (
+            lambda raw: raw.replace(b'"duration": 6', b'"duration": 1' + b"0" * 30),
+            "duration must be 1…1,000,000 frames",
+        ),  # fmt: skip
+        (lambda raw: raw.replace(b'"duration": 6', b'"duration": 1000000000'), "duration"),
+        (lambda raw: raw.replace(b'"frames": 6', b'"frames": 1' + b"0" * 30, 1), "out of range"),
+        (lambda raw: raw.replace(b'"width": 64', b'"width": 99999999', 1), "out of range"),
+        (lambda raw: raw.replace(b'"offset": 0', b'"offset": -1'), "offset must be 0"),
+        (
+            lambda raw: raw.replace(b'"range": null', b'"range": [0, 1' + b"0" * 30 + b"]"),
+            "range 0…1",
+        ),  # fmt: skip
+        (
+            lambda raw: raw.replace(b'"name": "Film"', b'"name": "' + b"x" * 5000 + b'"'),
+            "name: longer than 1000 characters",
+        ),  # fmt: skip
     ],
 )
 def test_damaged_files_give_a_clear_error_and_change_nothing(project, damage, message):
@@ -264,3 +288,58 @@ def test_save_as_copies_media_and_moves_the_project(project, tmp_path):
     assert Project.open(tmp_path / "Film.zoetrope").shots == []  # the original is untouched
     with pytest.raises(ProjectError, match="not empty"):
         project.save_as(tmp_path / "Film")
+
+
+def test_the_timeline_as_a_whole_is_bounded(project):
+    from engine.document import MAX_SHOT_FRAMES, MAX_TIMELINE_FRAMES
+
+    a = ids(project)[0]
+    shot = project.add_shot((a, 0), (a, 0), a, duration=MAX_SHOT_FRAMES)
+    for _ in range(MAX_TIMELINE_FRAMES // MAX_SHOT_FRAMES - 1):
+        project.duplicate_shot(shot.id)
+    assert project.timeline.frame_count == MAX_TIMELINE_FRAMES
+    with pytest.raises(
+        ProjectError, match="10,000,001 frames on the timeline; a project holds at most 10,000,000"
+    ):
+        project.add_shot((a, 0), (a, 0), a, duration=1)
+    project.update_shot(shot.id, duration=5)  # shorter is always fine
+    project.add_shot((a, 0), (a, 0), a, duration=MAX_SHOT_FRAMES - 5)  # full again
+    with pytest.raises(
+        ProjectError, match="10,000,001 frames on the timeline; a project holds at most 10,000,000"
+    ):
+        project.update_shot(shot.id, duration=6)
+    project.save()
+    doc = json.loads(project.file.read_text())
+    doc["timeline"]["shots"][0]["duration"] = MAX_SHOT_FRAMES
+    doc["timeline"]["shots"].append(dict(doc["timeline"]["shots"][1], id="extra"))
+    project.file.write_text(json.dumps(doc))
+    with pytest.raises(ProjectError, match="project.json: 11,999,995 frames on the timeline"):
+        Project.open(project.root)
+
+
+def test_shots_are_found_by_id_even_after_the_list_changed(project):
+    a = ids(project)[0]
+    shots = [project.add_shot((a, 0), (a, 0), a) for _ in range(5)]
+    assert [project.shot_index(s.id) for s in shots] == [0, 1, 2, 3, 4]
+    project.move_shot(shots[4].id, 0)
+    project.delete_shot(shots[2].id)
+    assert [project.shot_index(s.id) for s in shots if s is not shots[2]] == [1, 2, 3, 0]
+    with pytest.raises(ProjectError, match="no shot with id"):
+        project.shot(shots[2].id)
+    project.shots.reverse()  # even a change behind the editing methods' back
+    assert project.shot(shots[0].id) is project.shots[project.shot_index(shots[0].id)]
+    timeline = project.timeline
+    assert timeline.start_of(shots[4].id) == project.shot(shots[4].id).duration * 3
+    assert list(timeline.visible(0, 0)) == [0] and list(timeline.visible(7, 20)) == [1, 2, 3]
+
+
+def test_a_frame_folder_with_gaps_is_read_and_the_gaps_named(project, tmp_path):
+    folder = tmp_path / "walk"
+    folder.mkdir()
+    for k in (1, 2, 3, 6, 7, 10):
+        Image.fromarray(np.full((20, 20, 3), k * 20, np.uint8)).save(folder / f"take_{k:03d}.png")
+    notes: list[str] = []
+    clip = project.copy_in(folder, notes=notes)
+    assert clip.frames == 6
+    assert notes == [f"{folder}: frames are missing from the numbering (4–5, 8–9); the clip "
+                     "plays on without them"]  # fmt: skip

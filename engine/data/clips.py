@@ -25,6 +25,11 @@ IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg"})
 FIT_MODES = ("crop", "letterbox")
 MIN_SIDE = 8
 """Frames smaller than this (in either direction) carry no usable character or background."""
+MAX_PIXELS = 64 * 2**20
+"""Frames larger than this (64 Mpx, e.g. 8192×8192) are refused before they are decoded: far
+beyond any camera's video, and one such frame as RGB takes 192 MB."""
+_HIGH_BIT_MODES = {"I;16": 65535, "I;16L": 65535, "I;16B": 65535, "I;16N": 65535, "I": 65535}
+"""Pillow's modes for 16-bit greyscale (PNG): their values are 0…65535, not 0…255."""
 
 
 @dataclass(frozen=True)
@@ -53,13 +58,21 @@ class ClipReader:
     def __init__(self, path: str | os.PathLike, fps: float = 24.0) -> None:
         self.path = Path(path)
         self.default_fps = fps
+        self.notes: list[str] = []
+        """What the user should know about a clip that is read anyway (gaps in the numbering,
+        a frame rate that had to be guessed)."""
         if not self.path.exists():
             raise ClipError(f"{self.path}: no such file or folder")
+        if not (self.path.is_dir() or self.path.is_file()):
+            raise ClipError(f"{self.path}: not a regular file (a pipe, device or socket)")
         if self.path.is_dir():
             self.kind = "frames"
             self.files = frame_files(self.path)
             if not self.files:
                 raise ClipError(f"{self.path}: folder holds no .png or .jpg frames")
+            gaps = frame_gaps(self.files)
+            if gaps:
+                self.notes.append(f"{self.path}: {describe_gaps(gaps)}")
         elif self.path.suffix.lower() in VIDEO_EXTENSIONS:
             self.kind = "video"
         elif self.path.suffix.lower() in IMAGE_EXTENSIONS:
@@ -82,7 +95,10 @@ class ClipReader:
         for f in self.files:
             try:
                 with Image.open(f) as im:
-                    frame = np.asarray(im.convert("RGB"))
+                    self._check_pixels(f, *im.size)
+                    frame = to_rgb(im)
+            except Image.DecompressionBombError:
+                raise ClipError(f"{f}: image is too large (over {MAX_PIXELS >> 20} Mpx)") from None
             except (UnidentifiedImageError, OSError, ValueError) as e:
                 raise ClipError(f"{f}: cannot read image ({_short(e)})") from None
             h, w = frame.shape[:2]
@@ -102,14 +118,27 @@ class ClipReader:
         if self.path.stat().st_size == 0:
             raise ClipError(f"{self.path}: file is empty")
         try:
-            gen = imageio_ffmpeg.read_frames(str(self.path), pix_fmt="rgb24")
+            # passthrough: every frame stored in the file once, whatever its timestamps say (a
+            # constant-rate output would repeat frames of a variable-frame-rate or untimed file)
+            passthrough = ["-fps_mode", "passthrough"]
+            gen = imageio_ffmpeg.read_frames(str(self.path), output_params=passthrough)
             meta = next(gen)
         except (RuntimeError, OSError, StopIteration) as e:
-            raise ClipError(f"{self.path}: not a readable video ({_short(e)})") from None
+            why = _short(e)
+            if "does not contain any stream" in str(e) or "matches no streams" in str(e):
+                why = "it holds no video stream, sound only?"
+            raise ClipError(f"{self.path}: not a readable video ({why})") from None
         try:
             w, h = (int(v) for v in meta["size"])
             self._check_size(w, h)
-            fps = float(meta.get("fps") or self.default_fps)
+            self._check_pixels(self.path, w, h)
+            fps = float(meta.get("fps") or 0)
+            if not meta.get("duration"):  # a raw stream: no timing, ffmpeg's rate is a guess
+                guess = fps or self.default_fps
+                self.notes.append(f"{self.path}: the file holds no timing (a raw video stream); "
+                                  f"its frame rate is a guess ({guess:g} fps)")  # fmt: skip
+            if not 0 < fps <= 1000:
+                fps = self.default_fps
             self.info = ClipInfo(self.path, "video", w, h, fps)
             nbytes = w * h * 3
             while True:
@@ -125,11 +154,56 @@ class ClipReader:
         finally:
             gen.close()
 
+    @staticmethod
+    def _check_pixels(where: Path, w: int, h: int) -> None:
+        if w * h > MAX_PIXELS:
+            raise ClipError(
+                f"{where}: frame size {w}x{h} ({w * h / 2**20:.0f} Mpx) is too large "
+                f"(at most {MAX_PIXELS >> 20} Mpx)"
+            )
+
     def _check_size(self, w: int, h: int) -> None:
         if w < MIN_SIDE or h < MIN_SIDE:
             raise ClipError(
                 f"{self.path}: frame size {w}x{h} is too small (at least {MIN_SIDE}x{MIN_SIDE})"
             )
+
+
+def to_rgb(im: Image.Image) -> np.ndarray:
+    """A Pillow image as uint8 (H, W, 3) RGB. 16-bit greyscale is scaled to 8 bits (Pillow's
+    own convert("RGB") clips it, turning almost every pixel white)."""
+    if im.mode in _HIGH_BIT_MODES:
+        grey = np.asarray(im).astype(np.float32) * (255 / _HIGH_BIT_MODES[im.mode])
+        grey = np.clip(np.rint(grey), 0, 255).astype(np.uint8)
+        return np.ascontiguousarray(np.repeat(grey[..., None], 3, axis=2))
+    return np.asarray(im.convert("RGB"))
+
+
+_NUMBER = re.compile(r"(\d+)(?=\D*$)")
+
+
+def frame_gaps(files: list[Path]) -> list[tuple[int, int]]:
+    """Missing numbers in a numbered frame sequence, as (first, last) runs; [] when the names
+    are not all numbered. Steps of more than one (f010, f020 …) count as the sequence's rate."""
+    numbers = []
+    for f in files:
+        m = _NUMBER.search(f.stem)
+        if m is None:
+            return []
+        numbers.append(int(m[1]))
+    numbers = sorted(set(numbers))
+    steps = [b - a for a, b in zip(numbers, numbers[1:], strict=False)]
+    if not steps:
+        return []
+    step = min(steps)
+    return [(a + step, b - step) for a, b in zip(numbers, numbers[1:], strict=False)
+            if b - a > step]  # fmt: skip
+
+
+def describe_gaps(gaps: list[tuple[int, int]]) -> str:
+    runs = [str(a) if a == b else f"{a}–{b}" for a, b in gaps]
+    shown = ", ".join(runs[:5]) + (f" and {len(runs) - 5} more" if len(runs) > 5 else "")
+    return f"frames are missing from the numbering ({shown}); the clip plays on without them"
 
 
 def _short(e: BaseException) -> str:
@@ -176,6 +250,9 @@ def find_clips(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[str
                 clips.append(path)
             else:
                 warnings.append(f"{path}: not a supported clip type")
+            continue
+        if not path.is_dir():
+            warnings.append(f"{path}: not a regular file (a pipe, device or socket)")
             continue
         found = _clips_under(path)
         if not found:
