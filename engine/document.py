@@ -169,6 +169,9 @@ def _shot_to_json(s: Shot) -> dict:
     }
 
 
+_ABSENT = object()
+
+
 class _Reader:
     """Typed access to parsed JSON that names the field when something is wrong."""
 
@@ -179,6 +182,11 @@ class _Reader:
         return ProjectError(f"{self.file}: {where}: {why}" if where else f"{self.file}: {why}")
 
     def get(self, obj: Any, key: str, where: str, kind: type | tuple, default: Any = ...) -> Any:
+        # the common case first, cheaply (a project of 50,000 shots makes a million calls):
+        # exactly the type asked for (so no bool posing as an int), a short text or an int
+        value = obj.get(key, _ABSENT) if type(obj) is dict else _ABSENT
+        if type(value) is kind and (kind is int or (kind is str and len(value) <= MAX_TEXT)):
+            return value
         if not isinstance(obj, dict):
             got = _json_kind(obj)
             if not where:
@@ -763,7 +771,7 @@ class Project:
             self.model = None
         else:
             src = Path(path)
-            checkpoint.inspect(src)  # a clear error for a missing or damaged model
+            checkpoint.verify(src)  # a clear error for a missing, damaged or mismatched model
             if src.resolve().is_relative_to(self.root.resolve()):
                 rel = src.resolve().relative_to(self.root.resolve()).as_posix()
             elif copy_in:

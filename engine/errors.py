@@ -11,3 +11,7 @@ class ClipError(UserError):
 
 class CheckpointError(UserError):
     """A model file that is missing, damaged or incompatible."""
+
+
+class Cancelled(Exception):  # noqa: N818 — it is an outcome, not a fault
+    """Raised inside a render, an export or a studio job when its cancel callback says so."""

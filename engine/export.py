@@ -365,7 +365,7 @@ def encode(
         else:
             tmp.unlink(missing_ok=True)
         if isinstance(e, OSError):  # ffmpeg failed or the disk is full: say so, in one line
-            raise UserError(f"{out}: writing failed ({_disk_reason(out, e)})") from None
+            raise UserError(f"{out}: writing failed: {_disk_reason(out, e)}") from None
         raise
     return out
 
@@ -387,7 +387,7 @@ def _disk_reason(out: Path, e: OSError) -> str:
     except OSError:
         free = None
     if free is not None and free < 1 << 20:
-        return f"the disk is full: {free // 1024} KB free"
+        return f"the disk is full ({free // 1024} KB free)"
     return e.strerror or str(e)
 
 

@@ -40,6 +40,7 @@ from engine.device import (
     use_channels_last,
 )
 from engine.document import Project, ProjectError, Shot, frame_key
+from engine.errors import Cancelled  # noqa: F401 — engine.synthesis.Cancelled is API
 from engine.model import SceneModel, warp
 from engine.samples import to_tensor
 
@@ -51,10 +52,6 @@ BUILTIN_MODEL = checkpoint.BUILTIN_MODEL
 
 Progress = Callable[[int, int], None]
 Cancel = Callable[[], bool]
-
-
-class Cancelled(Exception):  # noqa: N818 — it is an outcome, not a fault
-    """Raised inside a render or export when its cancel callback says so."""
 
 
 def resolve_model(project: Project, override: str | os.PathLike | None = None) -> Path:

@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     window.viewer.first_frame.connect(lambda: _timing("first_frame"))
     if args.project:
         if not window.open_project(args.project) and args.screenshot:
-            print(f"zoetrope: cannot open {args.project}", file=sys.stderr)
+            print(f"zoetrope: {window.open_error}", file=sys.stderr)
             return 2
     elif args.screenshot:
         window.open_demo()  # what a first launch shows
@@ -90,23 +90,75 @@ def main(argv: list[str] | None = None) -> int:
     return app.exec()
 
 
+# Debian/Ubuntu package names of the libraries whose names do not follow the soname rule
+# (libNAME.so.N → libNAMEN, or libNAME-N when NAME ends in a digit).
+DEBIAN_PACKAGES = {
+    "libglib-2.0.so.0": "libglib2.0-0",
+    "libgthread-2.0.so.0": "libglib2.0-0",
+    "libgobject-2.0.so.0": "libglib2.0-0",
+    "libgcc_s.so.1": "libgcc-s1",
+    "libm.so.6": "libc6",
+    "libdl.so.2": "libc6",
+    "libpthread.so.0": "libc6",
+    "librt.so.1": "libc6",
+    "libz.so.1": "zlib1g",
+}
+
+
+def debian_package(soname: str) -> str:
+    """The Debian/Ubuntu package that ships a shared library, by Debian's naming rule."""
+    if soname in DEBIAN_PACKAGES:
+        return DEBIAN_PACKAGES[soname]
+    name, _, version = soname.partition(".so.")
+    version = version.split(".")[0]
+    return (name + ("-" if name[-1:].isdigit() else "") + version).lower().replace("_", "-")
+
+
+def missing_libraries(plugin: Path) -> list[str]:
+    """The shared libraries a Qt plugin needs that the system lacks (``ldd``'s "not found"),
+    or [] when they are all there or ldd cannot tell."""
+    import shutil
+    import subprocess
+
+    ldd = shutil.which("ldd")
+    if ldd is None or not plugin.is_file():
+        return []
+    try:
+        out = subprocess.run([ldd, str(plugin)], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return parse_ldd(out.stdout)
+
+
+def parse_ldd(text: str) -> list[str]:
+    found = [ln.split("=>")[0].strip() for ln in text.splitlines() if "=> not found" in ln]
+    return sorted(set(found))
+
+
+def display_hint(missing: list[str]) -> str:
+    packages = " ".join(dict.fromkeys(debian_package(m) for m in missing))
+    return (
+        f"zoetrope: Qt cannot open a window on X11: the system lacks {', '.join(missing)} "
+        f"(Debian/Ubuntu: sudo apt install {packages}; the README lists every package Qt needs)"
+    )
+
+
 def _check_display_libraries() -> None:
-    """Qt 6 on X11 needs libxcb-cursor0, which many Linux installs lack; without it Qt aborts
-    with a cryptic message. Say what to install first."""
+    """Qt 6's X11 plugin needs libraries many Linux installs lack (libxcb-cursor0,
+    libxcb-icccm4, libxcb-keysyms1 …); without them Qt aborts with a cryptic message. Ask the
+    dynamic linker which ones are missing and name exactly those packages first."""
     if (
         sys.platform != "linux"
         or os.environ.get("QT_QPA_PLATFORM")
         or not os.environ.get("DISPLAY")
     ):
         return
-    import ctypes.util
+    import PySide6
 
-    if ctypes.util.find_library("xcb-cursor") is None:
-        print(
-            "zoetrope: Qt needs the system library libxcb-cursor0 to open a window on X11 "
-            "(Debian/Ubuntu: sudo apt install libxcb-cursor0; Fedora: xcb-util-cursor)",
-            file=sys.stderr,
-        )
+    plugin = Path(PySide6.__file__).parent / "Qt" / "plugins" / "platforms" / "libqxcb.so"
+    missing = missing_libraries(plugin)
+    if missing:
+        print(display_hint(missing), file=sys.stderr)
 
 
 def _close_on_ctrl_c(app, window) -> None:

@@ -1,13 +1,12 @@
 """File → Export…: every setting of the engine's exporter (engine.export.ExportSettings), its
-problems explained before starting, the export on a worker thread with progress and cancel, and
-"Show in Folder" at the end."""
+problems explained before starting (a folder of other files is refused), a question before it
+replaces anything, the export as a job (studio.jobs) with progress and cancel, and "Show in
+Folder" at the end."""
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QSpinBox,
@@ -25,9 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.errors import UserError
-from engine.export import FILTERS, FORMAT_NAMES, ExportSettings, export
-from engine.synthesis import Cancelled
+from engine.export import FILTERS, FORMAT_NAMES, ExportSettings, export, plan_target
+from studio.jobs import Job
 from studio.session import Session
 
 SUFFIXES = {"mp4": ".mp4", "webm": ".webm", "gif": ".gif", "apng": ".apng", "png": ""}
@@ -38,13 +37,7 @@ LAYER_NAMES = {
 }
 
 
-class _Job(QObject):
-    progress = Signal(int, int)
-    done = Signal(str, str)  # path or "", error or ""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.cancelled = False
+Button = QMessageBox.StandardButton
 
 
 class ExportDialog(QDialog):
@@ -52,7 +45,7 @@ class ExportDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Export")
         self.s = session
-        self.job: _Job | None = None
+        self.job: Job | None = None
         self.written: Path | None = None
         p = session.project
         size = session.render.director.size
@@ -167,16 +160,40 @@ class ExportDialog(QDialog):
         s = self.settings()
         size = self.s.render.director.size
         problems = s.problems(self.s.timeline.frame_count, size)
-        out = Path(self.path.text().strip()) if self.path.text().strip() else None
-        if out is None:
+        if self.path.text().strip():
+            refused = self.target().refused
+            if refused:
+                problems.append(refused)
+        else:
             problems.append("choose a file name")
-        elif not out.parent.is_dir():
-            problems.append(f"folder {out.parent} does not exist")
         side = s.padded_size(size)
         self.size_note.setText(f"{side} × {side} pixels")
         self.problems.setText("\n".join(f"• {p[0].upper()}{p[1:]}" for p in problems))
         self.export_button.setEnabled(not problems and self.job is None)
         return problems
+
+    def target(self):
+        """What exporting to the chosen path would replace there (engine.export.plan_target)."""
+        settings = self.settings()
+        first, stop = settings.frames(self.s.timeline.frame_count)
+        return plan_target(self.path.text().strip(), settings.format, first, stop)
+
+    def ask(self, title: str, text: str) -> bool:
+        """A yes/no question before anything is replaced (tests replace this method)."""
+        answer = QMessageBox.question(self, title, text, Button.Yes | Button.Cancel, Button.Cancel)
+        return answer == Button.Yes
+
+    def _may_replace(self) -> bool:
+        plan = self.target()
+        if not plan.replaces:
+            return True
+        if plan.needs_overwrite:
+            text = f"{plan.path.name} already exists in {plan.path.parent}. Replace it?"
+        else:
+            n = len(plan.replaces)
+            text = (f"{plan.path} holds {n} frame{'s' if n != 1 else ''} of an earlier export "
+                    "with the same numbers. Replace them?")  # fmt: skip
+        return self.ask("Replace?", text)
 
     def _format_changed(self) -> None:
         fmt = self.format.currentData()
@@ -193,77 +210,66 @@ class ExportDialog(QDialog):
         if path:
             self.path.setText(path)
 
-    # -- the worker --------------------------------------------------------------------------------
+    # -- the job -----------------------------------------------------------------------------------
     def start(self) -> None:
-        if self.check():
+        if self.check() or not self._may_replace():
             return
         settings, out = self.settings(), Path(self.path.text().strip())
-        job = _Job()
-        job.progress.connect(
-            lambda done, total: (self.bar.setMaximum(total), self.bar.setValue(done))
+        director = self.s.render.director
+
+        def work(job: Job) -> Path:
+            return export(director, out, settings, progress=job.report,
+                          cancel=job.is_cancelled, overwrite=True)  # fmt: skip
+
+        job = Job(work, name="export")
+        job.progress.connect(self._progress)
+        job.succeeded.connect(self._written)
+        job.failed.connect(
+            lambda error: self.status.setText(
+                f"<span style='color:#e66'>Export failed: {error}</span>"
+            )
         )
-        job.done.connect(self._done)
+        job.cancelled.connect(lambda: self.status.setText("Cancelled: nothing was written."))
+        job.finished.connect(self._ended)
         self.job = job
         self.form_box.setEnabled(False)
         self.export_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.show_button.setEnabled(False)
         self.status.setText(f"Exporting to {out}…")
-        director = self.s.render.director
-
-        def run() -> None:
-            try:
-                path = export(
-                    director,
-                    out,
-                    settings,
-                    progress=job.progress.emit,
-                    cancel=lambda: job.cancelled,
-                )
-                job.done.emit(str(path), "")
-            except Cancelled:
-                job.done.emit("", "cancelled")
-            except UserError as e:
-                job.done.emit("", str(e))
-            except Exception as e:  # a bug: one line for the user, the traceback on stderr
-                import traceback
-
-                traceback.print_exc()
-                job.done.emit("", f"internal error: {type(e).__name__}: {e}")
-
-        self._thread = threading.Thread(target=run, daemon=True)
-        self._thread.start()
+        job.start()
 
     def cancel(self) -> None:
         if self.job is not None:
-            self.job.cancelled = True
+            self.job.cancel()
             self.status.setText("Cancelling…")
 
     @property
     def running(self) -> bool:
         return self.job is not None
 
-    def _done(self, path: str, error: str) -> None:
+    def _progress(self, done: int, total: int, _text: str) -> None:
+        self.bar.setMaximum(total)
+        self.bar.setValue(done)
+
+    def _written(self, path: Path) -> None:
+        self.written = Path(path)
+        size = (
+            sum(f.stat().st_size for f in self.written.rglob("*") if f.is_file())
+            if self.written.is_dir()
+            else self.written.stat().st_size
+        )
+        self.status.setText(f"Wrote {path} ({size / 1024:.0f} KB).")
+        self.show_button.setEnabled(True)
+
+    def _ended(self) -> None:
         self.job = None
         self.form_box.setEnabled(True)
         self.cancel_button.setEnabled(False)
-        if path:
-            self.written = Path(path)
-            size = (
-                sum(f.stat().st_size for f in self.written.rglob("*"))
-                if self.written.is_dir()
-                else self.written.stat().st_size
-            )
-            self.status.setText(f"Wrote {path} ({size / 1024:.0f} KB).")
-            self.show_button.setEnabled(True)
-        elif error == "cancelled":
-            self.status.setText("Cancelled: nothing was written.")
-        else:
-            self.status.setText(f"<span style='color:#e66'>Export failed: {error}</span>")
         self.check()
 
     def closeEvent(self, e) -> None:  # noqa: N802
         if self.job is not None:
-            self.job.cancelled = True
-            self._thread.join(timeout=30)
+            self.job.cancel()
+            self.job.wait(30)
         super().closeEvent(e)

@@ -4,8 +4,9 @@ rename, remove; and the decoded frames every frame picker shows.
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSize, Qt, Signal
@@ -22,8 +23,9 @@ from PySide6.QtWidgets import (
 
 from engine.data.cache import FrameCache
 from engine.data.clips import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, find_clips
-from engine.document import Clip
+from engine.document import Clip, Project
 from engine.errors import UserError
+from studio.jobs import Job, describe_error
 from studio.render import to_qimage
 from studio.session import Session
 
@@ -33,10 +35,9 @@ ROLE = Qt.ItemDataRole.UserRole
 
 class ClipFrames(QObject):
     """Every clip's frames as small square images (decoded once into the engine's frame cache,
-    one clip at a time on a worker thread) for thumbnails and frame pickers."""
+    one clip at a time, by jobs queued on one worker) for thumbnails and frame pickers."""
 
-    ready = Signal(str)  # clip id
-    _loaded = Signal(int, str, object)  # generation, clip id, frames: worker → GUI thread
+    ready = Signal(str)  # clip id: its frames arrived (or it cannot show any: then it is told)
 
     def __init__(self, session: Session) -> None:
         super().__init__(session)
@@ -46,7 +47,6 @@ class ClipFrames(QObject):
         self._asked: set[str] = set()
         self._generation = 0
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zoetrope-thumbs")
-        self._loaded.connect(self._got)
         session.project_opened.connect(self._reset)
 
     def _reset(self) -> None:
@@ -61,8 +61,11 @@ class ClipFrames(QObject):
             return self._frames[clip_id]
         if clip_id not in self._asked and self.s.project is not None:
             self._asked.add(clip_id)
-            path = self.s.project.clip_path(clip_id)
-            self._pool.submit(self._load, self._generation, clip_id, path)
+            path, cache = self.s.project.clip_path(clip_id), self.cache
+            job = Job(lambda _job: cache.load(path, THUMB).frames, name="thumbnails")
+            job.succeeded.connect(partial(self._got, self._generation, clip_id))
+            job.failed.connect(partial(self._failed, self._generation, clip_id))
+            job.start(self._pool)
         return None
 
     def image(self, clip_id: str, frame: int) -> QImage | None:
@@ -71,17 +74,15 @@ class ClipFrames(QObject):
             return None
         return to_qimage(frames[min(max(frame, 0), len(frames) - 1)])
 
-    def _load(self, generation: int, clip_id: str, path: Path) -> None:
-        try:
-            frames = self.cache.load(path, THUMB).frames
-        except UserError:
-            frames = []
-        self._loaded.emit(generation, clip_id, frames)
-
     def _got(self, generation: int, clip_id: str, frames) -> None:
         if generation == self._generation:
             self._frames[clip_id] = frames
             self.ready.emit(clip_id)
+
+    def _failed(self, generation: int, clip_id: str, message: str) -> None:
+        if generation == self._generation:
+            self.s.tell("Cannot show a clip's frames", message)
+            self._got(generation, clip_id, [])
 
     def icon(self, clip_id: str, frame: int = 0) -> QIcon:
         image = self.image(clip_id, frame)
@@ -117,36 +118,29 @@ def import_sources(paths: list[str]) -> tuple[list[Path], list[str]]:
     return sources, problems
 
 
-class ImportJob(QObject):
-    """Copies clips into the project on a worker thread (engine Project.copy_in); the GUI thread
-    then adds them in one undoable edit."""
+def import_work(project: Project, paths: list[str]) -> Callable[[Job], tuple]:
+    """A job's work: copy the clips at ``paths`` into ``project`` (Project.copy_in) and return
+    (clips, problems, notes); the GUI thread then adds the clips in one undoable edit. A file that
+    fails is a problem, not the end of the import; a cancel keeps the clips copied so far."""
 
-    progress = Signal(int, int, str)
-    finished = Signal(list, list)  # clips, problems
-
-    def __init__(self, session: Session, paths: list[str]) -> None:
-        super().__init__(session)
-        self.s, self.paths = session, paths
-        self.cancelled = False
-
-    def start(self) -> None:
-        threading.Thread(target=self._run, daemon=True).start()
-
-    def _run(self) -> None:
-        sources, problems = import_sources(self.paths)
+    def work(job: Job) -> tuple[list[Clip], list[str], list[str]]:
+        sources, problems = import_sources(paths)
         clips: list[Clip] = []
+        notes: list[str] = []
         for n, src in enumerate(sources):
-            if self.cancelled:
+            if job.cancel_requested:
                 break
-            self.progress.emit(n, len(sources), src.name)
+            job.report(n, len(sources), src.name)
             try:
-                clips.append(self.s.project.copy_in(src))
-            except UserError as e:
-                problems.append(str(e))
+                clips.append(project.copy_in(src, notes=notes))
             except OSError as e:
                 problems.append(f"{src}: cannot copy ({e.strerror or e})")
-        self.progress.emit(len(sources), len(sources), "")
-        self.finished.emit(clips, problems)
+            except Exception as e:  # noqa: BLE001 — one bad file never ends the import
+                problems.append(describe_error(e))
+        job.report(len(sources), len(sources), "")
+        return clips, problems, notes
+
+    return work
 
 
 class Library(QTreeWidget):
@@ -175,7 +169,7 @@ class Library(QTreeWidget):
         session.edited.connect(self.refresh)
         session.project_opened.connect(self.refresh)
         frames.ready.connect(self._thumb_ready)
-        self.jobs: list[ImportJob] = []
+        self.jobs: list[Job] = []
         self.refresh()
 
     def refresh(self) -> None:
@@ -238,16 +232,16 @@ class Library(QTreeWidget):
             self.s.remove_clip(clip_id)
 
     # -- import ------------------------------------------------------------------------------------
-    def import_paths(self, paths: list[str]) -> ImportJob | None:
+    def import_paths(self, paths: list[str]) -> Job | None:
         """Import files and folders on a worker, with a progress dialog; returns the job."""
         if self.s.project is None or not paths:
             return None
-        job = ImportJob(self.s, paths)
+        job = Job(import_work(self.s.project, paths), name="import")
         dialog = QProgressDialog("Importing clips…", "Cancel", 0, 0, self.window())
         dialog.setWindowTitle("Import clips")
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setMinimumDuration(300)
-        dialog.canceled.connect(lambda: setattr(job, "cancelled", True))
+        dialog.canceled.connect(job.cancel)
 
         def progress(done: int, total: int, name: str) -> None:
             dialog.setMaximum(total)
@@ -255,25 +249,26 @@ class Library(QTreeWidget):
             if name:
                 dialog.setLabelText(f"Importing {name} ({done + 1} of {total})…")
 
-        def finished(clips: list, problems: list) -> None:
-            dialog.reset()
-            dialog.deleteLater()
+        def succeeded(result: tuple) -> None:
+            clips, problems, notes = result
             if clips:
                 self.s.add_clips(clips)
             if problems:
-                self.s.message.emit(
-                    "Some clips could not be imported",
-                    "\n".join(problems[:12])
-                    + (f"\n… and {len(problems) - 12} more" if len(problems) > 12 else ""),
-                )
+                self.s.message.emit("Some clips could not be imported", _listed(problems))
+            if notes:
+                self.s.message.emit("Imported, with notes", _listed(notes))
+
+        def ended() -> None:
+            dialog.reset()
+            dialog.deleteLater()
             self.jobs.remove(job)
-            job.deleteLater()
 
         job.progress.connect(progress)
-        job.finished.connect(finished)
+        job.succeeded.connect(succeeded)
+        job.failed.connect(lambda text: self.s.message.emit("Import failed", text))
+        job.finished.connect(ended)
         self.jobs.append(job)
-        job.start()
-        return job
+        return job.start()
 
     def dragEnterEvent(self, e) -> None:  # noqa: N802
         if e.mimeData().hasUrls():
@@ -294,6 +289,11 @@ class Library(QTreeWidget):
             self.import_paths(urls)
         else:
             super().dropEvent(e)
+
+
+def _listed(lines: list[str], most: int = 12) -> str:
+    more = f"\n… and {len(lines) - most} more" if len(lines) > most else ""
+    return "\n".join(lines[:most]) + more
 
 
 def describe(clip: Clip) -> str:

@@ -117,8 +117,11 @@ class Session(QObject):
     def _after_edit(self) -> None:
         if self.project is None:
             return
-        if self.selected is not None and all(s.id != self.selected for s in self.project.shots):
-            self.select(None)
+        if self.selected is not None:
+            try:
+                self.project.shot_index(self.selected)
+            except UserError:
+                self.select(None)
         count = self.project.timeline.frame_count
         if self.playhead >= max(count, 1):
             self.seek(max(count - 1, 0))
@@ -169,9 +172,13 @@ class Session(QObject):
         self.frame_arrived.emit(key)
 
     def _on_failed(self, text: str) -> None:
-        if text not in self._told:  # a missing clip fails every frame that needs it: say it once
+        self.tell("Rendering failed", text)
+
+    def tell(self, title: str, text: str) -> None:
+        """Tell the user once per project: a missing clip fails every frame that needs it."""
+        if text not in self._told:
             self._told.add(text)
-            self.message.emit("Rendering failed", text)
+            self.message.emit(title, text)
 
     def _on_loaded(self, info: dict) -> None:
         self.model_info = info

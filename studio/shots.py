@@ -23,7 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.document import LOOP_MODES, MAX_HOLD, MAX_SPEED
+from engine.document import LOOP_MODES, MAX_HOLD, MAX_SHOT_FRAMES, MAX_SPEED
+from engine.errors import UserError
 from studio.library import ClipFrames
 from studio.session import Session
 
@@ -66,7 +67,7 @@ class FramePicker(QWidget):
         self.clip.currentIndexChanged.connect(self._clip_changed)
         self.first.valueChanged.connect(self._spun)
         self.last.valueChanged.connect(self._spun)
-        frames.ready.connect(lambda cid: cid == self.clip_id() and self._fill())
+        frames.ready.connect(self._frames_ready)  # a bound method: gone with the picker
         row = QHBoxLayout()
         row.addWidget(self.clip, 1)
         row.addWidget(self.first)
@@ -79,6 +80,10 @@ class FramePicker(QWidget):
 
     def clip_id(self) -> str | None:
         return self.clip.currentData()
+
+    def _frames_ready(self, clip_id: str) -> None:
+        if clip_id == self.clip_id():
+            self._fill()
 
     def set_value(self, clip_id: str, first: int, last: int | None = None) -> None:
         index = self.clip.findData(clip_id)
@@ -212,7 +217,7 @@ class Inspector(QWidget):
         self.char_clip, self.char_frame = QComboBox(self), QSpinBox(self)
         self.bg_clip, self.bg_frame = QComboBox(self), QSpinBox(self)
         self.mo_clip, self.mo_in, self.mo_out = QComboBox(self), QSpinBox(self), QSpinBox(self)
-        self.duration = QSpinBox(self, minimum=1, maximum=100_000, suffix=" frames")
+        self.duration = QSpinBox(self, minimum=1, maximum=MAX_SHOT_FRAMES, suffix=" frames")
         self.natural = QPushButton("Fit to motion", self)
         self.natural.setToolTip(
             "Set the duration to one pass of the motion at this speed, hold and loop mode"
@@ -292,7 +297,10 @@ class Inspector(QWidget):
         s = self.s
         if s.project is None or s.selected is None:
             return None
-        return next((x for x in s.project.shots if x.id == s.selected), None)
+        try:
+            return s.project.shot(s.selected)
+        except UserError:
+            return None
 
     def refresh(self, *_) -> None:
         shot = self.shot()
@@ -304,7 +312,7 @@ class Inspector(QWidget):
         index = p.shot_index(shot.id)
         self.title.setText(
             f"<b>Shot {index + 1}</b> of {len(p.shots)} · starts at frame "
-            f"{p.timeline.start_of(shot.id) + 1}"
+            f"{self.s.timeline.start_of(shot.id) + 1}"
         )
         widgets = [
             self.name,

@@ -1,9 +1,14 @@
 """The timeline: shots as blocks sized by duration, a ruler with the in/out range, the playhead.
 
 Click to seek (and select the shot under the pointer), drag a shot sideways to reorder it,
-Ctrl+wheel to zoom. Every change goes through the Session's edits (undoable)."""
+Ctrl+wheel to zoom. Every change goes through the Session's edits (undoable). Painting and the
+filmstrip's thumbnails cover only what is on screen (shots found by bisection, ruler ticks at a
+spacing the zoom allows), so a timeline of 50,000 shots or of millions of frames stays as quick
+as a short one."""
 
 from __future__ import annotations
+
+from bisect import bisect_right
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
@@ -17,6 +22,10 @@ LABEL = 17  # the label bar on top of a shot block
 TILE = TRACK - LABEL - 4  # filmstrip tiles below it
 THUMB_LAYER = "composite"  # the filmstrip shows the result, whatever layer the viewer shows
 PALETTE = [QColor(70, 110, 160), QColor(90, 140, 90), QColor(150, 110, 70), QColor(120, 90, 150)]
+MAX_WIDTH = 16_000_000  # px: just under Qt's largest widget (QWIDGETSIZE_MAX, 2**24 - 1)
+MIN_PPF, MAX_PPF = 1e-4, 48.0  # pixels per frame: 10 million frames fit 1,000 px
+TICK_PX, LABEL_PX = 6, 56  # the closest that ruler ticks and their labels may stand
+NICE_SECONDS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800)
 
 
 class TimelineStrip(QWidget):
@@ -54,47 +63,68 @@ class TimelineStrip(QWidget):
     def frame_at(self, x: float) -> int:
         return int(max(x, 0) // self.ppf)
 
-    def shot_rects(self) -> list[tuple[str, QRect]]:
+    def _rect(self, start: int, duration: int) -> QRect:
+        x0, x1 = int(start * self.ppf), int((start + duration) * self.ppf)
+        return QRect(x0, RULER + 2, max(2, x1 - x0) - 1, TRACK)
+
+    def shot_rects(self, x0: int = 0, x1: int | None = None) -> list[tuple[int, QRect]]:
+        """(shot index, block) of the shots between pixels ``x0`` and ``x1`` (None: the end).
+        Where shots are narrower than a pixel, one per pixel column: what can be seen."""
         t = self.s.timeline
-        return [
-            (
-                shot.id,
-                QRect(
-                    int(start * self.ppf),
-                    RULER + 2,
-                    max(2, int(shot.duration * self.ppf)) - 1,
-                    TRACK,
-                ),
-            )
-            for shot, start in zip(t.shots, t.starts, strict=False)
-        ]
+        end = int(t.frame_count * self.ppf) if x1 is None else x1
+        found, x = [], max(x0, 0)
+        while x <= end:
+            frame = self.frame_at(x)
+            if frame >= t.frame_count:
+                break
+            i = bisect_right(t.starts, frame) - 1
+            r = self._rect(t.starts[i], t.shots[i].duration)
+            found.append((i, r))
+            x = max(x + 1, r.right() + 2)
+        return found
 
     def shot_at(self, pos: QPoint) -> str | None:
-        return next((sid for sid, r in self.shot_rects() if r.contains(pos)), None)
+        t = self.s.timeline
+        frame = self.frame_at(pos.x())
+        if not (RULER + 2 <= pos.y() < RULER + 2 + TRACK and 0 <= frame < t.frame_count):
+            return None
+        return t.shot_at(frame)[0].id
 
-    def _tiles(self, r: QRect, start: int) -> list[tuple[int, int]]:
-        """(x, timeline frame) of the filmstrip tiles of a shot block."""
-        tiles, x = [], r.x() + 2
-        while x < r.right() - 8:
+    def _visible_x(self) -> tuple[int, int]:
+        area = self.visibleRegion().boundingRect()
+        if area.isEmpty():  # not on screen yet: as much as the scroll area would show
+            width = self.parentWidget().width() if self.parentWidget() else 800
+            return 0, width
+        return area.left(), area.right() + 1
+
+    def _tiles(self, r: QRect, start: int, x0: int, x1: int) -> list[tuple[int, int]]:
+        """(x, timeline frame) of the filmstrip tiles of a shot block between x0 and x1."""
+        step = TILE + 2
+        first = max(0, (x0 - r.x() - 2) // step)
+        tiles, x = [], r.x() + 2 + first * step
+        while x < min(r.right() - 8, x1):
             tiles.append((x, start + int((x - r.x()) / self.ppf)))
-            x += TILE + 2
+            x += step
         return tiles
 
     def _tile_frames(self) -> list[int]:
+        """The timeline frames of the filmstrip tiles on screen."""
         t = self.s.timeline
-        rects = self.shot_rects()
-        return [f for (_, r), start in zip(rects, t.starts, strict=False) for _, f in
-                self._tiles(r, start)]  # fmt: skip
+        x0, x1 = self._visible_x()
+        return [
+            f for i, r in self.shot_rects(x0, x1) for _, f in self._tiles(r, t.starts[i], x0, x1)
+        ]
 
-    def _ask_thumbnails(self) -> None:
+    def _ask_thumbnails(self, *_) -> None:
         if self.s.timeline.frame_count and self.s.render.ready:
             self.s.prefetch(self._tile_frames(), THUMB_LAYER, channel="thumbs")
 
     def fit(self) -> None:
-        """Zoom so the whole timeline fits the visible width (within sensible limits)."""
+        """Zoom so the whole timeline fits the visible width (a short one at most 16 px a
+        frame, a long one down to what fits)."""
         count = self.s.timeline.frame_count
         room = self.parentWidget().width() - 40 if self.parentWidget() else 800
-        self.set_zoom(min(16.0, max(2.0, room / count)) if count else 8.0)
+        self.set_zoom(min(16.0, room / count) if count else 8.0)
 
     def thumbnails_ready(self) -> bool:
         return all(self.s.image(f, THUMB_LAYER) is not None for f in self._tile_frames())
@@ -103,16 +133,35 @@ class TimelineStrip(QWidget):
         self.set_zoom(self.ppf * factor)
 
     def set_zoom(self, ppf: float) -> None:
-        self.ppf = min(max(ppf, 1.0), 48.0)
+        widest = min(MAX_PPF, MAX_WIDTH / max(self.s.timeline.frame_count, 1))
+        self.ppf = min(max(ppf, MIN_PPF), widest)
         self._changed()
 
     # -- painting ----------------------------------------------------------------------------------
+    def ruler_steps(self) -> tuple[int, int]:
+        """(frames between ticks, frames between labels) at this zoom: one tick per frame when
+        there is room, else whole seconds, minutes, hours — never closer than a few pixels."""
+        fps = max(1, round(self.s.timeline.fps))
+        if self.ppf >= TICK_PX:
+            tick = 1
+        else:
+            tick = next(
+                (n * fps for n in NICE_SECONDS if n * fps * self.ppf >= TICK_PX),
+                NICE_SECONDS[-1] * fps,
+            )
+        label = next(
+            (n * fps for n in NICE_SECONDS if n * fps >= tick and n * fps * self.ppf >= LABEL_PX),
+            max(tick, NICE_SECONDS[-1] * fps),
+        )
+        return tick, label
+
     def paintEvent(self, event) -> None:  # noqa: N802
         p = QPainter(self)
-        p.fillRect(self.rect(), QColor(30, 30, 34))
+        area = event.rect()
+        p.fillRect(area, QColor(30, 30, 34))
         t = self.s.timeline
-        fps = t.fps
-        p.fillRect(0, 0, self.width(), RULER, QColor(48, 48, 54))
+        first, last = self.frame_at(area.left()), self.frame_at(area.right() + 1)
+        p.fillRect(area.left(), 0, area.width(), RULER, QColor(48, 48, 54))
         small = QFont(self.font())
         small.setPointSizeF(max(7.0, small.pointSizeF() - 1.5))
         p.setFont(small)
@@ -121,20 +170,20 @@ class TimelineStrip(QWidget):
         if rng is not None:
             x0, x1 = rng[0] * self.ppf, (rng[1] + 1) * self.ppf
             p.fillRect(int(x0), 0, int(x1 - x0), RULER, QColor(200, 160, 60, 120))
-        # ruler: a tick per frame when there is room, a label per second
+        # ruler: the ticks and labels on screen
         p.setPen(QColor(150, 150, 160))
-        step = 1 if self.ppf >= 4 else max(1, int(round(fps / 4)))
-        for f in range(0, t.frame_count + 1, step):
+        tick, label = self.ruler_steps()
+        for f in range(first - first % tick, min(last, t.frame_count) + 1, tick):
             x = int(f * self.ppf)
-            second = f % max(1, int(round(fps))) == 0
-            p.drawLine(x, RULER - (10 if second else 4), x, RULER)
-            if second:
-                p.drawText(x + 3, 12, f"{f / fps:g}s")
+            labelled = f % label == 0
+            p.drawLine(x, RULER - (10 if labelled else 4), x, RULER)
+            if labelled:
+                p.drawText(x + 3, 12, format_time(f / t.fps))
         # shots: a label bar over a filmstrip of rendered frames
-        for n, (sid, r) in enumerate(self.shot_rects()):
-            shot = self.s.project.shot(sid)
+        for n, r in self.shot_rects(area.left(), area.right() + 1):
+            shot = t.shots[n]
             p.fillRect(r, PALETTE[n % len(PALETTE)])
-            for x, frame in self._tiles(r, t.starts[n]):
+            for x, frame in self._tiles(r, t.starts[n], area.left() - TILE, area.right() + 1):
                 thumb = self.s.image(frame, THUMB_LAYER)
                 if thumb is not None:
                     width = min(TILE, r.right() - 2 - x)
@@ -142,13 +191,13 @@ class TimelineStrip(QWidget):
                     p.drawImage(QRect(x, r.y() + LABEL + 2, width, TILE), thumb, source)
             p.fillRect(QRect(r.x(), r.y(), r.width(), LABEL), QColor(0, 0, 0, 110))
             p.setPen(QColor(250, 250, 250))
-            label = f"{shot.name or f'Shot {n + 1}'} · {shot.duration} f"
-            p.drawText(
-                QRect(r.x() + 4, r.y(), max(0, r.width() - 8), LABEL),
-                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                label,
-            )
-            if sid == self.s.selected:
+            if r.width() > 12:
+                p.drawText(
+                    QRect(r.x() + 4, r.y(), r.width() - 8, LABEL),
+                    Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                    f"{shot.name or f'Shot {n + 1}'} · {shot.duration} f",
+                )
+            if shot.id == self.s.selected:
                 p.setPen(QPen(QColor(255, 220, 90), 2))
                 p.drawRect(r.adjusted(1, 1, -1, -1))
         if rng is not None:  # dim what is outside the range
@@ -202,10 +251,10 @@ class TimelineStrip(QWidget):
     def _index_at(self, x: float) -> int:
         """Where a dragged shot would go: before the first shot whose middle is right of x."""
         t = self.s.timeline
-        for i, (shot, start) in enumerate(zip(t.shots, t.starts, strict=False)):
-            if x < (start + shot.duration / 2) * self.ppf:
-                return i
-        return len(t.shots)
+        if not t.shots:
+            return 0
+        i = min(max(bisect_right(t.starts, x / self.ppf) - 1, 0), len(t.shots) - 1)
+        return i + 1 if x >= (t.starts[i] + t.shots[i].duration / 2) * self.ppf else i
 
     def mouseDoubleClickEvent(self, e) -> None:  # noqa: N802
         if self.shot_at(e.position().toPoint()) is not None:
@@ -239,6 +288,7 @@ class Timeline(QScrollArea):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setMinimumHeight(RULER + TRACK + 30)
         session.playhead_changed.connect(self._follow)
+        self.horizontalScrollBar().valueChanged.connect(self.strip._ask_thumbnails)
 
     def _follow(self, frame: int) -> None:
         x = int((frame + 0.5) * self.strip.ppf)
@@ -247,3 +297,13 @@ class Timeline(QScrollArea):
     def resizeEvent(self, e) -> None:  # noqa: N802
         super().resizeEvent(e)
         self.strip._changed()
+
+
+def format_time(seconds: float) -> str:
+    """A ruler label: 5s, 1:30, 2:00:00."""
+    whole = int(round(seconds))
+    if whole < 60:
+        return f"{seconds:g}s"
+    h, rest = divmod(whole, 3600)
+    m, sec = divmod(rest, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"

@@ -53,9 +53,10 @@ class Transport(QObject):
         self.shown = 0
         self.dropped = 0
         self.late: list[int] = []  # play positions (frames since play) that were not ready
-        session.playhead_changed.connect(lambda _: self.prefetch())
-        session.edited.connect(self.prefetch)
-        session.model_loaded.connect(lambda _: self.prefetch())
+        # bound methods, never lambdas, on a longer-lived sender: Qt drops the connection when
+        # the receiver goes (a lambda would outlive it and call into a deleted object)
+        for signal in (session.playhead_changed, session.edited, session.model_loaded):
+            signal.connect(self.prefetch)
 
     @property
     def playing(self) -> bool:
@@ -153,7 +154,7 @@ class Transport(QObject):
             self.late.append(n)
         self.s.seek(frame)
 
-    def prefetch(self) -> None:
+    def prefetch(self, *_) -> None:
         if self.s.project is None or self.s.timeline.frame_count == 0:
             return
         before, after = self.onion
@@ -330,11 +331,10 @@ class Viewer(QWidget):
                 )
             )
         )
-        session.playhead_changed.connect(lambda _: self.refresh())
+        for signal in (session.playhead_changed, session.edited, session.model_loaded):
+            signal.connect(self.refresh)
         session.frame_arrived.connect(self._arrived)
-        session.edited.connect(self.refresh)
         session.project_opened.connect(self._opened)
-        session.model_loaded.connect(lambda _: self.refresh())
         self.refresh()
 
     def _opened(self) -> None:
@@ -398,7 +398,7 @@ class Viewer(QWidget):
         if key in wanted:
             self.refresh()
 
-    def refresh(self) -> None:
+    def refresh(self, *_) -> None:
         s = self.s
         count = s.timeline.frame_count
         self.slider.blockSignals(True)

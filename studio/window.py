@@ -4,10 +4,9 @@ project's life (new, open, save, close, autosave and recovery)."""
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QEventLoop, QObject, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QByteArray, QEventLoop, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -29,6 +28,7 @@ from engine.document import SUFFIX, Project
 from engine.errors import UserError
 from engine.fileio import atomic_path
 from studio import settings
+from studio.jobs import Job
 from studio.library import ClipFrames, Library
 from studio.session import Session
 from studio.shots import AddShotDialog, Inspector
@@ -49,10 +49,6 @@ WELCOME = (
 Button = QMessageBox.StandardButton
 
 
-class _Finished(QObject):
-    done = Signal()
-
-
 class MainWindow(QMainWindow):
     def __init__(self) -> None:
         super().__init__()
@@ -67,6 +63,7 @@ class MainWindow(QMainWindow):
         self.undo_view.setEmptyLabel("<opened>")
         self.welcome = self._welcome_banner()
         self.messages: list[QMessageBox] = []
+        self.open_error: str | None = None  # why the last open_project() failed
         self.dialogs: list = []  # open training / export dialogs
 
         centre = QWidget(self)
@@ -92,13 +89,13 @@ class MainWindow(QMainWindow):
         self._make_status_bar()
 
         s.message.connect(self.show_message)
-        self.library.clip_activated.connect(lambda _: self.add_shot())  # double-click a clip
-        s.undo.cleanChanged.connect(lambda _: self._update_title())
+        self.library.clip_activated.connect(self.add_shot)  # double-click a clip
+        s.undo.cleanChanged.connect(self._update_title)
         s.project_opened.connect(self._update_title)
         s.project_opened.connect(self._opened)
         s.project_opened.connect(self._update_actions)
         s.edited.connect(self._update_actions)
-        s.selection_changed.connect(lambda _: self._update_actions())
+        s.selection_changed.connect(self._update_actions)
         s.model_loaded.connect(self._model_loaded)
         s.render.busy_changed.connect(self._busy)
         self.autoplay = False
@@ -255,12 +252,12 @@ class MainWindow(QMainWindow):
         self._cache_timer.start()
 
     # -- status ------------------------------------------------------------------------------------
-    def _update_title(self) -> None:
+    def _update_title(self, *_) -> None:
         p = self.session.project
         self.setWindowTitle(f"{p.name}[*] — {APP_NAME}" if p else APP_NAME)
         self.setWindowModified(self.session.dirty)
 
-    def _update_actions(self) -> None:
+    def _update_actions(self, *_) -> None:
         s = self.session
         has = s.project is not None
         for a in self._project_actions:
@@ -317,14 +314,27 @@ class MainWindow(QMainWindow):
 
     # -- project lifecycle -------------------------------------------------------------------------
     def open_project(self, path: str | os.PathLike) -> bool:
-        """Open a project folder; a bad one gets a message and changes nothing."""
-        if not self.maybe_save():
-            return False
+        """Open a project folder. It is checked first: a bad one gets a message (``open_error``
+        keeps it) and nothing changes — the open project and its unsaved edits stay, and no
+        question about saving them is asked. Then the unsaved-changes question."""
+        self.open_error = None
         try:
             project = Project.open(path)
         except UserError as e:
+            self.open_error = str(e)
             self.show_message("Cannot open project", str(e))
             return False
+        current = self.session.project
+        same = current is not None and project.root.resolve() == current.root.resolve()
+        dirty = self.session.dirty
+        if not self.maybe_save():
+            return False
+        if same and dirty:  # saved (or discarded) just now: read what is on disk now
+            try:
+                project = Project.open(path)
+            except UserError as e:
+                self.show_message("Cannot open project", str(e))
+                return False
         self._set_project(project)
         return True
 
@@ -437,32 +447,22 @@ class MainWindow(QMainWindow):
         return True
 
     def run_busy(self, text: str, work):
-        """Run ``work()`` on a worker thread behind a modal busy dialog, in a local event loop
-        (the window keeps painting). Returns its result or raises its exception."""
-        out: dict = {}
+        """Run ``work()`` as a job behind a modal busy dialog, in a local event loop (the window
+        keeps painting). Returns its result; a failure raises UserError with the job's message."""
+        job = Job(lambda _job: work(), name="busy")
         loop = QEventLoop(self)
-        finished = _Finished()
-        finished.done.connect(loop.quit, Qt.ConnectionType.QueuedConnection)
-
-        def run() -> None:
-            try:
-                out["value"] = work()
-            except BaseException as e:  # handed to the GUI thread below
-                out["error"] = e
-            finally:
-                finished.done.emit()
-
+        job.finished.connect(loop.quit, Qt.ConnectionType.QueuedConnection)
         dialog = QProgressDialog(text, None, 0, 0, self)
         dialog.setWindowTitle(APP_NAME)
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setMinimumDuration(400)
-        threading.Thread(target=run, daemon=True).start()
+        job.start()
         loop.exec()
         dialog.reset()
         dialog.deleteLater()
-        if "error" in out:
-            raise out["error"]
-        return out.get("value")
+        if job.outcome != "succeeded":
+            raise UserError(job.error or "stopped")
+        return job.result
 
     def maybe_save(self) -> bool:
         """True when it is fine to drop the open project (saved, or the user said so)."""
@@ -523,7 +523,7 @@ class MainWindow(QMainWindow):
         if ok:
             self.session.set_fps(fps)
 
-    def add_shot(self) -> None:
+    def add_shot(self, *_) -> None:
         if self.session.project is None:
             return
         if not self.session.project.clips:

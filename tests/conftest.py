@@ -88,3 +88,60 @@ def run_module(module: str, *args: str, timeout: float = 300, cwd=ROOT, **kw):
     )
     out.stdout, out.stderr = out.stdout.decode(), out.stderr.decode()
     return out
+
+
+# -- the studio --------------------------------------------------------------------------------
+LOAD_S = 60_000  # ms: the first model load imports torch
+
+
+@pytest.fixture
+def studio_dirs(tmp_path, monkeypatch):
+    """The studio's settings, recovery copies and runs in this test's own folders."""
+    monkeypatch.setenv("ZOETROPE_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("ZOETROPE_DATA_DIR", str(tmp_path / "data"))
+
+
+@pytest.fixture
+def make_window(qtbot, studio_dirs):
+    """Real main windows; questions answered with ``answer``; closed without asking at the end."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from studio.window import MainWindow
+
+    made = []
+
+    def make(answer=QMessageBox.StandardButton.Discard):
+        w = MainWindow()
+        w.ask = lambda *a, **k: answer
+        qtbot.addWidget(w)
+        w.show()
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:
+        for box in list(w.messages):
+            box.close()
+        w.session.undo.setClean()
+        w.close()
+
+
+def loaded(qtbot, window):
+    qtbot.waitUntil(
+        lambda: bool(window.session.render.ready and window.session.model_info), timeout=LOAD_S
+    )
+
+
+def demo(tmp_path) -> Path:
+    """A copy of the demo project to change."""
+    import shutil
+
+    from engine.assets import DEMO_PROJECT
+
+    dest = tmp_path / "Demo.zoetrope"
+    shutil.copytree(DEMO_PROJECT, dest)
+    return dest
+
+
+def messages(window) -> str:
+    return "\n".join(box.text() for box in window.messages)

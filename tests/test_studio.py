@@ -4,7 +4,6 @@ real training child processes."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,57 +13,16 @@ from PIL import Image
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from engine.assets import DEMO_PROJECT
 from engine.data.clips import ClipReader
 from engine.document import Project
-from tests.conftest import TINY
+from tests.conftest import LOAD_S, TINY, demo, loaded, messages
 
 Button = QMessageBox.StandardButton
-LOAD_S = 60_000  # ms: the first model load imports torch
 
 
 @pytest.fixture(autouse=True)
-def _studio_dirs(tmp_path, monkeypatch):
-    monkeypatch.setenv("ZOETROPE_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("ZOETROPE_DATA_DIR", str(tmp_path / "data"))
-
-
-@pytest.fixture
-def make_window(qtbot):
-    from studio.window import MainWindow
-
-    made = []
-
-    def make(answer=Button.Discard):
-        w = MainWindow()
-        w.ask = lambda *a, **k: answer
-        qtbot.addWidget(w)
-        w.show()
-        made.append(w)
-        return w
-
-    yield make
-    for w in made:
-        for box in list(w.messages):
-            box.close()
-        w.session.undo.setClean()
-        w.close()
-
-
-def loaded(qtbot, window):
-    qtbot.waitUntil(
-        lambda: bool(window.session.render.ready and window.session.model_info), timeout=LOAD_S
-    )
-
-
-def demo(tmp_path) -> Path:
-    dest = tmp_path / "Demo.zoetrope"
-    shutil.copytree(DEMO_PROJECT, dest)
-    return dest
-
-
-def messages(window) -> str:
-    return "\n".join(box.text() for box in window.messages)
+def _studio_dirs(studio_dirs):
+    """Every test here keeps its settings, recovery copies and runs in its own folders."""
 
 
 def test_import_edit_undo_save_reopen(qtbot, make_window, tmp_path, clip_dir):
@@ -136,7 +94,7 @@ def test_timeline_seek_reorder_split_duplicate_range(qtbot, make_window, tmp_pat
     assert w.open_project(demo(tmp_path))
     s, strip = w.session, w.timeline.strip
     first, second = s.project.shots[0].id, s.project.shots[1].id
-    rects = dict(strip.shot_rects())
+    rects = {s.project.shots[i].id: r for i, r in strip.shot_rects()}
     # click in the second shot: selects it and seeks there
     qtbot.mouseClick(strip, Qt.MouseButton.LeftButton, pos=rects[second].center())
     assert s.selected == second

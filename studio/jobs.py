@@ -1,0 +1,115 @@
+"""The studio's one way to run work off the GUI thread: a :class:`Job`.
+
+A job runs a function on a worker thread (its own, or a shared executor's) and ends with exactly
+one of three signals on the GUI thread — ``succeeded`` with the function's result, ``failed``
+with one line for the user, ``cancelled`` — then ``finished``. Every exception ends the job with
+a message: a UserError or an OSError (the disk, a file) as its own words, anything else as an
+"internal error" line with the traceback on stderr. Nothing a worker raises is swallowed, so no
+progress dialog waits for a job that died.
+
+The function gets the job: it reports progress with ``job.report(done, total, text)`` (the one
+progress shape of the studio) and asks ``job.cancel_requested`` — or passes ``job.report`` and
+``job.is_cancelled`` to the engine's progress and cancel callbacks — between steps. Raising the
+engine's :class:`~engine.errors.Cancelled` (:meth:`Job.check` does) ends it as cancelled; work
+that stops early and returns what it has (an import keeps the clips copied so far) succeeds.
+Connect to the signals before :meth:`Job.start`. napari's ``thread_worker`` is the model.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from collections.abc import Callable
+from concurrent.futures import Executor
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from engine.errors import Cancelled, UserError
+
+_running: set[Job] = set()  # jobs alive until they finish, whoever holds them
+
+
+class Job(QObject):
+    progress = Signal(int, int, str)  # done, total, what is being done
+    succeeded = Signal(object)  # the work's result
+    failed = Signal(str)  # one line for the user
+    cancelled = Signal()
+    finished = Signal()  # after any of the three
+
+    def __init__(self, work: Callable[[Job], Any], name: str = "work") -> None:
+        super().__init__()
+        self.work, self.name = work, name
+        self.result: Any = None
+        self.error: str | None = None
+        self.outcome: str | None = None  # "succeeded", "failed" or "cancelled" once finished
+        self._cancel = threading.Event()
+        self._done = threading.Event()
+
+    # -- GUI thread --------------------------------------------------------------------------------
+    def start(self, executor: Executor | None = None) -> Job:
+        """Run on ``executor`` (queued behind its other work), or on a thread of its own."""
+        _running.add(self)
+        self.finished.connect(self._forget)
+        if executor is None:
+            threading.Thread(target=self._run, name=f"zoetrope-{self.name}", daemon=True).start()
+        else:
+            executor.submit(self._run)
+        return self
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the work has ended (a window closing waits for its export to stop)."""
+        return self._done.wait(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self in _running
+
+    def _forget(self) -> None:
+        # after every slot queued for this job has run, not before: then it may go
+        QTimer.singleShot(0, lambda: _running.discard(self))
+
+    # -- worker thread -----------------------------------------------------------------------------
+    def report(self, done: int, total: int, text: str = "") -> None:
+        self.progress.emit(int(done), int(total), text)
+
+    def is_cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    cancel_requested = property(is_cancelled)
+
+    def check(self) -> None:
+        if self._cancel.is_set():
+            raise Cancelled()
+
+    def _run(self) -> None:
+        try:
+            self.result = self.work(self)
+            self.outcome = "succeeded"
+        except Cancelled:
+            self.outcome = "cancelled"
+        except BaseException as e:  # noqa: BLE001 — every failure becomes a message
+            self.outcome, self.error = "failed", describe_error(e)
+        finally:
+            self._done.set()
+            if self.outcome == "succeeded":
+                self.succeeded.emit(self.result)
+            elif self.outcome == "cancelled":
+                self.cancelled.emit()
+            else:
+                self.failed.emit(self.error or "internal error")
+            self.finished.emit()
+
+
+def describe_error(e: BaseException) -> str:
+    """One line for the user: the message of an error they can act on, else an internal error
+    (whose traceback goes to stderr for a bug report)."""
+    if isinstance(e, UserError):
+        return str(e)
+    if isinstance(e, OSError) and e.strerror:
+        return f"{e.filename}: {e.strerror}" if e.filename else e.strerror
+    traceback.print_exception(e)
+    return f"internal error: {type(e).__name__}: {e}"
