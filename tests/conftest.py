@@ -33,6 +33,21 @@ TINY = [
 ]
 
 
+_TORCH_THREADS: dict[str, int] = {}
+
+
+@pytest.fixture(autouse=True)
+def _torch_threads():
+    """Each test starts with torch's own thread count: the studio's render thread lowers it for
+    the whole process, and a training run's float sums depend on it (resume == straight run)."""
+    import torch
+
+    _TORCH_THREADS.setdefault("default", torch.get_num_threads())
+    yield
+    if torch.get_num_threads() != _TORCH_THREADS["default"]:
+        torch.set_num_threads(_TORCH_THREADS["default"])
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("ZOETROPE_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))

@@ -123,6 +123,7 @@ def test_rotation_angle_and_the_affine_convention(test_digits):
     assert r2_linear(fwd, tz)["r2"] < 0.995  # a perfect T^Z, compared naively, misses 0.995
 
 
+@pytest.mark.slow
 def test_cli_writes_results_figures_and_table(tiny_model, mnist_dir, tmp_path):
     out = tmp_path / "eval"
     args = [str(tiny_model), "--mnist", str(mnist_dir), "--out", str(out), "--examples", "60",

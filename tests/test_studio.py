@@ -182,6 +182,7 @@ def tiny_training(qtbot, make_window, root: Path, clips: list[Path], steps: int,
     return w, d
 
 
+@pytest.mark.slow
 def test_training_dialog_runs_to_end_and_uses_the_model(qtbot, make_window, tmp_path, clip_dir):
     clips = [clip_dir / "clip_0.mp4", clip_dir / "clip_1.mp4"]
     w, d = tiny_training(qtbot, make_window, tmp_path / "Train", clips, 4, "--sample-every", "2")
@@ -197,6 +198,7 @@ def test_training_dialog_runs_to_end_and_uses_the_model(qtbot, make_window, tmp_
     d.close()
 
 
+@pytest.mark.slow
 def test_training_cancel_keeps_a_checkpoint(qtbot, make_window, tmp_path, clip_dir):
     w, d = tiny_training(qtbot, make_window, tmp_path / "Cancel", [clip_dir / "clip_0.mp4"], 10**6)
     d.start_button.click()
@@ -322,6 +324,7 @@ def test_no_leaked_top_level_widgets(qtbot, make_window, tmp_path):
     assert visible == []
 
 
+@pytest.mark.slow
 def test_screenshot_command(tmp_path):
     out = tmp_path / "shot.png"
     env = dict(

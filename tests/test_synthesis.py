@@ -144,6 +144,7 @@ def test_bf16_renders_close_to_fp32(project):
     assert np.abs(bf16.frame(9).astype(int) - fp32).mean() < 4
 
 
+@pytest.mark.slow
 def test_render_cli_never_deletes_a_folder_of_the_users_files(project, tmp_path):
     """Issue 13.1, as reported: `--out MyVideos` emptied the folder, exit 0."""
     videos = tmp_path / "MyVideos"

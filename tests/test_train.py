@@ -36,6 +36,7 @@ def _events(stdout: str) -> list[dict]:
     return events
 
 
+@pytest.mark.slow
 def test_synthetic_run_leaves_every_artifact_and_speaks_json(tmp_path, mnist_dir):
     run = tmp_path / "run"
     args = "--steps 6 --progress json --log-every 2 --sample-every 3 --checkpoint-every 3"
@@ -71,6 +72,7 @@ def test_synthetic_run_leaves_every_artifact_and_speaks_json(tmp_path, mnist_dir
     assert grid.height == 7 * (32 + 2)  # seven labelled rows
 
 
+@pytest.mark.slow
 def test_short_run_lowers_scene_loss_clearly(tmp_path, mnist_dir):
     run = tmp_path / "run"
     # the paper's plain scene loss (--change-weight 0), so the logged scene is what is optimised
@@ -118,6 +120,7 @@ def _interrupt_after(proc, step: int, sig) -> list[dict]:
     return lines + _events(rest)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_signal_saves_a_checkpoint_and_resume_continues_exactly(tmp_path, mnist_dir, sig):
     args = "--steps 40 --progress json --log-every 1 --sample-every 0 --checkpoint-every 0"
@@ -139,6 +142,7 @@ def test_signal_saves_a_checkpoint_and_resume_continues_exactly(tmp_path, mnist_
     assert _losses(a) == _losses(b)
 
 
+@pytest.mark.slow
 def test_resume_refuses_changed_settings_and_fresh_run_refuses_existing_dir(tmp_path, mnist_dir):
     run = str(tmp_path / "r")
     args = [*_synthetic(mnist_dir), "--steps", "2", "--out", run, "--progress", "none", *TINY]
@@ -156,6 +160,7 @@ def test_resume_refuses_changed_settings_and_fresh_run_refuses_existing_dir(tmp_
     assert _metrics(tmp_path / "r")[-1]["step"] == 5
 
 
+@pytest.mark.slow
 def test_trains_on_video_files_and_fine_tunes_with_init(tmp_path, clip_dir):
     run = tmp_path / "clips"
     out = run_module("engine.train", "--data", str(clip_dir), "--steps", "4", "--out", str(run),
@@ -234,6 +239,7 @@ def test_bad_input_is_one_clear_line_and_exit_2(tmp_path, case):
     _one_line_error(out, *needles)
 
 
+@pytest.mark.slow
 def test_mixed_sizes_and_zero_frames_and_bad_settings(tmp_path, mnist_dir):
     run = ["--out", str(tmp_path / "r")]
     mixed = tmp_path / "mixed"
@@ -255,6 +261,7 @@ def test_mixed_sizes_and_zero_frames_and_bad_settings(tmp_path, mnist_dir):
     _one_line_error(out, str(tmp_path), "no MNIST train images")
 
 
+@pytest.mark.slow
 def test_one_bad_clip_among_good_ones_is_skipped_with_a_warning(tmp_path, clip_dir):
     data = tmp_path / "data"
     data.mkdir()
@@ -271,6 +278,7 @@ def test_one_bad_clip_among_good_ones_is_skipped_with_a_warning(tmp_path, clip_d
     assert start["data"] == "2 clips, 12 frames" and events[-1]["event"] == "done"
 
 
+@pytest.mark.slow
 def test_torchrun_two_processes_on_gloo(tmp_path, mnist_dir):
     run = tmp_path / "ddp"
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone",
@@ -309,6 +317,7 @@ def test_synthetic_generator_writes_videos_that_train(tmp_path, mnist_dir):
     assert checkpoint.inspect(run / "model.safetensors").training["data"]["frames"] == 15
 
 
+@pytest.mark.slow
 def test_resume_works_from_another_directory(tmp_path, mnist_dir):
     rel = os.path.relpath(mnist_dir, ROOT)
     run = str(tmp_path / "r")
@@ -323,6 +332,7 @@ def test_resume_works_from_another_directory(tmp_path, mnist_dir):
     assert _metrics(tmp_path / "r")[-1]["step"] == 3
 
 
+@pytest.mark.slow
 def test_unwritable_run_folder_is_a_clear_error(tmp_path, mnist_dir):
     blocker = tmp_path / "file"
     blocker.write_text("a file where the run folder should go")
@@ -331,6 +341,7 @@ def test_unwritable_run_folder_is_a_clear_error(tmp_path, mnist_dir):
     _one_line_error(out, str(blocker))
 
 
+@pytest.mark.slow
 def test_a_run_killed_before_its_first_checkpoint_starts_again(tmp_path, mnist_dir):
     """Issue 13.2: after a kill -9 before the first checkpoint, --resume said "no checkpoint"
     and a fresh start "already holds a training run": the folder was stuck."""
@@ -365,6 +376,7 @@ def test_a_run_killed_before_its_first_checkpoint_starts_again(tmp_path, mnist_d
     assert [r["step"] for r in _metrics(run)] == [1, 2]
 
 
+@pytest.mark.slow
 def test_resume_refuses_a_checkpoint_of_another_run_or_size(tmp_path, mnist_dir):
     base = [*_synthetic(mnist_dir), "--steps", "2", "--progress", "none", *TINY]
     a, b = tmp_path / "a", tmp_path / "b"
