@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo test lint bench clean
+.PHONY: run demo test quick lint bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed")'
@@ -16,10 +16,13 @@ run: $(STAMP)
 	$(VENV)/bin/python -m studio $(ARGS)
 
 demo: $(STAMP)
-	$(VENV)/bin/python -m engine.render assets/demo/Demo.zoetrope --out demo.mp4 --scale 4
+	$(VENV)/bin/python -m engine.render assets/demo/Demo.zoetrope --out demo.mp4 --scale 4 --overwrite
 
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(VENV)/bin/python -m pytest -q $(ARGS)
+
+quick: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(VENV)/bin/python -m pytest -q -m "not slow" $(ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -25,7 +25,12 @@ from typing import Any
 
 from engine.data.clips import ClipReader, frame_files
 from engine.errors import UserError
-from engine.fileio import atomic_path, atomic_write_bytes, parse_json
+from engine.fileio import (
+    atomic_path,
+    atomic_write_bytes,
+    parse_json,
+    remove_stale_temporaries,
+)
 
 SCHEMA_VERSION = 2
 PROJECT_FILE = "project.json"
@@ -478,6 +483,8 @@ class Project:
         """Write project.json atomically; the previous version becomes project.json.bak."""
         text = json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n"
         self.root.mkdir(parents=True, exist_ok=True)
+        for name in (PROJECT_FILE, BACKUP_FILE):  # what a save that was killed left behind
+            remove_stale_temporaries(self.root / name)
         if self.file.exists():
             previous = self.file.read_bytes()
             if previous != text.encode("utf-8"):

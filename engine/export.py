@@ -17,13 +17,11 @@ behind (``.NAME.PID-XXXXXX.part``) are removed by the next export to the same pl
 from __future__ import annotations
 
 import contextlib
-import glob
 import os
 import re
 import shutil
 import subprocess
 import tempfile
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -32,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import UserError
+from engine.fileio import remove_stale_temporaries, temporary_path
 from engine.synthesis import LAYERS, Cancel, Cancelled, Director, Progress
 
 FORMATS = ("mp4", "webm", "gif", "apng", "png")
@@ -282,36 +281,9 @@ def plan_target(
     return TargetPlan(path, replaced)
 
 
-def _part_name(out: Path) -> Path:
-    return out.with_name(f".{out.name}.{os.getpid()}-{uuid.uuid4().hex[:6]}.part")
-
-
 def clean_stale_parts(out: str | os.PathLike) -> list[Path]:
-    """Remove the temporary files of exports to ``out`` that were killed (their process is
-    gone); returns what was removed."""
-    out = Path(os.path.abspath(out))
-    removed = []
-    pattern = f".{glob.escape(out.name)}.*.part"
-    for part in out.parent.glob(pattern) if out.parent.is_dir() else []:
-        pid = part.name[len(out.name) + 2 : -len(".part")].split("-")[0]
-        if pid.isdigit() and _alive(int(pid)):
-            continue
-        if part.is_dir() and not part.is_symlink():
-            shutil.rmtree(part, ignore_errors=True)
-        else:
-            part.unlink(missing_ok=True)
-        removed.append(part)
-    return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True  # someone else's process, or a platform that cannot tell: leave it be
-    return True
+    """Remove the temporary files of exports to ``out`` whose process is gone (killed)."""
+    return remove_stale_temporaries(out, ".part")
 
 
 def encode(
@@ -334,7 +306,7 @@ def encode(
     plan = _checked_plan(out, settings.format, first_number, first_number + count, overwrite)
     out = plan.path
     clean_stale_parts(out)
-    tmp = _part_name(out)
+    tmp = temporary_path(out, ".part")
     if sequence:
         tmp.mkdir()
     ffmpeg = None

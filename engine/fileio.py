@@ -1,11 +1,18 @@
-"""Atomic file writes: a reader never sees half a file, and a failure leaves the old one intact."""
+"""Atomic file writes: a reader never sees half a file, and a failure leaves the old one intact.
+
+A temporary file is named ``.NAME.PID-XXXXXX.tmp`` (an export's ``.part``) after the process
+writing it, so what a killed process left behind can be told from what a live one is writing:
+:func:`remove_stale_temporaries` removes the former."""
 
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
+import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +34,8 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     On any exception the temporary file is removed and ``target`` is untouched."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    prefix = f".{target.name}.{os.getpid()}-"
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     with contextlib.suppress(OSError):
@@ -55,6 +63,41 @@ def atomic_write_bytes(target: str | os.PathLike, data: bytes) -> None:
 
 def atomic_write_text(target: str | os.PathLike, text: str) -> None:
     atomic_write_bytes(target, text.encode("utf-8"))
+
+
+def temporary_path(target: Path, suffix: str) -> Path:
+    """A name beside ``target`` for a temporary of this process (see the module's note)."""
+    return target.with_name(f".{target.name}.{os.getpid()}-{uuid.uuid4().hex[:6]}{suffix}")
+
+
+def remove_stale_temporaries(target: str | os.PathLike, suffix: str = ".tmp") -> list[Path]:
+    """Remove the temporaries of ``target`` (files or folders) whose process is gone — left by a
+    kill or a crash mid-write — and return them. A name without a process id (an older
+    version's) counts as stale; one of a running process is left alone."""
+    target = Path(os.path.abspath(target))
+    if not target.parent.is_dir():
+        return []
+    removed = []
+    for p in target.parent.glob(f".{glob.escape(target.name)}.*{suffix}"):
+        pid = p.name[len(target.name) + 2 : -len(suffix)].split("-")[0]
+        if pid.isdigit() and _alive(int(pid)):
+            continue
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
+        removed.append(p)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # someone else's process, or a system that cannot tell: leave it be
+    return True
 
 
 def parse_json(text: str | bytes) -> Any:

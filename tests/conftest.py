@@ -87,6 +87,22 @@ def clip_dir(tmp_path_factory, test_digits) -> Path:
     return out
 
 
+def png_claiming(path: Path, width: int, height: int) -> Path:
+    """A tiny PNG file whose header says it is ``width`` × ``height`` (a decompression bomb, or
+    a frame too large to decode, without the bytes)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    body = chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + body)
+    return path
+
+
 def run_module(module: str, *args: str, timeout: float = 300, cwd=ROOT, **kw):
     """Run ``python -m module`` and return its output as text, carriage returns kept (text mode
     would turn them into newlines, and so hide what a terminal shows)."""

@@ -95,3 +95,35 @@ def test_incompatible_and_future_files_are_refused(tmp_path):
         checkpoint.load(tmp_path / "future.safetensors")
     with pytest.raises(CheckpointError, match="no training state"):
         checkpoint.load_training_state(path, torch.optim.Adam(_model().parameters()))
+
+
+def test_every_header_problem_is_one_clear_reason(tmp_path):
+    """Issue 13.7: tracebacks for format_version "one" and a negative width; a cut-off reason
+    ("Error(s) in loading state_dict for SceneModel:") for mismatched weights."""
+    path = checkpoint.save(tmp_path / "m.safetensors", _model(), {})
+    tensors = checkpoint._read_tensors(path, "")
+    meta = checkpoint._open_header(path)
+
+    def variant(name, **header):
+        save_file(tensors, str(tmp_path / name), metadata=dict(meta, **header))
+        return tmp_path / name
+
+    config = json.loads(meta["model_config"])
+    cases = [
+        (variant("one.safetensors", format_version="one"),
+         r"damaged model header \(format_version 'one' is not a number\)"),
+        (variant("neg.safetensors", model_config=json.dumps(dict(config, widths=[-8, 16]))),
+         r"damaged model header \(widths must be a whole number 1…4096 \(got -8\)\)"),
+        (variant("deep.safetensors", model_config="[" * 50_000 + "]" * 50_000),
+         r"damaged model header \(nested too deeply\)"),
+        (variant("wide.safetensors", model_config=json.dumps(dict(config, widths=[8, 32]))),
+         r"weights do not match its model config \(.*of the wrong shape, e\.g\. .* is \[16, "),
+    ]  # fmt: skip
+    for bad, reason in cases:
+        for check in (checkpoint.verify, checkpoint.load):
+            with pytest.raises(CheckpointError, match=f"{bad.name}: {reason}"):
+                check(bad)
+    fewer = {k: v for k, v in tensors.items() if not k.startswith("model.g.")}
+    save_file(fewer, str(tmp_path / "fewer.safetensors"), metadata=meta)
+    with pytest.raises(CheckpointError, match=r"weights do not match .*\d+ missing: "):
+        checkpoint.verify(tmp_path / "fewer.safetensors")

@@ -150,3 +150,91 @@ def test_unchanged_clip_is_not_hashed_again(tmp_path, monkeypatch):
     assert calls == []  # same path, size and mtime: remembered
     write_video(path, _frames(5), fps=8)  # edited in place
     assert len(cache.load(path, 32)) == 5 and len(calls) == 1
+
+
+def _ffmpeg(*args: str) -> None:
+    import subprocess
+
+    import imageio_ffmpeg
+
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", *args], check=True)
+
+
+def _numbered_frames(folder, n=24, w=48, h=32):
+    """Frames whose top-left block says which frame they are (k × 10), to count repeats."""
+    folder.mkdir()
+    for k in range(n):
+        frame = np.zeros((h, w, 3), np.uint8)
+        frame[:16, :16] = k * 10
+        Image.fromarray(frame).save(folder / f"{k:03d}.png")
+    return folder
+
+
+def _block_values(path) -> list[int]:
+    return [int(round(f[:16, :16].mean() / 10)) for f in ClipReader(path).frames()]
+
+
+def test_sixteen_bit_grey_png_reads_as_its_own_greys(tmp_path):
+    """Issue 13.6: a 16-bit grey PNG imported as 99.6 % white (Pillow's convert clips at 255)."""
+    ramp = np.linspace(0, 65535, 64 * 48).reshape(48, 64).astype(np.uint16)
+    Image.fromarray(ramp).save(tmp_path / "grey16.png")
+    with Image.open(tmp_path / "grey16.png") as im:
+        assert im.mode.startswith("I")  # what Pillow makes of it
+    frame = next(ClipReader(tmp_path / "grey16.png").frames())
+    expected = np.round(ramp / 257).astype(np.uint8)
+    assert np.abs(frame[..., 0].astype(int) - expected).max() <= 1
+    assert (frame[..., 0] == frame[..., 2]).all() and 120 < frame.mean() < 135
+
+
+def test_a_variable_frame_rate_video_gives_each_frame_once(tmp_path):
+    """Issue 13.6: a VFR MP4 of 24 distinct frames imported as 577 frames (a constant-rate
+    output repeats frames to fill the gaps)."""
+    frames = _numbered_frames(tmp_path / "f")
+    durations = [0.04, 0.5, 0.1, 1.2] * 6  # seconds each frame is shown
+    listing = "".join(
+        f"file '{frames}/{k:03d}.png'\nduration {d}\n" for k, d in enumerate(durations)
+    )
+    (tmp_path / "list.txt").write_text(listing + f"file '{frames}/023.png'\n")
+    vfr = tmp_path / "vfr.mp4"
+    _ffmpeg("-f", "concat", "-safe", "0", "-i", str(tmp_path / "list.txt"), "-fps_mode", "vfr",
+            "-c:v", "libx264", "-pix_fmt", "yuv420p", str(vfr))  # fmt: skip
+    values = _block_values(vfr)
+    assert values[:24] == list(range(24)) and len(values) <= 25  # concat repeats the last
+    reader = ClipReader(vfr)
+    list(reader.frames())
+    assert 0.5 < reader.info.fps < 3  # the average rate: 24 frames over 11 s
+
+
+def test_a_raw_h264_stream_gives_each_frame_once_and_says_its_rate_is_a_guess(tmp_path):
+    """Issue 13.6: a raw H.264 stream with no timing imported with every frame doubled."""
+    frames = _numbered_frames(tmp_path / "f")
+    raw = tmp_path / "stream.mp4"  # named like a container; holds a bare stream
+    _ffmpeg("-framerate", "12", "-i", str(frames / "%03d.png"), "-c:v", "libx264",
+            "-pix_fmt", "yuv420p", "-f", "h264", str(raw))  # fmt: skip
+    assert _block_values(raw) == list(range(24))
+    reader = ClipReader(raw)
+    list(reader.frames())
+    assert reader.notes == [
+        f"{raw}: the file holds no timing (a raw video stream); its frame rate is a guess "
+        f"({reader.info.fps:g} fps)"
+    ]
+
+
+def test_a_sound_only_file_pipe_and_bomb_are_named_with_the_reason(tmp_path):
+    import os
+
+    from conftest import png_claiming
+
+    sound = tmp_path / "sound.mp4"
+    _ffmpeg("-f", "lavfi", "-i", "sine=duration=0.3", "-c:a", "aac", str(sound))
+    with pytest.raises(ClipError, match="sound.mp4: not a readable video .it holds no video"):
+        list(ClipReader(sound).frames())
+    pipe = tmp_path / "live.mp4"
+    os.mkfifo(pipe)
+    with pytest.raises(ClipError, match="live.mp4: not a regular file"):
+        ClipReader(pipe)
+    assert find_clips([pipe]) == ([], [f"{pipe}: not a regular file (a pipe, device or socket)"])
+
+    png_claiming(tmp_path / "big.png", 9000, 9000)  # 81 Mpx: below Pillow's own limit
+    with pytest.raises(ClipError, match=r"big.png: frame size 9000x9000 \(77 Mpx\) is too large"):
+        list(ClipReader(tmp_path / "big.png").frames())

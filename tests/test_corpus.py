@@ -12,16 +12,14 @@ import os
 import pickle
 import shutil
 import signal
-import struct
 import subprocess
 import sys
-import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT, TINY
+from conftest import ROOT, TINY, png_claiming
 from PIL import Image
 from safetensors.torch import save_file
 
@@ -35,16 +33,6 @@ MARKER = "pickle_ran.txt"
 
 
 # -- the corpus ------------------------------------------------------------------------------------
-def _png_claiming(path: Path, width: int, height: int) -> None:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    body = chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + body)
-
-
 class _Trap:
     """Unpickling this writes a marker file: the proof that a file's code ran."""
 
@@ -73,7 +61,7 @@ def bad_clips(root: Path, good_mp4: Path) -> dict[str, Path]:
     c["pipe"] = root / "pipe.mp4"
     os.mkfifo(c["pipe"])
     c["bomb"] = root / "bomb.png"
-    _png_claiming(c["bomb"], 20_000, 20_000)
+    png_claiming(c["bomb"], 20_000, 20_000)
     c["zero png"] = root / "zero.png"
     c["zero png"].write_bytes(b"")
     c["text as jpg"] = root / "notes.jpg"

@@ -343,3 +343,14 @@ def test_a_frame_folder_with_gaps_is_read_and_the_gaps_named(project, tmp_path):
     assert clip.frames == 6
     assert notes == [f"{folder}: frames are missing from the numbering (4–5, 8–9); the clip "
                      "plays on without them"]  # fmt: skip
+
+
+def test_a_save_removes_what_a_killed_save_left_behind(project):
+    dead = project.root / ".project.json.999999999-ab12cd.tmp"  # no such process
+    old = project.root / ".project.json.bak.x7y8z9.tmp"  # an older name, no process id
+    live = project.root / f".project.json.{os.getpid()}-000000.tmp"  # a save in progress
+    for p in (dead, old, live):
+        p.write_text("half a project")
+    project.save()
+    assert not dead.exists() and not old.exists() and live.exists()
+    assert Project.open(project.root).to_json() == project.to_json()

@@ -4,36 +4,20 @@ it replaces anything, huge timelines stay responsive, a missing X11 library is n
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import struct
 import subprocess
 import sys
 import time
-import zlib
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from tests.conftest import demo, loaded, messages
+from tests.conftest import demo, loaded, messages, png_claiming
 
 Button = QMessageBox.StandardButton
-
-
-def png_claiming(path: Path, width: int, height: int) -> Path:
-    """A tiny PNG file whose header says it is ``width`` × ``height`` (a decompression bomb)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    body = chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + body)
-    return path
 
 
 def flush_deletes() -> None:
@@ -205,14 +189,9 @@ def test_export_dialog_refuses_a_folder_of_other_files_and_asks_before_replacing
 
 
 def many_shots(tmp_path: Path, count: int, duration=lambda i: 1 + i % 5) -> Path:
-    root = demo(tmp_path)
-    doc = json.loads((root / "project.json").read_text())
-    shots = doc["timeline"]["shots"]
-    doc["timeline"]["shots"] = [
-        dict(shots[i % len(shots)], id=f"s{i}", duration=duration(i)) for i in range(count)
-    ]
-    (root / "project.json").write_text(json.dumps(doc))
-    return root
+    from bench.big_projects import write_project
+
+    return write_project(tmp_path / "Many.zoetrope", count, duration)
 
 
 @pytest.mark.slow
