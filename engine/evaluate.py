@@ -54,7 +54,7 @@ from engine.data.synthetic import (
     pixel_affine_to_theta,
     relative_affine,
 )
-from engine.errors import UserError
+from engine.errors import UserError, one_line
 from engine.fileio import atomic_path, atomic_write_text
 from engine.samples import grid_image, to_tensor, to_uint8
 
@@ -465,8 +465,7 @@ def main(argv: list[str] | None = None) -> int:
             raise UserError("--digits are classes 0-9")
         result = Evaluator(cfg, status).run()
     except (UserError, OSError) as e:
-        where = f"{e.filename}: " if isinstance(e, OSError) and e.filename else ""
-        message = f"{where}{e.strerror or e}" if isinstance(e, OSError) else str(e)
+        message = one_line(e)
         print(f"\nerror: {message}" if interactive else f"error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

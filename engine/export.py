@@ -390,11 +390,11 @@ def export(
     if problems:
         raise UserError("cannot export: " + "; ".join(problems))
     start, stop = settings.frames(count)
-    _checked_plan(out, settings.format, start, stop, overwrite)  # before any rendering
     layer = "cutout" if settings.alpha else settings.layer
     # Rendered inline: ffmpeg already encodes in its own process while the next batch renders.
     # A render-ahead thread was measured slower on two cores (4.3 s against 3.3 s for 1000
-    # frames, docs/PERFORMANCE.md): torch's threads, ffmpeg's and the GIL then fight.
+    # frames, docs/PERFORMANCE.md): torch's threads, ffmpeg's and the GIL then fight. A generator:
+    # encode() checks the target before the first frame is rendered.
     frames = director.frames(start, stop, layer, batch_size=batch_size, cancel=cancel)
     return encode(frames, stop - start, out, settings, progress, cancel, first_number=start,
                   overwrite=overwrite)  # fmt: skip

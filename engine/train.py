@@ -30,11 +30,11 @@ import torch.distributed as dist
 from engine import checkpoint
 from engine import device as devices
 from engine.data.cache import FrameCache
-from engine.data.clips import FIT_MODES, describe_gaps, find_clips, frame_files, frame_gaps
+from engine.data.clips import FIT_MODES, find_clips
 from engine.data.mnist import load_mnist
 from engine.data.sampler import MovingMNISTPairs, PairSampler, Prefetcher
 from engine.data.synthetic import MovingMNIST, make_backgrounds
-from engine.errors import ClipError, UserError
+from engine.errors import ClipError, UserError, one_line
 from engine.fileio import atomic_write_text, parse_json
 from engine.model import ModelConfig, SceneModel, total_loss
 from engine.progress import MODES, Reporter
@@ -460,9 +460,8 @@ def build_pairs(cfg: TrainConfig, rank: int, reporter: Reporter) -> tuple[object
             continue
         clips.append(clip.frames)
         names.append(path.name)
-        gaps = frame_gaps(frame_files(path)) if path.is_dir() else []
-        if gaps:
-            reporter.emit("warning", message=f"{path}: {describe_gaps(gaps)}")
+        for note in clip.notes:
+            reporter.emit("warning", message=note)
     if not clips:
         if len(errors) == 1:
             raise UserError(errors[0])
@@ -508,7 +507,6 @@ class Trainer:
         self.reporter = reporter
         self.dist = dist_info or Dist()
         self.folder = RunDir(cfg.out)
-        self.run_dir = self.folder.path
         self.run_id = (self.folder.saved_run_id() if cfg.resume else None) or uuid.uuid4().hex[:12]
         self.stop_reason: str | None = None
         self.step = 0
@@ -543,7 +541,7 @@ class Trainer:
             self._restore()
         elif self.folder.has_run:  # validate() let it through: no checkpoint, no model
             self._notes.append(
-                f"{self.run_dir}: the run there stopped before its first checkpoint; "
+                f"{self.folder.path}: the run there stopped before its first checkpoint; "
                 "starting it again"
             )
         self.net: torch.nn.Module = self.model
@@ -566,7 +564,7 @@ class Trainer:
             if self.folder.has_results:
                 raise UserError(f"{self.checkpoint_dir}: no checkpoint to resume from")
             self._notes.append(
-                f"{self.run_dir}: the run stopped before its first checkpoint; nothing to "
+                f"{self.folder.path}: the run stopped before its first checkpoint; nothing to "
                 "resume, so it starts again from step 0 with its saved settings"
             )
             return
@@ -597,7 +595,7 @@ class Trainer:
 
     def _truncate_metrics(self) -> None:
         """Drop metrics logged after the checkpoint we resume from (they will be redone)."""
-        path = self.run_dir / "metrics.jsonl"
+        path = self.folder.metrics
         if not path.exists():
             return
         keep = [
@@ -647,7 +645,7 @@ class Trainer:
             "torch_rng": torch.get_rng_state(),
         }
         checkpoint.save(path, self.model, meta, self.optimizer, state)
-        checkpoint.save(self.run_dir / "model.safetensors", self.model, meta)
+        checkpoint.save(self.folder.model, self.model, meta)
         old = self.folder.checkpoint_files()[: -self.cfg.keep_checkpoints]
         for p in old:
             p.unlink(missing_ok=True)
@@ -655,7 +653,7 @@ class Trainer:
             "checkpoint",
             step=self.step,
             path=str(path),
-            model=str(self.run_dir / "model.safetensors"),
+            model=str(self.folder.model),
         )
         return path
 
@@ -665,7 +663,7 @@ class Trainer:
         x1, x2 = (self._batch(x) for x in self.preview)
         with devices.autocast(self.device, self.precision):
             img = sample_grid(self.model, x1, x2)
-        path = self.run_dir / "samples" / f"step_{self.step:07d}.png"
+        path = self.folder.samples / f"step_{self.step:07d}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
         img.save(path)
         self.reporter.emit("sample", step=self.step, path=str(path))
@@ -684,7 +682,7 @@ class Trainer:
             "world_size": self.dist.world,
             "data": self.data_summary,
         }
-        atomic_write_text(self.run_dir / "config.json", json.dumps(doc, indent=2))
+        atomic_write_text(self.folder.config, json.dumps(doc, indent=2))
 
     # -- the loop --------------------------------------------------------------------------------
     def _batch(self, frames: np.ndarray) -> torch.Tensor:
@@ -717,7 +715,7 @@ class Trainer:
 
     def run(self) -> dict:
         cfg = self.cfg
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.folder.path.mkdir(parents=True, exist_ok=True)
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, self._handle_signal)
         if self.dist.main:
@@ -730,7 +728,7 @@ class Trainer:
         n_params = sum(p.numel() for p in self.model.parameters())
         self.reporter.emit(
             "start",
-            run_dir=str(self.run_dir),
+            run_dir=str(self.folder.path),
             step=self.step,
             total_steps=cfg.steps,
             time_budget_s=cfg.time_budget * 60 if cfg.time_budget else None,
@@ -740,7 +738,7 @@ class Trainer:
             world_size=self.dist.world,
             data=describe_data(self.data_summary),
         )
-        metrics = (self.run_dir / "metrics.jsonl").open("a") if self.dist.main else None
+        metrics = self.folder.metrics.open("a") if self.dist.main else None
         window_sum: torch.Tensor | None = None  # loss terms summed on the device
         window_steps, window_time = 0, 0.0
         last: dict | None = None
@@ -791,7 +789,7 @@ class Trainer:
         result = {
             "step": self.step,
             "reason": self.stop_reason,
-            "model": str(self.run_dir / "model.safetensors"),
+            "model": str(self.folder.model),
             "checkpoint": str(ckpt) if ckpt else None,
             "elapsed_s": round(self.elapsed, 2),
             "losses": last,
@@ -847,8 +845,7 @@ def main(argv: list[str] | None = None) -> int:
         trainer.run()
     except (UserError, OSError) as e:
         # OSError: the disk, not the code (full, read-only, a file where a folder goes)
-        where = f"{e.filename}: " if isinstance(e, OSError) and e.filename else ""
-        message = f"{where}{e.strerror or e}" if isinstance(e, OSError) else str(e)
+        message = one_line(e)
         reporter.emit("error", message=message)
         if mode == "json":
             print(f"error: {message}", file=sys.stderr)

@@ -8,7 +8,7 @@ a message: a UserError or an OSError (the disk, a file) as its own words, anythi
 progress dialog waits for a job that died.
 
 The function gets the job: it reports progress with ``job.report(done, total, text)`` (the one
-progress shape of the studio) and asks ``job.cancel_requested`` — or passes ``job.report`` and
+progress shape of the studio) and asks ``job.is_cancelled()`` — or passes ``job.report`` and
 ``job.is_cancelled`` to the engine's progress and cancel callbacks — between steps. Raising the
 engine's :class:`~engine.errors.Cancelled` (:meth:`Job.check` does) ends it as cancelled; work
 that stops early and returns what it has (an import keeps the clips copied so far) succeeds.
@@ -29,7 +29,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from engine.errors import Cancelled, UserError
+from engine.errors import Cancelled, UserError, one_line
 
 _running: set[Job] = set()  # jobs alive until they finish, whoever holds them
 
@@ -83,8 +83,6 @@ class Job(QObject):
     def is_cancelled(self) -> bool:
         return self._cancel.is_set()
 
-    cancel_requested = property(is_cancelled)
-
     def check(self) -> None:
         if self._cancel.is_set():
             raise Cancelled()
@@ -111,9 +109,7 @@ class Job(QObject):
 def describe_error(e: BaseException) -> str:
     """One line for the user: the message of an error they can act on, else an internal error
     (whose traceback goes to stderr for a bug report)."""
-    if isinstance(e, UserError):
-        return str(e)
-    if isinstance(e, OSError) and e.strerror:
-        return f"{e.filename}: {e.strerror}" if e.filename else e.strerror
+    if isinstance(e, UserError) or (isinstance(e, OSError) and e.strerror):
+        return one_line(e)
     traceback.print_exception(e)
     return f"internal error: {type(e).__name__}: {e}"

@@ -128,7 +128,7 @@ def import_work(project: Project, paths: list[str]) -> Callable[[Job], tuple]:
         clips: list[Clip] = []
         notes: list[str] = []
         for n, src in enumerate(sources):
-            if job.cancel_requested:
+            if job.is_cancelled():
                 break
             job.report(n, len(sources), src.name)
             try:

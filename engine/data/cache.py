@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +54,9 @@ class CachedClip:
     fps: float
     width: int
     height: int
+    notes: list[str] = field(default_factory=list)
+    """What the clip reader told about the clip (ClipReader.notes: gaps in a frame folder's
+    numbering, a guessed frame rate)."""
 
     def __len__(self) -> int:
         return len(self.frames)
@@ -90,6 +93,7 @@ class FrameCache:
         data_path = self.root / f"{key}.frames"
         cached = self._open(path, meta_path, data_path, size)
         if cached is not None:
+            cached.notes = reader.notes
             return cached
         self.root.mkdir(parents=True, exist_ok=True)
         n = 0
@@ -114,6 +118,7 @@ class FrameCache:
         atomic_write_text(meta_path, json.dumps(meta))
         cached = self._open(path, meta_path, data_path, size)
         assert cached is not None
+        cached.notes = reader.notes
         return cached
 
     @staticmethod

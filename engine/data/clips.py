@@ -28,7 +28,7 @@ MIN_SIDE = 8
 MAX_PIXELS = 64 * 2**20
 """Frames larger than this (64 Mpx, e.g. 8192×8192) are refused before they are decoded: far
 beyond any camera's video, and one such frame as RGB takes 192 MB."""
-_HIGH_BIT_MODES = {"I;16": 65535, "I;16L": 65535, "I;16B": 65535, "I;16N": 65535, "I": 65535}
+_HIGH_BIT_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I"})
 """Pillow's modes for 16-bit greyscale (PNG): their values are 0…65535, not 0…255."""
 
 
@@ -70,9 +70,9 @@ class ClipReader:
             self.files = frame_files(self.path)
             if not self.files:
                 raise ClipError(f"{self.path}: folder holds no .png or .jpg frames")
-            gaps = frame_gaps(self.files)
+            gaps = _frame_gaps(self.files)
             if gaps:
-                self.notes.append(f"{self.path}: {describe_gaps(gaps)}")
+                self.notes.append(f"{self.path}: {_describe_gaps(gaps)}")
         elif self.path.suffix.lower() in VIDEO_EXTENSIONS:
             self.kind = "video"
         elif self.path.suffix.lower() in IMAGE_EXTENSIONS:
@@ -173,7 +173,7 @@ def to_rgb(im: Image.Image) -> np.ndarray:
     """A Pillow image as uint8 (H, W, 3) RGB. 16-bit greyscale is scaled to 8 bits (Pillow's
     own convert("RGB") clips it, turning almost every pixel white)."""
     if im.mode in _HIGH_BIT_MODES:
-        grey = np.asarray(im).astype(np.float32) * (255 / _HIGH_BIT_MODES[im.mode])
+        grey = np.asarray(im).astype(np.float32) / 257
         grey = np.clip(np.rint(grey), 0, 255).astype(np.uint8)
         return np.ascontiguousarray(np.repeat(grey[..., None], 3, axis=2))
     return np.asarray(im.convert("RGB"))
@@ -182,7 +182,7 @@ def to_rgb(im: Image.Image) -> np.ndarray:
 _NUMBER = re.compile(r"(\d+)(?=\D*$)")
 
 
-def frame_gaps(files: list[Path]) -> list[tuple[int, int]]:
+def _frame_gaps(files: list[Path]) -> list[tuple[int, int]]:
     """Missing numbers in a numbered frame sequence, as (first, last) runs; [] when the names
     are not all numbered. Steps of more than one (f010, f020 …) count as the sequence's rate."""
     numbers = []
@@ -200,7 +200,7 @@ def frame_gaps(files: list[Path]) -> list[tuple[int, int]]:
             if b - a > step]  # fmt: skip
 
 
-def describe_gaps(gaps: list[tuple[int, int]]) -> str:
+def _describe_gaps(gaps: list[tuple[int, int]]) -> str:
     runs = [str(a) if a == b else f"{a}–{b}" for a, b in gaps]
     shown = ", ".join(runs[:5]) + (f" and {len(runs) - 5} more" if len(runs) > 5 else "")
     return f"frames are missing from the numbering ({shown}); the clip plays on without them"
