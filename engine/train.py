@@ -58,7 +58,7 @@ class TrainConfig:
     warmup_steps: int = 100
     clip_grad: float = 0.0  # max global gradient norm; 0 = no clipping
     image_size: int = 64
-    fit: str = "crop"
+    fit: str = "stretch"
     widths: tuple[int, ...] = (32, 64)
     latent_channels: int = 64
     res_blocks: int = 2
@@ -136,7 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument(
         "--fit",
         choices=FIT_MODES,
-        help=f"how frames become square: crop the centre or letterbox (default {d.fit})",
+        help=f"how frames become the model's square: stretch the whole frame, crop the centre or "
+        f"letterbox (default {d.fit})",
     )
     src.add_argument(
         "--cache-dir", metavar="DIR", help="decoded-frame cache (default: the user cache dir)"

@@ -32,16 +32,18 @@ def test_numbered_frame_folder_reads_in_numeric_order(tmp_path):
     assert values == [1, 2, 3, 10]
 
 
-def test_fit_crop_and_letterbox():
+def test_fit_stretch_crop_and_letterbox():
     frame = np.zeros((100, 200, 3), np.uint8)
-    frame[:, :50] = 255  # left quarter white: cut away by the crop, kept by letterbox
+    frame[:, :50] = 255  # left quarter white: cut away by the crop, kept by the others
     crop = fit_frame(frame, 32, "crop")
     box = fit_frame(frame, 32, "letterbox")
-    assert crop.shape == box.shape == (32, 32, 3)
+    whole = fit_frame(frame, 32)  # stretch, the default: all of the frame, no bars
+    assert crop.shape == box.shape == whole.shape == (32, 32, 3)
     assert crop.max() == 0
     assert box[16, 2].min() > 200 and box[0, 16].max() == 0 and box[31, 16].max() == 0
+    assert whole[:, :7].min() > 200 and whole[:, 9:].max() == 0
     with pytest.raises(UserError):
-        fit_frame(frame, 32, "stretch")
+        fit_frame(frame, 32, "squash")
 
 
 def test_cache_decodes_once_and_keys_by_content(tmp_path, monkeypatch):

@@ -84,7 +84,7 @@ class FrameCache:
         atomic_write_text(memo, digest)
         return digest
 
-    def load(self, path: str | os.PathLike, size: int, fit: str = "crop") -> CachedClip:
+    def load(self, path: str | os.PathLike, size: int, fit: str = "stretch") -> CachedClip:
         """The clip at ``size``×``size``, decoding (and caching) it only if needed."""
         path = Path(path)
         reader = ClipReader(path)  # validates the path before hashing it

@@ -22,7 +22,7 @@ from engine.errors import ClipError, UserError
 
 VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".avi", ".mkv", ".webm", ".gif", ".m4v"})
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg"})
-FIT_MODES = ("crop", "letterbox")
+FIT_MODES = ("stretch", "crop", "letterbox")
 MIN_SIDE = 8
 """Frames smaller than this (in either direction) carry no usable character or background."""
 MAX_PIXELS = 64 * 2**20
@@ -211,10 +211,15 @@ def _short(e: BaseException) -> str:
     return lines[-1] if lines else type(e).__name__
 
 
-def fit_frame(frame: np.ndarray, size: int, mode: str = "crop") -> np.ndarray:
-    """Fit a frame into a size×size square: ``crop`` fills it and cuts the centre, ``letterbox``
-    fits it whole and pads with black."""
+def fit_frame(frame: np.ndarray, size: int, mode: str = "stretch") -> np.ndarray:
+    """Fit a frame into the model's size×size square: ``stretch`` scales the whole frame to it
+    (the model's normalised coordinates are then the frame's own, per axis: what
+    ``engine.model.theta_to_pixels`` assumes), ``crop`` fills it and cuts the centre,
+    ``letterbox`` fits it whole and pads with black."""
     h, w = frame.shape[:2]
+    if mode == "stretch":
+        interp = cv2.INTER_AREA if size < max(w, h) else cv2.INTER_CUBIC
+        return cv2.resize(np.ascontiguousarray(frame), (size, size), interpolation=interp)
     if mode == "crop":
         scale = size / min(w, h)
     elif mode == "letterbox":

@@ -322,16 +322,52 @@ def _draw_rigid(pen: _Pen, ch: Character, pose: Pose) -> None:
         pen.disc((x + r * 0.55, y - r * 0.12), r * 0.13, eye)
 
 
-def character_layer(ch: Character, pose: Pose, size: int = 64) -> Image.Image:
-    """The character alone: an RGBA image of ``size`` x ``size``."""
-    canvas = Image.new("RGBA", (size * SS, size * SS), (0, 0, 0, 0))
-    draw = ImageDraw.Draw(canvas)
+Size = int | tuple[int, int]
+"""A frame size: ``n`` (n×n) or ``(width, height)``. Lengths are fractions of the height and
+x positions fractions of the width, so a wider frame gives the same characters more room."""
+
+
+def frame_size(size: Size) -> tuple[int, int]:
+    return (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
+
+
+def _in_height_units(pose: Pose, w: int, h: int) -> Pose:
+    return Pose(pose.x * w / h, pose.y, pose.angle, pose.joints)
+
+
+def _pivot(ch: Character, pose: Pose) -> tuple[float, float]:
+    """The point the body turns about: the torso's middle (puppets) or the centre (rigid)."""
     if ch.kind == "puppet":
-        pivot = (pose.x, pose.y - ch.torso[1] / 2)  # turn about the torso's middle
-        _draw_puppet(_Pen(draw, size * SS, pivot, pose.angle), ch, pose)
-    else:
-        _draw_rigid(_Pen(draw, size * SS, (pose.x, pose.y), pose.angle), ch, pose)
-    return canvas.resize((size, size), Image.BOX)
+        return pose.x, pose.y - ch.torso[1] / 2
+    return pose.x, pose.y
+
+
+def character_layer(ch: Character, pose: Pose, size: Size = 64) -> Image.Image:
+    """The character alone: an RGBA image of the frame size (its alpha is the true matte)."""
+    w, h = frame_size(size)
+    canvas = Image.new("RGBA", (w * SS, h * SS), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(canvas)
+    pose = _in_height_units(pose, w, h)
+    pen = _Pen(draw, h * SS, _pivot(ch, pose), pose.angle)
+    (_draw_puppet if ch.kind == "puppet" else _draw_rigid)(pen, ch, pose)
+    return canvas.resize((w, h), Image.BOX)
+
+
+def pose_matrix(ch: Character, pose: Pose, size: Size) -> np.ndarray:
+    """3×3 pixel map (pixel centres at integers, as OpenCV) from the character's body at rest
+    (its pivot at the origin, upright) to where ``pose`` draws it in a frame of ``size``. For
+    rigid characters it places every pixel exactly; for puppets it is the body's (root) motion
+    — the limbs move on top of it."""
+    w, h = frame_size(size)
+    px, py = _pivot(ch, _in_height_units(pose, w, h))
+    a = math.radians(pose.angle)
+    c, s = math.cos(a), math.sin(a)
+    return np.array([[c, -s, px * h - 0.5], [s, c, py * h - 0.5], [0.0, 0.0, 1.0]])
+
+
+def true_motion(ch: Character, start: Pose, end: Pose, size: Size) -> np.ndarray:
+    """The 2×3 forward pixel map that takes the character in pose ``start`` to pose ``end``."""
+    return (pose_matrix(ch, end, size) @ np.linalg.inv(pose_matrix(ch, start, size)))[:2]
 
 
 # ---- backgrounds ----------------------------------------------------------------------------
@@ -372,24 +408,28 @@ def _jitter(c, rng, amount=25):
     return tuple(int(np.clip(v + rng.integers(-amount, amount + 1), 0, 255)) for v in c)
 
 
-def render_background(bg: Background, size: int = 64) -> np.ndarray:
-    """A background as uint8 RGB ``size`` x ``size`` x 3."""
+def render_background(bg: Background, size: Size = 64) -> np.ndarray:
+    """A background as uint8 RGB (height, width, 3)."""
+    fw, fh = frame_size(size)
     if bg.kind == "diamonds":
-        return make_backgrounds(1, "train", size, seed=bg.seed)[0]
+        side = max(fw, fh)
+        full = make_backgrounds(1, "train", side, seed=bg.seed)[0]
+        y0, x0 = (side - fh) // 2, (side - fw) // 2
+        return np.ascontiguousarray(full[y0 : y0 + fh, x0 : x0 + fw])
     rng = np.random.default_rng(bg.seed)
-    n = size * SS
+    n, nx = fh * SS, fw * SS
     top, bottom = (_jitter(c, rng) for c in SKIES[bg.kind])
     horizon = float(rng.uniform(0.58, 0.7))
     ramp = np.linspace(0, 1, n)[:, None, None]
     sky = (np.array(top) * (1 - ramp) + np.array(bottom) * ramp).astype(np.uint8)
-    img = Image.fromarray(np.broadcast_to(sky, (n, n, 3)).copy())
+    img = Image.fromarray(np.broadcast_to(sky, (n, nx, 3)).copy())
     d = ImageDraw.Draw(img)
 
     def box(cx, cy, rx, ry):
-        return (cx * n - rx * n, cy * n - ry * n, cx * n + rx * n, cy * n + ry * n)
+        return (cx * nx - rx * n, cy * n - ry * n, cx * nx + rx * n, cy * n + ry * n)
 
     if bg.kind == "stage":
-        d.rectangle((0, 0, n, n * 0.08), fill=(120, 20, 30))
+        d.rectangle((0, 0, nx, n * 0.08), fill=(120, 20, 30))
     elif bg.kind == "night":
         for _ in range(int(rng.integers(8, 20))):
             sx, sy = rng.uniform(0, 1), rng.uniform(0, horizon - 0.05)
@@ -410,11 +450,11 @@ def render_background(bg: Background, size: int = 64) -> np.ndarray:
             hx, hr = rng.uniform(0, 1), rng.uniform(0.2, 0.4)
             d.ellipse(box(hx, horizon + 0.05, hr, 0.12), fill=_jitter(GROUNDS[bg.kind][1], rng, 30))
     g1, g2 = (_jitter(c, rng, 15) for c in GROUNDS[bg.kind])
-    d.rectangle((0, horizon * n, n, n), fill=g1)
+    d.rectangle((0, horizon * n, nx, n), fill=g1)
     stripes = 6 if bg.kind == "stage" else 3
     for k in range(stripes):
         y = horizon + (1 - horizon) * (k + 0.5) / stripes
-        d.rectangle((0, y * n, n, (y + 0.012) * n), fill=g2)
+        d.rectangle((0, y * n, nx, (y + 0.012) * n), fill=g2)
     for _ in range(int(rng.integers(1, 4))):
         px = float(rng.uniform(0.02, 0.98))
         kind = _pick(rng, ("tree", "house", "fence", "rock", "flower"))
@@ -428,8 +468,8 @@ def render_background(bg: Background, size: int = 64) -> np.ndarray:
             w, h = rng.uniform(0.1, 0.16), rng.uniform(0.12, 0.2)
             wall = _jitter(_pick(rng, ((220, 200, 170), (200, 120, 90), (180, 190, 210))), rng)
             d.rectangle(box(px, base - h / 2, w / 2, h / 2), fill=wall)
-            d.polygon([((px - w / 2 - 0.02) * n, (base - h) * n), ((px + w / 2 + 0.02) * n,
-                       (base - h) * n), (px * n, (base - h - 0.08) * n)], fill=(150, 50, 40))
+            d.polygon([(px * nx - (w / 2 + 0.02) * n, (base - h) * n), (px * nx + (w / 2 + 0.02)
+                       * n, (base - h) * n), (px * nx, (base - h - 0.08) * n)], fill=(150, 50, 40))
             d.rectangle(box(px, base - 0.035, 0.015, 0.035), fill=(90, 60, 40))
         elif kind == "fence":
             for k in range(6):
@@ -443,9 +483,9 @@ def render_background(bg: Background, size: int = 64) -> np.ndarray:
                 fx, fy = px + rng.uniform(-0.1, 0.1), base + rng.uniform(0.0, 0.25)
                 d.ellipse(box(fx, fy, 0.012, 0.012), fill=_pick(rng, BRIGHT))
         else:
-            d.rectangle((0, 0, n * 0.12, n * horizon), fill=(150, 25, 35))
-            d.rectangle((n * 0.88, 0, n, n * horizon), fill=(150, 25, 35))
-    return np.asarray(img.resize((size, size), Image.BOX))
+            d.rectangle((0, 0, nx * 0.12, n * horizon), fill=(150, 25, 35))
+            d.rectangle((nx * 0.88, 0, nx, n * horizon), fill=(150, 25, 35))
+    return np.asarray(img.resize((fw, fh), Image.BOX))
 
 
 # ---- clips -----------------------------------------------------------------------------------
@@ -473,20 +513,26 @@ class ClipSpec:
 
 
 def compose(ch: Character, pose: Pose, background: np.ndarray) -> np.ndarray:
-    """``ch`` in ``pose`` over a uint8 RGB background."""
-    size = background.shape[0]
-    layer = character_layer(ch, pose, size)
+    """``ch`` in ``pose`` over a uint8 RGB background (any size)."""
+    h, w = background.shape[:2]
+    layer = character_layer(ch, pose, (w, h))
     out = Image.fromarray(background).convert("RGBA")
     return np.asarray(Image.alpha_composite(out, layer).convert("RGB"))
 
 
-def render_clip(spec: ClipSpec, size: int = 64, background: np.ndarray | None = None,
+def render_clip(spec: ClipSpec, size: Size = 64, background: np.ndarray | None = None,
                 character: Character | None = None) -> np.ndarray:
-    """The clip's frames, uint8 (frames, size, size, 3). ``background`` / ``character``
+    """The clip's frames, uint8 (frames, height, width, 3). ``background`` / ``character``
     replace the spec's (ground truth for background swap and animation transfer)."""
     bg = render_background(spec.background, size) if background is None else background
     ch = spec.character if character is None else character
     return np.stack([compose(ch, p, bg) for p in spec.poses()])
+
+
+def true_mattes(spec: ClipSpec, size: Size = 64) -> np.ndarray:
+    """The clip's true mattes, float32 (frames, height, width) in [0, 1]."""
+    return np.stack([np.asarray(character_layer(spec.character, p, size))[..., 3] / np.float32(255)
+                     for p in spec.poses()])
 
 
 def clip_specs(split: str, count: int, seed: int = 0, characters: int = 24,

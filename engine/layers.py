@@ -1,0 +1,462 @@
+"""Clip layers: what the pixels renderer needs of a clip, at the clip's own resolution.
+
+Data path role: between the clip (and the model that learned from it) and the compositor. Per clip
+and model, computed once, cached on disk (content-keyed) and memory-mapped:
+
+- the **clean plate**: the set without the character. The camera is static, so a per-pixel median
+  of frames in which the pixel shows the set is sharp; the model's matte tells which samples show
+  the character (also where it never moves away, which a plain median would keep). Pixels that
+  show the character in every sample are filled from the model's own background layer g(f_b(x))
+  (upsampled; soft, but the right colours) — docs/LAYERS.md measures the choices.
+- a **soft matte** and the **foreground colour** of every frame, kept as an RGBA cut-out of the
+  character's bounding box. The matte starts from the difference to the plate, gated by the
+  model's (coarse) matte, cleaned by morphology; its edge is then solved against the known plate:
+  ``I = αF + (1 − α)P`` with F the colour just inside the edge gives α, and then F itself, so no
+  fringe of the old set travels with the character.
+- the **tracked motion**: a classical estimate of the character's motion (corners tracked inside
+  the matte, a similarity transform fitted with RANSAC) from frame to frame, chained; compared
+  with T^Z in docs/LAYERS.md. T^Z itself is computed at render time (it depends on the shot's
+  in-frame) and mapped to pixels with :func:`engine.model.theta_to_pixels`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import warnings
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from engine.data.cache import FrameCache, default_cache_dir
+from engine.data.clips import ClipReader
+from engine.errors import Cancelled, ClipError
+from engine.model import SceneModel
+
+LAYERS_VERSION = 1
+CUES = ("difference", "model", "both")
+EDGES = ("hard", "guided", "plate")
+FILLS = ("inpaint", "model")
+
+Progress = Callable[[int, int], None]
+Cancel = Callable[[], bool]
+
+
+@dataclass(frozen=True)
+class LayerSettings:
+    """How mattes and plates are made (docs/LAYERS.md measures each choice)."""
+
+    cue: str = "both"
+    """What says "character": ``difference`` from the plate, the ``model``'s matte (upsampled),
+    or ``both`` (the difference, kept only near where the model sees the character)."""
+    edge: str = "plate"
+    """The matte's edge: ``hard`` (binary, 1-px feather), ``guided`` (a guided filter on the
+    frame, kornia) or ``plate`` (α solved against the known clean plate)."""
+    threshold: float = 0.1
+    """Difference (0–1, max over RGB) above which a pixel differs from the plate; raised where
+    the footage is noisier (five times the frame's typical difference)."""
+    samples: int = 48
+    """Frames the plate is the median of (evenly spaced)."""
+    fill: str = "inpaint"
+    """Where no sample shows the set: ``inpaint`` or ``model`` (see :func:`clean_plate`)."""
+
+    def __post_init__(self) -> None:
+        if self.cue not in CUES or self.edge not in EDGES or self.fill not in FILLS:
+            raise ValueError(f"unknown layer settings {self.key()}")
+
+    def key(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+
+def model_key(model: SceneModel) -> str:
+    """A hash of a model's weights: layers made with other weights are other layers."""
+    h = hashlib.sha256(json.dumps(model.config.to_dict(), sort_keys=True).encode())
+    for name, t in sorted(model.state_dict().items()):
+        h.update(name.encode())
+        h.update(t.detach().float().cpu().numpy().tobytes())
+    return h.hexdigest()[:32]
+
+
+class ClipLayers:
+    """A clip's layers, read back from the cache folder (memory-mapped)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        meta = json.loads((folder / "meta.json").read_text())
+        self.width, self.height = int(meta["width"]), int(meta["height"])
+        self.plate = np.load(folder / "plate.npy", allow_pickle=False)
+        self.boxes = np.load(folder / "boxes.npy", allow_pickle=False)
+        """(N, 5) int64: byte offset, x0, y0, width, height of each frame's cut-out."""
+        self.tracked = np.load(folder / "tracked.npy", allow_pickle=False)
+        """(N, 2, 3): forward pixel map from frame 0 to each frame (classical estimate)."""
+        size = int(self.boxes[-1, 0] + self.boxes[-1, 3] * self.boxes[-1, 4] * 4)
+        self._data = np.memmap(folder / "cutouts.bin", np.uint8, "r", shape=(max(size, 1),))
+        self.plate.flags.writeable = False
+
+    def __len__(self) -> int:
+        return len(self.boxes)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.width, self.height
+
+    def cutout(self, k: int) -> tuple[np.ndarray, int, int]:
+        """Frame k's character: RGBA uint8 (h, w, 4) — the foreground colour and the matte of
+        its bounding box — and the box's top-left corner (x0, y0) in the frame."""
+        offset, x0, y0, w, h = (int(v) for v in self.boxes[k])
+        return self._data[offset : offset + w * h * 4].reshape(h, w, 4), x0, y0
+
+    def matte(self, k: int) -> np.ndarray:
+        """Frame k's matte at the clip's size, uint8 (H, W)."""
+        rgba, x0, y0 = self.cutout(k)
+        out = np.zeros((self.height, self.width), np.uint8)
+        out[y0 : y0 + rgba.shape[0], x0 : x0 + rgba.shape[1]] = rgba[..., 3]
+        return out
+
+    def tracked_motion(self, start: int, k: int) -> np.ndarray:
+        """Classical forward pixel map (2, 3) from frame ``start`` to frame ``k``."""
+        g = _h(self.tracked)
+        return (g[k] @ np.linalg.inv(g[start]))[:2]
+
+
+def _h(m: np.ndarray) -> np.ndarray:
+    out = np.zeros((*m.shape[:-2], 3, 3))
+    out[..., :2, :] = m
+    out[..., 2, 2] = 1
+    return out
+
+
+class LayerCache:
+    """Clip layers on disk, keyed by the clip's content, the model's weights and the settings."""
+
+    def __init__(self, root: str | os.PathLike | None = None, frames: FrameCache | None = None):
+        self.frames = frames or FrameCache()
+        self.root = Path(root) if root else default_cache_dir().parent / "layers"
+
+    def key(self, path: Path, model: SceneModel, settings: LayerSettings, mkey: str) -> str:
+        text = f"v{LAYERS_VERSION}|{settings.key()}|{mkey}|{self.frames.content_hash(path)}"
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+    def cached(self, path, model: SceneModel, settings: LayerSettings | None = None,
+               mkey: str | None = None) -> ClipLayers | None:  # fmt: skip
+        """The layers if they are on disk already, else None (never computes)."""
+        folder = self.root / self.key(Path(path), model, settings or LayerSettings(),
+                                      mkey or model_key(model))  # fmt: skip
+        try:
+            return ClipLayers(folder)
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def load(
+        self,
+        path: str | os.PathLike,
+        model: SceneModel,
+        settings: LayerSettings | None = None,
+        progress: Progress | None = None,
+        cancel: Cancel | None = None,
+        mkey: str | None = None,
+    ) -> ClipLayers:
+        """The clip's layers, computed (``progress(done, total)``, ``cancel()``) if needed."""
+        path, settings = Path(path), settings or LayerSettings()
+        folder = self.root / self.key(path, model, settings, mkey or model_key(model))
+        try:
+            return ClipLayers(folder)
+        except (OSError, ValueError, KeyError):
+            pass
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=self.root))
+        try:
+            compute_layers(path, model, tmp, settings, self.frames, progress, cancel)
+            with contextlib.suppress(OSError):  # made meanwhile by another worker: keep theirs
+                tmp.rename(folder)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return ClipLayers(folder)
+
+
+# -- computing ------------------------------------------------------------------------------------
+@torch.inference_mode()
+def model_views(model: SceneModel, frames: np.ndarray, batch: int = 32) -> tuple[np.ndarray, ...]:
+    """The model's matte (N, S, S) float32 and its background layer (N, S, S, 3) uint8 of
+    frames at its resolution: where g(f_c(x) + f_b(x)) differs from g(f_b(x))."""
+    device = next(model.parameters()).device
+    mattes, backgrounds = [], []
+    for i in range(0, len(frames), batch):
+        x = torch.from_numpy(np.array(frames[i : i + batch])).to(device)
+        x = x.permute(0, 3, 1, 2).float().div(255)
+        zb = model.f_b(x)
+        bg = model.g(zb)
+        full = model.g(model.f_c(x) + zb)
+        diff = (full - bg).abs().amax(dim=1)
+        mattes.append(((diff - 0.03) / 0.07).clamp(0, 1).cpu().numpy())
+        backgrounds.append(bg.mul(255).add(0.5).clamp(0, 255).byte().permute(0, 2, 3, 1).numpy())
+    return np.concatenate(mattes), np.concatenate(backgrounds)
+
+
+def _up(image: np.ndarray, w: int, h: int) -> np.ndarray:
+    return cv2.resize(image, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def _odd(n: float) -> int:
+    return max(1, int(n) // 2 * 2 + 1)
+
+
+class _Matting:
+    """Turns one full-resolution frame into its cut-out, against the plate."""
+
+    def __init__(self, plate: np.ndarray, unseen: np.ndarray, settings: LayerSettings) -> None:
+        self.plate = plate
+        self.unseen = unseen.astype(bool)
+        self.plate_f = plate.astype(np.float32)
+        self.s = settings
+        h, w = plate.shape[:2]
+        self.w, self.h = w, h
+        unit = max(1.0, min(w, h) / 240)
+        self.open = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+        self.close = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (_odd(5 * unit),) * 2)
+        self.band = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (_odd(3 * unit),) * 2)
+        self.min_area = max(4, int(w * h / 4000))
+        self.radius = max(2, round(2 * unit))
+
+    def difference(self, frame: np.ndarray) -> np.ndarray:
+        return cv2.absdiff(frame, self.plate).max(axis=2)
+
+    def mask(self, frame: np.ndarray, model_matte: np.ndarray) -> np.ndarray:
+        """The binary character mask (uint8 0/1)."""
+        s = self.s
+        d = self.difference(frame)
+        noise = float(np.median(d))
+        thresh = max(255 * s.threshold, 5 * noise)
+        diff = (d > thresh).astype(np.uint8)
+        model = _up(model_matte, self.w, self.h)
+        if s.cue == "model":
+            mask = (model > 0.5).astype(np.uint8)
+        elif s.cue == "both":
+            near = cv2.dilate((model > 0.25).astype(np.uint8), self.close, iterations=2)
+            # where the plate is a guess (no sample showed the set), the model must agree more
+            near[self.unseen] = model[self.unseen] > 0.5
+            mask = diff & near
+        else:
+            mask = diff
+        mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, self.open)
+        mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, self.close)
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        keep = np.zeros(n, np.uint8)
+        keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= self.min_area
+        return keep[labels]
+
+    def cutout(self, frame: np.ndarray, model_matte: np.ndarray) -> tuple[np.ndarray, int, int]:
+        mask = self.mask(frame, model_matte)
+        ys, xs = np.nonzero(mask)
+        if len(xs) == 0:
+            return np.zeros((1, 1, 4), np.uint8), 0, 0
+        m = self.radius * 2 + 2
+        x0, y0 = max(0, xs.min() - m), max(0, ys.min() - m)
+        x1, y1 = min(self.w, xs.max() + m + 1), min(self.h, ys.max() + m + 1)
+        img = frame[y0:y1, x0:x1]
+        plate = self.plate_f[y0:y1, x0:x1]
+        alpha = self._alpha(img, plate, mask[y0:y1, x0:x1])
+        fg = _foreground(img.astype(np.float32), plate, alpha, mask[y0:y1, x0:x1])
+        rgba = np.dstack([fg, np.clip(alpha * 255 + 0.5, 0, 255).astype(np.uint8)])
+        return rgba, int(x0), int(y0)
+
+    def _alpha(self, img: np.ndarray, plate: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        if self.s.edge == "hard":
+            return cv2.GaussianBlur(mask.astype(np.float32), (3, 3), 0.6)
+        if self.s.edge == "guided":
+            from kornia.filters import guided_blur
+
+            guide = torch.from_numpy(img).permute(2, 0, 1)[None].float() / 255
+            src = torch.from_numpy(mask.astype(np.float32))[None, None]
+            out = guided_blur(guide, src, 2 * self.radius + 1, 1e-3)
+            return out[0, 0].clamp(0, 1).numpy()
+        return _plate_alpha(img.astype(np.float32), plate, mask, self.band)
+
+
+def _inner_colour(img: np.ndarray, inner: np.ndarray, size: int) -> np.ndarray:
+    """Each pixel's nearby colour of the character's inside (normalised blur of the inside)."""
+    k = (_odd(size), _odd(size))
+    weight = cv2.blur(inner.astype(np.float32), k)[..., None]
+    colour = cv2.blur(img * inner[..., None], k)
+    return colour / np.maximum(weight, 1e-6)
+
+
+def _plate_alpha(img: np.ndarray, plate: np.ndarray, mask: np.ndarray, band) -> np.ndarray:
+    """α on the mask's edge from the compositing equation with the known plate: with F̂ the
+    colour just inside, α = (I − P)·(F̂ − P) / |F̂ − P|²; 1 inside, 0 outside."""
+    inner = cv2.erode(mask, band)
+    outer = cv2.dilate(mask, band)
+    edge = (outer > 0) & (inner == 0)
+    alpha = inner.astype(np.float32)
+    if not edge.any():
+        return alpha
+    f_hat = _inner_colour(img, inner if inner.any() else mask, 4 * band.shape[0] + 1)
+    fp = (f_hat - plate)[edge]
+    ip = (img - plate)[edge]
+    denom = (fp * fp).sum(axis=1)
+    a = (ip * fp).sum(axis=1) / np.maximum(denom, 1.0)
+    # where the character's colour is too close to the set's, the equation says nothing: the
+    # binary mask decides
+    a = np.where(denom < 30.0**2, mask[edge].astype(np.float32), a)
+    alpha[edge] = np.clip(a, 0, 1)
+    return alpha
+
+
+def _foreground(img: np.ndarray, plate: np.ndarray, alpha: np.ndarray, mask) -> np.ndarray:
+    """The character's own colour: I = αF + (1 − α)P solved for F where α says enough, the
+    nearby inside colour where it does not (the pixel is almost all set)."""
+    a = alpha[..., None]
+    solved = plate + (img - plate) / np.maximum(a, 1e-3)
+    near = _inner_colour(img, cv2.erode(mask, np.ones((3, 3), np.uint8)) if mask.sum() > 9
+                         else mask, 9)  # fmt: skip
+    fg = np.where(a > 0.25, solved, near)
+    return np.clip(fg + 0.5, 0, 255).astype(np.uint8)
+
+
+def clean_plate(samples: np.ndarray, sample_mattes: np.ndarray, model_plate: np.ndarray,
+                threshold: float, fill: str = "inpaint") -> np.ndarray:  # fmt: skip
+    """A clean plate (H, W, 3) uint8, and where no sample showed the set (H, W) uint8 0/1, from
+    full-size sample frames (K, H, W, 3) and the model's
+    mattes of those frames (K, H, W) float: the median of each pixel over the samples where it
+    shows the set; where no sample does, ``fill``: ``inpaint`` (OpenCV's Telea inpainting from
+    the set around) or ``model`` (the model's own background layer, upsampled)."""
+    k, h, w = samples.shape[:3]
+    out = np.empty((h, w, 3), np.uint8)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (_odd(min(w, h) / 40),) * 2)
+    hidden = np.empty((k, h, w), bool)
+    for i in range(k):
+        # the model's matte covers the character (measured recall 0.95–1.0 at 0.1 on held-out
+        # kit clips) but overshoots: a safe "not the set here"; differences from the plain
+        # median are no help where the character stays, since that median is the character
+        hidden[i] = cv2.dilate((sample_mattes[i] > 0.1).astype(np.uint8), kernel) > 0
+    unseen = np.zeros((h, w), np.uint8)
+    strip = max(1, (1 << 22) // (w * 3 * max(k, 1)))
+    for y in range(0, h, strip):
+        s = samples[:, y : y + strip].astype(np.float32)
+        s[hidden[:, y : y + strip]] = np.nan
+        with warnings.catch_warnings():  # all-NaN pixels are expected: filled below
+            warnings.simplefilter("ignore", RuntimeWarning)
+            med = np.nanmedian(s, axis=0)
+        seen = ~np.isnan(med[..., 0])
+        unseen[y : y + strip] = ~seen
+        part = np.where(seen[..., None], np.nan_to_num(med), model_plate[y : y + strip])
+        out[y : y + strip] = np.clip(part + 0.5, 0, 255).astype(np.uint8)
+    if fill == "inpaint" and unseen.any() and not unseen.all():
+        out = cv2.inpaint(out, unseen, max(3, min(w, h) // 60), cv2.INPAINT_TELEA)
+    return out, unseen
+
+
+def track(prev: np.ndarray, cur: np.ndarray, prev_mask: np.ndarray, cur_mask: np.ndarray,
+          scale: float) -> np.ndarray:  # fmt: skip
+    """Forward pixel map (2, 3) of the character from one frame to the next: corners inside
+    ``prev_mask`` tracked by pyramidal Lucas–Kanade, a similarity transform fitted by RANSAC;
+    the shift of the matte's centroid when too few corners track."""
+    a = cv2.cvtColor(prev, cv2.COLOR_RGB2GRAY)
+    b = cv2.cvtColor(cur, cv2.COLOR_RGB2GRAY)
+    pts = cv2.goodFeaturesToTrack(a, 200, 0.01, max(3, 4 * scale), mask=prev_mask)
+    if pts is not None and len(pts) >= 6:
+        nxt, ok, _ = cv2.calcOpticalFlowPyrLK(a, b, pts, None, winSize=(21, 21), maxLevel=3)
+        ok = ok.ravel() == 1
+        if ok.sum() >= 6:
+            m, inl = cv2.estimateAffinePartial2D(pts[ok], nxt[ok], method=cv2.RANSAC,
+                                                 ransacReprojThreshold=2 * scale)  # fmt: skip
+            if m is not None and inl is not None and inl.sum() >= 6:
+                return m
+    out = np.array([[1.0, 0, 0], [0, 1.0, 0]])
+    ma, mb = cv2.moments(prev_mask, True), cv2.moments(cur_mask, True)
+    if ma["m00"] > 0 and mb["m00"] > 0:
+        out[0, 2] = mb["m10"] / mb["m00"] - ma["m10"] / ma["m00"]
+        out[1, 2] = mb["m01"] / mb["m00"] - ma["m01"] / ma["m00"]
+    return out
+
+
+def compute_layers(
+    path: Path,
+    model: SceneModel,
+    out: Path,
+    settings: LayerSettings,
+    frame_cache: FrameCache,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+) -> None:
+    """Write a clip's layers into the folder ``out`` (see :class:`ClipLayers`)."""
+    size = model.config.image_size
+    small = frame_cache.load(path, size, "stretch")
+    n = len(small)
+    total = 2 * n + 1
+
+    def step(done: int) -> None:
+        if cancel is not None and cancel():
+            raise Cancelled()
+        if progress is not None:
+            progress(done, total)
+
+    mattes, backgrounds = model_views(model, small.frames)
+    step(n // 2)
+    wanted = set(np.linspace(0, n - 1, min(settings.samples, n)).round().astype(int).tolist())
+    samples, w, h = [], 0, 0
+    for k, frame in enumerate(ClipReader(path).frames()):
+        if k >= n:
+            break
+        h, w = frame.shape[:2]
+        if k in wanted:
+            samples.append(frame.copy())
+        if k % 16 == 15:
+            step(n // 2 + k * n // (2 * n))
+    if not samples:
+        raise ClipError(f"{path}: holds no frames")
+    idx = sorted(wanted)
+    model_plate = _up(np.median(backgrounds, axis=0).astype(np.uint8), w, h).astype(np.float32)
+    sample_mattes = np.stack([_up(mattes[i], w, h) for i in idx[: len(samples)]])
+    plate, unseen = clean_plate(
+        np.stack(samples), sample_mattes, model_plate, settings.threshold, settings.fill
+    )
+    del samples
+    step(n)
+    matting = _Matting(plate, unseen, settings)
+    scale = max(1.0, min(w, h) / 240)
+    boxes = np.zeros((n, 5), np.int64)
+    tracked = np.zeros((n, 2, 3))
+    tracked[:, 0, 0] = tracked[:, 1, 1] = 1
+    offset = 0
+    prev = prev_mask = None
+    with open(out / "cutouts.bin", "wb") as fh:
+        for k, frame in enumerate(ClipReader(path).frames()):
+            if k >= n:
+                break
+            rgba, x0, y0 = matting.cutout(frame, mattes[k])
+            fh.write(rgba.tobytes())
+            boxes[k] = (offset, x0, y0, rgba.shape[1], rgba.shape[0])
+            offset += rgba.size
+            mask = np.zeros((h, w), np.uint8)
+            mask[y0 : y0 + rgba.shape[0], x0 : x0 + rgba.shape[1]] = rgba[..., 3] > 127
+            if prev is not None:
+                step_map = track(prev, frame, prev_mask, mask, scale)
+                tracked[k] = (_h(step_map) @ _h(tracked[k - 1]))[:2]
+            prev, prev_mask = frame, mask
+            step(n + 1 + k)
+    if k + 1 < n:
+        raise ClipError(f"{path}: decodes to {k + 1} frames, {n} before; is it being replaced?")
+    np.save(out / "plate.npy", plate)
+    np.save(out / "boxes.npy", boxes)
+    np.save(out / "tracked.npy", tracked)
+    (out / "meta.json").write_text(json.dumps({
+        "version": LAYERS_VERSION, "source": str(path), "width": w, "height": h, "frames": n,
+        "settings": asdict(settings),
+    }))  # fmt: skip
+    step(total)
+
+
+def model_matte(model: SceneModel, frame: np.ndarray) -> np.ndarray:
+    """The model's matte of one frame at model resolution (for tests and the bench)."""
+    size = model.config.image_size
+    small = cv2.resize(frame, (size, size), interpolation=cv2.INTER_AREA)
+    return model_views(model, small[None])[0][0]

@@ -1,0 +1,165 @@
+"""The pixels renderer's pieces: T^Z in pixel coordinates, the demo kit at any size with its
+truth, clip layers (plate, mattes, motion) and the compositor."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from engine import checkpoint
+from engine.compositor import composite, fit_image, fit_matrix, place
+from engine.data import demokit as kit
+from engine.data.cache import FrameCache
+from engine.data.clips import write_video
+from engine.errors import Cancelled
+from engine.layers import LayerCache, LayerSettings
+from engine.model import pixels_to_theta, theta_to_pixels
+
+
+def _grid_sample(image: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    x = torch.from_numpy(image).permute(2, 0, 1)[None].double()
+    grid = F.affine_grid(torch.from_numpy(theta)[None], list(x.shape), align_corners=False)
+    out = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    return out[0].permute(1, 2, 0).numpy()
+
+
+@pytest.mark.parametrize("size", [(96, 64), (64, 64), (50, 120)])
+def test_theta_in_pixels_moves_the_image_as_opencv_does(size):
+    w, h = size
+    rng = np.random.default_rng(0)
+    image = cv2.GaussianBlur(rng.random((h, w, 3)), (7, 7), 2)
+    a = np.radians(12)
+    # turn 12° about a point off the centre, then move 5 px right and 3 px up
+    c = np.array([w * 0.4, h * 0.6])
+    rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    forward = np.hstack([rot, (c - rot @ c + [5, -3])[:, None]])
+    theta = pixels_to_theta(forward, w, h)
+    ours = _grid_sample(image, theta)
+    cv = cv2.warpAffine(image, forward, (w, h), flags=cv2.INTER_LINEAR,
+                        borderMode=cv2.BORDER_CONSTANT)  # fmt: skip
+    inside = (slice(12, h - 12), slice(12, w - 12))
+    # OpenCV samples at 1/32 px, so they agree to its rounding, ten times closer than a map
+    # that is a mere quarter of a pixel off
+    err = np.abs(ours[inside] - cv[inside]).mean()
+    assert err < 1e-3
+    off = _grid_sample(image, pixels_to_theta(forward + [[0, 0, 0.25], [0, 0, 0]], w, h))
+    assert np.abs(off[inside] - cv[inside]).mean() > 10 * err
+    np.testing.assert_allclose(theta_to_pixels(theta, w, h), forward, atol=1e-9)
+
+
+def test_a_shift_in_pixels_is_the_model_convention_shift():
+    # the model's docstring: content moved by +t (normalised) shows as theta's last column ≈ -t
+    theta = pixels_to_theta(np.array([[1.0, 0, 8], [0, 1, 0]]), 64, 32)
+    np.testing.assert_allclose(theta, [[1, 0, -0.25], [0, 1, 0]], atol=1e-12)
+
+
+def test_fit_matrix_keeps_the_whole_frame_and_centres_it():
+    m = fit_matrix((320, 240), (1280, 720))  # 4:3 into 16:9: bars left and right
+    corners = m @ np.array([[-0.5, 319.5], [-0.5, 239.5], [1, 1]])
+    np.testing.assert_allclose(corners[:2].T, [[160 - 0.5, -0.5], [1120 - 0.5, 719.5]])
+    fitted = fit_image(np.full((240, 320, 3), 200, np.uint8), (1280, 720))
+    assert fitted.shape == (720, 1280, 3)
+    assert fitted[:, :158].max() == 0 and fitted[:, 162:1118].min() == 200
+
+
+def test_compositor_matches_a_known_composite():
+    rng = np.random.default_rng(1)
+    plate = rng.integers(0, 256, (60, 80, 3), np.uint8)
+    rgba = np.zeros((10, 12, 4), np.uint8)
+    rgba[..., :3] = (250, 20, 30)
+    rgba[..., 3] = 255
+    rgba[:, :3, 3] = 128  # a soft left edge
+    placed = place(rgba, 30, 20, np.array([[1.0, 0, 5], [0, 1, -4]]), (80, 60))
+    out = composite(plate, placed)
+    expected = plate.astype(np.float32)
+    a = rgba[..., 3:].astype(np.float32) / 255
+    region = expected[16:26, 35:47]
+    expected[16:26, 35:47] = a * rgba[..., :3] + (1 - a) * region
+    assert np.abs(out.astype(np.float32) - expected).max() <= 1
+    cut = composite(plate, placed, "cutout")
+    assert cut.shape == (60, 80, 4) and cut[16:26, 38:47, 3].min() == 255
+    assert cut[..., 3].sum() == pytest.approx(rgba[..., 3].sum(dtype=np.int64), rel=1e-3)
+    assert (composite(plate, None, "matte") == 0).all()
+    assert (composite(plate, placed, "background") == plate).all()
+
+
+def test_demo_kit_draws_any_size_with_true_mattes_and_motion():
+    spec = next(s for s in kit.clip_specs("test", 12) if s.character.kind == "ball")
+    frames = kit.render_clip(spec, (96, 48))
+    mattes = kit.true_mattes(spec, (96, 48))
+    assert frames.shape == (kit.FRAMES, 48, 96, 3) and mattes.shape == (kit.FRAMES, 48, 96)
+    poses = spec.poses()
+    # a ball is round, so its true motion moves the matte's centroid exactly
+    for k in (5, 17):
+        m = kit.true_motion(spec.character, poses[0], poses[k], (96, 48))
+        centroid = [np.average(np.indices(mattes[i].shape)[::-1][j], weights=mattes[i])
+                    for i in (0, k) for j in (0, 1)]  # fmt: skip
+        moved = m[:, :2] @ centroid[:2] + m[:, 2]
+        assert np.abs(moved - centroid[2:]).max() < 0.3
+
+
+@pytest.fixture(scope="module")
+def kit_clip(tmp_path_factory):
+    """A held-out rigid character hopping across a 4:3 set, written as H.264, and its layers."""
+    root = tmp_path_factory.mktemp("layers")
+    spec = next(s for s in kit.clip_specs("test", 40) if s.character.kind != "puppet"
+                and s.motion in ("hop", "walk"))  # fmt: skip
+    size = (160, 120)
+    path = write_video(root / "clip.mp4", kit.render_clip(spec, size), fps=12, quality=9)
+    torch.set_num_threads(2)
+    model, _ = checkpoint.load(checkpoint.BUILTIN_MODEL, "cpu")
+    cache = LayerCache(root / "layers", FrameCache(root / "frames"))
+    return spec, size, path, model, cache, cache.load(path, model)
+
+
+def test_layers_of_a_clip_are_at_its_own_size_and_match_the_truth(kit_clip):
+    spec, size, path, model, cache, layers = kit_clip
+    assert layers.size == size and len(layers) == kit.FRAMES
+    assert layers.plate.shape == (120, 160, 3)
+    truth = kit.true_mattes(spec, size) > 0.5
+    ious = [((layers.matte(k) > 127) & truth[k]).sum() / ((layers.matte(k) > 127) | truth[k]).sum()
+            for k in range(len(layers))]  # fmt: skip
+    assert np.mean(ious) > 0.75
+    # where the character never stood, the plate is the set
+    bg = kit.render_background(spec.background, size).astype(int)
+    never = ~truth.any(axis=0)
+    assert np.median(np.abs(layers.plate.astype(int) - bg).max(axis=2)[never]) <= 4
+    # the cut-out holds the character's own colours (no halo of the set at its edge)
+    rgba, x0, y0 = layers.cutout(10)
+    frame = kit.render_clip(spec, size)[10]
+    solid = rgba[..., 3] == 255
+    crop = frame[y0 : y0 + rgba.shape[0], x0 : x0 + rgba.shape[1]]
+    assert np.median(np.abs(rgba[..., :3][solid].astype(int) - crop[solid]).max(axis=1)) <= 6
+    # a second load reads the cache: same folder, no recomputation
+    assert cache.load(path, model).folder == layers.folder
+
+
+def test_tracked_motion_follows_the_true_motion_from_frame_to_frame(kit_clip):
+    spec, size, _, _, _, layers = kit_clip
+    poses = spec.poses()
+    errors = []
+    for k in range(1, len(poses)):
+        c = kit.pose_matrix(spec.character, poses[k - 1], size)[:2, 2]
+        true = kit.true_motion(spec.character, poses[k - 1], poses[k], size)
+        est = layers.tracked_motion(k - 1, k)
+        errors.append(np.linalg.norm((est[:, :2] @ c + est[:, 2]) - (true[:, :2] @ c + true[:, 2])))
+    # one step is good to a fraction of a pixel (chained over a clip it drifts: docs/LAYERS.md)
+    assert np.median(errors) < 0.5
+
+
+def test_computing_layers_can_be_cancelled_and_leaves_nothing(kit_clip, tmp_path):
+    _, _, path, model, cache, _ = kit_clip
+    other = LayerCache(tmp_path / "layers", cache.frames)
+    seen = []
+
+    def progress(done, total):
+        seen.append((done, total))
+
+    with pytest.raises(Cancelled):
+        other.load(path, model, LayerSettings(edge="hard"), progress=progress,
+                   cancel=lambda: len(seen) > 2)  # fmt: skip
+    assert not [p for p in (tmp_path / "layers").iterdir()]
+    assert seen and all(0 <= d <= t for d, t in seen)
