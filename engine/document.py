@@ -32,12 +32,16 @@ from engine.fileio import (
     remove_stale_temporaries,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 PROJECT_FILE = "project.json"
 BACKUP_FILE = "project.json.bak"
 SUFFIX = ".zoetrope"
 LOOP_MODES = ("once", "loop", "pingpong")
 """"endless" (video-texture playback) is reserved for a later schema; see PROJECT_FORMAT.md."""
+RENDER_MODES = ("pixels", "model")
+"""``pixels``: the footage's own pixels, cut out and moved by the learned motion (sharp, at the
+clip's resolution); ``model``: every frame decoded by g (soft, but it can change a pose)."""
+MAX_OUTPUT_SIDE = 4096
 MAX_HOLD = 12
 MAX_SPEED = 16.0
 FPS_RANGE = (1.0, 120.0)
@@ -121,6 +125,8 @@ class Shot:
     offset: int = 0
     """Output frames already played before this shot's first frame (set when a shot is split,
     so that the second half continues exactly where the first stopped)."""
+    render: str | None = None
+    """This shot's render mode (RENDER_MODES), or None: the project's."""
 
     def motion_step(self, t: int) -> int:
         """How far into the motion (0 … length−1) local frame ``t`` is."""
@@ -171,6 +177,7 @@ def _shot_to_json(s: Shot) -> dict:
         "loop": s.loop,
         "offset": s.offset,
         "path": None,
+        "render": s.render,
     }
 
 
@@ -263,7 +270,13 @@ def _migrate_1_to_2(doc: dict) -> dict:
     }
 
 
-MIGRATIONS = {1: _migrate_1_to_2}
+def _migrate_2_to_3(doc: dict) -> dict:
+    """Schema 3 adds the output settings (size, render mode) and a shot's render mode. A project
+    made before the pixels renderer opens in it: the sharp one, which is what the footage is."""
+    return {**doc, "schema_version": 3, "output": {"size": None, "mode": "pixels"}}
+
+
+MIGRATIONS = {1: _migrate_1_to_2, 2: _migrate_2_to_3}
 """schema_version n → the function that turns a version-n document into version n + 1."""
 
 
@@ -282,6 +295,9 @@ class Project:
     clips: dict[str, Clip] = field(default_factory=dict)
     shots: list[Shot] = field(default_factory=list)
     range: tuple[int, int] | None = None
+    output_size: tuple[int, int] | None = None
+    """Frames' (width, height) in the studio and in exports; None: the first clip's size."""
+    render_mode: str = "pixels"
     modified: bool = False
     revision: int = 0
     """Counts edits; a view compares it to know whether to refresh."""
@@ -393,6 +409,9 @@ class Project:
         if len({s.id for s in project.shots}) != len(project.shots):
             raise r.fail("timeline.shots", "two shots share an id")
         rng = r.get(timeline, "range", "timeline", (list, type(None)), None)
+        output = r.get(doc, "output", "", dict, {})
+        size = r.get(output, "size", "output", (list, type(None)), None)
+        mode = r.get(output, "mode", "output", str, "pixels")
         if model is not None and not project.resolve(model, "model").is_file():
             raise r.fail("model", f"{model}: file is missing from the project")
         try:
@@ -401,6 +420,8 @@ class Project:
                 project._check_shot(shot)
             project._check_length(0)
             project.range = None if rng is None else project._check_range(rng)
+            project.output_size = None if size is None else _check_size(size)
+            project.render_mode = _check_mode(mode)
         except ProjectError as e:
             raise ProjectError(f"{r.file}: {e}") from None
         project.model = model
@@ -464,6 +485,7 @@ class Project:
             hold=r.get(retime, "hold", f"{where}.retime", int, 1),
             loop=r.get(s, "loop", where, str, "once"),
             offset=r.get(s, "offset", where, int, 0),
+            render=r.get(s, "render", where, (str, type(None)), None),
         )
 
     def to_json(self) -> dict:
@@ -476,6 +498,10 @@ class Project:
                 "fps": self.fps,
                 "shots": [_shot_to_json(s) for s in self.shots],
                 "range": None if self.range is None else list(self.range),
+            },
+            "output": {
+                "size": None if self.output_size is None else list(self.output_size),
+                "mode": self.render_mode,
             },
         }
 
@@ -762,6 +788,31 @@ class Project:
         self._touch()
         return old
 
+    @property
+    def frame_size(self) -> tuple[int, int] | None:
+        """The output (width, height): the one set, else the first clip's (rounded down to even
+        numbers, as the video codecs need), else None (no clips yet)."""
+        if self.output_size is not None:
+            return self.output_size
+        for clip in self.clips.values():
+            return max(2, clip.width // 2 * 2), max(2, clip.height // 2 * 2)
+        return None
+
+    def set_output_size(self, size: tuple[int, int] | None) -> tuple[int, int] | None:
+        """Set the output size (width, height); None follows the first clip. Returns the old."""
+        old, self.output_size = self.output_size, None if size is None else _check_size(size)
+        self._touch()
+        return old
+
+    def set_render_mode(self, mode: str) -> str:
+        old, self.render_mode = self.render_mode, _check_mode(mode)
+        self._touch()
+        return old
+
+    def mode_of(self, shot: Shot) -> str:
+        """The render mode a shot is drawn in: its own, else the project's."""
+        return shot.render or self.render_mode
+
     def set_range(self, rng: tuple[int, int] | None) -> tuple[int, int] | None:
         """The in/out range (first frame, last frame, inclusive); None = the whole timeline."""
         old, self.range = self.range, None if rng is None else self._check_range(rng)
@@ -809,6 +860,8 @@ class Project:
             if not isinstance(value, str):
                 raise ProjectError(f"{key} must be text (got {value!r})")
             setattr(shot, key, value)
+        elif key == "render":
+            shot.render = None if value is None else _check_mode(value)
         else:
             raise ProjectError(f"a shot has no field {key!r}")
 
@@ -821,6 +874,8 @@ class Project:
 
     def _check_shot(self, s: Shot) -> None:
         name = s.name or s.id
+        if s.render is not None:
+            _check_mode(s.render)
         self._check_frame(s.character, f"shot {name}: character")
         self._check_frame(s.background, f"shot {name}: background")
         clip = self.clip(s.motion.clip)
@@ -893,6 +948,23 @@ def _int(value: Any, what: str) -> int:
     return value
 
 
+def _check_mode(mode: Any) -> str:
+    if mode not in RENDER_MODES:
+        raise ProjectError(f"render mode {mode!r} is not one of {', '.join(RENDER_MODES)}")
+    return mode
+
+
+def _check_size(size: Any) -> tuple[int, int]:
+    ok = isinstance(size, (list, tuple)) and len(size) == 2
+    if ok:
+        ok = all(isinstance(v, int) and not isinstance(v, bool) for v in size)
+    if not ok or not all(16 <= v <= MAX_OUTPUT_SIDE and v % 2 == 0 for v in size):
+        raise ProjectError(
+            f"output size {size!r} must be two even numbers of pixels, 16…{MAX_OUTPUT_SIDE}"
+        )
+    return int(size[0]), int(size[1])
+
+
 def _check_fps(fps: Any) -> float:
     lo, hi = FPS_RANGE
     if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not lo <= fps <= hi:
@@ -911,17 +983,20 @@ def _unique(path: Path) -> Path:
     return candidate
 
 
-def frame_key(shot: Shot, local: int, layer: str) -> tuple:
-    """Everything that decides the pixels of a shot's local frame in ``layer`` (the Director's
-    cache key; the studio's too): holds, loops and repeated shots share keys."""
-    bg = (shot.background.clip, shot.background.frame)
+def frame_key(shot: Shot, local: int, layer: str, mode: str = "model") -> tuple:
+    """Everything that decides the pixels of a shot's local frame in ``layer`` and render
+    ``mode`` (the Director's cache key; the studio's too): holds, loops and repeated shots share
+    keys. In ``pixels`` mode the background is the clip's plate, whatever its frame."""
+    bg = (shot.background.clip, shot.background.frame if mode == "model" else None)
     if layer == "background":
-        return ("background", bg)
+        return (mode, "background", bg)
     ch = (shot.character.clip, shot.character.frame)
     motion = (shot.motion.clip, shot.motion.start, shot.motion_frame(local))
+    if mode == "pixels" and shot.character.clip == shot.motion.clip:
+        ch = (shot.character.clip, None)  # its own frames play: the motion frame decides
     if layer == "character":
-        return ("character", ch, motion)
-    return (layer, ch, bg, motion)
+        return (mode, "character", ch, motion)
+    return (mode, layer, ch, bg, motion)
 
 
 # -- the timeline ----------------------------------------------------------------------------------

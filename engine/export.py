@@ -47,6 +47,7 @@ ALPHA_FORMATS = ("webm", "apng", "png")
 FILTERS = {"nearest": "neighbor", "lanczos": "lanczos"}
 SCALE_RANGE = (0.25, 16.0)
 MAX_SIDE = 4096
+Size = int | tuple[int, int]
 
 
 @dataclass
@@ -66,7 +67,7 @@ class ExportSettings:
     alpha: bool = False
     layer: str = "composite"
 
-    def problems(self, frame_count: int, image_size: int) -> list[str]:
+    def problems(self, frame_count: int, image_size: Size) -> list[str]:
         """Why these settings cannot export a ``frame_count``-frame timeline; [] when they can."""
         out: list[str] = []
         if self.format not in FORMATS:
@@ -94,22 +95,27 @@ class ExportSettings:
         lo, hi = SCALE_RANGE
         if not (isinstance(self.scale, (int, float)) and lo <= self.scale <= hi):
             out.append(f"scale must be {lo:g}…{hi:g} (got {self.scale})")
-        elif not 8 <= self.size(image_size) <= MAX_SIDE:
-            out.append(f"output size {self.size(image_size)} px must be 8…{MAX_SIDE}")
+        elif not all(8 <= v <= MAX_SIDE for v in self.size(image_size)):
+            w, h = self.size(image_size)
+            out.append(f"output size {w}×{h} px must be 8…{MAX_SIDE} on each side")
         if self.filter not in FILTERS:
             out.append(f"unknown filter {self.filter!r} (choose from {', '.join(FILTERS)})")
         if not (isinstance(self.quality, int) and 1 <= self.quality <= 10):
             out.append(f"quality must be a whole number 1…10 (got {self.quality})")
         return out
 
-    def size(self, image_size: int) -> int:
-        """Side of the scaled frame in pixels (before codec padding)."""
-        return max(1, round(image_size * self.scale))
+    def size(self, image_size: Size) -> tuple[int, int]:
+        """(width, height) of the scaled frame in pixels (before codec padding) for rendered
+        frames of ``image_size`` (a side, or width and height)."""
+        w, h = (image_size, image_size) if isinstance(image_size, int) else image_size
+        return max(1, round(w * self.scale)), max(1, round(h * self.scale))
 
-    def padded_size(self, image_size: int) -> int:
-        """Side of the frame in the file: H.264 and VP9 in 4:2:0 need even sizes."""
-        side = self.size(image_size)
-        return side + side % 2 if self.format in ("mp4", "webm") else side
+    def padded_size(self, image_size: Size) -> tuple[int, int]:
+        """(width, height) in the file: H.264 and VP9 in 4:2:0 need even sizes."""
+        w, h = self.size(image_size)
+        if self.format in ("mp4", "webm"):
+            return w + w % 2, h + h % 2
+        return w, h
 
     def frames(self, frame_count: int) -> tuple[int, int]:
         """(start, stop) of the exported frames, stop exclusive."""
@@ -134,14 +140,15 @@ def format_for(path: str | os.PathLike, explicit: str | None = None) -> str:
         ) from None
 
 
-def _ffmpeg_args(s: ExportSettings, side: int) -> tuple[str, str, list[str]]:
-    """(codec, output pixel format, output parameters) for ffmpeg."""
-    scaled = s.size(side)
-    vf = f"scale={scaled}:{scaled}:flags={FILTERS[s.filter]}"
-    if s.format in ("mp4", "webm") and scaled % 2:
+def _ffmpeg_args(s: ExportSettings, size: tuple[int, int]) -> tuple[str, str, list[str]]:
+    """(codec, output pixel format, output parameters) for ffmpeg, frames of ``size`` in."""
+    sw, sh = s.size(size)
+    vf = f"scale={sw}:{sh}:flags={FILTERS[s.filter]}"
+    pw, ph = s.padded_size(size)
+    if (pw, ph) != (sw, sh):
         # pad in RGB: converted to 4:2:0 first, an odd frame would lose its last row and column
         rgb, colour = ("rgba", "black@0") if s.alpha else ("rgb24", "black")
-        vf += f",format={rgb},pad={scaled + 1}:{scaled + 1}:0:0:color={colour}"
+        vf += f",format={rgb},pad={pw}:{ph}:0:0:color={colour}"
     q = s.quality
     if s.format == "mp4":
         crf = round(35 - 2.5 * q)  # 10 → 10 (near lossless) … 1 → 32
@@ -168,16 +175,17 @@ class _Ffmpeg:
     """One ffmpeg process (imageio-ffmpeg's binary) reading raw frames on stdin. Its errors are
     captured, so a failure becomes one line naming the file instead of a stray log."""
 
-    def __init__(self, target: Path, side: int, s: ExportSettings, first_number: int) -> None:
+    def __init__(self, target: Path, size: tuple[int, int], s: ExportSettings,
+                 first_number: int) -> None:  # fmt: skip
         import imageio_ffmpeg
 
-        codec, pix_out, params = _ffmpeg_args(s, side)
+        codec, pix_out, params = _ffmpeg_args(s, size)
         if s.format == "png":
             params = ["-start_number", str(first_number)] + params
         fps = Fraction(s.fps).limit_denominator(1001)
         cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-hide_banner", "-loglevel", "error",
                "-f", "rawvideo", "-pix_fmt", "rgba" if s.alpha else "rgb24",
-               "-s", f"{side}x{side}", "-framerate", str(fps), "-i", "-", "-an",
+               "-s", f"{size[0]}x{size[1]}", "-framerate", str(fps), "-i", "-", "-an",
                "-c:v", codec, "-pix_fmt", pix_out, *params, str(target)]  # fmt: skip
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 — closed in finish() / kill()
         # its own session: a Ctrl+C in the terminal reaches only us, and we stop ffmpeg (kill())
@@ -296,7 +304,7 @@ def encode(
     first_number: int = 0,
     overwrite: bool = False,
 ) -> Path:
-    """Encode ``count`` square uint8 frames (RGB, or RGBA with ``settings.alpha``) to ``out``.
+    """Encode ``count`` uint8 frames of one size (RGB, or RGBA with ``settings.alpha``) to ``out``.
 
     Written under a temporary name and renamed at the end; on cancel (:class:`Cancelled`) or
     any error nothing is left behind. A PNG sequence goes to the folder ``out`` as
@@ -315,7 +323,7 @@ def encode(
         for frame in frames:
             if ffmpeg is None:
                 target = tmp / FRAME_NAME if sequence else tmp
-                ffmpeg = _Ffmpeg(target, frame.shape[0], settings, first_number)
+                ffmpeg = _Ffmpeg(target, (frame.shape[1], frame.shape[0]), settings, first_number)
             ffmpeg.write(frame)
             done += 1
             if progress is not None:

@@ -142,6 +142,7 @@ class LayerCache:
         self.root = Path(root) if root else default_cache_dir().parent / "layers"
 
     def key(self, path: Path, model: SceneModel, settings: LayerSettings, mkey: str) -> str:
+        ClipReader(path)  # a missing or unusable clip: its own clear error, before hashing
         text = f"v{LAYERS_VERSION}|{settings.key()}|{mkey}|{self.frames.content_hash(path)}"
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 

@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from engine.document import Project
+from engine.document import RENDER_MODES, Project
 from engine.errors import UserError
 from engine.export import FILTERS, FORMATS, ExportSettings, export, format_for
 from engine.progress import bar, format_duration
@@ -37,8 +37,13 @@ def build_parser() -> argparse.ArgumentParser:
                    "export are replaced without it)")  # fmt: skip
     p.add_argument("--format", choices=FORMATS, help="override the format the extension implies")
     p.add_argument("--fps", type=float, help="frames per second (default: the project's)")
+    p.add_argument("--scale", type=float, default=d.scale,
+                   help="file size ÷ the project's output size (default 1)")  # fmt: skip
     p.add_argument(
-        "--scale", type=float, default=d.scale, help="output ÷ model size; 4 makes 64² frames 256²"
+        "--mode",
+        choices=RENDER_MODES,
+        help="render every shot in this mode instead of the project's and shots' own: "
+        "pixels (the footage's own pixels moved, sharp) or model (decoded by g, soft)",
     )
     p.add_argument(
         "--filter",
@@ -102,6 +107,15 @@ class Bar:
         sys.stderr.flush()
         self.open = True
 
+    def layers(self, clip: str, done: int, total: int) -> None:
+        """Progress of a clip's layers being analysed (first render with a new clip or model)."""
+        if self.enabled:
+            sys.stderr.write(f"\ranalysing {clip}: {bar(done / max(total, 1))} ")
+            sys.stderr.flush()
+            self.open = True
+            if done >= total:
+                self.close()
+
     def close(self) -> None:
         if self.open:
             sys.stderr.write("\n")
@@ -142,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         if project.timeline.frame_count == 0:
             raise UserError(f"{project.file}: the timeline is empty; nothing to render")
-        director = Director(project, args.model, device=args.device, precision=args.precision)
+        director = Director(project, args.model, device=args.device, precision=args.precision,
+                            mode=args.mode, progress=progress.layers)  # fmt: skip
         start = time.monotonic()
         export(director, out, settings, progress=progress, overwrite=args.overwrite)
         progress.close()
@@ -161,8 +176,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{what}; nothing written to {out}", file=sys.stderr)
         return 128 + signum
     first, stop = settings.frames(project.timeline.frame_count)
+    w, h = settings.padded_size(director.size)
     print(
-        f"wrote {out} ({stop - first} frames, {settings.padded_size(director.size)}² px, "
+        f"wrote {out} ({stop - first} frames, {w}×{h} px, {director.mode_summary()}, "
         f"{settings.fps:g} fps) in {time.monotonic() - start:.1f} s with {director.model_path}",
         file=sys.stderr,
     )

@@ -1,6 +1,16 @@
-"""The Director: a project's timeline and a trained model → frames.
+"""The Director: a project's timeline and a trained model → frames at the project's output size.
 
-Data path role: between the document and the viewer / exporter. Per shot, the character frame,
+Data path role: between the document and the viewer / exporter. Two renderers (a project
+setting with a per-shot override, ``Project.mode_of``):
+
+- ``pixels`` (engine.layers + engine.compositor): the character's own pixels, cut out by its
+  matte at its clip's resolution, over the background clip's clean plate. When the motion is the
+  character's own clip, its own frames play (a background swap is the footage on another set);
+  otherwise the character frame is moved by T^Z of the motion, mapped to pixels
+  (``engine.model.theta_to_pixels``).
+- ``model``: g decodes each frame, as below, resized to the output size.
+
+In ``model`` mode, per shot, the character frame,
 the background frame and the motion frames are encoded once (f_c, f_b, f_c) and T^Z of every
 motion frame against the motion's in-frame is computed once; an output frame then costs one warp
 and one run of g:
@@ -12,9 +22,10 @@ Rendered frames go into an LRU cache keyed by what decides the pixels — the la
 timeline position, so holds, loops and repeated shots cost nothing, and an edit re-renders only
 frames whose inputs changed. Thread-safe: the studio calls it from worker threads.
 
-Layers: ``composite``; ``background`` g(f_b(x_bg)); ``character`` g(T ∘ f_c(x_char)) (what the
-model holds of the character alone, on its own empty canvas); ``cutout`` RGBA: the composite's
-colours with an alpha matte where the composite differs from the background layer.
+Layers (model mode): ``composite``; ``background`` g(f_b(x_bg)); ``character`` g(T ∘ f_c(x_char))
+(what the model holds of the character alone, on its own empty canvas); ``cutout`` RGBA: the
+composite's colours with an alpha matte where the composite differs from the background layer;
+``matte`` that alpha as grey. Pixels mode: engine.compositor.OUTPUT_LAYERS.
 """
 
 from __future__ import annotations
@@ -26,10 +37,12 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 
 from engine import checkpoint
+from engine.compositor import composite, fit_image, fit_matrix, place
 from engine.data.cache import FrameCache
 from engine.device import (
     autocast,
@@ -39,12 +52,13 @@ from engine.device import (
     resolve_precision,
     use_channels_last,
 )
-from engine.document import Project, ProjectError, Shot, frame_key
+from engine.document import RENDER_MODES, Project, ProjectError, Shot, frame_key
 from engine.errors import Cancelled  # noqa: F401 — engine.synthesis.Cancelled is API
-from engine.model import SceneModel, warp
+from engine.layers import ClipLayers, LayerCache, model_key
+from engine.model import SceneModel, theta_to_pixels, warp
 from engine.samples import to_tensor
 
-LAYERS = ("composite", "background", "character", "cutout")
+LAYERS = ("composite", "background", "character", "matte", "cutout")
 MATTE_RANGE = (0.03, 0.10)
 """Cut-out alpha: 0 where composite and background layer differ by less than the first value
 (max over RGB, 0–1 scale), 1 above the second, linear between."""
@@ -99,10 +113,19 @@ class Director:
         model: str | os.PathLike | SceneModel | None = None,
         device: str = "auto",
         precision: str = "auto",
-        max_frames: int = 2048,
+        max_frames: int = 512,
         frame_cache: FrameCache | None = None,
+        mode: str | None = None,
+        progress: Callable[[str, int, int], None] | None = None,
+        layer_cache: LayerCache | None = None,
     ) -> None:
+        """``mode`` forces one render mode for every shot (else each shot's own);
+        ``progress(clip name, done, total)`` reports clip layers being computed."""
+        if mode is not None and mode not in RENDER_MODES:
+            raise ProjectError(f"unknown render mode {mode!r} ({', '.join(RENDER_MODES)})")
         self.project = project
+        self.mode = mode
+        self.layer_progress = progress
         self.device = resolve_device(device)
         if isinstance(model, SceneModel):
             self.model, self.model_path = model.to(self.device), None
@@ -112,11 +135,15 @@ class Director:
         self.model.eval()
         if use_channels_last(self.device):
             self.model = self.model.to(memory_format=torch.channels_last)
-        self.size = self.model.config.image_size
+        self.model_size = self.model.config.image_size
         self.precision = resolve_precision(precision, self.device)
         if precision == "auto" and self.precision == "fp32" and self.device.type == "cpu":
             self.precision = self._faster_on_this_cpu()
         self.clips = frame_cache or FrameCache()
+        self.layer_cache = layer_cache or LayerCache(frames=self.clips)
+        self._model_key: str | None = None
+        self._layers: dict[str, ClipLayers] = {}
+        self._plates = _LRU(16)
         self._lock = threading.RLock()
         self._frames = _LRU(max_frames)
         self._zc = _LRU(256)
@@ -145,10 +172,52 @@ class Director:
                 best[precision] = min(took, best.get(precision, took))
         return "bf16" if best["bf16"] < 0.85 * best["fp32"] else "fp32"
 
+    @property
+    def size(self) -> tuple[int, int]:
+        """Output (width, height): the project's, else the model's square."""
+        return self.project.frame_size or (self.model_size, self.model_size)
+
+    def mode_of(self, shot: Shot) -> str:
+        return self.mode or self.project.mode_of(shot)
+
+    def mode_summary(self) -> str:
+        modes = sorted({self.mode_of(s) for s in self.project.shots}) or [self.project.render_mode]
+        return " and ".join(modes) + " mode"
+
     # -- inputs ---------------------------------------------------------------------------------
     def clip_frames(self, clip_id: str) -> np.ndarray:
         """A clip's frames at model resolution, (N, S, S, 3) uint8, decoded once and cached."""
-        return self.clips.load(self.project.clip_path(clip_id), self.size).frames
+        return self.clips.load(self.project.clip_path(clip_id), self.model_size).frames
+
+    def layers(self, clip_id: str, cancel: Cancel | None = None) -> ClipLayers:
+        """A clip's layers (engine.layers), computed on first use if no cache holds them."""
+        found = self._layers.get(clip_id)
+        if found is not None:
+            return found
+        with self._lock:
+            if self._model_key is None:
+                self._model_key = model_key(self.model)
+            clip = self.project.clip(clip_id)
+            report = self.layer_progress
+
+            def progress(done: int, total: int) -> None:
+                if report is not None:
+                    report(clip.name, done, total)
+
+            layers = self.layer_cache.load(self.project.clip_path(clip_id), self.model,
+                                           progress=progress, cancel=cancel,
+                                           mkey=self._model_key)  # fmt: skip
+            self._layers[clip_id] = layers
+        return layers
+
+    def _plate(self, clip_id: str) -> np.ndarray:
+        key = (clip_id, self.size)
+        plate = self._plates.get_fresh(key)
+        if plate is None:
+            plate = fit_image(self.layers(clip_id).plate, self.size)
+            plate.flags.writeable = False
+            self._plates.put(key, plate)
+        return plate
 
     def _pixels(self, clip_id: str, frames: list[int]) -> torch.Tensor:
         data = self.clip_frames(clip_id)
@@ -195,17 +264,50 @@ class Director:
 
     def _render(self, wanted: dict[tuple, tuple[Shot, int]]) -> list[np.ndarray]:
         """Render the frames of distinct cache keys (all of one layer) in one batch."""
+        out: dict[tuple, np.ndarray] = {}
+        by_mode: dict[str, dict] = {}
+        for key, w in wanted.items():
+            by_mode.setdefault(key[0], {})[key] = w
+        for key, (shot, local) in by_mode.pop("pixels", {}).items():
+            out[key] = self._render_pixels(shot, local, key[1])
+        if by_mode:
+            model = by_mode["model"]
+            out.update(zip(model, self._render_model(model), strict=True))
+        return [out[k] for k in wanted]
+
+    def _render_pixels(self, shot: Shot, local: int, layer: str) -> np.ndarray:
+        plate = self._plate(shot.background.clip)
+        if layer == "background":
+            return plate
+        mo, k = shot.motion, shot.motion_frame(local)
+        size = self.size
+        ch = self.layers(shot.character.clip)
+        if shot.character.clip == mo.clip:
+            rgba, x0, y0 = ch.cutout(k)
+            matrix = fit_matrix(ch.size, size)
+        else:
+            rgba, x0, y0 = ch.cutout(shot.character.frame)
+            moving = self.layers(mo.clip)
+            with torch.inference_mode():
+                self._thetas_for(shot, local)
+            theta = self._thetas.get_fresh((mo.clip, mo.start, k)).cpu().numpy()
+            fit_mo = fit_matrix(moving.size, size)
+            forward = np.vstack([theta_to_pixels(theta, *moving.size), [0, 0, 1]])
+            matrix = fit_mo @ forward @ np.linalg.inv(fit_mo) @ fit_matrix(ch.size, size)
+        return composite(plate, place(rgba, x0, y0, matrix, size), layer)
+
+    def _render_model(self, wanted: dict[tuple, tuple[Shot, int]]) -> list[np.ndarray]:
         keys = list(wanted)
-        layer = keys[0][0]
+        layer = keys[0][1]
         m = self.model
         with torch.inference_mode(), autocast(self.device, self.precision):
             if layer == "background":
-                zb = torch.stack([self._encoded(self._zb, m.f_b, *k[1]) for k in keys])
+                zb = torch.stack([self._encoded(self._zb, m.f_b, *k[2]) for k in keys])
                 images = m.g(zb)
             else:
                 for shot, local in wanted.values():
                     self._thetas_for(shot, local)
-                zc = torch.stack([self._encoded(self._zc, m.f_c, *k[1]) for k in keys])
+                zc = torch.stack([self._encoded(self._zc, m.f_c, *k[2]) for k in keys])
                 theta = torch.stack([self._thetas.get_fresh(k[-1]) for k in keys])
                 with torch.autocast(self.device.type, enabled=False):
                     # sampling positions in fp32: in bf16 they snap to 1/128 of the frame
@@ -213,13 +315,20 @@ class Director:
                 if layer == "character":
                     images = m.g(moved)
                 else:
-                    zb = torch.stack([self._encoded(self._zb, m.f_b, *k[2]) for k in keys])
+                    zb = torch.stack([self._encoded(self._zb, m.f_b, *k[3]) for k in keys])
                     images = m.g(moved + zb)
-                    if layer == "cutout":
+                    if layer in ("cutout", "matte"):
                         images = _with_matte(images, m.g(zb))
+                        if layer == "matte":
+                            images = images[:, 3:].expand(-1, 3, -1, -1)
             out = images.float().mul(255).add_(0.5).clamp_(0, 255).to(torch.uint8)
         # g's output is channels_last, so this permute is already contiguous (no copy)
-        return list(out.permute(0, 2, 3, 1).cpu().numpy())
+        frames = list(out.permute(0, 2, 3, 1).cpu().numpy())
+        size = self.size
+        if size != (self.model_size, self.model_size):
+            # stretched back: the model sees whole frames stretched to its square
+            frames = [cv2.resize(f, size, interpolation=cv2.INTER_CUBIC) for f in frames]
+        return frames
 
     # -- rendering --------------------------------------------------------------------------------
     def shot_frames(self, shot: Shot, locals_: list[int], layer: str = "composite") -> list:
@@ -228,8 +337,8 @@ class Director:
         return self._frames_for([(shot, t) for t in locals_], layer)
 
     def frame(self, index: int, layer: str = "composite") -> np.ndarray:
-        """One timeline frame, uint8 (S, S, 3), or (S, S, 4) for ``cutout``. Low latency: a
-        cached frame is returned at once, a new one costs one warp and one g."""
+        """One timeline frame, uint8 (H, W, 3) at the output size, or (H, W, 4) for ``cutout``.
+        Low latency: a cached frame is returned at once."""
         self._check_layer(layer)
         shot, local = self.project.timeline.shot_at(index)
         return self._frames_for([(shot, local)], layer)[0]
@@ -269,7 +378,7 @@ class Director:
         return self._frames_for(wanted, layer) if wanted else []
 
     def _frames_for(self, wanted: list[tuple[Shot, int]], layer: str) -> list[np.ndarray]:
-        keys = [self.frame_key(shot, local, layer) for shot, local in wanted]
+        keys = [self.frame_key(shot, local, layer, self.mode_of(shot)) for shot, local in wanted]
         with self._lock:
             found = {k: self._frames.get_fresh(k) for k in keys}
             missing = {k: w for k, w in zip(keys, wanted, strict=True) if found[k] is None}
@@ -294,8 +403,9 @@ class Director:
     def clear(self) -> None:
         """Forget every cached frame and encoding (after the project's clips were replaced)."""
         with self._lock:
-            for cache in (self._frames, self._zc, self._zb, self._thetas):
+            for cache in (self._frames, self._zc, self._zb, self._thetas, self._plates):
                 cache.clear()
+            self._layers.clear()
 
 
 def _with_matte(composite: torch.Tensor, background: torch.Tensor) -> torch.Tensor:

@@ -67,7 +67,7 @@ class ExportDialog(QDialog):
             maximum=16,
             singleStep=1,
             decimals=2,
-            value=max(1.0, 256 / size),
+            value=max(1.0, 256 / max(size)),
             suffix="×",
         )
         self.size_note = QLabel(self)
@@ -166,8 +166,8 @@ class ExportDialog(QDialog):
                 problems.append(refused)
         else:
             problems.append("choose a file name")
-        side = s.padded_size(size)
-        self.size_note.setText(f"{side} × {side} pixels")
+        w, h = s.padded_size(size)
+        self.size_note.setText(f"{w} × {h} pixels")
         self.problems.setText("\n".join(f"• {p[0].upper()}{p[1:]}" for p in problems))
         self.export_button.setEnabled(not problems and self.job is None)
         return problems

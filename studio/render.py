@@ -168,7 +168,7 @@ class RenderService(QObject):
             "path": str(path),
             "name": Path(path).name,
             "builtin": Path(path).resolve() == checkpoint.BUILTIN_MODEL.resolve(),
-            "image_size": director.size,
+            "image_size": director.model_size,
             "device": director.device.type,
             "precision": director.precision,
             "steps": training.get("steps"),

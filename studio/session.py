@@ -146,7 +146,8 @@ class Session(QObject):
     def key(self, index: int, layer: str | None = None, timeline: Timeline | None = None):
         """(key, shot, local) of a timeline frame."""
         shot, local = (timeline or self.timeline).shot_at(index)
-        return frame_key(shot, local, layer or self.layer), shot, local
+        key = frame_key(shot, local, layer or self.layer, self.project.mode_of(shot))
+        return key, shot, local
 
     def image(self, index: int, layer: str | None = None) -> QImage | None:
         """The rendered frame at ``index`` if it has arrived, else None."""

@@ -143,8 +143,8 @@ def bad_projects(root: Path, good: Path, bad_model: Path) -> dict[str, Path]:
         "truncated": text[: len(text) // 2],
         "a list": "[1, 2, 3]",
         "nested 200,000 deep": "[" * 200_000 + "]" * 200_000,
-        "schema 1 over a version-2 body": text.replace(
-            '"schema_version": 2', '"schema_version": 1'
+        "schema 1 over a version-3 body": text.replace(
+            '"schema_version": 3', '"schema_version": 1'
         ),
         "10**30 frames": text.replace('"duration": ', '"duration": 1' + "0" * 30 + ', "x": '),
         "NaN fps": text.replace('"fps": 12.0', '"fps": NaN').replace('"fps": 8.0', '"fps": NaN'),
@@ -153,7 +153,7 @@ def bad_projects(root: Path, good: Path, bad_model: Path) -> dict[str, Path]:
         "clip outside": json.dumps(
             dict(doc, clips=[dict(doc["clips"][0], source="../../outside.mp4")])
         ),
-        "schema 99": text.replace('"schema_version": 2', '"schema_version": 99'),
+        "schema 99": text.replace('"schema_version": 3', '"schema_version": 99'),
     }
     out = {}
     for i, (name, body) in enumerate(cases.items()):
@@ -232,7 +232,7 @@ CLIP_CASES = ["empty", "garbage", "truncated", "sound only", "pipe", "bomb", "ze
 MODEL_CASES = ["empty", "garbage", "pickle", "not ours", "format_version one", "newer",
                "negative width", "huge width", "config not json", "deep config",
                "mismatched weights", "missing weights"]  # fmt: skip
-PROJECT_CASES = ["truncated", "a list", "nested 200,000 deep", "schema 1 over a version-2 body",
+PROJECT_CASES = ["truncated", "a list", "nested 200,000 deep", "schema 1 over a version-3 body",
                  "10**30 frames", "NaN fps", "not UTF-8", "empty", "clip outside", "schema 99",
                  "missing media", "its model damaged"]  # fmt: skip
 

@@ -118,7 +118,7 @@ def test_atomic_save_survives_a_failure_mid_write(project, monkeypatch):
     [
         (lambda raw: raw[: len(raw) // 2], "truncated"),
         (lambda raw: b"\x89PNG garbage\xff", "damaged"),
-        (lambda raw: raw.replace(b'"schema_version": 2', b'"schema_version": 99'), "newer"),
+        (lambda raw: raw.replace(b'"schema_version": 3', b'"schema_version": 99'), "newer"),
         (lambda raw: raw.replace(b'"frames": 6', b'"frames": "six"', 1), r"clips\[0\]\.frames"),
         (lambda raw: raw.replace(b'"loop": "once"', b'"loop": "endless"'), "needs a newer"),
         (lambda raw: raw.replace(b'"loop": "once"', b'"loop": "spin"'), "loop mode 'spin'"),
@@ -130,7 +130,7 @@ def test_atomic_save_survives_a_failure_mid_write(project, monkeypatch):
         (lambda raw: b"[" * 200_000 + b"]" * 200_000, r"damaged \(nested too deeply\)"),
         # issue 13.6: labelled 1, laid out as 2: opened as an empty timeline until now
         (
-            lambda raw: raw.replace(b'"schema_version": 2', b'"schema_version": 1'),
+            lambda raw: raw.replace(b'"schema_version": 3', b'"schema_version": 1'),
             "says schema_version 1 but is laid out like a later version",
         ),  # fmt: skip
         # issue 13.3: bounds on every number (10**30 frames raised OverflowErrors in the studio)

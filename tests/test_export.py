@@ -88,7 +88,8 @@ def test_every_format_written_and_read_back(tmp_path, fmt, name, alpha):
 def test_odd_sizes_are_padded_never_stretched(tmp_path):
     src = frames(3, 21)  # 21 px: H.264 4:2:0 needs even sizes
     s = ExportSettings(format="mp4", fps=10, quality=10)
-    assert s.padded_size(21) == 22
+    assert s.padded_size(21) == (22, 22)
+    assert s.padded_size((21, 10)) == (22, 10)
     encode(src, 3, tmp_path / "odd.mp4", s)
     meta, data = read_video(tmp_path / "odd.mp4")
     assert meta["size"] == (22, 22)

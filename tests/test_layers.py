@@ -163,3 +163,31 @@ def test_computing_layers_can_be_cancelled_and_leaves_nothing(kit_clip, tmp_path
                    cancel=lambda: len(seen) > 2)  # fmt: skip
     assert not [p for p in (tmp_path / "layers").iterdir()]
     assert seen and all(0 <= d <= t for d, t in seen)
+
+
+def test_director_in_pixels_mode_composites_the_layers(kit_clip, tmp_path):
+    """A background swap in pixels mode: the character clip's own cut-outs over the other clip's
+    plate, at the output size (non-square, another aspect: fitted whole, never cropped)."""
+    from engine.document import Project
+    from engine.synthesis import Director
+
+    spec, size, path, model, cache, layers = kit_clip
+    other = next(s for s in kit.clip_specs("test", 40) if s.background != spec.background)
+    set_path = write_video(tmp_path / "set.mp4", kit.render_clip(other, size), fps=12, quality=9)
+    p = Project.create(tmp_path / "Swap")
+    a, b = p.import_clip(path).id, p.import_clip(set_path).id
+    p.add_shot((a, 0), (b, 0), (a, 0, kit.FRAMES - 1), duration=kit.FRAMES)
+    assert p.frame_size == size and p.render_mode == "pixels"
+    d = Director(p, model, device="cpu", layer_cache=cache)
+    frame = d.frame(7)
+    plate = cache.load(p.clip_path(b), model).plate
+    rgba, x0, y0 = layers.cutout(7)
+    assert frame.shape == (120, 160, 3)
+    np.testing.assert_array_equal(frame, composite(plate, place(rgba, x0, y0, np.eye(3), size)))
+    p.set_output_size((320, 180))  # 16:9 output of a 4:3 clip: bars left and right
+    d.clear()
+    wide = d.frame(7)
+    assert wide.shape == (180, 320, 3) and wide[:, :30].max() == 0
+    matte = d.frame(7, "matte")
+    assert matte[..., 0].max() == 255 and (matte[..., 0] > 127).sum() > 100
+    assert d.frame(7, "cutout").shape == (180, 320, 4)

@@ -29,6 +29,9 @@ def project(tmp_path, clip_dir, model_file):
     p.set_model(model_file)
     p.add_shot((a, 1), (b, 0), c, duration=6)
     p.add_shot((b, 2), (c, 4), (a, 0, 3), duration=10, loop="pingpong", hold=2)
+    # these tests are about g's frames: model mode, at the model's own size
+    p.set_render_mode("model")
+    p.set_output_size((32, 32))
     p.save()
     return p
 
@@ -36,7 +39,7 @@ def project(tmp_path, clip_dir, model_file):
 def test_frames_are_h_of_the_model(project):
     """Every cached shortcut gives what h(x_c, m_in, m_k, x_b) gives computed directly."""
     d = Director(project, device="cpu", precision="fp32")
-    assert d.model_path == project.root / project.model and d.size == 32
+    assert d.model_path == project.root / project.model and d.size == (32, 32)
     frames = list(d.frames(batch_size=4))
     assert len(frames) == 16 and frames[0].shape == (32, 32, 3) and frames[0].dtype == np.uint8
     shot, local = project.timeline.shot_at(13)
@@ -76,10 +79,12 @@ def test_cache_is_keyed_by_content_so_edits_rerender_only_what_they_touch(projec
 
 def test_layers_and_cutout_alpha(project):
     d = Director(project, device="cpu", precision="fp32")
-    comp, bg, char, cut = (d.frame(3, layer) for layer in ("composite", "background",
-                                                            "character", "cutout"))  # fmt: skip
-    assert comp.shape == bg.shape == char.shape == (32, 32, 3) and cut.shape == (32, 32, 4)
+    comp, bg, char, cut, matte = (d.frame(3, layer) for layer in (
+        "composite", "background", "character", "cutout", "matte"))  # fmt: skip
+    assert comp.shape == bg.shape == char.shape == matte.shape == (32, 32, 3)
+    assert cut.shape == (32, 32, 4)
     np.testing.assert_array_equal(cut[..., :3], comp)
+    np.testing.assert_array_equal(matte[..., 0], cut[..., 3])
     composite = torch.full((1, 3, 4, 4), 0.5)
     composite[..., 0, 0] = 0.9  # differs from the background at one pixel by 0.4
     composite[..., 1, 1] = 0.565  # by 0.065: half-way through the matte's soft edge

@@ -73,8 +73,11 @@ class FrameCache:
     def content_hash(self, path: Path) -> str:
         """:func:`content_hash`, remembered per (path, size, mtime) so that an unchanged long
         clip is not read in full at every start (hashing runs at about 1 GB/s)."""
-        files = frame_files(path) if path.is_dir() else [path]
-        stamp = [(f.name, st.st_size, st.st_mtime_ns) for f in files for st in [f.stat()]]
+        try:
+            files = frame_files(path) if path.is_dir() else [path]
+            stamp = [(f.name, st.st_size, st.st_mtime_ns) for f in files for st in [f.stat()]]
+        except FileNotFoundError:  # gone since it was checked: the clip reader's own words
+            raise ClipError(f"{path}: no such file or folder") from None
         memo_key = hashlib.sha256(repr((str(path.resolve()), stamp)).encode()).hexdigest()
         memo = self.root / "hashes" / f"{memo_key[:32]}.txt"
         try:

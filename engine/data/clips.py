@@ -115,7 +115,11 @@ class ClipReader:
     def _video_frames(self) -> Iterator[np.ndarray]:
         import imageio_ffmpeg  # only where video is decoded: keeps `import engine` light
 
-        if self.path.stat().st_size == 0:
+        try:
+            empty = self.path.stat().st_size == 0
+        except FileNotFoundError:  # gone since the reader was made
+            raise ClipError(f"{self.path}: no such file or folder") from None
+        if empty:
             raise ClipError(f"{self.path}: file is empty")
         try:
             # passthrough: every frame stored in the file once, whatever its timestamps say (a
