@@ -27,7 +27,6 @@ import json
 import os
 import shutil
 import tempfile
-import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -219,6 +218,7 @@ class _Matting:
     def __init__(self, plate: np.ndarray, unseen: np.ndarray, settings: LayerSettings) -> None:
         self.plate = plate
         self.unseen = unseen
+        self.any_unseen = bool(unseen.any())
         self.plate_f = plate.astype(np.float32)
         self.s = settings
         h, w = plate.shape[:2]
@@ -231,13 +231,15 @@ class _Matting:
         self.radius = max(2, round(2 * unit))
 
     def difference(self, frame: np.ndarray) -> np.ndarray:
-        return cv2.absdiff(frame, self.plate).max(axis=2)
+        """max over RGB of |frame − plate|, uint8 (H, W)."""
+        r, g, b = cv2.split(cv2.absdiff(frame, self.plate))
+        return cv2.max(cv2.max(r, g), b)
 
     def mask(self, frame: np.ndarray, model_matte: np.ndarray) -> np.ndarray:
         """The binary character mask (uint8 0/1)."""
         s = self.s
         d = self.difference(frame)
-        noise = float(np.median(d))
+        noise = float(np.median(d[::4, ::4]))
         thresh = max(255 * s.threshold, 5 * noise)
         diff = (d > thresh).astype(np.uint8)
         model = _up(model_matte, self.w, self.h)
@@ -245,8 +247,9 @@ class _Matting:
             mask = (model > 0.5).astype(np.uint8)
         elif s.cue == "both":
             near = cv2.dilate((model > 0.25).astype(np.uint8), self.close, iterations=2)
-            # where the plate is a guess (no sample showed the set), the model must agree more
-            near[self.unseen] = model[self.unseen] > 0.5
+            if self.any_unseen:
+                # where the plate is a guess (no sample showed the set), the model must agree more
+                near[self.unseen] = model[self.unseen] > 0.5
             mask = diff & near
         else:
             mask = diff
@@ -259,12 +262,12 @@ class _Matting:
 
     def cutout(self, frame: np.ndarray, model_matte: np.ndarray) -> tuple[np.ndarray, int, int]:
         mask = self.mask(frame, model_matte)
-        ys, xs = np.nonzero(mask)
-        if len(xs) == 0:
+        bx, by, bw, bh = cv2.boundingRect(mask)
+        if bw == 0:
             return np.zeros((1, 1, 4), np.uint8), 0, 0
         m = self.radius * 2 + 2
-        x0, y0 = max(0, xs.min() - m), max(0, ys.min() - m)
-        x1, y1 = min(self.w, xs.max() + m + 1), min(self.h, ys.max() + m + 1)
+        x0, y0 = max(0, bx - m), max(0, by - m)
+        x1, y1 = min(self.w, bx + bw + m), min(self.h, by + bh + m)
         img = frame[y0:y1, x0:x1]
         plate = self.plate_f[y0:y1, x0:x1]
         alpha = self._alpha(img, plate, mask[y0:y1, x0:x1])
@@ -343,13 +346,11 @@ def clean_plate(samples: np.ndarray, hidden: np.ndarray, fallback: np.ndarray,
     k, h, w = samples.shape[:3]
     out = np.empty((h, w, 3), np.uint8)
     unseen = np.zeros((h, w), bool)
-    strip = max(1, (1 << 22) // (w * 3 * max(k, 1)))
+    strip = max(1, (1 << 24) // (w * 3 * max(k, 1)))
     for y in range(0, h, strip):
-        s = samples[:, y : y + strip].astype(np.float32)
-        s[hidden[:, y : y + strip]] = np.nan
-        with warnings.catch_warnings():  # all-NaN pixels are expected: filled below
-            warnings.simplefilter("ignore", RuntimeWarning)
-            med = np.nanmedian(s, axis=0)
+        part = torch.from_numpy(samples[:, y : y + strip]).float()
+        part[torch.from_numpy(hidden[:, y : y + strip])] = float("nan")
+        med = torch.nanmedian(part, dim=0).values.numpy()  # 2× numpy's nanmedian, measured
         seen = ~np.isnan(med[..., 0])
         unseen[y : y + strip] = ~seen
         part = np.where(seen[..., None], np.nan_to_num(med), fallback[y : y + strip])
@@ -360,19 +361,53 @@ def clean_plate(samples: np.ndarray, hidden: np.ndarray, fallback: np.ndarray,
     return out, unseen
 
 
+def plate_passes(samples: np.ndarray, mattes: np.ndarray, fallback: np.ndarray,
+                 settings: LayerSettings) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """The clean plate of full-size samples (K, H, W, 3) given the model's mattes of them
+    (K, S, S). First from the model's coarse envelope; then ``settings.passes − 1`` times again
+    with each sample's own tight mask against the last plate: more samples show the set, so less
+    of the plate is a guess and the next masks are better (measured: docs/LAYERS.md). The
+    refining passes run at half size on frames of 480 lines or more; the last is full size."""
+    k, h, w = samples.shape[:3]
+    f = 2 if min(w, h) >= 480 and settings.passes > 1 else 1
+    sw, sh = w // f, h // f
+    small = samples if f == 1 else np.stack([cv2.resize(x, (sw, sh), interpolation=cv2.INTER_AREA)
+                                             for x in samples])  # fmt: skip
+    hidden = np.stack([envelope(m, sw, sh) for m in mattes])
+    grow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (_odd(min(sw, sh) / 80),) * 2)
+    for _ in range(settings.passes - 1):
+        plate, unseen = clean_plate(small, hidden, _up(fallback, sw, sh), settings.fill)
+        matting = _Matting(plate, unseen, settings)
+        hidden = np.stack([cv2.dilate(matting.mask(x, m), grow) > 0
+                           for x, m in zip(small, mattes, strict=True)])  # fmt: skip
+    if f > 1:
+        hidden = np.stack([cv2.resize(x.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
+                           for x in hidden]) > 0  # fmt: skip
+    return clean_plate(samples, hidden, fallback, settings.fill)
+
+
 def track(prev: np.ndarray, cur: np.ndarray, prev_mask: np.ndarray, cur_mask: np.ndarray,
           scale: float) -> np.ndarray:  # fmt: skip
     """Forward pixel map (2, 3) of the character from one frame to the next: corners inside
     ``prev_mask`` tracked by pyramidal Lucas–Kanade, a similarity transform fitted by RANSAC;
     the shift of the matte's centroid when too few corners track."""
-    a = cv2.cvtColor(prev, cv2.COLOR_RGB2GRAY)
-    b = cv2.cvtColor(cur, cv2.COLOR_RGB2GRAY)
-    pts = cv2.goodFeaturesToTrack(a, 200, 0.01, max(3, 4 * scale), mask=prev_mask)
+    # in the region the character covers in either frame (and some), not the whole frame
+    x, y, w, h = cv2.boundingRect(cv2.bitwise_or(prev_mask, cur_mask))
+    pad = int(24 * scale)
+    x0, y0 = max(0, x - pad), max(0, y - pad)
+    x1, y1 = min(prev.shape[1], x + w + pad), min(prev.shape[0], y + h + pad)
+    a = cv2.cvtColor(prev[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY)
+    b = cv2.cvtColor(cur[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY)
+    pts = None
+    if w and h:
+        pts = cv2.goodFeaturesToTrack(a, 200, 0.01, max(3, 4 * scale), mask=prev_mask[y0:y1, x0:x1])
     if pts is not None and len(pts) >= 6:
         nxt, ok, _ = cv2.calcOpticalFlowPyrLK(a, b, pts, None, winSize=(21, 21), maxLevel=3)
         ok = ok.ravel() == 1
         if ok.sum() >= 6:
-            m, inl = cv2.estimateAffinePartial2D(pts[ok], nxt[ok], method=cv2.RANSAC,
+            shift = np.float32([x0, y0])
+            m, inl = cv2.estimateAffinePartial2D(pts[ok] + shift, nxt[ok] + shift,
+                                                 method=cv2.RANSAC,
                                                  ransacReprojThreshold=2 * scale)  # fmt: skip
             if m is not None and inl is not None and inl.sum() >= 6:
                 return m
@@ -421,19 +456,10 @@ def compute_layers(
         raise ClipError(f"{path}: holds no frames")
     idx = sorted(wanted)
     model_plate = _up(np.median(backgrounds, axis=0).astype(np.uint8), w, h).astype(np.float32)
-    samples = np.stack(samples)
-    coarse = np.stack([envelope(mattes[i], w, h) for i in idx[: len(samples)]])
-    plate, unseen = clean_plate(samples, coarse, model_plate, settings.fill)
+    plate, unseen = plate_passes(np.stack(samples), mattes[idx[: len(samples)]], model_plate,
+                                 settings)  # fmt: skip
+    del samples
     matting = _Matting(plate, unseen, settings)
-    grow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (_odd(min(w, h) / 80),) * 2)
-    for _ in range(settings.passes - 1):
-        # again, with each sample's own (tight) mask from the last plate: more samples show the
-        # set, so less of the plate is a guess and the next masks are better
-        tight = np.stack([cv2.dilate(matting.mask(f, mattes[i]), grow) > 0
-                          for f, i in zip(samples, idx, strict=False)])  # fmt: skip
-        plate, unseen = clean_plate(samples, tight, model_plate, settings.fill)
-        matting = _Matting(plate, unseen, settings)
-    del samples, coarse
     step(n)
     scale = max(1.0, min(w, h) / 240)
     boxes = np.zeros((n, 5), np.int64)
