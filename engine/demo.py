@@ -39,7 +39,11 @@ def clip_specs() -> list[tuple[str, kit.ClipSpec]]:
                                 motion, seed)) for name, c, motion, b, seed in CLIPS]
 
 
-def build(out: str | Path, size: int = 64) -> Project:
+SIZE = (640, 360)
+"""The demo's clips: 16:9, the size a user's footage is more likely to have than the model's."""
+
+
+def build(out: str | Path, size: kit.Size = SIZE) -> Project:
     """Write the demo project to ``out`` (a ``.zoetrope`` folder that must not exist yet)."""
     out = Path(out)
     if out.exists():

@@ -983,20 +983,23 @@ def _unique(path: Path) -> Path:
     return candidate
 
 
-def frame_key(shot: Shot, local: int, layer: str, mode: str = "model") -> tuple:
-    """Everything that decides the pixels of a shot's local frame in ``layer`` and render
-    ``mode`` (the Director's cache key; the studio's too): holds, loops and repeated shots share
-    keys. In ``pixels`` mode the background is the clip's plate, whatever its frame."""
+def frame_key(
+    shot: Shot, local: int, layer: str, mode: str = "model", size: tuple | None = None
+) -> tuple:
+    """Everything that decides the pixels of a shot's local frame in ``layer``, render ``mode``
+    and output ``size`` (the Director's cache key; the studio's too): holds, loops and repeated
+    shots share keys. In ``pixels`` mode the background is the clip's plate, whatever its
+    frame, and a character moving with its own clip is its motion frame."""
     bg = (shot.background.clip, shot.background.frame if mode == "model" else None)
     if layer == "background":
-        return (mode, "background", bg)
+        return (mode, "background", bg, size)
     ch = (shot.character.clip, shot.character.frame)
     motion = (shot.motion.clip, shot.motion.start, shot.motion_frame(local))
     if mode == "pixels" and shot.character.clip == shot.motion.clip:
-        ch = (shot.character.clip, None)  # its own frames play: the motion frame decides
+        ch = (shot.character.clip, None)
     if layer == "character":
-        return (mode, "character", ch, motion)
-    return (mode, layer, ch, bg, motion)
+        return (mode, "character", ch, motion, size)
+    return (mode, layer, ch, bg, motion, size)
 
 
 # -- the timeline ----------------------------------------------------------------------------------

@@ -361,6 +361,15 @@ def clean_plate(samples: np.ndarray, hidden: np.ndarray, fallback: np.ndarray,
     return out, unseen
 
 
+def _moving_parts(mask: np.ndarray, changes: np.ndarray) -> np.ndarray:
+    """The connected parts of ``mask`` (bool) that hold at least one ``changes`` pixel."""
+    n, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    keep = np.zeros(n, bool)
+    keep[np.unique(labels[changes & mask])] = True
+    keep[0] = False
+    return keep[labels]
+
+
 def plate_passes(samples: np.ndarray, mattes: np.ndarray, fallback: np.ndarray,
                  settings: LayerSettings) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """The clean plate of full-size samples (K, H, W, 3) given the model's mattes of them
@@ -373,7 +382,15 @@ def plate_passes(samples: np.ndarray, mattes: np.ndarray, fallback: np.ndarray,
     sw, sh = w // f, h // f
     small = samples if f == 1 else np.stack([cv2.resize(x, (sw, sh), interpolation=cv2.INTER_AREA)
                                              for x in samples])  # fmt: skip
-    hidden = np.stack([envelope(m, sw, sh) for m in mattes])
+    # what does not differ from the clip's usual look is the set, even where the model's matte
+    # says otherwise (it fires on some bright or small set objects: a moon, the diamonds):
+    # each sample's envelope keeps only its parts where that sample differs from the median
+    usual = torch.from_numpy(small).median(dim=0).values.numpy()
+    hidden = np.stack([
+        _moving_parts(envelope(m, sw, sh),
+                      cv2.absdiff(x, usual).max(axis=2) > 255 * settings.threshold)
+        for x, m in zip(small, mattes, strict=True)
+    ])  # fmt: skip
     grow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (_odd(min(sw, sh) / 80),) * 2)
     for _ in range(settings.passes - 1):
         plate, unseen = clean_plate(small, hidden, _up(fallback, sw, sh), settings.fill)

@@ -53,7 +53,7 @@ from engine.device import (
     use_channels_last,
 )
 from engine.document import RENDER_MODES, Project, ProjectError, Shot, frame_key
-from engine.errors import Cancelled  # noqa: F401 — engine.synthesis.Cancelled is API
+from engine.errors import Cancelled, UserError  # noqa: F401 — engine.synthesis.Cancelled is API
 from engine.layers import ClipLayers, LayerCache, model_key
 from engine.model import SceneModel, theta_to_pixels, warp
 from engine.samples import to_tensor
@@ -143,6 +143,8 @@ class Director:
         self.layer_cache = layer_cache or LayerCache(frames=self.clips)
         self._model_key: str | None = None
         self._layers: dict[str, ClipLayers] = {}
+        self._layers_lock = threading.Lock()
+        self._clip_locks: dict[str, threading.Lock] = {}
         self._plates = _LRU(16)
         self._lock = threading.RLock()
         self._frames = _LRU(max_frames)
@@ -189,26 +191,59 @@ class Director:
         """A clip's frames at model resolution, (N, S, S, 3) uint8, decoded once and cached."""
         return self.clips.load(self.project.clip_path(clip_id), self.model_size).frames
 
-    def layers(self, clip_id: str, cancel: Cancel | None = None) -> ClipLayers:
-        """A clip's layers (engine.layers), computed on first use if no cache holds them."""
+    def layers(
+        self,
+        clip_id: str,
+        cancel: Cancel | None = None,
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> ClipLayers:
+        """A clip's layers (engine.layers), computed on first use if no cache holds them;
+        ``progress(clip name, done, total)`` (default: the Director's) while they are."""
         found = self._layers.get(clip_id)
         if found is not None:
             return found
-        with self._lock:
-            if self._model_key is None:
-                self._model_key = model_key(self.model)
+        with self._layers_lock:
+            lock = self._clip_locks.setdefault(clip_id, threading.Lock())
+        # one lock per clip, not the Director's: other clips' frames render meanwhile
+        with lock:
+            found = self._layers.get(clip_id)
+            if found is not None:
+                return found
             clip = self.project.clip(clip_id)
-            report = self.layer_progress
+            report = progress or self.layer_progress
 
-            def progress(done: int, total: int) -> None:
+            def step(done: int, total: int) -> None:
                 if report is not None:
                     report(clip.name, done, total)
 
             layers = self.layer_cache.load(self.project.clip_path(clip_id), self.model,
-                                           progress=progress, cancel=cancel,
-                                           mkey=self._model_key)  # fmt: skip
+                                           progress=step, cancel=cancel,
+                                           mkey=self._weights_key())  # fmt: skip
             self._layers[clip_id] = layers
         return layers
+
+    def _weights_key(self) -> str:
+        with self._layers_lock:
+            if self._model_key is None:
+                self._model_key = model_key(self.model)
+            return self._model_key
+
+    def analysed(self, clip_id: str) -> bool:
+        """Whether a clip's layers are in memory (no file is read)."""
+        return clip_id in self._layers
+
+    def has_layers(self, clip_id: str) -> bool:
+        """Whether a clip's layers are ready (in memory or in the disk cache)."""
+        if clip_id in self._layers:
+            return True
+        try:
+            path = self.project.clip_path(clip_id)
+            found = self.layer_cache.cached(path, self.model, mkey=self._weights_key())
+        except (UserError, OSError):
+            return False
+        if found is not None:
+            self._layers[clip_id] = found
+        return found is not None
 
     def _plate(self, clip_id: str) -> np.ndarray:
         key = (clip_id, self.size)
@@ -308,7 +343,7 @@ class Director:
                 for shot, local in wanted.values():
                     self._thetas_for(shot, local)
                 zc = torch.stack([self._encoded(self._zc, m.f_c, *k[2]) for k in keys])
-                theta = torch.stack([self._thetas.get_fresh(k[-1]) for k in keys])
+                theta = torch.stack([self._thetas.get_fresh(k[-2]) for k in keys])
                 with torch.autocast(self.device.type, enabled=False):
                     # sampling positions in fp32: in bf16 they snap to 1/128 of the frame
                     moved = warp(zc.float(), theta)
@@ -378,7 +413,9 @@ class Director:
         return self._frames_for(wanted, layer) if wanted else []
 
     def _frames_for(self, wanted: list[tuple[Shot, int]], layer: str) -> list[np.ndarray]:
-        keys = [self.frame_key(shot, local, layer, self.mode_of(shot)) for shot, local in wanted]
+        size = self.size
+        keys = [self.frame_key(shot, local, layer, self.mode_of(shot), size)
+                for shot, local in wanted]  # fmt: skip
         with self._lock:
             found = {k: self._frames.get_fresh(k) for k in keys}
             missing = {k: w for k, w in zip(keys, wanted, strict=True) if found[k] is None}

@@ -29,7 +29,7 @@ from studio.jobs import Job, describe_error
 from studio.render import to_qimage
 from studio.session import Session
 
-THUMB = 64
+THUMB = 160  # side of the cached square (whole-frame) images: tiles, previews
 ROLE = Qt.ItemDataRole.UserRole
 
 

@@ -202,3 +202,70 @@ def _trained_on(training: dict) -> str:
         more = "…" if len(data.get("names", [])) > 3 else ""
         return f"{data.get('clips', '?')} clips ({data.get('frames', '?')} frames): {names}{more}"
     return str(data or "")
+
+
+class Analysis(QObject):
+    """"Analysing clips…": the layers the pixels renderer needs (engine.layers: clean plate,
+    mattes, motion) of every clip of the project, computed by one :class:`~studio.jobs.Job`
+    after the model loads and after clips are imported, so that the first frames of a shot
+    need not wait for them. Cancellable; a clip left unanalysed is analysed when a frame first
+    needs it (the render thread, never the GUI thread)."""
+
+    changed = Signal(str, int, int)  # what is being analysed ("" when idle), done, total
+
+    def __init__(self, session) -> None:
+        super().__init__(session)
+        self.s = session
+        self.job = None
+        session.model_loaded.connect(self.start)
+        session.edited.connect(self.start)
+        session.project_opened.connect(self.cancel)
+
+    @property
+    def running(self) -> bool:
+        return self.job is not None
+
+    def start(self, *_) -> None:
+        from studio.jobs import Job
+
+        director, project = self.s.render.director, self.s.project
+        if self.job is not None or director is None or project is None:
+            return
+        if director.project is not project:
+            return  # the model of another project is still loading
+        clips = [c for c in project.clips if not director.analysed(c)]
+        if not clips:
+            return
+
+        def work(job) -> int:
+            made = 0
+            for i, clip_id in enumerate(clips):
+                job.check()
+                if director.has_layers(clip_id):
+                    continue
+
+                def step(name: str, done: int, total: int, i=i) -> None:
+                    job.report(i * 1000 + done * 1000 // max(total, 1), len(clips) * 1000,
+                               f"Analysing {name} ({i + 1} of {len(clips)})…")  # fmt: skip
+
+                step(project.clip(clip_id).name, 0, 1)
+                director.layers(clip_id, cancel=job.is_cancelled, progress=step)
+                made += 1
+            return made
+
+        self.job = job = Job(work, name="analysis")
+        job.progress.connect(lambda done, total, text: self.changed.emit(text, done, total))
+        job.failed.connect(lambda text: self.s.tell("Cannot analyse a clip", text))
+        job.finished.connect(self._ended)
+        job.start()
+
+    def _ended(self) -> None:
+        again = self.job is not None and self.job.outcome == "succeeded" and self.job.result
+        self.job = None
+        self.changed.emit("", 0, 0)
+        if again:
+            self.start()  # clips imported meanwhile
+
+    def cancel(self, *_) -> None:
+        if self.job is not None:
+            self.job.cancel()

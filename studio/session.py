@@ -14,10 +14,10 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QImage, QUndoCommand, QUndoStack
 
-from engine.document import Clip, Project, Timeline, frame_key
+from engine.document import FPS_RANGE, Clip, Project, Timeline, frame_key
 from engine.errors import UserError
 from studio import settings
-from studio.render import FrameStore, RenderService
+from studio.render import Analysis, FrameStore, RenderService
 
 RECOVERY_INTERVAL_MS = 30_000
 
@@ -50,6 +50,7 @@ class Session(QObject):
     frame_arrived = Signal(object)  # key
     model_loaded = Signal(dict)
     message = Signal(str, str)  # title, text: something the user must be told
+    status = Signal(str)  # a passing note for the status bar
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -69,6 +70,7 @@ class Session(QObject):
         self._recovery = QTimer(self, singleShot=True, interval=RECOVERY_INTERVAL_MS)
         self._recovery.timeout.connect(self.write_recovery)
         self.edited.connect(self._after_edit)
+        self.analysis = Analysis(self)
 
     # -- project lifecycle -------------------------------------------------------------------------
     def open(self, project: Project | None) -> None:
@@ -146,7 +148,8 @@ class Session(QObject):
     def key(self, index: int, layer: str | None = None, timeline: Timeline | None = None):
         """(key, shot, local) of a timeline frame."""
         shot, local = (timeline or self.timeline).shot_at(index)
-        key = frame_key(shot, local, layer or self.layer, self.project.mode_of(shot))
+        p = self.project
+        key = frame_key(shot, local, layer or self.layer, p.mode_of(shot), p.frame_size)
         return key, shot, local
 
     def image(self, index: int, layer: str | None = None) -> QImage | None:
@@ -224,18 +227,42 @@ class Session(QObject):
         return self._edit(text, action)
 
     def add_clips(self, clips: list[Clip]) -> bool:
+        """Add imported clips (one undoable edit). The first clip of a project with no shots
+        sets its frame rate — a 10 fps clip played at 24 fps runs 2.4 times too fast — and the
+        status bar says so."""
         p = self.project
+        first = p is not None and not p.clips and not p.shots and bool(clips)
+        first = first and FPS_RANGE[0] <= clips[0].fps <= FPS_RANGE[1]
+        old_fps, new_fps = (p.fps, clips[0].fps) if first else (None, None)
 
         def action():
             for c in clips:
                 p.add_clip(c)
-            return (
-                lambda: [p.remove_clip(c.id) for c in reversed(clips)],
-                lambda: [p.add_clip(c) for c in clips],
-            )
+            if first:
+                p.set_fps(new_fps)
+
+            def undo():
+                for c in reversed(clips):
+                    p.remove_clip(c.id)
+                if first:
+                    p.set_fps(old_fps)
+
+            def redo():
+                for c in clips:
+                    p.add_clip(c)
+                if first:
+                    p.set_fps(new_fps)
+
+            return undo, redo
 
         n = len(clips)
-        return self._edit(f"Import {n} clip{'s' if n != 1 else ''}", action)
+        done = self._edit(f"Import {n} clip{'s' if n != 1 else ''}", action)
+        if done and first and new_fps != old_fps:
+            self.status.emit(
+                f"Frame rate set to {new_fps:g} fps, the rate of {clips[0].name} "
+                "(Edit → Frame Rate… to change it)"
+            )
+        return done
 
     def remove_clip(self, clip_id: str) -> bool:
         p = self.project
@@ -330,6 +357,16 @@ class Session(QObject):
 
     def set_fps(self, fps: float) -> bool:
         return self._swap("Set frame rate", lambda f: self.project.set_fps(f), fps)
+
+    def set_output_size(self, size: tuple[int, int] | None) -> bool:
+        """The frames' size (width, height) in the viewer and exports; None: the first clip's."""
+        return self._swap("Set output size", lambda v: self.project.set_output_size(v), size)
+
+    def set_render_mode(self, mode: str) -> bool:
+        """``pixels`` (the footage's own pixels: sharp) or ``model`` (g: soft, any pose)."""
+        if self.project is None or mode == self.project.render_mode:
+            return False
+        return self._swap("Set render mode", lambda v: self.project.set_render_mode(v), mode)
 
     def set_model(self, path: str | None) -> bool:
         """Use a model file (copied into the project) or, with None, the built-in model."""

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QSlider,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -33,10 +34,13 @@ LOOP_NAMES = {"once": "Once (hold the last frame)", "loop": "Loop", "pingpong": 
 
 
 class FramePicker(QWidget):
-    """A clip chooser and its frames as thumbnails. ``motion`` pickers choose an in and an out
-    frame (click: in, Shift+click: out); the others one frame."""
+    """A clip chooser, a large preview of the frame under the pointer (or the chosen one), a
+    scrubber over every frame, and the frames as numbered thumbnails. ``motion`` pickers
+    choose an in and an out frame (click: in, Shift+click: out, or the scrubber and Set In /
+    Set Out); the others one frame."""
 
     changed = Signal()
+    PREVIEW_W = 240
 
     def __init__(
         self,
@@ -48,12 +52,26 @@ class FramePicker(QWidget):
         super().__init__(parent)
         self.s, self.clip_frames, self.motion = session, frames, motion
         self.stride = 1
+        self.shown = 0  # the frame in the preview
         self.clip = QComboBox(self)
         for clip in session.project.clips.values():
             self.clip.addItem(clip.name, clip.id)
         self.first = QSpinBox(self, prefix="in " if motion else "frame ")
         self.last = QSpinBox(self, prefix="out ")
         self.last.setVisible(motion)
+        self.preview = QLabel(self)
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setStyleSheet("background: #26262a;")
+        self.caption = QLabel(self)
+        self.scrub = QSlider(Qt.Orientation.Horizontal, self)
+        self.scrub.setToolTip("Every frame of the clip: drag to look")
+        self.scrub.valueChanged.connect(self._scrubbed)
+        self.set_in = QPushButton("Set In", self, toolTip="Motion starts at the previewed frame")
+        self.set_out = QPushButton("Set Out", self, toolTip="Motion ends at the previewed frame")
+        self.set_in.clicked.connect(lambda: self.first.setValue(self.shown))
+        self.set_out.clicked.connect(lambda: self.last.setValue(self.shown))
+        for b in (self.set_in, self.set_out):
+            b.setVisible(motion)
         self.strip = QListWidget(self)
         self.strip.setViewMode(QListView.ViewMode.IconMode)
         self.strip.setFlow(QListView.Flow.LeftToRight)
@@ -61,6 +79,8 @@ class FramePicker(QWidget):
         self.strip.setIconSize(QSize(56, 56))
         self.strip.setFixedHeight(92)
         self.strip.setMovement(QListView.Movement.Static)
+        self.strip.setMouseTracking(True)
+        self.strip.itemEntered.connect(self._hovered)
         self.strip.itemClicked.connect(self._clicked)
         if motion:  # the in … out range shows as a selection
             self.strip.setSelectionMode(QListWidget.SelectionMode.MultiSelection)
@@ -72,9 +92,16 @@ class FramePicker(QWidget):
         row.addWidget(self.clip, 1)
         row.addWidget(self.first)
         row.addWidget(self.last)
+        scrub = QHBoxLayout()
+        scrub.addWidget(self.scrub, 1)
+        scrub.addWidget(self.set_in)
+        scrub.addWidget(self.set_out)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(row)
+        layout.addWidget(self.preview, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addWidget(self.caption, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addLayout(scrub)
         layout.addWidget(self.strip)
         self._clip_changed()
 
@@ -92,11 +119,55 @@ class FramePicker(QWidget):
         self.first.setValue(first)
         if last is not None:
             self.last.setValue(last)
+        self.show_frame(first)
 
     def value(self) -> tuple:
         if self.motion:
             return (self.clip_id(), self.first.value(), self.last.value())
         return (self.clip_id(), self.first.value())
+
+    def show_frame(self, i: int) -> None:
+        """Preview frame ``i`` large, at the clip's own aspect."""
+        cid = self.clip_id()
+        if cid is None or self.s.project is None or cid not in self.s.project.clips:
+            return
+        clip = self.s.project.clip(cid)
+        self.shown = i = min(max(i, 0), clip.frames - 1)
+        w = self.PREVIEW_W
+        h = max(1, round(w * clip.height / max(clip.width, 1)))
+        self.preview.setFixedSize(w, h)
+        image = self.clip_frames.image(cid, i)
+        if image is None:
+            self.preview.setText("Loading the clip's frames…")
+        else:  # the cached frames are the whole frame, squeezed square: shown at its aspect
+            pixmap = QPixmap.fromImage(image).scaled(
+                w, h, Qt.AspectRatioMode.IgnoreAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )  # fmt: skip
+            self.preview.setPixmap(pixmap)
+        what = ""
+        if self.motion:
+            lo, hi = sorted((self.first.value(), self.last.value()))
+            ends = {self.first.value(): " · in", self.last.value(): " · out"}
+            what = ends.get(i) or (" · inside the motion" if lo <= i <= hi else "")
+        elif i == self.first.value():
+            what = " · chosen"
+        self.caption.setText(f"frame {i} of {clip.frames - 1}{what}")
+        self.scrub.blockSignals(True)
+        self.scrub.setValue(i)
+        self.scrub.blockSignals(False)
+
+    def _scrubbed(self, i: int) -> None:
+        self.show_frame(i)
+        if not self.motion:
+            self.first.setValue(i)
+
+    def _hovered(self, item: QListWidgetItem) -> None:
+        self.show_frame(item.data(Qt.ItemDataRole.UserRole))
+
+    def leaveEvent(self, event) -> None:  # noqa: N802 — Qt's name
+        self.show_frame(self.first.value())  # the pointer left: back to the chosen frame
+        super().leaveEvent(event)
 
     def _clip_changed(self) -> None:
         cid = self.clip_id()
@@ -105,9 +176,11 @@ class FramePicker(QWidget):
             spin.blockSignals(True)
             spin.setRange(0, n - 1)
             spin.blockSignals(False)
+        self.scrub.setRange(0, n - 1)
         self.first.setValue(0)
         self.last.setValue(n - 1)
         self._fill()
+        self.show_frame(0)
         self.changed.emit()
 
     def _fill(self) -> None:
@@ -122,8 +195,10 @@ class FramePicker(QWidget):
             icon = QIcon(QPixmap.fromImage(image)) if image is not None else QIcon()
             item = QListWidgetItem(icon, str(i))
             item.setData(Qt.ItemDataRole.UserRole, i)
+            item.setToolTip(f"frame {i}")
             self.strip.addItem(item)
         self._mark()
+        self.show_frame(self.shown)
 
     def _clicked(self, item: QListWidgetItem) -> None:
         i = item.data(Qt.ItemDataRole.UserRole)
@@ -135,6 +210,7 @@ class FramePicker(QWidget):
 
     def _spun(self) -> None:
         self._mark()
+        self.show_frame(self.first.value() if self.sender() is not self.last else self.last.value())
         self.changed.emit()
 
     def _mark(self) -> None:
@@ -168,11 +244,13 @@ class AddShotDialog(QDialog):
         self.motion = FramePicker(session, frames, motion=True, parent=self)
         self.name = QLineEdit(self, placeholderText="optional")
         layout = QVBoxLayout(self)
+        columns = QHBoxLayout()
+        layout.addLayout(columns)
         for title, picker, tip in (
-            ("Character — the frame that shows who moves", self.character, ""),
-            ("Background — the frame that shows where", self.background, ""),
+            ("Character: who moves", self.character, "The frame that shows the character"),
+            ("Background: where", self.background, "The clip whose set the shot is on"),
             (
-                "Motion — frames in … out of the clip whose movement is copied",
+                "Motion: how (in … out)",
                 self.motion,
                 "Click a frame for in, Shift+click for out",
             ),
@@ -181,7 +259,8 @@ class AddShotDialog(QDialog):
             box.setToolTip(tip)
             inner = QVBoxLayout(box)
             inner.addWidget(picker)
-            layout.addWidget(box)
+            inner.addStretch(1)
+            columns.addWidget(box)
             if clip_id is not None:
                 picker.set_value(clip_id, 0)
         form = QFormLayout()
@@ -193,7 +272,7 @@ class AddShotDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self.resize(640, 560)
+        self.resize(880, 560)
 
     def values(self) -> dict:
         return {
@@ -397,7 +476,7 @@ class Inspector(QWidget):
         layout = QVBoxLayout(dialog)
         layout.addWidget(picker)
         layout.addWidget(buttons)
-        dialog.resize(620, 180)
+        dialog.resize(620, 520)
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self._set(**{kind: picker.value()})
         dialog.deleteLater()

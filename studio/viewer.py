@@ -31,7 +31,9 @@ AHEAD = 48  # frames rendered ahead of the playhead: 2 s at 24 fps
 PREROLL = 12  # frames that must be ready before the clock starts (0.5 s at 24 fps) …
 PREROLL_WAIT_S = 2.0  # … waiting at most this long
 LOOP_MODES = {"loop": "Loop", "pingpong": "Ping-pong", "once": "Play once"}
-LAYERS = {"composite": "Composite", "background": "Background only", "character": "Character only"}
+LAYERS = {"composite": "Composite", "background": "Background only", "character": "Character only",
+          "matte": "Matte"}  # fmt: skip
+RENDER_MODES = {"pixels": "Pixels (sharp)", "model": "Model (soft)"}
 ZOOMS = {"fit": 0, "1x": 1, "2x": 2, "4x": 4}
 
 
@@ -218,8 +220,10 @@ class Canvas(QWidget):
         p = QPainter(self)
         p.fillRect(self.rect(), QColor(38, 38, 42))
         if self.image is not None:
-            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
             rect = self.target()
+            # 1x, 2x, 4x show the pixels as they are; fit filters, or a 1280-wide frame shown
+            # 900 wide would shimmer
+            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, not self.zoom)
             p.drawImage(rect, self.image)
             for image, opacity in self.onion:
                 p.setOpacity(opacity)
@@ -289,6 +293,15 @@ class Viewer(QWidget):
         for key, text in LAYERS.items():
             self.layer.addItem(text, key)
         self.layer.currentIndexChanged.connect(self._layer_changed)
+        self.render_mode = QComboBox(self)
+        for key, text in RENDER_MODES.items():
+            self.render_mode.addItem(text, key)
+        self.render_mode.setToolTip(
+            "How the project's frames are made: the footage's own pixels moved by the learned "
+            "motion (sharp), or decoded by the model (soft, but it can change a pose). A shot "
+            "can override it in the inspector."
+        )
+        self.render_mode.currentIndexChanged.connect(self._render_mode_changed)
         self.zoom = QComboBox(self)
         for text in ZOOMS:
             self.zoom.addItem(text.capitalize() if text == "fit" else text)
@@ -307,6 +320,8 @@ class Viewer(QWidget):
         options = QHBoxLayout()
         options.addWidget(QLabel("Show", self))
         options.addWidget(self.layer)
+        options.addWidget(QLabel("Render", self))
+        options.addWidget(self.render_mode)
         options.addWidget(QLabel("Zoom", self))
         options.addWidget(self.zoom)
         options.addStretch(1)
@@ -373,6 +388,10 @@ class Viewer(QWidget):
         self.transport.prefetch()
         self.refresh()
 
+    def _render_mode_changed(self) -> None:
+        if self.s.project is not None:
+            self.s.set_render_mode(self.render_mode.currentData())
+
     def _zoom_changed(self) -> None:
         self.canvas.zoom = list(ZOOMS.values())[self.zoom.currentIndex()]
         self.canvas.update()
@@ -412,6 +431,9 @@ class Viewer(QWidget):
         if s.project is None:
             self.canvas.show_frame(None, [], "No project open.\nFile → New or File → Open.")
             return
+        self.render_mode.blockSignals(True)
+        self.render_mode.setCurrentIndex(list(RENDER_MODES).index(s.project.render_mode))
+        self.render_mode.blockSignals(False)
         if count == 0:
             self.canvas.show_frame(
                 None, [], "The timeline is empty.\nImport clips, then Shot → Add Shot… (Ctrl+K)."
@@ -434,6 +456,8 @@ class Viewer(QWidget):
         note = ""
         if s.image(s.playhead) is None:
             note = "Loading the model…" if not s.render.ready else "Rendering…"
+            if s.render.ready and s.analysis.running:
+                note = "Analysing clips… (see the status bar)"
         self.canvas.show_frame(image, onion, note)
         if image is not None and not self.shows_rendered_frame:
             self.first_frame.emit()

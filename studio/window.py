@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QProgressBar,
     QProgressDialog,
     QToolButton,
     QUndoView,
@@ -89,6 +90,7 @@ class MainWindow(QMainWindow):
         self._make_status_bar()
 
         s.message.connect(self.show_message)
+        s.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.library.clip_activated.connect(self.add_shot)  # double-click a clip
         s.undo.cleanChanged.connect(self._update_title)
         s.project_opened.connect(self._update_title)
@@ -245,6 +247,17 @@ class MainWindow(QMainWindow):
         self.model_label = QLabel("no model", self)
         self.device_label = QLabel("", self)
         self.cache_label = QLabel("", self)
+        self.analysis_label = QLabel("", self)
+        self.analysis_bar = QProgressBar(self, minimum=0, maximum=1000, textVisible=False)
+        self.analysis_bar.setMaximumWidth(120)
+        self.analysis_cancel = QToolButton(self, text="✕", autoRaise=True,
+                                           toolTip="Stop analysing (clips left are analysed "
+                                           "when a frame first needs them)")  # fmt: skip
+        self.analysis_cancel.clicked.connect(self.session.analysis.cancel)
+        self.session.analysis.changed.connect(self._analysing)
+        for w in (self.analysis_label, self.analysis_bar, self.analysis_cancel):
+            bar.addPermanentWidget(w)
+            w.hide()
         for w in (self.model_label, self.device_label, self.cache_label):
             bar.addPermanentWidget(w)
         self._cache_timer = QTimer(self, interval=1000)
@@ -252,6 +265,14 @@ class MainWindow(QMainWindow):
         self._cache_timer.start()
 
     # -- status ------------------------------------------------------------------------------------
+    def _analysing(self, text: str, done: int, total: int) -> None:
+        for w in (self.analysis_label, self.analysis_bar, self.analysis_cancel):
+            w.setVisible(bool(text))
+        if text:
+            self.analysis_label.setText(text)
+            self.analysis_bar.setMaximum(max(total, 1))
+            self.analysis_bar.setValue(done)
+
     def _update_title(self, *_) -> None:
         p = self.session.project
         self.setWindowTitle(f"{p.name}[*] — {APP_NAME}" if p else APP_NAME)
