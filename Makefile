@@ -16,7 +16,7 @@ run: $(STAMP)
 	$(VENV)/bin/python -m studio $(ARGS)
 
 demo: $(STAMP)
-	$(VENV)/bin/python -m engine.render assets/demo/Demo.zoetrope --out demo.mp4 --scale 4 --overwrite
+	$(VENV)/bin/python -m engine.render assets/demo/Demo.zoetrope --out demo.mp4 --overwrite
 
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(VENV)/bin/python -m pytest -q $(ARGS)

@@ -613,8 +613,9 @@ class MainWindow(QMainWindow):
         box = self.show_message("Model info", text)
         box.setIcon(QMessageBox.Icon.Information)
 
-    def export_frame(self, path: str | None = None, scale: int = 4) -> bool:
-        """The frame on screen (current layer) as a PNG, scaled up with crisp pixels."""
+    def export_frame(self, path: str | None = None, scale: int = 1) -> bool:
+        """The frame on screen (current layer) as a PNG at the output size (``scale`` times it,
+        with crisp pixels)."""
         image = self.session.image(self.session.playhead)
         if image is None:
             self.show_message("Export Current Frame", "The frame is not rendered yet.")
@@ -627,12 +628,12 @@ class MainWindow(QMainWindow):
             )  # fmt: skip
             if not path:
                 return False
-        big = image.scaled(
+        big = image if scale == 1 else image.scaled(
             image.width() * scale,
             image.height() * scale,
             Qt.AspectRatioMode.IgnoreAspectRatio,
             Qt.TransformationMode.FastTransformation,
-        )
+        )  # fmt: skip
         with atomic_path(path) as tmp:
             ok = big.save(str(tmp), "PNG")
         if not ok:

@@ -32,6 +32,7 @@ def test_demo_project_uses_the_builtin_model_and_shows_each_feature():
     assert any(s.loop == "pingpong" for s in shots)
 
 
+@pytest.mark.slow  # analyses the six demo clips (about 5 s on 2 cores)
 def test_demo_renders_headless_from_a_fresh_checkout(tmp_path):
     """The README's command: `python -m engine.render assets/demo/Demo.zoetrope --out demo.mp4`."""
     out = tmp_path / "demo.mp4"
@@ -40,9 +41,11 @@ def test_demo_renders_headless_from_a_fresh_checkout(tmp_path):
     gen = imageio_ffmpeg.read_frames(str(out))
     meta = next(gen)
     frames = Project.open(demo.DEMO_PROJECT).timeline.frame_count
-    assert meta["size"] == (64, 64) and sum(1 for _ in gen) == frames
+    assert meta["size"] == demo.SIZE and sum(1 for _ in gen) == frames
+    assert "pixels mode" in r.stderr
 
 
+@pytest.mark.slow  # draws the demo kit at 640×360
 def test_builder_makes_the_same_kind_of_project(tmp_path):
     project = demo.build(tmp_path / "Demo.zoetrope")
     shipped = Project.open(demo.DEMO_PROJECT)
@@ -50,7 +53,7 @@ def test_builder_makes_the_same_kind_of_project(tmp_path):
     assert len(project.clips) == len(shipped.clips)
     d = Director(project, device="cpu", precision="fp32")
     assert d.model_path == checkpoint.BUILTIN_MODEL
-    assert d.frame(0).shape == (64, 64, 3)
+    assert d.frame(0).shape == (360, 640, 3)  # demo.SIZE, the clips' own size
     with pytest.raises(UserError, match="already exists"):
         demo.build(tmp_path / "Demo.zoetrope")
 
@@ -79,6 +82,7 @@ def test_install_model_ships_weights_only_with_what_it_was_trained_on(tmp_path):
     assert any("engine.train" in line for line in info.training["recipe"])
 
 
+@pytest.mark.slow  # draws the demo kit at 640×360 twice
 def test_demo_cli_refuses_to_overwrite_unless_told(tmp_path):
     out = tmp_path / "Demo.zoetrope"
     assert run_module("engine.demo", "--out", str(out)).returncode == 0

@@ -13,6 +13,7 @@ from PIL import Image
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from engine import demo as demo_module
 from engine.data.clips import ClipReader
 from engine.document import Project
 from tests.conftest import LOAD_S, TINY, demo, loaded, messages
@@ -229,7 +230,8 @@ def test_export_dialog_writes_a_playable_file(qtbot, make_window, tmp_path):
     qtbot.waitUntil(lambda: not d.running, timeout=60_000)
     assert d.written == out and d.show_button.isEnabled(), d.status.text()
     frames = list(ClipReader(out).frames())
-    assert len(frames) == 12 and frames[0].shape == (128, 128, 3)
+    w_, h_ = demo_module.SIZE
+    assert len(frames) == 12 and frames[0].shape == (2 * h_, 2 * w_, 3)
     # a PNG sequence through the same dialog
     d.format.setCurrentIndex(d.format.findData("png"))
     assert d.path.text().endswith("film")
@@ -425,7 +427,7 @@ def test_space_plays_and_pauses_recent_menu_model_info_export_frame(qtbot, make_
     out = tmp_path / "frame.png"
     assert w.export_frame(str(out))
     with Image.open(out) as im:
-        assert im.size == (256, 256)
+        assert im.size == demo_module.SIZE  # the output size: the demo clips' own
 
 
 def test_save_as_copies_media_and_moves_the_project(qtbot, make_window, tmp_path):
