@@ -187,12 +187,14 @@ class LayerCache:
 
 # -- computing ------------------------------------------------------------------------------------
 @torch.inference_mode()
-def model_views(model: SceneModel, frames: np.ndarray, batch: int = 32) -> tuple[np.ndarray, ...]:
+def model_views(model: SceneModel, frames: np.ndarray, batch: int = 32,
+                check: Callable[[], None] = lambda: None) -> tuple[np.ndarray, ...]:  # fmt: skip
     """The model's matte (N, S, S) float32 and its background layer (N, S, S, 3) uint8 of
     frames at its resolution: where g(f_c(x) + f_b(x)) differs from g(f_b(x))."""
     device = next(model.parameters()).device
     mattes, backgrounds = [], []
     for i in range(0, len(frames), batch):
+        check()
         x = torch.from_numpy(np.array(frames[i : i + batch])).to(device)
         x = x.permute(0, 3, 1, 2).float().div(255)
         zb = model.f_b(x)
@@ -371,7 +373,8 @@ def _moving_parts(mask: np.ndarray, changes: np.ndarray) -> np.ndarray:
 
 
 def plate_passes(samples: np.ndarray, mattes: np.ndarray, fallback: np.ndarray,
-                 settings: LayerSettings) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+                 settings: LayerSettings, check: Callable[[], None] = lambda: None,
+                 ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """The clean plate of full-size samples (K, H, W, 3) given the model's mattes of them
     (K, S, S). First from the model's coarse envelope; then ``settings.passes − 1`` times again
     with each sample's own tight mask against the last plate: more samples show the set, so less
@@ -393,6 +396,7 @@ def plate_passes(samples: np.ndarray, mattes: np.ndarray, fallback: np.ndarray,
     ])  # fmt: skip
     grow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (_odd(min(sw, sh) / 80),) * 2)
     for _ in range(settings.passes - 1):
+        check()
         plate, unseen = clean_plate(small, hidden, _up(fallback, sw, sh), settings.fill)
         matting = _Matting(plate, unseen, settings)
         hidden = np.stack([cv2.dilate(matting.mask(x, m), grow) > 0
@@ -400,6 +404,7 @@ def plate_passes(samples: np.ndarray, mattes: np.ndarray, fallback: np.ndarray,
     if f > 1:
         hidden = np.stack([cv2.resize(x.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
                            for x in hidden]) > 0  # fmt: skip
+    check()
     return clean_plate(samples, hidden, fallback, settings.fill)
 
 
@@ -457,7 +462,7 @@ def compute_layers(
         if progress is not None:
             progress(done, total)
 
-    mattes, backgrounds = model_views(model, small.frames)
+    mattes, backgrounds = model_views(model, small.frames, check=lambda: step(0))
     step(n // 2)
     wanted = set(np.linspace(0, n - 1, min(settings.samples, n)).round().astype(int).tolist())
     samples, w, h = [], 0, 0
@@ -474,7 +479,7 @@ def compute_layers(
     idx = sorted(wanted)
     model_plate = _up(np.median(backgrounds, axis=0).astype(np.uint8), w, h).astype(np.float32)
     plate, unseen = plate_passes(np.stack(samples), mattes[idx[: len(samples)]], model_plate,
-                                 settings)  # fmt: skip
+                                 settings, lambda: step(n))  # fmt: skip
     del samples
     matting = _Matting(plate, unseen, settings)
     step(n)

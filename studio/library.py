@@ -30,6 +30,7 @@ from studio.render import to_qimage
 from studio.session import Session
 
 THUMB = 160  # side of the cached square (whole-frame) images: tiles, previews
+ICON = 72  # width of a clip's icon in the library and of a frame tile in the pickers
 ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -84,9 +85,22 @@ class ClipFrames(QObject):
             self.s.tell("Cannot show a clip's frames", message)
             self._got(generation, clip_id, [])
 
-    def icon(self, clip_id: str, frame: int = 0) -> QIcon:
+    def pixmap(self, clip_id: str, frame: int, width: int) -> QPixmap | None:
+        """Frame ``frame`` ``width`` pixels wide at the clip's own aspect (the cached images
+        are whole frames squeezed square), or None while the frames are on their way."""
         image = self.image(clip_id, frame)
-        return QIcon() if image is None else QIcon(QPixmap.fromImage(image))
+        if image is None:
+            return None
+        clip = self.s.project.clip(clip_id)
+        height = max(1, round(width * clip.height / max(clip.width, 1)))
+        return QPixmap.fromImage(image).scaled(
+            width, height, Qt.AspectRatioMode.IgnoreAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )  # fmt: skip
+
+    def icon(self, clip_id: str, frame: int = 0, width: int = ICON) -> QIcon:
+        pixmap = self.pixmap(clip_id, frame, width)
+        return QIcon() if pixmap is None else QIcon(pixmap)
 
 
 def import_sources(paths: list[str]) -> tuple[list[Path], list[str]]:
@@ -153,7 +167,7 @@ class Library(QTreeWidget):
         self.s, self.clip_frames = session, frames
         self.setHeaderLabels(["Clip", "Frames", "fps", "Size"])
         self.setRootIsDecorated(False)
-        self.setIconSize(QSize(THUMB // 2 * 3 // 2, THUMB // 2 * 3 // 2))
+        self.setIconSize(QSize(ICON, ICON))
         self.setAcceptDrops(True)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
         self.setEditTriggers(

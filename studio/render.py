@@ -254,10 +254,17 @@ class Analysis(QObject):
             return made
 
         self.job = job = Job(work, name="analysis")
-        job.progress.connect(lambda done, total, text: self.changed.emit(text, done, total))
-        job.failed.connect(lambda text: self.s.tell("Cannot analyse a clip", text))
+        # bound methods, not lambdas: disconnected when this object goes with its window
+        job.progress.connect(self._progress)
+        job.failed.connect(self._failed)
         job.finished.connect(self._ended)
         job.start()
+
+    def _progress(self, done: int, total: int, text: str) -> None:
+        self.changed.emit(text, done, total)
+
+    def _failed(self, text: str) -> None:
+        self.s.tell("Cannot analyse a clip", text)
 
     def _ended(self) -> None:
         again = self.job is not None and self.job.outcome == "succeeded" and self.job.result
@@ -266,6 +273,10 @@ class Analysis(QObject):
         if again:
             self.start()  # clips imported meanwhile
 
-    def cancel(self, *_) -> None:
-        if self.job is not None:
-            self.job.cancel()
+    def cancel(self, *_, wait: float = 0.0) -> None:
+        """Stop analysing (``wait`` seconds at most for the worker to stop)."""
+        job = self.job
+        if job is not None:
+            job.cancel()
+            if wait:
+                job.wait(wait)

@@ -107,6 +107,7 @@ class Session(QObject):
         self.undo.setClean()
 
     def close(self) -> None:
+        self.analysis.cancel(wait=10.0)  # stops between two steps of a clip's analysis
         if self.project is not None:
             settings.clear_recovery(self.project.root)
         self._recovery.stop()

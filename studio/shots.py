@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -26,10 +25,11 @@ from PySide6.QtWidgets import (
 
 from engine.document import LOOP_MODES, MAX_HOLD, MAX_SHOT_FRAMES, MAX_SPEED
 from engine.errors import UserError
-from studio.library import ClipFrames
+from studio.library import ICON, ClipFrames
 from studio.session import Session
 
 MAX_TILES = 400  # frame tiles a picker shows at most
+RENDER_CHOICES = {None: "As the project", "pixels": "Pixels (sharp)", "model": "Model (soft)"}
 LOOP_NAMES = {"once": "Once (hold the last frame)", "loop": "Loop", "pingpong": "Ping-pong"}
 
 
@@ -76,7 +76,7 @@ class FramePicker(QWidget):
         self.strip.setViewMode(QListView.ViewMode.IconMode)
         self.strip.setFlow(QListView.Flow.LeftToRight)
         self.strip.setWrapping(False)
-        self.strip.setIconSize(QSize(56, 56))
+        self.strip.setIconSize(QSize(ICON, ICON))
         self.strip.setFixedHeight(92)
         self.strip.setMovement(QListView.Movement.Static)
         self.strip.setMouseTracking(True)
@@ -139,12 +139,8 @@ class FramePicker(QWidget):
         image = self.clip_frames.image(cid, i)
         if image is None:
             self.preview.setText("Loading the clip's frames…")
-        else:  # the cached frames are the whole frame, squeezed square: shown at its aspect
-            pixmap = QPixmap.fromImage(image).scaled(
-                w, h, Qt.AspectRatioMode.IgnoreAspectRatio,
-                Qt.TransformationMode.SmoothTransformation,
-            )  # fmt: skip
-            self.preview.setPixmap(pixmap)
+        else:
+            self.preview.setPixmap(self.clip_frames.pixmap(cid, i, w))
         what = ""
         if self.motion:
             lo, hi = sorted((self.first.value(), self.last.value()))
@@ -191,9 +187,7 @@ class FramePicker(QWidget):
         n = self.s.project.clip(cid).frames
         self.stride = max(1, -(-n // MAX_TILES))  # long clips: every k-th frame as a tile
         for i in range(0, n, self.stride):
-            image = self.clip_frames.image(cid, i)
-            icon = QIcon(QPixmap.fromImage(image)) if image is not None else QIcon()
-            item = QListWidgetItem(icon, str(i))
+            item = QListWidgetItem(self.clip_frames.icon(cid, i), str(i))
             item.setData(Qt.ItemDataRole.UserRole, i)
             item.setToolTip(f"frame {i}")
             self.strip.addItem(item)
@@ -310,6 +304,13 @@ class Inspector(QWidget):
         self.loop = QComboBox(self)
         for mode in LOOP_MODES:
             self.loop.addItem(LOOP_NAMES.get(mode, mode), mode)
+        self.render = QComboBox(self)
+        self.render.setToolTip(
+            "Pixels: the footage's own pixels, sharp (its own frames play when the motion is "
+            "its own clip). Model: decoded by the model, soft, but it can change a pose."
+        )
+        for key, text in RENDER_CHOICES.items():
+            self.render.addItem(text, key)
 
         self.char_clip.activated.connect(
             lambda: self._set(character=(self.char_clip.currentData(), 0))
@@ -337,6 +338,9 @@ class Inspector(QWidget):
             lambda: self._set(hold=self.hold.currentData(), text="Retime shot")
         )
         self.loop.activated.connect(lambda: self._set(loop=self.loop.currentData()))
+        self.render.activated.connect(
+            lambda: self._set(render=self.render.currentData(), text="Set shot's render mode")
+        )
 
         def row(*widgets) -> QWidget:
             w = QWidget(self)
@@ -362,6 +366,7 @@ class Inspector(QWidget):
         self.form.addRow("Speed", self.speed)
         self.form.addRow("Retime", self.hold)
         self.form.addRow("Loop", self.loop)
+        self.form.addRow("Render", self.render)
         self.fields = QWidget(self)
         self.fields.setLayout(self.form)
         layout = QVBoxLayout(self)
@@ -406,6 +411,7 @@ class Inspector(QWidget):
             self.speed,
             self.hold,
             self.loop,
+            self.render,
         ]
         for w in widgets:
             w.blockSignals(True)
@@ -433,6 +439,9 @@ class Inspector(QWidget):
         self.speed.setValue(shot.speed)
         self.hold.setCurrentIndex(self.hold.findData(shot.hold))
         self.loop.setCurrentIndex(self.loop.findData(shot.loop))
+        project_mode = RENDER_CHOICES[p.render_mode].split(" (")[0].lower()
+        self.render.setItemText(0, f"As the project ({project_mode})")
+        self.render.setCurrentIndex(self.render.findData(shot.render))
         for w in widgets:
             w.blockSignals(False)
 
