@@ -40,7 +40,8 @@ from engine.data.clips import ClipReader
 from engine.errors import Cancelled, ClipError
 from engine.model import SceneModel
 
-LAYERS_VERSION = 1
+LAYERS_VERSION = 3
+"""Bumped whenever the way layers are made changes: older caches are then made again."""
 CUES = ("difference", "model", "both")
 EDGES = ("hard", "guided", "plate")
 FILLS = ("inpaint", "model")
@@ -68,6 +69,8 @@ class LayerSettings:
     fill: str = "inpaint"
     """Where no sample shows the set: ``inpaint`` or ``model`` (see :func:`clean_plate`)."""
     passes: int = 3
+    grabcut: bool = True
+    """Decide by colour (GrabCut) where the character stands on set no frame showed."""
     """Plate passes: the second uses the first pass's mattes of the samples."""
 
     def __post_init__(self) -> None:
@@ -222,6 +225,8 @@ class _Matting:
         self.unseen = unseen
         self.any_unseen = bool(unseen.any())
         self.plate_f = plate.astype(np.float32)
+        square = np.ones((3, 3), np.uint8)
+        self.plate_lo, self.plate_hi = cv2.erode(plate, square), cv2.dilate(plate, square)
         self.s = settings
         h, w = plate.shape[:2]
         self.w, self.h = w, h
@@ -233,8 +238,13 @@ class _Matting:
         self.radius = max(2, round(2 * unit))
 
     def difference(self, frame: np.ndarray) -> np.ndarray:
-        """max over RGB of |frame − plate|, uint8 (H, W)."""
-        r, g, b = cv2.split(cv2.absdiff(frame, self.plate))
+        """How far each pixel is from the plate around it, uint8 (H, W): max over RGB of the
+        distance to the range of the plate's 3×3 neighbourhood. A plain |frame − plate| also
+        lights up along the set's own edges (video compression, a sub-pixel shake), and those
+        bits of the set would travel with the character."""
+        over = cv2.subtract(frame, self.plate_hi)
+        under = cv2.subtract(self.plate_lo, frame)
+        r, g, b = cv2.split(cv2.max(over, under))
         return cv2.max(cv2.max(r, g), b)
 
     def mask(self, frame: np.ndarray, model_matte: np.ndarray) -> np.ndarray:
@@ -257,10 +267,52 @@ class _Matting:
             mask = diff
         mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, self.open)
         mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, self.close)
+        if self.any_unseen and s.cue == "both" and s.grabcut:
+            mask = self._grabcut(frame, mask, model)
         n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         keep = np.zeros(n, np.uint8)
         keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= self.min_area
         return keep[labels]
+
+    def _grabcut(self, frame: np.ndarray, mask: np.ndarray, model: np.ndarray) -> np.ndarray:
+        """Where the mask reaches into what the plate only guesses (the set no frame showed),
+        decide by colour: OpenCV's GrabCut, its set colours learnt from the set around and its
+        character colours from the character where the plate is known."""
+        guess = mask.astype(bool) & self.unseen
+        if not guess.any():
+            return mask
+        x, y, w, h = cv2.boundingRect((mask | (self.unseen & (model > 0.25))).astype(np.uint8))
+        pad = 4 * self.radius + 8
+        x0, y0 = max(0, x - pad), max(0, y - pad)
+        x1, y1 = min(self.w, x + w + pad), min(self.h, y + h + pad)
+        m, u, mo = mask[y0:y1, x0:x1].astype(bool), self.unseen[y0:y1, x0:x1], model[y0:y1, x0:x1]
+        gc = np.full(m.shape, cv2.GC_PR_BGD, np.uint8)
+        gc[m & u] = cv2.GC_PR_FGD
+        gc[m & ~u] = cv2.GC_FGD
+        gc[~m & ~u] = cv2.GC_BGD  # the set, seen, and matching the plate
+        gc[(mo < 0.1) & ~m] = cv2.GC_BGD
+        if not ((gc == cv2.GC_BGD).any() and ((gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)).any()):
+            return mask
+        img = np.ascontiguousarray(frame[y0:y1, x0:x1])
+        f = max(1, max(img.shape[:2]) // 200)  # GrabCut at most ~200 px across
+        if f > 1:
+            size = (img.shape[1] // f, img.shape[0] // f)
+            img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+            small = cv2.resize(gc, size, interpolation=cv2.INTER_NEAREST)
+        else:
+            small = gc
+        bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
+        try:
+            cv2.grabCut(img, small, None, bgd, fgd, 3, cv2.GC_INIT_WITH_MASK)
+        except cv2.error:  # too few pixels of one kind to learn its colours
+            return mask
+        fg = ((small == cv2.GC_FGD) | (small == cv2.GC_PR_FGD)).astype(np.uint8)
+        if f > 1:
+            fg = cv2.resize(fg, (x1 - x0, y1 - y0), interpolation=cv2.INTER_NEAREST)
+        out = mask.copy()
+        region = out[y0:y1, x0:x1]
+        region[u] = fg[u]  # only what the plate could not tell is decided by colour
+        return out
 
     def cutout(self, frame: np.ndarray, model_matte: np.ndarray) -> tuple[np.ndarray, int, int]:
         mask = self.mask(frame, model_matte)

@@ -110,8 +110,20 @@ def pending_recoveries() -> list[dict]:
 # -- the demo project --------------------------------------------------------------------------
 def demo_copy(fresh: bool = False) -> Path:
     """The user's own copy of the demo project (the shipped one stays untouched), made on first
-    use or when ``fresh``."""
+    use or when ``fresh``. When a newer app ships another demo, an untouched copy is replaced;
+    one the user changed is kept beside it under a new name (Demo-2.zoetrope …)."""
     dest = data_dir() / "demo" / DEMO_PROJECT.name
+    shipped = _digest(DEMO_PROJECT / "project.json")
+    if dest.exists() and not fresh:
+        copied = (dest / SHIPPED).read_text().strip() if (dest / SHIPPED).is_file() else None
+        if copied != shipped:  # this copy is of an older demo
+            if copied is not None and _digest(dest / "project.json") == copied:
+                fresh = True  # untouched: replace it
+            else:
+                n = 2
+                while (kept := dest.with_name(f"{dest.stem}-{n}{dest.suffix}")).exists():
+                    n += 1
+                os.replace(dest, kept)
     if fresh and dest.exists():
         shutil.rmtree(dest)
     if not (dest / "project.json").is_file():
@@ -119,7 +131,19 @@ def demo_copy(fresh: bool = False) -> Path:
         tmp = dest.with_name(dest.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.copytree(DEMO_PROJECT, tmp)
+        (tmp / SHIPPED).write_text(shipped + "\n")
         if dest.exists():
             shutil.rmtree(dest)
         os.replace(tmp, dest)
     return dest
+
+
+SHIPPED = ".shipped-demo"
+"""In the user's demo copy: the digest of the shipped project.json it was copied from."""
+
+
+def _digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""

@@ -110,3 +110,27 @@ def test_frame_picker_previews_any_frame_large_at_the_clips_aspect(qtbot, make_w
     tile = picker.strip.item(5)
     picker._hovered(tile)
     assert picker.shown == 5 and "frame 5 of 23" in picker.caption.text()
+
+
+def test_a_newer_demo_replaces_an_untouched_copy_and_keeps_an_edited_one(tmp_path, monkeypatch):
+    import shutil
+
+    from engine.assets import DEMO_PROJECT
+    from studio import settings
+
+    shipped = tmp_path / "ship" / "Demo.zoetrope"
+    shutil.copytree(DEMO_PROJECT, shipped)
+    monkeypatch.setattr(settings, "DEMO_PROJECT", shipped)
+    mine = settings.demo_copy()
+    assert (mine / "project.json").read_bytes() == (shipped / "project.json").read_bytes()
+    # a newer app ships another demo: the untouched copy follows it
+    (shipped / "project.json").write_text((shipped / "project.json").read_text() + " ")
+    assert settings.demo_copy() == mine
+    assert (mine / "project.json").read_bytes() == (shipped / "project.json").read_bytes()
+    # the user edits their copy; then another demo ships: theirs is kept beside the new one
+    (mine / "project.json").write_text((mine / "project.json").read_text() + "  ")
+    edited = (mine / "project.json").read_bytes()
+    (shipped / "project.json").write_text((shipped / "project.json").read_text() + "\n")
+    assert settings.demo_copy() == mine
+    assert (mine / "project.json").read_bytes() == (shipped / "project.json").read_bytes()
+    assert (mine.with_name("Demo-2.zoetrope") / "project.json").read_bytes() == edited
