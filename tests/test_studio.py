@@ -476,12 +476,12 @@ def test_readme_remix_steps(qtbot, make_window, tmp_path):
         combo.setCurrentIndex(combo.findData(data))
         combo.activated.emit(combo.currentIndex())
 
-    choose(insp.bg_clip, clips["Zed spins at night"])
+    choose(insp.bg_clip, clips["Zed strolls at night"])
     choose(insp.mo_clip, clips["Bo jumps"])
     choose(insp.hold, 2)
     choose(insp.loop, "pingpong")
     shot = s.project.shots[0]
-    assert shot.background.clip == clips["Zed spins at night"]
+    assert shot.background.clip == clips["Zed strolls at night"]
     assert (shot.motion.clip, shot.motion.start, shot.motion.end) == (clips["Bo jumps"], 0, 23)
     assert (shot.hold, shot.loop, shot.duration) == (2, "pingpong", shot.natural_duration())
     for _ in range(4):
