@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
+    QDialogButtonBox,
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.document import MAX_OUTPUT_SIDE
 from engine.export import FILTERS, FORMAT_NAMES, ExportSettings, export, plan_target
 from studio.jobs import Job
 from studio.session import Session
@@ -273,3 +275,70 @@ class ExportDialog(QDialog):
             self.job.cancel()
             self.job.wait(30)
         super().closeEvent(e)
+
+
+class OutputSizeDialog(QDialog):
+    """Edit → Output Size…: the frames' width and height in the viewer and in every export
+    (the first clip's size by default, any even size; clips of another aspect are fitted whole,
+    with bars)."""
+
+    PRESETS = {"640 × 360": (640, 360), "1280 × 720 (HD)": (1280, 720),
+               "1920 × 1080 (Full HD)": (1920, 1080), "1080 × 1080 (square)": (1080, 1080),
+               "1080 × 1920 (vertical)": (1080, 1920)}  # fmt: skip
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Output Size")
+        p = session.project
+        first = next(iter(p.clips.values()), None)
+        self.preset = QComboBox(self)
+        follow = f" ({first.width // 2 * 2} × {first.height // 2 * 2})" if first else ""
+        self.preset.addItem(f"The first clip's size{follow}", None)
+        for text, (pw, ph) in self.PRESETS.items():
+            self.preset.addItem(text, f"{pw}x{ph}")  # text: Qt keeps no Python tuple
+        self.preset.addItem("Custom", "custom")
+        self.width_box = QSpinBox(self, minimum=16, maximum=MAX_OUTPUT_SIDE, singleStep=2)
+        self.height_box = QSpinBox(self, minimum=16, maximum=MAX_OUTPUT_SIDE, singleStep=2)
+        w, h = p.frame_size or (640, 360)
+        self.width_box.setValue(w)
+        self.height_box.setValue(h)
+        if p.output_size is None:
+            self.preset.setCurrentIndex(0)
+        else:
+            index = self.preset.findData("{}x{}".format(*p.output_size))
+            self.preset.setCurrentIndex(index if index >= 0 else self.preset.count() - 1)
+        self.preset.currentIndexChanged.connect(self._preset)
+        self._preset()
+        form = QFormLayout(self)
+        form.addRow("Size", self.preset)
+        row = QHBoxLayout()
+        row.addWidget(self.width_box)
+        row.addWidget(QLabel("×", self))
+        row.addWidget(self.height_box)
+        form.addRow("Width × height", row)
+        note = QLabel("Every export uses this size (times its scale). Sizes are even, as the "
+                      "video codecs need.", self)  # fmt: skip
+        note.setWordWrap(True)
+        form.addRow(note)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def _preset(self) -> None:
+        data = self.preset.currentData()
+        custom = data == "custom"
+        for box in (self.width_box, self.height_box):
+            box.setEnabled(custom)
+        if data not in (None, "custom"):
+            pw, ph = (int(v) for v in data.split("x"))
+            self.width_box.setValue(pw)
+            self.height_box.setValue(ph)
+
+    def value(self) -> tuple[int, int] | None:
+        """The size chosen, or None: follow the first clip."""
+        if self.preset.currentData() is None:
+            return None
+        return self.width_box.value() // 2 * 2, self.height_box.value() // 2 * 2

@@ -175,6 +175,8 @@ class MainWindow(QMainWindow):
         self.a_rename = self._action(e, "Re&name Clip", self.rename_clip, "F2")
         self.a_remove_clip = self._action(e, "Re&move Clip", self.library.remove_current)
         self.a_fps = self._action(e, "Frame &Rate…", self.frame_rate)
+        self.a_size = self._action(e, "Output &Size…", self.output_size,
+                                   tip="The frames' size in the viewer and exports")  # fmt: skip
 
         sh = bar.addMenu("&Shot")
         self.a_add = self._action(sh, "&Add Shot…", self.add_shot, "Ctrl+K")
@@ -236,6 +238,7 @@ class MainWindow(QMainWindow):
             self.a_export,
             self.a_add,
             self.a_fps,
+            self.a_size,
             self.a_train,
             self.a_load_model,
             self.a_builtin,
@@ -543,6 +546,14 @@ class MainWindow(QMainWindow):
         fps, ok = QInputDialog.getDouble(self, "Frame Rate", "Frames per second:", p.fps, 1, 120, 2)
         if ok:
             self.session.set_fps(fps)
+
+    def output_size(self) -> None:
+        from studio.exporting import OutputSizeDialog
+
+        dialog = OutputSizeDialog(self.session, self)
+        if dialog.exec():
+            self.session.set_output_size(dialog.value())
+        dialog.deleteLater()
 
     def add_shot(self, *_) -> None:
         if self.session.project is None:

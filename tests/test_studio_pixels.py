@@ -58,6 +58,7 @@ def test_analysis_can_be_cancelled_and_frames_still_come(qtbot, make_window, tmp
     w.open_project(p)
     loaded(qtbot, w)
     s = w.session
+
     def started_or_done() -> bool:
         return s.analysis.running or all(s.render.director.analysed(c) for c in s.project.clips)
 
@@ -134,3 +135,27 @@ def test_a_newer_demo_replaces_an_untouched_copy_and_keeps_an_edited_one(tmp_pat
     assert settings.demo_copy() == mine
     assert (mine / "project.json").read_bytes() == (shipped / "project.json").read_bytes()
     assert (mine.with_name("Demo-2.zoetrope") / "project.json").read_bytes() == edited
+
+
+def test_output_size_dialog_sets_any_even_size_and_back_to_the_first_clips(qtbot, make_window,
+                                                                          tmp_path):  # fmt: skip
+    from studio.exporting import OutputSizeDialog
+
+    w = make_window()
+    w.open_project(demo(tmp_path))
+    s = w.session
+    d = OutputSizeDialog(s, w)
+    assert d.value() is None and d.preset.currentText().endswith("(640 × 360)")
+    d.preset.setCurrentIndex(d.preset.findData("1280x720"))
+    assert d.value() == (1280, 720)
+    d.preset.setCurrentIndex(d.preset.findData("custom"))
+    d.width_box.setValue(301)
+    d.height_box.setValue(200)
+    assert d.value() == (300, 200)
+    assert s.set_output_size(d.value())
+    assert s.project.frame_size == (300, 200) and s.key(0)[0][-1] == (300, 200)
+    d.deleteLater()
+    again = OutputSizeDialog(s, w)
+    assert again.preset.currentData() == "custom" and again.width_box.value() == 300
+    s.undo.undo()
+    assert s.project.output_size is None and s.project.frame_size == demo_module.SIZE
