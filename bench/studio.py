@@ -7,10 +7,12 @@ docs/PERFORMANCE.md.
     alone — what the window would wait for if torch were on the critical path. The studio
     reports whether torch was already imported when the window appeared.
 (b) playback: an offscreen window plays 10 s of a timeline of distinct frames (nothing repeats,
-    so every frame must be rendered) at 24 fps from a cold cache, at 64² and 128², with the
-    viewer's render-ahead against rendering only the frame at the playhead (AHEAD = 0).
+    so every frame must be rendered) at 24 fps from a cold cache, with the viewer's render-ahead
+    against rendering only the frame at the playhead (AHEAD = 0): in ``model`` mode at 64² and
+    128², and in ``pixels`` mode at the output size ``--output`` (the clips analysed first, as
+    the studio does after an import).
 
-    python bench/studio.py [--launches 3] [--seconds 10] [--sizes 64 128]
+    python bench/studio.py [--launches 3] [--seconds 10] [--sizes 64 128] [--output 1280x720]
 """
 
 from __future__ import annotations
@@ -100,7 +102,8 @@ def model_at(size: int, out: Path) -> Path:
     return checkpoint.save(out, resized, dict(info.training))
 
 
-def playback(project_root: Path, model: Path, seconds: float, ahead: int) -> dict:
+def playback(project_root: Path, model: Path, seconds: float, ahead: int, mode: str = "model",
+             output: tuple[int, int] | None = None) -> dict:  # fmt: skip
     from PySide6.QtWidgets import QApplication
 
     from studio import viewer
@@ -114,8 +117,16 @@ def playback(project_root: Path, model: Path, seconds: float, ahead: int) -> dic
     try:
         w.open_project(project_root)
         w.session.set_model(str(model))
-        deadline = time.time() + 120
-        while not (w.session.render.ready and w.session.model_info) and time.time() < deadline:
+        w.session.set_render_mode(mode)
+        w.session.set_output_size(output)
+        deadline = time.time() + 300
+        s = w.session
+        while not (s.render.ready and s.model_info) and time.time() < deadline:
+            app.processEvents()
+            time.sleep(0.005)
+        while mode == "pixels" and time.time() < deadline and not all(
+            s.render.director.analysed(c) for c in s.project.clips
+        ):
             app.processEvents()
             time.sleep(0.005)
         while not w.viewer.frame_shown and time.time() < deadline:  # frame 0 only
@@ -130,6 +141,8 @@ def playback(project_root: Path, model: Path, seconds: float, ahead: int) -> dic
         t.pause()
         due = int(seconds * w.session.timeline.fps)
         return {
+            "mode": mode,
+            "output": "{}x{}".format(*s.project.frame_size),
             "size": w.session.model_info["image_size"],
             "ahead": ahead,
             "precision": w.session.model_info["precision"],
@@ -151,6 +164,7 @@ def main() -> None:
     ap.add_argument("--launches", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--sizes", type=int, nargs="+", default=[64, 128])
+    ap.add_argument("--output", default="1280x720", help="pixels mode: the output size")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -171,12 +185,15 @@ def main() -> None:
             f"loaded before the window: {any(r['torch_before_window'] for r in rows)}"
         )
         print("  runs:", json.dumps(rows))
-        for size in args.sizes:
+        runs = [("model", size, None) for size in args.sizes]
+        runs.append(("pixels", 64, tuple(int(v) for v in args.output.split("x"))))
+        for mode, size, output in runs:
             model = model_at(size, tmp / f"model{size}.safetensors")
             for ahead in (48, 0):
-                r = playback(project.root, model, args.seconds, ahead)
+                r = playback(project.root, model, args.seconds, ahead, mode, output)
+                what = f"model {r['size']}²" if mode == "model" else f"pixels {r['output']}"
                 print(
-                    f"playback {r['size']}² {r['precision']}, render-ahead {ahead:2d}: "
+                    f"playback {what} {r['precision']}, render-ahead {ahead:2d}: "
                     f"{r['shown']} frames shown of {r['frames_due']} due in "
                     f"{args.seconds:g} s at 24 fps, {r['dropped']} dropped {r['late'] or ''}"
                 )

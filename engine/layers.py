@@ -40,11 +40,13 @@ from engine.data.clips import ClipReader
 from engine.errors import Cancelled, ClipError
 from engine.model import SceneModel
 
-LAYERS_VERSION = 3
+LAYERS_VERSION = 4
 """Bumped whenever the way layers are made changes: older caches are then made again."""
 CUES = ("difference", "model", "both")
 EDGES = ("hard", "guided", "plate")
 FILLS = ("inpaint", "model")
+HOLE_SHARE = 0.25
+"""Holes in a character's mask smaller than this share of it are filled (:func:`_fill_holes`)."""
 
 
 Progress = Callable[[int, int], None]
@@ -272,7 +274,7 @@ class _Matting:
         n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         keep = np.zeros(n, np.uint8)
         keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= self.min_area
-        return keep[labels]
+        return _fill_holes(keep[labels], HOLE_SHARE)
 
     def _grabcut(self, frame: np.ndarray, mask: np.ndarray, model: np.ndarray) -> np.ndarray:
         """Where the mask reaches into what the plate only guesses (the set no frame showed),
@@ -340,6 +342,24 @@ class _Matting:
             out = guided_blur(guide, src, 2 * self.radius + 1, 1e-3)
             return out[0, 0].clamp(0, 1).numpy()
         return _plate_alpha(img.astype(np.float32), plate, mask, self.band)
+
+
+def _fill_holes(mask: np.ndarray, share: float) -> np.ndarray:
+    """``mask`` (uint8 0/1) with its enclosed holes filled where a hole is under ``share`` of
+    its part's area: a car's windscreen, a shirt the colour of the wall behind it. A bigger
+    hole (an arm on a hip leaves a small one) stays a hole."""
+    if share <= 0:
+        return mask
+    contours, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return mask
+    out = mask.copy()
+    for i, (*_, parent) in enumerate(hierarchy[0]):
+        if parent < 0:  # an outer contour, not a hole
+            continue
+        if cv2.contourArea(contours[i]) < share * cv2.contourArea(contours[parent]):
+            cv2.drawContours(out, contours, i, 1, thickness=cv2.FILLED)
+    return out
 
 
 def _inner_colour(img: np.ndarray, inner: np.ndarray, size: int) -> np.ndarray:

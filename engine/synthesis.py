@@ -84,9 +84,15 @@ def resolve_model(project: Project, override: str | os.PathLike | None = None) -
 
 
 class _LRU(OrderedDict):
-    def __init__(self, capacity: int) -> None:
+    """Least recently used first out, beyond ``capacity`` entries or, with ``budget``, beyond
+    that many bytes of numpy arrays (a 1280×720 frame is 2.6 MiB: a count alone would let a
+    cache of HD frames take gigabytes)."""
+
+    def __init__(self, capacity: int, budget: int | None = None) -> None:
         super().__init__()
         self.capacity = capacity
+        self.budget = budget
+        self.bytes = 0
 
     def get_fresh(self, key):
         value = self.get(key)
@@ -95,17 +101,28 @@ class _LRU(OrderedDict):
         return value
 
     def put(self, key, value) -> None:
+        old = self.get(key)
+        if old is not None:
+            self.bytes -= getattr(old, "nbytes", 0)
         self[key] = value
+        self.bytes += getattr(value, "nbytes", 0)
         self.move_to_end(key)
-        while len(self) > self.capacity:
-            self.popitem(last=False)
+        while len(self) > 1 and (len(self) > self.capacity or
+                                 self.budget is not None and self.bytes > self.budget):  # fmt: skip
+            _, gone = self.popitem(last=False)
+            self.bytes -= getattr(gone, "nbytes", 0)
+
+    def clear(self) -> None:
+        super().clear()
+        self.bytes = 0
 
 
 class Director:
     """Renders any frame or range of a project's timeline with one model.
 
     ``model`` is a path (or None: :func:`resolve_model`) or an already loaded SceneModel.
-    ``max_frames`` bounds the rendered-frame cache (a 128² RGB frame is 48 KiB)."""
+    ``max_frames`` and ``max_bytes`` bound the rendered-frame cache (a 1280×720 RGB frame is
+    2.6 MiB: 256 MiB hold about 95 of them)."""
 
     def __init__(
         self,
@@ -113,7 +130,8 @@ class Director:
         model: str | os.PathLike | SceneModel | None = None,
         device: str = "auto",
         precision: str = "auto",
-        max_frames: int = 512,
+        max_frames: int = 4096,
+        max_bytes: int = 256 * 2**20,
         frame_cache: FrameCache | None = None,
         mode: str | None = None,
         progress: Callable[[str, int, int], None] | None = None,
@@ -147,7 +165,7 @@ class Director:
         self._clip_locks: dict[str, threading.Lock] = {}
         self._plates = _LRU(16)
         self._lock = threading.RLock()
-        self._frames = _LRU(max_frames)
+        self._frames = _LRU(max_frames, max_bytes)
         self._zc = _LRU(256)
         self._zb = _LRU(256)
         self._thetas = _LRU(8192)
@@ -433,6 +451,8 @@ class Director:
             return {
                 "frames": len(self._frames),
                 "capacity": self._frames.capacity,
+                "bytes": self._frames.bytes,
+                "budget": self._frames.budget,
                 "hits": self.hits,
                 "misses": self.misses,
             }

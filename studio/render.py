@@ -16,6 +16,7 @@ import traceback
 from collections import OrderedDict
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
@@ -30,14 +31,18 @@ def to_qimage(frame) -> QImage:
     """uint8 (H, W, 3|4) → a QImage that owns its pixels (safe to hand between threads)."""
     h, w, c = frame.shape
     fmt = QImage.Format.Format_RGBA8888 if c == 4 else QImage.Format.Format_RGB888
-    return QImage(frame.tobytes(), w, h, w * c, fmt).copy()
+    frame = np.ascontiguousarray(frame)
+    # one copy (a 1280×720 frame is 2.6 MiB): QImage reads the array, .copy() owns the pixels
+    return QImage(frame.data, w, h, w * c, fmt).copy()
 
 
 class FrameStore:
-    """Rendered frames on the GUI side: key → QImage, least recently used dropped first."""
+    """Rendered frames on the GUI side: key → QImage, least recently used dropped first beyond
+    ``budget`` bytes (768 MiB: about 290 frames of 1280×720, 12 s at 24 fps)."""
 
-    def __init__(self, capacity: int = 2048) -> None:
-        self.capacity = capacity
+    def __init__(self, budget: int = 768 * 2**20) -> None:
+        self.budget = budget
+        self.bytes = 0
         self._images: OrderedDict[tuple, QImage] = OrderedDict()
 
     def get(self, key: tuple) -> QImage | None:
@@ -53,13 +58,19 @@ class FrameStore:
         return len(self._images)
 
     def put(self, key: tuple, image: QImage) -> None:
+        old = self._images.get(key)
+        if old is not None:
+            self.bytes -= old.sizeInBytes()
         self._images[key] = image
+        self.bytes += image.sizeInBytes()
         self._images.move_to_end(key)
-        while len(self._images) > self.capacity:
-            self._images.popitem(last=False)
+        while len(self._images) > 1 and self.bytes > self.budget:
+            _, gone = self._images.popitem(last=False)
+            self.bytes -= gone.sizeInBytes()
 
     def clear(self) -> None:
         self._images.clear()
+        self.bytes = 0
 
 
 class RenderService(QObject):

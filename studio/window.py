@@ -320,7 +320,8 @@ class MainWindow(QMainWindow):
     def _update_cache(self) -> None:
         info = self.session.render.cache_info()
         if info:
-            self.cache_label.setText(f"Render cache {info['frames']}/{info['capacity']} frames")
+            mib = info.get("bytes", 0) / 2**20
+            self.cache_label.setText(f"Render cache {info['frames']} frames, {mib:.0f} MiB")
             self.cache_label.setToolTip(f"{info['hits']} hits, {info['misses']} renders")
 
     def show_message(self, title: str, text: str) -> QMessageBox:
