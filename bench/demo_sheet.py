@@ -9,6 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -25,7 +26,7 @@ def main() -> None:
     p.add_argument("out")
     p.add_argument("--model")
     p.add_argument("--frames", type=int, default=8, help="frames per shot")
-    p.add_argument("--scale", type=int, default=2)
+    p.add_argument("--tile-width", type=int, default=200, help="each frame's width in the sheet")
     args = p.parse_args()
     project = Project.open(args.project)
     director = Director(project, args.model, device="cpu")
@@ -35,7 +36,9 @@ def main() -> None:
         start = timeline.start_of(shot.id)
         picks = np.linspace(0, shot.duration - 1, args.frames).round().astype(int)
         tiles = np.stack([director.frame(start + int(k)) for k in picks])
-        rows.append(tiles.repeat(args.scale, axis=1).repeat(args.scale, axis=2))
+        h, w = tiles.shape[1:3]
+        size = (args.tile_width, round(args.tile_width * h / w))
+        rows.append(np.stack([cv2.resize(t, size, interpolation=cv2.INTER_AREA) for t in tiles]))
         labels.append(shot.name)
     save_png(grid_image(rows, labels, label_width=300), Path(args.out))
 

@@ -81,6 +81,37 @@ def centre_angle(m: np.ndarray, centre: np.ndarray) -> tuple[np.ndarray, float]:
     return m[:2, :2] @ centre + m[:2, 2], float(np.degrees(np.arctan2(m[1, 0], m[0, 0])))
 
 
+def rigid_transfer(size, count, model, mr, cache, tmp, seed) -> dict:
+    """§4.3's animation transfer on the kit's rigid characters: C (clip 2, frame 0) moved like A
+    moves from frame 0 to j (clip 1: the same motion), on clip 2's set, against C really at
+    pose j. Pixels with T^Z, pixels with the tracked motion, and the model."""
+    rigid = [s for s in kit.clip_specs("test", 60, seed=seed) if s.character.kind != "puppet"]
+    out: dict = {"pixels_tz": [], "pixels_tracked": [], "model": []}
+    for n, c in enumerate(rigid[:count]):
+        a_char = rigid[(n + 1) % len(rigid)].character
+        a = kit.ClipSpec(a_char, rigid[(n + 2) % len(rigid)].background, c.motion, c.motion_seed)
+        clips = []
+        for name, spec in (("a", a), ("c", c)):
+            path = tmp / f"rigid{n}{name}.mp4"
+            frames = kit.render_clip(spec, size)
+            write_video(path, frames, fps=kit.FPS, quality=9)
+            clips.append((frames, cache.load(path, model)))
+        (fa, la), (fc, lc) = clips
+        js = list(range(1, len(fa), 3))
+        with torch.inference_mode():
+            za = model.f_c(mr._x(fa))
+            theta = model.transform(za[:1].expand(len(za), -1, -1, -1), za).numpy()
+        tz = theta_to_pixels(theta, *size)
+        rgba, x0, y0 = lc.cutout(0)
+        model_out, _ = mr.render(fc[[0] * len(js)], fa[[0] * len(js)], fa[js], fc[[0] * len(js)],
+                                 size)  # fmt: skip
+        for k, j in enumerate(js):
+            for name, m in (("pixels_tz", tz[j]), ("pixels_tracked", la.tracked_motion(0, j))):
+                out[name].append(psnr(composite(lc.plate, place(rgba, x0, y0, m, size)), fc[j]))
+            out["model"].append(psnr(model_out[k], fc[j]))
+    return {k: float(np.mean(v)) for k, v in out.items()}
+
+
 def run(size: tuple[int, int], count: int, variants: bool, figure: str | None, seed: int) -> dict:
     torch.set_num_threads(2)
     model, _ = checkpoint.load(checkpoint.BUILTIN_MODEL, "cpu")
@@ -162,6 +193,7 @@ def run(size: tuple[int, int], count: int, variants: bool, figure: str | None, s
                 mo[f"{name}_px"].append(float(np.linalg.norm(ec - tc)))
                 mo[f"{name}_deg"].append(abs((ea - ta + 180) % 360 - 180))
     res["motion_rigid"] = {k: float(np.mean(v)) for k, v in mo.items() if v}
+    res["transfer_rigid"] = rigid_transfer(size, count, model, mr, cache, tmp, seed)
     res["figure"] = figure
     if figure and shots:
         rows = [np.concatenate(s, axis=1) for s in shots]

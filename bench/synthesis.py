@@ -71,7 +71,8 @@ def latency(project: Project, size: int, model: SceneModel, rounds: int, precisi
     shot = project.shots[0]
     variants = {}
     for precision in precisions:
-        d = Director(project, model, device="cpu", precision=precision, max_frames=0)
+        d = Director(project, model, device="cpu", precision=precision, max_frames=0,
+                     mode="model")
         list(d.frames(batch_size=64))  # encodings and thetas now cached; frames are not kept
         variants[precision] = d
     clip = d.clip_frames(shot.motion.clip)
@@ -110,12 +111,12 @@ def latency(project: Project, size: int, model: SceneModel, rounds: int, precisi
 def export_speed(project: Project, model: SceneModel, rounds: int, tmp: Path) -> dict:
     n = project.timeline.frame_count
     settings = ExportSettings(format="mp4", scale=4, filter="nearest", fps=24)
-    frames = list(Director(project, model, device="cpu").frames())
+    frames = list(Director(project, model, device="cpu", mode="model").frames())
     big = [np.ascontiguousarray(f.repeat(4, 0).repeat(4, 1)) for f in frames]
     bare = ExportSettings(format="mp4", scale=1, fps=24)
     full, cached, alone = [], [], []
     for r in range(rounds):
-        director = Director(project, model, device="cpu")  # cold: every frame rendered
+        director = Director(project, model, device="cpu", mode="model")  # cold: all rendered
         t = time.perf_counter()
         export(director, tmp / f"full{r}.mp4", settings)
         full.append(time.perf_counter() - t)

@@ -19,7 +19,7 @@ from engine.document import RENDER_MODES, Project
 from engine.errors import UserError
 from engine.export import FILTERS, FORMATS, ExportSettings, export, format_for
 from engine.progress import bar, format_duration
-from engine.synthesis import LAYERS, Cancelled, Director
+from engine.synthesis import LAYERS, MOTION_SOURCES, Cancelled, Director
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the character cut out on transparency (WebM, APNG, PNG)")  # fmt: skip
     p.add_argument("--layer", choices=[x for x in LAYERS if x != "cutout"], default=d.layer,
                    help="composite (default), background only, or character only")  # fmt: skip
+    p.add_argument("--motion", choices=MOTION_SOURCES, default="tracked",
+                   help="pixels mode, a character moved by another clip: the motion tracked in "
+                   "that clip (default) or the model's T^Z")  # fmt: skip
     p.add_argument("--model", help="model file to use instead of the project's")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, mps (default auto)")
     p.add_argument("--precision", default="auto", help="auto, fp32, bf16 (default auto)")
@@ -157,7 +160,8 @@ def main(argv: list[str] | None = None) -> int:
         if project.timeline.frame_count == 0:
             raise UserError(f"{project.file}: the timeline is empty; nothing to render")
         director = Director(project, args.model, device=args.device, precision=args.precision,
-                            mode=args.mode, progress=progress.layers)  # fmt: skip
+                            mode=args.mode, progress=progress.layers,
+                            motion=args.motion)  # fmt: skip
         start = time.monotonic()
         export(director, out, settings, progress=progress, overwrite=args.overwrite)
         progress.close()

@@ -59,6 +59,7 @@ from engine.model import SceneModel, theta_to_pixels, warp
 from engine.samples import to_tensor
 
 LAYERS = ("composite", "background", "character", "matte", "cutout")
+MOTION_SOURCES = ("tracked", "model")
 MATTE_RANGE = (0.03, 0.10)
 """Cut-out alpha: 0 where composite and background layer differ by less than the first value
 (max over RGB, 0–1 scale), 1 above the second, linear between."""
@@ -136,11 +137,18 @@ class Director:
         mode: str | None = None,
         progress: Callable[[str, int, int], None] | None = None,
         layer_cache: LayerCache | None = None,
+        motion: str = "tracked",
     ) -> None:
         """``mode`` forces one render mode for every shot (else each shot's own);
-        ``progress(clip name, done, total)`` reports clip layers being computed."""
+        ``progress(clip name, done, total)`` reports clip layers being computed; ``motion``: how
+        pixels mode moves a character by another clip's motion — ``tracked`` (the clip layers'
+        classical estimate, the default: closer to the truth on the demo kit, docs/LAYERS.md) or
+        ``model`` (T^Z mapped to pixels)."""
         if mode is not None and mode not in RENDER_MODES:
             raise ProjectError(f"unknown render mode {mode!r} ({', '.join(RENDER_MODES)})")
+        if motion not in MOTION_SOURCES:
+            raise ProjectError(f"unknown motion {motion!r} ({', '.join(MOTION_SOURCES)})")
+        self.motion = motion
         self.project = project
         self.mode = mode
         self.layer_progress = progress
@@ -341,11 +349,14 @@ class Director:
         else:
             rgba, x0, y0 = ch.cutout(shot.character.frame)
             moving = self.layers(mo.clip)
-            with torch.inference_mode():
-                self._thetas_for(shot, local)
-            theta = self._thetas.get_fresh((mo.clip, mo.start, k)).cpu().numpy()
+            if self.motion == "tracked":
+                forward = np.vstack([moving.tracked_motion(mo.start, k), [0, 0, 1]])
+            else:
+                with torch.inference_mode():
+                    self._thetas_for(shot, local)
+                theta = self._thetas.get_fresh((mo.clip, mo.start, k)).cpu().numpy()
+                forward = np.vstack([theta_to_pixels(theta, *moving.size), [0, 0, 1]])
             fit_mo = fit_matrix(moving.size, size)
-            forward = np.vstack([theta_to_pixels(theta, *moving.size), [0, 0, 1]])
             matrix = fit_mo @ forward @ np.linalg.inv(fit_mo) @ fit_matrix(ch.size, size)
         return composite(plate, place(rgba, x0, y0, matrix, size), layer)
 

@@ -191,3 +191,34 @@ def test_director_in_pixels_mode_composites_the_layers(kit_clip, tmp_path):
     matte = d.frame(7, "matte")
     assert matte[..., 0].max() == 255 and (matte[..., 0] > 127).sum() > 100
     assert d.frame(7, "cutout").shape == (180, 320, 4)
+
+
+def test_director_moves_a_character_by_another_clips_motion(kit_clip, tmp_path):
+    """Pixels mode, the motion of another clip: the character frame's cut-out moved by that
+    clip's tracked motion (the default) or by T^Z mapped to pixels (``motion="model"``)."""
+    from engine.document import Project
+    from engine.synthesis import Director
+
+    spec, size, path, model, cache, layers = kit_clip
+    p = Project.create(tmp_path / "Transfer")
+    ch = p.import_clip(path).id
+    mover = next(s for s in kit.clip_specs("test", 40) if s.motion == "spin")
+    mo_path = write_video(tmp_path / "mover.mp4", kit.render_clip(mover, size), fps=12, quality=9)
+    mo = p.import_clip(mo_path).id
+    p.add_shot((ch, 3), (ch, 0), (mo, 2, 20), duration=19)
+    plate = layers.plate
+    rgba, x0, y0 = layers.cutout(3)
+    moving = cache.load(mo_path, model)
+    tracked = Director(p, model, device="cpu", layer_cache=cache)
+    got = tracked.frame(9)  # motion frame 11
+    want = composite(plate, place(rgba, x0, y0, moving.tracked_motion(2, 11), size))
+    np.testing.assert_array_equal(got, want)
+    by_model = Director(p, model, device="cpu", layer_cache=cache, motion="model")
+    shot = p.shots[0]
+    frames = by_model.clip_frames(mo)
+    with torch.inference_mode():
+        z = model.f_c(torch.from_numpy(np.array(frames[[2, 11]])).permute(0, 3, 1, 2).float() / 255)
+        theta = model.transform(z[:1], z[1:]).numpy()[0]
+    want = composite(plate, place(rgba, x0, y0, theta_to_pixels(theta, *size), size))
+    assert np.abs(by_model.frame(9).astype(int) - want).max() <= 2  # batched vs single T^Z
+    assert shot.motion_frame(9) == 11
