@@ -135,7 +135,7 @@ def run(size: tuple[int, int], count: int, variants: bool, figure: str | None, s
     timing = []
     layers = {}
     for st in settings:
-        ious, bands = [], []
+        ious, bands, per_clip = [], [], {}
         for i, p in enumerate(files):
             t0 = time.perf_counter()
             L = cache.load(p, model, st)
@@ -148,8 +148,11 @@ def run(size: tuple[int, int], count: int, variants: bool, figure: str | None, s
                 ious.append(((m > 0.5) & (tm > 0.5)).sum() / max(1, ((m > 0.5) | (tm > 0.5)).sum()))
                 band = edge_band(tm, max(2, size[1] // 120))
                 bands.append(float(np.abs(m - tm)[band].mean()) if band.any() else 0.0)
+            per_clip[specs[i].name] = round(float(np.mean(ious[-len(L):])), 3)
         res["mattes"][f"{st.cue}/{st.edge}"] = {"iou": float(np.mean(ious)),
                                                 "edge_error": float(np.mean(bands))}  # fmt: skip
+        if st == settings[0]:
+            res["iou_per_clip"] = per_clip
     res["layer_ms_per_frame"] = 1000 * float(np.median(timing[: len(files)]))
     # -- background swap: clip 2i's character on clip 2i+1's set ------------------------------
     sw: dict = {"pixels": [], "model": [], "pixels_grad": [], "model_grad": []}

@@ -222,3 +222,27 @@ def test_director_moves_a_character_by_another_clips_motion(kit_clip, tmp_path):
     want = composite(plate, place(rgba, x0, y0, theta_to_pixels(theta, *size), size))
     assert np.abs(by_model.frame(9).astype(int) - want).max() <= 2  # batched vs single T^Z
     assert shot.motion_frame(9) == 11
+
+
+def test_render_cli_exports_the_cut_out_character_at_the_clips_own_size(kit_clip, tmp_path):
+    from PIL import Image
+
+    from engine.document import Project
+    from tests.conftest import run_module
+
+    spec, size, path, model, cache, layers = kit_clip
+    p = Project.create(tmp_path / "Alpha")
+    a = p.import_clip(path).id
+    p.add_shot((a, 0), (a, 0), (a, 0, kit.FRAMES - 1), duration=kit.FRAMES)
+    p.save()
+    out = tmp_path / "frames"
+    r = run_module("engine.render", str(p.root), "--out", str(out), "--alpha", "--range", "4:6",
+                   "--device", "cpu", "--progress", "none")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "160×120 px" in r.stderr and "pixels mode" in r.stderr
+    with Image.open(out / "frame_00005.png") as im:
+        assert im.mode == "RGBA" and im.size == size
+        alpha = np.asarray(im)[..., 3]
+    truth = kit.true_mattes(spec, size)[5] > 0.5
+    got = alpha > 127
+    assert (got & truth).sum() / (got | truth).sum() > 0.75  # the character, not the frame

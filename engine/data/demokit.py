@@ -551,7 +551,7 @@ def clip_specs(split: str, count: int, seed: int = 0, characters: int = 24,
     return out
 
 
-def write_clips(out_dir, specs: list[ClipSpec], size: int = 64, fps: float = FPS,
+def write_clips(out_dir, specs: list[ClipSpec], size: Size = 64, fps: float = FPS,
                 progress=None) -> list[Path]:
     """Write each spec as ``NNNN_<name>.mp4`` (H.264, high quality)."""
     from engine.data.clips import write_video
@@ -578,12 +578,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--count", type=int, default=480, help="number of clips (default 480)")
     p.add_argument("--characters", type=int, default=24, help="cast size (default 24)")
     p.add_argument("--backgrounds", type=int, default=32, help="backgrounds (default 32)")
-    p.add_argument("--size", type=int, default=64, help="frame size in pixels (default 64)")
+    p.add_argument("--size", default="64",
+                   help="frame size: N (N×N) or WxH, e.g. 320x240 (default 64)")  # fmt: skip
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
-    if args.count < 1 or args.characters < 1 or args.backgrounds < 1 or args.size < 16:
-        print("error: --count, --characters, --backgrounds must be >= 1, --size >= 16",
-              file=sys.stderr)
+    try:
+        w, _, h = args.size.lower().partition("x")
+        size = (int(w), int(h)) if h else int(w)
+    except ValueError:
+        size = 0
+    sides = size if isinstance(size, tuple) else (size, size)
+    if args.count < 1 or args.characters < 1 or args.backgrounds < 1 or min(sides) < 16:
+        print("error: --count, --characters, --backgrounds must be >= 1, --size N or WxH, "
+              "each side >= 16", file=sys.stderr)  # fmt: skip
         return 2
     from engine.progress import bar
 
@@ -591,7 +598,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\r{bar(done / total)} {done}/{total} clips", end="", file=sys.stderr, flush=True)
 
     specs = clip_specs(args.split, args.count, args.seed, args.characters, args.backgrounds)
-    paths = write_clips(args.out, specs, args.size, progress=show)
+    paths = write_clips(args.out, specs, size, progress=show)
     print(f"\nwrote {len(paths)} clips to {args.out}", file=sys.stderr)
     return 0
 
