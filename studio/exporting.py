@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
@@ -28,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from engine.document import MAX_OUTPUT_SIDE
 from engine.export import FILTERS, FORMAT_NAMES, ExportSettings, export, plan_target
+from studio.dialogs import ok_cancel
 from studio.jobs import Job
 from studio.session import Session
 
@@ -320,11 +320,7 @@ class OutputSizeDialog(QDialog):
                       "video codecs need.", self)  # fmt: skip
         note.setWordWrap(True)
         form.addRow(note)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self)
         form.addRow(buttons)
 
     def _preset(self) -> None:

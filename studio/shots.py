@@ -6,7 +6,6 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from engine.document import LOOP_MODES, MAX_HOLD, MAX_SHOT_FRAMES, MAX_SPEED
 from engine.errors import UserError
+from studio.dialogs import ok_cancel
 from studio.library import ICON, ClipFrames
 from studio.session import Session
 
@@ -260,11 +260,7 @@ class AddShotDialog(QDialog):
         form = QFormLayout()
         form.addRow("Name", self.name)
         layout.addLayout(form)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self)
         layout.addWidget(buttons)
         self.resize(880, 560)
 
@@ -477,11 +473,7 @@ class Inspector(QWidget):
         else:
             ref = getattr(shot, kind)
             picker.set_value(ref.clip, ref.frame)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, dialog
-        )
-        buttons.accepted.connect(dialog.accept)
-        buttons.rejected.connect(dialog.reject)
+        buttons = ok_cancel(dialog)
         layout = QVBoxLayout(dialog)
         layout.addWidget(picker)
         layout.addWidget(buttons)
