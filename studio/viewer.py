@@ -33,7 +33,7 @@ PREROLL_WAIT_S = 2.0  # … waiting at most this long
 LOOP_MODES = {"loop": "Loop", "pingpong": "Ping-pong", "once": "Play once"}
 LAYERS = {"composite": "Composite", "background": "Background only", "character": "Character only",
           "matte": "Matte"}  # fmt: skip
-RENDER_MODES = {"pixels": "Pixels (sharp)", "model": "Model (soft)"}
+RENDER_MODES = {"pixels": "Pixels", "model": "Model"}  # sharp · soft: the tooltip says
 ZOOMS = {"fit": 0, "1x": 1, "2x": 2, "4x": 4}
 
 
