@@ -11,7 +11,9 @@ layers with the built-in model (engine.layers, the cache in a temporary folder) 
 - motion (rigid characters): T^Z mapped to pixels and the tracked estimate, against the true
   motion from each clip's frame 0 — error of the character's centre (px) and angle (degrees);
 - rigid animation transfer (§4.3's protocol on the kit: C moved like A moves from i to j,
-  against C performing the same motion), PSNR for ``pixels`` (T^Z and tracked) and ``model``.
+  against C performing the same motion), PSNR for ``pixels`` (T^Z and tracked) and ``model``;
+  on the articulated puppets the same through the Director: ``pixels`` rigid, ``pixels`` with
+  pose matching, ``model``.
 
 ``--variants`` also measures every matte cue × edge (docs/LAYERS.md).
 """
@@ -112,6 +114,40 @@ def rigid_transfer(size, count, model, mr, cache, tmp, seed) -> dict:
     return {k: float(np.mean(v)) for k, v in out.items()}
 
 
+def puppet_transfer(size, count, model, cache, tmp, seed) -> dict:
+    """The same protocol on the kit's articulated puppets, through the Director: the character
+    (clip 2, frame 0) moved by clip 1's motion as a rigid whole, with pose matching (each motion
+    frame shows the character's own frame of the closest pose), and by the model."""
+    from engine.document import Project
+    from engine.synthesis import Director
+
+    puppets = [s for s in kit.clip_specs("test", 60, seed=seed) if s.character.kind == "puppet"]
+    out: dict = {"pixels_rigid": [], "pixels_match": [], "model": []}
+    for n, c in enumerate(puppets[:count]):
+        other, place_ = puppets[(n + 1) % len(puppets)], puppets[(n + 2) % len(puppets)]
+        a = kit.ClipSpec(other.character, place_.background, c.motion, c.motion_seed)
+        project = Project.create(tmp / f"pose{n}.zoetrope")
+        ids, truth = [], None
+        for name, spec in (("a", a), ("c", c)):
+            path = tmp / f"pose{n}{name}.mp4"
+            frames = kit.render_clip(spec, size)
+            write_video(path, frames, fps=kit.FPS, quality=9)
+            ids.append(project.import_clip(path).id)
+            truth = frames
+        a_id, c_id = ids
+        project.add_shot((c_id, 0), (c_id, 0), (a_id, 0, kit.FRAMES - 1), duration=kit.FRAMES)
+        shot = project.shots[0]
+        ts = list(range(1, kit.FRAMES, 3))
+        variants = (("pixels_rigid", "pixels", "rigid"), ("pixels_match", "pixels", "match"),
+                    ("model", "model", "rigid"))
+        for name, mode, pose in variants:
+            project.update_shot(shot.id, pose=pose)
+            d = Director(project, model, device="cpu", mode=mode, frame_cache=cache.frames,
+                         layer_cache=cache)  # fmt: skip
+            out[name] += [psnr(d.frame(t), truth[t]) for t in ts]
+    return {k: float(np.mean(v)) for k, v in out.items()}
+
+
 def run(size: tuple[int, int], count: int, variants: bool, figure: str | None, seed: int) -> dict:
     torch.set_num_threads(2)
     model, _ = checkpoint.load(checkpoint.BUILTIN_MODEL, "cpu")
@@ -197,6 +233,7 @@ def run(size: tuple[int, int], count: int, variants: bool, figure: str | None, s
                 mo[f"{name}_deg"].append(abs((ea - ta + 180) % 360 - 180))
     res["motion_rigid"] = {k: float(np.mean(v)) for k, v in mo.items() if v}
     res["transfer_rigid"] = rigid_transfer(size, count, model, mr, cache, tmp, seed)
+    res["transfer_puppet"] = puppet_transfer(size, count, model, cache, tmp, seed)
     res["figure"] = figure
     if figure and shots:
         rows = [np.concatenate(s, axis=1) for s in shots]

@@ -39,6 +39,10 @@ SUFFIX = ".zoetrope"
 LOOP_MODES = ("once", "loop", "pingpong")
 """"endless" (video-texture playback) is reserved for a later schema; see PROJECT_FORMAT.md."""
 RENDER_MODES = ("pixels", "model")
+POSE_MODES = ("rigid", "match")
+"""Pixels mode, a character moved by another clip's motion: ``rigid`` moves the character frame
+as a whole; ``match`` shows, for each motion frame, the character's own frame whose pose is
+closest (engine.synthesis), placed where the motion puts the character."""
 """``pixels``: the footage's own pixels, cut out and moved by the learned motion (sharp, at the
 clip's resolution); ``model``: every frame decoded by g (soft, but it can change a pose)."""
 MAX_OUTPUT_SIDE = 4096
@@ -127,6 +131,8 @@ class Shot:
     so that the second half continues exactly where the first stopped)."""
     render: str | None = None
     """This shot's render mode (RENDER_MODES), or None: the project's."""
+    pose: str = "rigid"
+    """POSE_MODES: how pixels mode poses a character moved by another clip's motion."""
 
     def motion_step(self, t: int) -> int:
         """How far into the motion (0 … length−1) local frame ``t`` is."""
@@ -178,6 +184,7 @@ def _shot_to_json(s: Shot) -> dict:
         "offset": s.offset,
         "path": None,
         "render": s.render,
+        "pose": s.pose,
     }
 
 
@@ -366,7 +373,8 @@ class Project:
         except UnicodeDecodeError:
             raise ProjectError(f"{file}: damaged (not UTF-8 text)") from None
         except json.JSONDecodeError as e:
-            truncated = e.pos >= len(raw.rstrip())
+            # cut off at the end, or inside a string that the end cuts off
+            truncated = e.pos >= len(raw.rstrip()) or e.msg.startswith("Unterminated string")
             why = "truncated" if truncated else f"not valid JSON at line {e.lineno}"
             raise ProjectError(f"{file}: damaged ({why}: {e.msg})") from None
         except ValueError as e:
@@ -486,6 +494,7 @@ class Project:
             loop=r.get(s, "loop", where, str, "once"),
             offset=r.get(s, "offset", where, int, 0),
             render=r.get(s, "render", where, (str, type(None)), None),
+            pose=r.get(s, "pose", where, str, "rigid"),
         )
 
     def to_json(self) -> dict:
@@ -862,6 +871,8 @@ class Project:
             setattr(shot, key, value)
         elif key == "render":
             shot.render = None if value is None else _check_mode(value)
+        elif key == "pose":
+            shot.pose = _check_pose(value)
         else:
             raise ProjectError(f"a shot has no field {key!r}")
 
@@ -876,6 +887,7 @@ class Project:
         name = s.name or s.id
         if s.render is not None:
             _check_mode(s.render)
+        _check_pose(s.pose)
         self._check_frame(s.character, f"shot {name}: character")
         self._check_frame(s.background, f"shot {name}: background")
         clip = self.clip(s.motion.clip)
@@ -954,6 +966,12 @@ def _check_mode(mode: Any) -> str:
     return mode
 
 
+def _check_pose(pose: Any) -> str:
+    if pose not in POSE_MODES:
+        raise ProjectError(f"pose {pose!r} is not one of {', '.join(POSE_MODES)}")
+    return pose
+
+
 def _check_size(size: Any) -> tuple[int, int]:
     ok = isinstance(size, (list, tuple)) and len(size) == 2
     if ok:
@@ -997,6 +1015,8 @@ def frame_key(
     motion = (shot.motion.clip, shot.motion.start, shot.motion_frame(local))
     if mode == "pixels" and shot.character.clip == shot.motion.clip:
         ch = (shot.character.clip, None)
+    elif mode == "pixels" and shot.pose != "rigid":
+        ch = (*ch, shot.pose)
     if layer == "character":
         return (mode, "character", ch, motion, size)
     return (mode, layer, ch, bg, motion, size)

@@ -169,6 +169,8 @@ class Director:
         self.layer_cache = layer_cache or LayerCache(frames=self.clips)
         self._model_key: str | None = None
         self._layers: dict[str, ClipLayers] = {}
+        self._pose_table: dict[str, np.ndarray] = {}
+        self._matches: dict[tuple, int] = {}
         self._layers_lock = threading.Lock()
         self._clip_locks: dict[str, threading.Lock] = {}
         self._plates = _LRU(16)
@@ -316,6 +318,28 @@ class Director:
         for j, theta in zip(part, thetas, strict=True):
             self._thetas.put((mo.clip, mo.start, j), theta)
 
+    def matched_frame(self, char_clip: str, motion_clip: str, k: int) -> int:
+        """The frame of ``char_clip`` whose pose is closest to frame ``k`` of ``motion_clip``,
+        the motion taken out: the two characters' silhouettes (their mattes), each cut to its
+        bounding box and scaled to one size, and the boxes' shapes. (f_c with the motion taken
+        out by T^Z — the model's own notion of pose — was tried first and picks nearly at random
+        with the built-in model: docs/LAYERS.md.)"""
+        key = (char_clip, motion_clip, k)
+        found = self._matches.get(key)
+        if found is None:
+            poses = self._poses(char_clip)
+            target = pose_descriptor(self.layers(motion_clip).matte(k))
+            found = self._matches[key] = int(((poses - target) ** 2).sum(axis=1).argmin())
+        return found
+
+    def _poses(self, clip_id: str) -> np.ndarray:
+        poses = self._pose_table.get(clip_id)
+        if poses is None:
+            layers = self.layers(clip_id)
+            poses = np.stack([pose_descriptor(layers.matte(j)) for j in range(len(layers))])
+            self._pose_table[clip_id] = poses
+        return poses
+
     # -- what a frame is ------------------------------------------------------------------------
     frame_key = staticmethod(frame_key)
 
@@ -347,7 +371,7 @@ class Director:
             rgba, x0, y0 = ch.cutout(k)
             matrix = fit_matrix(ch.size, size)
         else:
-            rgba, x0, y0 = ch.cutout(shot.character.frame)
+            c = shot.character.frame
             moving = self.layers(mo.clip)
             if self.motion == "tracked":
                 forward = np.vstack([moving.tracked_motion(mo.start, k), [0, 0, 1]])
@@ -357,7 +381,17 @@ class Director:
                 theta = self._thetas.get_fresh((mo.clip, mo.start, k)).cpu().numpy()
                 forward = np.vstack([theta_to_pixels(theta, *moving.size), [0, 0, 1]])
             fit_mo = fit_matrix(moving.size, size)
-            matrix = fit_mo @ forward @ np.linalg.inv(fit_mo) @ fit_matrix(ch.size, size)
+            fit_ch = fit_matrix(ch.size, size)
+            matrix = fit_mo @ forward @ np.linalg.inv(fit_mo) @ fit_ch
+            if shot.pose == "match":
+                # the character's own frame of the closest pose, its centre put where the moved
+                # character frame's centre goes (only moved: the pose brings its own turn)
+                j = self.matched_frame(shot.character.clip, mo.clip, k)
+                goes = matrix @ np.append(_centre(ch.matte(c)), 1.0)
+                matrix = fit_ch.copy()
+                matrix[:2, 2] += goes[:2] - (fit_ch @ np.append(_centre(ch.matte(j)), 1.0))[:2]
+                c = j
+            rgba, x0, y0 = ch.cutout(c)
         return composite(plate, place(rgba, x0, y0, matrix, size), layer)
 
     def _render_model(self, wanted: dict[tuple, tuple[Shot, int]]) -> list[np.ndarray]:
@@ -473,7 +507,28 @@ class Director:
         with self._lock:
             for cache in (self._frames, self._zc, self._zb, self._thetas, self._plates):
                 cache.clear()
-            self._layers.clear()
+            for found in (self._layers, self._pose_table, self._matches):
+                found.clear()
+
+
+def _centre(matte: np.ndarray) -> np.ndarray:
+    """The centroid of a matte, (x, y) in pixels (the frame's centre if it is empty)."""
+    m = cv2.moments(matte, binaryImage=False)
+    if m["m00"] <= 0:
+        return np.array([matte.shape[1] / 2, matte.shape[0] / 2])
+    return np.array([m["m10"] / m["m00"], m["m01"] / m["m00"]])
+
+
+def pose_descriptor(matte: np.ndarray, size: tuple[int, int] = (24, 32)) -> np.ndarray:
+    """A character's pose without where it stands or how big it is: its matte cut to its
+    bounding box and scaled to ``size``, and the box's aspect (crouching is wide, standing
+    tall)."""
+    x, y, w, h = cv2.boundingRect((matte > 127).astype(np.uint8))
+    if w == 0 or h == 0:
+        return np.zeros(size[0] * size[1] + 1, np.float32)
+    crop = matte[y : y + h, x : x + w].astype(np.float32) / 255
+    shape = cv2.resize(crop, size, interpolation=cv2.INTER_AREA).ravel()
+    return np.append(shape, 3.0 * np.log(h / w)).astype(np.float32)
 
 
 def _with_matte(composite: torch.Tensor, background: torch.Tensor) -> torch.Tensor:

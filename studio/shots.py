@@ -29,6 +29,7 @@ from studio.library import ICON, ClipFrames
 from studio.session import Session
 
 MAX_TILES = 400  # frame tiles a picker shows at most
+POSE_CHOICES = {"rigid": "Move the character frame", "match": "Match poses from its clip"}
 RENDER_CHOICES = {None: "As the project", "pixels": "Pixels (sharp)", "model": "Model (soft)"}
 LOOP_NAMES = {"once": "Once (hold the last frame)", "loop": "Loop", "pingpong": "Ping-pong"}
 
@@ -307,6 +308,14 @@ class Inspector(QWidget):
         )
         for key, text in RENDER_CHOICES.items():
             self.render.addItem(text, key)
+        self.pose = QComboBox(self)
+        self.pose.setToolTip(
+            "Pixels mode, a character moved by another clip's motion: the character frame moved "
+            "as a whole, or for each motion frame the character's own frame whose pose is "
+            "closest (its clip needs such poses)"
+        )
+        for key, text in POSE_CHOICES.items():
+            self.pose.addItem(text, key)
 
         self.char_clip.activated.connect(
             lambda: self._set(character=(self.char_clip.currentData(), 0))
@@ -337,6 +346,9 @@ class Inspector(QWidget):
         self.render.activated.connect(
             lambda: self._set(render=self.render.currentData(), text="Set shot's render mode")
         )
+        self.pose.activated.connect(
+            lambda: self._set(pose=self.pose.currentData(), text="Set shot's poses")
+        )
 
         def row(*widgets) -> QWidget:
             w = QWidget(self)
@@ -363,6 +375,7 @@ class Inspector(QWidget):
         self.form.addRow("Retime", self.hold)
         self.form.addRow("Loop", self.loop)
         self.form.addRow("Render", self.render)
+        self.form.addRow("Poses", self.pose)
         self.fields = QWidget(self)
         self.fields.setLayout(self.form)
         layout = QVBoxLayout(self)
@@ -408,6 +421,7 @@ class Inspector(QWidget):
             self.hold,
             self.loop,
             self.render,
+            self.pose,
         ]
         for w in widgets:
             w.blockSignals(True)
@@ -438,6 +452,10 @@ class Inspector(QWidget):
         project_mode = RENDER_CHOICES[p.render_mode].split(" (")[0].lower()
         self.render.setItemText(0, f"As the project ({project_mode})")
         self.render.setCurrentIndex(self.render.findData(shot.render))
+        self.pose.setCurrentIndex(self.pose.findData(shot.pose))
+        # poses come into it only where pixels mode moves a character by another clip
+        moved = shot.character.clip != shot.motion.clip
+        self.pose.setEnabled(p.mode_of(shot) == "pixels" and moved)
         for w in widgets:
             w.blockSignals(False)
 

@@ -258,11 +258,17 @@ def test_editing_api_is_validated_and_undoable(project):
     bad_edits = [
         {"hold": 0}, {"speed": -1}, {"loop": "sideways"}, {"character": (a, 99)},
         {"motion": (c, 0, 6)}, {"duration": 2, "colour": 1}, {"duration": 1.5},
+        {"render": "pencil"}, {"pose": "dance"},
     ]  # fmt: skip
     for bad in bad_edits:
         with pytest.raises(ProjectError):
             project.update_shot(s1.id, **bad)
     assert project.shot(s1.id).duration == 6  # a bad value changes nothing, not even a good one
+    assert project.update_shot(s1.id, render="model", pose="match") == {
+        "render": None,
+        "pose": "rigid",
+    }
+    project.update_shot(s1.id, render=None, pose="rigid")
     assert project.move_shot(s2.id, 0) == 1 and project.shots[0].id == s2.id
     twin = project.duplicate_shot(s2.id)
     assert project.shots[1].id == twin.id and twin.id != s2.id
