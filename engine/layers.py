@@ -71,6 +71,8 @@ class LayerSettings:
     fill: str = "inpaint"
     """Where no sample shows the set: ``inpaint`` or ``model`` (see :func:`clean_plate`)."""
     passes: int = 3
+    half: bool = True
+    """The refining plate passes at half size on frames of 480 lines or more (speed)."""
     grabcut: bool = True
     """Decide by colour (GrabCut) where the character stands on set no frame showed."""
     """Plate passes: the second uses the first pass's mattes of the samples."""
@@ -453,7 +455,7 @@ def plate_passes(samples: np.ndarray, mattes: np.ndarray, fallback: np.ndarray,
     of the plate is a guess and the next masks are better (measured: docs/LAYERS.md). The
     refining passes run at half size on frames of 480 lines or more; the last is full size."""
     k, h, w = samples.shape[:3]
-    f = 2 if min(w, h) >= 480 and settings.passes > 1 else 1
+    f = 2 if min(w, h) >= 480 and settings.passes > 1 and settings.half else 1
     sw, sh = w // f, h // f
     small = samples if f == 1 else np.stack([cv2.resize(x, (sw, sh), interpolation=cv2.INTER_AREA)
                                              for x in samples])  # fmt: skip
