@@ -148,7 +148,8 @@ def puppet_transfer(size, count, model, cache, tmp, seed) -> dict:
     return {k: float(np.mean(v)) for k, v in out.items()}
 
 
-def run(size: tuple[int, int], count: int, variants: bool, figure: str | None, seed: int) -> dict:
+def run(size: tuple[int, int], count: int, variants: bool, figure: str | None, seed: int,
+        overrides: dict | None = None) -> dict:  # fmt: skip
     torch.set_num_threads(2)
     model, _ = checkpoint.load(checkpoint.BUILTIN_MODEL, "cpu")
     model.eval()
@@ -157,7 +158,7 @@ def run(size: tuple[int, int], count: int, variants: bool, figure: str | None, s
     tmp = Path(tempfile.mkdtemp(prefix="zoetrope-bench-"))
     fc = FrameCache(tmp / "frames")
     cache = LayerCache(tmp / "layers", fc)
-    settings = [LayerSettings()]
+    settings = [LayerSettings(**(overrides or {}))]
     if variants:
         settings += [LayerSettings(cue=c, edge=e) for c in CUES for e in EDGES
                      if (c, e) != ("both", "plate")]  # fmt: skip
@@ -248,9 +249,15 @@ def main() -> int:
     p.add_argument("--variants", action="store_true")
     p.add_argument("--figure", help="PNG: truth | pixels | model, a row per example")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="a LayerSettings field of the default layers: half=false")  # fmt: skip
     a = p.parse_args()
     w, h = (int(v) for v in a.size.split("x"))
-    print(json.dumps(run((w, h), a.clips, a.variants, a.figure, a.seed), indent=1))
+    overrides = {}
+    for item in a.set:
+        name, _, value = item.partition("=")
+        overrides[name] = json.loads(value.lower() if value.lower() in ("true", "false") else value)
+    print(json.dumps(run((w, h), a.clips, a.variants, a.figure, a.seed, overrides), indent=1))
     return 0
 
 
