@@ -244,7 +244,11 @@ class Analysis(QObject):
             return
         if director.project is not project:
             return  # the model of another project is still loading
-        clips = [c for c in project.clips if not director.analysed(c)]
+        # in the order the timeline first needs them: the frames at the start come first
+        order = [c for s in project.shots for c in (s.background.clip, s.character.clip,
+                                                     s.motion.clip)]  # fmt: skip
+        order = list(dict.fromkeys([*order, *project.clips]))
+        clips = [c for c in order if not director.analysed(c)]
         if not clips:
             return
 
