@@ -256,7 +256,11 @@ def main() -> int:
     overrides = {}
     for item in a.set:
         name, _, value = item.partition("=")
-        overrides[name] = json.loads(value.lower() if value.lower() in ("true", "false") else value)
+        try:  # numbers and true/false as such, anything else as text
+            overrides[name] = json.loads(value.lower() if value.lower() in ("true", "false")
+                                         else value)  # fmt: skip
+        except ValueError:
+            overrides[name] = value
     print(json.dumps(run((w, h), a.clips, a.variants, a.figure, a.seed, overrides), indent=1))
     return 0
 
