@@ -40,7 +40,7 @@ from engine.data.clips import ClipReader
 from engine.errors import Cancelled, ClipError
 from engine.model import SceneModel
 
-LAYERS_VERSION = 4
+LAYERS_VERSION = 5
 """Bumped whenever the way layers are made changes: older caches are then made again."""
 CUES = ("difference", "model", "both")
 EDGES = ("hard", "guided", "plate")
@@ -71,6 +71,8 @@ class LayerSettings:
     fill: str = "inpaint"
     """Where no sample shows the set: ``inpaint`` or ``model`` (see :func:`clean_plate`)."""
     passes: int = 3
+    still_parts: bool = True
+    """Drop the parts of a mask that look as the clip always looks, when another part moves."""
     half: bool = True
     """The refining plate passes at half size on frames of 480 lines or more (speed)."""
     grabcut: bool = True
@@ -224,13 +226,18 @@ def _odd(n: float) -> int:
 class _Matting:
     """Turns one full-resolution frame into its cut-out, against the plate."""
 
-    def __init__(self, plate: np.ndarray, unseen: np.ndarray, settings: LayerSettings) -> None:
+    def __init__(self, plate: np.ndarray, unseen: np.ndarray, settings: LayerSettings,
+                 usual: np.ndarray | None = None) -> None:  # fmt: skip
         self.plate = plate
         self.unseen = unseen
         self.any_unseen = bool(unseen.any())
         self.plate_f = plate.astype(np.float32)
         square = np.ones((3, 3), np.uint8)
         self.plate_lo, self.plate_hi = cv2.erode(plate, square), cv2.dilate(plate, square)
+        self.usual = usual
+        """The clip's usual look (a plain median of its frames), or None."""
+        if usual is not None:
+            self.usual_lo, self.usual_hi = cv2.erode(usual, square), cv2.dilate(usual, square)
         self.s = settings
         h, w = plate.shape[:2]
         self.w, self.h = w, h
@@ -246,9 +253,11 @@ class _Matting:
         distance to the range of the plate's 3×3 neighbourhood. A plain |frame − plate| also
         lights up along the set's own edges (video compression, a sub-pixel shake), and those
         bits of the set would travel with the character."""
-        over = cv2.subtract(frame, self.plate_hi)
-        under = cv2.subtract(self.plate_lo, frame)
-        r, g, b = cv2.split(cv2.max(over, under))
+        return self._distance(frame, self.plate_lo, self.plate_hi)
+
+    @staticmethod
+    def _distance(frame: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        r, g, b = cv2.split(cv2.max(cv2.subtract(frame, hi), cv2.subtract(lo, frame)))
         return cv2.max(cv2.max(r, g), b)
 
     def mask(self, frame: np.ndarray, model_matte: np.ndarray) -> np.ndarray:
@@ -276,6 +285,14 @@ class _Matting:
         n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         keep = np.zeros(n, np.uint8)
         keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= self.min_area
+        if self.usual is not None and n > 2 and s.still_parts:
+            # a part that looks as the clip always looks (a rock the plate lost, next to a
+            # character that moves) is set, when some other part of the mask does move
+            changed = self._distance(frame, self.usual_lo, self.usual_hi) > thresh
+            moving = np.zeros(n, bool)
+            moving[np.unique(labels[changed & (labels > 0)])] = True
+            if (moving & keep.astype(bool)).any():
+                keep &= moving
         return _fill_holes(keep[labels], HOLE_SHARE)
 
     def _grabcut(self, frame: np.ndarray, mask: np.ndarray, model: np.ndarray) -> np.ndarray:
@@ -552,10 +569,12 @@ def compute_layers(
         raise ClipError(f"{path}: holds no frames")
     idx = sorted(wanted)
     model_plate = _up(np.median(backgrounds, axis=0).astype(np.uint8), w, h).astype(np.float32)
-    plate, unseen = plate_passes(np.stack(samples), mattes[idx[: len(samples)]], model_plate,
-                                 settings, lambda: step(n))  # fmt: skip
+    samples = np.stack(samples)
+    plate, unseen = plate_passes(samples, mattes[idx[: len(samples)]], model_plate, settings,
+                                 lambda: step(n))  # fmt: skip
+    usual = torch.from_numpy(samples).median(dim=0).values.numpy() if len(samples) > 2 else None
     del samples
-    matting = _Matting(plate, unseen, settings)
+    matting = _Matting(plate, unseen, settings, usual)
     step(n)
     scale = max(1.0, min(w, h) / 240)
     boxes = np.zeros((n, 5), np.int64)
