@@ -283,3 +283,14 @@ def test_pose_matching_finds_the_same_pose_in_the_characters_own_clip(kit_clip, 
     p.update_shot(p.shots[0].id, pose="match")
     assert p.shots[0].pose == "match"
     assert iou() > rigid + 0.05  # measured: 0.65 against 0.55
+
+
+@pytest.mark.parametrize("settings", [LayerSettings(edge="guided"), LayerSettings(cue="difference",
+                                                                                  edge="hard")])  # fmt: skip
+def test_the_measured_matte_variants_work_too(kit_clip, settings):
+    spec, size, path, model, cache, _ = kit_clip
+    layers = cache.load(path, model, settings)
+    truth = kit.true_mattes(spec, size) > 0.5
+    ious = [((layers.matte(k) > 127) & truth[k]).sum() / ((layers.matte(k) > 127) | truth[k]).sum()
+            for k in range(len(layers))]  # fmt: skip
+    assert np.mean(ious) > 0.7
