@@ -285,8 +285,10 @@ def test_pose_matching_finds_the_same_pose_in_the_characters_own_clip(kit_clip, 
     assert iou() > rigid + 0.05  # measured: 0.65 against 0.55
 
 
-@pytest.mark.parametrize("settings", [LayerSettings(edge="guided"), LayerSettings(cue="difference",
-                                                                                  edge="hard")])  # fmt: skip
+VARIANTS = [LayerSettings(edge="guided"), LayerSettings(cue="difference", edge="hard")]
+
+
+@pytest.mark.parametrize("settings", VARIANTS)
 def test_the_measured_matte_variants_work_too(kit_clip, settings):
     spec, size, path, model, cache, _ = kit_clip
     layers = cache.load(path, model, settings)
