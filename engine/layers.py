@@ -356,7 +356,7 @@ class _Matting:
         if self.s.edge == "guided":
             from kornia.filters import guided_blur
 
-            guide = torch.from_numpy(img).permute(2, 0, 1)[None].float() / 255
+            guide = torch.from_numpy(np.array(img)).permute(2, 0, 1)[None].float() / 255
             src = torch.from_numpy(mask.astype(np.float32))[None, None]
             out = guided_blur(guide, src, 2 * self.radius + 1, 1e-3)
             return out[0, 0].clamp(0, 1).numpy()
