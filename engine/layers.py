@@ -27,6 +27,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -184,6 +185,7 @@ class LayerCache:
         except (OSError, ValueError, KeyError):
             pass
         self.root.mkdir(parents=True, exist_ok=True)
+        self._remove_stale()
         tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=self.root))
         try:
             compute_layers(path, model, tmp, settings, self.frames, progress, cancel)
@@ -192,6 +194,16 @@ class LayerCache:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         return ClipLayers(folder)
+
+
+    def _remove_stale(self, age_s: float = 24 * 3600) -> None:
+        """Folders of a computation killed before it could clean up (SIGKILL, a power cut):
+        gone after a day (a younger one may be another process's, still at work)."""
+        now = time.time()
+        for stale in self.root.glob(".*.tmp"):
+            with contextlib.suppress(OSError):
+                if now - stale.stat().st_mtime > age_s:
+                    shutil.rmtree(stale, ignore_errors=True)
 
 
 # -- computing ------------------------------------------------------------------------------------

@@ -296,3 +296,19 @@ def test_the_measured_matte_variants_work_too(kit_clip, settings):
     ious = [((layers.matte(k) > 127) & truth[k]).sum() / ((layers.matte(k) > 127) | truth[k]).sum()
             for k in range(len(layers))]  # fmt: skip
     assert np.mean(ious) > 0.7
+
+
+def test_a_killed_computations_leftovers_go_after_a_day(kit_clip, tmp_path):
+    import os
+    import time
+
+    _, _, path, model, cache, _ = kit_clip
+    other = LayerCache(tmp_path / "layers", cache.frames)
+    old, young = tmp_path / "layers" / ".abc.x1.tmp", tmp_path / "layers" / ".abc.x2.tmp"
+    for leftover in (old, young):
+        leftover.mkdir(parents=True)
+        (leftover / "cutouts.bin").write_bytes(b"x")
+    day_ago = time.time() - 2 * 24 * 3600
+    os.utime(old, (day_ago, day_ago))
+    other.load(path, model, LayerSettings(edge="hard"))
+    assert not old.exists() and young.exists()
