@@ -15,6 +15,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from engine.model import homogeneous
+
 OUTPUT_LAYERS = ("composite", "background", "character", "matte", "cutout")
 """``character`` is the cut-out over black (RGB), ``matte`` its alpha as grey (RGB),
 ``cutout`` the character alone as RGBA (for transparent exports)."""
@@ -28,13 +30,6 @@ def fit_matrix(src: tuple[int, int], dst: tuple[int, int]) -> np.ndarray:
     tx = (dw - sw * s) / 2 + 0.5 * s - 0.5
     ty = (dh - sh * s) / 2 + 0.5 * s - 0.5
     return np.array([[s, 0, tx], [0, s, ty], [0, 0, 1.0]])
-
-
-def homogeneous(m: np.ndarray) -> np.ndarray:
-    m = np.asarray(m, np.float64)
-    if m.shape == (3, 3):
-        return m
-    return np.vstack([m, [0.0, 0.0, 1.0]])
 
 
 def fit_image(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:

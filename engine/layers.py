@@ -39,7 +39,7 @@ import torch
 from engine.data.cache import FrameCache, default_cache_dir
 from engine.data.clips import ClipReader
 from engine.errors import Cancelled, ClipError
-from engine.model import SceneModel
+from engine.model import SceneModel, homogeneous
 
 LAYERS_VERSION = 5
 """Bumped whenever the way layers are made changes: older caches are then made again."""
@@ -133,17 +133,19 @@ class ClipLayers:
         out[y0 : y0 + rgba.shape[0], x0 : x0 + rgba.shape[1]] = rgba[..., 3]
         return out
 
+    def centre(self, k: int) -> np.ndarray:
+        """The centroid (x, y) of frame k's matte in the frame's pixels (the frame's centre when
+        the matte is empty), from the cut-out alone."""
+        rgba, x0, y0 = self.cutout(k)
+        m = cv2.moments(np.ascontiguousarray(rgba[..., 3]), binaryImage=False)
+        if m["m00"] <= 0:
+            return np.array([self.width / 2, self.height / 2])
+        return np.array([x0 + m["m10"] / m["m00"], y0 + m["m01"] / m["m00"]])
+
     def tracked_motion(self, start: int, k: int) -> np.ndarray:
         """Classical forward pixel map (2, 3) from frame ``start`` to frame ``k``."""
-        g = _h(self.tracked)
+        g = homogeneous(self.tracked)
         return (g[k] @ np.linalg.inv(g[start]))[:2]
-
-
-def _h(m: np.ndarray) -> np.ndarray:
-    out = np.zeros((*m.shape[:-2], 3, 3))
-    out[..., :2, :] = m
-    out[..., 2, 2] = 1
-    return out
 
 
 class LayerCache:
@@ -153,7 +155,7 @@ class LayerCache:
         self.frames = frames or FrameCache()
         self.root = Path(root) if root else default_cache_dir().parent / "layers"
 
-    def key(self, path: Path, model: SceneModel, settings: LayerSettings, mkey: str) -> str:
+    def key(self, path: Path, settings: LayerSettings, mkey: str) -> str:
         ClipReader(path)  # a missing or unusable clip: its own clear error, before hashing
         text = f"v{LAYERS_VERSION}|{settings.key()}|{mkey}|{self.frames.content_hash(path)}"
         return hashlib.sha256(text.encode()).hexdigest()[:32]
@@ -161,7 +163,7 @@ class LayerCache:
     def cached(self, path, model: SceneModel, settings: LayerSettings | None = None,
                mkey: str | None = None) -> ClipLayers | None:  # fmt: skip
         """The layers if they are on disk already, else None (never computes)."""
-        folder = self.root / self.key(Path(path), model, settings or LayerSettings(),
+        folder = self.root / self.key(Path(path), settings or LayerSettings(),
                                       mkey or model_key(model))  # fmt: skip
         try:
             return ClipLayers(folder)
@@ -179,7 +181,7 @@ class LayerCache:
     ) -> ClipLayers:
         """The clip's layers, computed (``progress(done, total)``, ``cancel()``) if needed."""
         path, settings = Path(path), settings or LayerSettings()
-        folder = self.root / self.key(path, model, settings, mkey or model_key(model))
+        folder = self.root / self.key(path, settings, mkey or model_key(model))
         try:
             return ClipLayers(folder)
         except (OSError, ValueError, KeyError):
@@ -606,7 +608,7 @@ def compute_layers(
             mask[y0 : y0 + rgba.shape[0], x0 : x0 + rgba.shape[1]] = rgba[..., 3] > 127
             if prev is not None:
                 step_map = track(prev, frame, prev_mask, mask, scale)
-                tracked[k] = (_h(step_map) @ _h(tracked[k - 1]))[:2]
+                tracked[k] = (homogeneous(step_map) @ homogeneous(tracked[k - 1]))[:2]
             prev, prev_mask = frame, mask
             step(n + 1 + k)
     if k + 1 < n:
@@ -619,10 +621,3 @@ def compute_layers(
         "settings": asdict(settings),
     }))  # fmt: skip
     step(total)
-
-
-def model_matte(model: SceneModel, frame: np.ndarray) -> np.ndarray:
-    """The model's matte of one frame at model resolution (for tests and the bench)."""
-    size = model.config.image_size
-    small = cv2.resize(frame, (size, size), interpolation=cv2.INTER_AREA)
-    return model_views(model, small[None])[0][0]

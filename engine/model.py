@@ -185,8 +185,11 @@ def _normaliser(width: int, height: int) -> np.ndarray:
     return np.array([[2 / width, 0, 1 / width - 1], [0, 2 / height, 1 / height - 1], [0, 0, 1]])
 
 
-def _homogeneous(m: np.ndarray) -> np.ndarray:
+def homogeneous(m) -> np.ndarray:
+    """Affine maps (..., 2, 3) as 3×3 matrices (..., 3, 3); 3×3 ones as they are."""
     m = np.asarray(m, np.float64)
+    if m.shape[-2:] == (3, 3):
+        return m
     out = np.zeros((*m.shape[:-2], 3, 3))
     out[..., :2, :] = m[..., :2, :]
     out[..., 2, 2] = 1
@@ -197,14 +200,14 @@ def theta_to_pixels(theta, width: int, height: int) -> np.ndarray:
     """The forward pixel map (..., 2, 3) of a frame W×H whose content theta (..., 2, 3) moves:
     the point at pixel p goes to ``M @ (p, 1)``. See the affine convention above."""
     n = _normaliser(width, height)
-    forward = np.linalg.inv(_homogeneous(np.asarray(theta, np.float64)))
+    forward = np.linalg.inv(homogeneous(np.asarray(theta, np.float64)))
     return (np.linalg.inv(n) @ forward @ n)[..., :2, :]
 
 
 def pixels_to_theta(matrix, width: int, height: int) -> np.ndarray:
     """theta (..., 2, 3) that moves a W×H frame's content by the forward pixel map ``matrix``."""
     n = _normaliser(width, height)
-    return (n @ np.linalg.inv(_homogeneous(matrix)) @ np.linalg.inv(n))[..., :2, :]
+    return (n @ np.linalg.inv(homogeneous(matrix)) @ np.linalg.inv(n))[..., :2, :]
 
 
 def feature_scale(z: torch.Tensor) -> torch.Tensor:

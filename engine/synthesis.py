@@ -55,7 +55,7 @@ from engine.device import (
 from engine.document import RENDER_MODES, Project, ProjectError, Shot, frame_key
 from engine.errors import Cancelled, UserError  # noqa: F401 — engine.synthesis.Cancelled is API
 from engine.layers import ClipLayers, LayerCache, model_key
-from engine.model import SceneModel, theta_to_pixels, warp
+from engine.model import SceneModel, homogeneous, theta_to_pixels, warp
 from engine.samples import to_tensor
 
 LAYERS = ("composite", "background", "character", "matte", "cutout")
@@ -328,7 +328,7 @@ class Director:
         found = self._matches.get(key)
         if found is None:
             poses = self._poses(char_clip)
-            target = pose_descriptor(self.layers(motion_clip).matte(k))
+            target = pose_descriptor(self.layers(motion_clip).cutout(k)[0][..., 3])
             found = self._matches[key] = int(((poses - target) ** 2).sum(axis=1).argmin())
         return found
 
@@ -336,7 +336,8 @@ class Director:
         poses = self._pose_table.get(clip_id)
         if poses is None:
             layers = self.layers(clip_id)
-            poses = np.stack([pose_descriptor(layers.matte(j)) for j in range(len(layers))])
+            poses = np.stack([pose_descriptor(layers.cutout(j)[0][..., 3])
+                              for j in range(len(layers))])  # fmt: skip
             self._pose_table[clip_id] = poses
         return poses
 
@@ -374,12 +375,12 @@ class Director:
             c = shot.character.frame
             moving = self.layers(mo.clip)
             if self.motion == "tracked":
-                forward = np.vstack([moving.tracked_motion(mo.start, k), [0, 0, 1]])
+                forward = homogeneous(moving.tracked_motion(mo.start, k))
             else:
                 with torch.inference_mode():
                     self._thetas_for(shot, local)
                 theta = self._thetas.get_fresh((mo.clip, mo.start, k)).cpu().numpy()
-                forward = np.vstack([theta_to_pixels(theta, *moving.size), [0, 0, 1]])
+                forward = homogeneous(theta_to_pixels(theta, *moving.size))
             fit_mo = fit_matrix(moving.size, size)
             fit_ch = fit_matrix(ch.size, size)
             matrix = fit_mo @ forward @ np.linalg.inv(fit_mo) @ fit_ch
@@ -387,9 +388,9 @@ class Director:
                 # the character's own frame of the closest pose, its centre put where the moved
                 # character frame's centre goes (only moved: the pose brings its own turn)
                 j = self.matched_frame(shot.character.clip, mo.clip, k)
-                goes = matrix @ np.append(_centre(ch.matte(c)), 1.0)
+                goes = matrix @ np.append(ch.centre(c), 1.0)
                 matrix = fit_ch.copy()
-                matrix[:2, 2] += goes[:2] - (fit_ch @ np.append(_centre(ch.matte(j)), 1.0))[:2]
+                matrix[:2, 2] += goes[:2] - (fit_ch @ np.append(ch.centre(j), 1.0))[:2]
                 c = j
             rgba, x0, y0 = ch.cutout(c)
         return composite(plate, place(rgba, x0, y0, matrix, size), layer)
@@ -509,14 +510,6 @@ class Director:
                 cache.clear()
             for found in (self._layers, self._pose_table, self._matches):
                 found.clear()
-
-
-def _centre(matte: np.ndarray) -> np.ndarray:
-    """The centroid of a matte, (x, y) in pixels (the frame's centre if it is empty)."""
-    m = cv2.moments(matte, binaryImage=False)
-    if m["m00"] <= 0:
-        return np.array([matte.shape[1] / 2, matte.shape[0] / 2])
-    return np.array([m["m10"] / m["m00"], m["m01"] / m["m00"]])
 
 
 def pose_descriptor(matte: np.ndarray, size: tuple[int, int] = (24, 32)) -> np.ndarray:

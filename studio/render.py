@@ -244,6 +244,8 @@ class Analysis(QObject):
             return
         if director.project is not project:
             return  # the model of another project is still loading
+        if all(director.analysed(c) for c in project.clips):
+            return  # the usual case after an edit: nothing to do, no job
         # in the order the timeline first needs them: the frames at the start come first
         order = [c for s in project.shots for c in (s.background.clip, s.character.clip,
                                                      s.motion.clip)]  # fmt: skip
