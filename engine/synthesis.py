@@ -172,6 +172,8 @@ class Director:
         self._pose_table: dict[str, np.ndarray] = {}
         self._matches: dict[tuple, int] = {}
         self._layers_lock = threading.Lock()
+        self.stopping = threading.Event()
+        """Set: a clip's layers being made when a frame needs them stop (Cancelled)."""
         self._clip_locks: dict[str, threading.Lock] = {}
         self._plates = _LRU(16)
         self._lock = threading.RLock()
@@ -239,6 +241,7 @@ class Director:
                 return found
             clip = self.project.clip(clip_id)
             report = progress or self.layer_progress
+            cancel = cancel or self.stopping.is_set
 
             def step(done: int, total: int) -> None:
                 if report is not None:

@@ -21,7 +21,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
 from engine.document import Project, Shot
-from engine.errors import UserError
+from engine.errors import Cancelled, UserError
 
 BATCH = 8
 CHANNELS = ("play", "onion", "thumbs")  # wish lists, served in this order
@@ -120,6 +120,8 @@ class RenderService(QObject):
         with self._cond:
             self._stop = True
             self._cond.notify()
+        if self.director is not None:
+            self.director.stopping.set()  # a clip analysed for a frame stops between steps
         self._thread.join(timeout=10)
 
     # -- worker thread -----------------------------------------------------------------------------
@@ -147,6 +149,8 @@ class RenderService(QObject):
                     self._open(*load)
                 elif batch:
                     self._render(batch, generation)
+            except Cancelled:
+                pass  # the window is closing
             except UserError as e:
                 self.failed.emit(str(e))
             except Exception as e:  # a bug: say it in one line, keep the thread alive
