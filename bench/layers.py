@@ -193,7 +193,7 @@ def run(size: tuple[int, int], count: int, variants: bool, figure: str | None, s
     res["layer_ms_per_frame"] = 1000 * float(np.median(timing[: len(files)]))
     # -- background swap: clip 2i's character on clip 2i+1's set ------------------------------
     sw: dict = {"pixels": [], "model": [], "pixels_grad": [], "model_grad": []}
-    shots = []
+    per_pair, shots = {}, []
     for i in range(0, len(specs) - 1, 2):
         a, b = specs[i], specs[i + 1]
         truth = kit.render_clip(a, size, background=kit.render_background(b.background, size))
@@ -211,7 +211,13 @@ def run(size: tuple[int, int], count: int, variants: bool, figure: str | None, s
             sw["model_grad"].append(grad_energy(model_out[j]) / grad_energy(truth[k]))
             if j == len(ks) // 2 and len(shots) < 3:
                 shots.append((truth[k], out, model_out[j]))
+        per_pair[f"{a.name} on {b.name}"] = (round(float(np.mean(sw["pixels"][-len(ks):])), 1),
+                                             round(float(np.mean(sw["pixels_grad"][-len(ks):])), 2))
     res["swap"] = {k: float(np.mean(v)) for k, v in sw.items()}
+    res["swap_per_pair"] = per_pair
+    res["plate_psnr_per_clip"] = {
+        s.name: round(psnr(layers[i].plate, kit.render_background(s.background, size)), 1)
+        for i, s in enumerate(specs)}  # fmt: skip
     # -- motion of rigid characters against the truth, from frame 0 ------------------------------
     mo: dict = {"model_px": [], "model_deg": [], "tracked_px": [], "tracked_deg": []}
     for i, spec in enumerate(specs):

@@ -41,12 +41,14 @@ from engine.data.clips import ClipReader
 from engine.errors import Cancelled, ClipError
 from engine.model import SceneModel, homogeneous
 
-LAYERS_VERSION = 5
+LAYERS_VERSION = 6
 """Bumped whenever the way layers are made changes: older caches are then made again."""
 CUES = ("difference", "model", "both")
 EDGES = ("hard", "guided", "plate")
 FILLS = ("inpaint", "model")
 HOLE_SHARE = 0.25
+GRABCUT_SIZE = 200
+"""GrabCut works on the character's region shrunk towards this many pixels across (speed)."""
 """Holes in a character's mask smaller than this share of it are filled (:func:`_fill_holes`)."""
 
 
@@ -72,13 +74,18 @@ class LayerSettings:
     fill: str = "inpaint"
     """Where no sample shows the set: ``inpaint`` or ``model`` (see :func:`clean_plate`)."""
     passes: int = 3
+    """Plate passes: the first from the model's coarse matte, the others from the last
+    pass's own tight masks."""
     still_parts: bool = True
     """Drop the parts of a mask that look as the clip always looks, when another part moves."""
     half: bool = True
     """The refining plate passes at half size on frames of 480 lines or more (speed)."""
     grabcut: bool = True
     """Decide by colour (GrabCut) where the character stands on set no frame showed."""
-    """Plate passes: the second uses the first pass's mattes of the samples."""
+    steady: bool = True
+    """With ``cue="both"``, the model's matte averaged over the clip counts too, beside each
+    frame's own: it finds the body of a character that never leaves its spot (a spinning ball,
+    a wave), where one frame's matte misses parts."""
 
     def __post_init__(self) -> None:
         if self.cue not in CUES or self.edge not in EDGES or self.fill not in FILLS:
@@ -241,10 +248,13 @@ class _Matting:
     """Turns one full-resolution frame into its cut-out, against the plate."""
 
     def __init__(self, plate: np.ndarray, unseen: np.ndarray, settings: LayerSettings,
-                 usual: np.ndarray | None = None) -> None:  # fmt: skip
+                 usual: np.ndarray | None = None,
+                 steady: np.ndarray | None = None) -> None:  # fmt: skip
         self.plate = plate
         self.unseen = unseen
         self.any_unseen = bool(unseen.any())
+        self.steady = None if steady is None else _up(steady, *plate.shape[1::-1])
+        """The model's matte averaged over the clip, at the plate's size, or None."""
         self.plate_f = plate.astype(np.float32)
         square = np.ones((3, 3), np.uint8)
         self.plate_lo, self.plate_hi = cv2.erode(plate, square), cv2.dilate(plate, square)
@@ -288,7 +298,8 @@ class _Matting:
             near = cv2.dilate((model > 0.25).astype(np.uint8), self.close, iterations=2)
             if self.any_unseen:
                 # where the plate is a guess (no sample showed the set), the model must agree more
-                near[self.unseen] = model[self.unseen] > 0.5
+                sure = model if self.steady is None else np.maximum(model, self.steady)
+                near[self.unseen] = sure[self.unseen] > 0.5
             mask = diff & near
         else:
             mask = diff
@@ -296,18 +307,25 @@ class _Matting:
         mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, self.close)
         if self.any_unseen and s.cue == "both" and s.grabcut:
             mask = self._grabcut(frame, mask, model)
-        n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        # what is left works on the mask's box only (a character is a small part of a frame)
+        x, y, w, h = cv2.boundingRect(mask)
+        if w == 0:
+            return mask
+        box = (slice(y, y + h), slice(x, x + w))
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(mask[box], connectivity=8)
         keep = np.zeros(n, np.uint8)
         keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= self.min_area
         if self.usual is not None and n > 2 and s.still_parts:
             # a part that looks as the clip always looks (a rock the plate lost, next to a
             # character that moves) is set, when some other part of the mask does move
-            changed = self._distance(frame, self.usual_lo, self.usual_hi) > thresh
+            changed = self._distance(frame[box], self.usual_lo[box], self.usual_hi[box]) > thresh
             moving = np.zeros(n, bool)
             moving[np.unique(labels[changed & (labels > 0)])] = True
             if (moving & keep.astype(bool)).any():
                 keep &= moving
-        return _fill_holes(keep[labels], HOLE_SHARE)
+        out = np.zeros_like(mask)
+        out[box] = _fill_holes(keep[labels], HOLE_SHARE)
+        return out
 
     def _grabcut(self, frame: np.ndarray, mask: np.ndarray, model: np.ndarray) -> np.ndarray:
         """Where the mask reaches into what the plate only guesses (the set no frame showed),
@@ -329,14 +347,16 @@ class _Matting:
         if not ((gc == cv2.GC_BGD).any() and ((gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)).any()):
             return mask
         img = np.ascontiguousarray(frame[y0:y1, x0:x1])
-        f = max(1, max(img.shape[:2]) // 200)  # GrabCut at most ~200 px across
+        # shrunk to GRABCUT_SIZE across, but never below the 240-line frame's detail
+        f = min(max(img.shape[:2]) / GRABCUT_SIZE, min(self.w, self.h) / 240)
         if f > 1:
-            size = (img.shape[1] // f, img.shape[0] // f)
+            size = (max(1, round(img.shape[1] / f)), max(1, round(img.shape[0] / f)))
             img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
             small = cv2.resize(gc, size, interpolation=cv2.INTER_NEAREST)
         else:
             small = gc
         bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
+        cv2.setRNGSeed(0)  # GrabCut seeds its colour models at random: the same layers every time
         try:
             cv2.grabCut(img, small, None, bgd, fgd, 3, cv2.GC_INIT_WITH_MASK)
         except cv2.error:  # too few pixels of one kind to learn its colours
@@ -469,11 +489,16 @@ def clean_plate(samples: np.ndarray, hidden: np.ndarray, fallback: np.ndarray,
     return out, unseen
 
 
+def _steady(mattes: np.ndarray) -> np.ndarray:
+    """The model's matte averaged over the clip's frames."""
+    return mattes.mean(axis=0)
+
+
 def _moving_parts(mask: np.ndarray, changes: np.ndarray) -> np.ndarray:
     """The connected parts of ``mask`` (bool) that hold at least one ``changes`` pixel."""
     n, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
     keep = np.zeros(n, bool)
-    keep[np.unique(labels[changes & mask])] = True
+    keep[np.unique(labels[changes & (mask > 0)])] = True
     keep[0] = False
     return keep[labels]
 
@@ -484,8 +509,10 @@ def plate_passes(samples: np.ndarray, mattes: np.ndarray, fallback: np.ndarray,
     """The clean plate of full-size samples (K, H, W, 3) given the model's mattes of them
     (K, S, S). First from the model's coarse envelope; then ``settings.passes − 1`` times again
     with each sample's own tight mask against the last plate: more samples show the set, so less
-    of the plate is a guess and the next masks are better (measured: docs/LAYERS.md). The
-    refining passes run at half size on frames of 480 lines or more; the last is full size."""
+    of the plate is a guess and the next masks are better (measured: docs/LAYERS.md). With
+    ``settings.steady`` the clip's mean matte joins each frame's, and the refining masks drop
+    their still parts as the final ones do. The refining passes run at half size on frames of
+    480 lines or more; the last is full size."""
     k, h, w = samples.shape[:3]
     f = 2 if min(w, h) >= 480 and settings.passes > 1 and settings.half else 1
     sw, sh = w // f, h // f
@@ -495,8 +522,9 @@ def plate_passes(samples: np.ndarray, mattes: np.ndarray, fallback: np.ndarray,
     # says otherwise (it fires on some bright or small set objects: a moon, the diamonds):
     # each sample's envelope keeps only its parts where that sample differs from the median
     usual = torch.from_numpy(small).median(dim=0).values.numpy()
+    steady = _steady(mattes) if settings.steady and settings.cue == "both" else None
     hidden = np.stack([
-        _moving_parts(envelope(m, sw, sh),
+        _moving_parts(envelope(m if steady is None else np.maximum(m, steady), sw, sh),
                       cv2.absdiff(x, usual).max(axis=2) > 255 * settings.threshold)
         for x, m in zip(small, mattes, strict=True)
     ])  # fmt: skip
@@ -504,7 +532,7 @@ def plate_passes(samples: np.ndarray, mattes: np.ndarray, fallback: np.ndarray,
     for _ in range(settings.passes - 1):
         check()
         plate, unseen = clean_plate(small, hidden, _up(fallback, sw, sh), settings.fill)
-        matting = _Matting(plate, unseen, settings)
+        matting = _Matting(plate, unseen, settings, usual, steady)
         hidden = np.stack([cv2.dilate(matting.mask(x, m), grow) > 0
                            for x, m in zip(small, mattes, strict=True)])  # fmt: skip
     if f > 1:
@@ -514,11 +542,19 @@ def plate_passes(samples: np.ndarray, mattes: np.ndarray, fallback: np.ndarray,
     return clean_plate(samples, hidden, fallback, settings.fill)
 
 
+def _centroid(mask: np.ndarray) -> np.ndarray | None:
+    m = cv2.moments(mask, True)
+    return np.array([m["m10"] / m["m00"], m["m01"] / m["m00"]]) if m["m00"] > 0 else None
+
+
 def track(prev: np.ndarray, cur: np.ndarray, prev_mask: np.ndarray, cur_mask: np.ndarray,
           scale: float) -> np.ndarray:  # fmt: skip
-    """Forward pixel map (2, 3) of the character from one frame to the next: corners inside
-    ``prev_mask`` tracked by pyramidal Lucas–Kanade, a similarity transform fitted by RANSAC;
-    the shift of the matte's centroid when too few corners track."""
+    """Forward pixel map (2, 3) of the character from one frame to the next: its turn and
+    scale from corners inside ``prev_mask`` tracked by pyramidal Lucas–Kanade (a similarity
+    fitted by RANSAC; none when too few corners track), its shift from the mattes' centroids.
+    The corners alone drift on a character that turns on the spot (a spinning ball: the set's
+    corners along its outline stay put) and one bad step moves the rest of the clip."""
+    out = np.array([[1.0, 0, 0], [0, 1.0, 0]])
     # in the region the character covers in either frame (and some), not the whole frame
     x, y, w, h = cv2.boundingRect(cv2.bitwise_or(prev_mask, cur_mask))
     pad = int(24 * scale)
@@ -538,12 +574,11 @@ def track(prev: np.ndarray, cur: np.ndarray, prev_mask: np.ndarray, cur_mask: np
                                                  method=cv2.RANSAC,
                                                  ransacReprojThreshold=2 * scale)  # fmt: skip
             if m is not None and inl is not None and inl.sum() >= 6:
-                return m
-    out = np.array([[1.0, 0, 0], [0, 1.0, 0]])
-    ma, mb = cv2.moments(prev_mask, True), cv2.moments(cur_mask, True)
-    if ma["m00"] > 0 and mb["m00"] > 0:
-        out[0, 2] = mb["m10"] / mb["m00"] - ma["m10"] / ma["m00"]
-        out[1, 2] = mb["m01"] / mb["m00"] - ma["m01"] / ma["m00"]
+                out = m
+    region = (slice(y0, y1), slice(x0, x1))
+    c0, c1 = _centroid(prev_mask[region]), _centroid(cur_mask[region])
+    if c0 is not None and c1 is not None:
+        out[:, 2] = c1 - out[:, :2] @ c0 + (np.eye(2) - out[:, :2]) @ (x0, y0)
     return out
 
 
@@ -589,7 +624,9 @@ def compute_layers(
                                  lambda: step(n))  # fmt: skip
     usual = torch.from_numpy(samples).median(dim=0).values.numpy() if len(samples) > 2 else None
     del samples
-    matting = _Matting(plate, unseen, settings, usual)
+    matting = _Matting(plate, unseen, settings, usual,
+                       _steady(mattes) if settings.steady and settings.cue == "both"
+                       else None)  # fmt: skip
     step(n)
     scale = max(1.0, min(w, h) / 240)
     boxes = np.zeros((n, 5), np.int64)
