@@ -101,6 +101,15 @@ def test_demo_kit_draws_any_size_with_true_mattes_and_motion():
         assert np.abs(moved - centroid[2:]).max() < 0.3
 
 
+def _ious(layers, truth: np.ndarray) -> list[float]:
+    """Each frame's matte IoU against the true masks (bool, N×H×W)."""
+    out = []
+    for k in range(len(layers)):
+        m = layers.matte(k) > 127
+        out.append((m & truth[k]).sum() / (m | truth[k]).sum())
+    return out
+
+
 @pytest.fixture(scope="module")
 def kit_clip(tmp_path_factory):
     """A held-out rigid character hopping across a 4:3 set, written as H.264, and its layers."""
@@ -120,8 +129,7 @@ def test_layers_of_a_clip_are_at_its_own_size_and_match_the_truth(kit_clip):
     assert layers.size == size and len(layers) == kit.FRAMES
     assert layers.plate.shape == (120, 160, 3)
     truth = kit.true_mattes(spec, size) > 0.5
-    ious = [((layers.matte(k) > 127) & truth[k]).sum() / ((layers.matte(k) > 127) | truth[k]).sum()
-            for k in range(len(layers))]  # fmt: skip
+    ious = _ious(layers, truth)
     assert np.mean(ious) > 0.75
     # where the character never stood, the plate is the set
     bg = kit.render_background(spec.background, size).astype(int)
@@ -293,8 +301,7 @@ def test_the_measured_matte_variants_work_too(kit_clip, settings):
     spec, size, path, model, cache, _ = kit_clip
     layers = cache.load(path, model, settings)
     truth = kit.true_mattes(spec, size) > 0.5
-    ious = [((layers.matte(k) > 127) & truth[k]).sum() / ((layers.matte(k) > 127) | truth[k]).sum()
-            for k in range(len(layers))]  # fmt: skip
+    ious = _ious(layers, truth)
     assert np.mean(ious) > 0.7
 
 
@@ -327,8 +334,7 @@ def test_a_character_that_never_leaves_its_spot_is_cut_out_whole(kit_clip, tmp_p
     path = write_video(tmp_path / "ball.mp4", kit.render_clip(spec, size), fps=12, quality=9)
     truth = kit.true_mattes(spec, size) > 0.5
     layers = cache.load(path, model)
-    ious = [((layers.matte(k) > 127) & truth[k]).sum() / ((layers.matte(k) > 127) | truth[k]).sum()
-            for k in range(len(layers))]  # fmt: skip
+    ious = _ious(layers, truth)
     assert np.mean(ious) > 0.85  # 0.31 when only each frame's own matte counted
     body = truth.all(axis=0)  # where the ball always is
     bg = kit.render_background(spec.background, size).astype(int)
