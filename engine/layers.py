@@ -47,9 +47,9 @@ CUES = ("difference", "model", "both")
 EDGES = ("hard", "guided", "plate")
 FILLS = ("inpaint", "model")
 HOLE_SHARE = 0.25
+"""Holes in a character's mask smaller than this share of it are filled (:func:`_fill_holes`)."""
 GRABCUT_SIZE = 200
 """GrabCut works on the character's region shrunk towards this many pixels across (speed)."""
-"""Holes in a character's mask smaller than this share of it are filled (:func:`_fill_holes`)."""
 
 
 Progress = Callable[[int, int], None]
@@ -489,9 +489,9 @@ def clean_plate(samples: np.ndarray, hidden: np.ndarray, fallback: np.ndarray,
     return out, unseen
 
 
-def _steady(mattes: np.ndarray) -> np.ndarray:
-    """The model's matte averaged over the clip's frames."""
-    return mattes.mean(axis=0)
+def _steady(mattes: np.ndarray, settings: LayerSettings) -> np.ndarray | None:
+    """The model's matte averaged over the clip's frames, when ``settings`` use it."""
+    return mattes.mean(axis=0) if settings.steady and settings.cue == "both" else None
 
 
 def _moving_parts(mask: np.ndarray, changes: np.ndarray) -> np.ndarray:
@@ -522,7 +522,7 @@ def plate_passes(samples: np.ndarray, mattes: np.ndarray, fallback: np.ndarray,
     # says otherwise (it fires on some bright or small set objects: a moon, the diamonds):
     # each sample's envelope keeps only its parts where that sample differs from the median
     usual = torch.from_numpy(small).median(dim=0).values.numpy()
-    steady = _steady(mattes) if settings.steady and settings.cue == "both" else None
+    steady = _steady(mattes, settings)
     hidden = np.stack([
         _moving_parts(envelope(m if steady is None else np.maximum(m, steady), sw, sh),
                       cv2.absdiff(x, usual).max(axis=2) > 255 * settings.threshold)
@@ -624,9 +624,7 @@ def compute_layers(
                                  lambda: step(n))  # fmt: skip
     usual = torch.from_numpy(samples).median(dim=0).values.numpy() if len(samples) > 2 else None
     del samples
-    matting = _Matting(plate, unseen, settings, usual,
-                       _steady(mattes) if settings.steady and settings.cue == "both"
-                       else None)  # fmt: skip
+    matting = _Matting(plate, unseen, settings, usual, _steady(mattes, settings))
     step(n)
     scale = max(1.0, min(w, h) / 240)
     boxes = np.zeros((n, 5), np.int64)
