@@ -144,10 +144,8 @@ class ClipLayers:
         """The centroid (x, y) of frame k's matte in the frame's pixels (the frame's centre when
         the matte is empty), from the cut-out alone."""
         rgba, x0, y0 = self.cutout(k)
-        m = cv2.moments(np.ascontiguousarray(rgba[..., 3]), binaryImage=False)
-        if m["m00"] <= 0:
-            return np.array([self.width / 2, self.height / 2])
-        return np.array([x0 + m["m10"] / m["m00"], y0 + m["m01"] / m["m00"]])
+        c = _centroid(np.ascontiguousarray(rgba[..., 3]), binary=False)
+        return np.array([self.width / 2, self.height / 2]) if c is None else c + (x0, y0)
 
     def tracked_motion(self, start: int, k: int) -> np.ndarray:
         """Classical forward pixel map (2, 3) from frame ``start`` to frame ``k``."""
@@ -253,8 +251,10 @@ class _Matting:
         self.plate = plate
         self.unseen = unseen
         self.any_unseen = bool(unseen.any())
-        self.steady = None if steady is None else _up(steady, *plate.shape[1::-1])
-        """The model's matte averaged over the clip, at the plate's size, or None."""
+        self.steady_unseen = None
+        """The model's matte averaged over the clip, where the plate is a guess (or None)."""
+        if steady is not None and self.any_unseen:
+            self.steady_unseen = _up(steady, *plate.shape[1::-1])[unseen]
         self.plate_f = plate.astype(np.float32)
         square = np.ones((3, 3), np.uint8)
         self.plate_lo, self.plate_hi = cv2.erode(plate, square), cv2.dilate(plate, square)
@@ -298,8 +298,10 @@ class _Matting:
             near = cv2.dilate((model > 0.25).astype(np.uint8), self.close, iterations=2)
             if self.any_unseen:
                 # where the plate is a guess (no sample showed the set), the model must agree more
-                sure = model if self.steady is None else np.maximum(model, self.steady)
-                near[self.unseen] = sure[self.unseen] > 0.5
+                sure = model[self.unseen]
+                if self.steady_unseen is not None:
+                    sure = np.maximum(sure, self.steady_unseen)
+                near[self.unseen] = sure > 0.5
             mask = diff & near
         else:
             mask = diff
@@ -542,8 +544,10 @@ def plate_passes(samples: np.ndarray, mattes: np.ndarray, fallback: np.ndarray,
     return clean_plate(samples, hidden, fallback, settings.fill)
 
 
-def _centroid(mask: np.ndarray) -> np.ndarray | None:
-    m = cv2.moments(mask, True)
+def _centroid(mask: np.ndarray, binary: bool = True) -> np.ndarray | None:
+    """(x, y) of a mask's centroid (of its nonzero pixels, or weighted by its values); None
+    when it is empty."""
+    m = cv2.moments(mask, binary)
     return np.array([m["m10"] / m["m00"], m["m01"] / m["m00"]]) if m["m00"] > 0 else None
 
 
