@@ -32,12 +32,20 @@ from engine.fileio import (
     remove_stale_temporaries,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 PROJECT_FILE = "project.json"
 BACKUP_FILE = "project.json.bak"
 SUFFIX = ".zoetrope"
-LOOP_MODES = ("once", "loop", "pingpong")
-""""endless" (video-texture playback) is reserved for a later schema; see PROJECT_FORMAT.md."""
+LOOP_MODES = ("once", "loop", "pingpong", "endless")
+"""``endless``: the motion's frames as a random walk over the jumps between frames that look
+alike, for as long as the shot lasts (engine.motion)."""
+EDGES = ("turn", "wrap", "stay")
+"""What a character carried across the frame by an endless walk does at its edge: turns back,
+wraps round to the other side, or stays inside (walks on the spot)."""
+EASES = ("linear", "ease")
+MAX_EXTEND = 10_000
+"""Frames a motion can be extended by (engine.predictor)."""
+MAX_PATH_KEYS = 1_000
 RENDER_MODES = ("pixels", "model")
 POSE_MODES = ("rigid", "match")
 """Pixels mode, a character moved by another clip's motion: ``rigid`` moves the character frame
@@ -108,6 +116,34 @@ class MotionRef:
         return abs(self.end - self.start) + 1
 
 
+@dataclass(frozen=True)
+class Key:
+    """A motion-path keyframe at a shot's local ``frame``: the character moved by (x, y)
+    (fractions of the output's width and height), turned by ``angle`` degrees (clockwise on
+    screen) and scaled by ``scale`` about its own centre; ``ease`` "ease" slows the motion in and
+    out of this key. JSON: an object with these keys."""
+
+    frame: int
+    x: float = 0.0
+    y: float = 0.0
+    angle: float = 0.0
+    scale: float = 1.0
+    ease: str = "linear"
+
+
+def fold(u: int, n: int, mode: str) -> int:
+    """Step ``u`` (0, 1, 2 …) of something ``n`` long, played ``once`` (held at the end),
+    ``loop`` (wrapped) or ``pingpong`` (there and back): a shot's motion, the viewer's playback."""
+    if mode == "loop":
+        return u % n
+    if mode == "pingpong":
+        if n == 1:
+            return 0
+        p = u % (2 * n - 2)
+        return p if p < n else 2 * n - 2 - p
+    return min(u, n - 1)
+
+
 @dataclass
 class Shot:
     """Character of one frame, on the background of one frame, moving like a motion clip.
@@ -133,32 +169,56 @@ class Shot:
     """This shot's render mode (RENDER_MODES), or None: the project's."""
     pose: str = "rigid"
     """POSE_MODES: how pixels mode poses a character moved by another clip's motion."""
+    seed: int = 0
+    """``endless``: the walk's seed (Reshuffle draws another)."""
+    jumps: float = 0.5
+    """``endless``: how often the walk jumps, 0 (only when it must) … 1 (wherever it can)."""
+    edge: str = "turn"
+    """``endless``: EDGES, what the character does at the frame's edge."""
+    extend: int = 0
+    """Frames predicted past the motion's end (engine.predictor), played after the clip's."""
+    take: int = 0
+    """Which of the predicted futures ("another take" draws another)."""
+    target: tuple[float, float] | None = None
+    """Where the extended motion heads for: (x, y) in fractions of the output frame, or None."""
+    path: tuple[Key, ...] = ()
+    """Motion-path keyframes, in frame order (engine.motion.path_matrix)."""
+
+    @property
+    def motion_length(self) -> int:
+        """Steps of the motion: the clip's frames and the predicted ones after them."""
+        return self.motion.length + (0 if self.loop == "endless" else self.extend)
+
+    @property
+    def generated(self) -> bool:
+        """Whether the engine decides what local frames show (an endless walk, an extension, a
+        path), rather than the folding below alone."""
+        return self.loop == "endless" or self.motion_length > self.motion.length or bool(self.path)
+
+    def motion_u(self, t: int) -> int:
+        """Motion steps played by local frame ``t``, before looping: time runs from ``offset``,
+        held ``hold`` frames at a time, ``speed`` steps per frame."""
+        held = ((t + self.offset) // self.hold) * self.hold
+        return math.floor(held * self.speed + 1e-9)
 
     def motion_step(self, t: int) -> int:
-        """How far into the motion (0 … length−1) local frame ``t`` is."""
-        n = self.motion.length
-        held = ((t + self.offset) // self.hold) * self.hold
-        u = math.floor(held * self.speed + 1e-9)
-        if self.loop == "loop":
-            return u % n
-        if self.loop == "pingpong":
-            if n == 1:
-                return 0
-            p = u % (2 * n - 2)
-            return p if p < n else 2 * n - 2 - p
-        return min(u, n - 1)
+        """How far into the motion (0 … motion_length−1) local frame ``t`` is; an endless
+        shot's step counts on without end (engine.motion walks it)."""
+        u = self.motion_u(t)
+        return u if self.loop == "endless" else fold(u, self.motion_length, self.loop)
 
     def motion_frame(self, t: int) -> int:
-        """The motion clip's frame index shown at local frame ``t``."""
+        """The motion clip's frame index shown at local frame ``t`` (plain shots; a step past
+        the clip's end, predicted, shows as the last frame here: the engine knows which)."""
         step = 1 if self.motion.end >= self.motion.start else -1
-        return self.motion.start + step * self.motion_step(t)
+        return self.motion.start + step * min(self.motion_step(t), self.motion.length - 1)
 
     def natural_duration(self) -> int:
         """Output frames of one pass at this shot's speed and hold: the motion once, its last
         frame held as long as the others ("once"); one cycle that repeats seamlessly ("loop");
-        there and back ("pingpong")."""
-        n = self.motion.length
-        if self.loop == "once" or n == 1:
+        there and back ("pingpong"); as long as the clip ("endless", which goes on for ever)."""
+        n = self.motion_length
+        if self.loop in ("once", "endless") or n == 1:
             last = math.ceil((n - 1) / self.speed - 1e-9)
             span = self.hold * max(1, math.ceil(1 / self.speed - 1e-9))
             return math.ceil(last / self.hold) * self.hold + span
@@ -182,10 +242,14 @@ def _shot_to_json(s: Shot) -> dict:
         "retime": {"speed": s.speed, "hold": s.hold},
         "loop": s.loop,
         "offset": s.offset,
-        "path": None,
+        "endless": {"seed": s.seed, "jumps": s.jumps, "edge": s.edge},
+        "extend": None if not s.extend else {
+            "frames": s.extend, "take": s.take,
+            "target": None if s.target is None else list(s.target)},
+        "path": [dataclasses.asdict(k) for k in s.path] or None,
         "render": s.render,
         "pose": s.pose,
-    }
+    }  # fmt: skip
 
 
 _ABSENT = object()
@@ -283,7 +347,13 @@ def _migrate_2_to_3(doc: dict) -> dict:
     return {**doc, "schema_version": 3, "output": {"size": None, "mode": "pixels"}}
 
 
-MIGRATIONS = {1: _migrate_1_to_2, 2: _migrate_2_to_3}
+def _migrate_3_to_4(doc: dict) -> dict:
+    """Schema 4 adds endless loops, extended motion and motion paths to a shot; a version-3
+    shot has none of them (its ``path`` was always null)."""
+    return {**doc, "schema_version": 4}
+
+
+MIGRATIONS = {1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4}
 """schema_version n → the function that turns a version-n document into version n + 1."""
 
 
@@ -470,8 +540,20 @@ class Project:
 
         ch, bg, mo = ref("character"), ref("background"), ref("motion")
         retime = r.get(s, "retime", where, dict, {})
-        if r.get(s, "path", where, (list, dict, type(None)), None) is not None:
-            raise r.fail(f"{where}.path", "motion paths need a newer Zoetrope")
+        endless = r.get(s, "endless", where, dict, {})
+        extend = r.get(s, "extend", where, (dict, type(None)), None) or {}
+        target = r.get(extend, "target", f"{where}.extend", (list, type(None)), None)
+        if target is not None and (len(target) != 2 or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in target)):
+            raise r.fail(f"{where}.extend.target", "expected two numbers or null")
+        path = r.count(r.get(s, "path", where, (list, type(None)), None) or [], f"{where}.path",
+                       MAX_PATH_KEYS)
+        keys = []
+        for i, k in enumerate(path):
+            at = f"{where}.path[{i}]"
+            keys.append(Key(r.get(k, "frame", at, int), r.get(k, "x", at, float, 0.0),
+                            r.get(k, "y", at, float, 0.0), r.get(k, "angle", at, float, 0.0),
+                            r.get(k, "scale", at, float, 1.0), r.get(k, "ease", at, str, "linear")))
         return Shot(
             id=r.get(s, "id", where, str),
             name=r.get(s, "name", where, str, ""),
@@ -495,7 +577,14 @@ class Project:
             offset=r.get(s, "offset", where, int, 0),
             render=r.get(s, "render", where, (str, type(None)), None),
             pose=r.get(s, "pose", where, str, "rigid"),
-        )
+            seed=r.get(endless, "seed", f"{where}.endless", int, 0),
+            jumps=r.get(endless, "jumps", f"{where}.endless", float, 0.5),
+            edge=r.get(endless, "edge", f"{where}.endless", str, "turn"),
+            extend=r.get(extend, "frames", f"{where}.extend", int, 0),
+            take=r.get(extend, "take", f"{where}.extend", int, 0),
+            target=None if target is None else (float(target[0]), float(target[1])),
+            path=tuple(keys),
+        )  # fmt: skip
 
     def to_json(self) -> dict:
         return {
@@ -873,6 +962,26 @@ class Project:
             shot.render = None if value is None else _check_mode(value)
         elif key == "pose":
             shot.pose = _check_pose(value)
+        elif key in ("seed", "extend", "take"):
+            setattr(shot, key, _int(value, key))
+        elif key == "jumps":
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ProjectError(f"jumps must be a number (got {value!r})")
+            shot.jumps = float(value)
+        elif key == "edge":
+            shot.edge = value
+        elif key == "target":
+            if value is not None:
+                if not isinstance(value, (list, tuple)) or len(value) != 2 or not all(
+                        isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+                    raise ProjectError(f"target must be two numbers or None (got {value!r})")
+                value = (float(value[0]), float(value[1]))
+            shot.target = value
+        elif key == "path":
+            try:
+                shot.path = tuple(k if isinstance(k, Key) else Key(**k) for k in value)
+            except TypeError as e:
+                raise ProjectError(f"a path is a list of keyframes ({e})") from None
         else:
             raise ProjectError(f"a shot has no field {key!r}")
 
@@ -903,14 +1012,48 @@ class Project:
             raise ProjectError(f"shot {name}: hold must be 1…{MAX_HOLD} (got {s.hold})")
         if not (0 < s.speed <= MAX_SPEED and math.isfinite(s.speed)):
             raise ProjectError(f"shot {name}: speed must be above 0 and at most {MAX_SPEED:g}")
-        if s.loop == "endless":
-            raise ProjectError(f"shot {name}: loop mode 'endless' needs a newer Zoetrope")
+        self._check_motion_extras(s, name)
         if s.loop not in LOOP_MODES:
             raise ProjectError(
                 f"shot {name}: loop mode {s.loop!r} is not one of {', '.join(LOOP_MODES)}"
             )
         if not 0 <= s.offset <= MAX_TIMELINE_FRAMES:
             raise ProjectError(f"shot {name}: offset must be 0…{MAX_TIMELINE_FRAMES:,}")
+
+    @staticmethod
+    def _check_motion_extras(s: Shot, name: str) -> None:
+        """The endless walk's settings, the extension and the path of a shot."""
+        if not 0 <= s.seed < 2**31:
+            raise ProjectError(f"shot {name}: seed must be 0…{2**31 - 1}")
+        if not (0 <= s.jumps <= 1):
+            raise ProjectError(f"shot {name}: jumps must be 0…1 (got {s.jumps!r})")
+        if s.edge not in EDGES:
+            raise ProjectError(f"shot {name}: edge {s.edge!r} is not one of {', '.join(EDGES)}")
+        if not 0 <= s.extend <= MAX_EXTEND:
+            raise ProjectError(f"shot {name}: a motion extends by 0…{MAX_EXTEND:,} frames")
+        if not 0 <= s.take < 2**31:
+            raise ProjectError(f"shot {name}: take must be 0…{2**31 - 1}")
+        if s.target is not None and not all(math.isfinite(v) and -1 <= v <= 2 for v in s.target):
+            raise ProjectError(f"shot {name}: the target must be near the frame (-1…2)")
+        if len(s.path) > MAX_PATH_KEYS:
+            raise ProjectError(f"shot {name}: a path holds at most {MAX_PATH_KEYS} keys")
+        frames = [k.frame for k in s.path]
+        if frames != sorted(set(frames)):
+            raise ProjectError(f"shot {name}: path keys must be at different frames, in order")
+        for k in s.path:
+            ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                     for v in (k.x, k.y, k.angle, k.scale))  # fmt: skip
+            if not (ok and isinstance(k.frame, int) and 0 <= k.frame <= MAX_SHOT_FRAMES):
+                raise ProjectError(f"shot {name}: path key {k!r} is not valid")
+            if not (abs(k.x) <= 10 and abs(k.y) <= 10 and abs(k.angle) <= 3600
+                    and 0.05 <= k.scale <= 20):  # fmt: skip
+                raise ProjectError(
+                    f"shot {name}: path key at frame {k.frame}: x and y must be within ±10 "
+                    "frames, the angle within ±3600°, the scale 0.05…20"
+                )
+            if k.ease not in EASES:
+                raise ProjectError(f"shot {name}: path key ease {k.ease!r} is not one of "
+                                   f"{', '.join(EASES)}")  # fmt: skip
 
     def _check_range(self, rng: Any) -> tuple[int, int]:
         if (
@@ -1013,6 +1156,10 @@ def frame_key(
         return (mode, "background", bg, size)
     ch = (shot.character.clip, shot.character.frame)
     motion = (shot.motion.clip, shot.motion.start, shot.motion_frame(local))
+    if shot.generated:  # the engine decides: a frame is known by everything that decides it
+        motion = (shot.motion.clip, shot.motion.start, shot.motion.end, shot.loop,
+                  shot.motion_step(local), shot.seed, shot.jumps, shot.edge, shot.extend,
+                  shot.take, shot.target, shot.path, shot.speed, shot.hold, shot.offset, local)
     if mode == "pixels" and shot.character.clip == shot.motion.clip:
         ch = (shot.character.clip, None)
     elif mode == "pixels" and shot.pose != "rigid":

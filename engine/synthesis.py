@@ -54,8 +54,9 @@ from engine.device import (
 )
 from engine.document import RENDER_MODES, Project, ProjectError, Shot, frame_key
 from engine.errors import Cancelled, UserError  # noqa: F401 — engine.synthesis.Cancelled is API
-from engine.layers import ClipLayers, LayerCache, model_key
-from engine.model import SceneModel, homogeneous, theta_to_pixels, warp
+from engine.layers import ClipLayers, LayerCache, _centroid, model_key, model_views
+from engine.model import SceneModel, _normaliser, homogeneous, theta_to_pixels, warp
+from engine.motion import Drive, TransitionGraph, carry, frame_distance, path_matrix, root_steps
 from engine.samples import to_tensor
 
 LAYERS = ("composite", "background", "character", "matte", "cutout")
@@ -181,6 +182,8 @@ class Director:
         self._zc = _LRU(256)
         self._zb = _LRU(256)
         self._thetas = _LRU(8192)
+        self._sources: dict[tuple, object] = {}
+        """Motion sources' working: features of motion ranges, endless walks, extensions."""
         self.hits = 0
         self.misses = 0
 
@@ -304,13 +307,14 @@ class Director:
             cache.put(key, z)
         return z
 
-    def _thetas_for(self, shot: Shot, local: int, chunk: int = 64) -> None:
-        """Make sure T^Z(f_c(m_in), f_c(m_k)) of this frame's motion step is known: computed,
-        with its neighbours, for the block of up to ``chunk`` frames of the shot's motion range
-        holding it — a shot's motion is encoded once, not per output frame."""
-        mo, k = shot.motion, shot.motion_frame(local)
-        if (mo.clip, mo.start, k) in self._thetas:
-            return
+    def _thetas_for(self, shot: Shot, k: int, chunk: int = 64) -> torch.Tensor:
+        """T^Z(f_c(m_in), f_c(m_k)) of motion frame ``k``: computed, with its neighbours, for
+        the block of up to ``chunk`` frames of the shot's motion range holding it — a shot's
+        motion is encoded once, not per output frame."""
+        mo = shot.motion
+        found = self._thetas.get_fresh((mo.clip, mo.start, k))
+        if found is not None:
+            return found
         lo, hi = min(mo.start, mo.end), max(mo.start, mo.end)
         first = lo + (k - lo) // chunk * chunk
         part = list(range(first, min(hi, first + chunk - 1) + 1))
@@ -320,6 +324,86 @@ class Director:
             thetas = self.model.transform(z_in.float().expand(len(part), -1, -1, -1), z.float())
         for j, theta in zip(part, thetas, strict=True):
             self._thetas.put((mo.clip, mo.start, j), theta)
+        return self._thetas.get_fresh((mo.clip, mo.start, k))
+
+    # -- motion sources (engine.motion) ---------------------------------------------------------
+    def drive(self, shot: Shot, local: int) -> Drive:
+        """What drives the character at a shot's local frame: the motion clip's frame and the
+        extra forward map (motion clip's normalised coordinates) of an endless walk or an
+        extension, in this shot's render mode. The path comes on top (:meth:`_path`)."""
+        if not shot.generated:
+            return Drive(shot.motion_frame(local))
+        mo, step = shot.motion, shot.motion_step(local)
+        sign = 1 if mo.end >= mo.start else -1
+        if shot.loop == "endless":
+            pos, extra = self._walk(shot, step).at(step)
+            return Drive(mo.start + sign * pos, extra)
+        if step < mo.length:
+            return Drive(mo.start + sign * step)
+        pos, extra = self._extension(shot).at(step - mo.length)
+        return Drive(mo.start + sign * pos, extra)
+
+    def _motion_view(self, shot: Shot, mode: str) -> tuple[np.ndarray, np.ndarray, float]:
+        """The shot's motion range as a walk sees it in one render mode: each frame's forward
+        map from the range's first frame (3×3, normalised), its character's centre (normalised)
+        and the character's half width (normalised). Pixels mode: the clip layers' tracking and
+        mattes; model mode: T^Z and the model's matte of the first frame."""
+        mo = shot.motion
+        sign = 1 if mo.end >= mo.start else -1
+        frames = list(range(mo.start, mo.end + sign, sign))
+        if mode == "pixels":
+            layers = self.layers(mo.clip)
+            n = _normaliser(*layers.size)
+            forward = np.stack([n @ homogeneous(layers.tracked_motion(mo.start, k))
+                                @ np.linalg.inv(n) for k in frames])  # fmt: skip
+            centres = np.stack([(n @ np.append(layers.centre(k), 1))[:2] for k in frames])
+            half = float(np.median(layers.boxes[frames, 3])) / layers.width
+            return forward, centres, half
+        forward = np.linalg.inv(homogeneous(self._features(mo.clip, mo.start, mo.end)[0]))
+        centre, half = self._model_centre(shot)
+        return forward, (forward @ np.append(centre, 1.0))[:, :2], half
+
+    def _features(self, clip: str, start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
+        """engine.synthesis.motion_features of a motion range, in play order (cached)."""
+        key = ("features", clip, start, end)
+        with self._layers_lock:
+            found = self._sources.get(key)
+        if found is None:
+            sign = 1 if end >= start else -1
+            frames = self.clip_frames(clip)[list(range(start, end + sign, sign))]
+            found = motion_features(self.model, frames)
+            with self._layers_lock:
+                self._sources[key] = found
+        return found
+
+    def _walk(self, shot: Shot, step: int) -> _Walk:
+        """The endless walk of a shot's motion, made (or made longer) to reach ``step``."""
+        mode = self.mode_of(shot)
+        mo = shot.motion
+        key = ("walk", mode, mo.clip, mo.start, mo.end, shot.seed, shot.jumps, shot.edge)
+        with self._layers_lock:
+            walk = self._sources.get(key)
+        if walk is None or step >= len(walk.frames):
+            thetas, pose = self._features(mo.clip, mo.start, mo.end)
+            forward, centres, half = self._motion_view(shot, mode)
+            graph = walk.graph if walk is not None else TransitionGraph.build(
+                frame_distance(pose, root_steps(np.linalg.inv(homogeneous(thetas)))))
+            length = max(step + 1, 2 * len(walk.frames) if walk else 0, 4 * len(graph), 256)
+            frames = graph.walk(length, shot.seed, shot.jumps)
+            walk = _Walk(graph, frames, carry(frames, forward, centres, half, shot.edge))
+            with self._layers_lock:
+                self._sources[key] = walk
+        return walk
+
+    def _extension(self, shot: Shot) -> _Walk:
+        raise ProjectError(f"shot {shot.name or shot.id}: motion extension is not available")
+
+    def _path(self, shot: Shot, local: int, centre: np.ndarray) -> np.ndarray | None:
+        """The shot's path at ``local`` as a forward map of the output's pixels, about the
+        character's ``centre`` (output pixels) there; None without a path."""
+        if not shot.path:
+            return None
+        return path_matrix(shot.path, local, tuple(centre), self.size)
 
     def matched_frame(self, char_clip: str, motion_clip: str, k: int) -> int:
         """The frame of ``char_clip`` whose pose is closest to frame ``k`` of ``motion_clip``,
@@ -368,22 +452,28 @@ class Director:
         plate = self._plate(shot.background.clip)
         if layer == "background":
             return plate
-        mo, k = shot.motion, shot.motion_frame(local)
+        mo, drive = shot.motion, self.drive(shot, local)
+        k = drive.k
         size = self.size
         ch = self.layers(shot.character.clip)
+        moving = self.layers(mo.clip)
+        extra = np.eye(3)
+        if drive.extra is not None:  # the walk's root motion, in the motion clip's pixels
+            n = _normaliser(*moving.size)
+            extra = np.linalg.inv(n) @ drive.extra @ n
+        c = k
         if shot.character.clip == mo.clip:
-            rgba, x0, y0 = ch.cutout(k)
-            matrix = fit_matrix(ch.size, size)
+            matrix = fit_matrix(ch.size, size) @ extra
         else:
             c = shot.character.frame
-            moving = self.layers(mo.clip)
             if self.motion == "tracked":
                 forward = homogeneous(moving.tracked_motion(mo.start, k))
             else:
                 with torch.inference_mode():
-                    self._thetas_for(shot, local)
-                theta = self._thetas.get_fresh((mo.clip, mo.start, k)).cpu().numpy()
-                forward = homogeneous(theta_to_pixels(theta, *moving.size))
+                    theta = self._thetas_for(shot, k).cpu().numpy()
+                forward = extra @ homogeneous(theta_to_pixels(theta, *moving.size))
+            if self.motion == "tracked":
+                forward = extra @ forward
             fit_mo = fit_matrix(moving.size, size)
             fit_ch = fit_matrix(ch.size, size)
             matrix = fit_mo @ forward @ np.linalg.inv(fit_mo) @ fit_ch
@@ -395,7 +485,10 @@ class Director:
                 matrix = fit_ch.copy()
                 matrix[:2, 2] += goes[:2] - (fit_ch @ np.append(ch.centre(j), 1.0))[:2]
                 c = j
-            rgba, x0, y0 = ch.cutout(c)
+        path = self._path(shot, local, (matrix @ np.append(ch.centre(c), 1.0))[:2])
+        if path is not None:  # composed into the one warp of the full-resolution cut-out
+            matrix = path @ matrix
+        rgba, x0, y0 = ch.cutout(c)
         return composite(plate, place(rgba, x0, y0, matrix, size), layer)
 
     def _render_model(self, wanted: dict[tuple, tuple[Shot, int]]) -> list[np.ndarray]:
@@ -407,10 +500,8 @@ class Director:
                 zb = torch.stack([self._encoded(self._zb, m.f_b, *k[2]) for k in keys])
                 images = m.g(zb)
             else:
-                for shot, local in wanted.values():
-                    self._thetas_for(shot, local)
                 zc = torch.stack([self._encoded(self._zc, m.f_c, *k[2]) for k in keys])
-                theta = torch.stack([self._thetas.get_fresh(k[-2]) for k in keys])
+                theta = torch.stack([self._model_theta(*w) for w in wanted.values()])
                 with torch.autocast(self.device.type, enabled=False):
                     # sampling positions in fp32: in bf16 they snap to 1/128 of the frame
                     moved = warp(zc.float(), theta)
@@ -431,6 +522,44 @@ class Director:
             # stretched back: the model sees whole frames stretched to its square
             frames = [cv2.resize(f, size, interpolation=cv2.INTER_CUBIC) for f in frames]
         return frames
+
+    def _model_theta(self, shot: Shot, local: int) -> torch.Tensor:
+        """Model mode: the theta that moves the character at a shot's local frame — T^Z of the
+        motion frame, then the walk's extra map, then the path: theta_k · extra⁻¹ · path⁻¹ (the
+        motion clip, the model's square and the output share normalised coordinates)."""
+        drive = self.drive(shot, local)
+        theta = self._thetas_for(shot, drive.k)
+        if drive.extra is None and not shot.path:
+            return theta
+        forward = np.linalg.inv(homogeneous(theta.float().cpu().numpy()))
+        if drive.extra is not None:
+            forward = drive.extra @ forward
+        if shot.path:
+            w, h = self.size
+            n = _normaliser(w, h)
+            # about the character's centre: the motion's first frame's, moved to here
+            where = forward @ np.append(self._model_centre(shot)[0], 1.0)
+            centre = (np.linalg.inv(n) @ where)[:2]
+            forward = n @ self._path(shot, local, centre) @ np.linalg.inv(n) @ forward
+        return torch.as_tensor(np.linalg.inv(forward)[:2], dtype=theta.dtype, device=theta.device)
+
+    def _model_centre(self, shot: Shot) -> tuple[np.ndarray, float]:
+        """The character's centre and half width (normalised) in the motion's first frame, from
+        the model's matte (model mode has no clip layers)."""
+        key = ("centre", shot.motion.clip, shot.motion.start)
+        found = self._sources.get(key)
+        if found is None:
+            frame = self.clip_frames(shot.motion.clip)[[shot.motion.start]]
+            with torch.inference_mode():
+                matte = model_views(self.model, frame)[0][0]
+            mask = (matte > 0.5).astype(np.uint8)
+            c = _centroid(mask)
+            size = self.model_size
+            c = np.array([size / 2, size / 2]) if c is None else c
+            width = cv2.boundingRect(mask)[2] or size / 4
+            centre = (_normaliser(size, size) @ np.append(c, 1))[:2]
+            found = self._sources[key] = (centre, width / size)
+        return found
 
     # -- rendering --------------------------------------------------------------------------------
     def shot_frames(self, shot: Shot, locals_: list[int], layer: str = "composite") -> list:
@@ -511,8 +640,37 @@ class Director:
         with self._lock:
             for cache in (self._frames, self._zc, self._zb, self._thetas, self._plates):
                 cache.clear()
-            for found in (self._layers, self._pose_table, self._matches):
+            for found in (self._layers, self._pose_table, self._matches, self._sources):
                 found.clear()
+
+
+class _Walk:
+    """A generated motion: ``frames`` (positions in the motion range) and ``extras`` (T, 3, 3)."""
+
+    def __init__(self, graph: TransitionGraph | None, frames: np.ndarray, extras: np.ndarray):
+        self.graph, self.frames, self.extras = graph, frames, extras
+
+    def at(self, t: int) -> tuple[int, np.ndarray]:
+        return int(self.frames[t]), self.extras[t]
+
+
+def motion_features(model: SceneModel, frames: np.ndarray, start: int = 0,
+                    batch: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """What the model learned of a motion's frames (N, S, S, 3) uint8 at its resolution: theta
+    (N, 2, 3), T^Z of each frame against frame ``start``, and each frame's pose (N, D): f_c with
+    the global motion taken out (warped back by theta⁻¹ to where frame ``start`` stands) —
+    what the character looks like, not where it is (engine.motion's frame distance)."""
+    device = next(model.parameters()).device
+    zs = []
+    with torch.inference_mode():
+        for i in range(0, len(frames), batch):
+            zs.append(model.f_c(to_tensor(np.asarray(frames[i : i + batch]), device)).float())
+        z = torch.cat(zs)
+        theta = model.transform(z[start : start + 1].expand(len(z), -1, -1, -1), z)
+        back = torch.linalg.inv(torch.cat([theta, torch.tensor([[[0, 0, 1.0]]], device=device)
+                                           .expand(len(z), -1, -1)], dim=1))[:, :2]  # fmt: skip
+        pose = warp(z, back)
+    return theta.cpu().numpy().astype(np.float64), pose.flatten(1).cpu().numpy()
 
 
 def pose_descriptor(matte: np.ndarray, size: tuple[int, int] = (24, 32)) -> np.ndarray:

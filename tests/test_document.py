@@ -118,11 +118,17 @@ def test_atomic_save_survives_a_failure_mid_write(project, monkeypatch):
     [
         (lambda raw: raw[: len(raw) // 2], "truncated"),
         (lambda raw: b"\x89PNG garbage\xff", "damaged"),
-        (lambda raw: raw.replace(b'"schema_version": 3', b'"schema_version": 99'), "newer"),
+        (lambda raw: raw.replace(b'"schema_version": 4', b'"schema_version": 99'), "newer"),
         (lambda raw: raw.replace(b'"frames": 6', b'"frames": "six"', 1), r"clips\[0\]\.frames"),
-        (lambda raw: raw.replace(b'"loop": "once"', b'"loop": "endless"'), "needs a newer"),
+        (lambda raw: raw.replace(b'"edge": "turn"', b'"edge": "fly"'), "edge 'fly'"),
+        (lambda raw: raw.replace(b'"jumps": 0.5', b'"jumps": 2'), "jumps must be 0"),
         (lambda raw: raw.replace(b'"loop": "once"', b'"loop": "spin"'), "loop mode 'spin'"),
-        (lambda raw: raw.replace(b'"path": null', b'"path": []'), "motion paths need"),
+        (lambda raw: raw.replace(b'"path": null', b'"path": [{"frame": 3}, {"frame": 1}]'),
+         "path keys must be at different frames, in order"),
+        (lambda raw: raw.replace(b'"path": null', b'"path": [{"frame": 1, "scale": 0}]'),
+         "scale 0.05"),
+        (lambda raw: raw.replace(b'"path": null', b'"path": [{"frame": "one"}]'),
+         r"path\[0\]\.frame"),
         (lambda raw: raw.replace(b'"duration": 6', b'"duration": 0'), "duration"),
         (lambda raw: raw.replace(b'"frame": 0', b'"frame": 60', 1), "outside clip"),
         (lambda raw: b"[]", "project.json: not a project: expected a JSON object, got a list"),
@@ -130,7 +136,7 @@ def test_atomic_save_survives_a_failure_mid_write(project, monkeypatch):
         (lambda raw: b"[" * 200_000 + b"]" * 200_000, r"damaged \(nested too deeply\)"),
         # issue 13.6: labelled 1, laid out as 2: opened as an empty timeline until now
         (
-            lambda raw: raw.replace(b'"schema_version": 3', b'"schema_version": 1'),
+            lambda raw: raw.replace(b'"schema_version": 4', b'"schema_version": 1'),
             "says schema_version 1 but is laid out like a later version",
         ),  # fmt: skip
         # issue 13.3: bounds on every number (10**30 frames raised OverflowErrors in the studio)
@@ -360,3 +366,36 @@ def test_a_save_removes_what_a_killed_save_left_behind(project):
     project.save()
     assert not dead.exists() and not old.exists() and live.exists()
     assert Project.open(project.root).to_json() == project.to_json()
+
+
+def test_schema_3_opens_and_the_motion_extras_round_trip(project):
+    """Issue 15: a version-3 project (no endless loop, extension or path) opens as schema 4
+    with none of them; the new fields save and load back exactly."""
+    from engine.document import Key
+
+    a = ids(project)[0]
+    shot = project.add_shot((a, 0), (a, 0), a, duration=9)
+    project.save()
+    doc = json.loads(project.file.read_text())
+    doc["schema_version"] = 3
+    for s in doc["timeline"]["shots"]:
+        del s["endless"], s["extend"]
+        assert s["path"] is None
+    project.file.write_text(json.dumps(doc))
+    old = Project.open(project.root).shot(shot.id)
+    assert (old.loop, old.seed, old.jumps, old.edge, old.extend, old.path) == (
+        "once", 0, 0.5, "turn", 0, ())
+    assert not old.generated
+    path = (Key(0), Key(8, x=0.25, y=-0.1, angle=30, scale=1.5, ease="ease"))
+    project.update_shot(shot.id, loop="endless", seed=7, jumps=0.8, edge="wrap", extend=12,
+                        take=3, target=(0.9, 0.5), path=path)  # fmt: skip
+    project.save()
+    again = Project.open(project.root).shot(shot.id)
+    assert (again.loop, again.seed, again.jumps, again.edge) == ("endless", 7, 0.8, "wrap")
+    assert (again.extend, again.take, again.target, again.path) == (12, 3, (0.9, 0.5), path)
+    assert again.generated and again.motion_step(8) == 8  # endless counts on, unfolded
+    with pytest.raises(ProjectError, match="path keys must be at different frames"):
+        project.update_shot(shot.id, path=(Key(4), Key(4)))
+    with pytest.raises(ProjectError, match="edge 'sideways'"):
+        project.update_shot(shot.id, edge="sideways")
+    assert project.shot(shot.id).path == path  # a refused edit changes nothing

@@ -126,9 +126,11 @@ JOINTS = ("l_shoulder", "l_elbow", "r_shoulder", "r_elbow", "l_hip", "l_knee", "
 
 
 def motion_poses(motion: str, character: Character, frames: int = FRAMES,
-                 rng: np.random.Generator | None = None) -> list[Pose]:
+                 rng: np.random.Generator | None = None, length: int | None = None) -> list[Pose]:
     """The poses of ``motion`` over ``frames`` frames. ``rng`` varies start point, direction,
-    speed and amplitude; the same rng state gives the same motion on any character."""
+    speed and amplitude; the same rng state gives the same motion on any character. ``length``
+    (default ``frames``) frames are made at that pace: a longer one goes on as the motion would
+    (the truth a clip cut in two is continued against)."""
     rng = rng or np.random.default_rng(0)
     direction = 1.0 if rng.random() < 0.5 else -1.0
     amp = float(rng.uniform(0.8, 1.2))
@@ -138,7 +140,7 @@ def motion_poses(motion: str, character: Character, frames: int = FRAMES,
     rigid = character.kind != "puppet"
     stand = ground - (character.size if rigid else character.height)
     poses = []
-    for f in range(frames):
+    for f in range(frames if length is None else length):
         t = f / max(frames - 1, 1)
         ph = 2 * math.pi * cycles * t
         j = dict.fromkeys(JOINTS, 0.0)
@@ -502,6 +504,8 @@ class ClipSpec:
     motion: str
     motion_seed: int
     frames: int = FRAMES
+    length: int | None = None
+    """Frames drawn (default ``frames``), at the pace of a ``frames``-frame clip."""
 
     @property
     def name(self) -> str:
@@ -509,7 +513,7 @@ class ClipSpec:
 
     def poses(self) -> list[Pose]:
         return motion_poses(self.motion, self.character, self.frames,
-                            np.random.default_rng(self.motion_seed))
+                            np.random.default_rng(self.motion_seed), self.length)
 
 
 def compose(ch: Character, pose: Pose, background: np.ndarray) -> np.ndarray:

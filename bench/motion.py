@@ -1,0 +1,153 @@
+"""Motion beyond the clip, on held-out demo-kit motions (docs/RESULTS.md, issue 15).
+
+    python bench/motion.py --size 320x240 --clips 6 [--frames 48] [--figure docs/figures/x.png]
+
+Writes held-out (``test`` split) kit clips as H.264 files, one per motion family, and measures
+through the Director, pixels mode:
+
+- **endless** (a video texture of the clip) against plain ``loop``, over ``--length`` output
+  frames: the image change at each jump ÷ the median change between the clip's consecutive
+  frames (mean and worst over the jumps; the loop's one jump is its seam), the jumps per 100
+  frames, the longest run of clip frames shown twice, and that every frame shows a real frame's
+  cut-out (frames the walk has not moved are compared with the clip's own, pixel for pixel);
+- **extension** (engine.predictor): each clip cut in two, the predictor trained on the first
+  halves, its continuation against the true second half over 12, 24 and 48 frames — theta
+  error (T^Z of the true frames, normalised units) and image PSNR — beside holding the last
+  frame, constant velocity and looping.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from engine import checkpoint  # noqa: E402
+from engine.data import demokit as kit  # noqa: E402
+from engine.data.clips import write_video  # noqa: E402
+from engine.document import Project  # noqa: E402
+from engine.layers import LayerCache  # noqa: E402
+from engine.synthesis import Director  # noqa: E402
+
+
+def change(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean absolute difference of two frames (0–255)."""
+    return float(np.abs(a.astype(np.int16) - b.astype(np.int16)).mean())
+
+
+def longest_repeat(seq: np.ndarray) -> int:
+    """The longest run of values that occurs twice in ``seq`` (overlaps allowed)."""
+    seq = np.asarray(seq)
+    best = 0
+    for lag in range(1, len(seq)):
+        same = seq[lag:] == seq[:-lag]
+        if not same.any():
+            continue
+        # longest run of True
+        edges = np.diff(np.concatenate([[0], same.astype(np.int8), [0]]))
+        runs = np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
+        best = max(best, int(runs.max()))
+    return best
+
+
+def held_out_specs(count: int, frames: int, seed: int) -> list[kit.ClipSpec]:
+    """One clip per motion family (then round again), ``frames`` long at the kit's pace."""
+    specs, seen = [], {}
+    for s in kit.clip_specs("test", 400, seed=seed):
+        if seen.get(s.motion, 0) * len(kit.MOTIONS) + len(seen) > count * 2:
+            continue
+        if sum(1 for x in specs if x.motion == s.motion) <= len(specs) // len(kit.MOTIONS):
+            seen[s.motion] = seen.get(s.motion, 0) + 1
+            specs.append(kit.ClipSpec(s.character, s.background, s.motion, s.motion_seed,
+                                      kit.FRAMES, frames))  # fmt: skip
+        if len(specs) == count:
+            break
+    return specs
+
+
+def endless(project: Project, director: Director, clip_id: str, length: int, seed: int) -> dict:
+    n = project.clip(clip_id).frames
+    real = [director.shot_frames(project.shots[0], [t])[0] for t in range(n)]
+    steady = float(np.median([change(real[t], real[t + 1]) for t in range(n - 1)]))
+    out = {}
+    for loop in ("loop", "endless"):
+        shot = project.add_shot((clip_id, 0), (clip_id, 0), clip_id, loop=loop, duration=length,
+                                seed=seed)  # fmt: skip
+        drives = [director.drive(shot, t) for t in range(length)]
+        frames = [d.k for d in drives]
+        jumps = [t for t in range(length - 1) if frames[t + 1] != frames[t] + 1]
+        images = {}
+
+        def image(t: int, shot=shot, images=images):
+            if t not in images:
+                images[t] = director.shot_frames(shot, [t])[0]
+            return images[t]
+
+        ratios = [change(image(t), image(t + 1)) / steady for t in jumps[:60]]
+        unmoved = [t for t in range(min(length, 200)) if drives[t].extra is None
+                   or np.allclose(drives[t].extra, np.eye(3))]  # fmt: skip
+        same = all(np.array_equal(image(t), real[frames[t]]) for t in unmoved[:40])
+        out[loop] = {
+            "jump_ratio_mean": float(np.mean(ratios)) if ratios else 0.0,
+            "jump_ratio_max": float(np.max(ratios)) if ratios else 0.0,
+            "jumps_per_100": 100 * len(jumps) / length,
+            "longest_repeat": longest_repeat(np.array(frames)),
+            "unmoved_frames_identical": bool(same),
+        }
+        project.delete_shot(shot.id)
+    return out
+
+
+def run(size, count, frames, length, seed) -> dict:
+    model, _ = checkpoint.load(checkpoint.BUILTIN_MODEL)
+    model.eval()
+    specs = held_out_specs(count, frames, seed)
+    results = {"size": f"{size[0]}x{size[1]}", "frames": frames, "length": length, "clips": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        cache = LayerCache(tmp / "layers")
+        for i, spec in enumerate(specs):
+            project = Project.create(tmp / f"p{i}.zoetrope", fps=kit.FPS)
+            path = tmp / f"{i}_{spec.motion}.mp4"
+            write_video(path, kit.render_clip(spec, size), fps=kit.FPS, quality=9)
+            clip_id = project.import_clip(path).id
+            project.add_shot((clip_id, 0), (clip_id, 0), clip_id)
+            director = Director(project, model, device="cpu", mode="pixels", layer_cache=cache,
+                                frame_cache=cache.frames)  # fmt: skip
+            start = time.perf_counter()
+            r = {"motion": spec.motion, "kind": spec.character.kind,
+                 **endless(project, director, clip_id, length, seed)}  # fmt: skip
+            r["seconds"] = time.perf_counter() - start
+            results["clips"].append(r)
+            print(json.dumps(r), flush=True)
+    for loop in ("loop", "endless"):
+        rows = [c[loop] for c in results["clips"]]
+        results[loop] = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
+        results[loop]["jump_ratio_worst"] = float(max(r["jump_ratio_max"] for r in rows))
+        results[loop]["longest_repeat_worst"] = int(max(r["longest_repeat"] for r in rows))
+    return results
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--size", default="320x240")
+    p.add_argument("--clips", type=int, default=6)
+    p.add_argument("--frames", type=int, default=kit.FRAMES, help="frames per held-out clip")
+    p.add_argument("--length", type=int, default=1000, help="output frames generated")
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args()
+    w, h = (int(v) for v in args.size.split("x"))
+    results = run((w, h), args.clips, args.frames, args.length, args.seed)
+    print(json.dumps({k: v for k, v in results.items() if k != "clips"}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,313 @@
+"""Motion sources: what drives the character at a shot's local frame t.
+
+Data path role: between the document (engine.document.Shot) and the renderers (engine.synthesis).
+Every shot's motion, whatever made it, comes out as one :class:`Drive` per local frame: the frame
+``k`` of the motion clip whose pose is shown, and ``extra``, a forward map (3×3, the motion clip's
+normalised coordinates, [-1, 1] per axis, as in engine.model) applied on top of the clip's own
+motion to frame ``k`` — the root motion carried across jumps, the user's path. The Director turns
+it into one pixel map (pixels mode: composed into the single warp of the full-resolution cut-out)
+or one theta (model mode: ``theta_k · extra⁻¹``).
+
+Sources:
+
+- the clip's frames (``once``, ``loop``, ``pingpong``): ``Shot.motion_frame``, no extra;
+- ``endless``: a video texture (Schödl et al. 2000; ../shared/papers/related-abstracts.txt) — a
+  random walk over a graph of transitions between frames that look alike, with a *learned* frame
+  distance (:func:`frame_distance`): the model's f_c of each frame with its global motion taken
+  out by T^Z (pose, not position), plus how the character moves;
+- ``extend``: frames past the clip's end predicted by a small recurrent network on the motion
+  alone (engine.predictor; DrNet's idea, ../shared/papers/drnet-disentangled-video.txt);
+- a path: keyframes of position, rotation and scale (:func:`path_matrix`) composed with any of
+  the above.
+
+No Qt; numpy only (the model's features are computed by the caller, engine.synthesis).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.document import EDGES, Key
+
+WINDOW = 2
+"""Video textures' dynamics filter: frames i and j match when the 2·WINDOW frames around them do."""
+FUTURE = 0.99
+"""Discount of the future cost (how far ahead a dead end is seen)."""
+MIN_JUMP = 3
+"""A jump goes at least this many frames away from the natural next frame (else it is a stutter)."""
+
+
+@dataclass(frozen=True)
+class Drive:
+    """Local frame t of a shot: motion clip frame ``k`` and the extra forward map (3×3,
+    normalised coordinates; None = the identity)."""
+
+    k: int
+    extra: np.ndarray | None = None
+
+
+# -- the learned frame distance --------------------------------------------------------------------
+def _median_off_diagonal(d: np.ndarray) -> float:
+    n = len(d)
+    if n < 2:
+        return 1.0
+    v = d[~np.eye(n, dtype=bool)]
+    m = float(np.median(v))
+    return m if m > 1e-12 else max(float(v.mean()), 1e-12)
+
+
+def frame_distance(pose: np.ndarray, steps: np.ndarray, move_weight: float = 0.2) -> np.ndarray:
+    """(N, N) distance between the frames of a motion: ``pose`` (N, D) — what the character
+    looks like with its global motion taken out — and ``steps`` (N, S) — how it moves into each
+    frame (the root motion's step from the frame before). Each term is scaled by its median, so
+    ``move_weight`` weighs dynamics against pose."""
+    pose = pose.reshape(len(pose), -1).astype(np.float64)
+    sq = (pose**2).sum(1)
+    d = np.maximum(sq[:, None] + sq[None, :] - 2 * pose @ pose.T, 0)
+    d /= _median_off_diagonal(d)
+    if move_weight > 0 and steps is not None and len(steps):
+        s = steps.reshape(len(steps), -1).astype(np.float64)
+        m = ((s[:, None, :] - s[None, :, :]) ** 2).sum(-1)
+        d = d + move_weight * m / _median_off_diagonal(m)
+    np.fill_diagonal(d, 0)
+    return d
+
+
+def root_steps(forward: np.ndarray) -> np.ndarray:
+    """How the character moves into each frame: the forward map's step from the frame before,
+    F_{k−1}⁻¹ F_k, as 6 numbers less the identity's (N, 6); frame 0 takes frame 1's step."""
+    forward = np.asarray(forward, np.float64)
+    steps = np.zeros((len(forward), 6))
+    if len(forward) > 1:
+        s = np.linalg.inv(forward[:-1]) @ forward[1:]
+        steps[1:] = (s[:, :2] - np.eye(3)[:2]).reshape(-1, 6)
+        steps[0] = steps[1]
+    return steps
+
+
+def filtered(d: np.ndarray, window: int = WINDOW) -> np.ndarray:
+    """Video textures' diagonal filter: D'(i, j) = Σ_k w_k D(i+k, j+k), k = −window … window−1,
+    binomial weights (renormalised where the window runs off the clip): a jump from i to j is
+    good only when the frames before and after match too, which keeps the dynamics."""
+    n = len(d)
+    taps = np.array([math.comb(2 * window - 1, i) for i in range(2 * window)], np.float64)
+    out, weight = np.zeros_like(d), np.zeros_like(d)
+    for w, k in zip(taps, range(-window, window), strict=True):
+        lo, hi = max(0, -k), min(n, n - k)
+        if hi <= lo:
+            continue
+        out[lo:hi, lo:hi] += w * d[lo + k : hi + k, lo + k : hi + k]
+        weight[lo:hi, lo:hi] += w
+    return out / np.maximum(weight, 1e-12)
+
+
+GOOD_JUMP = 0.1
+"""A jump is allowed when its cost, future included, is at most this much above going on (costs
+are squared filtered distances in units of the clip's median distance between two frames)."""
+SURE = 0.1
+"""How clearly a jump must beat going on (same units) before the walk is sure to take it: near a
+dead end, going on costs the bad jump that waits at the end."""
+
+
+def jump_rate(jumps: float) -> float:
+    """The chance of a jump per frame, where a good one exists, for the ``jumps`` setting 0 … 1:
+    1 in 50 frames … 1 in 2."""
+    return 0.02 * 25 ** float(np.clip(jumps, 0, 1))
+
+
+@dataclass
+class TransitionGraph:
+    """Where a walk may go from each frame of a motion. ``total[i, j]``: the cost of showing
+    frame j right after frame i — 0 for the natural next frame, else how unlike frame i is to
+    frame j − 1 (the frame j follows in the clip), the dynamics filter applied — plus the future
+    cost of where j leads (video textures' Q-learning: a run towards the clip's end, which has no
+    next frame, costs the jump out of it). ``jumps[i]``: the frames a jump from i may go to."""
+
+    total: np.ndarray
+    jumps: list[np.ndarray]
+
+    @classmethod
+    def build(cls, d: np.ndarray, min_jump: int = MIN_JUMP) -> TransitionGraph:
+        """From an (N, N) frame distance (:func:`frame_distance`)."""
+        n = len(d)
+        f = filtered(d)
+        cost = np.full((n, n), np.inf)
+        cost[:, 1:] = f[:, :-1]
+        if n == 1:
+            cost[0, 0] = 0.0
+        c2 = (cost / (_median_off_diagonal(f) if n > 1 else 1.0)) ** 2
+        finite = np.isfinite(c2)
+        future = np.zeros((n, n))
+        for _ in range(5000):  # the min form of Q-learning's fixed point (video textures §3.2)
+            best = np.where(finite, future, np.inf).min(axis=1)
+            new = np.where(finite, c2, 0) + FUTURE * best[None, :]
+            done = np.abs(new - future).max() < 1e-7
+            future = new
+            if done:
+                break
+        total = np.where(finite, future, np.inf)
+        jumps = []
+        idx = np.arange(n)
+        for i in range(n):
+            row = total[i]
+            # far enough from the natural next frame (else a stutter), and the best of a run of
+            # near-identical targets (a local minimum of the row)
+            left, right = np.r_[np.inf, row[:-1]], np.r_[row[1:], np.inf]
+            ok = np.isfinite(row) & (np.abs(idx - (i + 1)) >= min_jump)
+            ok &= (row <= left) & (row <= right)
+            jumps.append(np.flatnonzero(ok))
+        return cls(total=total, jumps=jumps)
+
+    def __len__(self) -> int:
+        return len(self.jumps)
+
+    def choices(self, i: int, jumps: float) -> tuple[np.ndarray, np.ndarray]:
+        """The frames that may follow frame ``i`` and their probabilities."""
+        n, row = len(self), self.total[i]
+        cand = self.jumps[i]
+        if i + 1 >= n:  # the clip's end: a jump it must be, the best ones likeliest
+            if len(cand) == 0:
+                cand = np.array([int(np.argmin(row))])
+            w = np.exp(-(row[cand] - row[cand].min()) / GOOD_JUMP)
+            keep = w > 1e-3
+            return cand[keep], w[keep] / w[keep].sum()
+        going_on = row[i + 1]
+        good = cand[row[cand] <= going_on + GOOD_JUMP]
+        if len(good) == 0:
+            return np.array([i + 1]), np.array([1.0])
+        best = row[good].min()
+        p_jump = max(jump_rate(jumps), 1 - math.exp(-max(going_on - best, 0) / SURE))
+        w = np.exp(-(row[good] - best) / GOOD_JUMP)
+        return np.r_[i + 1, good], np.r_[1 - p_jump, p_jump * w / w.sum()]
+
+    def walk(self, length: int, seed: int, jumps: float = 0.5, start: int = 0) -> np.ndarray:
+        """``length`` frames of a random walk from frame ``start``, reproducible from ``seed``;
+        ``jumps`` 0 … 1, how often it jumps (:func:`jump_rate`). No run of half the clip is
+        shown twice: where the frames allowed next would repeat one, the walk takes the least
+        bad jump that does not (a clip with no good jump in it would otherwise loop); and of
+        the allowed frames, it prefers those that repeat no run of a third of the clip."""
+        n = len(self)
+        soft, hard = max(3, n // 3), max(3, (n - 1) // 2)
+        rng = np.random.default_rng(seed)
+        out = np.empty(length, np.int64)
+        if length == 0:
+            return out
+        seen: dict[int, set[tuple]] = {soft: set(), hard: set()}
+        out[0] = start
+        table = [self.choices(i, jumps) for i in range(n)]
+        for t in range(1, length):
+            i = int(out[t - 1])
+            idx, p = table[i]
+            for size in (hard, soft):
+                if t < size - 1:
+                    continue
+                tail = tuple(out[t - size + 1 : t].tolist())
+                fresh = np.array([(*tail, int(j)) not in seen[size] for j in idx])
+                if fresh.all():
+                    continue
+                if fresh.any():
+                    idx, p = idx[fresh], p[fresh] / p[fresh].sum()
+                elif size == hard:  # every allowed frame repeats: the least bad other jump
+                    other = [j for j in range(n) if (*tail, j) not in seen[size]
+                             and np.isfinite(self.total[i, j])]  # fmt: skip
+                    if other:
+                        j = min(other, key=lambda j: self.total[i, j])
+                        idx, p = np.array([j]), np.array([1.0])
+                    break
+            j = int(idx[0]) if len(idx) == 1 else int(rng.choice(idx, p=p))
+            out[t] = j
+            for size in (soft, hard):
+                if t >= size - 1:
+                    seen[size].add(tuple(out[t - size + 1 : t + 1].tolist()))
+        return out
+
+
+# -- root motion carried across jumps --------------------------------------------------------------
+def translate(dx: float, dy: float) -> np.ndarray:
+    return np.array([[1, 0, dx], [0, 1, dy], [0, 0, 1.0]])
+
+
+def carry(frames: np.ndarray, forward: np.ndarray, centres: np.ndarray, half_width: float,
+          edge: str = "turn") -> np.ndarray:  # fmt: skip
+    """The extra forward map (T, 3, 3) of each output frame of a walk ``frames`` (T,) over a
+    motion whose frame k moves the character by ``forward[k]`` (3×3, normalised) and puts its
+    centre at ``centres[k]`` (x, y normalised): where the walk jumps from i to j, the map is
+    changed so that j continues from i as it continued from j − 1 (a walk keeps walking instead
+    of snapping back). ``edge`` (EDGES) says what happens when the centre, ``half_width`` of the
+    character beside it, reaches the frame's left or right edge."""
+    if edge not in EDGES:
+        raise ValueError(f"unknown edge {edge!r} (choose from {', '.join(EDGES)})")
+    inv = np.linalg.inv(forward)
+    out = np.empty((len(frames), 3, 3))
+    a = np.eye(3)
+    prev_x = None
+    for t, k in enumerate(frames):
+        k = int(k)
+        if t and k != int(frames[t - 1]) + 1:
+            i = int(frames[t - 1])
+            before = k - 1 if k > 0 else k
+            # i's place, reached the way j − 1 → j steps
+            a = a @ forward[i] @ inv[before]
+        x = (a @ np.append(centres[k], 1.0))[0]
+        inner = 1 - half_width
+        if edge == "wrap" and abs(x) > 1 + half_width:
+            a = translate(-np.sign(x) * 2 * (1 + half_width), 0) @ a
+        elif edge == "stay" and abs(x) > inner:
+            a = translate(np.sign(x) * inner - x, 0) @ a
+        elif edge == "turn" and abs(x) > inner and prev_x is not None and abs(x) > abs(prev_x):
+            # mirrored about its own centre: from here its steps go the other way
+            a = translate(x, 0) @ np.diag([-1.0, 1, 1]) @ translate(-x, 0) @ a
+        prev_x = (a @ np.append(centres[k], 1.0))[0]
+        out[t] = a
+    return out
+
+
+# -- motion paths ----------------------------------------------------------------------------------
+def _catmull_rom(p0, p1, p2, p3, u: float) -> np.ndarray:
+    u2, u3 = u * u, u * u * u
+    return 0.5 * ((2 * p1) + (-p0 + p2) * u + (2 * p0 - 5 * p1 + 4 * p2 - p3) * u2
+                  + (-p0 + 3 * p1 - 3 * p2 + p3) * u3)  # fmt: skip
+
+
+def path_at(keys: tuple[Key, ...], t: float) -> tuple[float, float, float, float]:
+    """(x, y, angle, scale) of a path at local frame ``t``: a Catmull–Rom curve through the key
+    positions, angle and scale straight between keys; eased where a key says so; held before the
+    first key and after the last."""
+    if not keys:
+        return 0.0, 0.0, 0.0, 1.0
+    if t <= keys[0].frame or len(keys) == 1:
+        k = keys[0]
+        return k.x, k.y, k.angle, k.scale
+    if t >= keys[-1].frame:
+        k = keys[-1]
+        return k.x, k.y, k.angle, k.scale
+    i = max(j for j in range(len(keys)) if keys[j].frame <= t)
+    a, b = keys[i], keys[i + 1]
+    u = (t - a.frame) / (b.frame - a.frame)
+    # a key that eases slows the motion next to it: leaving a slowly, arriving at b slowly
+    if a.ease == "ease" and b.ease == "ease":
+        u = u * u * (3 - 2 * u)
+    elif a.ease == "ease":
+        u = u * u
+    elif b.ease == "ease":
+        u = u * (2 - u)
+    pts = [np.array([k.x, k.y]) for k in keys]
+    p0 = pts[i - 1] if i > 0 else 2 * pts[i] - pts[i + 1]
+    p3 = pts[i + 2] if i + 2 < len(pts) else 2 * pts[i + 1] - pts[i]
+    x, y = _catmull_rom(p0, pts[i], pts[i + 1], p3, u)
+    return float(x), float(y), a.angle + (b.angle - a.angle) * u, a.scale + (b.scale - a.scale) * u
+
+
+def path_matrix(keys: tuple[Key, ...], t: float, pivot: tuple[float, float],
+                size: tuple[int, int]) -> np.ndarray:  # fmt: skip
+    """The path's forward map (3×3) in the output's pixels at local frame ``t``: about ``pivot``
+    (the character's centre, output pixels) turned and scaled, then moved by the path's offset."""
+    x, y, angle, scale = path_at(keys, t)
+    r = math.radians(angle)
+    c, s = scale * math.cos(r), scale * math.sin(r)
+    turn = np.array([[c, -s, 0], [s, c, 0], [0, 0, 1.0]])
+    px, py = pivot
+    return translate(px + x * size[0], py + y * size[1]) @ turn @ translate(-px, -py)
