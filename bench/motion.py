@@ -105,6 +105,90 @@ def endless(project: Project, director: Director, clip_id: str, length: int, see
     return out
 
 
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return float(10 * np.log10(255**2 / max(mse, 1e-10)))
+
+
+HORIZONS = (12, 24, 48)
+PACE, CUT = 72, 36
+"""Extension: the kit's motions drawn at a third of their usual pace (a 72-frame motion), so a
+walk stays in the frame for the 36 + 48 frames; the first 36 are the clip, the rest the truth."""
+
+
+def extension(size, count, seed, tmp: Path, model, cache) -> dict:
+    """Each held-out clip cut in two: its first CUT frames in a project (the predictor trains
+    on all of them), the next 48 the truth."""
+    from engine.compositor import composite, fit_matrix, place
+    from engine.model import _normaliser, homogeneous
+    from engine.predictor import similarity
+    from engine.synthesis import motion_features
+
+    n, ahead = CUT, max(HORIZONS)
+    specs = held_out_specs(count, PACE, seed)
+    project = Project.create(tmp / "extend.zoetrope", fps=kit.FPS)
+    clips, truths = [], []
+    for i, spec in enumerate(specs):
+        whole = kit.render_clip(kit.ClipSpec(spec.character, spec.background, spec.motion,
+                                             spec.motion_seed, PACE, n + ahead), size)  # fmt: skip
+        path = tmp / f"first_{i}.mp4"
+        write_video(path, whole[:n], fps=kit.FPS, quality=9)
+        clips.append(project.import_clip(path).id)
+        truths.append(whole)
+    director = Director(project, model, device="cpu", mode="pixels", layer_cache=cache,
+                        frame_cache=cache.frames)  # fmt: skip
+    start = time.perf_counter()
+    director.train_predictor()
+    train_s = time.perf_counter() - start
+    s = model.config.image_size
+    import cv2
+
+    names = ("predicted", "hold", "velocity", "loop")
+    err = {m: {h: {"centre": [], "theta": [], "psnr": []} for h in HORIZONS} for m in names}
+    for clip, whole in zip(clips, truths, strict=True):
+        shot = project.add_shot((clip, 0), (clip, 0), clip, duration=n + ahead, extend=ahead)
+        small = np.stack([cv2.resize(f, (s, s), interpolation=cv2.INTER_AREA) for f in whole])
+        thetas, _ = motion_features(model, small)
+        centre = director._model_centre(shot)[0]
+        from engine.predictor import roots as roots_of
+
+        true_roots = roots_of(np.linalg.inv(homogeneous(thetas)), centre)
+        motion = director.predictor_clip(shot)
+        layers = director.layers(clip)
+        norm = _normaliser(*layers.size)
+        fit = fit_matrix(layers.size, director.size)
+        last, prev = motion.roots[-1], motion.roots[-2]
+        predicted = director.predictor()[0].predict(motion, ahead).roots
+        # each method: the frame shown, its extra map (as the Director's Drive) and its root
+        drives = {
+            "predicted": [(director.drive(shot, n + t).k, director.drive(shot, n + t).extra,
+                           predicted[t]) for t in range(ahead)],
+            "hold": [(n - 1, np.eye(3), last)] * ahead,
+            "velocity": [(n - 1, similarity(*(last + (t + 1) * (last - prev)), centre)
+                          @ np.linalg.inv(similarity(*last, centre)),
+                          last + (t + 1) * (last - prev)) for t in range(ahead)],
+            "loop": [(t % n, np.eye(3), motion.roots[t % n]) for t in range(n, n + ahead)],
+        }  # fmt: skip
+        for name, seq in drives.items():
+            for t, (k, extra, root) in enumerate(seq):
+                a = np.linalg.inv(norm) @ extra @ norm
+                rgba, x0, y0 = layers.cutout(k)
+                image = composite(layers.plate, place(rgba, x0, y0, fit @ a, director.size))
+                theta = np.linalg.inv(similarity(*root, centre))[:2]
+                for h in HORIZONS:
+                    if t < h:
+                        e = err[name][h]
+                        # centre error in fractions of the frame's width (normalised is 2 wide)
+                        e["centre"].append(float(abs(root[0] - true_roots[n + t][0])) / 2)
+                        e["theta"].append(float(np.abs(theta - thetas[n + t]).mean()))
+                        e["psnr"].append(psnr(image, whole[n + t]))
+        project.delete_shot(shot.id)
+    out = {"train_seconds": train_s}
+    for name in names:
+        out[name] = {h: {k: float(np.mean(v)) for k, v in err[name][h].items()} for h in HORIZONS}
+    return out
+
+
 def run(size, count, frames, length, seed) -> dict:
     model, _ = checkpoint.load(checkpoint.BUILTIN_MODEL)
     model.eval()
@@ -127,6 +211,8 @@ def run(size, count, frames, length, seed) -> dict:
             r["seconds"] = time.perf_counter() - start
             results["clips"].append(r)
             print(json.dumps(r), flush=True)
+        results["extension"] = extension(size, count, seed, tmp, model, cache)
+        print(json.dumps(results["extension"]), flush=True)
     for loop in ("loop", "endless"):
         rows = [c[loop] for c in results["clips"]]
         results[loop] = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}

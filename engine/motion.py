@@ -230,6 +230,11 @@ def translate(dx: float, dy: float) -> np.ndarray:
     return np.array([[1, 0, dx], [0, 1, dy], [0, 0, 1.0]])
 
 
+def mirror(x: float) -> np.ndarray:
+    """Left–right mirror about the vertical line at ``x`` (a character turning round)."""
+    return translate(x, 0) @ np.diag([-1.0, 1, 1]) @ translate(-x, 0)
+
+
 def carry(frames: np.ndarray, forward: np.ndarray, centres: np.ndarray, half_width: float,
           edge: str = "turn") -> np.ndarray:  # fmt: skip
     """The extra forward map (T, 3, 3) of each output frame of a walk ``frames`` (T,) over a
@@ -259,7 +264,7 @@ def carry(frames: np.ndarray, forward: np.ndarray, centres: np.ndarray, half_wid
             a = translate(np.sign(x) * inner - x, 0) @ a
         elif edge == "turn" and abs(x) > inner and prev_x is not None and abs(x) > abs(prev_x):
             # mirrored about its own centre: from here its steps go the other way
-            a = translate(x, 0) @ np.diag([-1.0, 1, 1]) @ translate(-x, 0) @ a
+            a = mirror(x) @ a
         prev_x = (a @ np.append(centres[k], 1.0))[0]
         out[t] = a
     return out

@@ -56,7 +56,17 @@ from engine.document import RENDER_MODES, Project, ProjectError, Shot, frame_key
 from engine.errors import Cancelled, UserError  # noqa: F401 — engine.synthesis.Cancelled is API
 from engine.layers import ClipLayers, LayerCache, _centroid, model_key, model_views
 from engine.model import SceneModel, _normaliser, homogeneous, theta_to_pixels, warp
-from engine.motion import Drive, TransitionGraph, carry, frame_distance, path_matrix, root_steps
+from engine.motion import (
+    Drive,
+    TransitionGraph,
+    carry,
+    frame_distance,
+    path_matrix,
+    root_steps,
+)
+from engine.predictor import FILE as PREDICTOR_FILE
+from engine.predictor import Clip as PredictorClip
+from engine.predictor import MotionPredictor, roots, similarity
 from engine.samples import to_tensor
 
 LAYERS = ("composite", "background", "character", "matte", "cutout")
@@ -396,7 +406,76 @@ class Director:
         return walk
 
     def _extension(self, shot: Shot) -> _Walk:
-        raise ProjectError(f"shot {shot.name or shot.id}: motion extension is not available")
+        """The predicted frames after a shot's motion (engine.predictor): the nearest real
+        frame of each predicted pose, and the extra map that puts it at the predicted root."""
+        mode, mo = self.mode_of(shot), shot.motion
+        predictor, stamp = self.predictor()
+        key = ("extend", mode, stamp, mo.clip, mo.start, mo.end, shot.extend, shot.take,
+               shot.target)  # fmt: skip
+        with self._layers_lock:
+            found = self._sources.get(key)
+        if found is not None:
+            return found
+        motion = self.predictor_clip(shot)
+        target = None if shot.target is None else (2 * shot.target[0] - 1, 2 * shot.target[1] - 1)
+        ahead = predictor.predict(motion, shot.extend, shot.take, target)
+        forward = self._motion_view(shot, mode)[0]
+        centre = self._model_centre(shot)[0]
+        # the predicted root's move since the clip's last frame, on that frame's placement in
+        # this mode, less the shown frame's own placement; mirrored about the character's centre
+        # where it heads against its own way
+        back = np.linalg.inv(similarity(*motion.roots[-1], centre)) @ forward[-1]
+        extras = []
+        for root, k, mirror in zip(ahead.roots, ahead.nearest, ahead.mirrored, strict=True):
+            extra = similarity(*root, centre) @ back @ np.linalg.inv(forward[k])
+            if mirror:
+                extra = mirror(root[0]) @ extra
+            extras.append(extra)
+        nearest, extras = ahead.nearest, np.stack(extras)
+        found = _Walk(None, nearest, extras)
+        with self._layers_lock:
+            self._sources[key] = found
+        return found
+
+    def predictor_clip(self, shot: Shot) -> PredictorClip:
+        """A shot's motion as the predictor sees it: roots and poses from the model."""
+        mo = shot.motion
+        thetas, pose = self._features(mo.clip, mo.start, mo.end)
+        forward = np.linalg.inv(homogeneous(thetas))
+        return PredictorClip(roots(forward, self._model_centre(shot)[0]), pose)
+
+    def predictor(self) -> tuple[MotionPredictor, float]:
+        """The project's motion predictor (``models/motion-predictor.safetensors``) and its
+        file's time stamp, loaded once per version of the file."""
+        path = self.project.root / PREDICTOR_FILE
+        try:
+            stamp = path.stat().st_mtime_ns
+        except OSError:
+            raise ProjectError(f"{path}: the project has no motion predictor yet (Shot → Extend "
+                               "Motion… or python -m engine.render --train-predictor trains "
+                               "it)") from None  # fmt: skip
+        with self._layers_lock:
+            found = self._sources.get(("predictor", stamp))
+        if found is None:
+            found = MotionPredictor.load(path)
+            with self._layers_lock:
+                self._sources[("predictor", stamp)] = found
+        return found, stamp
+
+    def train_predictor(self, steps: int = 400, progress: Progress | None = None,
+                        cancel: Cancel | None = None) -> Path:  # fmt: skip
+        """Train the project's motion predictor on all its clips (seconds on a CPU) and save
+        it in the project folder. Returns the file."""
+        from engine.document import FrameRef, MotionRef
+
+        clips = []
+        for clip in self.project.clips.values():
+            if clip.frames >= 3:
+                whole = Shot("", FrameRef(clip.id), FrameRef(clip.id),
+                             MotionRef(clip.id, 0, clip.frames - 1), 1)  # fmt: skip
+                clips.append(self.predictor_clip(whole))
+        predictor = MotionPredictor.train(clips, steps, progress=progress, cancel=cancel)
+        return predictor.save(self.project.root / PREDICTOR_FILE)
 
     def _path(self, shot: Shot, local: int, centre: np.ndarray) -> np.ndarray | None:
         """The shot's path at ``local`` as a forward map of the output's pixels, about the

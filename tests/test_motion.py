@@ -194,3 +194,37 @@ def test_a_path_moves_the_character_in_the_one_warp(walker, tmp_path):
     still = d.shot_frames(plain, [9], "matte")[0][..., 0]
     assert abs(int((placed > 127).sum()) - int((still > 127).sum())) < 0.1 * (still > 127).sum()
     assert not np.array_equal(placed, still) and math.isfinite(float(theta.sum()))
+
+
+def test_the_predictor_extends_a_motion_with_takes_and_a_target(walker, tmp_path):
+    """Trained on the project's clip in seconds; the extension plays after the clip's frames,
+    reproducibly; another take is another future; a target pulls the character to it; the file
+    round-trips, and a damaged one is named."""
+    from engine.predictor import MotionPredictor, PredictorError
+    from engine.synthesis import Director
+
+    _, model, cache = walker
+    p, clip = _project(tmp_path, walker)
+    shot = p.add_shot((clip, 0), (clip, 0), clip, duration=24 + 30, extend=30)
+    d = Director(p, model, device="cpu", layer_cache=cache, frame_cache=cache.frames)
+    with pytest.raises(Exception, match="no motion predictor yet"):
+        d.drive(shot, 30)
+    path = d.train_predictor(steps=60)
+    assert path == p.root / "models" / "motion-predictor.safetensors"
+    drives = [d.drive(shot, t) for t in range(54)]
+    assert [x.k for x in drives[:24]] == list(range(24)) and drives[23].extra is None
+    assert all(0 <= x.k < 24 and x.extra is not None for x in drives[24:])
+    assert d.shot_frames(shot, [40])[0].shape == (120, 160, 3)
+    predictor = MotionPredictor.load(path)
+    motion = d.predictor_clip(shot)
+    a, b = predictor.predict(motion, 30), predictor.predict(motion, 30)
+    np.testing.assert_array_equal(a.roots, b.roots)
+    other = predictor.predict(motion, 30, take=1)
+    assert np.abs(other.roots - a.roots).max() > 1e-3
+    start = motion.roots[-1][:2]
+    for target in ((-0.9, start[1]), (0.9, start[1])):
+        ends = predictor.predict(motion, 30, target=target).roots[-1][:2]
+        assert abs(ends[0] - target[0]) < abs(start[0] - target[0])  # nearer than it started
+    path.write_bytes(b"not a model")
+    with pytest.raises(PredictorError, match="damaged motion predictor"):
+        MotionPredictor.load(path)
