@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--motion", choices=MOTION_SOURCES, default="tracked",
                    help="pixels mode, a character moved by another clip: the motion tracked in "
                    "that clip (default) or the model's T^Z")  # fmt: skip
+    p.add_argument("--train-predictor", action="store_true",
+                   help="first (re)train the project's motion predictor on its clips, which "
+                   "shots with an extended motion need (models/motion-predictor.safetensors)")
     p.add_argument("--model", help="model file to use instead of the project's")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, mps (default auto)")
     p.add_argument("--precision", default="auto", help="auto, fp32, bf16 (default auto)")
@@ -162,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         director = Director(project, args.model, device=args.device, precision=args.precision,
                             mode=args.mode, progress=progress.layers,
                             motion=args.motion)  # fmt: skip
+        if args.train_predictor:
+            print(f"trained {director.train_predictor()}", file=sys.stderr)
         start = time.monotonic()
         export(director, out, settings, progress=progress, overwrite=args.overwrite)
         progress.close()

@@ -531,44 +531,64 @@ class Director:
         plate = self._plate(shot.background.clip)
         if layer == "background":
             return plate
+        matrix, ch, c = self._placement(shot, local)
+        path = self._path(shot, local, (matrix @ np.append(ch.centre(c), 1.0))[:2])
+        if path is not None:  # composed into the one warp of the full-resolution cut-out
+            matrix = path @ matrix
+        rgba, x0, y0 = ch.cutout(c)
+        return composite(plate, place(rgba, x0, y0, matrix, self.size), layer)
+
+    def _placement(self, shot: Shot, local: int) -> tuple[np.ndarray, ClipLayers, int]:
+        """Pixels mode, before the path: the forward map (character clip's pixels → output),
+        the character's layers and the frame of them shown."""
         mo, drive = shot.motion, self.drive(shot, local)
-        k = drive.k
-        size = self.size
+        k, size = drive.k, self.size
         ch = self.layers(shot.character.clip)
         moving = self.layers(mo.clip)
         extra = np.eye(3)
         if drive.extra is not None:  # the walk's root motion, in the motion clip's pixels
             n = _normaliser(*moving.size)
             extra = np.linalg.inv(n) @ drive.extra @ n
-        c = k
         if shot.character.clip == mo.clip:
-            matrix = fit_matrix(ch.size, size) @ extra
+            return fit_matrix(ch.size, size) @ extra, ch, k
+        c = shot.character.frame
+        if self.motion == "tracked":
+            forward = homogeneous(moving.tracked_motion(mo.start, k))
         else:
-            c = shot.character.frame
-            if self.motion == "tracked":
-                forward = homogeneous(moving.tracked_motion(mo.start, k))
-            else:
-                with torch.inference_mode():
-                    theta = self._thetas_for(shot, k).cpu().numpy()
-                forward = extra @ homogeneous(theta_to_pixels(theta, *moving.size))
-            if self.motion == "tracked":
-                forward = extra @ forward
-            fit_mo = fit_matrix(moving.size, size)
-            fit_ch = fit_matrix(ch.size, size)
-            matrix = fit_mo @ forward @ np.linalg.inv(fit_mo) @ fit_ch
-            if shot.pose == "match":
-                # the character's own frame of the closest pose, its centre put where the moved
-                # character frame's centre goes (only moved: the pose brings its own turn)
-                j = self.matched_frame(shot.character.clip, mo.clip, k)
-                goes = matrix @ np.append(ch.centre(c), 1.0)
-                matrix = fit_ch.copy()
-                matrix[:2, 2] += goes[:2] - (fit_ch @ np.append(ch.centre(j), 1.0))[:2]
-                c = j
-        path = self._path(shot, local, (matrix @ np.append(ch.centre(c), 1.0))[:2])
-        if path is not None:  # composed into the one warp of the full-resolution cut-out
-            matrix = path @ matrix
-        rgba, x0, y0 = ch.cutout(c)
-        return composite(plate, place(rgba, x0, y0, matrix, size), layer)
+            with torch.inference_mode():
+                theta = self._thetas_for(shot, k).cpu().numpy()
+            forward = homogeneous(theta_to_pixels(theta, *moving.size))
+        fit_mo, fit_ch = fit_matrix(moving.size, size), fit_matrix(ch.size, size)
+        matrix = fit_mo @ extra @ forward @ np.linalg.inv(fit_mo) @ fit_ch
+        if shot.pose == "match":
+            # the character's own frame of the closest pose, its centre put where the moved
+            # character frame's centre goes (only moved: the pose brings its own turn)
+            j = self.matched_frame(shot.character.clip, mo.clip, k)
+            goes = matrix @ np.append(ch.centre(c), 1.0)
+            matrix = fit_ch.copy()
+            matrix[:2, 2] += goes[:2] - (fit_ch @ np.append(ch.centre(j), 1.0))[:2]
+            c = j
+        return matrix, ch, c
+
+    def character_centre(self, shot: Shot, local: int) -> tuple[float, float] | None:
+        """Where the character's centre is at a shot's local frame before its path moves it
+        (output pixels): what the studio's path tool draws the path from. None in pixels mode
+        while a clip it needs is not analysed yet (this never starts an analysis)."""
+        if self.mode_of(shot) == "pixels":
+            if not (self.analysed(shot.character.clip) and self.analysed(shot.motion.clip)):
+                return None
+            matrix, ch, c = self._placement(shot, local)
+            x, y = (matrix @ np.append(ch.centre(c), 1.0))[:2]
+            return float(x), float(y)
+        drive = self.drive(shot, local)
+        with torch.inference_mode():
+            theta = self._thetas_for(shot, drive.k).float().cpu().numpy()
+        forward = np.linalg.inv(homogeneous(theta))
+        if drive.extra is not None:
+            forward = drive.extra @ forward
+        where = forward @ np.append(self._model_centre(shot)[0], 1.0)
+        x, y = (np.linalg.inv(_normaliser(*self.size)) @ where)[:2]
+        return float(x), float(y)
 
     def _render_model(self, wanted: dict[tuple, tuple[Shot, int]]) -> list[np.ndarray]:
         keys = list(wanted)
@@ -614,12 +634,9 @@ class Director:
         if drive.extra is not None:
             forward = drive.extra @ forward
         if shot.path:
-            w, h = self.size
-            n = _normaliser(w, h)
-            # about the character's centre: the motion's first frame's, moved to here
-            where = forward @ np.append(self._model_centre(shot)[0], 1.0)
-            centre = (np.linalg.inv(n) @ where)[:2]
-            forward = n @ self._path(shot, local, centre) @ np.linalg.inv(n) @ forward
+            n = _normaliser(*self.size)
+            path = self._path(shot, local, self.character_centre(shot, local))
+            forward = n @ path @ np.linalg.inv(n) @ forward
         return torch.as_tensor(np.linalg.inv(forward)[:2], dtype=theta.dtype, device=theta.device)
 
     def _model_centre(self, shot: Shot) -> tuple[np.ndarray, float]:
