@@ -3,8 +3,10 @@
 ``python -m engine.demo --out assets/demo/Demo.zoetrope`` rebuilds it from the demo kit: a few
 clips of the built-in model's training cast, written as videos and imported like a user's clips,
 and shots that show what the model does — a clip as shot, a background swap, an animation
-transfer, both at once, a ping-pong loop and a retimed shot. The project has no model of its own,
-so it uses the built-in one (``assets/models/default.safetensors``).
+transfer, both at once, a ping-pong loop, a retimed shot, an endless walk, a shot on a motion
+path and a motion extended past its clip's end (the project's motion predictor, trained on its
+clips at build time, ships in its models/ folder). The project has no model of its own, so it
+uses the built-in one (``assets/models/default.safetensors``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 from engine import assets
 from engine.data import demokit as kit
 from engine.data.clips import write_video
-from engine.document import BACKUP_FILE, Project
+from engine.document import BACKUP_FILE, Key, Project
 from engine.errors import UserError
 
 DEMO_PROJECT = assets.DEMO_PROJECT
@@ -69,6 +71,18 @@ def build(out: str | Path, size: kit.Size = SIZE) -> Project:
                      duration=2 * last, name="5. Ping-pong: Star rocks like Mo's wave")
     project.add_shot((jump, 0), (night, 0), (bow, 0, last), hold=2,
                      name="6. On twos: Bo bows at night")
+    project.add_shot((walk, 0), (walk, 0), walk, loop="endless", duration=10 * kit.FPS,
+                     seed=1, name="7. Endless: Pip walks on and on, never the same twice")
+    project.add_shot((jump, 0), (jump, 0), jump, loop="loop", duration=4 * kit.FPS,
+                     path=(Key(0, x=-0.25), Key(2 * kit.FPS, y=-0.1, ease="ease"),
+                           Key(4 * kit.FPS - 1, x=0.25)),
+                     name="8. Path: Bo jumps along a path across the beach")
+    project.add_shot((night, 0), (night, 0), night, extend=2 * kit.FRAMES, target=(0.2, 0.45),
+                     duration=3 * kit.FRAMES,
+                     name="9. Extended: Zed strolls on past the clip's end, then back")
+    from engine.synthesis import Director  # torch: only when the demo is built
+
+    Director(project, device="cpu").train_predictor()
     project.save()
     (project.root / BACKUP_FILE).unlink(missing_ok=True)  # nothing older to keep
     return project

@@ -46,6 +46,8 @@ EASES = ("linear", "ease")
 MAX_EXTEND = 10_000
 """Frames a motion can be extended by (engine.predictor)."""
 MAX_PATH_KEYS = 1_000
+PREDICTOR_FILE = "models/motion-predictor.safetensors"
+"""Where a project keeps its motion predictor (engine.predictor), trained on its clips."""
 RENDER_MODES = ("pixels", "model")
 POSE_MODES = ("rigid", "match")
 """Pixels mode, a character moved by another clip's motion: ``rigid`` moves the character frame
@@ -131,6 +133,15 @@ class Key:
     ease: str = "linear"
 
 
+def with_key(path: tuple[Key, ...], key: Key) -> tuple[Key, ...]:
+    """The path with ``key`` added, or replacing the key at its frame; in frame order."""
+    return tuple(sorted([k for k in path if k.frame != key.frame] + [key], key=lambda k: k.frame))
+
+
+def without_key(path: tuple[Key, ...], frame: int) -> tuple[Key, ...]:
+    return tuple(k for k in path if k.frame != frame)
+
+
 def fold(u: int, n: int, mode: str) -> int:
     """Step ``u`` (0, 1, 2 …) of something ``n`` long, played ``once`` (held at the end),
     ``loop`` (wrapped) or ``pingpong`` (there and back): a shot's motion, the viewer's playback."""
@@ -194,6 +205,15 @@ class Shot:
         """Whether the engine decides what local frames show (an endless walk, an extension, a
         path), rather than the folding below alone."""
         return self.loop == "endless" or self.motion_length > self.motion.length or bool(self.path)
+
+    def tags(self) -> str:
+        """What drives the shot beyond its clip, in a few words (the timeline's label)."""
+        tags = ["endless"] if self.loop == "endless" else []
+        if self.motion_length > self.motion.length:
+            tags.append(f"+{self.extend} predicted")
+        if self.path:
+            tags.append("path")
+        return ", ".join(tags)
 
     def motion_u(self, t: int) -> int:
         """Motion steps played by local frame ``t``, before looping: time runs from ``offset``,

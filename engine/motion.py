@@ -112,6 +112,11 @@ SURE = 0.1
 dead end, going on costs the bad jump that waits at the end."""
 
 
+LOOSE = 1.0
+"""How much worse than going on (same units) a jump may be when the good ones would all repeat
+a run the walk has shown."""
+
+
 def jump_rate(jumps: float) -> float:
     """The chance of a jump per frame, where a good one exists, for the ``jumps`` setting 0 … 1:
     1 in 50 frames … 1 in 2."""
@@ -183,12 +188,23 @@ class TransitionGraph:
         w = np.exp(-(row[good] - best) / GOOD_JUMP)
         return np.r_[i + 1, good], np.r_[1 - p_jump, p_jump * w / w.sum()]
 
+    def successors(self, i: int) -> np.ndarray:
+        """The frames that may follow frame ``i`` at all: the next one, and the jumps at most
+        :data:`LOOSE` worse than going on (at the clip's end, than the best jump)."""
+        row, n = self.total[i], len(self)
+        cand = self.jumps[i]
+        going_on = row[i + 1] if i + 1 < n else (row[cand].min() if len(cand) else 0.0)
+        good = cand[row[cand] <= going_on + LOOSE]
+        if i + 1 < n:
+            return np.r_[i + 1, good]
+        return good if len(good) else np.array([int(np.argmin(row))])
+
     def walk(self, length: int, seed: int, jumps: float = 0.5, start: int = 0) -> np.ndarray:
         """``length`` frames of a random walk from frame ``start``, reproducible from ``seed``;
-        ``jumps`` 0 … 1, how often it jumps (:func:`jump_rate`). No run of half the clip is
-        shown twice: where the frames allowed next would repeat one, the walk takes the least
-        bad jump that does not (a clip with no good jump in it would otherwise loop); and of
-        the allowed frames, it prefers those that repeat no run of a third of the clip."""
+        ``jumps`` 0 … 1, how often it jumps (:func:`jump_rate`). It avoids showing a run of a
+        third of the clip twice: where every frame allowed next would repeat one, it looks at
+        the jumps up to :data:`LOOSE` worse, and past half the clip at any jump, the least bad
+        (a clip with no good jump in it would otherwise go round one short loop)."""
         n = len(self)
         soft, hard = max(3, n // 3), max(3, (n - 1) // 2)
         rng = np.random.default_rng(seed)
@@ -201,22 +217,25 @@ class TransitionGraph:
         for t in range(1, length):
             i = int(out[t - 1])
             idx, p = table[i]
-            for size in (hard, soft):
-                if t < size - 1:
-                    continue
+
+            def fresh(cands, size: int, t: int = t) -> np.ndarray:
                 tail = tuple(out[t - size + 1 : t].tolist())
-                fresh = np.array([(*tail, int(j)) not in seen[size] for j in idx])
-                if fresh.all():
-                    continue
-                if fresh.any():
-                    idx, p = idx[fresh], p[fresh] / p[fresh].sum()
-                elif size == hard:  # every allowed frame repeats: the least bad other jump
-                    other = [j for j in range(n) if (*tail, j) not in seen[size]
-                             and np.isfinite(self.total[i, j])]  # fmt: skip
-                    if other:
-                        j = min(other, key=lambda j: self.total[i, j])
-                        idx, p = np.array([j]), np.array([1.0])
-                    break
+                return np.array([(*tail, int(j)) not in seen[size] for j in cands], bool)
+
+            if t >= soft - 1 and len(idx) and not fresh(idx, soft).all():
+                ok = fresh(idx, soft)
+                if ok.any():
+                    idx, p = idx[ok], p[ok] / p[ok].sum()
+                else:  # every allowed frame repeats a run: jumps somewhat worse, or any
+                    row = self.total[i]
+                    anywhere = np.r_[i + 1 if i + 1 < n else self.jumps[i][:0], self.jumps[i]]
+                    for cand, size in ((self.successors(i), soft), (anywhere, hard)):
+                        if t < size - 1:
+                            continue
+                        cand = cand[fresh(cand, size)]
+                        if len(cand):
+                            idx, p = np.array([cand[np.argmin(row[cand])]]), np.array([1.0])
+                            break
             j = int(idx[0]) if len(idx) == 1 else int(rng.choice(idx, p=p))
             out[t] = j
             for size in (soft, hard):
@@ -235,27 +254,28 @@ def mirror(x: float) -> np.ndarray:
     return translate(x, 0) @ np.diag([-1.0, 1, 1]) @ translate(-x, 0)
 
 
-def carry(frames: np.ndarray, forward: np.ndarray, centres: np.ndarray, half_width: float,
+def carry(frames: np.ndarray, centres: np.ndarray, half_width: float,
           edge: str = "turn") -> np.ndarray:  # fmt: skip
     """The extra forward map (T, 3, 3) of each output frame of a walk ``frames`` (T,) over a
-    motion whose frame k moves the character by ``forward[k]`` (3×3, normalised) and puts its
-    centre at ``centres[k]`` (x, y normalised): where the walk jumps from i to j, the map is
-    changed so that j continues from i as it continued from j − 1 (a walk keeps walking instead
-    of snapping back). ``edge`` (EDGES) says what happens when the centre, ``half_width`` of the
-    character beside it, reaches the frame's left or right edge."""
+    motion whose frame k puts the character's centre at ``centres[k]`` (x, y normalised):
+    where the walk jumps from i to j, the character is moved across so that j continues from i
+    as it continued from j − 1 — j − 1's centre put level with i's (a walk keeps walking instead
+    of snapping back). Only the sideways shift is carried: the frames bring their own height,
+    turn and size (a tracked turn's or a bob's small differences would add up jump after jump:
+    a walker sinking into the ground, tilting over). ``edge`` (EDGES) says what happens when
+    the centre, ``half_width`` of the character beside it, reaches the left or right edge."""
     if edge not in EDGES:
         raise ValueError(f"unknown edge {edge!r} (choose from {', '.join(EDGES)})")
-    inv = np.linalg.inv(forward)
     out = np.empty((len(frames), 3, 3))
     a = np.eye(3)
     prev_x = None
     for t, k in enumerate(frames):
         k = int(k)
         if t and k != int(frames[t - 1]) + 1:
-            i = int(frames[t - 1])
-            before = k - 1 if k > 0 else k
-            # i's place, reached the way j − 1 → j steps
-            a = a @ forward[i] @ inv[before]
+            i, before = int(frames[t - 1]), max(k - 1, 0)
+            here = a @ np.append(centres[i], 1.0)
+            there = a @ np.append(centres[before], 1.0)
+            a = translate(here[0] - there[0], 0) @ a
         x = (a @ np.append(centres[k], 1.0))[0]
         inner = 1 - half_width
         if edge == "wrap" and abs(x) > 1 + half_width:

@@ -33,6 +33,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from engine.document import PREDICTOR_FILE as FILE  # noqa: F401 — where a project keeps it
 from engine.errors import UserError
 from engine.fileio import atomic_path
 
@@ -40,10 +41,11 @@ POSE_DIMS = 8
 ROOT_DIMS = 4
 """Δx, Δy of the character's centre (normalised), Δ turn (radians), Δ log size."""
 HIDDEN = 64
+CONTINUE = 0.5
+"""How much nearer a predicted pose must be to another frame than to the clip's next one for
+the prediction to jump there (see MotionPredictor._show)."""
 LEAK = 0.9
 """Per frame, how much of the predicted swing about the pace is kept (the rest fades)."""
-FILE = "models/motion-predictor.safetensors"
-"""Where a project keeps its predictor."""
 
 
 class PredictorError(UserError):
@@ -191,12 +193,20 @@ class MotionPredictor:
     # -- predicting -----------------------------------------------------------------------------
     @torch.no_grad()
     def predict(
-        self, clip: Clip, frames: int, take: int = 0, target: tuple[float, float] | None = None
+        self,
+        clip: Clip,
+        frames: int,
+        take: int = 0,
+        target: tuple[float, float] | None = None,
+        successors=None,
     ) -> Prediction:
         """``frames`` frames after the end of ``clip``. ``take`` > 0 draws another future;
         ``target`` (x, y normalised) is where the character heads for: its pace (the clip's
         drift, or a slow step for a character that stays on its spot) turned towards it, the
-        character mirrored while it goes against the way it went in the clip, until it arrives."""
+        character mirrored while it goes against the way it went in the clip, until it arrives.
+        ``successors(k)``: the clip frames that may follow frame k without a visible jump (the
+        endless walk's transition graph); the predicted pose picks among them.
+        """
         seq = torch.tensor(self.steps(clip), dtype=torch.float32)
         out, h = self.net(seq[None])
         rng = np.random.default_rng(take) if take else None
@@ -228,12 +238,28 @@ class MotionPredictor:
             base, off = base + move, LEAK * off + swing
             root = base + off
             roots[t] = root
-            nearest[t] = int(((codes - step[ROOT_DIMS:]) ** 2).sum(1).argmin())
+            shown = nearest[t - 1] if t else len(codes) - 1
+            allowed = None if successors is None else successors(int(shown))
+            nearest[t] = self._show(codes, step[ROOT_DIMS:], shown, allowed)
             # the pose fed back is the real frame's shown, so the motion stays one the clip has
             x = np.concatenate([step[:ROOT_DIMS], codes[nearest[t]]]) / self.scale
             o, h = self.net(torch.tensor(x, dtype=torch.float32)[None, None], h)
             x = o[0, 0].numpy()
         return Prediction(roots, nearest, mirrored)
+
+    @staticmethod
+    def _show(codes: np.ndarray, pose: np.ndarray, prev: int, allowed=None) -> int:
+        """The clip frame that shows a predicted pose: the nearest real one (of those
+        ``allowed`` to follow the one shown before), where the next frame wins unless another
+        is clearly nearer, and the one shown before loses (the clip's own frames in order, not
+        a stutter between neighbours)."""
+        d = ((codes - pose) ** 2).sum(1)
+        d[prev] = d[prev] * 2 + 1e-6
+        if prev + 1 < len(codes):
+            d[prev + 1] *= CONTINUE
+        if allowed is not None and len(allowed):
+            return int(allowed[np.argmin(d[allowed])])
+        return int(d.argmin())
 
     # -- files ----------------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:

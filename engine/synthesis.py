@@ -61,12 +61,14 @@ from engine.motion import (
     TransitionGraph,
     carry,
     frame_distance,
+    mirror,
     path_matrix,
     root_steps,
+    translate,
 )
 from engine.predictor import FILE as PREDICTOR_FILE
 from engine.predictor import Clip as PredictorClip
-from engine.predictor import MotionPredictor, roots, similarity
+from engine.predictor import MotionPredictor, roots
 from engine.samples import to_tensor
 
 LAYERS = ("composite", "background", "character", "matte", "cutout")
@@ -192,6 +194,8 @@ class Director:
         self._zc = _LRU(256)
         self._zb = _LRU(256)
         self._thetas = _LRU(8192)
+        self.centres = _LRU(4096)
+        """(shot id, local frame) → the character's centre before its path, as last rendered."""
         self._sources: dict[tuple, object] = {}
         """Motion sources' working: features of motion ranges, endless walks, extensions."""
         self.hits = 0
@@ -386,6 +390,18 @@ class Director:
                 self._sources[key] = found
         return found
 
+    def _graph(self, clip: str, start: int, end: int) -> TransitionGraph:
+        """The video texture's transition graph of a motion range (cached)."""
+        key = ("graph", clip, start, end)
+        found = self._sources.get(key)
+        if found is None:
+            thetas, pose = self._features(clip, start, end)
+            steps = root_steps(np.linalg.inv(homogeneous(thetas)))
+            found = TransitionGraph.build(frame_distance(pose, steps))
+            with self._layers_lock:
+                self._sources[key] = found
+        return found
+
     def _walk(self, shot: Shot, step: int) -> _Walk:
         """The endless walk of a shot's motion, made (or made longer) to reach ``step``."""
         mode = self.mode_of(shot)
@@ -394,13 +410,11 @@ class Director:
         with self._layers_lock:
             walk = self._sources.get(key)
         if walk is None or step >= len(walk.frames):
-            thetas, pose = self._features(mo.clip, mo.start, mo.end)
-            forward, centres, half = self._motion_view(shot, mode)
-            graph = walk.graph if walk is not None else TransitionGraph.build(
-                frame_distance(pose, root_steps(np.linalg.inv(homogeneous(thetas)))))
+            _, centres, half = self._motion_view(shot, mode)
+            graph = self._graph(mo.clip, mo.start, mo.end)
             length = max(step + 1, 2 * len(walk.frames) if walk else 0, 4 * len(graph), 256)
             frames = graph.walk(length, shot.seed, shot.jumps)
-            walk = _Walk(graph, frames, carry(frames, forward, centres, half, shot.edge))
+            walk = _Walk(graph, frames, carry(frames, centres, half, shot.edge))
             with self._layers_lock:
                 self._sources[key] = walk
         return walk
@@ -418,19 +432,18 @@ class Director:
             return found
         motion = self.predictor_clip(shot)
         target = None if shot.target is None else (2 * shot.target[0] - 1, 2 * shot.target[1] - 1)
-        ahead = predictor.predict(motion, shot.extend, shot.take, target)
-        forward = self._motion_view(shot, mode)[0]
-        centre = self._model_centre(shot)[0]
-        # the predicted root's move since the clip's last frame, on that frame's placement in
-        # this mode, less the shown frame's own placement; mirrored about the character's centre
+        graph = self._graph(mo.clip, mo.start, mo.end)
+        ahead = predictor.predict(motion, shot.extend, shot.take, target, graph.successors)
+        centres = self._motion_view(shot, mode)[1]
+        # the character's centre moved as the predicted root moves from the clip's last frame,
+        # from where that frame has it in this mode; the shown frame's centre put there (only the
+        # shift: the frames bring their own turn, as in an endless walk), mirrored about it
         # where it heads against its own way
-        back = np.linalg.inv(similarity(*motion.roots[-1], centre)) @ forward[-1]
         extras = []
-        for root, k, mirror in zip(ahead.roots, ahead.nearest, ahead.mirrored, strict=True):
-            extra = similarity(*root, centre) @ back @ np.linalg.inv(forward[k])
-            if mirror:
-                extra = mirror(root[0]) @ extra
-            extras.append(extra)
+        for root, k, flip in zip(ahead.roots, ahead.nearest, ahead.mirrored, strict=True):
+            x, y = centres[-1] + root[:2] - motion.roots[-1][:2]
+            extra = translate(x - centres[k][0], y - centres[k][1])
+            extras.append(mirror(x) @ extra if flip else extra)
         nearest, extras = ahead.nearest, np.stack(extras)
         found = _Walk(None, nearest, extras)
         with self._layers_lock:
@@ -532,7 +545,9 @@ class Director:
         if layer == "background":
             return plate
         matrix, ch, c = self._placement(shot, local)
-        path = self._path(shot, local, (matrix @ np.append(ch.centre(c), 1.0))[:2])
+        centre = (matrix @ np.append(ch.centre(c), 1.0))[:2]
+        self.centres.put((shot.id, local), (float(centre[0]), float(centre[1])))
+        path = self._path(shot, local, centre)
         if path is not None:  # composed into the one warp of the full-resolution cut-out
             matrix = path @ matrix
         rgba, x0, y0 = ch.cutout(c)
@@ -570,25 +585,11 @@ class Director:
             c = j
         return matrix, ch, c
 
-    def character_centre(self, shot: Shot, local: int) -> tuple[float, float] | None:
-        """Where the character's centre is at a shot's local frame before its path moves it
-        (output pixels): what the studio's path tool draws the path from. None in pixels mode
-        while a clip it needs is not analysed yet (this never starts an analysis)."""
-        if self.mode_of(shot) == "pixels":
-            if not (self.analysed(shot.character.clip) and self.analysed(shot.motion.clip)):
-                return None
-            matrix, ch, c = self._placement(shot, local)
-            x, y = (matrix @ np.append(ch.centre(c), 1.0))[:2]
-            return float(x), float(y)
-        drive = self.drive(shot, local)
-        with torch.inference_mode():
-            theta = self._thetas_for(shot, drive.k).float().cpu().numpy()
-        forward = np.linalg.inv(homogeneous(theta))
-        if drive.extra is not None:
-            forward = drive.extra @ forward
-        where = forward @ np.append(self._model_centre(shot)[0], 1.0)
-        x, y = (np.linalg.inv(_normaliser(*self.size)) @ where)[:2]
-        return float(x), float(y)
+    def character_centre(self, shot_id: str, local: int) -> tuple[float, float] | None:
+        """Where the character's centre was, before its path moved it, in the last rendered
+        frame of a shot's local frame (output pixels); None if none was rendered. The studio's
+        path tool draws the path from it (a lookup: never waits for a render)."""
+        return self.centres.get((shot_id, local))
 
     def _render_model(self, wanted: dict[tuple, tuple[Shot, int]]) -> list[np.ndarray]:
         keys = list(wanted)
@@ -628,15 +629,16 @@ class Director:
         motion clip, the model's square and the output share normalised coordinates)."""
         drive = self.drive(shot, local)
         theta = self._thetas_for(shot, drive.k)
-        if drive.extra is None and not shot.path:
-            return theta
         forward = np.linalg.inv(homogeneous(theta.float().cpu().numpy()))
         if drive.extra is not None:
             forward = drive.extra @ forward
+        n = _normaliser(*self.size)
+        where = np.linalg.inv(n) @ forward @ np.append(self._model_centre(shot)[0], 1.0)
+        self.centres.put((shot.id, local), (float(where[0]), float(where[1])))
+        if drive.extra is None and not shot.path:
+            return theta
         if shot.path:
-            n = _normaliser(*self.size)
-            path = self._path(shot, local, self.character_centre(shot, local))
-            forward = n @ path @ np.linalg.inv(n) @ forward
+            forward = n @ self._path(shot, local, where[:2]) @ np.linalg.inv(n) @ forward
         return torch.as_tensor(np.linalg.inv(forward)[:2], dtype=theta.dtype, device=theta.device)
 
     def _model_centre(self, shot: Shot) -> tuple[np.ndarray, float]:
@@ -753,19 +755,32 @@ class _Walk:
 def motion_features(model: SceneModel, frames: np.ndarray, start: int = 0,
                     batch: int = 64) -> tuple[np.ndarray, np.ndarray]:
     """What the model learned of a motion's frames (N, S, S, 3) uint8 at its resolution: theta
-    (N, 2, 3), T^Z of each frame against frame ``start``, and each frame's pose (N, D): f_c with
-    the global motion taken out (warped back by theta⁻¹ to where frame ``start`` stands) —
-    what the character looks like, not where it is (engine.motion's frame distance)."""
+    (N, 2, 3), T^Z of each frame against frame ``start``, and each frame's pose (N, D): f_c where
+    the model's own matte says the character is, shifted so that the matte's centre is the
+    frame's — what the character looks like, not where it is (engine.motion's frame distance).
+    (Warping f_c back by theta⁻¹ instead left a trace of where the character was: frames of a
+    walk matched only their neighbours in time.)"""
     device = next(model.parameters()).device
-    zs = []
+    zs, thetas = [], []
+    mattes = model_views(model, np.asarray(frames), batch)[0]
     with torch.inference_mode():
+        z0 = model.f_c(to_tensor(np.asarray(frames[start : start + 1]), device)).float()
         for i in range(0, len(frames), batch):
-            zs.append(model.f_c(to_tensor(np.asarray(frames[i : i + batch]), device)).float())
-        z = torch.cat(zs)
-        theta = model.transform(z[start : start + 1].expand(len(z), -1, -1, -1), z)
-        back = torch.linalg.inv(torch.cat([theta, torch.tensor([[[0, 0, 1.0]]], device=device)
-                                           .expand(len(z), -1, -1)], dim=1))[:, :2]  # fmt: skip
-        pose = warp(z, back)
+            z = model.f_c(to_tensor(np.asarray(frames[i : i + batch]), device)).float()
+            thetas.append(model.transform(z0.expand(len(z), -1, -1, -1), z))
+            m = torch.from_numpy(mattes[i : i + batch, None]).to(device)
+            m = torch.nn.functional.interpolate(m, size=z.shape[-2:], mode="area")
+            mass = m.sum(dim=(1, 2, 3)).clamp(min=1e-6)
+            n = z.shape[-1]
+            grid = (torch.arange(n, device=device) + 0.5) / n * 2 - 1  # normalised centres
+            cx = (m * grid[None, None, None, :]).sum(dim=(1, 2, 3)) / mass
+            cy = (m * grid[None, None, :, None]).sum(dim=(1, 2, 3)) / mass
+            shift = torch.zeros(len(z), 2, 3, device=device)
+            shift[:, 0, 0] = shift[:, 1, 1] = 1
+            shift[:, 0, 2], shift[:, 1, 2] = cx, cy  # output (0, 0) samples the centre
+            zs.append(warp(z * m, shift))
+        theta = torch.cat(thetas)
+        pose = torch.cat(zs)
     return theta.cpu().numpy().astype(np.float64), pose.flatten(1).cpu().numpy()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QDialog,
     QDoubleSpinBox,
@@ -18,11 +19,23 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSlider,
     QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from engine.document import LOOP_MODES, MAX_HOLD, MAX_SHOT_FRAMES, MAX_SPEED
+from engine.document import (
+    EASES,
+    LOOP_MODES,
+    MAX_EXTEND,
+    MAX_HOLD,
+    MAX_SHOT_FRAMES,
+    MAX_SPEED,
+    Key,
+    with_key,
+    without_key,
+)
 from engine.errors import UserError
 from studio.dialogs import ok_cancel
 from studio.library import ICON, ClipFrames
@@ -31,7 +44,10 @@ from studio.session import Session
 MAX_TILES = 400  # frame tiles a picker shows at most
 POSE_CHOICES = {"rigid": "Move the character frame", "match": "Match poses from its clip"}
 RENDER_CHOICES = {None: "As the project", "pixels": "Pixels (sharp)", "model": "Model (soft)"}
-LOOP_NAMES = {"once": "Once (hold the last frame)", "loop": "Loop", "pingpong": "Ping-pong"}
+LOOP_NAMES = {"once": "Once (hold the last frame)", "loop": "Loop", "pingpong": "Ping-pong",
+              "endless": "Endless (never repeats)"}  # fmt: skip
+EDGE_NAMES = {"turn": "Turn back", "wrap": "Wrap round", "stay": "Stay inside"}
+KEY_COLUMNS = ("Frame", "X px", "Y px", "Turn °", "Scale %", "Ease")
 
 
 class FramePicker(QWidget):
@@ -274,6 +290,47 @@ class AddShotDialog(QDialog):
         }
 
 
+class ExtendDialog(QDialog):
+    """Shot → Extend Motion…: how many frames to predict past the clip's end, which take, and
+    where the character heads for (percent of the frame), and whether to learn the project's
+    motions again first."""
+
+    def __init__(self, shot, has_predictor: bool, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Extend Motion")
+        self.frames = QSpinBox(self, minimum=1, maximum=MAX_EXTEND, suffix=" frames")
+        self.frames.setValue(shot.extend or shot.motion.length)
+        self.take = QSpinBox(self, minimum=1, maximum=2**31 - 1, prefix="take ")
+        self.take.setValue(shot.take + 1)
+        self.take.setToolTip("Take 1 is the most likely way the motion goes on; others vary it")
+        self.aim = QGroupBox("Head for a point", self, checkable=True)
+        self.aim.setChecked(shot.target is not None)
+        self.x = QSpinBox(self, minimum=-100, maximum=200, suffix=" % across")
+        self.y = QSpinBox(self, minimum=-100, maximum=200, suffix=" % down")
+        tx, ty = shot.target or (0.5, 0.5)
+        self.x.setValue(round(tx * 100))
+        self.y.setValue(round(ty * 100))
+        aim = QHBoxLayout(self.aim)
+        aim.addWidget(self.x)
+        aim.addWidget(self.y)
+        self.learn = QGroupBox("Learn the project's motions again first", self, checkable=True)
+        self.learn.setChecked(not has_predictor)
+        self.learn.setEnabled(has_predictor)  # without one it must learn them
+        QVBoxLayout(self.learn).addWidget(QLabel(
+            "A small predictor learns how the project's clips move (seconds). Learn again "
+            "after importing clips.", self, wordWrap=True))  # fmt: skip
+        form = QFormLayout(self)
+        form.addRow("Extend by", self.frames)
+        form.addRow("Take", self.take)
+        form.addRow(self.aim)
+        form.addRow(self.learn)
+        form.addRow(ok_cancel(self))
+
+    def values(self) -> dict:
+        target = (self.x.value() / 100, self.y.value() / 100) if self.aim.isChecked() else None
+        return {"extend": self.frames.value(), "take": self.take.value() - 1, "target": target}
+
+
 class Inspector(QWidget):
     """The selected shot's fields; every change is one undoable edit."""
 
@@ -316,6 +373,36 @@ class Inspector(QWidget):
         )
         for key, text in POSE_CHOICES.items():
             self.pose.addItem(text, key)
+        # endless: the walk's seed, how often it jumps, what it does at the frame's edge
+        self.walk_label = QLabel(self)
+        self.reshuffle = QPushButton("Reshuffle", self)
+        self.reshuffle.setToolTip("Draw another endless walk through the motion's frames")
+        self.jumps = QSlider(Qt.Orientation.Horizontal, self, minimum=0, maximum=100)
+        self.jumps.setToolTip(
+            "How often the walk jumps to another frame that looks alike: rarely (long runs of "
+            "the clip as filmed) or often (more variety)"
+        )
+        self.edge = QComboBox(self)
+        self.edge.setToolTip("What a character that walks on does at the frame's edge")
+        for key, text in EDGE_NAMES.items():
+            self.edge.addItem(text, key)
+        # extension: frames predicted past the motion's end
+        self.extend_label = QLabel(self)
+        self.extend_button = QPushButton("Extend…", self)
+        self.extend_button.setToolTip("Predict how the motion goes on past the clip's end")
+        self.take = QPushButton("Another take", self)
+        self.take.setToolTip("Another predicted future of the same motion")
+        # the path: keyframes of position, turn and scale on top of the motion
+        self.keys = QTableWidget(0, len(KEY_COLUMNS), self)
+        self.keys.setHorizontalHeaderLabels(KEY_COLUMNS)
+        self.keys.verticalHeader().hide()
+        self.keys.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.keys.setMinimumHeight(90)
+        self.keys.horizontalHeader().setDefaultSectionSize(56)
+        self.key_add = QPushButton("Key at Playhead", self)
+        self.key_add.setToolTip("Add a path key at the playhead (the path tool in the viewer "
+                                "places and drags keys on the frame)")  # fmt: skip
+        self.key_remove = QPushButton("Remove Key", self)
 
         self.char_clip.activated.connect(
             lambda: self._set(character=(self.char_clip.currentData(), 0))
@@ -349,6 +436,15 @@ class Inspector(QWidget):
         self.pose.activated.connect(
             lambda: self._set(pose=self.pose.currentData(), text="Set shot's poses")
         )
+        self.reshuffle.clicked.connect(self._reshuffle)
+        self.jumps.sliderReleased.connect(self._jumps)
+        self.jumps.valueChanged.connect(lambda: self.jumps.isSliderDown() or self._jumps())
+        self.edge.activated.connect(lambda: self._set(edge=self.edge.currentData(),
+                                                      text="Set what the walk does at the edge"))
+        self.take.clicked.connect(self._another_take)
+        self.keys.itemChanged.connect(self._key_edited)
+        self.key_add.clicked.connect(self._key_at_playhead)
+        self.key_remove.clicked.connect(self._remove_key)
 
         def row(*widgets) -> QWidget:
             w = QWidget(self)
@@ -374,10 +470,21 @@ class Inspector(QWidget):
         self.form.addRow("Speed", self.speed)
         self.form.addRow("Retime", self.hold)
         self.form.addRow("Loop", self.loop)
+        self.form.addRow("Endless walk", row(self.walk_label, self.reshuffle))
+        self.form.addRow("Jumps", row(QLabel("rare", self), self.jumps, QLabel("often", self)))
+        self.form.addRow("At the edge", self.edge)
+        self.form.addRow("Extension", row(self.extend_label, self.extend_button, self.take))
         self.form.addRow("Render", self.render)
         self.form.addRow("Poses", self.pose)
+        path = QGroupBox("Path", self)
+        box = QVBoxLayout(path)
+        box.addWidget(self.keys)
+        box.addWidget(row(self.key_add, self.key_remove))
         self.fields = QWidget(self)
-        self.fields.setLayout(self.form)
+        fields = QVBoxLayout(self.fields)
+        fields.setContentsMargins(0, 0, 0, 0)
+        fields.addLayout(self.form)
+        fields.addWidget(path)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addWidget(self.fields)
@@ -422,6 +529,9 @@ class Inspector(QWidget):
             self.loop,
             self.render,
             self.pose,
+            self.jumps,
+            self.edge,
+            self.keys,
         ]
         for w in widgets:
             w.blockSignals(True)
@@ -456,6 +566,23 @@ class Inspector(QWidget):
         # poses come into it only where pixels mode moves a character by another clip
         moved = shot.character.clip != shot.motion.clip
         self.pose.setEnabled(p.mode_of(shot) == "pixels" and moved)
+        endless = shot.loop == "endless"
+        self.walk_label.setText(f"walk {shot.seed}" if endless else "(loop mode Endless)")
+        self.jumps.setValue(round(shot.jumps * 100))
+        self.edge.setCurrentIndex(self.edge.findData(shot.edge))
+        for w in (self.reshuffle, self.jumps, self.edge):
+            w.setEnabled(endless)
+        if endless:
+            self.extend_label.setText("(not in an endless loop)")
+        elif shot.extend:
+            aim = "" if shot.target is None else (f", heading for {shot.target[0]:.0%}, "
+                                                  f"{shot.target[1]:.0%}")  # fmt: skip
+            self.extend_label.setText(f"+{shot.extend} frames, take {shot.take + 1}{aim}")
+        else:
+            self.extend_label.setText("none")
+        self.extend_button.setEnabled(not endless)
+        self.take.setEnabled(bool(shot.extend) and not endless)
+        self._fill_keys(shot)
         for w in widgets:
             w.blockSignals(False)
 
@@ -469,6 +596,76 @@ class Inspector(QWidget):
             return
         if not self.s.update_shot(shot.id, text=text, **changes):
             self.refresh()
+
+    # -- endless walk, extension ------------------------------------------------------------------
+    def _reshuffle(self) -> None:
+        import random
+
+        self._set(seed=random.randrange(2**31), text="Reshuffle endless walk")
+
+    def _jumps(self) -> None:
+        self._set(jumps=self.jumps.value() / 100, text="Set how often the walk jumps")
+
+    def _another_take(self) -> None:
+        shot = self.shot()
+        if shot is not None:
+            self._set(take=shot.take + 1, text="Another take")
+
+    # -- path keys ---------------------------------------------------------------------------------
+    def _size(self) -> tuple[int, int]:
+        return self.s.project.frame_size or (1, 1)
+
+    def _fill_keys(self, shot) -> None:
+        w, h = self._size()
+        self.keys.setRowCount(len(shot.path))
+        for r, k in enumerate(shot.path):
+            values = (str(k.frame), f"{k.x * w:.1f}", f"{k.y * h:.1f}", f"{k.angle:g}",
+                      f"{k.scale * 100:g}", k.ease)  # fmt: skip
+            for c, text in enumerate(values):
+                self.keys.setItem(r, c, QTableWidgetItem(text))
+        self.key_remove.setEnabled(bool(shot.path))
+
+    def _key_edited(self, item: QTableWidgetItem) -> None:
+        shot = self.shot()
+        if shot is None or item.row() >= len(shot.path):
+            return
+        w, h = self._size()
+        cells = [self.keys.item(item.row(), c).text().strip() for c in range(len(KEY_COLUMNS))]
+        try:
+            frame, x, y, angle, scale = int(cells[0]), *(float(v) for v in cells[1:5])
+        except ValueError:
+            self.s.status.emit("A path key's frame is a whole number; the others are numbers")
+            self.refresh()
+            return
+        ease = cells[5] if cells[5] in EASES else "linear"
+        old = shot.path[item.row()]
+        key = Key(frame, x / w, y / h, angle, scale / 100, ease)
+        self._set(path=with_key(without_key(shot.path, old.frame), key), text="Edit path key")
+
+    def playhead_local(self, shot) -> int:
+        """The playhead's frame within ``shot`` (0 when the playhead is on another shot)."""
+        start = self.s.timeline.start_of(shot.id)
+        local = self.s.playhead - start
+        return local if 0 <= local < shot.duration else 0
+
+    def _key_at_playhead(self) -> None:
+        from engine.motion import path_at
+
+        shot = self.shot()
+        if shot is None:
+            return
+        t = self.playhead_local(shot)
+        key = Key(t, *path_at(shot.path, t))
+        self._set(path=with_key(shot.path, key), text="Add path key")
+
+    def _remove_key(self) -> None:
+        shot = self.shot()
+        if shot is None or not shot.path:
+            return
+        rows = sorted({i.row() for i in self.keys.selectedIndexes()}) or [len(shot.path) - 1]
+        frames = {shot.path[r].frame for r in rows if r < len(shot.path)}
+        path = tuple(k for k in shot.path if k.frame not in frames)
+        self._set(path=path, text="Remove path key")
 
     def _motion_clip(self) -> None:
         cid = self.mo_clip.currentData()

@@ -195,7 +195,8 @@ class TimelineStrip(QWidget):
                 p.drawText(
                     QRect(r.x() + 4, r.y(), r.width() - 8, LABEL),
                     Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                    f"{shot.name or f'Shot {n + 1}'} · {shot.duration} f",
+                    f"{shot.name or f'Shot {n + 1}'} · {shot.duration} f"
+                    + (f" · {tags}" if (tags := shot.tags()) else ""),
                 )
             if shot.id == self.s.selected:
                 p.setPen(QPen(QColor(255, 220, 90), 2))

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QObject, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QColor, QImage, QKeySequence, QPainter
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QColor, QImage, QKeySequence, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -190,7 +190,12 @@ def tinted(image: QImage, color: QColor) -> QImage:
 
 
 class Canvas(QWidget):
-    """Paints a frame scaled with nearest-neighbour, and onion-skin frames over it."""
+    """Paints a frame scaled with nearest-neighbour, onion-skin frames and the path tool's
+    overlay over it (a path as a curve, its keys as dots, the character's handle)."""
+
+    pressed = Signal(QPointF)  # with the path tool: a press, a drag and a release,
+    dragged = Signal(QPointF)  # in the frame's pixels
+    released = Signal(QPointF)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -198,6 +203,8 @@ class Canvas(QWidget):
         self.onion: list[tuple[QImage, float]] = []
         self.zoom = 0
         self.note = ""
+        self.path: tuple[list, list, tuple | None] | None = None
+        """The path tool's overlay, frame pixels: curve points, key dots, the handle."""
         self.setMinimumSize(160, 160)
         self.setAutoFillBackground(False)
 
@@ -229,6 +236,8 @@ class Canvas(QWidget):
                 p.setOpacity(opacity)
                 p.drawImage(rect, image)
             p.setOpacity(1.0)
+            if self.path is not None:
+                self._paint_path(p, rect)
         if self.note:
             p.setPen(QColor(220, 220, 220))
             where = self.rect().adjusted(8, 8, -8, -8)
@@ -239,6 +248,126 @@ class Canvas(QWidget):
             )
             p.drawText(where, align | Qt.TextFlag.TextWordWrap, self.note)
         p.end()
+
+
+    def to_widget(self, x: float, y: float, rect: QRectF | None = None) -> QPointF:
+        rect = rect or self.target()
+        scale = rect.width() / self.image.width()
+        return QPointF(rect.x() + (x + 0.5) * scale, rect.y() + (y + 0.5) * scale)
+
+    def to_frame(self, pos: QPointF) -> QPointF:
+        rect = self.target()
+        scale = rect.width() / self.image.width()
+        return QPointF((pos.x() - rect.x()) / scale - 0.5, (pos.y() - rect.y()) / scale - 0.5)
+
+    def _paint_path(self, p: QPainter, rect: QRectF) -> None:
+        curve, dots, handle = self.path
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if len(curve) > 1:
+            line = QPainterPath(self.to_widget(*curve[0], rect))
+            for x, y in curve[1:]:
+                line.lineTo(self.to_widget(x, y, rect))
+            p.setPen(QPen(QColor(255, 220, 90, 220), 2, Qt.PenStyle.DashLine))
+            p.drawPath(line)
+        p.setPen(QPen(QColor(30, 30, 30), 1.5))
+        for x, y in dots:
+            p.setBrush(QColor(255, 220, 90))
+            p.drawEllipse(self.to_widget(x, y, rect), 5, 5)
+        if handle is not None:
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.setPen(QPen(QColor(90, 200, 255), 2))
+            p.drawEllipse(self.to_widget(*handle, rect), 9, 9)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+
+    def mousePressEvent(self, e) -> None:  # noqa: N802
+        if self.path is not None and self.image is not None:
+            self.pressed.emit(self.to_frame(e.position()))
+
+    def mouseMoveEvent(self, e) -> None:  # noqa: N802
+        if self.path is not None and self.image is not None and e.buttons():
+            self.dragged.emit(self.to_frame(e.position()))
+
+    def mouseReleaseEvent(self, e) -> None:  # noqa: N802
+        if self.path is not None and self.image is not None:
+            self.released.emit(self.to_frame(e.position()))
+
+
+class PathTool(QObject):
+    """The viewer's path tool: the shot under the playhead's path drawn over the frame, from
+    where the character is now (before its path moves it) — the curve where the path takes it,
+    a dot per key, a ring on the character. Drag a dot to move its key; click elsewhere to put
+    a key at the playhead there. Every change is one undoable edit."""
+
+    GRAB = 10  # widget pixels from a dot that grab it
+
+    def __init__(self, session: Session, canvas: Canvas) -> None:
+        super().__init__(canvas)
+        self.s, self.canvas = session, canvas
+        self.on = False
+        self._drag: tuple | None = None  # (shot id, key frame, anchor) while a dot is dragged
+        canvas.pressed.connect(self._pressed)
+        canvas.dragged.connect(self._dragged)
+        canvas.released.connect(self._released)
+
+    def overlay(self) -> tuple[list, list, tuple | None] | None:
+        """(curve, dots, handle) in frame pixels for the shot at the playhead, or None."""
+        s = self.s
+        director = s.render.director
+        if not self.on or director is None or s.project is None or not s.timeline.frame_count:
+            return None
+        from engine.motion import path_at
+
+        shot, local = s.timeline.shot_at(s.playhead)
+        anchor = director.character_centre(shot.id, local)
+        if anchor is None:
+            return None
+        w, h = s.project.frame_size
+
+        def at(t: float) -> tuple[float, float]:
+            x, y, _, _ = path_at(shot.path, t)
+            return anchor[0] + x * w, anchor[1] + y * h
+
+        step = max(1, shot.duration // 200)
+        curve = [at(t) for t in range(0, shot.duration, step)] if shot.path else []
+        dots = [at(k.frame) for k in shot.path]
+        return curve, dots, at(local)
+
+    def _pressed(self, pos: QPointF) -> None:
+        s = self.s
+        shot, local = s.timeline.shot_at(s.playhead)
+        overlay = self.overlay()
+        if overlay is None:
+            return
+        anchor = s.render.director.character_centre(shot.id, local)
+        near = None
+        for k, (x, y) in zip(shot.path, overlay[1], strict=True):
+            d = self.canvas.to_widget(x, y) - self.canvas.to_widget(pos.x(), pos.y())
+            if d.manhattanLength() <= self.GRAB:
+                near = k.frame
+        self._drag = (shot.id, near if near is not None else local, anchor)
+
+    def _dragged(self, pos: QPointF) -> None:
+        if self._drag is not None and self.canvas.path is not None:  # the edit: on release
+            curve, dots, handle = self.canvas.path
+            self.canvas.path = (curve, [*dots, (pos.x(), pos.y())], handle)
+            self.canvas.update()
+
+    def _released(self, pos: QPointF) -> None:
+        if self._drag is None:
+            return
+        from engine.document import Key, with_key
+        from engine.motion import path_at
+
+        shot_id, frame, anchor = self._drag
+        self._drag = None
+        shot = self.s.project.shot(shot_id)
+        w, h = self.s.project.frame_size
+        _, _, angle, scale = path_at(shot.path, frame)
+        old = next((k for k in shot.path if k.frame == frame), None)
+        key = Key(frame, (pos.x() - anchor[0]) / w, (pos.y() - anchor[1]) / h, angle, scale,
+                  old.ease if old else "linear")  # fmt: skip
+        text = "Move path key" if old else "Add path key"
+        self.s.update_shot(shot_id, text=text, path=with_key(shot.path, key))
 
 
 class Viewer(QWidget):
@@ -316,6 +445,13 @@ class Viewer(QWidget):
         for w in (self.onion_box, self.onion_before, self.onion_after):
             (w.toggled if w is self.onion_box else w.valueChanged).connect(self._onion_changed)
         self.onion_opacity.valueChanged.connect(self.refresh)
+        self.path_tool = PathTool(session, self.canvas)
+        self.path_button = QToolButton(self, text="Path", checkable=True)
+        self.path_button.setToolTip(
+            "Path tool: the shot's path over the frame. Click to put a key at the playhead "
+            "where the character should be; drag a key's dot to move it."
+        )
+        self.path_button.toggled.connect(self._path_toggled)
 
         options = QHBoxLayout()
         options.addWidget(QLabel("Show", self))
@@ -324,6 +460,7 @@ class Viewer(QWidget):
         options.addWidget(self.render_mode)
         options.addWidget(QLabel("Zoom", self))
         options.addWidget(self.zoom)
+        options.addWidget(self.path_button)
         options.addStretch(1)
         options.addWidget(self.onion_box)
         options.addWidget(self.onion_before)
@@ -392,6 +529,11 @@ class Viewer(QWidget):
         if self.s.project is not None:
             self.s.set_render_mode(self.render_mode.currentData())
 
+    def _path_toggled(self, on: bool) -> None:
+        self.path_tool.on = on
+        self.canvas.setCursor(Qt.CursorShape.CrossCursor if on else Qt.CursorShape.ArrowCursor)
+        self.refresh()
+
     def _zoom_changed(self) -> None:
         self.canvas.zoom = list(ZOOMS.values())[self.zoom.currentIndex()]
         self.canvas.update()
@@ -458,6 +600,7 @@ class Viewer(QWidget):
             note = "Loading the model…" if not s.render.ready else "Rendering…"
             if s.render.ready and s.analysis.running:
                 note = "Analysing clips… (see the status bar)"
+        self.canvas.path = self.path_tool.overlay() if image is not None else None
         self.canvas.show_frame(image, onion, note)
         if image is not None and not self.shows_rendered_frame:
             self.first_frame.emit()

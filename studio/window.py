@@ -25,14 +25,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.document import SUFFIX, Project
+from engine.document import PREDICTOR_FILE, SUFFIX, Project
 from engine.errors import UserError
 from engine.fileio import atomic_path
 from studio import settings
 from studio.jobs import Job
 from studio.library import ClipFrames, Library
 from studio.session import Session
-from studio.shots import AddShotDialog, Inspector
+from studio.shots import AddShotDialog, ExtendDialog, Inspector
 from studio.timeline import Timeline
 from studio.viewer import Viewer
 
@@ -59,6 +59,7 @@ class MainWindow(QMainWindow):
         self.viewer = Viewer(s, self)
         self.library = Library(s, self.clip_frames, self)
         self.inspector = Inspector(s, self.clip_frames, self)
+        self.inspector.extend_button.clicked.connect(self.extend_dialog)
         self.timeline = Timeline(s, self)
         self.undo_view = QUndoView(s.undo, self)
         self.undo_view.setEmptyLabel("<opened>")
@@ -183,12 +184,16 @@ class MainWindow(QMainWindow):
         self.a_dup = self._action(sh, "&Duplicate", lambda: s.duplicate_shot(s.selected), "Ctrl+D")
         self.a_split = self._action(sh, "&Split at Playhead", self.split, "S")
         self.a_delete = self._action(sh, "De&lete", self.delete, QKeySequence.StandardKey.Delete)
+        self.a_extend = self._action(sh, "&Extend Motion…", self.extend_dialog,
+                                     tip="Predict how the shot's motion goes on past its "
+                                     "clip's end")  # fmt: skip
         sh.addSeparator()
         self.a_in = self._action(sh, "Set &In", lambda: self.set_in_out(True), "I")
         self.a_out = self._action(sh, "Set &Out", lambda: self.set_in_out(False), "O")
         self.a_clear = self._action(sh, "&Clear In/Out", lambda: s.set_range(None), "Alt+X")
         self.clip_actions = [self.a_import, self.a_add, self.a_rename, self.a_remove_clip]
         self.shot_actions = [
+            self.a_extend,
             self.a_split,
             self.a_dup,
             self.a_delete,
@@ -568,6 +573,35 @@ class MainWindow(QMainWindow):
             name = v.pop("name")
             self.session.add_shot(**v, **({"name": name} if name else {}))
         dialog.deleteLater()
+
+    def extend_dialog(self, *_) -> bool:
+        """Shot → Extend Motion…: learn the project's motions (a job, once or on request), then
+        set the selected shot's extension (undoable)."""
+        s = self.session
+        if s.project is None or s.selected is None:
+            return False
+        director = s.render.director
+        if director is None:
+            self.show_message("Extend Motion", "The model is still loading; try again.")
+            return False
+        shot = s.project.shot(s.selected)
+        has = (s.project.root / PREDICTOR_FILE).is_file()
+        dialog = ExtendDialog(shot, has, self)
+        try:
+            if not dialog.exec():
+                return False
+            values, learn = dialog.values(), dialog.learn.isChecked()
+        finally:
+            dialog.deleteLater()
+        if learn or not has:
+            try:
+                self.run_busy("Learning how the project's clips move…", director.train_predictor)
+            except UserError as e:
+                self.show_message("Extend Motion", str(e))
+                return False
+            director.clear()  # frames made with the old predictor
+            s.store.clear()
+        return s.update_shot(shot.id, text="Extend motion", **values)
 
     def split(self) -> None:
         s = self.session
