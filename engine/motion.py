@@ -20,7 +20,8 @@ Sources:
 - a path: keyframes of position, rotation and scale (:func:`path_matrix`) composed with any of
   the above.
 
-No Qt; numpy only (the model's features are computed by the caller, engine.synthesis).
+No Qt; numpy (and torch for one large matrix product: :func:`frame_distance`); the model's
+features are computed by the caller, engine.synthesis.
 """
 
 from __future__ import annotations
@@ -64,9 +65,12 @@ def frame_distance(pose: np.ndarray, steps: np.ndarray, move_weight: float = 0.2
     looks like with its global motion taken out — and ``steps`` (N, S) — how it moves into each
     frame (the root motion's step from the frame before). Each term is scaled by its median, so
     ``move_weight`` weighs dynamics against pose."""
-    pose = pose.reshape(len(pose), -1).astype(np.float64)
-    sq = (pose**2).sum(1)
-    d = np.maximum(sq[:, None] + sq[None, :] - 2 * pose @ pose.T, 0)
+    # torch's matrix product, not numpy's: on the studio's render thread, beside torch's own
+    # threads, numpy's OpenBLAS stalled for minutes (tests/test_studio_motion.py)
+    import torch
+
+    p = torch.as_tensor(np.asarray(pose, np.float32).reshape(len(pose), -1))
+    d = (torch.cdist(p, p).double() ** 2).numpy()
     d /= _median_off_diagonal(d)
     if move_weight > 0 and steps is not None and len(steps):
         s = steps.reshape(len(steps), -1).astype(np.float64)
@@ -228,7 +232,7 @@ class TransitionGraph:
                     idx, p = idx[ok], p[ok] / p[ok].sum()
                 else:  # every allowed frame repeats a run: jumps somewhat worse, or any
                     row = self.total[i]
-                    anywhere = np.r_[i + 1 if i + 1 < n else self.jumps[i][:0], self.jumps[i]]
+                    anywhere = np.flatnonzero(np.isfinite(row) & (np.arange(n) != i))
                     for cand, size in ((self.successors(i), soft), (anywhere, hard)):
                         if t < size - 1:
                             continue
@@ -245,6 +249,10 @@ class TransitionGraph:
 
 
 # -- root motion carried across jumps --------------------------------------------------------------
+SETTLE = 0.1
+"""Share of a carried change of height undone each frame after a jump."""
+
+
 def translate(dx: float, dy: float) -> np.ndarray:
     return np.array([[1, 0, dx], [0, 1, dy], [0, 0, 1.0]])
 
@@ -258,12 +266,14 @@ def carry(frames: np.ndarray, centres: np.ndarray, half_width: float,
           edge: str = "turn") -> np.ndarray:  # fmt: skip
     """The extra forward map (T, 3, 3) of each output frame of a walk ``frames`` (T,) over a
     motion whose frame k puts the character's centre at ``centres[k]`` (x, y normalised):
-    where the walk jumps from i to j, the character is moved across so that j continues from i
-    as it continued from j − 1 — j − 1's centre put level with i's (a walk keeps walking instead
-    of snapping back). Only the sideways shift is carried: the frames bring their own height,
-    turn and size (a tracked turn's or a bob's small differences would add up jump after jump:
-    a walker sinking into the ground, tilting over). ``edge`` (EDGES) says what happens when
-    the centre, ``half_width`` of the character beside it, reaches the left or right edge."""
+    where the walk jumps from i to j, the character is moved so that j continues from i as it
+    continued from j − 1 — j − 1's centre put on i's (a walk keeps walking instead of snapping
+    back). Only the shift is carried, not the turn or size, which the frames bring themselves
+    (a tracked turn's small errors would add up jump after jump, tilting a walker over), and
+    the height settles back to the clip's own by :data:`SETTLE` a frame (or a bob's small
+    differences would add up, sinking the walker into the ground). ``edge`` (EDGES) says what
+    happens when the centre, ``half_width`` of the character beside it, reaches the left or
+    right edge."""
     if edge not in EDGES:
         raise ValueError(f"unknown edge {edge!r} (choose from {', '.join(EDGES)})")
     out = np.empty((len(frames), 3, 3))
@@ -275,7 +285,9 @@ def carry(frames: np.ndarray, centres: np.ndarray, half_width: float,
             i, before = int(frames[t - 1]), max(k - 1, 0)
             here = a @ np.append(centres[i], 1.0)
             there = a @ np.append(centres[before], 1.0)
-            a = translate(here[0] - there[0], 0) @ a
+            a = translate(*(here - there)[:2]) @ a
+        else:  # the height drifts back to the clip's own, a little each frame
+            a[1, 2] *= 1 - SETTLE
         x = (a @ np.append(centres[k], 1.0))[0]
         inner = 1 - half_width
         if edge == "wrap" and abs(x) > 1 + half_width:

@@ -112,7 +112,10 @@ class MotionPredictor:
     # -- features -------------------------------------------------------------------------------
     def codes(self, poses: np.ndarray) -> np.ndarray:
         """Pose codes (N, POSE_DIMS) of poses (N, D)."""
-        return (np.asarray(poses, np.float64) - self.mean) @ self.basis.T
+        # torch's product, not numpy's: numpy's OpenBLAS stalls beside torch's threads on the
+        # studio's render thread (engine.motion.frame_distance)
+        centred = torch.as_tensor(np.asarray(poses, np.float64) - self.mean)
+        return (centred @ torch.as_tensor(self.basis).T).numpy()
 
     @staticmethod
     def drift(clip: Clip) -> np.ndarray:
@@ -140,7 +143,8 @@ class MotionPredictor:
         rng = np.random.default_rng(seed)
         poses = np.concatenate([c.poses for c in clips]).astype(np.float64)
         mean = poses.mean(0)
-        _, sv, vt = np.linalg.svd(poses - mean, full_matrices=False)
+        _, sv, vt = (x.numpy() for x in torch.linalg.svd(torch.as_tensor(poses - mean),
+                                                         full_matrices=False))  # fmt: skip
         k = min(POSE_DIMS, len(sv))
         basis = np.zeros((POSE_DIMS, poses.shape[1]))
         basis[:k] = vt[:k] / np.maximum(sv[:k, None] / math.sqrt(len(poses)), 1e-8)
