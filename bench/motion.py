@@ -1,6 +1,6 @@
 """Motion beyond the clip, on held-out demo-kit motions (docs/RESULTS.md, issue 15).
 
-    python bench/motion.py --size 320x240 --clips 6 [--frames 48] [--figure docs/figures/x.png]
+    python bench/motion.py --size 320x240 --clips 6 [--length 1000] [--figure docs/figures/x.png]
 
 Writes held-out (``test`` split) kit clips as H.264 files, one per motion family, and measures
 through the Director, pixels mode:
@@ -91,10 +91,13 @@ def endless(project: Project, director: Director, clip_id: str, length: int, see
             return images[t]
 
         ratios = [change(image(t), image(t + 1)) / steady for t in jumps[:60]]
+        if loop == "endless":  # for the figure: the frames either side of the first jumps
+            out["pairs"] = [(image(t), image(t + 1), f"{frames[t]}>{frames[t + 1]}")
+                            for t in jumps[:4]]  # fmt: skip
         unmoved = [t for t in range(min(length, 200)) if drives[t].extra is None
                    or np.allclose(drives[t].extra, np.eye(3))]  # fmt: skip
         same = all(np.array_equal(image(t), real[frames[t]]) for t in unmoved[:40])
-        out[loop] = {
+        out[loop] = out.get(loop, {}) | {
             "jump_ratio_mean": float(np.mean(ratios)) if ratios else 0.0,
             "jump_ratio_max": float(np.max(ratios)) if ratios else 0.0,
             "jumps_per_100": 100 * len(jumps) / length,
@@ -189,11 +192,49 @@ def extension(size, count, seed, tmp: Path, model, cache) -> dict:
     return out
 
 
-def run(size, count, frames, length, seed) -> dict:
+def sheet(pairs, out: str) -> None:
+    """One row per clip: the frames either side of its endless walk's first jumps, each pair
+    labelled "from>to" (clip frames)."""
+    import cv2
+
+    rows = []
+    for motion, row in pairs:
+        tiles = []
+        for before, after, label in row:
+            for image, text in ((before, label), (after, "")):
+                tile = cv2.resize(image, (200, 150), interpolation=cv2.INTER_AREA)
+                cv2.putText(tile, f"{motion} {text}" if text else "", (4, 14),
+                            cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1)  # fmt: skip
+                tiles.append(tile)
+        tiles += [np.zeros_like(tiles[0])] * (8 - len(tiles))
+        rows.append(np.concatenate(tiles, axis=1))
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(out, cv2.cvtColor(np.concatenate(rows), cv2.COLOR_RGB2BGR))
+
+
+def speed() -> dict:
+    """Seconds to build a clip's transition graph and walk 10,000 frames of it, for clips of
+    24 and 240 frames (a distance of a periodic pose; the model's features are not timed)."""
+    from engine.motion import TransitionGraph, frame_distance
+
+    out = {}
+    for n in (24, 240):
+        t = np.arange(n)
+        pose = np.stack([np.cos(t / 3), np.sin(t / 3), 0.01 * t], axis=1)
+        start = time.perf_counter()
+        graph = TransitionGraph.build(frame_distance(pose, None, 0))
+        built = time.perf_counter()
+        graph.walk(10_000, 0)
+        out[n] = {"graph_s": built - start, "walk_10k_s": time.perf_counter() - built}
+    return out
+
+
+def run(size, count, frames, length, seed, figure=None) -> dict:
     model, _ = checkpoint.load(checkpoint.BUILTIN_MODEL)
     model.eval()
     specs = held_out_specs(count, frames, seed)
     results = {"size": f"{size[0]}x{size[1]}", "frames": frames, "length": length, "clips": []}
+    pairs: list = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         cache = LayerCache(tmp / "layers")
@@ -208,9 +249,12 @@ def run(size, count, frames, length, seed) -> dict:
             start = time.perf_counter()
             r = {"motion": spec.motion, "kind": spec.character.kind,
                  **endless(project, director, clip_id, length, seed)}  # fmt: skip
+            pairs.append((spec.motion, r.pop("pairs")))
             r["seconds"] = time.perf_counter() - start
             results["clips"].append(r)
             print(json.dumps(r), flush=True)
+        if figure:
+            sheet(pairs, figure)
         results["extension"] = extension(size, count, seed, tmp, model, cache)
         print(json.dumps(results["extension"]), flush=True)
     for loop in ("loop", "endless"):
@@ -228,9 +272,11 @@ def main() -> int:
     p.add_argument("--frames", type=int, default=kit.FRAMES, help="frames per held-out clip")
     p.add_argument("--length", type=int, default=1000, help="output frames generated")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--figure", help="PNG: the frames either side of each clip's first jumps")
     args = p.parse_args()
     w, h = (int(v) for v in args.size.split("x"))
-    results = run((w, h), args.clips, args.frames, args.length, args.seed)
+    results = run((w, h), args.clips, args.frames, args.length, args.seed, args.figure)
+    results["speed"] = speed()
     print(json.dumps({k: v for k, v in results.items() if k != "clips"}, indent=1))
     return 0
 

@@ -36,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="with --screenshot: the timeline frame to show (default 0)",
     )
+    p.add_argument("--path-tool", action="store_true",
+                   help="with --screenshot: the viewer's path tool on (the shot's path drawn)")
     p.add_argument("--timeout", type=float, default=120.0, help=argparse.SUPPRESS)
     return p
 
@@ -85,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
             window.open_demo()
             window.autoplay = True
     if args.screenshot:
+        window.viewer.path_button.setChecked(args.path_tool)
         return _screenshot(app, window, Path(args.screenshot), args.frame, args.timeout)
     _close_on_ctrl_c(app, window)
     return app.exec()
