@@ -229,8 +229,10 @@ def model_views(model: SceneModel, frames: np.ndarray, batch: int = 32,
         bg = model.g(zb)
         full = model.g(model.f_c(x) + zb)
         diff = (full - bg).abs().amax(dim=1)
-        mattes.append(((diff - 0.03) / 0.07).clamp(0, 1).cpu().numpy())
-        backgrounds.append(bg.mul(255).add(0.5).clamp(0, 255).byte().permute(0, 2, 3, 1).numpy())
+        # float: under bf16 autocast (the Director's model mode) numpy takes no bfloat16
+        mattes.append(((diff.float() - 0.03) / 0.07).clamp(0, 1).cpu().numpy())
+        backgrounds.append(bg.float().mul(255).add(0.5).clamp(0, 255).byte()
+                           .permute(0, 2, 3, 1).cpu().numpy())  # fmt: skip
     return np.concatenate(mattes), np.concatenate(backgrounds)
 
 

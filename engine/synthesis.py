@@ -763,7 +763,8 @@ def motion_features(model: SceneModel, frames: np.ndarray, start: int = 0,
     device = next(model.parameters()).device
     zs, thetas = [], []
     mattes = model_views(model, np.asarray(frames), batch)[0]
-    with torch.inference_mode():
+    # full precision whatever the caller's autocast (theta and the features are compared)
+    with torch.inference_mode(), torch.autocast(device.type, enabled=False):
         z0 = model.f_c(to_tensor(np.asarray(frames[start : start + 1]), device)).float()
         for i in range(0, len(frames), batch):
             z = model.f_c(to_tensor(np.asarray(frames[i : i + batch]), device)).float()

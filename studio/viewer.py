@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.document import fold
 from studio.session import Session
 
 AHEAD = 48  # frames rendered ahead of the playhead: 2 s at 24 fps
@@ -78,14 +79,9 @@ class Transport(QObject):
         start = self.s.playhead if start is None else start
         length = hi - lo + 1
         pos = min(max(start, lo), hi) - lo + n
-        if self.mode == "loop":
-            return lo + pos % length
-        if self.mode == "pingpong":
-            if length == 1:
-                return lo
-            p = pos % (2 * length - 2)
-            return lo + (p if p < length else 2 * length - 2 - p)
-        return lo + pos if pos < length else None
+        if self.mode == "once" and pos >= length:
+            return None
+        return lo + fold(pos, length, self.mode)  # as a shot folds its motion
 
     def play(self) -> None:
         if self.playing or self.s.timeline.frame_count == 0:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QEventLoop, Qt, QTimer, QUrl
+from PySide6.QtCore import QByteArray, QEvent, QEventLoop, QSize, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QProgressDialog,
+    QScrollArea,
     QToolButton,
     QUndoView,
     QVBoxLayout,
@@ -41,13 +42,33 @@ CLIP_FILTER = "Clips (*.mp4 *.mov *.avi *.mkv *.webm *.gif *.m4v *.png *.jpg *.j
 WELCOME = (
     "<b>Welcome to Zoetrope Studio.</b> This is the demo project: six short clips of puppets "
     "(left), remixed into shots on the timeline (bottom) — a background swap, a character "
-    "moving like another, a ping-pong loop, a shot on twos. Every frame is made by the built-in "
+    "moving like another, a ping-pong loop, a shot on twos, an endless walk, a motion path, a "
+    "motion carried on past its clip. Every frame is made by the built-in "
     "model. Press <b>Space</b> to play or pause. To use your own footage: <b>File → New "
     "Project</b>, then <b>File → Import Clips</b> (or drop videos on the library), "
     "<b>Shot → Add Shot</b>, and <b>Model → Train on Clips</b> to teach the model your puppets."
 )
 
 Button = QMessageBox.StandardButton
+
+
+class _TallPanel(QScrollArea):
+    """A scroll area as wide as its panel needs (its rows never cut off), however tall."""
+
+    def setWidget(self, widget: QWidget) -> None:  # noqa: N802 — Qt's name
+        super().setWidget(widget)
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.LayoutRequest:  # the panel's rows changed: its width too
+            self.updateGeometry()
+        return super().eventFilter(watched, event)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 — Qt's name
+        hint = super().minimumSizeHint()
+        inner = self.widget().minimumSizeHint().width() if self.widget() else 0
+        return QSize(max(hint.width(), inner + self.verticalScrollBar().sizeHint().width()),
+                     hint.height())  # fmt: skip
 
 
 class MainWindow(QMainWindow):
@@ -77,7 +98,7 @@ class MainWindow(QMainWindow):
         self.docks = {
             "library": self._dock("Library", self.library, Qt.DockWidgetArea.LeftDockWidgetArea),
             "inspector": self._dock(
-                "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
+                "Inspector", self._scrolling(self.inspector), Qt.DockWidgetArea.RightDockWidgetArea
             ),
             "history": self._dock("History", self.undo_view, Qt.DockWidgetArea.RightDockWidgetArea),
             "timeline": self._dock(
@@ -114,6 +135,15 @@ class MainWindow(QMainWindow):
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
         return dock
+
+    def _scrolling(self, widget: QWidget) -> QScrollArea:
+        """``widget`` in a vertical scroll area: a tall panel never makes the window taller."""
+        area = _TallPanel(self)
+        area.setWidget(widget)
+        area.setWidgetResizable(True)
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        return area
 
     def _welcome_banner(self) -> QFrame:
         frame = QFrame(self)

@@ -24,7 +24,7 @@ from PIL import Image
 from safetensors.torch import save_file
 
 from engine import checkpoint
-from engine.document import Project
+from engine.document import SCHEMA_VERSION, Project
 from engine.errors import UserError
 from engine.model import ModelConfig, SceneModel
 
@@ -144,7 +144,7 @@ def bad_projects(root: Path, good: Path, bad_model: Path) -> dict[str, Path]:
         "a list": "[1, 2, 3]",
         "nested 200,000 deep": "[" * 200_000 + "]" * 200_000,
         "schema 1 over a version-3 body": text.replace(
-            '"schema_version": 3', '"schema_version": 1'
+            f'"schema_version": {SCHEMA_VERSION}', '"schema_version": 1'
         ),
         "10**30 frames": text.replace('"duration": ', '"duration": 1' + "0" * 30 + ', "x": '),
         "NaN fps": text.replace('"fps": 12.0', '"fps": NaN').replace('"fps": 8.0', '"fps": NaN'),
@@ -153,7 +153,7 @@ def bad_projects(root: Path, good: Path, bad_model: Path) -> dict[str, Path]:
         "clip outside": json.dumps(
             dict(doc, clips=[dict(doc["clips"][0], source="../../outside.mp4")])
         ),
-        "schema 99": text.replace('"schema_version": 3', '"schema_version": 99'),
+        "schema 99": text.replace(f'"schema_version": {SCHEMA_VERSION}', '"schema_version": 99'),
     }
     out = {}
     for i, (name, body) in enumerate(cases.items()):

@@ -6,7 +6,7 @@ import pytest
 from conftest import run_module
 
 from engine import checkpoint, demo
-from engine.document import Project, ProjectError
+from engine.document import PREDICTOR_FILE, Project, ProjectError
 from engine.errors import UserError
 from engine.synthesis import Director, resolve_model
 
@@ -30,6 +30,8 @@ def test_demo_project_uses_the_builtin_model_and_shows_each_feature():
     assert any(s.motion.clip != s.character.clip == s.background.clip for s in shots)  # transfer
     assert any(len({s.character.clip, s.background.clip, s.motion.clip}) == 3 for s in shots)
     assert any(s.loop == "pingpong" for s in shots)
+    assert any(s.loop == "endless" for s in shots) and any(s.path for s in shots)  # issue 15
+    assert any(s.extend for s in shots) and (demo.DEMO_PROJECT / PREDICTOR_FILE).is_file()
 
 
 @pytest.mark.slow  # analyses the six demo clips (about 5 s on 2 cores)
@@ -90,5 +92,6 @@ def test_demo_cli_refuses_to_overwrite_unless_told(tmp_path):
     assert again.returncode == 2 and "already exists" in again.stderr
     assert "Traceback" not in again.stderr
     replaced = run_module("engine.demo", "--out", str(out), "--replace")
-    assert replaced.returncode == 0 and "6 shots" in replaced.stdout
+    shots = len(Project.open(demo.DEMO_PROJECT).shots)
+    assert replaced.returncode == 0 and f"{shots} shots" in replaced.stdout
     assert not (out / "project.json.bak").exists()
