@@ -465,7 +465,7 @@ class Inspector(QWidget):
         self.form.addRow("Character", row(self.char_clip, self.char_frame, pick("character")))
         self.form.addRow("Background", row(self.bg_clip, self.bg_frame, pick("background")))
         self.form.addRow("Motion", row(self.mo_clip, pick("motion")))
-        self.form.addRow("", row(self.mo_in, self.mo_out, QLabel("(out < in plays backwards)")))
+        self.form.addRow("", row(self.mo_in, self.mo_out, QLabel("(out < in: backwards)")))
         self.form.addRow("Duration", row(self.duration, self.natural))
         self.form.addRow("Speed", self.speed)
         self.form.addRow("Retime", self.hold)
