@@ -199,8 +199,10 @@ class Canvas(QWidget):
         self.onion: list[tuple[QImage, float]] = []
         self.zoom = 0
         self.note = ""
-        self.path: tuple[list, list, tuple | None] | None = None
-        """The path tool's overlay, frame pixels: curve points, key dots, the handle."""
+        self.path: tuple[list, list, tuple | None, tuple | None] | None = None
+        """The path tool's overlay, frame pixels: curve points, key dots, the handle, the
+        extended motion's target."""
+        self.modifiers = Qt.KeyboardModifier.NoModifier  # of the last press
         self.setMinimumSize(160, 160)
         self.setAutoFillBackground(False)
 
@@ -257,8 +259,14 @@ class Canvas(QWidget):
         return QPointF((pos.x() - rect.x()) / scale - 0.5, (pos.y() - rect.y()) / scale - 0.5)
 
     def _paint_path(self, p: QPainter, rect: QRectF) -> None:
-        curve, dots, handle = self.path
+        curve, dots, handle, target = self.path
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if target is not None:  # where an extended motion heads: a cross in a ring
+            c = self.to_widget(*target, rect)
+            p.setPen(QPen(QColor(255, 110, 200), 2))
+            p.drawEllipse(c, 8, 8)
+            p.drawLine(c + QPointF(-12, 0), c + QPointF(12, 0))
+            p.drawLine(c + QPointF(0, -12), c + QPointF(0, 12))
         if len(curve) > 1:
             line = QPainterPath(self.to_widget(*curve[0], rect))
             for x, y in curve[1:]:
@@ -277,6 +285,7 @@ class Canvas(QWidget):
 
     def mousePressEvent(self, e) -> None:  # noqa: N802
         if self.path is not None and self.image is not None:
+            self.modifiers = e.modifiers()
             self.pressed.emit(self.to_frame(e.position()))
 
     def mouseMoveEvent(self, e) -> None:  # noqa: N802
@@ -291,8 +300,9 @@ class Canvas(QWidget):
 class PathTool(QObject):
     """The viewer's path tool: the shot under the playhead's path drawn over the frame, from
     where the character is now (before its path moves it) — the curve where the path takes it,
-    a dot per key, a ring on the character. Drag a dot to move its key; click elsewhere to put
-    a key at the playhead there. Every change is one undoable edit."""
+    a dot per key, a ring on the character, and a cross where an extended motion heads. Drag a
+    dot to move its key; click elsewhere to put a key at the playhead there; Shift+click to set
+    where the shot's extended motion heads. Every change is one undoable edit."""
 
     GRAB = 10  # widget pixels from a dot that grab it
 
@@ -305,8 +315,9 @@ class PathTool(QObject):
         canvas.dragged.connect(self._dragged)
         canvas.released.connect(self._released)
 
-    def overlay(self) -> tuple[list, list, tuple | None] | None:
-        """(curve, dots, handle) in frame pixels for the shot at the playhead, or None."""
+    def overlay(self) -> tuple[list, list, tuple | None, tuple | None] | None:
+        """(curve, dots, handle, target) in frame pixels for the shot at the playhead, or
+        None."""
         s = self.s
         director = s.render.director
         if not self.on or director is None or s.project is None or not s.timeline.frame_count:
@@ -326,7 +337,10 @@ class PathTool(QObject):
         step = max(1, shot.duration // 200)
         curve = [at(t) for t in range(0, shot.duration, step)] if shot.path else []
         dots = [at(k.frame) for k in shot.path]
-        return curve, dots, at(local)
+        target = None
+        if shot.target is not None and shot.motion_length > shot.motion.length:
+            target = (shot.target[0] * w, shot.target[1] * h)
+        return curve, dots, at(local), target
 
     def _pressed(self, pos: QPointF) -> None:
         s = self.s
@@ -344,8 +358,8 @@ class PathTool(QObject):
 
     def _dragged(self, pos: QPointF) -> None:
         if self._drag is not None and self.canvas.path is not None:  # the edit: on release
-            curve, dots, handle = self.canvas.path
-            self.canvas.path = (curve, [*dots, (pos.x(), pos.y())], handle)
+            curve, dots, handle, target = self.canvas.path
+            self.canvas.path = (curve, [*dots, (pos.x(), pos.y())], handle, target)
             self.canvas.update()
 
     def _released(self, pos: QPointF) -> None:
@@ -358,6 +372,14 @@ class PathTool(QObject):
         self._drag = None
         shot = self.s.project.shot(shot_id)
         w, h = self.s.project.frame_size
+        if self.canvas.modifiers & Qt.KeyboardModifier.ShiftModifier:
+            if shot.motion_length == shot.motion.length:
+                self.s.status.emit("Shift+click sets where an extended motion heads: extend "
+                                   "the shot first (Shot → Extend Motion…)")  # fmt: skip
+                return
+            target = (round(pos.x() / w, 4), round(pos.y() / h, 4))
+            self.s.update_shot(shot_id, text="Set where the motion heads", target=target)
+            return
         _, _, angle, scale = path_at(shot.path, frame)
         old = next((k for k in shot.path if k.frame == frame), None)
         key = Key(frame, (pos.x() - anchor[0]) / w, (pos.y() - anchor[1]) / h, angle, scale,

@@ -93,8 +93,8 @@ def test_the_path_tool_and_the_key_table_edit_the_path(qtbot, make_window, tmp_p
     assert insp.keys.rowCount() == 3
     viewer.path_button.setChecked(True)
     qtbot.waitUntil(lambda: viewer.canvas.path is not None, timeout=10_000)
-    curve, dots, handle = viewer.canvas.path
-    assert len(dots) == 3 and len(curve) > 10 and handle is not None
+    curve, dots, handle, target = viewer.canvas.path
+    assert len(dots) == 3 and len(curve) > 10 and handle is not None and target is None
     # a click on the frame puts a key at the playhead where the character should be
     canvas = viewer.canvas
     where = canvas.to_widget(handle[0] + 40, handle[1]).toPoint()
@@ -120,6 +120,23 @@ def test_the_path_tool_and_the_key_table_edit_the_path(qtbot, make_window, tmp_p
     s.undo.undo()
     s.undo.undo()
     assert s.project.shot(shot.id).path == shot.path
+    # Shift+click: where an extended motion heads (this shot has none: it says so, no edit)
+    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier,
+                     where)  # fmt: skip
+    assert s.project.shot(shot.id).path == shot.path and s.undo.undoText() != "Add path key"
+    extended = _shot(s, "Extended")
+    s.seek(s.timeline.start_of(extended.id) + 30)
+    qtbot.waitUntil(lambda: canvas.path is not None and canvas.path[3] is not None
+                    and s.image(s.playhead) is not None, timeout=60_000)  # fmt: skip
+    spot = canvas.to_widget(100, 200).toPoint()
+    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier, spot)
+    tx, ty = s.project.shot(extended.id).target
+    size = s.project.frame_size
+    assert abs(tx * size[0] - 100) < 3 and abs(ty * size[1] - 200) < 3
+    assert s.undo.undoText() == "Set where the motion heads"
+    s.undo.undo()
+    assert s.project.shot(extended.id).target == extended.target
+    s.select(shot.id)
     # the inspector's table: a cell edited is one edit; Remove Key takes the selected key
     insp.keys.item(1, 3).setText("45")
     assert s.project.shot(shot.id).path[1].angle == 45 and s.undo.undoText() == "Edit path key"
