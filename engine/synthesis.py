@@ -595,13 +595,16 @@ class Director:
         keys = list(wanted)
         layer = keys[0][1]
         m = self.model
+        theta = None
+        if layer != "background":
+            with torch.inference_mode():  # motion in full precision: walks, predictions, paths
+                theta = torch.stack([self._model_theta(*w) for w in wanted.values()])
         with torch.inference_mode(), autocast(self.device, self.precision):
             if layer == "background":
                 zb = torch.stack([self._encoded(self._zb, m.f_b, *k[2]) for k in keys])
                 images = m.g(zb)
             else:
                 zc = torch.stack([self._encoded(self._zc, m.f_c, *k[2]) for k in keys])
-                theta = torch.stack([self._model_theta(*w) for w in wanted.values()])
                 with torch.autocast(self.device.type, enabled=False):
                     # sampling positions in fp32: in bf16 they snap to 1/128 of the frame
                     moved = warp(zc.float(), theta)

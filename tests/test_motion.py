@@ -224,6 +224,12 @@ def test_the_predictor_extends_a_motion_with_takes_and_a_target(walker, tmp_path
     for target in ((-0.9, start[1]), (0.9, start[1])):
         ends = predictor.predict(motion, 30, target=target).roots[-1][:2]
         assert abs(ends[0] - target[0]) < abs(start[0] - target[0])  # nearer than it started
+    # model mode, in bf16 where the CPU has it: the motion is worked out in full precision
+    precision = "bf16" if torch.ops.mkldnn._is_mkldnn_bf16_supported() else "fp32"
+    m = Director(p, model, device="cpu", mode="model", precision=precision, layer_cache=cache,
+                 frame_cache=cache.frames)  # fmt: skip
+    assert [m.drive(shot, t).k for t in range(24)] == list(range(24))
+    assert m.shot_frames(shot, [40, 53])[1].shape == (120, 160, 3)
     path.write_bytes(b"not a model")
     with pytest.raises(PredictorError, match="damaged motion predictor"):
         MotionPredictor.load(path)
