@@ -196,8 +196,9 @@ class Director:
         self._thetas = _LRU(8192)
         self.centres = _LRU(4096)
         """(shot id, local frame) → the character's centre before its path, as last rendered."""
-        self._sources: dict[tuple, object] = {}
-        """Motion sources' working: features of motion ranges, endless walks, extensions."""
+        self._sources = _LRU(256)
+        """Motion sources' working: features of motion ranges, walks, extensions (the most
+        recently used; a Reshuffle makes a new walk and the old ones go in time)."""
         self.hits = 0
         self.misses = 0
 
@@ -387,7 +388,7 @@ class Director:
             frames = self.clip_frames(clip)[list(range(start, end + sign, sign))]
             found = motion_features(self.model, frames)
             with self._layers_lock:
-                self._sources[key] = found
+                self._sources.put(key, found)
         return found
 
     def _graph(self, clip: str, start: int, end: int) -> TransitionGraph:
@@ -399,7 +400,7 @@ class Director:
             steps = root_steps(np.linalg.inv(homogeneous(thetas)))
             found = TransitionGraph.build(frame_distance(pose, steps))
             with self._layers_lock:
-                self._sources[key] = found
+                self._sources.put(key, found)
         return found
 
     def _walk(self, shot: Shot, step: int) -> _Walk:
@@ -416,7 +417,7 @@ class Director:
             frames = graph.walk(length, shot.seed, shot.jumps)
             walk = _Walk(graph, frames, carry(frames, centres, half, shot.edge))
             with self._layers_lock:
-                self._sources[key] = walk
+                self._sources.put(key, walk)
         return walk
 
     def _extension(self, shot: Shot) -> _Walk:
@@ -447,7 +448,7 @@ class Director:
         nearest, extras = ahead.nearest, np.stack(extras)
         found = _Walk(None, nearest, extras)
         with self._layers_lock:
-            self._sources[key] = found
+            self._sources.put(key, found)
         return found
 
     def predictor_clip(self, shot: Shot) -> PredictorClip:
@@ -472,7 +473,7 @@ class Director:
         if found is None:
             found = MotionPredictor.load(path)
             with self._layers_lock:
-                self._sources[("predictor", stamp)] = found
+                self._sources.put(("predictor", stamp), found)
         return found, stamp
 
     def train_predictor(self, steps: int = 400, progress: Progress | None = None,
@@ -659,7 +660,8 @@ class Director:
             c = np.array([size / 2, size / 2]) if c is None else c
             width = cv2.boundingRect(mask)[2] or size / 4
             centre = (_normaliser(size, size) @ np.append(c, 1))[:2]
-            found = self._sources[key] = (centre, width / size)
+            found = (centre, width / size)
+            self._sources.put(key, found)
         return found
 
     # -- rendering --------------------------------------------------------------------------------
