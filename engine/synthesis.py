@@ -44,6 +44,7 @@ import torch
 from engine import checkpoint
 from engine.compositor import composite, fit_image, fit_matrix, place
 from engine.data.cache import FrameCache
+from engine.data.clips import ClipReader
 from engine.device import (
     autocast,
     bf16_supported,
@@ -451,6 +452,49 @@ class Director:
             self._sources.put(key, found)
         return found
 
+    def extend_clip(self, clip_id: str, frames: int, out: str | os.PathLike, take: int = 0,
+                    target: tuple[float, float] | None = None, progress: Progress | None = None,
+                    cancel: Cancel | None = None) -> Path:  # fmt: skip
+        """A new motion source: the clip's own frames followed by ``frames`` predicted ones
+        (pixels mode, at the clip's own size), written losslessly as numbered PNGs into the new
+        folder ``out`` — import it as a clip. ``target``: fractions of the clip's frame."""
+        clip = self.project.clip(clip_id)
+        shot = self._whole_clip(clip_id, extend=frames, take=take, target=target, render="pixels")
+        self.project._check_motion_extras(shot, clip.name)
+        layers = self.layers(clip_id, cancel=cancel)
+        ahead = self._extension(shot)
+        n = _normaliser(*layers.size)
+        out = Path(out)
+        out.mkdir(parents=True)
+        total = clip.frames + frames
+
+        def save(index: int, image: np.ndarray) -> None:
+            if cancel is not None and cancel():
+                raise Cancelled()
+            if not cv2.imwrite(str(out / f"{index:06d}.png"), image[..., ::-1]):
+                raise UserError(f"{out}: cannot write frame {index} (is the disk full?)")
+            if progress is not None:
+                progress(index + 1, total)
+
+        for k, frame in enumerate(ClipReader(self.project.clip_path(clip_id)).frames()):
+            if k >= clip.frames:
+                break
+            save(k, frame)  # the footage itself, untouched
+        for t in range(frames):
+            k, extra = ahead.at(t)
+            rgba, x0, y0 = layers.cutout(k)
+            matrix = np.linalg.inv(n) @ extra @ n
+            save(clip.frames + t, composite(layers.plate, place(rgba, x0, y0, matrix, layers.size)))
+        return out
+
+    def _whole_clip(self, clip_id: str, **fields) -> Shot:
+        """A shot (on no timeline) of a clip on itself, moving as its frames do: all of them."""
+        from engine.document import FrameRef, MotionRef
+
+        last = self.project.clip(clip_id).frames - 1
+        ref = FrameRef(clip_id)
+        return Shot("", ref, ref, MotionRef(clip_id, 0, last), last + 1, **fields)
+
     def predictor_clip(self, shot: Shot) -> PredictorClip:
         """A shot's motion as the predictor sees it: roots and poses from the model."""
         mo = shot.motion
@@ -480,14 +524,8 @@ class Director:
                         cancel: Cancel | None = None) -> Path:  # fmt: skip
         """Train the project's motion predictor on all its clips (seconds on a CPU) and save
         it in the project folder. Returns the file."""
-        from engine.document import FrameRef, MotionRef
-
-        clips = []
-        for clip in self.project.clips.values():
-            if clip.frames >= 3:
-                whole = Shot("", FrameRef(clip.id), FrameRef(clip.id),
-                             MotionRef(clip.id, 0, clip.frames - 1), 1)  # fmt: skip
-                clips.append(self.predictor_clip(whole))
+        clips = [self.predictor_clip(self._whole_clip(clip.id))
+                 for clip in self.project.clips.values() if clip.frames >= 3]  # fmt: skip
         predictor = MotionPredictor.train(clips, steps, progress=progress, cancel=cancel)
         return predictor.save(self.project.root / PREDICTOR_FILE)
 

@@ -4,7 +4,9 @@ project's life (new, open, save, close, autosave and recovery)."""
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
+from types import SimpleNamespace
 
 from PySide6.QtCore import QByteArray, QEvent, QEventLoop, QSize, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
@@ -205,6 +207,9 @@ class MainWindow(QMainWindow):
         e.addSeparator()
         self.a_rename = self._action(e, "Re&name Clip", self.rename_clip, "F2")
         self.a_remove_clip = self._action(e, "Re&move Clip", self.library.remove_current)
+        self.a_extend_clip = self._action(e, "E&xtend Clip…", self.extend_clip,
+                                          tip="A new clip: this one, then predicted frames of "
+                                          "how its motion goes on")  # fmt: skip
         self.a_fps = self._action(e, "Frame &Rate…", self.frame_rate)
         self.a_size = self._action(e, "Output &Size…", self.output_size,
                                    tip="The frames' size in the viewer and exports")  # fmt: skip
@@ -221,7 +226,8 @@ class MainWindow(QMainWindow):
         self.a_in = self._action(sh, "Set &In", lambda: self.set_in_out(True), "I")
         self.a_out = self._action(sh, "Set &Out", lambda: self.set_in_out(False), "O")
         self.a_clear = self._action(sh, "&Clear In/Out", lambda: s.set_range(None), "Alt+X")
-        self.clip_actions = [self.a_import, self.a_add, self.a_rename, self.a_remove_clip]
+        self.clip_actions = [self.a_import, self.a_add, self.a_rename, self.a_extend_clip,
+                             self.a_remove_clip]  # fmt: skip
         self.shot_actions = [
             self.a_extend,
             self.a_split,
@@ -322,7 +328,7 @@ class MainWindow(QMainWindow):
         for a in self._project_actions:
             a.setEnabled(has)
         has_shot = has and s.selected is not None
-        for a in (self.a_dup, self.a_split, self.a_delete):
+        for a in (self.a_dup, self.a_split, self.a_delete, self.a_extend):
             a.setEnabled(has_shot or a is self.a_delete)
         for a in (self.a_in, self.a_out, self.a_clear):
             a.setEnabled(has and s.timeline.frame_count > 0)
@@ -604,22 +610,21 @@ class MainWindow(QMainWindow):
             self.session.add_shot(**v, **({"name": name} if name else {}))
         dialog.deleteLater()
 
-    def extend_dialog(self, *_) -> bool:
-        """Shot → Extend Motion…: learn the project's motions (a job, once or on request), then
-        set the selected shot's extension (undoable)."""
+    def _ask_extension(self, title: str, shot) -> tuple | None:
+        """The Extend dialog for ``shot`` (or a clip's whole-clip stand-in); then, when asked
+        or when the project has none, the project's motion predictor learned behind a busy
+        dialog. Returns (director, the dialog's values), or None."""
         s = self.session
-        if s.project is None or s.selected is None:
-            return False
         director = s.render.director
         if director is None:
-            self.show_message("Extend Motion", "The model is still loading; try again.")
-            return False
-        shot = s.project.shot(s.selected)
+            self.show_message(title, "The model is still loading; try again.")
+            return None
         has = (s.project.root / PREDICTOR_FILE).is_file()
         dialog = ExtendDialog(shot, has, self)
+        dialog.setWindowTitle(title)
         try:
             if not dialog.exec():
-                return False
+                return None
             values, learn = dialog.values(), dialog.learn.isChecked()
         finally:
             dialog.deleteLater()
@@ -627,11 +632,50 @@ class MainWindow(QMainWindow):
             try:
                 self.run_busy("Learning how the project's clips move…", director.train_predictor)
             except UserError as e:
-                self.show_message("Extend Motion", str(e))
-                return False
+                self.show_message(title, str(e))
+                return None
             director.clear()  # frames made with the old predictor
             s.store.clear()
-        return s.update_shot(shot.id, text="Extend motion", **values)
+        return director, values
+
+    def extend_dialog(self, *_) -> bool:
+        """Shot → Extend Motion…: the selected shot's motion goes on past its clip (undoable)."""
+        s = self.session
+        if s.project is None or s.selected is None:
+            return False
+        shot = s.project.shot(s.selected)
+        asked = self._ask_extension("Extend Motion", shot)
+        return asked is not None and s.update_shot(shot.id, text="Extend motion", **asked[1])
+
+    def extend_clip(self, *_) -> bool:
+        """Edit → Extend Clip…: a new clip, the selected one followed by predicted frames (a
+        motion source for any shot; lossless PNG frames in media/; undoable like an import)."""
+        s = self.session
+        clip_id = self.library.current_clip()
+        if s.project is None or clip_id is None:
+            return False
+        clip = s.project.clip(clip_id)
+        stand_in = SimpleNamespace(extend=clip.frames, take=0, target=None,
+                                   motion=SimpleNamespace(length=clip.frames))  # fmt: skip
+        asked = self._ask_extension("Extend Clip", stand_in)
+        if asked is None:
+            return False
+        director, v = asked
+        name = f"{clip.name} extended"
+        project = s.project
+
+        def work():
+            with tempfile.TemporaryDirectory() as tmp:
+                folder = director.extend_clip(clip_id, v["extend"], Path(tmp) / "frames",
+                                              v["take"], v["target"])  # fmt: skip
+                return project.copy_in(folder, name=name)
+
+        try:
+            new = self.run_busy(f"Extending {clip.name}…", work)
+        except UserError as e:
+            self.show_message("Extend Clip", str(e))
+            return False
+        return s.add_clips([new])
 
     def split(self) -> None:
         s = self.session

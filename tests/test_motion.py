@@ -230,6 +230,16 @@ def test_the_predictor_extends_a_motion_with_takes_and_a_target(walker, tmp_path
                  frame_cache=cache.frames)  # fmt: skip
     assert [m.drive(shot, t).k for t in range(24)] == list(range(24))
     assert m.shot_frames(shot, [40, 53])[1].shape == (120, 160, 3)
+    # a new motion source: the clip, then predicted frames, as lossless PNGs to import
+    from engine.data.clips import ClipReader
+
+    folder = d.extend_clip(clip, 6, tmp_path / "extended", take=2)
+    assert len(list(folder.glob("*.png"))) == 30
+    new = p.import_clip(folder, name="Walk extended")
+    assert (new.frames, new.width, new.height) == (30, 160, 120)
+    ours = list(ClipReader(p.clip_path(new.id)).frames())
+    theirs = list(ClipReader(p.clip_path(clip)).frames())
+    assert all(np.array_equal(a, b) for a, b in zip(ours[:24], theirs, strict=True))
     path.write_bytes(b"not a model")
     with pytest.raises(PredictorError, match="damaged motion predictor"):
         MotionPredictor.load(path)

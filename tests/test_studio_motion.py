@@ -71,6 +71,17 @@ def test_endless_walk_controls_and_the_extension_are_undoable(qtbot, make_window
     s.undo.undo()
     s.undo.undo()
     assert s.project.shot(plain.id).extend == 0
+    # Edit → Extend Clip…: a new clip, the old one then 10 predicted frames; undoable
+    w.library.setCurrentItem(w.library.items()[0])
+    walk = w.library.current_clip()
+    clips = len(s.project.clips)
+    monkeypatch.setattr(ExtendDialog, "exec", lambda d: d.frames.setValue(10) or True)
+    assert w.extend_clip()
+    new = next(c for c in s.project.clips.values() if c.name.endswith("extended"))
+    assert len(s.project.clips) == clips + 1 and new.frames == s.project.clip(walk).frames + 10
+    assert new.kind == "frames" and (s.project.root / new.source).is_dir()
+    s.undo.undo()
+    assert len(s.project.clips) == clips
     # frames past the clip's end render (the predictor runs on the render thread)
     s.undo.redo()
     last = s.timeline.start_of(plain.id) + s.project.shot(plain.id).duration - 1
