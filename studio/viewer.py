@@ -192,6 +192,7 @@ class Canvas(QWidget):
     pressed = Signal(QPointF)  # with the path tool: a press, a drag and a release,
     dragged = Signal(QPointF)  # in the frame's pixels
     released = Signal(QPointF)
+    wheeled = Signal(float, object)  # with the path tool: wheel notches, keyboard modifiers
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -296,13 +297,25 @@ class Canvas(QWidget):
         if self.path is not None and self.image is not None:
             self.released.emit(self.to_frame(e.position()))
 
+    def wheelEvent(self, e) -> None:  # noqa: N802
+        if self.path is not None and self.image is not None:
+            self.wheeled.emit(e.angleDelta().y() / 120, e.modifiers())
+            e.accept()
+        else:
+            super().wheelEvent(e)
+
 
 class PathTool(QObject):
     """The viewer's path tool: the shot under the playhead's path drawn over the frame, from
     where the character is now (before its path moves it) — the curve where the path takes it,
     a dot per key, a ring on the character, and a cross where an extended motion heads. Drag a
     dot to move its key; click elsewhere to put a key at the playhead there; Shift+click to set
-    where the shot's extended motion heads. Every change is one undoable edit."""
+    where the shot's extended motion heads; the wheel turns the character at the playhead (5° a
+    notch), Shift+wheel scales it (5 %). Every change is one undoable edit (a wheel gesture is
+    one)."""
+
+    TURN, GROW = 5.0, 1.05
+    SETTLE_MS = 350  # a wheel gesture ends when the wheel rests this long
 
     GRAB = 10  # widget pixels from a dot that grab it
 
@@ -314,6 +327,10 @@ class PathTool(QObject):
         canvas.pressed.connect(self._pressed)
         canvas.dragged.connect(self._dragged)
         canvas.released.connect(self._released)
+        canvas.wheeled.connect(self._wheeled)
+        self._turn = [0.0, 0.0]  # wheel notches, turn and scale, not yet an edit
+        self._wheel_timer = QTimer(self, singleShot=True, interval=self.SETTLE_MS)
+        self._wheel_timer.timeout.connect(self._wheel_done)
 
     def overlay(self) -> tuple[list, list, tuple | None, tuple | None] | None:
         """(curve, dots, handle, target) in frame pixels for the shot at the playhead, or
@@ -341,6 +358,30 @@ class PathTool(QObject):
         if shot.target is not None and shot.motion_length > shot.motion.length:
             target = (shot.target[0] * w, shot.target[1] * h)
         return curve, dots, at(local), target
+
+    def _wheeled(self, notches: float, modifiers) -> None:
+        self._turn[1 if modifiers & Qt.KeyboardModifier.ShiftModifier else 0] += notches
+        self._wheel_timer.start()
+
+    def _wheel_done(self) -> None:
+        """The wheel gesture as one edit: the key at the playhead (made from the path there if
+        there is none) turned and scaled."""
+        from engine.document import Key, with_key
+        from engine.motion import path_at
+
+        turn, grow = self._turn
+        self._turn = [0.0, 0.0]
+        s = self.s
+        if s.project is None or not s.timeline.frame_count or not (turn or grow):
+            return
+        shot, local = s.timeline.shot_at(s.playhead)
+        x, y, angle, scale = path_at(shot.path, local)
+        old = next((k for k in shot.path if k.frame == local), None)
+        scale = min(20.0, max(0.05, scale * self.GROW**grow))
+        key = Key(local, x, y, round(angle + self.TURN * turn, 3), round(scale, 4),
+                  old.ease if old else "linear")  # fmt: skip
+        text = "Scale path key" if grow and not turn else "Turn path key"
+        s.update_shot(shot.id, text=text, path=with_key(shot.path, key))
 
     def _pressed(self, pos: QPointF) -> None:
         s = self.s

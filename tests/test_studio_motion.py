@@ -148,6 +148,28 @@ def test_the_path_tool_and_the_key_table_edit_the_path(qtbot, make_window, tmp_p
     s.undo.undo()
     assert s.project.shot(extended.id).target == extended.target
     s.select(shot.id)
+    # the wheel turns the character at the playhead, Shift+wheel scales it: a gesture, one edit
+    s.seek(start + 24)
+    qtbot.waitUntil(lambda: s.image(s.playhead) is not None and canvas.path is not None,
+                    timeout=20_000)  # fmt: skip
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    for notches in (2, 1):  # a real wheel over the frame
+        QApplication.sendEvent(canvas, QWheelEvent(
+            QPointF(where), QPointF(canvas.mapToGlobal(where)), QPoint(0, 0),
+            QPoint(0, 120 * notches), Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+            Qt.ScrollPhase.NoScrollPhase, False))  # fmt: skip
+    qtbot.waitUntil(lambda: s.undo.undoText() == "Turn path key", timeout=5_000)
+    assert next(k for k in s.project.shot(shot.id).path if k.frame == 24).angle == 15
+    canvas.wheeled.emit(-2.0, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: s.undo.undoText() == "Scale path key", timeout=5_000)
+    key24 = next(k for k in s.project.shot(shot.id).path if k.frame == 24)
+    assert key24.scale == pytest.approx(1.05**-2, abs=1e-3) and key24.y == shot.path[1].y
+    s.undo.undo()
+    s.undo.undo()
+    assert s.project.shot(shot.id).path == shot.path
     # the inspector's table: a cell edited is one edit; Remove Key takes the selected key
     insp.keys.item(1, 3).setText("45")
     assert s.project.shot(shot.id).path[1].angle == 45 and s.undo.undoText() == "Edit path key"
