@@ -359,25 +359,21 @@ class Director:
         pos, extra = self._extension(shot).at(step - mo.length)
         return Drive(mo.start + sign * pos, extra)
 
-    def _motion_view(self, shot: Shot, mode: str) -> tuple[np.ndarray, np.ndarray, float]:
-        """The shot's motion range as a walk sees it in one render mode: each frame's forward
-        map from the range's first frame (3×3, normalised), its character's centre (normalised)
-        and the character's half width (normalised). Pixels mode: the clip layers' tracking and
-        mattes; model mode: T^Z and the model's matte of the first frame."""
+    def _centres(self, shot: Shot, mode: str) -> tuple[np.ndarray, float]:
+        """Where the character's centre is in each frame of the shot's motion range, in play
+        order (normalised), and its half width (normalised), as a render mode sees them: the
+        clip layers' mattes (pixels), or the model's matte of the first frame moved by T^Z."""
         mo = shot.motion
         sign = 1 if mo.end >= mo.start else -1
         frames = list(range(mo.start, mo.end + sign, sign))
         if mode == "pixels":
             layers = self.layers(mo.clip)
             n = _normaliser(*layers.size)
-            forward = np.stack([n @ homogeneous(layers.tracked_motion(mo.start, k))
-                                @ np.linalg.inv(n) for k in frames])  # fmt: skip
             centres = np.stack([(n @ np.append(layers.centre(k), 1))[:2] for k in frames])
-            half = float(np.median(layers.boxes[frames, 3])) / layers.width
-            return forward, centres, half
+            return centres, float(np.median(layers.boxes[frames, 3])) / layers.width
         forward = np.linalg.inv(homogeneous(self._features(mo.clip, mo.start, mo.end)[0]))
         centre, half = self._model_centre(shot)
-        return forward, (forward @ np.append(centre, 1.0))[:, :2], half
+        return (forward @ np.append(centre, 1.0))[:, :2], half
 
     def _features(self, clip: str, start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
         """engine.synthesis.motion_features of a motion range, in play order (cached)."""
@@ -412,7 +408,7 @@ class Director:
         with self._layers_lock:
             walk = self._sources.get(key)
         if walk is None or step >= len(walk.frames):
-            _, centres, half = self._motion_view(shot, mode)
+            centres, half = self._centres(shot, mode)
             graph = self._graph(mo.clip, mo.start, mo.end)
             length = max(step + 1, 2 * len(walk.frames) if walk else 0, 4 * len(graph), 256)
             frames = graph.walk(length, shot.seed, shot.jumps)
@@ -436,7 +432,7 @@ class Director:
         target = None if shot.target is None else (2 * shot.target[0] - 1, 2 * shot.target[1] - 1)
         graph = self._graph(mo.clip, mo.start, mo.end)
         ahead = predictor.predict(motion, shot.extend, shot.take, target, graph.successors)
-        centres = self._motion_view(shot, mode)[1]
+        centres = self._centres(shot, mode)[0]
         # the character's centre moved as the predicted root moves from the clip's last frame,
         # from where that frame has it in this mode; the shown frame's centre put there (only the
         # shift: the frames bring their own turn, as in an endless walk), mirrored about it
