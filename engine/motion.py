@@ -204,48 +204,58 @@ class TransitionGraph:
         return good if len(good) else np.array([int(np.argmin(row))])
 
     def walk(self, length: int, seed: int, jumps: float = 0.5, start: int = 0) -> np.ndarray:
-        """``length`` frames of a random walk from frame ``start``, reproducible from ``seed``;
-        ``jumps`` 0 … 1, how often it jumps (:func:`jump_rate`). It avoids showing a run of a
-        third of the clip twice: where every frame allowed next would repeat one, it looks at
-        the jumps up to :data:`LOOSE` worse, and past half the clip at any jump, the least bad
-        (a clip with no good jump in it would otherwise go round one short loop)."""
-        n = len(self)
-        soft, hard = max(3, n // 3), max(3, (n - 1) // 2)
-        rng = np.random.default_rng(seed)
-        out = np.empty(length, np.int64)
-        if length == 0:
-            return out
-        seen: dict[int, set[tuple]] = {soft: set(), hard: set()}
-        out[0] = start
-        table = [self.choices(i, jumps) for i in range(n)]
-        for t in range(1, length):
-            i = int(out[t - 1])
-            idx, p = table[i]
+        """``length`` frames of a random walk from frame ``start`` (:class:`Walker`)."""
+        return Walker(self, seed, jumps, start).extend(length)
 
-            def fresh(cands, size: int, t: int = t) -> np.ndarray:
-                tail = tuple(out[t - size + 1 : t].tolist())
-                return np.array([(*tail, int(j)) not in seen[size] for j in cands], bool)
 
+class Walker:
+    """A random walk over a :class:`TransitionGraph` that goes on where it stopped: ``extend``
+    (n) gives its first n frames, the same ones whatever lengths were asked before (so a walk
+    the playhead has outrun grows; it is not made again). Reproducible from ``seed``; ``jumps``
+    0 … 1, how often it jumps (:func:`jump_rate`). It avoids showing a run of a third of the
+    clip twice: where every frame allowed next would repeat one, it looks at the jumps up to
+    :data:`LOOSE` worse, and past half the clip at any jump, the least bad (a clip with no good
+    jump in it would otherwise go round one short loop)."""
+
+    def __init__(self, graph: TransitionGraph, seed: int, jumps: float = 0.5, start: int = 0):
+        self.graph = graph
+        n = len(graph)
+        self.soft, self.hard = max(3, n // 3), max(3, (n - 1) // 2)
+        self.rng = np.random.default_rng(seed)
+        self.seen: dict[int, set[tuple]] = {self.soft: set(), self.hard: set()}
+        self.table = [graph.choices(i, jumps) for i in range(n)]
+        self.out: list[int] = [start]
+
+    def extend(self, length: int) -> np.ndarray:
+        g, out, seen, n = self.graph, self.out, self.seen, len(self.graph)
+        soft, hard = self.soft, self.hard
+
+        def fresh(cands, size: int) -> np.ndarray:
+            tail = tuple(out[len(out) - size + 1 :])
+            return np.array([(*tail, int(j)) not in seen[size] for j in cands], bool)
+
+        while len(out) < length:
+            t, i = len(out), out[-1]
+            idx, p = self.table[i]
             if t >= soft - 1 and len(idx) and not fresh(idx, soft).all():
                 ok = fresh(idx, soft)
                 if ok.any():
                     idx, p = idx[ok], p[ok] / p[ok].sum()
                 else:  # every allowed frame repeats a run: jumps somewhat worse, or any
-                    row = self.total[i]
+                    row = g.total[i]
                     anywhere = np.flatnonzero(np.isfinite(row) & (np.arange(n) != i))
-                    for cand, size in ((self.successors(i), soft), (anywhere, hard)):
+                    for cand, size in ((g.successors(i), soft), (anywhere, hard)):
                         if t < size - 1:
                             continue
                         cand = cand[fresh(cand, size)]
                         if len(cand):
                             idx, p = np.array([cand[np.argmin(row[cand])]]), np.array([1.0])
                             break
-            j = int(idx[0]) if len(idx) == 1 else int(rng.choice(idx, p=p))
-            out[t] = j
+            out.append(int(idx[0]) if len(idx) == 1 else int(self.rng.choice(idx, p=p)))
             for size in (soft, hard):
                 if t >= size - 1:
-                    seen[size].add(tuple(out[t - size + 1 : t + 1].tolist()))
-        return out
+                    seen[size].add(tuple(out[t - size + 1 :]))
+        return np.array(out[:length], np.int64)
 
 
 # -- root motion carried across jumps --------------------------------------------------------------
@@ -264,9 +274,15 @@ def mirror(x: float) -> np.ndarray:
 
 def carry(frames: np.ndarray, centres: np.ndarray, half_width: float,
           edge: str = "turn") -> np.ndarray:  # fmt: skip
-    """The extra forward map (T, 3, 3) of each output frame of a walk ``frames`` (T,) over a
-    motion whose frame k puts the character's centre at ``centres[k]`` (x, y normalised):
-    where the walk jumps from i to j, the character is moved so that j continues from i as it
+    """The extra forward map (T, 3, 3) of each output frame of a walk ``frames`` (T,):
+    :class:`Carrier`, all at once."""
+    return Carrier(centres, half_width, edge).extend(frames)
+
+
+class Carrier:
+    """The extra forward maps of a walk over a motion whose frame k puts the character's centre
+    at ``centres[k]`` (x, y normalised), frame after frame, going on where it stopped: where
+    the walk jumps from i to j, the character is moved so that j continues from i as it
     continued from j − 1 — j − 1's centre put on i's (a walk keeps walking instead of snapping
     back). Only the shift is carried, not the turn or size, which the frames bring themselves
     (a tracked turn's small errors would add up jump after jump, tilting a walker over), and
@@ -274,32 +290,43 @@ def carry(frames: np.ndarray, centres: np.ndarray, half_width: float,
     differences would add up, sinking the walker into the ground). ``edge`` (EDGES) says what
     happens when the centre, ``half_width`` of the character beside it, reaches the left or
     right edge."""
-    if edge not in EDGES:
-        raise ValueError(f"unknown edge {edge!r} (choose from {', '.join(EDGES)})")
-    out = np.empty((len(frames), 3, 3))
-    a = np.eye(3)
-    prev_x = None
-    for t, k in enumerate(frames):
-        k = int(k)
-        if t and k != int(frames[t - 1]) + 1:
-            i, before = int(frames[t - 1]), max(k - 1, 0)
-            here = a @ np.append(centres[i], 1.0)
-            there = a @ np.append(centres[before], 1.0)
-            a = translate(*(here - there)[:2]) @ a
-        else:  # the height drifts back to the clip's own, a little each frame
-            a[1, 2] *= 1 - SETTLE
-        x = (a @ np.append(centres[k], 1.0))[0]
-        inner = 1 - half_width
-        if edge == "wrap" and abs(x) > 1 + half_width:
-            a = translate(-np.sign(x) * 2 * (1 + half_width), 0) @ a
-        elif edge == "stay" and abs(x) > inner:
-            a = translate(np.sign(x) * inner - x, 0) @ a
-        elif edge == "turn" and abs(x) > inner and prev_x is not None and abs(x) > abs(prev_x):
-            # mirrored about its own centre: from here its steps go the other way
-            a = mirror(x) @ a
-        prev_x = (a @ np.append(centres[k], 1.0))[0]
-        out[t] = a
-    return out
+
+    def __init__(self, centres: np.ndarray, half_width: float, edge: str = "turn") -> None:
+        if edge not in EDGES:
+            raise ValueError(f"unknown edge {edge!r} (choose from {', '.join(EDGES)})")
+        self.centres = np.c_[np.asarray(centres, np.float64), np.ones(len(centres))]
+        self.half, self.edge = half_width, edge
+        self.a = np.eye(3)
+        self.last: int | None = None  # the frame shown before
+        self.prev_x: float | None = None
+
+    def extend(self, frames: np.ndarray) -> np.ndarray:
+        """The maps of the walk's next ``frames``."""
+        c, half, edge = self.centres, self.half, self.edge
+        inner = 1 - half
+        out = np.empty((len(frames), 3, 3))
+        a, last, prev_x = self.a, self.last, self.prev_x
+        for t, k in enumerate(frames):
+            k = int(k)
+            if last is not None and k != last + 1:
+                here, there = a @ c[last], a @ c[max(k - 1, 0)]
+                a = translate(*(here - there)[:2]) @ a
+            elif last is not None:  # the height drifts back to the clip's own
+                a = a.copy()
+                a[1, 2] *= 1 - SETTLE
+            x = (a @ c[k])[0]
+            if edge == "wrap" and abs(x) > 1 + half:
+                a = translate(-np.sign(x) * 2 * (1 + half), 0) @ a
+            elif edge == "stay" and abs(x) > inner:
+                a = translate(np.sign(x) * inner - x, 0) @ a
+            elif edge == "turn" and abs(x) > inner and prev_x is not None and abs(x) > abs(prev_x):
+                # mirrored about its own centre: from here its steps go the other way
+                a = mirror(x) @ a
+            prev_x = (a @ c[k])[0]
+            out[t] = a
+            last = k
+        self.a, self.last, self.prev_x = a, last, prev_x
+        return out
 
 
 # -- motion paths ----------------------------------------------------------------------------------

@@ -58,9 +58,10 @@ from engine.errors import Cancelled, UserError  # noqa: F401 — engine.synthesi
 from engine.layers import ClipLayers, LayerCache, _centroid, model_key, model_views
 from engine.model import SceneModel, _normaliser, homogeneous, theta_to_pixels, warp
 from engine.motion import (
+    Carrier,
     Drive,
     TransitionGraph,
-    carry,
+    Walker,
     frame_distance,
     mirror,
     path_matrix,
@@ -197,6 +198,7 @@ class Director:
         self._thetas = _LRU(8192)
         self.centres = _LRU(4096)
         """(shot id, local frame) → the character's centre before its path, as last rendered."""
+        self._walk_lock = threading.Lock()
         self._sources = _LRU(256)
         """Motion sources' working: features of motion ranges, walks, extensions (the most
         recently used; a Reshuffle makes a new walk and the old ones go in time)."""
@@ -408,13 +410,17 @@ class Director:
         with self._layers_lock:
             walk = self._sources.get(key)
         if walk is None or step >= len(walk.frames):
-            centres, half = self._centres(shot, mode)
-            graph = self._graph(mo.clip, mo.start, mo.end)
-            length = max(step + 1, 2 * len(walk.frames) if walk else 0, 4 * len(graph), 256)
-            frames = graph.walk(length, shot.seed, shot.jumps)
-            walk = _Walk(graph, frames, carry(frames, centres, half, shot.edge))
-            with self._layers_lock:
-                self._sources.put(key, walk)
+            with self._walk_lock:  # one thread makes it longer; the others wait and use it
+                walk = self._sources.get(key)
+                if walk is None:
+                    centres, half = self._centres(shot, mode)
+                    graph = self._graph(mo.clip, mo.start, mo.end)
+                    walker = Walker(graph, shot.seed, shot.jumps)
+                    walk = _Walk(walker, Carrier(centres, half, shot.edge))
+                if step >= len(walk.frames):
+                    walk.grow(max(step + 1, 2 * len(walk.frames), 4 * len(walk.walker.graph)))
+                with self._layers_lock:
+                    self._sources.put(key, walk)
         return walk
 
     def _extension(self, shot: Shot) -> _Walk:
@@ -443,7 +449,7 @@ class Director:
             extra = translate(x - centres[k][0], y - centres[k][1])
             extras.append(mirror(x) @ extra if flip else extra)
         nearest, extras = ahead.nearest, np.stack(extras)
-        found = _Walk(None, nearest, extras)
+        found = _Walk(frames=nearest, extras=extras)
         with self._layers_lock:
             self._sources.put(key, found)
         return found
@@ -782,10 +788,21 @@ class Director:
 
 
 class _Walk:
-    """A generated motion: ``frames`` (positions in the motion range) and ``extras`` (T, 3, 3)."""
+    """A generated motion: ``frames`` (positions in the motion range) and ``extras`` (T, 3, 3)
+    — an endless walk that grows on demand (``walker``, ``carrier``), or an extension's fixed
+    frames."""
 
-    def __init__(self, graph: TransitionGraph | None, frames: np.ndarray, extras: np.ndarray):
-        self.graph, self.frames, self.extras = graph, frames, extras
+    def __init__(self, walker: Walker | None = None, carrier: Carrier | None = None,
+                 frames: np.ndarray | None = None, extras: np.ndarray | None = None):
+        self.walker, self.carrier = walker, carrier
+        self.frames = np.zeros(0, np.int64) if frames is None else frames
+        self.extras = np.zeros((0, 3, 3)) if extras is None else extras
+
+    def grow(self, length: int) -> None:
+        frames = self.walker.extend(length)
+        new = frames[len(self.frames) :]
+        self.extras = np.concatenate([self.extras, self.carrier.extend(new)])
+        self.frames = frames
 
     def at(self, t: int) -> tuple[int, np.ndarray]:
         return int(self.frames[t]), self.extras[t]

@@ -16,7 +16,9 @@ from engine.data.clips import write_video
 from engine.document import Key, Project
 from engine.layers import LayerCache
 from engine.motion import (
+    Carrier,
     TransitionGraph,
+    Walker,
     carry,
     filtered,
     frame_distance,
@@ -55,6 +57,15 @@ def test_the_walk_is_seeded_never_stuck_and_never_repeats_half_the_clip():
     assert len(graph.choices(n - 1, 0.5)[0]) >= 1
     assert all(np.isfinite(graph.total[i, j]) for i, j in zip(a[:-1], a[1:], strict=True))
     assert _longest_repeat(a) < n / 2
+    # a walk the playhead outruns grows where it stopped: the same frames, and the same maps
+    walker = Walker(graph, seed=3)
+    pieces = [walker.extend(m) for m in (1, 17, 400, 1000)]
+    np.testing.assert_array_equal(pieces[-1], a)
+    assert all(np.array_equal(x, a[: len(x)]) for x in pieces)
+    centres = np.stack([np.linspace(-0.5, 0.5, n), 0.1 * np.sin(np.arange(n))], axis=1)
+    carrier = Carrier(centres, 0.1)
+    parts = np.concatenate([carrier.extend(a[:250]), carrier.extend(a[250:])])
+    np.testing.assert_allclose(parts, carry(a, centres, 0.1))
     # jumps go where the clip went on alike: j − 1 has i's phase (period 8)
     jumps = [(i, j) for i, j in zip(a[:-1], a[1:], strict=True) if j != i + 1]
     assert len(jumps) > 20
