@@ -32,7 +32,7 @@ from engine.fileio import (
     remove_stale_temporaries,
 )
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 PROJECT_FILE = "project.json"
 BACKUP_FILE = "project.json.bak"
 SUFFIX = ".zoetrope"
@@ -96,6 +96,18 @@ class Clip:
     fps: float
     width: int
     height: int
+
+
+@dataclass(frozen=True)
+class Soundtrack:
+    """The project's sound: a file in media/ (any format ffmpeg reads), placed on the timeline
+    so that its start plays ``offset`` seconds after the timeline's first frame (negative:
+    the timeline starts that far into the sound). ``seconds``: the sound's length."""
+
+    source: str
+    name: str
+    seconds: float
+    offset: float = 0.0
 
 
 @dataclass
@@ -373,7 +385,12 @@ def _migrate_3_to_4(doc: dict) -> dict:
     return {**doc, "schema_version": 4}
 
 
-MIGRATIONS = {1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4}
+def _migrate_4_to_5(doc: dict) -> dict:
+    """Schema 5 adds the project's soundtrack: a version-4 project has none."""
+    return {**doc, "schema_version": 5, "soundtrack": None}
+
+
+MIGRATIONS = {1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4, 4: _migrate_4_to_5}
 """schema_version n → the function that turns a version-n document into version n + 1."""
 
 
@@ -395,6 +412,7 @@ class Project:
     output_size: tuple[int, int] | None = None
     """Frames' (width, height) in the studio and in exports; None: the first clip's size."""
     render_mode: str = "pixels"
+    soundtrack: Soundtrack | None = None
     modified: bool = False
     revision: int = 0
     """Counts edits; a view compares it to know whether to refresh."""
@@ -510,6 +528,17 @@ class Project:
         output = r.get(doc, "output", "", dict, {})
         size = r.get(output, "size", "output", (list, type(None)), None)
         mode = r.get(output, "mode", "output", str, "pixels")
+        sound = r.get(doc, "soundtrack", "", (dict, type(None)), None)
+        if sound is not None:
+            sound = Soundtrack(
+                source=r.get(sound, "source", "soundtrack", str),
+                name=r.get(sound, "name", "soundtrack", str, ""),
+                seconds=r.get(sound, "seconds", "soundtrack", float),
+                offset=r.get(sound, "offset", "soundtrack", float, 0.0),
+            )
+            if not project.resolve(sound.source, "soundtrack.source").is_file():
+                raise r.fail("soundtrack.source", f"{sound.source}: file is missing from the "
+                             "project")  # fmt: skip
         if model is not None and not project.resolve(model, "model").is_file():
             raise r.fail("model", f"{model}: file is missing from the project")
         try:
@@ -520,6 +549,7 @@ class Project:
             project.range = None if rng is None else project._check_range(rng)
             project.output_size = None if size is None else _check_size(size)
             project.render_mode = _check_mode(mode)
+            project.soundtrack = None if sound is None else _check_sound(sound)
         except ProjectError as e:
             raise ProjectError(f"{r.file}: {e}") from None
         project.model = model
@@ -621,6 +651,7 @@ class Project:
                 "size": None if self.output_size is None else list(self.output_size),
                 "mode": self.render_mode,
             },
+            "soundtrack": None if self.soundtrack is None else dataclasses.asdict(self.soundtrack),
         }
 
     def save(self) -> Path:
@@ -754,6 +785,48 @@ class Project:
             height=int(info.height),
         )
         return clip
+
+    # -- the soundtrack ----------------------------------------------------------------------------
+    def copy_in_sound(self, source: str | os.PathLike, offset: float = 0.0) -> Soundtrack:
+        """The slow half of setting a soundtrack: read the sound file (any format ffmpeg reads;
+        an unreadable one raises AudioError naming it, and nothing is copied), copy it into
+        media/ and describe it. Touches only files (a worker may run it); then
+        :meth:`set_soundtrack`."""
+        from engine import audio
+
+        src = Path(source)
+        seconds = len(audio.decode(src)) / audio.RATE
+        media = self.root / "media"
+        media.mkdir(parents=True, exist_ok=True)
+        dest = _unique(media / src.name)
+        with atomic_path(dest) as tmp:
+            shutil.copyfile(src, tmp)
+        rel = dest.relative_to(self.root).as_posix()
+        return _check_sound(Soundtrack(rel, src.stem, round(seconds, 6), float(offset)))
+
+    def set_soundtrack(self, sound: Soundtrack | None) -> Soundtrack | None:
+        """Use a soundtrack already in media/ (:meth:`copy_in_sound`), or None for silence.
+        Returns the old one (undo sets it back; its file stays in media/)."""
+        if sound is not None:
+            _check_sound(sound)
+            if not self.resolve(sound.source, "soundtrack").is_file():
+                raise ProjectError(f"{self.root / sound.source}: file is missing from the project")
+        old, self.soundtrack = self.soundtrack, sound
+        self._touch()
+        return old
+
+    def set_sound_offset(self, offset: float) -> float:
+        """When the sound starts, in seconds after the timeline's first frame. Returns the old."""
+        if self.soundtrack is None:
+            raise ProjectError("the project has no soundtrack")
+        sound = _check_sound(dataclasses.replace(self.soundtrack, offset=offset))
+        old, self.soundtrack = self.soundtrack.offset, sound
+        self._touch()
+        return old
+
+    def sound_path(self) -> Path | None:
+        return None if self.soundtrack is None else self.resolve(self.soundtrack.source,
+                                                                "soundtrack")  # fmt: skip
 
     def add_clip(self, clip: Clip) -> None:
         """Add (or, for undo, re-add) a clip whose media is already in the folder."""
@@ -1133,6 +1206,20 @@ def _check_pose(pose: Any) -> str:
     if pose not in POSE_MODES:
         raise ProjectError(f"pose {pose!r} is not one of {', '.join(POSE_MODES)}")
     return pose
+
+
+MAX_SOUND_OFFSET = 24 * 3600.0
+
+
+def _check_sound(sound: Soundtrack) -> Soundtrack:
+    ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+             for v in (sound.seconds, sound.offset))  # fmt: skip
+    if not ok or sound.seconds <= 0 or abs(sound.offset) > MAX_SOUND_OFFSET:
+        raise ProjectError(
+            f"soundtrack {sound.name or sound.source!r}: its length must be above 0 and its "
+            f"offset within ±{MAX_SOUND_OFFSET:,.0f} s (got {sound.seconds!r}, {sound.offset!r})"
+        )
+    return sound
 
 
 def _check_size(size: Any) -> tuple[int, int]:

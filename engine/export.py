@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine import audio
 from engine.errors import UserError
 from engine.fileio import remove_stale_temporaries, temporary_path
 from engine.synthesis import LAYERS, Cancel, Cancelled, Director, Progress
@@ -176,16 +177,21 @@ class _Ffmpeg:
     captured, so a failure becomes one line naming the file instead of a stray log."""
 
     def __init__(self, target: Path, size: tuple[int, int], s: ExportSettings,
-                 first_number: int) -> None:  # fmt: skip
+                 first_number: int, audio: Path | None = None) -> None:  # fmt: skip
         import imageio_ffmpeg
 
         codec, pix_out, params = _ffmpeg_args(s, size)
         if s.format == "png":
             params = ["-start_number", str(first_number)] + params
         fps = Fraction(s.fps).limit_denominator(1001)
+        sound = ["-an"]
+        if audio is not None:  # already cut to the picture's length: both streams end together
+            codec_a = {"mp4": ["-c:a", "aac", "-b:a", "192k"],
+                       "webm": ["-c:a", "libopus", "-b:a", "160k"]}[s.format]  # fmt: skip
+            sound = ["-i", str(audio), "-map", "0:v", "-map", "1:a", *codec_a]
         cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-hide_banner", "-loglevel", "error",
                "-f", "rawvideo", "-pix_fmt", "rgba" if s.alpha else "rgb24",
-               "-s", f"{size[0]}x{size[1]}", "-framerate", str(fps), "-i", "-", "-an",
+               "-s", f"{size[0]}x{size[1]}", "-framerate", str(fps), "-i", "-", *sound,
                "-c:v", codec, "-pix_fmt", pix_out, *params, str(target)]  # fmt: skip
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 — closed in finish() / kill()
         # its own session: a Ctrl+C in the terminal reaches only us, and we stop ffmpeg (kill())
@@ -303,8 +309,10 @@ def encode(
     cancel: Cancel | None = None,
     first_number: int = 0,
     overwrite: bool = False,
+    audio: Path | None = None,
 ) -> Path:
-    """Encode ``count`` uint8 frames of one size (RGB, or RGBA with ``settings.alpha``) to ``out``.
+    """Encode ``count`` uint8 frames of one size (RGB, or RGBA with ``settings.alpha``) to ``out``
+    (MP4 and WebM: with the sound of the WAV file ``audio``, as long as the frames).
 
     Written under a temporary name and renamed at the end; on cancel (:class:`Cancelled`) or
     any error nothing is left behind. A PNG sequence goes to the folder ``out`` as
@@ -323,7 +331,8 @@ def encode(
         for frame in frames:
             if ffmpeg is None:
                 target = tmp / FRAME_NAME if sequence else tmp
-                ffmpeg = _Ffmpeg(target, (frame.shape[1], frame.shape[0]), settings, first_number)
+                ffmpeg = _Ffmpeg(target, (frame.shape[1], frame.shape[0]), settings, first_number,
+                                 audio)  # fmt: skip
             ffmpeg.write(frame)
             done += 1
             if progress is not None:
@@ -404,5 +413,22 @@ def export(
     # frames, docs/PERFORMANCE.md): torch's threads, ffmpeg's and the GIL then fight. A generator:
     # encode() checks the target before the first frame is rendered.
     frames = director.frames(start, stop, layer, batch_size=batch_size, cancel=cancel)
-    return encode(frames, stop - start, out, settings, progress, cancel, first_number=start,
-                  overwrite=overwrite)  # fmt: skip
+    project = director.project
+    if project.soundtrack is None or settings.format not in audio.SOUND_FORMATS:
+        return encode(frames, stop - start, out, settings, progress, cancel, first_number=start,
+                      overwrite=overwrite)  # fmt: skip
+    # the sound under the exported frames: from the first one's time on the timeline, exactly
+    # as long as the picture (cut, or padded with silence)
+    samples = audio.decode(project.sound_path())
+    begin = start / project.fps - project.soundtrack.offset
+    with tempfile.TemporaryDirectory() as tmp:
+        wav = audio.write_wav(Path(tmp) / "sound.wav",
+                              audio.excerpt(samples, begin, (stop - start) / settings.fps))
+        del samples
+        return encode(frames, stop - start, out, settings, progress, cancel, first_number=start,
+                      overwrite=overwrite, audio=wav)  # fmt: skip
+
+
+def carries_sound(settings: ExportSettings) -> bool:
+    """Whether an export in these settings' format holds the soundtrack (MP4 and WebM)."""
+    return settings.format in audio.SOUND_FORMATS

@@ -17,7 +17,15 @@ from pathlib import Path
 
 from engine.document import RENDER_MODES, Project
 from engine.errors import UserError
-from engine.export import FILTERS, FORMATS, ExportSettings, export, format_for
+from engine.export import (
+    FILTERS,
+    FORMAT_NAMES,
+    FORMATS,
+    ExportSettings,
+    carries_sound,
+    export,
+    format_for,
+)
 from engine.progress import bar, format_duration
 from engine.synthesis import LAYERS, MOTION_SOURCES, Cancelled, Director
 
@@ -186,11 +194,19 @@ def main(argv: list[str] | None = None) -> int:
         return 128 + signum
     first, stop = settings.frames(project.timeline.frame_count)
     w, h = settings.padded_size(director.size)
+    sound = ""
+    if project.soundtrack is not None:
+        sound = ", with sound" if carries_sound(settings) else ""
     print(
         f"wrote {out} ({stop - first} frames, {w}×{h} px, {director.mode_summary()}, "
-        f"{settings.fps:g} fps) in {time.monotonic() - start:.1f} s with {director.model_path}",
+        f"{settings.fps:g} fps{sound}) in {time.monotonic() - start:.1f} s with "
+        f"{director.model_path}",
         file=sys.stderr,
     )
+    if project.soundtrack is not None and not carries_sound(settings):
+        kind = FORMAT_NAMES[settings.format]
+        print(f"note: {kind} carries no sound; the soundtrack is not in {out} (export MP4 or "
+              "WebM for the film with its sound)", file=sys.stderr)  # fmt: skip
     return 0
 
 

@@ -113,12 +113,15 @@ def test_atomic_save_survives_a_failure_mid_write(project, monkeypatch):
     assert (project.root / BACKUP_FILE).read_bytes() == good
 
 
+VERSION = f'"schema_version": {SCHEMA_VERSION}'.encode()
+
+
 @pytest.mark.parametrize(
     "damage, message",
     [
         (lambda raw: raw[: len(raw) // 2], "truncated"),
         (lambda raw: b"\x89PNG garbage\xff", "damaged"),
-        (lambda raw: raw.replace(b'"schema_version": 4', b'"schema_version": 99'), "newer"),
+        (lambda raw: raw.replace(VERSION, b'"schema_version": 99'), "newer"),
         (lambda raw: raw.replace(b'"frames": 6', b'"frames": "six"', 1), r"clips\[0\]\.frames"),
         (lambda raw: raw.replace(b'"edge": "turn"', b'"edge": "fly"'), "edge 'fly'"),
         (lambda raw: raw.replace(b'"jumps": 0.5', b'"jumps": 2'), "jumps must be 0"),
@@ -136,7 +139,7 @@ def test_atomic_save_survives_a_failure_mid_write(project, monkeypatch):
         (lambda raw: b"[" * 200_000 + b"]" * 200_000, r"damaged \(nested too deeply\)"),
         # issue 13.6: labelled 1, laid out as 2: opened as an empty timeline until now
         (
-            lambda raw: raw.replace(b'"schema_version": 4', b'"schema_version": 1'),
+            lambda raw: raw.replace(VERSION, b'"schema_version": 1'),
             "says schema_version 1 but is laid out like a later version",
         ),  # fmt: skip
         # issue 13.3: bounds on every number (10**30 frames raised OverflowErrors in the studio)
