@@ -169,7 +169,13 @@ class ExportDialog(QDialog):
         else:
             problems.append("choose a file name")
         w, h = s.padded_size(size)
-        self.size_note.setText(f"{w} × {h} pixels")
+        sound = ""
+        if self.s.project.soundtrack is not None:
+            from engine.export import FORMAT_NAMES, carries_sound
+
+            sound = (" · with the soundtrack" if carries_sound(s) else
+                     f" · {FORMAT_NAMES[s.format]} carries no sound")  # fmt: skip
+        self.size_note.setText(f"{w} × {h} pixels{sound}")
         self.problems.setText("\n".join(f"• {p[0].upper()}{p[1:]}" for p in problems))
         self.export_button.setEnabled(not problems and self.job is None)
         return problems

@@ -227,6 +227,14 @@ class Session(QObject):
 
         return self._edit(text, action)
 
+    def set_soundtrack(self, sound) -> bool:
+        """The project's soundtrack (engine.document.Soundtrack, already in media/), or None."""
+        text = "Set soundtrack" if sound is not None else "Remove soundtrack"
+        return self._swap(text, lambda v: self.project.set_soundtrack(v), sound)
+
+    def set_sound_offset(self, seconds: float) -> bool:
+        return self._swap("Move soundtrack", lambda v: self.project.set_sound_offset(v), seconds)
+
     def add_clips(self, clips: list[Clip]) -> bool:
         """Add imported clips (one undoable edit). The first clip of a project with no shots
         sets its frame rate — a 10 fps clip played at 24 fps runs 2.4 times too fast — and the

@@ -207,6 +207,14 @@ class MainWindow(QMainWindow):
         e.addSeparator()
         self.a_rename = self._action(e, "Re&name Clip", self.rename_clip, "F2")
         self.a_remove_clip = self._action(e, "Re&move Clip", self.library.remove_current)
+        e.addSeparator()
+        self.a_sound = self._action(e, "Set Sound&track…", self.soundtrack_dialog,
+                                    tip="A sound file (WAV, MP3, Ogg, FLAC, M4A …) for the film: "
+                                    "exported with MP4 and WebM")  # fmt: skip
+        self.a_sound_offset = self._action(e, "Soundtrack O&ffset…", self.sound_offset)
+        self.a_no_sound = self._action(e, "Remove Soundtrack",
+                                       lambda: self.session.set_soundtrack(None))  # fmt: skip
+        e.addSeparator()
         self.a_extend_clip = self._action(e, "E&xtend Clip…", self.extend_clip,
                                           tip="A new clip: this one, then predicted frames of "
                                           "how its motion goes on")  # fmt: skip
@@ -284,6 +292,7 @@ class MainWindow(QMainWindow):
             self.a_load_model,
             self.a_builtin,
             self.a_info,
+            self.a_sound,
         ]
 
     def _make_status_bar(self) -> None:
@@ -335,6 +344,9 @@ class MainWindow(QMainWindow):
         self.a_export.setEnabled(has and s.timeline.frame_count > 0)
         self.a_export_frame.setEnabled(has and s.timeline.frame_count > 0)
         self.a_builtin.setEnabled(has and s.project.model is not None)
+        sound = has and s.project.soundtrack is not None
+        self.a_sound_offset.setEnabled(sound)
+        self.a_no_sound.setEnabled(sound)
 
     def _model_loaded(self, info: dict) -> None:
         name = "built-in model" if info.get("builtin") else info["name"]
@@ -609,6 +621,40 @@ class MainWindow(QMainWindow):
             name = v.pop("name")
             self.session.add_shot(**v, **({"name": name} if name else {}))
         dialog.deleteLater()
+
+    # -- the soundtrack ----------------------------------------------------------------------------
+    def soundtrack_dialog(self, path: str | None = None) -> bool:
+        """Edit → Set Soundtrack…: a sound file copied into the project (read on a worker; a
+        file that cannot be read is named and changes nothing); undoable."""
+        s = self.session
+        if s.project is None:
+            return False
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Set Soundtrack", str(Path.home()),
+                "Sound (*.wav *.mp3 *.ogg *.oga *.opus *.flac *.m4a *.aac);;All files (*)")
+            if not path:
+                return False
+        project = s.project
+        try:
+            sound = self.run_busy(f"Reading {Path(path).name}…",
+                                  lambda: project.copy_in_sound(path))  # fmt: skip
+        except UserError as e:
+            self.show_message("Set Soundtrack", str(e))
+            return False
+        return s.set_soundtrack(sound)
+
+    def sound_offset(self) -> bool:
+        s = self.session
+        if s.project is None or s.project.soundtrack is None:
+            self.show_message("Soundtrack Offset", "The project has no soundtrack (Edit → Set "
+                              "Soundtrack…).")  # fmt: skip
+            return False
+        seconds, ok = QInputDialog.getDouble(
+            self, "Soundtrack Offset", "The sound starts this many seconds after the film's "
+            "first frame (negative: the film starts that far into the sound):",
+            s.project.soundtrack.offset, -86_400, 86_400, 3)  # fmt: skip
+        return ok and s.set_sound_offset(seconds)
 
     def _ask_extension(self, title: str, shot) -> tuple | None:
         """The Extend dialog for ``shot`` (or a clip's whole-clip stand-in); then, when asked
