@@ -71,6 +71,21 @@ def excerpt(samples: np.ndarray, start: float, seconds: float, rate: int = RATE)
     return out
 
 
+PEAKS_PER_SECOND = 200
+
+
+def peaks(samples: np.ndarray, rate: int = RATE, per_second: int = PEAKS_PER_SECOND) -> np.ndarray:
+    """A waveform to draw: the lowest and highest sample (of the channels' mean) in each
+    1/``per_second`` s, float32 (M, 2)."""
+    mono = samples.mean(axis=1) if samples.ndim == 2 else samples
+    step = max(1, rate // per_second)
+    count = -(-len(mono) // step)
+    padded = np.zeros(count * step, np.float32)
+    padded[: len(mono)] = mono
+    blocks = padded.reshape(count, step)
+    return np.stack([blocks.min(axis=1), blocks.max(axis=1)], axis=1)
+
+
 def write_wav(path: str | os.PathLike, samples: np.ndarray, rate: int = RATE) -> Path:
     """16-bit PCM WAV of float samples (N, channels) in [-1, 1] (clipped)."""
     path = Path(path)

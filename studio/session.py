@@ -51,6 +51,7 @@ class Session(QObject):
     model_loaded = Signal(dict)
     message = Signal(str, str)  # title, text: something the user must be told
     status = Signal(str)  # a passing note for the status bar
+    sound_changed = Signal()  # the soundtrack or its waveform (sound_peaks) changed
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -71,6 +72,11 @@ class Session(QObject):
         self._recovery.timeout.connect(self.write_recovery)
         self.edited.connect(self._after_edit)
         self.analysis = Analysis(self)
+        self.sound_peaks = None
+        """The soundtrack's waveform (engine.audio.peaks), once read; None before."""
+        self._peaks_source = None
+        self.project_opened.connect(self._sound_changed)
+        self.edited.connect(self._sound_changed)
 
     # -- project lifecycle -------------------------------------------------------------------------
     def open(self, project: Project | None) -> None:
@@ -226,6 +232,30 @@ class Session(QObject):
             return lambda: setter(old), lambda: setter(value)
 
         return self._edit(text, action)
+
+    def _sound_changed(self) -> None:
+        """Read the soundtrack's waveform on a worker when it changed (the timeline draws it)."""
+        sound = None if self.project is None else self.project.soundtrack
+        source = None if sound is None else self.project.root / sound.source
+        if source == self._peaks_source:
+            return
+        self._peaks_source, self.sound_peaks = source, None
+        self.sound_changed.emit()
+        if source is None:
+            return
+        from engine import audio
+        from studio.jobs import Job
+
+        job = Job(lambda _job: audio.peaks(audio.decode(source)), name="waveform")
+
+        def got(peaks, source=source) -> None:
+            if source == self._peaks_source:
+                self.sound_peaks = peaks
+                self.sound_changed.emit()
+
+        job.succeeded.connect(got)
+        job.failed.connect(lambda text: self.tell("The soundtrack cannot be read", text))
+        job.start()
 
     def set_soundtrack(self, sound) -> bool:
         """The project's soundtrack (engine.document.Soundtrack, already in media/), or None."""

@@ -20,6 +20,7 @@ RULER = 22
 TRACK = 64
 LABEL = 17  # the label bar on top of a shot block
 TILE = TRACK - LABEL - 4  # filmstrip tiles below it
+WAVE = 30  # the soundtrack's lane under the shots
 THUMB_LAYER = "composite"  # the filmstrip shows the result, whatever layer the viewer shows
 PALETTE = [QColor(70, 110, 160), QColor(90, 140, 90), QColor(150, 110, 70), QColor(120, 90, 150)]
 MAX_WIDTH = 16_000_000  # px: just under Qt's largest widget (QWIDGETSIZE_MAX, 2**24 - 1)
@@ -38,16 +39,17 @@ class TimelineStrip(QWidget):
         self._drop_index: int | None = None
         self.setMouseTracking(False)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        self.setMinimumHeight(RULER + TRACK + 6)
+        self.setMinimumHeight(RULER + TRACK + 6 + WAVE)
         session.edited.connect(self._changed)
         session.model_loaded.connect(self._changed)
         session.project_opened.connect(self.fit)
-        for signal in (session.selection_changed, session.playhead_changed, session.frame_arrived):
+        for signal in (session.selection_changed, session.playhead_changed, session.frame_arrived,
+                       session.sound_changed):  # fmt: skip
             signal.connect(self._repaint)
 
     # -- geometry ----------------------------------------------------------------------------------
     def sizeHint(self) -> QSize:  # noqa: N802
-        return QSize(int(self.s.timeline.frame_count * self.ppf) + 40, RULER + TRACK + 6)
+        return QSize(int(self.s.timeline.frame_count * self.ppf) + 40, RULER + TRACK + 6 + WAVE)
 
     def _changed(self, *_) -> None:
         self.resize(
@@ -201,6 +203,7 @@ class TimelineStrip(QWidget):
             if shot.id == self.s.selected:
                 p.setPen(QPen(QColor(255, 220, 90), 2))
                 p.drawRect(r.adjusted(1, 1, -1, -1))
+        self._paint_sound(p, area)
         if rng is not None:  # dim what is outside the range
             shade = QColor(0, 0, 0, 90)
             p.fillRect(0, RULER, int(rng[0] * self.ppf), TRACK + 6, shade)
@@ -215,6 +218,34 @@ class TimelineStrip(QWidget):
             p.setPen(QPen(QColor(230, 60, 60), 2))
             p.drawLine(x, 0, x, self.height())
         p.end()
+
+    def _paint_sound(self, p: QPainter, area: QRect) -> None:
+        """The soundtrack's lane: its waveform where it plays, from its peaks (a line per pixel
+        column, the loudest and softest sample under it)."""
+        top = RULER + TRACK + 6
+        p.fillRect(area.left(), top, area.width(), WAVE, QColor(36, 40, 46))
+        sound = self.s.project.soundtrack if self.s.project is not None else None
+        peaks = self.s.sound_peaks
+        if sound is None or peaks is None:
+            p.setPen(QColor(110, 110, 120))
+            text = "Reading the soundtrack…" if sound is not None else "No soundtrack (Edit → "
+            text += "" if sound is not None else "Set Soundtrack…)"
+            p.drawText(QRect(max(area.left(), 0) + 6, top, 400, WAVE),
+                       Qt.AlignmentFlag.AlignVCenter, text)  # fmt: skip
+            return
+        from engine.audio import PEAKS_PER_SECOND
+
+        fps, mid, half = self.s.timeline.fps, top + WAVE // 2, WAVE // 2 - 2
+        per_px = PEAKS_PER_SECOND / (fps * self.ppf)  # peaks under one pixel column
+        p.setPen(QColor(120, 200, 160))
+        for x in range(max(area.left(), 0), area.right() + 1):
+            a = int((x / (fps * self.ppf) - sound.offset) * PEAKS_PER_SECOND)
+            b = max(a + 1, int(a + per_px))
+            if b <= 0 or a >= len(peaks):
+                continue
+            block = peaks[max(a, 0) : b]
+            lo, hi = float(block[:, 0].min()), float(block[:, 1].max())
+            p.drawLine(x, int(mid - hi * half), x, int(mid - lo * half))
 
     # -- mouse -------------------------------------------------------------------------------------
     def mousePressEvent(self, e) -> None:  # noqa: N802
@@ -287,7 +318,7 @@ class Timeline(QScrollArea):
         self.setWidget(self.strip)
         self.setWidgetResizable(False)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setMinimumHeight(RULER + TRACK + 30)
+        self.setMinimumHeight(RULER + TRACK + 30 + WAVE)
         session.playhead_changed.connect(self._follow)
         self.horizontalScrollBar().valueChanged.connect(self.strip._ask_thumbnails)
 

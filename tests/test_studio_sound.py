@@ -29,6 +29,11 @@ def test_soundtrack_set_moved_removed_and_undone(qtbot, make_window, tmp_path, m
     wav = audio.write_wav(tmp_path / "click.wav", track)
     assert w.soundtrack_dialog(str(wav))
     sound = s.project.soundtrack
+    # its waveform is read on a worker and drawn under the shots: 4 clicks in 2 s
+    qtbot.waitUntil(lambda: s.sound_peaks is not None, timeout=10_000)
+    assert len(s.sound_peaks) == 2 * audio.PEAKS_PER_SECOND
+    assert (s.sound_peaks[:, 1] > 0.5).sum() >= 4
+    w.timeline.strip.grab()  # paints the lane without error
     assert sound.name == "click" and (s.project.root / sound.source).is_file()
     assert w.a_no_sound.isEnabled() and s.undo.undoText() == "Set soundtrack"
     monkeypatch.setattr("studio.window.QInputDialog.getDouble", lambda *a: (1.5, True))
