@@ -18,6 +18,7 @@ from engine.document import FPS_RANGE, Clip, Project, Timeline, frame_key
 from engine.errors import UserError
 from studio import settings
 from studio.render import Analysis, FrameStore, RenderService
+from studio.sound import SoundPlayer
 
 RECOVERY_INTERVAL_MS = 30_000
 
@@ -74,6 +75,8 @@ class Session(QObject):
         self.analysis = Analysis(self)
         self.sound_peaks = None
         """The soundtrack's waveform (engine.audio.peaks), once read; None before."""
+        self.sound = SoundPlayer()
+        """The soundtrack's player (the viewer's transport drives it)."""
         self._peaks_source = None
         self.project_opened.connect(self._sound_changed)
         self.edited.connect(self._sound_changed)
@@ -113,6 +116,7 @@ class Session(QObject):
         self.undo.setClean()
 
     def close(self) -> None:
+        self.sound.stop()
         self.analysis.cancel(wait=10.0)  # stops between two steps of a clip's analysis
         if self.project is not None:
             settings.clear_recovery(self.project.root)
@@ -237,20 +241,28 @@ class Session(QObject):
         """Read the soundtrack's waveform on a worker when it changed (the timeline draws it)."""
         sound = None if self.project is None else self.project.soundtrack
         source = None if sound is None else self.project.root / sound.source
+        if sound is not None:
+            self.sound.offset = sound.offset
         if source == self._peaks_source:
             return
         self._peaks_source, self.sound_peaks = source, None
+        self.sound.load(None)
         self.sound_changed.emit()
         if source is None:
             return
         from engine import audio
         from studio.jobs import Job
 
-        job = Job(lambda _job: audio.peaks(audio.decode(source)), name="waveform")
+        def work(_job):
+            samples = audio.decode(source)
+            return audio.peaks(samples), samples
 
-        def got(peaks, source=source) -> None:
+        job = Job(work, name="soundtrack")
+
+        def got(result, source=source) -> None:
             if source == self._peaks_source:
-                self.sound_peaks = peaks
+                self.sound_peaks, samples = result
+                self.sound.load(samples, self.project.soundtrack.offset)
                 self.sound_changed.emit()
 
         job.succeeded.connect(got)

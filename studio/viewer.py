@@ -56,6 +56,11 @@ class Transport(QObject):
         self.shown = 0
         self.dropped = 0
         self.late: list[int] = []  # play positions (frames since play) that were not ready
+        self.sound = session.sound
+        self.drift: list[float] = []  # sound clock − frame clock (s) at each frame shown
+        self.resyncs = 0  # times the sound was started again at the frame's time
+        self._last = -1
+        session.playhead_changed.connect(self._scrub)
         # bound methods, never lambdas, on a longer-lived sender: Qt drops the connection when
         # the receiver goes (a lambda would outlive it and call into a deleted object)
         for signal in (session.playhead_changed, session.edited, session.model_loaded):
@@ -96,6 +101,7 @@ class Transport(QObject):
         self._n = 0
         self.shown = self.dropped = 0
         self.late = []
+        self.drift, self.resyncs, self._last = [], 0, -1
         self._timer.start(max(1, int(500 / self.s.timeline.fps)))  # two ticks per frame
         self.prefetch()
         self.state_changed.emit(True)
@@ -103,7 +109,37 @@ class Transport(QObject):
     def pause(self) -> None:
         if self.playing:
             self._timer.stop()
+            self.sound.stop()
             self.state_changed.emit(False)
+
+    # -- the soundtrack: it follows the frame clock ------------------------------------------------
+    def _scrub(self, frame: int) -> None:
+        """Paused, a new playhead sounds a frame's worth of the soundtrack there."""
+        if self.playing or not self.sound.loaded:
+            return
+        fps = self.s.timeline.fps
+        if self.sound.play(frame / fps, seconds=max(1 / fps, 0.06)):
+            QTimer.singleShot(300, lambda: None if self.playing else self.sound.stop())
+
+    def _follow(self, frame: int, into: float) -> None:
+        """The sound at ``frame`` (``into`` seconds into it): started there when it is not
+        playing or more than half a frame off; silent while ping-pong plays backwards."""
+        if not self.sound.loaded:
+            return
+        fps = self.s.timeline.fps
+        backwards = frame < self._last and self.mode == "pingpong"
+        self._last = frame
+        if backwards:
+            self.sound.stop()
+            return
+        want = frame / fps + into
+        heard = self.sound.clock()
+        if heard is not None and abs(heard - want) <= 0.5 / fps:
+            self.drift.append(heard - want)
+            return
+        if heard is not None:
+            self.resyncs += 1
+        self.sound.play(want)
 
     def toggle(self) -> None:
         self.pause() if self.playing else self.play()
@@ -131,6 +167,7 @@ class Transport(QObject):
             return False
         self._rolling = True
         self._t0 = now
+        self._follow(self._start, 0.0)
         return True
 
     def _tick(self) -> None:
@@ -147,6 +184,8 @@ class Transport(QObject):
             self.pause()
             return
         self.shown += 1
+        fps = self.s.timeline.fps
+        self._follow(frame, max(0.0, time.perf_counter() - self._t0 - n / fps))
         if self.s.image(frame) is None:
             self.dropped += 1
             self.late.append(n)

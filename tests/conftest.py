@@ -51,6 +51,8 @@ def _torch_threads():
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("ZOETROPE_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+    # sound plays on miniaudio's null device: silent, with a real clock, on any machine
+    monkeypatch.setenv("ZOETROPE_AUDIO", "null")
 
 
 @pytest.fixture(scope="session")

@@ -58,3 +58,25 @@ def test_soundtrack_set_moved_removed_and_undone(qtbot, make_window, tmp_path, m
     dialog.check()
     assert "with the soundtrack" in dialog.size_note.text()
     dialog.deleteLater()
+
+
+def test_playback_plays_the_sound_in_step_with_the_frames(qtbot, make_window, tmp_path):
+    """The transport starts the sound at the playhead's time and keeps it within half a frame
+    of the frame clock (miniaudio's null device here: silent, with a real clock); a pause stops
+    it; paused, a seek sounds a frame's worth of it."""
+    w = make_window()
+    w.open_project(demo(tmp_path / "d"))
+    loaded(qtbot, w)
+    s, t = w.session, w.viewer.transport
+    track, _ = audio.click_track(120, 40.0)
+    assert w.soundtrack_dialog(str(audio.write_wav(tmp_path / "click.wav", track)))
+    qtbot.waitUntil(lambda: s.sound.loaded, timeout=10_000)
+    s.seek(24)
+    qtbot.waitUntil(lambda: s.sound.clock() is not None, timeout=2_000)  # the scrub
+    assert abs(s.sound.clock() - 24 / s.timeline.fps) < 0.5
+    t.play()
+    qtbot.waitUntil(lambda: t.shown >= 30, timeout=30_000)
+    assert s.sound.playing and s.sound.available
+    assert t.drift and max(abs(d) for d in t.drift) <= 0.5 / s.timeline.fps
+    t.pause()
+    assert not s.sound.playing and s.sound.clock() is None
