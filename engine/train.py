@@ -867,4 +867,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    code = main()
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        # a torchrun rank leaves without C++ static destructors: torch's gloo threads were seen
+        # to abort the process there, after all was done and saved ("terminate called without
+        # an active exception"), failing the whole run
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    raise SystemExit(code)
