@@ -1041,12 +1041,12 @@ class Project:
             setattr(shot, key, FrameRef(*value))
         elif key == "motion":
             shot.motion = MotionRef(*value)
-        elif key in ("duration", "hold", "offset"):
+        elif key in ("duration", "hold", "offset", "seed", "extend", "take"):
             setattr(shot, key, _int(value, key))
-        elif key == "speed":
+        elif key in ("speed", "jumps"):
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ProjectError(f"speed must be a number (got {value!r})")
-            shot.speed = float(value)
+                raise ProjectError(f"{key} must be a number (got {value!r})")
+            setattr(shot, key, float(value))
         elif key in ("loop", "name"):
             if not isinstance(value, str):
                 raise ProjectError(f"{key} must be text (got {value!r})")
@@ -1055,12 +1055,6 @@ class Project:
             shot.render = None if value is None else _check_mode(value)
         elif key == "pose":
             shot.pose = _check_pose(value)
-        elif key in ("seed", "extend", "take"):
-            setattr(shot, key, _int(value, key))
-        elif key == "jumps":
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ProjectError(f"jumps must be a number (got {value!r})")
-            shot.jumps = float(value)
         elif key == "edge":
             shot.edge = value
         elif key == "target":

@@ -33,7 +33,6 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from engine.document import PREDICTOR_FILE as FILE  # noqa: F401 — where a project keeps it
 from engine.errors import UserError
 from engine.fileio import atomic_path
 

@@ -53,7 +53,7 @@ from engine.device import (
     resolve_precision,
     use_channels_last,
 )
-from engine.document import RENDER_MODES, Project, ProjectError, Shot, frame_key
+from engine.document import PREDICTOR_FILE, RENDER_MODES, Project, ProjectError, Shot, frame_key
 from engine.errors import Cancelled, UserError  # noqa: F401 — engine.synthesis.Cancelled is API
 from engine.layers import ClipLayers, LayerCache, _centroid, model_key, model_views
 from engine.model import SceneModel, _normaliser, homogeneous, theta_to_pixels, warp
@@ -68,7 +68,6 @@ from engine.motion import (
     root_steps,
     translate,
 )
-from engine.predictor import FILE as PREDICTOR_FILE
 from engine.predictor import Clip as PredictorClip
 from engine.predictor import MotionPredictor, roots
 from engine.samples import to_tensor
