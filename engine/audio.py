@@ -115,3 +115,42 @@ def click_track(bpm: float, seconds: float, rate: int = RATE, swing: float = 0.0
         part = out[i : i + n]
         part += 0.8 * click[: len(part)].astype(np.float32)
     return np.repeat(out[:, None], 2, axis=1), times
+
+
+def drum_loop(bpm: float, seconds: float, rate: int = RATE, swing: float = 0.0,
+              first: float = 0.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """A synthesised drum pattern (the demo's soundtrack; bench/beats.py's test track): a kick
+    on beats 1 and 3 of each bar, a snare on 2 and 4, a hi-hat on every eighth note, the
+    off-beat ones late by ``swing`` of an eighth (0.33: a shuffle), a bass note on each beat,
+    from ``first`` seconds. Stereo samples (N, 2) and the beats' true times (s)."""
+    rng = np.random.default_rng(seed)
+    beat = 60.0 / bpm
+    times = np.arange(first, seconds, beat)
+    out = np.zeros((round(seconds * rate), 2), np.float32)
+
+    def add(at: float, sound: np.ndarray, pan: float = 0.0) -> None:
+        i = round(at * rate)
+        part = out[i : i + len(sound)]
+        part += sound[: len(part), None] * np.array([1 - pan, 1 + pan], np.float32) / 2
+
+    def envelope(n: int, decay: float) -> np.ndarray:
+        return np.exp(-np.arange(n) / (decay * rate)).astype(np.float32)
+
+    n = round(0.35 * rate)
+    sweep = 2 * np.pi * np.cumsum(50 + 110 * np.exp(-np.arange(n) / (0.03 * rate))) / rate
+    kick = 1.6 * np.sin(sweep) * envelope(n, 0.09)
+    m = round(0.2 * rate)
+    snare = (0.8 * rng.standard_normal(m) + 0.6 * np.sin(2 * np.pi * 190 * np.arange(m) / rate))
+    snare = snare * envelope(m, 0.05)
+    h = round(0.05 * rate)
+    hat = np.diff(rng.standard_normal(h + 1)) * envelope(h, 0.012) * 0.35
+    notes = (55.0, 55.0, 65.41, 49.0)  # A1 A1 C2 G1, one bar each
+    b = round(beat * 0.9 * rate)
+    for k, t in enumerate(times):
+        add(t, kick if k % 2 == 0 else snare.astype(np.float32), 0.0 if k % 2 == 0 else 0.2)
+        add(t, hat.astype(np.float32), -0.4)
+        add(t + beat / 2 * (1 + swing), 0.7 * hat.astype(np.float32), -0.4)
+        f = notes[(k // 4) % len(notes)]
+        tone = np.sin(2 * np.pi * f * np.arange(b) / rate) * envelope(b, 0.25) * 0.5
+        add(t, tone.astype(np.float32), 0.1)
+    return np.clip(out * 0.6, -1, 1), times

@@ -15,6 +15,7 @@ import copy
 import dataclasses
 import json
 import math
+import numbers
 import os
 import shutil
 import uuid
@@ -32,7 +33,7 @@ from engine.fileio import (
     remove_stale_temporaries,
 )
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 PROJECT_FILE = "project.json"
 BACKUP_FILE = "project.json.bak"
 SUFFIX = ".zoetrope"
@@ -46,6 +47,8 @@ EASES = ("linear", "ease")
 MAX_EXTEND = 10_000
 """Frames a motion can be extended by (engine.predictor)."""
 MAX_PATH_KEYS = 1_000
+UNFIT = frozenset({"motion", "speed", "hold", "loop", "extend", "offset"})
+"""Shot fields whose change undoes a fit to beats (its steps were of the motion as it was)."""
 PREDICTOR_FILE = "models/motion-predictor.safetensors"
 """Where a project keeps its motion predictor (engine.predictor), trained on its clips."""
 RENDER_MODES = ("pixels", "model")
@@ -206,6 +209,12 @@ class Shot:
     """Where the extended motion heads for: (x, y) in fractions of the output frame, or None."""
     path: tuple[Key, ...] = ()
     """Motion-path keyframes, in frame order (engine.motion.path_matrix)."""
+    beats: tuple[int, ...] = ()
+    """Fitted to the soundtrack's beats (engine.beats): the frames, counted from ``offset`` like
+    ``timing``, the beats fell on when it was fitted. An endless walk jumps on them."""
+    timing: tuple[int, ...] = ()
+    """Fitted to beats (engine.beats.fit): the motion step of each frame counted from
+    ``offset`` (in place of speed and hold; past its end the motion goes on at ``speed``)."""
 
     @property
     def motion_length(self) -> int:
@@ -225,11 +234,18 @@ class Shot:
             tags.append(f"+{self.extend} predicted")
         if self.path:
             tags.append("path")
+        if self.beats:
+            tags.append("on the beat")
         return ", ".join(tags)
 
     def motion_u(self, t: int) -> int:
         """Motion steps played by local frame ``t``, before looping: time runs from ``offset``,
-        held ``hold`` frames at a time, ``speed`` steps per frame."""
+        held ``hold`` frames at a time, ``speed`` steps per frame — or as fitted to beats."""
+        if self.timing:
+            i = t + self.offset
+            if i < len(self.timing):
+                return self.timing[i]
+            return self.timing[-1] + math.floor((i - len(self.timing) + 1) * self.speed + 1e-9)
         held = ((t + self.offset) // self.hold) * self.hold
         return math.floor(held * self.speed + 1e-9)
 
@@ -248,7 +264,10 @@ class Shot:
     def natural_duration(self) -> int:
         """Output frames of one pass at this shot's speed and hold: the motion once, its last
         frame held as long as the others ("once"); one cycle that repeats seamlessly ("loop");
-        there and back ("pingpong"); as long as the clip ("endless", which goes on for ever)."""
+        there and back ("pingpong"); as long as the clip ("endless", which goes on for ever);
+        as long as its fit (fitted to beats)."""
+        if self.timing:
+            return len(self.timing)
         n = self.motion_length
         if self.loop in ("once", "endless") or n == 1:
             last = math.ceil((n - 1) / self.speed - 1e-9)
@@ -279,6 +298,8 @@ def _shot_to_json(s: Shot) -> dict:
             "frames": s.extend, "take": s.take,
             "target": None if s.target is None else list(s.target)},
         "path": [dataclasses.asdict(k) for k in s.path] or None,
+        "beat_fit": None if not s.beats else {
+            "beats": list(s.beats), "steps": list(s.timing) or None},
         "render": s.render,
         "pose": s.pose,
     }  # fmt: skip
@@ -390,7 +411,13 @@ def _migrate_4_to_5(doc: dict) -> dict:
     return {**doc, "schema_version": 5, "soundtrack": None}
 
 
-MIGRATIONS = {1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4, 4: _migrate_4_to_5}
+def _migrate_5_to_6(doc: dict) -> dict:
+    """Schema 6 adds a shot's fit to the soundtrack's beats (``beat_fit``): none was fitted."""
+    return {**doc, "schema_version": 6}
+
+
+MIGRATIONS = {1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4, 4: _migrate_4_to_5,
+              5: _migrate_5_to_6}  # fmt: skip
 """schema_version n → the function that turns a version-n document into version n + 1."""
 
 
@@ -598,6 +625,14 @@ class Project:
             raise r.fail(f"{where}.extend.target", "expected two numbers or null")
         path = r.count(r.get(s, "path", where, (list, type(None)), None) or [], f"{where}.path",
                        MAX_PATH_KEYS)
+        fit = r.get(s, "beat_fit", where, (dict, type(None)), None) or {}
+        fitted = {}
+        for name, key in (("beats", "beats"), ("timing", "steps")):
+            values = r.count(r.get(fit, key, f"{where}.beat_fit", (list, type(None)), None) or [],
+                             f"{where}.beat_fit.{key}", MAX_SHOT_FRAMES)  # fmt: skip
+            if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+                raise r.fail(f"{where}.beat_fit.{key}", "expected a list of whole numbers")
+            fitted[name] = tuple(values)
         keys = []
         for i, k in enumerate(path):
             at = f"{where}.path[{i}]"
@@ -634,6 +669,7 @@ class Project:
             take=r.get(extend, "take", f"{where}.extend", int, 0),
             target=None if target is None else (float(target[0]), float(target[1])),
             path=tuple(keys),
+            **fitted,
         )  # fmt: skip
 
     def to_json(self) -> dict:
@@ -963,6 +999,9 @@ class Project:
         for key, value in changes.items():
             old[key] = field_value(shot, key)
             self._set_field(trial, key, value)
+        if shot.beats and "beats" not in changes and changes.keys() & UNFIT:
+            old["beats"], old["timing"] = shot.beats, shot.timing  # its fit no longer holds
+            trial.beats = trial.timing = ()
         fitted = shot.offset == 0 and shot.duration == shot.natural_duration()
         if keep_fit and fitted and "duration" not in changes:
             old["duration"] = shot.duration
@@ -1041,6 +1080,10 @@ class Project:
             setattr(shot, key, FrameRef(*value))
         elif key == "motion":
             shot.motion = MotionRef(*value)
+        elif key in ("beats", "timing"):
+            if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value):
+                raise ProjectError(f"{key} must be whole numbers (got {value!r})")
+            setattr(shot, key, tuple(int(v) for v in value))
         elif key in ("duration", "hold", "offset", "seed", "extend", "take"):
             setattr(shot, key, _int(value, key))
         elif key in ("speed", "jumps"):
@@ -1122,6 +1165,12 @@ class Project:
             raise ProjectError(f"shot {name}: take must be 0…{2**31 - 1}")
         if s.target is not None and not all(math.isfinite(v) and -1 <= v <= 2 for v in s.target):
             raise ProjectError(f"shot {name}: the target must be near the frame (-1…2)")
+        if any(b < 0 for b in s.beats) or any(
+                v < 0 or v > MAX_TIMELINE_FRAMES for v in s.timing) or any(
+                b > a for a, b in zip(s.timing[1:], s.timing, strict=False)):  # fmt: skip
+            raise ProjectError(f"shot {name}: a fit to beats has frames before 0 or going back")
+        if s.timing and not s.beats:
+            raise ProjectError(f"shot {name}: a fit to beats without the beats it was fitted to")
         if len(s.path) > MAX_PATH_KEYS:
             raise ProjectError(f"shot {name}: a path holds at most {MAX_PATH_KEYS} keys")
         frames = [k.frame for k in s.path]
@@ -1260,7 +1309,8 @@ def frame_key(
     if shot.generated:  # the engine decides: a frame is known by everything that decides it
         motion = (shot.motion.clip, shot.motion.start, shot.motion.end, shot.loop,
                   shot.motion_step(local), shot.seed, shot.jumps, shot.edge, shot.extend,
-                  shot.take, shot.target, shot.path, shot.speed, shot.hold, shot.offset, local)
+                  shot.take, shot.target, shot.path, shot.speed, shot.hold, shot.offset, local,
+                  shot.beats)
     if mode == "pixels" and shot.character.clip == shot.motion.clip:
         ch = (shot.character.clip, None)
     elif mode == "pixels" and shot.pose != "rigid":

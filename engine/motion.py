@@ -215,10 +215,28 @@ class Walker:
     0 … 1, how often it jumps (:func:`jump_rate`). It avoids showing a run of a third of the
     clip twice: where every frame allowed next would repeat one, it looks at the jumps up to
     :data:`LOOSE` worse, and past half the clip at any jump, the least bad (a clip with no good
-    jump in it would otherwise go round one short loop)."""
+    jump in it would otherwise go round one short loop).
 
-    def __init__(self, graph: TransitionGraph, seed: int, jumps: float = 0.5, start: int = 0):
+    On the beat (the audio-conditioned video textures of related-abstracts.txt, with our own
+    scoring): ``beats`` (L,) bool, whether step t is on a beat, and ``accent`` (N,) bool, which
+    frames are motion accents (engine.beats.accents). Then the walk jumps only on beats (a jump
+    as likely there as over a beat's span of frames), and every way on from a beat is weighted by
+    how the accents of the run it starts meet the beats ahead (:meth:`_meets_beats`); between
+    beats it shows a run again up to half the clip rather than jump off the beat. Past step L,
+    or where it must jump, it walks as without."""
+
+    def __init__(self, graph: TransitionGraph, seed: int, jumps: float = 0.5, start: int = 0,
+                 beats: np.ndarray | None = None, accent: np.ndarray | None = None):
         self.graph = graph
+        self.beats = None if beats is None or accent is None else np.asarray(beats, bool)
+        self.accent = None if accent is None else np.asarray(accent, bool)
+        if self.beats is not None:
+            at = np.flatnonzero(self.beats)
+            self.gap = max(1, round(float(np.median(np.diff(at))))) if len(at) > 1 else 1
+            near = self.beats.copy()  # a beat's own frame and those either side
+            near[1:] |= self.beats[:-1]
+            near[:-1] |= self.beats[1:]
+            self.near = near
         n = len(graph)
         self.soft, self.hard = max(3, n // 3), max(3, (n - 1) // 2)
         self.rng = np.random.default_rng(seed)
@@ -237,14 +255,19 @@ class Walker:
         while len(out) < length:
             t, i = len(out), out[-1]
             idx, p = self.table[i]
-            if t >= soft - 1 and len(idx) and not fresh(idx, soft).all():
-                ok = fresh(idx, soft)
+            if self.beats is not None and t < len(self.beats) and len(idx) > 1:
+                idx, p = self._on_beat(t, i, idx, p)
+            limit = soft
+            if self.beats is not None and t < len(self.beats) and not self.beats[t]:
+                limit = hard  # between beats only a long repeat makes it jump off the beat
+            if t >= limit - 1 and len(idx) and not fresh(idx, limit).all():
+                ok = fresh(idx, limit)
                 if ok.any():
                     idx, p = idx[ok], p[ok] / p[ok].sum()
                 else:  # every allowed frame repeats a run: jumps somewhat worse, or any
                     row = g.total[i]
                     anywhere = np.flatnonzero(np.isfinite(row) & (np.arange(n) != i))
-                    for cand, size in ((g.successors(i), soft), (anywhere, hard)):
+                    for cand, size in ((g.successors(i), limit), (anywhere, hard)):
                         if t < size - 1:
                             continue
                         cand = cand[fresh(cand, size)]
@@ -256,6 +279,34 @@ class Walker:
                 if t >= size - 1:
                     seen[size].add(tuple(out[t - size + 1 :]))
         return np.array(out[:length], np.int64)
+
+    def _on_beat(self, t: int, i: int, idx: np.ndarray, p: np.ndarray):
+        """The ways on from frame ``i`` at step ``t`` of a walk on the beat, and their chances."""
+        going = idx[0] == i + 1  # else the clip ends here: a jump it must be, beat or not
+        if not self.beats[t]:
+            return (idx[:1], np.ones(1)) if going else (idx, p)
+        if going:
+            jump = 1 - p[0] ** self.gap
+            p = np.r_[1 - jump, p[1:] / p[1:].sum() * jump]
+        p = p * np.exp(BEAT_PULL * np.array([self._meets_beats(int(j), t) for j in idx]))
+        return idx, p / p.sum()
+
+    def _meets_beats(self, j: int, t: int) -> float:
+        """How well the run from frame ``j`` at step ``t`` (two beats long, or to the clip's end)
+        puts its accents on the beats ahead: (on − off) / accents, −1 … 1; 0 without accents."""
+        n = len(self.accent)
+        span = min(2 * self.gap, n - j, len(self.beats) - t)
+        hits = np.flatnonzero(self.accent[j : j + span])
+        if len(hits) == 0:
+            return 0.0
+        on = self.near[t + hits]
+        return float(on.sum() - (~on).sum()) / len(hits)
+
+
+BEAT_PULL = 4.0
+"""How strongly a walk on the beat prefers the ways on whose accents meet the beats: a way
+that puts all its accents on beats is e^(2·BEAT_PULL) ≈ 3000 times likelier than one that
+puts none there: as much as a jump 0.8 worse (8 × :data:`GOOD_JUMP`) weighs against it."""
 
 
 # -- root motion carried across jumps --------------------------------------------------------------

@@ -30,6 +30,7 @@ composite's colours with an alpha matte where the composite differs from the bac
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import time
@@ -41,6 +42,7 @@ import cv2
 import numpy as np
 import torch
 
+from engine import beats as beats_mod
 from engine import checkpoint
 from engine.compositor import composite, fit_image, fit_matrix, place
 from engine.data.cache import FrameCache
@@ -53,7 +55,15 @@ from engine.device import (
     resolve_precision,
     use_channels_last,
 )
-from engine.document import PREDICTOR_FILE, RENDER_MODES, Project, ProjectError, Shot, frame_key
+from engine.document import (
+    PREDICTOR_FILE,
+    RENDER_MODES,
+    Project,
+    ProjectError,
+    Shot,
+    fold,
+    frame_key,
+)
 from engine.errors import Cancelled, UserError  # noqa: F401 — engine.synthesis.Cancelled is API
 from engine.layers import ClipLayers, LayerCache, _centroid, model_key, model_views
 from engine.model import SceneModel, _normaliser, homogeneous, theta_to_pixels, warp
@@ -405,7 +415,8 @@ class Director:
         """The endless walk of a shot's motion, made (or made longer) to reach ``step``."""
         mode = self.mode_of(shot)
         mo = shot.motion
-        key = ("walk", mode, mo.clip, mo.start, mo.end, shot.seed, shot.jumps, shot.edge)
+        key = ("walk", mode, mo.clip, mo.start, mo.end, shot.seed, shot.jumps, shot.edge,
+               shot.beats, shot.offset if shot.beats else 0, shot.speed, shot.hold)
         with self._layers_lock:
             walk = self._sources.get(key)
         if walk is None or step >= len(walk.frames):
@@ -414,7 +425,15 @@ class Director:
                 if walk is None:
                     centres, half = self._centres(shot, mode)
                     graph = self._graph(mo.clip, mo.start, mo.end)
-                    walker = Walker(graph, shot.seed, shot.jumps)
+                    beats = accent = None
+                    if shot.beats:  # on the beat: which steps of the walk are beats (as
+                        # played before a fit's retime, which comes on top of the walk)
+                        plain = dataclasses.replace(shot, timing=())
+                        steps = [plain.motion_u(b - shot.offset) for b in shot.beats]
+                        beats = np.zeros(max(steps) + 1, bool)
+                        beats[steps] = True
+                        accent = self.accents(mo.clip, mo.start, mo.end)
+                    walker = Walker(graph, shot.seed, shot.jumps, beats=beats, accent=accent)
                     walk = _Walk(walker, Carrier(centres, half, shot.edge))
                 if step >= len(walk.frames):
                     walk.grow(max(step + 1, 2 * len(walk.frames), 4 * len(walk.walker.graph)))
@@ -487,6 +506,58 @@ class Director:
             matrix = np.linalg.inv(n) @ extra @ n
             save(clip.frames + t, composite(layers.plate, place(rgba, x0, y0, matrix, layers.size)))
         return out
+
+    # -- on the beat (engine.beats) ---------------------------------------------------------------
+    def accents(self, clip: str, start: int, end: int) -> np.ndarray:
+        """Which frames of a motion range (play order) are its accents: peaks of how fast T^Z
+        moves the character (engine.beats.accents), cached."""
+        key = ("accents", clip, start, end)
+        with self._layers_lock:
+            found = self._sources.get(key)
+        if found is None:
+            forward = np.linalg.inv(homogeneous(self._features(clip, start, end)[0]))
+            found = beats_mod.accents(beats_mod.motion_speed(forward))
+            with self._layers_lock:
+                self._sources.put(key, found)
+        return found
+
+    def step_accents(self, shot: Shot, count: int) -> np.ndarray:
+        """Whether each motion step 0 … ``count`` − 1 of a shot shows an accent (of the frame
+        it shows: the clip's, the walk's, the extension's)."""
+        mo = shot.motion
+        acc = self.accents(mo.clip, mo.start, mo.end)
+        out = np.zeros(count, bool)
+        if shot.loop == "endless":
+            walk = self._walk(shot, count - 1)
+            return acc[walk.frames[:count]]
+        n = shot.motion_length
+        ext = self._extension(shot) if n > mo.length else None
+        for u in range(count):
+            k = fold(u, n, shot.loop)
+            out[u] = acc[k] if k < mo.length else acc[ext.frames[k - mo.length]]
+        return out
+
+    def shown_accents(self, shot: Shot) -> np.ndarray:
+        """The local frames of a shot where an accent is shown (a held one counts once)."""
+        steps = np.array([shot.motion_u(t) for t in range(shot.duration)], np.int64)
+        return beats_mod.accent_frames(steps, self.step_accents(shot, int(steps.max()) + 1))
+
+    def fit_to_beats(self, shot: Shot, beats: np.ndarray, holds: bool = False) -> dict:
+        """The shot fields that fit ``shot`` to ``beats`` (its local frames of the soundtrack's
+        beats): the beats (engine.document.Shot.beats; an endless walk jumps on them) and the
+        steps (engine.beats.fit) that put its accents on them — holds only where ``holds`` or
+        where the shot was already held ("on 2s"). For Project.update_shot."""
+        beats = np.asarray(beats, np.int64)
+        beats = beats[(beats >= 0) & (beats < shot.duration)]
+        plain = dataclasses.replace(shot, beats=tuple(int(b) + shot.offset for b in beats),
+                                    timing=())  # fmt: skip
+        u0 = plain.motion_u(0)
+        count = plain.motion_length - u0 if shot.loop == "once" else 2 * shot.duration + 1
+        acc = self.step_accents(plain, u0 + max(count, 1))[u0:]
+        holds = holds or shot.hold > 1
+        steps = beats_mod.fit(acc, beats, shot.duration, holds, shot.speed / shot.hold)
+        before = [plain.motion_u(t) for t in range(-shot.offset, 0)]  # a split shot's first part
+        return {"beats": plain.beats, "timing": (*before, *(int(u0 + v) for v in steps))}
 
     def _whole_clip(self, clip_id: str, **fields) -> Shot:
         """A shot (on no timeline) of a clip on itself, moving as its frames do: all of them."""

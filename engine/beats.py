@@ -1,0 +1,278 @@
+"""Beats: where a soundtrack's beats are, where a motion's accents are, and motion put on beats.
+
+Data path role: the project's soundtrack (engine.audio) → :func:`analyse` (librosa's onset
+envelope and dynamic-programming beat tracker, Ellis 2007) → :class:`Beats`, cached on disk by
+the sound file's bytes (:func:`beats_of`). The timeline draws them and snaps to them
+(:meth:`Beats.frames`); "Fit shot to beats" (engine.synthesis.Director.fit_to_beats) retimes a
+shot with :func:`fit` so that its motion's accents (:func:`accents`: peaks of how fast T^Z moves
+the character between consecutive frames) fall on them; an endless shot's walk jumps on them
+(engine.motion.Walker's ``beats``).
+
+librosa is imported only here, and only when a sound is analysed (it brings numba, whose first
+compile of the tracker takes seconds; numba caches it on disk for the next time). No Qt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from engine.audio import RATE, decode
+from engine.fileio import atomic_write_text
+
+ANALYSIS = 1
+"""Version of :func:`analyse`'s output (a cached analysis of another version is made again)."""
+HOP = 512
+"""Onset envelope hop at :data:`engine.audio.RATE`: 10.7 ms, a quarter of a frame at 24 fps."""
+ACCENT_GAP = 3
+"""Motion accents are at least this many frames apart (a peak within it is the same accent)."""
+NEAR = 1
+"""An accent within this many frames of a beat is on it (the measure of docs/RESULTS.md)."""
+HOLD_COST = 0.04
+"""What :func:`fit` pays for each frame shown twice (holds asked for), in accents on a beat."""
+OFF_BEAT = 0.25
+"""What :func:`fit` pays for an accent shown off the beat (more than a frame from one)."""
+SKIP_COST = 0.08
+"""What :func:`fit` pays for each frame skipped (a faster frame), in accents on a beat."""
+
+
+@dataclass(frozen=True)
+class Beats:
+    """A sound's beats and onsets (seconds from the sound's start), its tempo (beats per minute)
+    and how clearly it has a beat: ``strength``, the onset envelope at the beats over its mean
+    (about 1 where the tracker found no pulse — speech — and 3 or more for a drum loop)."""
+
+    beats: np.ndarray
+    onsets: np.ndarray
+    tempo: float
+    strength: float
+
+    @property
+    def steady(self) -> bool:
+        """Whether the sound has a beat to follow (the studio says so where it has not)."""
+        return len(self.beats) >= 4 and self.strength >= 1.5
+
+    def frames(self, offset: float, fps: float, count: int | None = None) -> np.ndarray:
+        """The timeline frames the beats fall on, the soundtrack starting ``offset`` seconds
+        after frame 0: each beat on the frame whose time span holds it (frame f shows from
+        f / fps), sorted, unique, within 0 … ``count`` − 1 where given."""
+        f = np.unique(np.floor((self.beats + offset) * fps + 1e-6).astype(np.int64))
+        f = f[f >= 0]
+        return f if count is None else f[f < count]
+
+    def to_json(self) -> dict:
+        return {"version": ANALYSIS, "beats": [round(float(t), 5) for t in self.beats],
+                "onsets": [round(float(t), 5) for t in self.onsets], "tempo": self.tempo,
+                "strength": self.strength}  # fmt: skip
+
+    @classmethod
+    def from_json(cls, doc: dict) -> Beats:
+        return cls(np.asarray(doc["beats"], np.float64), np.asarray(doc["onsets"], np.float64),
+                   float(doc["tempo"]), float(doc["strength"]))  # fmt: skip
+
+
+def analyse(samples: np.ndarray, rate: int = RATE) -> Beats:
+    """Beats and onsets of float samples (N,) or (N, channels) at ``rate``."""
+    import librosa
+
+    y = np.asarray(samples, np.float32)
+    y = y.mean(axis=1) if y.ndim == 2 else y
+    if len(y) < rate // 2 or not np.any(y):
+        return Beats(np.zeros(0), np.zeros(0), 0.0, 0.0)
+    env = librosa.onset.onset_strength(y=y, sr=rate, hop_length=HOP)
+    tempo, frames = librosa.beat.beat_track(onset_envelope=env, sr=rate, hop_length=HOP,
+                                            trim=False)
+    # librosa's own trim also drops real beats at the ends (a click on the first sample, the
+    # last bars); only beats on (next to) nothing go
+    loud = env[frames] >= 0.1 * np.median(env[frames]) if len(frames) else np.zeros(0, bool)
+    if loud.any():
+        first, last = np.flatnonzero(loud)[[0, -1]]
+        frames = frames[first : last + 1]
+    onsets = librosa.onset.onset_detect(onset_envelope=env, sr=rate, hop_length=HOP)
+    frames = _onsets_at_the_ends(np.asarray(frames), np.asarray(onsets))
+    strength = float(env[frames].mean() / max(env.mean(), 1e-9)) if len(frames) else 0.0
+    seconds = librosa.frames_to_time(frames, sr=rate, hop_length=HOP)
+    return Beats(np.asarray(seconds, np.float64),
+                 np.asarray(librosa.frames_to_time(onsets, sr=rate, hop_length=HOP), np.float64),
+                 float(np.atleast_1d(tempo)[0]), strength)  # fmt: skip
+
+
+def _onsets_at_the_ends(frames: np.ndarray, onsets: np.ndarray, within: float = 0.15) -> np.ndarray:
+    """The beats, with those off the grid at either end dropped and the grid carried on past
+    the first and last: an onset within ``within`` of a beat period from where the next beat is
+    due becomes a beat (the tracker's dynamic programming misplaces or drops the last beat or
+    two of a sound, e.g. a click track's)."""
+    if len(frames) < 4 or len(onsets) == 0:
+        return frames
+    period = float(np.median(np.diff(frames)))
+    off = np.abs(np.diff(frames) - period) > within * period  # off the grid (misplaced)
+    while len(frames) > 4 and off[-1]:
+        frames, off = frames[:-1], off[:-1]
+    while len(frames) > 4 and off[0]:
+        frames, off = frames[1:], off[1:]
+    for sign in (1, -1):
+        while True:
+            due = (frames[-1] if sign > 0 else frames[0]) + sign * period
+            near = onsets[np.abs(onsets - due) <= within * period]
+            if len(near) == 0:
+                break
+            best = near[np.argmin(np.abs(near - due))]
+            frames = np.r_[frames, best] if sign > 0 else np.r_[best, frames]
+    return frames
+
+
+def cache_root() -> Path:
+    from engine.data.cache import default_cache_dir
+
+    return default_cache_dir().parent / "beats"
+
+
+def beats_of(path: str | Path, samples: np.ndarray | None = None,
+             root: Path | None = None) -> Beats:  # fmt: skip
+    """The analysis of the sound file ``path`` (its decoded ``samples`` where the caller has
+    them), read from the cache when this file's bytes were analysed before; else made and kept
+    there (an unwritable cache only costs the time)."""
+    h = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:32]
+    file = (root or cache_root()) / f"{h}.json"
+    try:
+        doc = json.loads(file.read_text("utf-8"))
+        if doc.get("version") == ANALYSIS:
+            return Beats.from_json(doc)
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    found = analyse(decode(path) if samples is None else samples)
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(file, json.dumps(found.to_json()))
+    except OSError:
+        pass
+    return found
+
+
+# -- motion accents --------------------------------------------------------------------------------
+def motion_speed(forward: np.ndarray) -> np.ndarray:
+    """How much the character moves into each frame (N,): the size of T^Z's step from the
+    frame before (engine.motion.root_steps: shift, turn and scale in normalised units)."""
+    from engine.motion import root_steps
+
+    return np.linalg.norm(root_steps(forward), axis=1)
+
+
+def accents(speed: np.ndarray, gap: int = ACCENT_GAP) -> np.ndarray:
+    """The frames of a motion that read as accents (N,) bool: peaks of its speed, smoothed over
+    three frames, higher than any other within ``gap`` frames and above the motion's mean — a
+    step's push, a bounce, the snap of a turn."""
+    s = np.asarray(speed, np.float64)
+    n = len(s)
+    if n < 3:
+        return np.zeros(n, bool)
+    s = np.convolve(np.pad(s, 1, mode="edge"), [0.25, 0.5, 0.25], mode="valid")
+    padded = np.pad(s, gap, constant_values=-np.inf)
+    window = np.lib.stride_tricks.sliding_window_view(padded, 2 * gap + 1)
+    top = window.max(axis=1)
+    first = window.argmax(axis=1) == gap  # ties: the first of a plateau
+    return (s >= top) & first & (s > s.mean() + 0.1 * s.std())
+
+
+def on_beat(shown: np.ndarray, beats: np.ndarray, near: int = NEAR) -> np.ndarray:
+    """Which of the frames ``shown`` (accents on the timeline) lie within ``near`` frames of a
+    beat in ``beats`` (sorted)."""
+    shown, beats = np.asarray(shown, np.int64), np.asarray(beats, np.int64)
+    if len(beats) == 0:
+        return np.zeros(len(shown), bool)
+    i = np.clip(np.searchsorted(beats, shown), 1, len(beats) - 1) if len(beats) > 1 else None
+    if i is None:
+        return np.abs(shown - beats[0]) <= near
+    return np.minimum(np.abs(shown - beats[i - 1]), np.abs(shown - beats[i])) <= near
+
+
+def accent_frames(steps: np.ndarray, accent: np.ndarray) -> np.ndarray:
+    """The local frames where an accent is shown: ``steps`` (T,) the motion step of each frame,
+    ``accent`` (≥ max step + 1,) whether a step's frame is an accent; a frame counts where its
+    step is new (a held accent is one accent)."""
+    steps = np.asarray(steps, np.int64)
+    new = np.r_[True, steps[1:] != steps[:-1]]
+    return np.flatnonzero(new & np.asarray(accent, bool)[steps])
+
+
+# -- fitting a shot to beats -----------------------------------------------------------------------
+def fit(accent: np.ndarray, beats: np.ndarray, duration: int, holds: bool = False,
+        speed: float = 1.0) -> np.ndarray:  # fmt: skip
+    """The motion step of each of ``duration`` frames (from 0, never going back) that puts the
+    most accents on beats: ``accent`` (S,) whether step s shows an accent (past S − 1 the motion
+    holds its last frame, as a shot played "once" does); ``beats``, the shot's local frames of
+    beats. Each frame moves on 1 or 2 steps (a frame skipped speeds the motion up), or 0 where
+    ``holds`` (a frame shown twice); an accent is never skipped. An accent counts 1 on a beat,
+    half a frame off it and −:data:`OFF_BEAT` further off; each skip costs :data:`SKIP_COST` and
+    each hold :data:`HOLD_COST`, more when ``speed`` (the steps per frame the shot had) is
+    further from it. Dynamic programming
+    over (frame, step): exact for these costs, O(duration × S)."""
+    acc = np.asarray(accent, bool)
+    n, d = len(acc), int(duration)
+    if d <= 0:
+        return np.zeros(0, np.int64)
+    reward = np.full(d, -OFF_BEAT)
+    beats = np.asarray(beats, np.int64)
+    for off, w in ((0, 1.0), (-1, 0.5), (1, 0.5)):
+        at = beats + off
+        at = at[(at >= 0) & (at < d)]
+        reward[at] = np.maximum(reward[at], w)
+    moves = (0, 1, 2) if holds else (1, 2)
+    cost = {m: (HOLD_COST if m == 0 else SKIP_COST if m == 2 else 0.0) * (1 + abs(m - speed))
+            for m in moves}  # fmt: skip
+    # a step past the end shows the last frame again: a hold the motion itself makes
+    score = np.full(n, -np.inf)
+    score[0] = reward[0] * acc[0]
+    back = np.zeros((d, n), np.int8)
+    skippable = np.r_[~acc[1:], False]  # step s + 1 may be skipped when it is no accent
+    for t in range(1, d):
+        best = np.full(n, -np.inf)
+        move = np.zeros(n, np.int8)
+        for m in moves:
+            cand = np.full(n, -np.inf)
+            if m == 0:
+                cand[:] = score - cost[0]
+            else:
+                src = score[: n - m] - cost[m]
+                if m == 2:
+                    src = np.where(skippable[: n - 2], src, -np.inf)
+                cand[m:] = src + reward[t] * acc[m:]
+            better = cand > best
+            best[better], move[better] = cand[better], m
+        if not holds:  # at the motion's end the only way on is its own hold
+            end = score[n - 1] - cost.get(0, HOLD_COST)
+            if end > best[n - 1]:
+                best[n - 1], move[n - 1] = end, 0
+        score, back[t] = best, move
+    steps = np.zeros(d, np.int64)
+    s = int(np.argmax(score))
+    for t in range(d - 1, -1, -1):
+        steps[t] = s
+        s -= int(back[t, s])
+    return steps
+
+
+def share_on_beat(steps: np.ndarray, accent: np.ndarray, beats: np.ndarray,
+                  near: int = NEAR) -> tuple[int, int]:  # fmt: skip
+    """(accents within ``near`` frames of a beat, accents shown) of a retimed shot."""
+    shown = accent_frames(steps, accent)
+    return int(on_beat(shown, beats, near).sum()), len(shown)
+
+
+def random_retime(duration: int, n: int, seed: int, holds: bool = False) -> np.ndarray:
+    """A retime with the moves :func:`fit` may make, drawn at random (the measure's baseline):
+    each frame moves 1 or 2 steps (0, 1 or 2 with holds) as often as a fit's do on average."""
+    rng = np.random.default_rng(seed)
+    moves = rng.choice([0, 1, 2] if holds else [1, 2], size=max(duration - 1, 0),
+                       p=[0.25, 0.5, 0.25] if holds else [0.75, 0.25])  # fmt: skip
+    return np.minimum(np.r_[0, np.cumsum(moves)], n - 1)
+
+
+def beat_gap(beats: np.ndarray) -> float:
+    """The median spacing of beats (frames), or inf with fewer than two."""
+    return float(np.median(np.diff(beats))) if len(beats) > 1 else math.inf
