@@ -9,14 +9,15 @@ the character between consecutive frames) fall on them; an endless shot's walk j
 (engine.motion.Walker's ``beats``).
 
 librosa is imported only here, and only when a sound is analysed (it brings numba, whose first
-compile of the tracker takes seconds; numba caches it on disk for the next time). No Qt.
+compile of the tracker takes seconds; numba caches it on disk for the next time). The studio runs
+the analysis as a child process, ``python -m engine.beats SOUND`` (:func:`main`), so that its
+imports and its work never hold the GUI's interpreter. No Qt.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,19 +133,31 @@ def cache_root() -> Path:
     return default_cache_dir().parent / "beats"
 
 
+def _cache_file(path: str | Path, root: Path | None) -> Path:
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:32]
+    return (root or cache_root()) / f"{digest}.json"
+
+
+def cached(path: str | Path, root: Path | None = None) -> Beats | None:
+    """The cached analysis of the sound file ``path``'s bytes, or None (no librosa needed)."""
+    try:
+        doc = json.loads(_cache_file(path, root).read_text("utf-8"))
+        if doc.get("version") == ANALYSIS:
+            return Beats.from_json(doc)
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return None
+
+
 def beats_of(path: str | Path, samples: np.ndarray | None = None,
              root: Path | None = None) -> Beats:  # fmt: skip
     """The analysis of the sound file ``path`` (its decoded ``samples`` where the caller has
     them), read from the cache when this file's bytes were analysed before; else made and kept
     there (an unwritable cache only costs the time)."""
-    h = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:32]
-    file = (root or cache_root()) / f"{h}.json"
-    try:
-        doc = json.loads(file.read_text("utf-8"))
-        if doc.get("version") == ANALYSIS:
-            return Beats.from_json(doc)
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
+    found = cached(path, root)
+    if found is not None:
+        return found
+    file = _cache_file(path, root)
     found = analyse(decode(path) if samples is None else samples)
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
@@ -273,6 +286,50 @@ def random_retime(duration: int, n: int, seed: int, holds: bool = False) -> np.n
     return np.minimum(np.r_[0, np.cumsum(moves)], n - 1)
 
 
-def beat_gap(beats: np.ndarray) -> float:
-    """The median spacing of beats (frames), or inf with fewer than two."""
-    return float(np.median(np.diff(beats))) if len(beats) > 1 else math.inf
+def snap(frame: int, beats, within: int) -> int:
+    """``frame``, or the nearest of the sorted ``beats`` when within ``within`` frames of it."""
+    beats = np.asarray(beats, np.int64)
+    if len(beats) == 0:
+        return int(frame)
+    i = np.searchsorted(beats, frame)
+    near = beats[max(i - 1, 0) : i + 1]
+    best = int(near[np.argmin(np.abs(near - frame))])
+    return best if abs(best - frame) <= within else int(frame)
+
+
+def next_beat(beats, frame: int, step: int = 1) -> int:
+    """The first beat after ``frame`` (``step`` 1) or before it (−1); ``frame`` if none."""
+    beats = np.asarray(beats, np.int64)
+    later = beats[beats > frame] if step > 0 else beats[beats < frame]
+    if len(later) == 0:
+        return int(frame)
+    return int(later[0] if step > 0 else later[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m engine.beats SOUND``: the analysis of SOUND (cached) as JSON on stdout."""
+    import argparse
+    import os
+    import sys
+
+    from engine.errors import UserError
+
+    p = argparse.ArgumentParser(prog="python -m engine.beats", description=main.__doc__)
+    p.add_argument("sound")
+    p.add_argument("--nice", type=int, default=0, help="lower this process's priority by N")
+    args = p.parse_args(argv)
+    if args.nice and hasattr(os, "nice"):
+        os.nice(args.nice)
+    try:
+        found = beats_of(args.sound)
+    except (UserError, OSError) as e:
+        from engine.errors import one_line
+
+        print(f"error: {one_line(e)}", file=sys.stderr)
+        return 2
+    print(json.dumps(found.to_json()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -4,9 +4,11 @@
 clips of the built-in model's training cast, written as videos and imported like a user's clips,
 and shots that show what the model does — a clip as shot, a background swap, an animation
 transfer, both at once, a ping-pong loop, a retimed shot, an endless walk, a shot on a motion
-path and a motion extended past its clip's end (the project's motion predictor, trained on its
-clips at build time, ships in its models/ folder). The project has no model of its own, so it
-uses the built-in one (``assets/models/default.safetensors``).
+path, a motion extended past its clip's end (the project's motion predictor, trained on its
+clips at build time, ships in its models/ folder) and a shot fitted to the beats of the
+soundtrack — a drum loop synthesised here (engine.audio.drum_loop: ours, no licence to track).
+The project has no model of its own, so it uses the built-in one
+(``assets/models/default.safetensors``).
 """
 
 from __future__ import annotations
@@ -80,12 +82,41 @@ def build(out: str | Path, size: kit.Size = SIZE) -> Project:
     project.add_shot((night, 0), (night, 0), night, extend=2 * kit.FRAMES, target=(0.2, 0.45),
                      duration=3 * kit.FRAMES,
                      name="9. Extended: Zed strolls on past the clip's end, then back")
+    project.add_shot((hop, 0), (jump, 0), jump, loop="loop", duration=8 * kit.FPS,
+                     name="10. On the beat: Star jumps to the drums on Bo's beach")
     from engine.synthesis import Director  # torch: only when the demo is built
 
-    Director(project, device="cpu").train_predictor()
+    director = Director(project, device="cpu")
+    director.train_predictor()
+    add_soundtrack(project)
+    last = project.shots[-1].id
+    project.update_shot(last, **director.beat_fit(last))
     project.save()
     (project.root / BACKUP_FILE).unlink(missing_ok=True)  # nothing older to keep
     return project
+
+
+BPM = 120
+"""The demo soundtrack's tempo: a beat every 6 frames at the demo's 12 fps."""
+
+
+def add_soundtrack(project: Project) -> None:
+    """The demo's soundtrack: a drum loop as long as the timeline, its first beat half a second
+    in (a beat on the very first sample is one the tracker cannot see), as Ogg Opus."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    from engine import audio
+
+    seconds = project.timeline.seconds + 1.0
+    samples, _ = audio.drum_loop(BPM, seconds, first=0.5)
+    with tempfile.TemporaryDirectory() as tmp:
+        wav = audio.write_wav(Path(tmp) / "drums.wav", samples)
+        ogg = Path(tmp) / "drum_loop.ogg"
+        subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(wav), "-c:a",
+                        "libopus", "-b:a", "96k", str(ogg)], check=True)  # fmt: skip
+        project.set_soundtrack(project.copy_in_sound(ogg))
 
 
 TRAIN_FLAGS = ("--max-gap", "23", "--clip-grad", "1", "--warmup-steps", "200", "--seed", "0")

@@ -77,6 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--train-predictor", action="store_true",
                    help="first (re)train the project's motion predictor on its clips, which "
                    "shots with an extended motion need (models/motion-predictor.safetensors)")
+    p.add_argument("--fit-beats", metavar="SHOT", action="append", default=[],
+                   help="first fit this shot (its number from 1, its id or its name; 'all': every "
+                   "shot) to the soundtrack's beats, as Shot → Fit to Beats, and save the "
+                   "project (repeatable)")  # fmt: skip
+    p.add_argument("--holds", action="store_true",
+                   help="with --fit-beats: the fit may hold frames (Fit to Beats with Holds)")
     p.add_argument("--model", help="model file to use instead of the project's")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, mps (default auto)")
     p.add_argument("--precision", default="auto", help="auto, fp32, bf16 (default auto)")
@@ -148,6 +154,25 @@ def _stop_on(signum: int, frame) -> None:  # noqa: ARG001
     raise Stopped(signum)
 
 
+def fit_beats(project: Project, director: Director, wanted: list[str], holds: bool) -> None:
+    """--fit-beats: each shot named fitted to the soundtrack's beats; the project saved."""
+    shots = project.shots
+    chosen = []
+    for w in wanted:
+        found = (shots if w == "all" else
+                 [shots[int(w) - 1]] if w.isdigit() and 0 < int(w) <= len(shots) else
+                 [s for s in shots if w in (s.id, s.name)])  # fmt: skip
+        if not found:
+            raise UserError(f"--fit-beats {w}: no such shot in {project.file} (a number 1…"
+                            f"{len(shots)}, an id or a name)")  # fmt: skip
+        chosen += [s.id for s in found if s.id not in chosen]
+    for shot_id in chosen:
+        project.update_shot(shot_id, **director.beat_fit(shot_id, holds))
+        shot = project.shot(shot_id)
+        print(f"fitted {shot.name or shot_id} to {len(shot.beats)} beats", file=sys.stderr)
+    project.save()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     progress = Bar(args.progress == "bar")
@@ -175,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
                             motion=args.motion)  # fmt: skip
         if args.train_predictor:
             print(f"trained {director.train_predictor()}", file=sys.stderr)
+        if args.fit_beats:
+            fit_beats(project, director, args.fit_beats, args.holds)
         start = time.monotonic()
         export(director, out, settings, progress=progress, overwrite=args.overwrite)
         progress.close()

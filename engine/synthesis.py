@@ -559,6 +559,19 @@ class Director:
         before = [plain.motion_u(t) for t in range(-shot.offset, 0)]  # a split shot's first part
         return {"beats": plain.beats, "timing": (*before, *(int(u0 + v) for v in steps))}
 
+    def beat_fit(self, shot_id: str, holds: bool = False, found=None) -> dict:
+        """:meth:`fit_to_beats` of one of the project's shots on its soundtrack's beats
+        (``found``, or engine.beats.beats_of the sound file: cached)."""
+        p = self.project
+        if p.soundtrack is None:
+            raise ProjectError(f"{p.file}: the project has no soundtrack to fit a shot to")
+        found = found if found is not None else beats_mod.beats_of(p.sound_path())
+        if not found.steady:
+            raise UserError(f"{p.sound_path()}: no steady beat to fit to (speech, or a sound "
+                            "without a pulse)")  # fmt: skip
+        frames = found.frames(p.soundtrack.offset, p.fps) - p.timeline.start_of(shot_id)
+        return self.fit_to_beats(p.shot(shot_id), frames, holds)
+
     def _whole_clip(self, clip_id: str, **fields) -> Shot:
         """A shot (on no timeline) of a clip on itself, moving as its frames do: all of them."""
         from engine.document import FrameRef, MotionRef

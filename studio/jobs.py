@@ -16,7 +16,9 @@ Connect to the signals before :meth:`Job.start`. napari's ``thread_worker`` is t
 
 The one other thread is the render service (studio/render.py): not a job but a long-lived
 service that owns the Director and serves wish lists; its failures reach the user through the
-session's ``tell`` in the same one-line form. Training is a child process (studio/training.py).
+session's ``tell`` in the same one-line form. Training is a child process (studio/training.py);
+a job whose work would hold the interpreter's lock (librosa's beat analysis) waits on a child
+process (:func:`run_child`).
 """
 
 from __future__ import annotations
@@ -113,3 +115,29 @@ def describe_error(e: BaseException) -> str:
         return one_line(e)
     traceback.print_exception(e)
     return f"internal error: {type(e).__name__}: {e}"
+
+
+def run_child(job: Job, module: str, *args: str) -> str:
+    """Run ``python -m module args`` as a child process from a job's worker and return its
+    standard output: for work whose imports or loops would hold this interpreter's lock (and so
+    the GUI). Cancelling the job kills it; a failure raises UserError with its last line."""
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", module, *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        while proc.poll() is None:
+            if job.is_cancelled():
+                raise Cancelled()
+            time.sleep(0.05)
+        out, err = proc.communicate()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    if proc.returncode != 0:
+        lines = [x for x in err.strip().splitlines() if x.strip()] or [f"exit {proc.returncode}"]
+        raise UserError(lines[-1].removeprefix("error: "))
+    return out

@@ -8,6 +8,7 @@ what a shot shows, how it is retimed and split, what is valid — all of that is
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -75,6 +76,10 @@ class Session(QObject):
         self.analysis = Analysis(self)
         self.sound_peaks = None
         """The soundtrack's waveform (engine.audio.peaks), once read; None before."""
+        self.beats = None
+        """The soundtrack's beats (engine.beats.Beats), once found (after its waveform)."""
+        self.snapping = True
+        """Whether the playhead and shot edges dragged on the timeline snap to beats."""
         self.sound = SoundPlayer()
         """The soundtrack's player (the viewer's transport drives it)."""
         self._peaks_source = None
@@ -245,7 +250,7 @@ class Session(QObject):
             self.sound.offset = sound.offset
         if source == self._peaks_source:
             return
-        self._peaks_source, self.sound_peaks = source, None
+        self._peaks_source, self.sound_peaks, self.beats = source, None, None
         self.sound.load(None)
         self.sound_changed.emit()
         if source is None:
@@ -264,10 +269,54 @@ class Session(QObject):
                 self.sound_peaks, samples = result
                 self.sound.load(samples, self.project.soundtrack.offset)
                 self.sound_changed.emit()
+                self._find_beats(source, samples)
 
         job.succeeded.connect(got)
         job.failed.connect(lambda text: self.tell("The soundtrack cannot be read", text))
         job.start()
+
+    def _find_beats(self, source, samples) -> None:
+        """The soundtrack's beats: read from engine.beats' cache, else found by a child process
+        (``python -m engine.beats``: librosa's imports and work never hold this interpreter, so
+        playback meanwhile keeps its frames) that a worker waits for."""
+        from engine import beats
+        from studio.jobs import Job, run_child
+
+        def work(job):
+            found = beats.cached(source)
+            if found is None:
+                found = beats.Beats.from_json(json.loads(run_child(
+                    job, "engine.beats", str(source), "--nice", "5")))  # fmt: skip
+            return found
+
+        job = Job(work, name="beats")
+
+        def got(found, source=source) -> None:
+            if source == self._peaks_source:
+                self.beats = found
+                self.sound_changed.emit()
+
+        job.succeeded.connect(got)
+        job.failed.connect(lambda text: self.tell("The soundtrack's beats cannot be found", text))
+        job.start()
+
+    def beat_frames(self):
+        """The timeline frames the soundtrack's beats fall on (empty before they are found)."""
+        if self.beats is None or self.project is None or self.project.soundtrack is None:
+            return ()
+        return self.beats.frames(self.project.soundtrack.offset, self.timeline.fps)
+
+    def snap(self, frame: int, within: int) -> int:
+        """``frame``, or the beat within ``within`` frames of it where snapping is on."""
+        from engine.beats import snap
+
+        return snap(frame, self.beat_frames(), within) if self.snapping else frame
+
+    def next_beat(self, step: int) -> None:
+        """Move the playhead to the next (``step`` 1) or previous (−1) beat."""
+        from engine.beats import next_beat
+
+        self.seek(next_beat(self.beat_frames(), self.playhead, step))
 
     def set_soundtrack(self, sound) -> bool:
         """The project's soundtrack (engine.document.Soundtrack, already in media/), or None."""

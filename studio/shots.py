@@ -392,6 +392,13 @@ class Inspector(QWidget):
         self.extend_button.setToolTip("Predict how the motion goes on past the clip's end")
         self.take = QPushButton("Another take", self)
         self.take.setToolTip("Another predicted future of the same motion")
+        # on the beat: the shot's fit to the soundtrack's beats (Shot → Fit to Beats)
+        self.beat_label = QLabel(self)
+        self.beat_button = QPushButton("Fit to Beats", self)
+        self.beat_button.setToolTip("Retime the shot so that its motion's accents fall on the "
+                                    "soundtrack's beats")  # fmt: skip
+        self.unfit_button = QPushButton("Clear", self)
+        self.unfit_button.setToolTip("Play the shot at its speed again")
         # the path: keyframes of position, turn and scale on top of the motion
         self.keys = QTableWidget(0, len(KEY_COLUMNS), self)
         self.keys.setHorizontalHeaderLabels(KEY_COLUMNS)
@@ -474,6 +481,7 @@ class Inspector(QWidget):
         self.form.addRow("Jumps", row(QLabel("rare", self), self.jumps, QLabel("often", self)))
         self.form.addRow("At the edge", self.edge)
         self.form.addRow("Extension", row(self.extend_label, self.extend_button, self.take))
+        self.form.addRow("On the beat", row(self.beat_label, self.beat_button, self.unfit_button))
         self.form.addRow("Render", self.render)
         self.form.addRow("Poses", self.pose)
         path = QGroupBox("Path", self)
@@ -582,6 +590,14 @@ class Inspector(QWidget):
             self.extend_label.setText("none")
         self.extend_button.setEnabled(not endless)
         self.take.setEnabled(bool(shot.extend) and not endless)
+        if shot.beats:
+            held = " with holds" if shot.timing and any(
+                a == b for a, b in zip(shot.timing, shot.timing[1:], strict=False)) else ""
+            self.beat_label.setText(f"fitted to {len(shot.beats)} beats{held}")
+        else:
+            self.beat_label.setText("not fitted" if p.soundtrack else "(no soundtrack)")
+        self.beat_button.setEnabled(p.soundtrack is not None)
+        self.unfit_button.setEnabled(bool(shot.beats))
         self._fill_keys(shot)
         for w in widgets:
             w.blockSignals(False)

@@ -1,7 +1,9 @@
 """The timeline: shots as blocks sized by duration, a ruler with the in/out range, the playhead.
 
-Click to seek (and select the shot under the pointer), drag a shot sideways to reorder it,
-Ctrl+wheel to zoom. Every change goes through the Session's edits (undoable). Painting and the
+Click to seek (and select the shot under the pointer), drag a shot sideways to reorder it, drag
+its right edge to trim it, Ctrl+wheel to zoom. The soundtrack's lane shows its waveform and its
+beats (ticks, also on the ruler); the playhead and a trimmed edge snap to beats (View → Snap to
+Beats). Every change goes through the Session's edits (undoable). Painting and the
 filmstrip's thumbnails cover only what is on screen (shots found by bisection, ruler ticks at a
 spacing the zoom allows), so a timeline of 50,000 shots or of millions of frames stays as quick
 as a short one."""
@@ -26,6 +28,9 @@ PALETTE = [QColor(70, 110, 160), QColor(90, 140, 90), QColor(150, 110, 70), QCol
 MAX_WIDTH = 16_000_000  # px: just under Qt's largest widget (QWIDGETSIZE_MAX, 2**24 - 1)
 MIN_PPF, MAX_PPF = 1e-4, 48.0  # pixels per frame: 10 million frames fit 1,000 px
 TICK_PX, LABEL_PX = 6, 56  # the closest that ruler ticks and their labels may stand
+EDGE_PX = 5  # how near a shot's right edge the pointer grabs it for trimming
+SNAP_PX = 8  # how near a beat the playhead and a trimmed edge snap to it
+BEAT = QColor(250, 200, 80)
 NICE_SECONDS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800)
 
 
@@ -37,7 +42,9 @@ class TimelineStrip(QWidget):
         self._press: QPoint | None = None
         self._drag_shot: str | None = None
         self._drop_index: int | None = None
-        self.setMouseTracking(False)
+        self._trim: tuple[str, int] | None = None  # (shot id, its first frame) while trimming
+        self._trim_end: int | None = None  # the trimmed shot's end (exclusive) as dragged
+        self.setMouseTracking(True)  # the cursor shows where an edge can be dragged
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.setMinimumHeight(RULER + TRACK + 6 + WAVE)
         session.edited.connect(self._changed)
@@ -91,6 +98,20 @@ class TimelineStrip(QWidget):
         if not (RULER + 2 <= pos.y() < RULER + 2 + TRACK and 0 <= frame < t.frame_count):
             return None
         return t.shot_at(frame)[0].id
+
+    def edge_at(self, pos: QPoint) -> str | None:
+        """The shot whose right edge is under ``pos`` (within EDGE_PX), on the shot track."""
+        if not RULER <= pos.y() <= RULER + TRACK + 6:
+            return None
+        t = self.s.timeline
+        for n, _ in self.shot_rects(pos.x() - EDGE_PX - 2, pos.x() + EDGE_PX + 2):
+            end = (t.starts[n] + t.shots[n].duration) * self.ppf
+            if abs(pos.x() - end) <= EDGE_PX:
+                return t.shots[n].id
+        return None
+
+    def _snap(self, frame: int) -> int:
+        return self.s.snap(frame, max(1, round(SNAP_PX / self.ppf)))
 
     def _visible_x(self) -> tuple[int, int]:
         area = self.visibleRegion().boundingRect()
@@ -204,6 +225,10 @@ class TimelineStrip(QWidget):
                 p.setPen(QPen(QColor(255, 220, 90), 2))
                 p.drawRect(r.adjusted(1, 1, -1, -1))
         self._paint_sound(p, area)
+        self._paint_beats(p, first, last)
+        if self._trim_end is not None:  # the edge being dragged
+            x = int(self._trim_end * self.ppf)
+            p.fillRect(x - 1, RULER, 3, TRACK + 6, QColor(255, 220, 90))
         if rng is not None:  # dim what is outside the range
             shade = QColor(0, 0, 0, 90)
             p.fillRect(0, RULER, int(rng[0] * self.ppf), TRACK + 6, shade)
@@ -247,31 +272,64 @@ class TimelineStrip(QWidget):
             lo, hi = float(block[:, 0].min()), float(block[:, 1].max())
             p.drawLine(x, int(mid - hi * half), x, int(mid - lo * half))
 
+    def _paint_beats(self, p: QPainter, first: int, last: int) -> None:
+        """The soundtrack's beats on screen: a tick under the ruler and a line across the sound's
+        lane each (none where they would stand closer than 3 px)."""
+        beats = self.s.beat_frames()
+        if len(beats) == 0 or (len(beats) > 1 and self.ppf * (beats[-1] - beats[0])
+                               / (len(beats) - 1) < 3):  # fmt: skip
+            return
+        top = RULER + TRACK + 6
+        lo, hi = bisect_right(beats, first - 1), bisect_right(beats, last)
+        p.setPen(QPen(BEAT, 1))
+        for f in beats[lo:hi]:
+            x = int((f + 0.5) * self.ppf)
+            p.drawLine(x, RULER - 6, x, RULER - 1)
+            p.drawLine(x, top + 1, x, top + WAVE - 2)
+
     # -- mouse -------------------------------------------------------------------------------------
     def mousePressEvent(self, e) -> None:  # noqa: N802
         if e.button() != Qt.MouseButton.LeftButton or self.s.project is None:
             return
         pos = e.position().toPoint()
         self._press = pos
+        edge = self.edge_at(pos)
+        if edge is not None:  # trimming: the shot's last frame follows the pointer
+            self._trim = (edge, self.s.timeline.start_of(edge))
+            self.s.select(edge)
+            return
         sid = self.shot_at(pos)
         self._drag_shot = sid
         if sid is not None:
             self.s.select(sid)
         if self.s.timeline.frame_count:
-            self.s.seek(self.frame_at(pos.x()))
+            self.s.seek(self._snap(self.frame_at(pos.x())))
 
     def mouseMoveEvent(self, e) -> None:  # noqa: N802
-        if self._press is None:
-            return
         pos = e.position().toPoint()
+        if self._press is None:
+            trim = self.s.project is not None and self.edge_at(pos) is not None
+            self.setCursor(Qt.CursorShape.SizeHorCursor if trim else Qt.CursorShape.ArrowCursor)
+            return
+        if self._trim is not None:
+            end = self._snap(round(pos.x() / self.ppf))
+            self._trim_end = max(end, self._trim[1] + 1)
+            self.s.seek(self._trim_end - 1)
+            self.update()
+            return
         if pos.y() < RULER or self._drag_shot is None:  # scrubbing on the ruler
-            self.s.seek(self.frame_at(pos.x()))
+            self.s.seek(self._snap(self.frame_at(pos.x())))
             return
         if abs(pos.x() - self._press.x()) > 6:
             self._drop_index = self._index_at(pos.x())
             self.update()
 
     def mouseReleaseEvent(self, e) -> None:  # noqa: N802
+        if self._trim is not None and self._trim_end is not None:
+            sid, start = self._trim
+            if self._trim_end - start != self.s.project.shot(sid).duration:
+                self.s.update_shot(sid, text="Trim shot", duration=self._trim_end - start)
+        self._trim = self._trim_end = None
         if self._drop_index is not None and self._drag_shot is not None:
             old = self.s.project.shot_index(self._drag_shot)
             new = self._drop_index - (1 if self._drop_index > old else 0)

@@ -119,7 +119,11 @@ class Transport(QObject):
             return
         fps = self.s.timeline.fps
         if self.sound.play(frame / fps, seconds=max(1 / fps, 0.06)):
-            QTimer.singleShot(300, lambda: None if self.playing else self.sound.stop())
+            QTimer.singleShot(300, self, self._end_scrub)  # not after this object is gone
+
+    def _end_scrub(self) -> None:
+        if not self.playing:
+            self.sound.stop()
 
     def _follow(self, frame: int, into: float) -> None:
         """The sound at ``frame`` (``into`` seconds into it): started there when it is not

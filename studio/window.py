@@ -83,6 +83,8 @@ class MainWindow(QMainWindow):
         self.library = Library(s, self.clip_frames, self)
         self.inspector = Inspector(s, self.clip_frames, self)
         self.inspector.extend_button.clicked.connect(self.extend_dialog)
+        self.inspector.beat_button.clicked.connect(lambda: self.fit_to_beats(False))
+        self.inspector.unfit_button.clicked.connect(self.clear_beat_fit)
         self.timeline = Timeline(s, self)
         self.undo_view = QUndoView(s.undo, self)
         self.undo_view.setEmptyLabel("<opened>")
@@ -230,6 +232,14 @@ class MainWindow(QMainWindow):
         self.a_extend = self._action(sh, "&Extend Motion…", self.extend_dialog,
                                      tip="Predict how the shot's motion goes on past its "
                                      "clip's end")  # fmt: skip
+        self.a_fit_beats = self._action(sh, "Fit to &Beats", lambda: self.fit_to_beats(False),
+                                        "Ctrl+B", "Retime the shot so that its motion's accents "
+                                        "fall on the soundtrack's beats (no frame shown twice)")
+        self.a_fit_holds = self._action(sh, "Fit to Beats with &Holds",
+                                        lambda: self.fit_to_beats(True), "Ctrl+Shift+B",
+                                        "As Fit to Beats, holding frames where that puts more "
+                                        "accents on beats")  # fmt: skip
+        self.a_unfit = self._action(sh, "Clear Beat Fit", self.clear_beat_fit)
         sh.addSeparator()
         self.a_in = self._action(sh, "Set &In", lambda: self.set_in_out(True), "I")
         self.a_out = self._action(sh, "Set &Out", lambda: self.set_in_out(False), "O")
@@ -238,6 +248,7 @@ class MainWindow(QMainWindow):
                              self.a_remove_clip]  # fmt: skip
         self.shot_actions = [
             self.a_extend,
+            self.a_fit_beats,
             self.a_split,
             self.a_dup,
             self.a_delete,
@@ -248,6 +259,9 @@ class MainWindow(QMainWindow):
 
         pb = bar.addMenu("&Playback")
         pb.addActions(self.viewer.playback_actions)
+        pb.addSeparator()
+        self.a_prev_beat = self._action(pb, "Previous Beat", lambda: s.next_beat(-1), "Alt+Left")
+        self.a_next_beat = self._action(pb, "Next Beat", lambda: s.next_beat(1), "Alt+Right")
 
         m = bar.addMenu("&Model")
         self.a_train = self._action(m, "&Train on Clips…", self.train_dialog, "Ctrl+T")
@@ -262,6 +276,11 @@ class MainWindow(QMainWindow):
         self._action(v, "Zoom Timeline to &Fit", self.timeline.strip.fit, "Ctrl+0")
         self._action(v, "Zoom Timeline &In", lambda: self.timeline.strip.zoom_by(1.25), "Ctrl+=")
         self._action(v, "Zoom Timeline &Out", lambda: self.timeline.strip.zoom_by(0.8), "Ctrl+-")
+        self.a_snap = self._action(v, "&Snap to Beats", self._snap_toggled, "Shift+S",
+                                   "The playhead and shot edges dragged on the timeline stop "
+                                   "on the soundtrack's beats")  # fmt: skip
+        self.a_snap.setCheckable(True)
+        self.a_snap.setChecked(s.snapping)
         v.addSeparator()
         self._action(v, "&Reset Layout", lambda: self.restoreState(self._default_state))
 
@@ -347,6 +366,9 @@ class MainWindow(QMainWindow):
         sound = has and s.project.soundtrack is not None
         self.a_sound_offset.setEnabled(sound)
         self.a_no_sound.setEnabled(sound)
+        for a in (self.a_fit_beats, self.a_fit_holds, self.a_prev_beat, self.a_next_beat):
+            a.setEnabled(sound and (has_shot or a in (self.a_prev_beat, self.a_next_beat)))
+        self.a_unfit.setEnabled(has_shot and bool(s.project.shot(s.selected).beats))
 
     def _model_loaded(self, info: dict) -> None:
         name = "built-in model" if info.get("builtin") else info["name"]
@@ -655,6 +677,41 @@ class MainWindow(QMainWindow):
             "first frame (negative: the film starts that far into the sound):",
             s.project.soundtrack.offset, -86_400, 86_400, 3)  # fmt: skip
         return ok and s.set_sound_offset(seconds)
+
+    def _snap_toggled(self, on: bool) -> None:
+        self.session.snapping = on
+
+    def fit_to_beats(self, holds: bool = False) -> bool:
+        """Shot → Fit to Beats: retime the selected shot so that its motion's accents fall on
+        the soundtrack's beats (an endless walk also jumps on them); undoable."""
+        s, title = self.session, "Fit to Beats"
+        if s.project is None or s.selected is None:
+            return False
+        if s.project.soundtrack is None:
+            self.show_message(title, "The project has no soundtrack (Edit → Set Soundtrack…).")
+            return False
+        director = s.render.director
+        if director is None or s.beats is None:
+            self.show_message(title, "The model is still loading or the soundtrack's beats are "
+                              "still being found; try again in a moment.")  # fmt: skip
+            return False
+        shot, found = s.project.shot(s.selected), s.beats
+        try:
+            changes = self.run_busy(f"Fitting {shot.name or 'the shot'} to the beats…",
+                                    lambda: director.beat_fit(shot.id, holds, found))
+        except UserError as e:
+            self.show_message(title, str(e))
+            return False
+        text = "Fit shot to beats" + (" with holds" if holds else "")
+        return s.update_shot(shot.id, text=text, **changes)
+
+    def clear_beat_fit(self) -> bool:
+        s = self.session
+        if s.project is None or s.selected is None or not s.project.shot(s.selected).beats:
+            return False
+        duration = s.project.shot(s.selected).duration  # as long as it was, not "one pass"
+        return s.update_shot(s.selected, text="Clear beat fit", beats=(), timing=(),
+                             duration=duration)  # fmt: skip
 
     def _ask_extension(self, title: str, shot) -> tuple | None:
         """The Extend dialog for ``shot`` (or a clip's whole-clip stand-in); then, when asked

@@ -34,6 +34,15 @@ def test_the_tracker_finds_a_click_tracks_beats_within_half_a_frame(tmp_path):
     assert beats.beats_of(wav, root=tmp_path / "cache").tempo == 77.0
     silence = beats.analyse(np.zeros((audio.RATE, 2), np.float32))
     assert len(silence.beats) == 0 and not silence.steady
+    # the studio's child process: JSON on stdout; a bad file named, no traceback
+    from conftest import run_module
+
+    r = run_module("engine.beats", str(wav))
+    assert r.returncode == 0 and abs(json.loads(r.stdout)["tempo"] - 128) < 1
+    bad = tmp_path / "notes.ogg"
+    bad.write_text("not a sound")
+    r = run_module("engine.beats", str(bad))
+    assert r.returncode == 2 and "notes.ogg" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_beats_fall_on_the_frames_that_show_them():

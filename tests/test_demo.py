@@ -32,6 +32,8 @@ def test_demo_project_uses_the_builtin_model_and_shows_each_feature():
     assert any(s.loop == "pingpong" for s in shots)
     assert any(s.loop == "endless" for s in shots) and any(s.path for s in shots)  # issue 15
     assert any(s.extend for s in shots) and (demo.DEMO_PROJECT / PREDICTOR_FILE).is_file()
+    assert project.soundtrack is not None and project.sound_path().is_file()  # issue 16
+    assert any(s.beats and s.timing for s in shots)  # a shot fitted to its beats
 
 
 @pytest.mark.slow  # analyses the six demo clips (about 5 s on 2 cores)

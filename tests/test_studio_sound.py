@@ -5,6 +5,7 @@ which formats carry it."""
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
 
 from engine import audio
 from tests.conftest import demo, loaded, messages
@@ -20,7 +21,9 @@ def test_soundtrack_set_moved_removed_and_undone(qtbot, make_window, tmp_path, m
     w.open_project(demo(tmp_path / "d"))
     loaded(qtbot, w)
     s = w.session
-    assert not w.a_no_sound.isEnabled()
+    assert s.project.soundtrack is not None  # the demo's drum loop: removed first
+    w.a_no_sound.trigger()
+    assert s.project.soundtrack is None and not w.a_no_sound.isEnabled()
     bad = tmp_path / "song.mp3"
     bad.write_text("not a sound")
     assert not w.soundtrack_dialog(str(bad))
@@ -80,3 +83,62 @@ def test_playback_plays_the_sound_in_step_with_the_frames(qtbot, make_window, tm
     assert t.drift and max(abs(d) for d in t.drift) <= 0.5 / s.timeline.fps
     t.pause()
     assert not s.sound.playing and s.sound.clock() is None
+
+
+@pytest.mark.slow
+def test_beats_ticked_snapped_to_and_a_shot_fitted_to_them(qtbot, make_window, tmp_path):
+    """A 120 BPM click track at 12 fps (a beat every 6 frames): the beats are found on a worker
+    and ticked; the playhead and a dragged shot edge snap to them, Alt+Right goes to the next
+    one; Shot → Fit to Beats retimes the selected shot (undoable), Clear puts it back."""
+    from PySide6.QtCore import QPoint
+
+    from engine.beats import share_on_beat
+    from studio.timeline import RULER
+
+    w = make_window()
+    w.open_project(demo(tmp_path / "d"))
+    loaded(qtbot, w)
+    s = w.session
+    track, _ = audio.click_track(120, 60.0, first=0.5)
+    assert w.soundtrack_dialog(str(audio.write_wav(tmp_path / "click.wav", track)))
+    qtbot.waitUntil(lambda: s.beats is not None, timeout=60_000)
+    beats = list(s.beat_frames())
+    assert beats[:3] == [6, 12, 18] and s.beats.steady
+    strip = w.timeline.strip
+    strip.set_zoom(8.0)
+    strip.grab()  # ticks painted without error
+    # a click 1 frame from a beat puts the playhead on it; snapping off, where clicked
+    qtbot.mouseClick(strip, Qt.MouseButton.LeftButton, pos=QPoint(int(13.5 * 8), RULER // 2))
+    assert s.playhead == 12
+    w.a_snap.trigger()
+    qtbot.mouseClick(strip, Qt.MouseButton.LeftButton, pos=QPoint(int(13.5 * 8), RULER // 2))
+    assert s.playhead == 13
+    w.a_snap.trigger()
+    w.a_next_beat.trigger()
+    assert s.playhead == 18
+    # the first shot's right edge dragged to 1 frame short of the beat at 30: it ends there
+    first = s.project.shots[0]
+    edge = QPoint(first.duration * 8, RULER + 30)
+    qtbot.mousePress(strip, Qt.MouseButton.LeftButton, pos=edge)
+    qtbot.mouseMove(strip, QPoint(29 * 8, RULER + 30))
+    qtbot.mouseRelease(strip, Qt.MouseButton.LeftButton, pos=QPoint(29 * 8, RULER + 30))
+    assert s.project.shot(first.id).duration == 30 and s.undo.undoText() == "Trim shot"
+    # Fit to Beats: the loop of shot 5 retimed, more accents on beats, no frame twice
+    shot = s.project.shots[4]
+    s.select(shot.id)
+    start = s.timeline.start_of(shot.id)
+    local = [b - start for b in beats]
+    director = s.render.director
+    acc = director.step_accents(shot, 4 * shot.duration)
+    before = share_on_beat([shot.motion_u(t) for t in range(shot.duration)], acc, local)
+    assert w.a_fit_beats.isEnabled() and w.fit_to_beats()
+    fitted = s.project.shot(shot.id)
+    assert fitted.beats and len(fitted.timing) == shot.duration
+    assert min(b - a for a, b in zip(fitted.timing, fitted.timing[1:], strict=False)) >= 1
+    after = share_on_beat(fitted.timing, acc, local)
+    assert after[0] / after[1] >= before[0] / before[1]
+    assert "fitted to" in w.inspector.beat_label.text() and s.undo.undoText() == "Fit shot to beats"
+    assert w.clear_beat_fit() and s.project.shot(shot.id).timing == ()
+    assert s.project.shot(shot.id).duration == shot.duration
+    s.undo.undo()
+    assert s.project.shot(shot.id).timing == fitted.timing
