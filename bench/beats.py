@@ -12,7 +12,7 @@ Tracks, each generated here with half a second of silence before its first beat:
 **Tracker** (engine.beats.analyse, librosa): against the true beats of the first three, the
 error of the nearest found beat to each true one (mean, worst), the share found within 70 ms
 (the usual tolerance of beat-tracking evaluations), the tempo; for every track, how clearly it
-has a beat (``strength``) and whether the studio calls it steady.
+has a beat (``pulse``) and whether the studio calls it steady.
 
 **Motion** (held-out kit clips, one per motion family, through the Director at the kit's
 12 fps): each clip as a looping shot ``--seconds`` long, on each track's *tracked* beats; the
@@ -83,7 +83,7 @@ def tracks(seconds: float) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
 
 
 def tracker(found: beats.Beats, truth: np.ndarray | None, bpm: float | None) -> dict:
-    out = {"tempo": round(found.tempo, 1), "strength": round(found.strength, 2),
+    out = {"tempo": round(found.tempo, 1), "pulse": round(found.pulse, 3),
            "steady": found.steady, "beats_found": len(found.beats)}  # fmt: skip
     if truth is not None:
         err = np.array([np.abs(found.beats - t).min() for t in truth])
@@ -92,6 +92,19 @@ def tracker(found: beats.Beats, truth: np.ndarray | None, bpm: float | None) -> 
                 "error_max_ms": round(1000 * float(err.max()), 1),
                 "within_70ms": round(float((err <= 0.07).mean()), 3)}  # fmt: skip
     return out
+
+
+def jump_cost(graph, frames: np.ndarray) -> tuple[float, int]:
+    """(the summed cost of a walk's jumps above going on — the transition graph's own units,
+    squared filtered distances in units of the clip's median —, the jumps): the visual price."""
+    total, count = 0.0, 0
+    n = len(graph)
+    for i, j in zip(frames[:-1], frames[1:], strict=True):
+        if j != i + 1:
+            going = graph.total[i, i + 1] if i + 1 < n else graph.total[i][graph.jumps[i]].min()
+            total += float(graph.total[i, j] - going)
+            count += 1
+    return total, count
 
 
 def share(steps, acc, bt) -> tuple[int, int]:
@@ -109,7 +122,10 @@ def motion(director: Director, project: Project, clip_id: str, bt: np.ndarray,
     rnd = [share(beats.random_retime(length, len(acc), s), acc, bt) for s in range(10)]
     out["random retime"] = (sum(a for a, _ in rnd) / 10, sum(b for _, b in rnd) / 10)
     for holds in (False, True):
+        start = time.perf_counter()
         fit = director.fit_to_beats(shot, bt, holds)
+        out["fit ms"] = (out.get("fit ms", (0, 0))[0] + 1000 * (time.perf_counter() - start),
+                         out.get("fit ms", (0, 0))[1] + 1)  # fmt: skip
         out["fitted" + (", holds" if holds else "")] = share(fit["timing"], acc, bt)
     project.delete_shot(shot.id)
     walk = project.add_shot((clip_id, 0), (clip_id, 0), clip_id, loop="endless",
@@ -119,10 +135,34 @@ def motion(director: Director, project: Project, clip_id: str, bt: np.ndarray,
     on_beat = dataclasses.replace(walk, beats=fit["beats"])
     out["endless on the beat"] = share(np.arange(length), director.step_accents(on_beat, length),
                                        bt)  # fmt: skip
+    graph = director._graph(clip_id, 0, project.clip(clip_id).frames - 1)
+    for name, s in (("endless", walk), ("endless on the beat", on_beat)):
+        out[f"jump cost: {name}"] = jump_cost(graph, director._walk(s, length - 1).frames[:length])
     fitted = dataclasses.replace(walk, **fit)
     acc = director.step_accents(fitted, max(fit["timing"]) + 1)
     out["endless on the beat, fitted"] = share(fit["timing"], acc, bt)
     project.delete_shot(walk.id)
+    return out
+
+
+def demo_shots() -> dict:
+    """The shipped demo's fitted shots: (accents on a beat, accents) fitted and as played."""
+    from engine.assets import DEMO_PROJECT
+
+    project = Project.open(DEMO_PROJECT)
+    director = Director(project, device="cpu")
+    found = beats.beats_of(project.sound_path())
+    out = {}
+    for shot in project.shots:
+        if not shot.timing:
+            continue
+        start = project.timeline.start_of(shot.id)
+        bt = found.frames(project.soundtrack.offset, project.fps) - start
+        acc = director.step_accents(shot, max(shot.timing) + 2 * shot.duration + 1)
+        plain = dataclasses.replace(shot, beats=(), timing=())
+        out[shot.name] = {
+            "fitted": share([shot.motion_u(t) for t in range(shot.duration)], acc, bt),
+            "as played": share([plain.motion_u(t) for t in range(shot.duration)], acc, bt)}
     return out
 
 
@@ -193,6 +233,8 @@ def main() -> int:
                      for k in next(iter(per.values()))}  # fmt: skip
             results["motion"][name] = {k: round(a / max(b_, 1), 3) for k, (a, b_) in
                                        total.items()} | {"per_clip": per}  # fmt: skip
+            print(name, "per clip:", json.dumps({m: {k: round(a / max(b_, 1), 2) for k, (a, b_)
+                                                     in r.items()} for m, r in per.items()}))
             print(name, json.dumps({k: v for k, v in results["motion"][name].items()
                                     if k != "per_clip"}), flush=True)  # fmt: skip
         if args.figure:
@@ -214,6 +256,7 @@ def main() -> int:
             figure(args.figure, rows, bt, span,
                    f"Held-out '{motion_name}' clip on the swung drum loop: its accents, first "
                    f"{span // fps} s")  # fmt: skip
+    results["demo"] = demo_shots()
     print(json.dumps({k: v for k, v in results.items() if k != "motion"}
                      | {"motion": {t: {k: v for k, v in r.items() if k != "per_clip"}
                                    for t, r in results["motion"].items()}}, indent=1))  # fmt: skip

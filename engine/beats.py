@@ -26,12 +26,14 @@ import numpy as np
 from engine.audio import RATE, decode
 from engine.fileio import atomic_write_text
 
-ANALYSIS = 1
+ANALYSIS = 2
 """Version of :func:`analyse`'s output (a cached analysis of another version is made again)."""
 HOP = 512
 """Onset envelope hop at :data:`engine.audio.RATE`: 10.7 ms, a quarter of a frame at 24 fps."""
 ACCENT_GAP = 3
 """Motion accents are at least this many frames apart (a peak within it is the same accent)."""
+STEADY = 0.3
+"""The least :attr:`Beats.pulse` of a sound with a beat to follow."""
 NEAR = 1
 """An accent within this many frames of a beat is on it (the measure of docs/RESULTS.md)."""
 HOLD_COST = 0.04
@@ -45,18 +47,19 @@ SKIP_COST = 0.08
 @dataclass(frozen=True)
 class Beats:
     """A sound's beats and onsets (seconds from the sound's start), its tempo (beats per minute)
-    and how clearly it has a beat: ``strength``, the onset envelope at the beats over its mean
-    (about 1 where the tracker found no pulse — speech — and 3 or more for a drum loop)."""
+    and how clearly it has a beat: ``pulse``, the onset envelope's autocorrelation at its
+    strongest lag between 40 and 240 BPM, normalised (0.9 or more for a click track or a drum
+    loop, under 0.1 for speech: the tracker puts beats on anything, even where there is none)."""
 
     beats: np.ndarray
     onsets: np.ndarray
     tempo: float
-    strength: float
+    pulse: float
 
     @property
     def steady(self) -> bool:
         """Whether the sound has a beat to follow (the studio says so where it has not)."""
-        return len(self.beats) >= 4 and self.strength >= 1.5
+        return len(self.beats) >= 4 and self.pulse >= STEADY
 
     def frames(self, offset: float, fps: float, count: int | None = None) -> np.ndarray:
         """The timeline frames the beats fall on, the soundtrack starting ``offset`` seconds
@@ -69,12 +72,12 @@ class Beats:
     def to_json(self) -> dict:
         return {"version": ANALYSIS, "beats": [round(float(t), 5) for t in self.beats],
                 "onsets": [round(float(t), 5) for t in self.onsets], "tempo": self.tempo,
-                "strength": self.strength}  # fmt: skip
+                "pulse": self.pulse}  # fmt: skip
 
     @classmethod
     def from_json(cls, doc: dict) -> Beats:
         return cls(np.asarray(doc["beats"], np.float64), np.asarray(doc["onsets"], np.float64),
-                   float(doc["tempo"]), float(doc["strength"]))  # fmt: skip
+                   float(doc["tempo"]), float(doc["pulse"]))  # fmt: skip
 
 
 def analyse(samples: np.ndarray, rate: int = RATE) -> Beats:
@@ -96,11 +99,15 @@ def analyse(samples: np.ndarray, rate: int = RATE) -> Beats:
         frames = frames[first : last + 1]
     onsets = librosa.onset.onset_detect(onset_envelope=env, sr=rate, hop_length=HOP)
     frames = _onsets_at_the_ends(np.asarray(frames), np.asarray(onsets))
-    strength = float(env[frames].mean() / max(env.mean(), 1e-9)) if len(frames) else 0.0
+    e = env - env.mean()
+    r = librosa.autocorrelate(e)
+    lags = 60 * rate / HOP / np.array([240.0, 40.0])  # 240 … 40 BPM, in envelope frames
+    lo, hi = int(lags[0]), min(int(lags[1]) + 1, len(r))
+    pulse = float(r[lo:hi].max() / r[0]) if r[0] > 0 and hi > lo else 0.0
     seconds = librosa.frames_to_time(frames, sr=rate, hop_length=HOP)
     return Beats(np.asarray(seconds, np.float64),
                  np.asarray(librosa.frames_to_time(onsets, sr=rate, hop_length=HOP), np.float64),
-                 float(np.atleast_1d(tempo)[0]), strength)  # fmt: skip
+                 float(np.atleast_1d(tempo)[0]), pulse)  # fmt: skip
 
 
 def _onsets_at_the_ends(frames: np.ndarray, onsets: np.ndarray, within: float = 0.15) -> np.ndarray:

@@ -220,8 +220,10 @@ class Walker:
     On the beat (the audio-conditioned video textures of related-abstracts.txt, with our own
     scoring): ``beats`` (L,) bool, whether step t is on a beat, and ``accent`` (N,) bool, which
     frames are motion accents (engine.beats.accents). Then the walk jumps only on beats (a jump
-    as likely there as over a beat's span of frames), and every way on from a beat is weighted by
-    how the accents of the run it starts meet the beats ahead (:meth:`_meets_beats`); between
+    as likely there as over a beat's span of frames), and every way on from a beat — going on,
+    and the jumps up to :data:`LOOSE` worse — is weighted by how the accents of the run it starts
+    meet the beats ahead (:meth:`_meets_beats`): a good jump keeps the motion's phase, so only a
+    somewhat worse one can move its accents onto the beat; between
     beats it shows a run again up to half the clip rather than jump off the beat. Past step L,
     or where it must jump, it walks as without."""
 
@@ -242,6 +244,7 @@ class Walker:
         self.rng = np.random.default_rng(seed)
         self.seen: dict[int, set[tuple]] = {self.soft: set(), self.hard: set()}
         self.table = [graph.choices(i, jumps) for i in range(n)]
+        self.rate = jump_rate(jumps)
         self.out: list[int] = [start]
 
     def extend(self, length: int) -> np.ndarray:
@@ -255,7 +258,7 @@ class Walker:
         while len(out) < length:
             t, i = len(out), out[-1]
             idx, p = self.table[i]
-            if self.beats is not None and t < len(self.beats) and len(idx) > 1:
+            if self.beats is not None and t < len(self.beats):
                 idx, p = self._on_beat(t, i, idx, p)
             limit = soft
             if self.beats is not None and t < len(self.beats) and not self.beats[t]:
@@ -285,11 +288,19 @@ class Walker:
         going = idx[0] == i + 1  # else the clip ends here: a jump it must be, beat or not
         if not self.beats[t]:
             return (idx[:1], np.ones(1)) if going else (idx, p)
+        # on a beat: the jumps up to LOOSE worse than going on may be taken too, if their
+        # accents meet the beats ahead that much better (a good jump keeps the motion's phase:
+        # only a worse one can move its accents onto the beat)
+        row, cand = self.graph.total[i], self.graph.successors(i)
+        jumps = cand[1:] if going else cand
+        if len(jumps) == 0:
+            return idx, p
+        w = np.exp(-(row[jumps] - row[jumps].min()) / GOOD_JUMP)
         if going:
-            jump = 1 - p[0] ** self.gap
-            p = np.r_[1 - jump, p[1:] / p[1:].sum() * jump]
-        p = p * np.exp(BEAT_PULL * np.array([self._meets_beats(int(j), t) for j in idx]))
-        return idx, p / p.sum()
+            jump = max(1 - p[0] ** self.gap, self.rate)
+            w = np.r_[(1 - jump) / jump * w.sum(), w]
+        w = w * np.exp(BEAT_PULL * np.array([self._meets_beats(int(j), t) for j in cand]))
+        return cand, w / w.sum()
 
     def _meets_beats(self, j: int, t: int) -> float:
         """How well the run from frame ``j`` at step ``t`` (two beats long, or to the clip's end)

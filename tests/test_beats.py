@@ -34,6 +34,13 @@ def test_the_tracker_finds_a_click_tracks_beats_within_half_a_frame(tmp_path):
     assert beats.beats_of(wav, root=tmp_path / "cache").tempo == 77.0
     silence = beats.analyse(np.zeros((audio.RATE, 2), np.float32))
     assert len(silence.beats) == 0 and not silence.steady
+    # clicks at random times (no pulse): the tracker still puts beats there; not steady
+    rng = np.random.default_rng(0)
+    y, _ = audio.click_track(60, 12.0)
+    y[:] = 0
+    for t in np.cumsum(rng.uniform(0.1, 0.9, 20)):
+        y[round(t * audio.RATE) : round(t * audio.RATE) + 400] += 0.5
+    assert beats.analyse(y).pulse < beats.STEADY
     # the studio's child process: JSON on stdout; a bad file named, no traceback
     from conftest import run_module
 
