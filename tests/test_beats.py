@@ -179,3 +179,23 @@ def test_fitting_shots_of_a_project_saves_opens_undoes_and_migrates(tmp_path):
         del s["beat_fit"]
     film.file.write_text(json.dumps(doc))
     assert all(s.beats == () and s.timing == () for s in Project.open(film.root).shots)
+
+
+@pytest.mark.slow  # analyses the demo's clips for the two frames it renders
+def test_render_fits_shots_to_the_beats_headless(tmp_path):
+    """`python -m engine.render … --fit-beats 5`: shot 5 of a demo copy fitted to the demo's drum
+    loop, the project saved; a shot that is not there is named, nothing written."""
+    from conftest import demo, run_module
+
+    root = demo(tmp_path)
+    out = tmp_path / "two.mp4"
+    bad = run_module("engine.render", str(root), "--out", str(out), "--fit-beats", "99",
+                     "--device", "cpu")  # fmt: skip
+    assert bad.returncode == 2 and "--fit-beats 99: no such shot" in bad.stderr
+    assert not out.exists()
+    r = run_module("engine.render", str(root), "--out", str(out), "--range", "0:1",
+                   "--fit-beats", "5", "--holds", "--device", "cpu")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "fitted 5. Ping-pong" in r.stderr and out.is_file()
+    shot = Project.open(root).shots[4]
+    assert shot.beats and len(shot.timing) == shot.duration
