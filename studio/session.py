@@ -306,6 +306,15 @@ class Session(QObject):
             return ()
         return self.beats.frames(self.project.soundtrack.offset, self.timeline.fps)
 
+    def onset_frames(self):
+        """The timeline frames of the soundtrack's onsets (every hit, syllable, note start)."""
+        if self.beats is None or self.project is None or self.project.soundtrack is None:
+            return ()
+        import dataclasses
+
+        onsets = dataclasses.replace(self.beats, beats=self.beats.onsets)
+        return onsets.frames(self.project.soundtrack.offset, self.timeline.fps)
+
     def snap(self, frame: int, within: int) -> int:
         """``frame``, or the beat within ``within`` frames of it where snapping is on."""
         from engine.beats import snap

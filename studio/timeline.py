@@ -1,12 +1,12 @@
 """The timeline: shots as blocks sized by duration, a ruler with the in/out range, the playhead.
 
 Click to seek (and select the shot under the pointer), drag a shot sideways to reorder it, drag
-its right edge to trim it, Ctrl+wheel to zoom. The soundtrack's lane shows its waveform and its
-beats (ticks, also on the ruler); the playhead and a trimmed edge snap to beats (View → Snap to
-Beats). Every change goes through the Session's edits (undoable). Painting and the
-filmstrip's thumbnails cover only what is on screen (shots found by bisection, ruler ticks at a
-spacing the zoom allows), so a timeline of 50,000 shots or of millions of frames stays as quick
-as a short one."""
+its right edge to trim it, Ctrl+wheel to zoom. The soundtrack's lane shows its waveform, its
+beats (gold ticks, also on the ruler) and its onsets (short dim ticks); the playhead and a
+trimmed edge snap to beats (View → Snap to Beats). Every change goes through the Session's edits
+(undoable). Painting and the filmstrip's thumbnails cover only what is on screen (shots found by
+bisection, ruler ticks at a spacing the zoom allows), so a timeline of 50,000 shots or of
+millions of frames stays as quick as a short one."""
 
 from __future__ import annotations
 
@@ -274,12 +274,19 @@ class TimelineStrip(QWidget):
 
     def _paint_beats(self, p: QPainter, first: int, last: int) -> None:
         """The soundtrack's beats on screen: a tick under the ruler and a line across the sound's
-        lane each (none where they would stand closer than 3 px)."""
+        lane each (none where they would stand closer than 3 px); its onsets (every hit or
+        syllable) as short dim ticks at the lane's foot."""
+        top = RULER + TRACK + 6
+        onsets = self.s.onset_frames()
+        if len(onsets) and self.ppf >= 2:
+            p.setPen(QPen(QColor(200, 200, 210, 110), 1))
+            for f in onsets[bisect_right(onsets, first - 1) : bisect_right(onsets, last)]:
+                x = int((f + 0.5) * self.ppf)
+                p.drawLine(x, top + WAVE - 6, x, top + WAVE - 1)
         beats = self.s.beat_frames()
         if len(beats) == 0 or (len(beats) > 1 and self.ppf * (beats[-1] - beats[0])
                                / (len(beats) - 1) < 3):  # fmt: skip
             return
-        top = RULER + TRACK + 6
         lo, hi = bisect_right(beats, first - 1), bisect_right(beats, last)
         p.setPen(QPen(BEAT, 1))
         for f in beats[lo:hi]:

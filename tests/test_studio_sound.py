@@ -104,6 +104,7 @@ def test_beats_ticked_snapped_to_and_a_shot_fitted_to_them(qtbot, make_window, t
     qtbot.waitUntil(lambda: s.beats is not None, timeout=60_000)
     beats = list(s.beat_frames())
     assert beats[:3] == [6, 12, 18] and s.beats.steady
+    assert list(s.onset_frames()[:3]) == [6, 12, 18]  # a click is an onset too
     strip = w.timeline.strip
     strip.set_zoom(8.0)
     strip.grab()  # ticks painted without error
