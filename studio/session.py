@@ -24,6 +24,9 @@ from studio.sound import SoundPlayer
 RECOVERY_INTERVAL_MS = 30_000
 
 
+MAX_ACCENT_FRAMES = 20_000
+"""The longest shot whose accents the timeline shows (longer ones: none)."""
+
 class Edit(QUndoCommand):
     """An edit already carried out; undo/redo call the engine. The first redo (QUndoStack.push
     calls it) does nothing: the edit was made, and validated, before the command existed."""
@@ -54,6 +57,7 @@ class Session(QObject):
     message = Signal(str, str)  # title, text: something the user must be told
     status = Signal(str)  # a passing note for the status bar
     sound_changed = Signal()  # the soundtrack or its waveform (sound_peaks) changed
+    accents_changed = Signal()  # the selected shot's motion accents (shot_accents) arrived
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -79,6 +83,8 @@ class Session(QObject):
         self.beats = None
         """The soundtrack's beats (engine.beats.Beats), once found (after its waveform)."""
         self.snapping = True
+        self._accents: dict[str, object] = {}  # shot_accents' answers
+        self._asking: set[str] = set()
         """Whether the playhead and shot edges dragged on the timeline snap to beats."""
         self.sound = SoundPlayer()
         """The soundtrack's player (the viewer's transport drives it)."""
@@ -90,6 +96,7 @@ class Session(QObject):
     def open(self, project: Project | None) -> None:
         """Show ``project`` (None: nothing open); the model loads on the render thread."""
         self.project = project
+        self._accents.clear()
         self.undo.clear()
         self.store.clear()
         self.selected = None
@@ -314,6 +321,36 @@ class Session(QObject):
 
         onsets = dataclasses.replace(self.beats, beats=self.beats.onsets)
         return onsets.frames(self.project.soundtrack.offset, self.timeline.fps)
+
+    def shot_accents(self, shot_id: str):
+        """The local frames where a shot shows its motion's accents (engine.beats.accents: what
+        Fit to Beats puts on beats), or None until a worker has asked the Director; then
+        ``accents_changed``. Known by everything that decides them (a changed shot asks again)."""
+        import dataclasses
+
+        shot = self.project.shot(shot_id)
+        key = repr(dataclasses.astuple(shot))
+        if key in self._accents:
+            return self._accents[key]
+        director = self.render.director
+        if director is None or director.project is not self.project or key in self._asking:
+            return None
+        if shot.duration > MAX_ACCENT_FRAMES:
+            return ()
+        from studio.jobs import Job
+
+        self._asking.add(key)
+        snapshot = dataclasses.replace(shot)
+        job = Job(lambda _job: director.shown_accents(snapshot), name="accents")
+
+        def got(frames, key=key) -> None:
+            self._accents[key] = frames
+            self.accents_changed.emit()
+
+        job.succeeded.connect(got)
+        job.finished.connect(lambda key=key: self._asking.discard(key))
+        job.start()
+        return None
 
     def snap(self, frame: int, within: int) -> int:
         """``frame``, or the beat within ``within`` frames of it where snapping is on."""

@@ -31,6 +31,7 @@ TICK_PX, LABEL_PX = 6, 56  # the closest that ruler ticks and their labels may s
 EDGE_PX = 5  # how near a shot's right edge the pointer grabs it for trimming
 SNAP_PX = 8  # how near a beat the playhead and a trimmed edge snap to it
 BEAT = QColor(250, 200, 80)
+ON_BEAT, OFF_BEAT = QColor(90, 210, 120), QColor(235, 90, 90)  # a shot's accents
 NICE_SECONDS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800)
 
 
@@ -51,7 +52,7 @@ class TimelineStrip(QWidget):
         session.model_loaded.connect(self._changed)
         session.project_opened.connect(self.fit)
         for signal in (session.selection_changed, session.playhead_changed, session.frame_arrived,
-                       session.sound_changed):  # fmt: skip
+                       session.sound_changed, session.accents_changed):  # fmt: skip
             signal.connect(self._repaint)
 
     # -- geometry ----------------------------------------------------------------------------------
@@ -224,6 +225,7 @@ class TimelineStrip(QWidget):
             if shot.id == self.s.selected:
                 p.setPen(QPen(QColor(255, 220, 90), 2))
                 p.drawRect(r.adjusted(1, 1, -1, -1))
+                self._paint_accents(p, shot.id, t.starts[n], r)
         self._paint_sound(p, area)
         self._paint_beats(p, first, last)
         if self._trim_end is not None:  # the edge being dragged
@@ -271,6 +273,26 @@ class TimelineStrip(QWidget):
             block = peaks[max(a, 0) : b]
             lo, hi = float(block[:, 0].min()), float(block[:, 1].max())
             p.drawLine(x, int(mid - hi * half), x, int(mid - lo * half))
+
+    def _paint_accents(self, p: QPainter, shot_id: str, start: int, r: QRect) -> None:
+        """The selected shot's motion accents: a small triangle under the shot at each, pointing
+        at the sound's lane, green where it is within a frame of a beat (what Fit to Beats aims
+        for), red elsewhere."""
+        if self.s.project.soundtrack is None or self.ppf < 2:
+            return
+        frames = self.s.shot_accents(shot_id)
+        if frames is None or len(frames) == 0:
+            return
+        from engine.beats import on_beat
+
+        hit = on_beat([start + f for f in frames], self.s.beat_frames())
+        p.setPen(Qt.PenStyle.NoPen)
+        for f, on in zip(frames, hit, strict=True):
+            x = int((start + f + 0.5) * self.ppf)
+            p.setBrush(ON_BEAT if on else OFF_BEAT)
+            y = r.bottom() + 2  # in the gap over the sound's lane, pointing at its beats
+            p.drawPolygon([QPoint(x - 4, y), QPoint(x + 4, y), QPoint(x, y + 5)])
+        p.setBrush(Qt.BrushStyle.NoBrush)
 
     def _paint_beats(self, p: QPainter, first: int, last: int) -> None:
         """The soundtrack's beats on screen: a tick under the ruler and a line across the sound's

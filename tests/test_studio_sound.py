@@ -132,11 +132,18 @@ def test_beats_ticked_snapped_to_and_a_shot_fitted_to_them(qtbot, make_window, t
     director = s.render.director
     acc = director.step_accents(shot, 4 * shot.duration)
     before = share_on_beat([shot.motion_u(t) for t in range(shot.duration)], acc, local)
+    # the selected shot's accents are marked on the timeline (asked of the Director on a worker)
+    qtbot.waitUntil(lambda: s.shot_accents(shot.id) is not None, timeout=20_000)
+    shown = list(s.shot_accents(shot.id))
+    assert shown == list(director.shown_accents(shot)) and shown
+    strip.grab()
     assert w.a_fit_beats.isEnabled() and w.fit_to_beats()
     fitted = s.project.shot(shot.id)
     assert fitted.beats and len(fitted.timing) == shot.duration
     assert min(b - a for a, b in zip(fitted.timing, fitted.timing[1:], strict=False)) >= 1
     after = share_on_beat(fitted.timing, acc, local)
+    qtbot.waitUntil(lambda: s.shot_accents(shot.id) is not None, timeout=20_000)
+    assert list(s.shot_accents(shot.id)) != shown  # the fitted shot's, asked again
     assert after[0] / after[1] >= before[0] / before[1]
     assert "fitted to" in w.inspector.beat_label.text() and s.undo.undoText() == "Fit shot to beats"
     assert w.clear_beat_fit() and s.project.shot(shot.id).timing == ()
