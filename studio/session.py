@@ -267,20 +267,23 @@ class Session(QObject):
 
         def work(_job):
             samples = audio.decode(source)
-            return audio.peaks(samples), samples
+            return source, audio.peaks(samples), samples
 
         job = Job(work, name="soundtrack")
-
-        def got(result, source=source) -> None:
-            if source == self._peaks_source:
-                self.sound_peaks, samples = result
-                self.sound.load(samples, self.project.soundtrack.offset)
-                self.sound_changed.emit()
-                self._find_beats(source, samples)
-
-        job.succeeded.connect(got)
-        job.failed.connect(lambda text: self.tell("The soundtrack cannot be read", text))
+        job.succeeded.connect(self._got_sound)  # bound methods: disconnected when this goes
+        job.failed.connect(self._sound_failed)
         job.start()
+
+    def _got_sound(self, result) -> None:
+        source, peaks, samples = result
+        if source == self._peaks_source:
+            self.sound_peaks = peaks
+            self.sound.load(samples, self.project.soundtrack.offset)
+            self.sound_changed.emit()
+            self._find_beats(source, samples)
+
+    def _sound_failed(self, text: str) -> None:
+        self.tell("The soundtrack cannot be read", text)
 
     def _find_beats(self, source, samples) -> None:
         """The soundtrack's beats: read from engine.beats' cache, else found by a child process
@@ -294,18 +297,21 @@ class Session(QObject):
             if found is None:
                 found = beats.Beats.from_json(json.loads(run_child(
                     job, "engine.beats", str(source), "--nice", "5")))  # fmt: skip
-            return found
+            return source, found
 
         job = Job(work, name="beats")
-
-        def got(found, source=source) -> None:
-            if source == self._peaks_source:
-                self.beats = found
-                self.sound_changed.emit()
-
-        job.succeeded.connect(got)
-        job.failed.connect(lambda text: self.tell("The soundtrack's beats cannot be found", text))
+        job.succeeded.connect(self._got_beats)
+        job.failed.connect(self._beats_failed)
         job.start()
+
+    def _got_beats(self, result) -> None:
+        source, found = result
+        if source == self._peaks_source:
+            self.beats = found
+            self.sound_changed.emit()
+
+    def _beats_failed(self, text: str) -> None:
+        self.tell("The soundtrack's beats cannot be found", text)
 
     def beat_frames(self):
         """The timeline frames the soundtrack's beats fall on (empty before they are found)."""
@@ -339,18 +345,18 @@ class Session(QObject):
             return ()
         from studio.jobs import Job
 
-        self._asking.add(key)
+        self._asking.add(key)  # a failure leaves it there: that shot is not asked again
         snapshot = dataclasses.replace(shot)
-        job = Job(lambda _job: director.shown_accents(snapshot), name="accents")
-
-        def got(frames, key=key) -> None:
-            self._accents[key] = frames
-            self.accents_changed.emit()
-
-        job.succeeded.connect(got)
-        job.finished.connect(lambda key=key: self._asking.discard(key))
+        job = Job(lambda _job: (key, director.shown_accents(snapshot)), name="accents")
+        job.succeeded.connect(self._got_accents)  # bound: disconnected when the session goes
         job.start()
         return None
+
+    def _got_accents(self, answer) -> None:
+        key, frames = answer
+        self._asking.discard(key)
+        self._accents[key] = frames
+        self.accents_changed.emit()
 
     def snap(self, frame: int, within: int) -> int:
         """``frame``, or the beat within ``within`` frames of it where snapping is on."""
