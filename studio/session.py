@@ -267,7 +267,7 @@ class Session(QObject):
 
         def work(_job):
             samples = audio.decode(source)
-            return source, audio.peaks(samples), samples
+            return source, audio.peaks(samples), samples, SoundPlayer.pcm(samples)
 
         job = Job(work, name="soundtrack")
         job.succeeded.connect(self._got_sound)  # bound methods: disconnected when this goes
@@ -275,17 +275,17 @@ class Session(QObject):
         job.start()
 
     def _got_sound(self, result) -> None:
-        source, peaks, samples = result
+        source, peaks, samples, pcm = result
         if source == self._peaks_source:
             self.sound_peaks = peaks
-            self.sound.load(samples, self.project.soundtrack.offset)
+            self.sound.load(pcm, self.project.soundtrack.offset)
             self.sound_changed.emit()
-            self._find_beats(source, samples)
+            self._find_beats(source)
 
     def _sound_failed(self, text: str) -> None:
         self.tell("The soundtrack cannot be read", text)
 
-    def _find_beats(self, source, samples) -> None:
+    def _find_beats(self, source) -> None:
         """The soundtrack's beats: read from engine.beats' cache, else found by a child process
         (``python -m engine.beats``: librosa's imports and work never hold this interpreter, so
         playback meanwhile keeps its frames) that a worker waits for."""

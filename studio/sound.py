@@ -40,11 +40,19 @@ class SoundPlayer:
         self.problem = ""  # why there is no sound, once known
 
     def load(self, samples: np.ndarray | None, offset: float = 0.0) -> None:
-        """The soundtrack (float32 (N, 2) at 48 kHz, or None) and when it starts on the
-        timeline (seconds)."""
+        """The soundtrack (float32 (N, 2) at 48 kHz, or :meth:`pcm` of it; None: none) and when
+        it starts on the timeline (seconds)."""
         self.stop()
-        self._pcm = None if samples is None else (np.clip(samples, -1, 1) * 32767).astype("<i2")
+        self._pcm = None if samples is None else self.pcm(samples)
         self.offset = offset
+
+    @staticmethod
+    def pcm(samples: np.ndarray) -> np.ndarray:
+        """What the device plays of float32 samples: 16-bit (a worker makes it: 60 ms for a
+        minute of sound, too long for the GUI thread)."""
+        if samples.dtype == np.dtype("<i2"):
+            return samples
+        return (np.clip(samples, -1, 1) * 32767).astype("<i2")
 
     @property
     def loaded(self) -> bool:
