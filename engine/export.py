@@ -164,6 +164,13 @@ def _ffmpeg_args(s: ExportSettings, size: tuple[int, int]) -> tuple[str, str, li
         return "libvpx-vp9", "yuva420p" if s.alpha else "yuv420p", params + ["-f", "webm"]
     if s.format == "gif":
         graph = f"[0:v]{vf},split[a][b];[a]palettegen=stats_mode=full[p];[b][p]paletteuse"
+        if s.filter == "nearest" and (sw, sh) != tuple(size):
+            # hard pixels: dithered at the source size, then each pixel scaled up whole (a
+            # dither made after the upscale speckles every big pixel); the palette kept exact
+            pad = vf.split(",", 1)[1] if "," in vf else "null"
+            graph = ("[0:v]split[a][b];[a]palettegen=stats_mode=full,split[p][q];"
+                     f"[b][p]paletteuse[d];[d]scale={sw}:{sh}:flags=neighbor,{pad}[u];"
+                     "[u][q]paletteuse=dither=none")  # fmt: skip
         loop = "0" if s.loop else "-1"
         return "gif", "pal8", ["-filter_complex", graph, "-loop", loop, "-f", "gif"]
     pix = "rgba" if s.alpha else "rgb24"

@@ -225,3 +225,27 @@ def test_stale_temporary_files_of_killed_exports_are_cleaned(tmp_path):
     assert mine.exists() and other.exists()
     encode(frames(2), 2, tmp_path / "seq", ExportSettings(format="png"))
     assert not (tmp_path / ".seq.999999999-abcdef.part").exists()
+
+
+def test_a_gif_scaled_up_keeps_hard_pixels_and_its_frame_rate(tmp_path):
+    """Issue 17: a GIF at 4× with the nearest filter is dithered at the source size, then each
+    pixel is scaled up whole (a dither after the upscale speckled every big pixel); at 12 fps its
+    delays (centiseconds) alternate 8 and 9 so that they average 1/12 s."""
+    from PIL import ImageSequence
+
+    h, w = 24, 32
+    y, x = np.mgrid[0:h, 0:w]
+    src = [np.stack([(x * 8 + i * 3) % 256, (y * 10) % 256, ((x + y) * 4 + 50) % 256],
+                    -1).astype(np.uint8) for i in range(24)]  # fmt: skip
+    out = tmp_path / "hard.gif"
+    encode(src, 24, out, ExportSettings(format="gif", fps=12, scale=4))
+    im = Image.open(out)
+    delays = [f.info["duration"] for f in ImageSequence.Iterator(im)]
+    assert len(delays) == 24 and abs(np.mean(delays) - 1000 / 12) < 1
+    im.seek(5)
+    a = np.array(im.convert("RGB")).reshape(h, 4, w, 4, 3)
+    assert (a == a[:, :1, :, :1]).all()  # every 4×4 block one colour
+    # the smooth filter scales first and dithers the result, as before
+    encode(src, 24, tmp_path / "soft.gif", ExportSettings(format="gif", fps=12, scale=4,
+                                                          filter="lanczos"))  # fmt: skip
+    assert (tmp_path / "soft.gif").stat().st_size > 0
