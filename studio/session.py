@@ -444,8 +444,9 @@ class Session(QObject):
             index = p.shot_index(shot.id)
             return lambda: p.delete_shot(shot.id), lambda: p.insert_shot(shot, index)
 
-        if self._edit("Add shot", action):
-            self.select(made[0].id)
+        if self._edit("Add shot", action):  # the new shot selected, the playhead on it (the
+            self.select(made[0].id)  # timeline scrolls to follow)
+            self.seek(self.timeline.start_of(made[0].id))
             return made[0].id
         return None
 

@@ -50,6 +50,35 @@ EDGE_NAMES = {"turn": "Turn back", "wrap": "Wrap round", "stay": "Stay inside"}
 KEY_COLUMNS = ("Frame", "X px", "Y px", "Turn °", "Scale %", "Ease")
 
 
+def describe(project, changes: dict) -> str:
+    """An edit of a shot's fields in the words of the undo history: what changed, to what
+    ("Background → Zed strolls at night"), not "Edit shot"."""
+    words = []
+    for key, v in changes.items():
+        if key in ("character", "background"):
+            frame = f", frame {v[1]}" if v[1] else ""
+            words.append(f"{key.title()} → {project.clip(v[0]).name}{frame}")
+        elif key == "motion":
+            words.append(f"Motion → {project.clip(v[0]).name} {v[1]}–{v[2]}")
+        elif key == "duration":
+            words.append(f"Duration → {v} frames")
+        elif key == "speed":
+            words.append(f"Speed → {v:g}×")
+        elif key == "hold":
+            words.append("Retime → on 1s" if v == 1 else f"Retime → on {v}s")
+        elif key == "loop":
+            words.append(f"Loop → {LOOP_NAMES.get(v, v).split(' (')[0]}")
+        elif key == "render":
+            words.append(f"Render → {RENDER_CHOICES.get(v, v).split(' (')[0]}")
+        elif key == "pose":
+            words.append(f"Poses → {POSE_CHOICES.get(v, v)}")
+        elif key == "name":
+            words.append(f"Name → “{v}”")
+        else:
+            words.append(f"{key.title()} → {v}")
+    return "; ".join(words) or "Edit shot"
+
+
 class FramePicker(QWidget):
     """A clip chooser, a large preview of the frame under the pointer (or the chosen one), a
     scrubber over every frame, and the frames as numbered thumbnails. ``motion`` pickers
@@ -434,14 +463,14 @@ class Inspector(QWidget):
         self.natural.clicked.connect(self._fit)
         self.speed.editingFinished.connect(lambda: self._set(speed=round(self.speed.value(), 4)))
         self.hold.activated.connect(
-            lambda: self._set(hold=self.hold.currentData(), text="Retime shot")
+            lambda: self._set(hold=self.hold.currentData())
         )
         self.loop.activated.connect(lambda: self._set(loop=self.loop.currentData()))
         self.render.activated.connect(
-            lambda: self._set(render=self.render.currentData(), text="Set shot's render mode")
+            lambda: self._set(render=self.render.currentData())
         )
         self.pose.activated.connect(
-            lambda: self._set(pose=self.pose.currentData(), text="Set shot's poses")
+            lambda: self._set(pose=self.pose.currentData())
         )
         self.reshuffle.clicked.connect(self._reshuffle)
         self.jumps.sliderReleased.connect(self._jumps)
@@ -512,7 +541,7 @@ class Inspector(QWidget):
 
     def refresh(self, *_) -> None:
         shot = self.shot()
-        self.fields.setEnabled(shot is not None)
+        self.fields.setVisible(shot is not None)  # no stale or placeholder values without one
         if shot is None:
             self.title.setText("No shot selected. Click a shot on the timeline.")
             return
@@ -602,7 +631,7 @@ class Inspector(QWidget):
         for w in widgets:
             w.blockSignals(False)
 
-    def _set(self, text: str = "Edit shot", **changes) -> None:
+    def _set(self, text: str | None = None, **changes) -> None:
         shot = self.shot()
         if shot is None:
             return
@@ -610,6 +639,7 @@ class Inspector(QWidget):
 
         if all(field_value(shot, k) == v for k, v in changes.items()):
             return
+        text = text or describe(self.s.project, changes)
         if not self.s.update_shot(shot.id, text=text, **changes):
             self.refresh()
 

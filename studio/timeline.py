@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
-from PySide6.QtCore import QPoint, QRect, QSize, Qt
+from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
-from PySide6.QtWidgets import QMenu, QScrollArea, QWidget
+from PySide6.QtWidgets import QMenu, QScrollArea, QToolTip, QWidget
 
 from studio.session import Session
 
@@ -215,7 +215,7 @@ class TimelineStrip(QWidget):
                     p.drawImage(QRect(x, r.y() + LABEL + 2, width, TILE), thumb, source)
             p.fillRect(QRect(r.x(), r.y(), r.width(), LABEL), QColor(0, 0, 0, 110))
             p.setPen(QColor(250, 250, 250))
-            if r.width() > 12:
+            if r.width() > 28:  # narrower: no clipped stub of a name (the tooltip has it)
                 p.drawText(
                     QRect(r.x() + 4, r.y(), r.width() - 8, LABEL),
                     Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
@@ -374,6 +374,24 @@ class TimelineStrip(QWidget):
             return 0
         i = min(max(bisect_right(t.starts, x / self.ppf) - 1, 0), len(t.shots) - 1)
         return i + 1 if x >= (t.starts[i] + t.shots[i].duration / 2) * self.ppf else i
+
+    def event(self, e) -> bool:
+        """A tooltip over a shot: its name, length and what drives it (narrow shots show none)."""
+        if e.type() == QEvent.Type.ToolTip and self.s.project is not None:
+            sid = self.shot_at(e.pos())
+            if sid is None:
+                QToolTip.hideText()
+                e.ignore()
+                return True
+            t = self.s.timeline
+            n = self.s.project.shot_index(sid)
+            shot = t.shots[n]
+            tags = f" · {tags}" if (tags := shot.tags()) else ""
+            QToolTip.showText(e.globalPos(), f"{shot.name or f'Shot {n + 1}'}\n"
+                              f"frames {t.starts[n] + 1}–{t.starts[n] + shot.duration} "
+                              f"({shot.duration} f){tags}", self)  # fmt: skip
+            return True
+        return super().event(e)
 
     def mouseDoubleClickEvent(self, e) -> None:  # noqa: N802
         if self.shot_at(e.position().toPoint()) is not None:

@@ -441,6 +441,7 @@ class MainWindow(QMainWindow):
     def _set_project(self, project: Project | None, dirty: bool = False) -> None:
         if self.session.project is not None:
             settings.clear_recovery(self.session.project.root)
+        self.welcome.hide()  # it is about the demo (open_demo shows it again)
         self.session.open(project)
         if project is not None:
             settings.add_recent(project.root)

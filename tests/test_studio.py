@@ -527,3 +527,43 @@ def test_play_once_stops_at_the_out_point(qtbot, make_window, tmp_path):
     assert s.playhead == 27
     v.range_box.setChecked(False)  # the whole timeline again
     assert t.bounds() == (0, s.timeline.frame_count - 1)
+
+
+def test_rough_edges_a_new_user_hit(qtbot, make_window, tmp_path):
+    """Issue 17, §3: the history names what changed; a new shot is selected with the playhead on
+    it; a shot on the timeline has a tooltip; New Project drops the demo's welcome note and the
+    inspector shows no placeholder values without a shot."""
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QToolTip
+
+    from studio.timeline import RULER
+
+    w = make_window()
+    w.open_demo()
+    s, insp = w.session, w.inspector
+    loaded(qtbot, w)
+    assert w.welcome.isVisible()
+    clips = {c.name: c.id for c in s.project.clips.values()}
+    s.select(s.project.shots[0].id)
+    insp.bg_clip.setCurrentIndex(insp.bg_clip.findData(clips["Zed strolls at night"]))
+    insp.bg_clip.activated.emit(insp.bg_clip.currentIndex())
+    assert s.undo.undoText() == "Background → Zed strolls at night"
+    insp.hold.setCurrentIndex(insp.hold.findData(2))
+    insp.hold.activated.emit(insp.hold.currentIndex())
+    assert s.undo.undoText() == "Retime → on 2s"
+    # a new shot: selected, the playhead on its first frame
+    new = s.add_shot((clips["Bo jumps"], 0), (clips["Bo jumps"], 0), clips["Bo jumps"])
+    assert s.selected == new and s.playhead == s.timeline.start_of(new)
+    # a tooltip names the shot under the pointer
+    strip = w.timeline.strip
+    strip.set_zoom(8.0)
+    pos = QPoint(4, RULER + 30)
+    strip.event(QHelpEvent(QEvent.Type.ToolTip, pos, strip.mapToGlobal(pos)))
+    assert QToolTip.text().startswith(s.project.shots[0].name)
+    assert f"({s.project.shots[0].duration} f)" in QToolTip.text()
+    # New Project: no welcome note about the demo, no shot fields with placeholder values
+    s.undo.setClean()
+    assert w.create_project(tmp_path / "Fresh")
+    assert not w.welcome.isVisible()
+    assert not insp.fields.isVisible() and "No shot selected" in insp.title.text()

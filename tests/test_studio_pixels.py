@@ -56,7 +56,7 @@ def test_clips_are_analysed_on_a_worker_and_the_viewer_shows_the_output_size(qtb
     insp.pose.setCurrentIndex(insp.pose.findData("match"))
     insp.pose.activated.emit(insp.pose.currentIndex())
     assert s.project.shot(moved.id).pose == "match"
-    assert s.undo.undoText() == "Set shot's poses"
+    assert s.undo.undoText() == "Poses → Match poses from its clip"
     # the matte layer
     w.viewer.layer.setCurrentIndex(w.viewer.layer.findData("matte"))
     assert s.layer == "matte"
