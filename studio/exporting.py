@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from engine.document import MAX_OUTPUT_SIDE
 from engine.export import FILTERS, FORMAT_NAMES, ExportSettings, export, plan_target
+from studio import settings as prefs
 from studio.dialogs import ok_cancel
 from studio.jobs import Job
 from studio.session import Session
@@ -54,7 +55,7 @@ class ExportDialog(QDialog):
         self.format = QComboBox(self)
         for key, name in FORMAT_NAMES.items():
             self.format.addItem(name, key)
-        self.path = QLineEdit(str(p.root.parent / f"{p.name}.mp4"), self)
+        self.path = QLineEdit(str(prefs.export_folder() / f"{p.name}.mp4"), self)
         browse = QPushButton("Browse…", self)
         browse.clicked.connect(self._browse)
         self.range = QComboBox(self)
@@ -96,9 +97,7 @@ class ExportDialog(QDialog):
         close = QPushButton("Close", self)
         self.export_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self.cancel)
-        self.show_button.clicked.connect(
-            lambda: parent.show_in_folder(self.written) if parent else None
-        )
+        self.show_button.clicked.connect(self._show)
         close.clicked.connect(self.close)
 
         path_row = QHBoxLayout()
@@ -269,6 +268,15 @@ class ExportDialog(QDialog):
         )
         self.status.setText(f"Wrote {path} ({size / 1024:.0f} KB).")
         self.show_button.setEnabled(True)
+        prefs.set_export_folder(self.written.parent)  # a PNG sequence's too: where it went
+
+    def _show(self) -> None:
+        """Show in Folder; where no file manager opens, the dialog says where the file is."""
+        parent = self.parent()
+        if parent is not None and not parent.show_in_folder(self.written):
+            self.status.setText(f"No file manager opened here. The file is in {self.written.parent}"
+                                if not self.written.is_dir() else
+                                f"No file manager opened here. The frames are in {self.written}")
 
     def _ended(self) -> None:
         self.job = None

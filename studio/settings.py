@@ -56,6 +56,24 @@ def add_recent(path: str | os.PathLike) -> None:
     s.sync()
 
 
+def export_folder() -> Path:
+    """Where an export goes by default: the folder of the last one, else the user's Videos
+    folder, else Documents, else home (never the app's own data folder, where nobody looks)."""
+    import platformdirs
+
+    last = settings().value("export_folder", "")
+    for folder in (last, platformdirs.user_videos_dir(), platformdirs.user_documents_dir()):
+        if folder and Path(folder).is_dir():
+            return Path(folder)
+    return Path.home()
+
+
+def set_export_folder(path: str | os.PathLike) -> None:
+    s = settings()
+    s.setValue("export_folder", str(Path(path).resolve()))
+    s.sync()
+
+
 def clear_recent() -> None:
     s = settings()
     s.setValue("recent", [])

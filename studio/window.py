@@ -914,6 +914,9 @@ class MainWindow(QMainWindow):
         self.session.render.shutdown()
         e.accept()
 
-    def show_in_folder(self, path: str | os.PathLike) -> None:
+    def show_in_folder(self, path: str | os.PathLike) -> bool:
+        """Open the folder holding ``path`` in the file manager; False where none opened (the
+        caller says where the file is)."""
         path = Path(path)
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path if path.is_dir() else path.parent)))
+        return QDesktopServices.openUrl(
+            QUrl.fromLocalFile(str(path if path.is_dir() else path.parent)))

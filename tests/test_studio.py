@@ -218,6 +218,11 @@ def test_export_dialog_writes_a_playable_file(qtbot, make_window, tmp_path):
     loaded(qtbot, w)
     w.session.set_range((0, 11))
     d = w.export_dialog()
+    from studio import settings
+
+    # by default not inside the app's data folder (where the demo copy lives) but the user's
+    # Videos, Documents or home folder
+    assert settings.data_dir() not in Path(d.path.text()).parents
     out = tmp_path / "film.mp4"
     d.path.setText(str(out))
     d.scale.setValue(2)
@@ -238,7 +243,15 @@ def test_export_dialog_writes_a_playable_file(qtbot, make_window, tmp_path):
     d.export_button.click()
     qtbot.waitUntil(lambda: not d.running, timeout=60_000)
     assert len(list((tmp_path / "film").glob("*.png"))) == 12
+    # Show in Folder where no file manager opens (offscreen): the dialog says where the frames are
+    if not w.show_in_folder(tmp_path):
+        d.show_button.click()
+        assert "No file manager opened here" in d.status.text()
     d.close()
+    # the next export starts in the folder of the last one
+    again = w.export_dialog()
+    assert Path(again.path.text()).parent == tmp_path
+    again.close()
 
 
 def test_recovery_after_a_crash(qtbot, make_window, tmp_path):
