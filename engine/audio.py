@@ -141,15 +141,15 @@ def drum_loop(bpm: float, seconds: float, rate: int = RATE, swing: float = 0.0,
     kick = 1.6 * np.sin(sweep) * envelope(n, 0.09)
     m = round(0.2 * rate)
     snare = (0.8 * rng.standard_normal(m) + 0.6 * np.sin(2 * np.pi * 190 * np.arange(m) / rate))
-    snare = snare * envelope(m, 0.05)
+    snare = (snare * envelope(m, 0.05)).astype(np.float32)
     h = round(0.05 * rate)
-    hat = np.diff(rng.standard_normal(h + 1)) * envelope(h, 0.012) * 0.35
+    hat = (np.diff(rng.standard_normal(h + 1)) * envelope(h, 0.012) * 0.35).astype(np.float32)
     notes = (55.0, 55.0, 65.41, 49.0)  # A1 A1 C2 G1, one bar each
     b = round(beat * 0.9 * rate)
     for k, t in enumerate(times):
-        add(t, kick if k % 2 == 0 else snare.astype(np.float32), 0.0 if k % 2 == 0 else 0.2)
-        add(t, hat.astype(np.float32), -0.4)
-        add(t + beat / 2 * (1 + swing), 0.7 * hat.astype(np.float32), -0.4)
+        add(t, kick if k % 2 == 0 else snare, 0.0 if k % 2 == 0 else 0.2)
+        add(t, hat, -0.4)
+        add(t + beat / 2 * (1 + swing), 0.7 * hat, -0.4)
         f = notes[(k // 4) % len(notes)]
         tone = np.sin(2 * np.pi * f * np.arange(b) / rate) * envelope(b, 0.25) * 0.5
         add(t, tone.astype(np.float32), 0.1)

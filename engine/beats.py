@@ -63,11 +63,12 @@ class Beats:
 
     def frames(self, offset: float, fps: float, count: int | None = None) -> np.ndarray:
         """The timeline frames the beats fall on, the soundtrack starting ``offset`` seconds
-        after frame 0: each beat on the frame whose time span holds it (frame f shows from
-        f / fps), sorted, unique, within 0 … ``count`` − 1 where given."""
-        f = np.unique(np.floor((self.beats + offset) * fps + 1e-6).astype(np.int64))
-        f = f[f >= 0]
-        return f if count is None else f[f < count]
+        after frame 0 (:func:`on_frames`)."""
+        return on_frames(self.beats, offset, fps, count)
+
+    def onset_frames(self, offset: float, fps: float) -> np.ndarray:
+        """The timeline frames the onsets fall on (:func:`on_frames`)."""
+        return on_frames(self.onsets, offset, fps)
 
     def to_json(self) -> dict:
         return {"version": ANALYSIS, "beats": [round(float(t), 5) for t in self.beats],
@@ -78,6 +79,15 @@ class Beats:
     def from_json(cls, doc: dict) -> Beats:
         return cls(np.asarray(doc["beats"], np.float64), np.asarray(doc["onsets"], np.float64),
                    float(doc["tempo"]), float(doc["pulse"]))  # fmt: skip
+
+
+def on_frames(times: np.ndarray, offset: float, fps: float, count: int | None = None) -> np.ndarray:
+    """Sound times (s) as timeline frames, the sound starting ``offset`` seconds after frame 0:
+    each on the frame whose time span holds it (frame f shows from f / fps), sorted, unique,
+    within 0 … ``count`` − 1 where given."""
+    f = np.unique(np.floor((np.asarray(times) + offset) * fps + 1e-6).astype(np.int64))
+    f = f[f >= 0]
+    return f if count is None else f[f < count]
 
 
 def analyse(samples: np.ndarray, rate: int = RATE) -> Beats:
@@ -145,10 +155,11 @@ def _cache_file(path: str | Path, root: Path | None) -> Path:
     return (root or cache_root()) / f"{digest}.json"
 
 
-def cached(path: str | Path, root: Path | None = None) -> Beats | None:
-    """The cached analysis of the sound file ``path``'s bytes, or None (no librosa needed)."""
+def cached(path: str | Path, root: Path | None = None, file: Path | None = None) -> Beats | None:
+    """The cached analysis of the sound file ``path``'s bytes (kept in ``file`` where the caller
+    has named it), or None (no librosa needed)."""
     try:
-        doc = json.loads(_cache_file(path, root).read_text("utf-8"))
+        doc = json.loads((file or _cache_file(path, root)).read_text("utf-8"))
         if doc.get("version") == ANALYSIS:
             return Beats.from_json(doc)
     except (OSError, ValueError, KeyError, TypeError):
@@ -161,10 +172,10 @@ def beats_of(path: str | Path, samples: np.ndarray | None = None,
     """The analysis of the sound file ``path`` (its decoded ``samples`` where the caller has
     them), read from the cache when this file's bytes were analysed before; else made and kept
     there (an unwritable cache only costs the time)."""
-    found = cached(path, root)
+    file = _cache_file(path, root)  # the file's bytes read (and hashed) once
+    found = cached(path, file=file)
     if found is not None:
         return found
-    file = _cache_file(path, root)
     found = analyse(decode(path) if samples is None else samples)
     try:
         file.parent.mkdir(parents=True, exist_ok=True)

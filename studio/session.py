@@ -83,9 +83,10 @@ class Session(QObject):
         self.beats = None
         """The soundtrack's beats (engine.beats.Beats), once found (after its waveform)."""
         self.snapping = True
-        self._accents: dict[str, object] = {}  # shot_accents' answers
-        self._asking: set[str] = set()
         """Whether the playhead and shot edges dragged on the timeline snap to beats."""
+        self._accents: dict[str, tuple] = {}  # shot id → (the shot as asked, its accents)
+        self._asking: dict[str, object] = {}  # shot id → the shot being asked about
+        self._reads: set = set()  # the sound's, beats' and accents' jobs while they run
         self.sound = SoundPlayer()
         """The soundtrack's player (the viewer's transport drives it)."""
         self._peaks_source = None
@@ -97,6 +98,7 @@ class Session(QObject):
         """Show ``project`` (None: nothing open); the model loads on the render thread."""
         self.project = project
         self._accents.clear()
+        self._asking.clear()
         self.undo.clear()
         self.store.clear()
         self.selected = None
@@ -130,6 +132,9 @@ class Session(QObject):
     def close(self) -> None:
         self.sound.stop()
         self.analysis.cancel(wait=10.0)  # stops between two steps of a clip's analysis
+        for job in list(self._reads):  # none left running into the interpreter's exit (torch's
+            job.cancel()  # threads abort the process when they are torn down mid-work)
+            job.wait(10.0)
         if self.project is not None:
             settings.clear_recovery(self.project.root)
         self._recovery.stop()
@@ -272,7 +277,7 @@ class Session(QObject):
         job = Job(work, name="soundtrack")
         job.succeeded.connect(self._got_sound)  # bound methods: disconnected when this goes
         job.failed.connect(self._sound_failed)
-        job.start()
+        self._read(job)
 
     def _got_sound(self, result) -> None:
         source, peaks, samples, pcm = result
@@ -302,7 +307,7 @@ class Session(QObject):
         job = Job(work, name="beats")
         job.succeeded.connect(self._got_beats)
         job.failed.connect(self._beats_failed)
-        job.start()
+        self._read(job)
 
     def _got_beats(self, result) -> None:
         source, found = result
@@ -323,39 +328,46 @@ class Session(QObject):
         """The timeline frames of the soundtrack's onsets (every hit, syllable, note start)."""
         if self.beats is None or self.project is None or self.project.soundtrack is None:
             return ()
-        import dataclasses
-
-        onsets = dataclasses.replace(self.beats, beats=self.beats.onsets)
-        return onsets.frames(self.project.soundtrack.offset, self.timeline.fps)
+        return self.beats.onset_frames(self.project.soundtrack.offset, self.timeline.fps)
 
     def shot_accents(self, shot_id: str):
         """The local frames where a shot shows its motion's accents (engine.beats.accents: what
         Fit to Beats puts on beats), or None until a worker has asked the Director; then
-        ``accents_changed``. Known by everything that decides them (a changed shot asks again)."""
+        ``accents_changed``. An answer holds while the shot equals the one it was asked for (a
+        changed shot asks again); the timeline calls this on every paint."""
         import dataclasses
 
         shot = self.project.shot(shot_id)
-        key = repr(dataclasses.astuple(shot))
-        if key in self._accents:
-            return self._accents[key]
+        known = self._accents.get(shot_id)
+        if known is not None and known[0] == shot:
+            return known[1]
         director = self.render.director
-        if director is None or director.project is not self.project or key in self._asking:
+        if director is None or director.project is not self.project:
+            return None
+        if self._asking.get(shot_id) == shot:  # asked (a failure stays here: not asked again)
             return None
         if shot.duration > MAX_ACCENT_FRAMES:
             return ()
         from studio.jobs import Job
 
-        self._asking.add(key)  # a failure leaves it there: that shot is not asked again
-        snapshot = dataclasses.replace(shot)
-        job = Job(lambda _job: (key, director.shown_accents(snapshot)), name="accents")
+        snapshot = self._asking[shot_id] = dataclasses.replace(shot)
+        job = Job(lambda _job: (shot_id, snapshot, director.shown_accents(snapshot)),
+                  name="accents")  # fmt: skip
         job.succeeded.connect(self._got_accents)  # bound: disconnected when the session goes
-        job.start()
+        self._read(job)
         return None
 
+    def _read(self, job) -> None:
+        """Start one of the session's background reads; :meth:`close` waits for it."""
+        self._reads.add(job)
+        job.finished.connect(lambda: self._reads.discard(job))
+        job.start()
+
     def _got_accents(self, answer) -> None:
-        key, frames = answer
-        self._asking.discard(key)
-        self._accents[key] = frames
+        shot_id, shot, frames = answer
+        if self._asking.get(shot_id) is shot:
+            del self._asking[shot_id]
+        self._accents[shot_id] = (shot, frames)
         self.accents_changed.emit()
 
     def snap(self, frame: int, within: int) -> int:

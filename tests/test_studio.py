@@ -516,7 +516,7 @@ def test_a_clip_file_gone_after_opening_is_told_once(qtbot, make_window, tmp_pat
     for _ in range(3):  # more frames that need the clip
         w.session.seek(w.session.playhead + 1)
         qtbot.wait(100)
-    assert len(w.messages) == 1
+    assert len(w.messages) == 1, messages(w)
     assert missing.name in messages(w) and "no such file" in messages(w)
     w.messages[0].close()
     w.close()
