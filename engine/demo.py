@@ -61,29 +61,29 @@ def build(out: str | Path, size: kit.Size = SIZE) -> Project:
             ids.append(project.import_clip(path, name=name).id)
     walk, jump, bow, wave, hop, night = ids
     last = kit.FRAMES - 1
-    project.add_shot((walk, 0), (walk, 0), walk, name="1. As shot: Pip walks")
-    project.add_shot((walk, 0), (night, 0), walk, name="2. Background swap: Pip walks at night")
+    project.add_shot((walk, 0), (walk, 0), walk, name="As shot: Pip walks")
+    project.add_shot((walk, 0), (night, 0), walk, name="Background swap: Pip walks at night")
     # Mo waves on one spot all clip long: the camera never saw the set behind Mo, so neither
     # Mo's set nor Mo's cut-out is clean (docs/LAYERS.md); Bo jumps clear of both
     project.add_shot((jump, 0), (hop, 0), walk,
-                     name="3. Animation transfer: Bo walks like Pip, in Star's field")
+                     name="Animation transfer: Bo walks like Pip, in Star's field")
     project.add_shot((bow, 0), (jump, 0), jump,
-                     name="4. Both: Robo jumps like Bo, on Bo's beach")
+                     name="Both: Robo jumps like Bo, on Bo's beach")
     project.add_shot((hop, 0), (hop, 0), (wave, 0, last // 2), loop="pingpong",
-                     duration=2 * last, name="5. Ping-pong: Star rocks like Mo's wave")
+                     duration=2 * last, name="Ping-pong: Star rocks like Mo's wave")
     project.add_shot((jump, 0), (night, 0), (bow, 0, last), hold=2,
-                     name="6. On twos: Bo bows at night")
+                     name="On twos: Bo bows at night")
     project.add_shot((walk, 0), (walk, 0), walk, loop="endless", duration=10 * kit.FPS,
-                     seed=1, name="7. Endless: Pip walks on and on, never the same twice")
+                     seed=1, name="Endless: Pip walks on and on, never the same twice")
     project.add_shot((jump, 0), (jump, 0), jump, loop="loop", duration=4 * kit.FPS,
                      path=(Key(0, x=-0.25), Key(2 * kit.FPS, y=-0.1, ease="ease"),
                            Key(4 * kit.FPS - 1, x=0.25)),
-                     name="8. Path: Bo jumps along a path across the beach")
+                     name="Path: Bo jumps along a path across the beach")
     project.add_shot((night, 0), (night, 0), night, extend=2 * kit.FRAMES, target=(0.2, 0.45),
                      duration=3 * kit.FRAMES,
-                     name="9. Extended: Zed strolls on past the clip's end, then back")
+                     name="Extended: Zed strolls on past the clip's end, then back")
     project.add_shot((hop, 0), (jump, 0), jump, loop="loop", duration=8 * kit.FPS,
-                     name="10. On the beat: Star jumps to the drums on Bo's beach")
+                     name="On the beat: Star jumps to the drums on Bo's beach")
     from engine.synthesis import Director  # torch: only when the demo is built
 
     director = Director(project, device="cpu")

@@ -262,19 +262,21 @@ class Shot:
         return self.motion.start + step * min(self.motion_step(t), self.motion.length - 1)
 
     def natural_duration(self) -> int:
-        """Output frames of one pass at this shot's speed and hold: the motion once, its last
-        frame held as long as the others ("once"); one cycle that repeats seamlessly ("loop");
-        there and back ("pingpong"); as long as the clip ("endless", which goes on for ever);
-        as long as its fit (fitted to beats)."""
+        """Output frames of one pass at this shot's speed: the motion once, its last frame held
+        as long as the others ("once"); one cycle that repeats seamlessly ("loop"); there and
+        back ("pingpong"); as long as the clip ("endless", which goes on for ever); as long as
+        its fit (fitted to beats). A hold keeps that length, rounded up to whole holds: "on 2s"
+        is the same motion in the same time with half the poses (a 24-frame walk stays 24
+        frames, its poses 0, 2, … 22 each shown twice), as animators shoot on twos."""
         if self.timing:
             return len(self.timing)
         n = self.motion_length
         if self.loop in ("once", "endless") or n == 1:
             last = math.ceil((n - 1) / self.speed - 1e-9)
-            span = self.hold * max(1, math.ceil(1 / self.speed - 1e-9))
-            return math.ceil(last / self.hold) * self.hold + span
-        steps = n if self.loop == "loop" else 2 * n - 2
-        return math.ceil(math.ceil(steps / self.speed - 1e-9) / self.hold) * self.hold
+            frames = last + max(1, math.ceil(1 / self.speed - 1e-9))
+        else:
+            frames = math.ceil((n if self.loop == "loop" else 2 * n - 2) / self.speed - 1e-9)
+        return math.ceil(frames / self.hold) * self.hold
 
 
 # -- JSON ------------------------------------------------------------------------------------------
@@ -991,7 +993,7 @@ class Project:
         """Set any of a shot's fields (character, background, motion as tuples; duration, name,
         speed, hold, loop, offset). All are validated together, so a bad value changes nothing.
         With ``keep_fit``, a shot whose duration is one pass of its motion
-        (:meth:`Shot.natural_duration`) stays so: retimed "on 2s" it gets twice as long.
+        (:meth:`Shot.natural_duration`) stays so: at half speed it gets twice as long.
         Returns the previous values, for undo."""
         shot = self.shot(shot_id)
         trial = copy.deepcopy(shot)

@@ -43,6 +43,10 @@ from engine.samples import sample_grid, to_tensor
 SYNTHETIC = ("moving-mnist",)
 SAMPLE_PAIRS = 8
 LOGGED_TERMS = ("scene", "equiv", "inv", "ident", "fc_scale", "fb_scale")
+# Left unset, warm-up and sample grids scale with the run: a 150-step fine-tune warms up for 15
+# steps (not 100 of its 150) and shows a grid every 25 steps (not only at the end).
+WARMUP_STEPS, WARMUP_FRACTION = 100, 0.1  # warm up for 100 steps or a tenth of the run: the shorter
+SAMPLE_EVERY, SAMPLES_PER_RUN = 250, 6  # a grid every 250 steps and at each sixth of the run
 
 
 @dataclass
@@ -55,7 +59,7 @@ class TrainConfig:
     time_budget: float | None = None  # minutes
     batch_size: int = 32
     lr: float = 1e-3
-    warmup_steps: int = 100
+    warmup_steps: int | None = None  # None: scaled to the run (WARMUP_*)
     clip_grad: float = 0.0  # max global gradient norm; 0 = no clipping
     image_size: int = 64
     fit: str = "stretch"
@@ -78,7 +82,7 @@ class TrainConfig:
     init: str | None = None
     resume: bool = False
     log_every: int = 10
-    sample_every: int = 250
+    sample_every: int | None = None  # None: scaled to the run (SAMPLE_*)
     checkpoint_every: int = 500
     keep_checkpoints: int = 3
     progress: str = "bar"
@@ -162,7 +166,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     t.add_argument("--batch-size", type=int, help=f"pairs per step (default {d.batch_size})")
     t.add_argument("--lr", type=float, help=f"peak learning rate, Adam (default {d.lr})")
-    t.add_argument("--warmup-steps", type=int, help=f"linear warm-up (default {d.warmup_steps})")
+    t.add_argument(
+        "--warmup-steps",
+        type=int,
+        help=f"steps of linear warm-up (default: {WARMUP_STEPS} or the run's first "
+        f"{WARMUP_FRACTION:.0%}, whichever is shorter)",
+    )
     t.add_argument(
         "--clip-grad",
         type=float,
@@ -250,7 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--sample-every",
         type=int,
-        help=f"steps between sample grids (default {d.sample_every}; 0 = end only)",
+        help=f"steps between sample grids (default: every {SAMPLE_EVERY} steps and at each "
+        f"1/{SAMPLES_PER_RUN} of the run; 0 = end only)",
     )
     r.add_argument(
         "--checkpoint-every",
@@ -496,9 +506,14 @@ def _describe(config: ModelConfig) -> str:
 
 
 def lr_at(cfg: TrainConfig, step: int, fraction: float) -> float:
-    """Linear warm-up, then cosine decay to 5% of the peak at the end of the run."""
-    if step < cfg.warmup_steps:
-        return cfg.lr * (step + 1) / cfg.warmup_steps
+    """Linear warm-up, then cosine decay to 5% of the peak at the end of the run. The warm-up
+    lasts ``warmup_steps``, or unset, WARMUP_STEPS or WARMUP_FRACTION of the run, the shorter."""
+    if cfg.warmup_steps is not None:
+        warm = (step + 1) / cfg.warmup_steps if step < cfg.warmup_steps else 1.0
+    else:
+        warm = min(1.0, max((step + 1) / WARMUP_STEPS, fraction / WARMUP_FRACTION))
+    if warm < 1.0:
+        return cfg.lr * warm
     return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, fraction))))
 
 
@@ -512,6 +527,8 @@ class Trainer:
         self.stop_reason: str | None = None
         self.step = 0
         self.elapsed = 0.0  # training seconds, carried across resumes
+        self._sampled_step = -1  # the step of the last sample grid
+        self._sample_mark = 0  # how many sixths of the run had passed at the last step
         self.batches: Prefetcher | None = None
         if self.dist.enabled and torch.cuda.is_available() and cfg.device in ("auto", "cuda"):
             self.device = torch.device("cuda", self.dist.local_rank)
@@ -658,7 +675,18 @@ class Trainer:
         )
         return path
 
+    def _sample_due(self) -> bool:
+        """A sample grid every ``sample_every`` steps; unset, every SAMPLE_EVERY steps and at
+        each 1/SAMPLES_PER_RUN of the run (by steps or time, as the run is measured)."""
+        if self.cfg.sample_every is not None:
+            return bool(self.cfg.sample_every) and self.step % self.cfg.sample_every == 0
+        mark = math.floor(self.fraction() * SAMPLES_PER_RUN)
+        due = self.step % SAMPLE_EVERY == 0 or mark > self._sample_mark
+        self._sample_mark = mark
+        return due
+
     def save_samples(self) -> None:
+        self._sampled_step = self.step
         if not self.dist.main:
             return
         x1, x2 = (self._batch(x) for x in self.preview)
@@ -744,6 +772,7 @@ class Trainer:
         window_steps, window_time = 0, 0.0
         last: dict | None = None
         self.net.train()
+        self._sample_mark = math.floor(self.fraction() * SAMPLES_PER_RUN)  # a resume: from here
         self.batches = Prefetcher(self.pairs, cfg.batch_size)
         try:
             while not self._should_stop():
@@ -774,7 +803,7 @@ class Trainer:
                     pairs = window_steps * cfg.batch_size * self.dist.world
                     self._log(metrics, last, lr, pairs / window_time)
                     window_sum, window_steps, window_time = None, 0, 0.0
-                if cfg.sample_every and self.step % cfg.sample_every == 0:
+                if self._sample_due():
                     self.save_samples()
                 if cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0:
                     self.save_checkpoint(last)
@@ -785,7 +814,7 @@ class Trainer:
         if window_sum is not None:
             last = self._window_mean(window_sum, window_steps)
         ckpt = self.save_checkpoint(last)
-        if not (cfg.sample_every and self.step % cfg.sample_every == 0):
+        if self._sampled_step != self.step:
             self.save_samples()
         result = {
             "step": self.step,

@@ -29,6 +29,7 @@ MAX_WIDTH = 16_000_000  # px: just under Qt's largest widget (QWIDGETSIZE_MAX, 2
 MIN_PPF, MAX_PPF = 1e-4, 48.0  # pixels per frame: 10 million frames fit 1,000 px
 TICK_PX, LABEL_PX = 6, 56  # the closest that ruler ticks and their labels may stand
 EDGE_PX = 5  # how near a shot's right edge the pointer grabs it for trimming
+HIT_PX = 10  # a shot narrower than this is still this wide to the pointer (a sliver can be hit)
 SNAP_PX = 8  # how near a beat the playhead and a trimmed edge snap to it
 BEAT = QColor(250, 200, 80)
 ON_BEAT, OFF_BEAT = QColor(90, 210, 120), QColor(235, 90, 90)  # a shot's accents
@@ -94,22 +95,40 @@ class TimelineStrip(QWidget):
         return found
 
     def shot_at(self, pos: QPoint) -> str | None:
+        """The shot under ``pos`` on the shot track. A sliver narrower than HIT_PX claims HIT_PX
+        around its middle, over its wider neighbours, so that a split's few-frame pieces can be
+        clicked at any zoom (the nearest sliver wins where they crowd)."""
         t = self.s.timeline
-        frame = self.frame_at(pos.x())
-        if not (RULER + 2 <= pos.y() < RULER + 2 + TRACK and 0 <= frame < t.frame_count):
+        if not (RULER + 2 <= pos.y() < RULER + 2 + TRACK and t.frame_count):
             return None
-        return t.shot_at(frame)[0].id
+        x = pos.x()
+        narrow = [(abs(r.center().x() - x), n)
+                  for n, r in self.shot_rects(x - HIT_PX // 2 - 1, x + HIT_PX // 2 + 1)
+                  if r.width() < HIT_PX and abs(r.center().x() - x) <= HIT_PX // 2]  # fmt: skip
+        if narrow:
+            return t.shots[min(narrow)[1]].id
+        frame = self.frame_at(x)
+        return t.shot_at(frame)[0].id if frame < t.frame_count else None
 
     def edge_at(self, pos: QPoint) -> str | None:
-        """The shot whose right edge is under ``pos`` (within EDGE_PX), on the shot track."""
+        """The shot whose right edge is under ``pos`` (within EDGE_PX), on the shot track; none
+        over a sliver, where a click selects (the inspector's Duration lengthens it)."""
         if not RULER <= pos.y() <= RULER + TRACK + 6:
             return None
         t = self.s.timeline
-        for n, _ in self.shot_rects(pos.x() - EDGE_PX - 2, pos.x() + EDGE_PX + 2):
-            end = (t.starts[n] + t.shots[n].duration) * self.ppf
-            if abs(pos.x() - end) <= EDGE_PX:
-                return t.shots[n].id
-        return None
+        found = [(abs(pos.x() - (t.starts[n] + t.shots[n].duration) * self.ppf), n)
+                 for n, r in self.shot_rects(pos.x() - EDGE_PX - 2, pos.x() + EDGE_PX + 2)
+                 if r.width() >= HIT_PX]  # fmt: skip
+        found = [(d, n) for d, n in found if d <= EDGE_PX]
+        if not found:
+            return None
+        inside = self.shot_at(QPoint(pos.x(), RULER + 2 + TRACK // 2))
+        if inside is not None and self._narrow(inside):
+            return None
+        return t.shots[min(found)[1]].id
+
+    def _narrow(self, shot_id: str) -> bool:
+        return self.s.project.shot(shot_id).duration * self.ppf < HIT_PX
 
     def _snap(self, frame: int) -> int:
         return self.s.snap(frame, max(1, round(SNAP_PX / self.ppf)))
@@ -331,7 +350,9 @@ class TimelineStrip(QWidget):
         self._drag_shot = sid
         if sid is not None:
             self.s.select(sid)
-        if self.s.timeline.frame_count:
+        if sid is not None and self._narrow(sid):  # the playhead on the sliver that was hit
+            self.s.seek(self.s.timeline.start_of(sid))
+        elif self.s.timeline.frame_count:
             self.s.seek(self._snap(self.frame_at(pos.x())))
 
     def mouseMoveEvent(self, e) -> None:  # noqa: N802

@@ -86,6 +86,60 @@ class LossPlot(QWidget):
         p.end()
 
 
+class SampleView(QLabel):
+    """The newest sample grid, scaled to fit; a click shows it large, with crisp pixels."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.full = QPixmap()
+        self.step: int | None = None
+        self.enlarged: QDialog | None = None
+        self.setMinimumHeight(200)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    def show_grid(self, path: str, step: int | None) -> bool:
+        pixmap = QPixmap(path)
+        if pixmap.isNull():
+            return False
+        self.full, self.step = pixmap, step
+        self.setToolTip(f"Samples at step {step}: click to enlarge")
+        self._fit()
+        if self.enlarged is not None and self.enlarged.isVisible():
+            self.enlarge()  # an open large view follows the run
+        return True
+
+    def _fit(self) -> None:
+        if not self.full.isNull():
+            keep = Qt.AspectRatioMode.KeepAspectRatio
+            smooth = Qt.TransformationMode.SmoothTransformation
+            self.setPixmap(self.full.scaled(self.size(), keep, smooth))
+
+    def resizeEvent(self, e) -> None:  # noqa: N802
+        super().resizeEvent(e)
+        self._fit()
+
+    def mousePressEvent(self, e) -> None:  # noqa: N802
+        if e.button() == Qt.MouseButton.LeftButton and not self.full.isNull():
+            self.enlarge()
+
+    def enlarge(self) -> None:
+        """The grid at the largest whole-number zoom that fits nine tenths of the screen."""
+        if self.enlarged is None:
+            self.enlarged = QDialog(self.window())
+            self.enlarged.big = QLabel(self.enlarged)
+            QVBoxLayout(self.enlarged).addWidget(self.enlarged.big)
+        room = self.screen().availableGeometry().size() * 0.9
+        full = self.full.size()
+        zoom = max(1, min(room.width() // full.width(), room.height() // full.height()))
+        self.enlarged.setWindowTitle(f"Samples at step {self.step}")
+        fast = Qt.TransformationMode.FastTransformation
+        self.enlarged.big.setPixmap(self.full.scaled(full * zoom, mode=fast))
+        self.enlarged.adjustSize()
+        self.enlarged.show()
+        self.enlarged.raise_()
+
+
 class TrainDialog(QDialog):
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -140,9 +194,7 @@ class TrainDialog(QDialog):
         self.status = QLabel("Choose clips and press Start.", self)
         self.status.setWordWrap(True)
         self.plot = LossPlot(self)
-        self.sample = QLabel(self)
-        self.sample.setMinimumHeight(120)
-        self.sample.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.sample = SampleView(self)
         self.start_button = QPushButton("Start", self)
         self.cancel_button = QPushButton("Cancel Training", self, enabled=False)
         self.use_button = QPushButton("Use This Model", self, enabled=False)
@@ -162,9 +214,9 @@ class TrainDialog(QDialog):
         layout.addWidget(self.bar)
         layout.addWidget(self.status)
         layout.addWidget(self.plot, 1)
-        layout.addWidget(self.sample, 1)
+        layout.addWidget(self.sample, 2)
         layout.addLayout(buttons)
-        self.resize(640, 720)
+        self.resize(720, 860)
 
     # -- the child process -------------------------------------------------------------------------
     def arguments(self) -> list[str]:
@@ -274,15 +326,7 @@ class TrainDialog(QDialog):
             )
             self.plot.add(e["step"], e.get("scene", float("nan")))
         elif kind == "sample":
-            pixmap = QPixmap(e["path"])
-            if not pixmap.isNull():
-                self.sample.setPixmap(
-                    pixmap.scaled(
-                        self.sample.width(),
-                        self.sample.height(),
-                        Qt.AspectRatioMode.KeepAspectRatio,
-                    )
-                )
+            self.sample.show_grid(e["path"], e.get("step"))
         elif kind == "checkpoint":
             self.model_path = e.get("model") or self.model_path
         elif kind == "done":

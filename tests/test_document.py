@@ -227,7 +227,11 @@ def test_retime_holds_loops_ping_pong_and_reverse():
     back = _shot(duration=4)
     back.motion.start, back.motion.end = 5, 2
     assert frames(back) == [5, 4, 3, 2]
-    assert _shot(hold=2).natural_duration() == 8  # last motion frame held as long as others
+    # "on 2s" keeps the motion's length (issue 17): 6 frames stay 6, poses 0 2 4 shown twice;
+    # 7 frames round up to 8 (poses 0 2 4 6)
+    assert _shot(hold=2).natural_duration() == 6
+    assert _shot(n=7, hold=2).natural_duration() == 8
+    assert _shot(n=7, hold=3).natural_duration() == 9
     assert _shot(speed=2).natural_duration() == 4
     assert _shot(loop="loop", hold=2).natural_duration() == 6  # 0 0 2 2 4 4 | 0 …
     assert _shot(loop="pingpong").natural_duration() == 10  # 0 1 2 3 4 5 4 3 2 1 | 0 …

@@ -192,6 +192,16 @@ def test_training_dialog_runs_to_end_and_uses_the_model(qtbot, make_window, tmp_
     qtbot.waitUntil(lambda: not d.running, timeout=180_000)
     assert d.final is not None and d.final["reason"] == "finished", d.status.text()
     assert d.plot.points and d.sample.pixmap() is not None and not d.sample.pixmap().isNull()
+    # the grid, clicked, opens large with whole pixels (issue 17)
+    assert d.sample.step == 4
+    qtbot.mouseClick(d.sample, Qt.MouseButton.LeftButton)
+    big, full = d.sample.enlarged.big.pixmap(), d.sample.full
+    room = d.sample.screen().availableGeometry().size() * 0.9
+    zoom = big.width() // full.width()
+    assert d.sample.enlarged.isVisible() and zoom >= 1 and big.size() == full.size() * zoom
+    assert big.width() <= max(room.width(), full.width())
+    assert big.height() <= max(room.height(), full.height())
+    assert (zoom + 1) * full.width() > room.width() or (zoom + 1) * full.height() > room.height()
     assert d.bar.value() == 1000 and d.use_button.isEnabled()
     d.use_button.click()
     assert w.session.project.model and w.session.project.model.startswith("models/")
@@ -575,6 +585,24 @@ def test_rough_edges_a_new_user_hit(qtbot, make_window, tmp_path):
     strip.event(QHelpEvent(QEvent.Type.ToolTip, pos, strip.mapToGlobal(pos)))
     assert QToolTip.text().startswith(s.project.shots[0].name)
     assert f"({s.project.shots[0].duration} f)" in QToolTip.text()
+    # a sliver left by a split can be clicked (it claims HIT_PX) and is not taken for a trim
+    from PySide6.QtCore import Qt
+
+    from studio.timeline import HIT_PX
+    first = s.project.shots[0]
+    assert s.split_shot(first.id, first.duration - 2)
+    sliver = s.project.shots[1]
+    assert sliver.duration == 2
+    strip.set_zoom(1.0)
+    r = dict(strip.shot_rects())[1]
+    assert r.width() < HIT_PX
+    beside = QPoint(r.left() - HIT_PX // 2 + 2, RULER + 30)  # left of it, on the first shot
+    assert strip.shot_at(beside) == sliver.id and strip.edge_at(beside) is None
+    qtbot.mouseClick(strip, Qt.MouseButton.LeftButton, pos=beside)
+    assert s.selected == sliver.id and s.playhead == s.timeline.start_of(sliver.id)
+    assert s.project.shot(sliver.id).duration == 2  # no trim happened
+    far = QPoint(r.left() - HIT_PX, RULER + 30)
+    assert strip.shot_at(far) == first.id
     # New Project: no welcome note about the demo, no shot fields with placeholder values
     s.undo.setClean()
     assert w.create_project(tmp_path / "Fresh")

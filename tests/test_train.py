@@ -397,3 +397,20 @@ def test_resume_refuses_a_checkpoint_of_another_run_or_size(tmp_path, mnist_dir)
     next((bigger / "checkpoints").iterdir()).rename(a / "checkpoints" / "step_0000009.safetensors")
     out = run_module("engine.train", "--out", str(a), "--resume", "--steps", "4")
     _one_line_error(out, "a checkpoint of another model (48² px")
+
+
+def test_warm_up_and_sample_grids_scale_with_the_run(tmp_path, mnist_dir):
+    """Issue 17: a short run is not mostly warm-up, and shows sample grids as it goes."""
+    from engine.train import TrainConfig, lr_at
+
+    short, long = TrainConfig(steps=150, lr=1.0), TrainConfig(steps=10_000, lr=1.0)
+    assert lr_at(short, 0, 0.0) == pytest.approx(0.01)
+    assert lr_at(short, 15, 15 / 150) > 0.97  # warmed up after a tenth of the run…
+    assert lr_at(long, 50, 50 / 10_000) == pytest.approx(0.51)  # …or 100 steps, if shorter
+    assert lr_at(long, 100, 100 / 10_000) > 0.99
+    assert lr_at(TrainConfig(steps=150, lr=1.0, warmup_steps=100), 50, 50 / 150) == 0.51  # as set
+    run = tmp_path / "run"
+    args = [*_synthetic(mnist_dir), "--steps", "12", "--out", str(run), "--progress", "none"]
+    assert train_main([*args, *TINY]) == 0
+    grids = sorted(p.name for p in (run / "samples").iterdir())
+    assert grids == [f"step_{k:07d}.png" for k in (2, 4, 6, 8, 10, 12)]  # each sixth, once
