@@ -406,9 +406,11 @@ def export(
     cancel: Cancel | None = None,
     batch_size: int = 16,
     overwrite: bool = False,
+    sound: bool = True,
 ) -> Path:
     """Render the settings' range of the director's timeline and write it to ``out`` (an
-    existing file there is replaced only with ``overwrite``: :func:`plan_target`)."""
+    existing file there is replaced only with ``overwrite``: :func:`plan_target`), with the
+    soundtrack under it where the format holds sound (not with ``sound=False``)."""
     count = director.project.timeline.frame_count
     problems = settings.problems(count, director.size)
     if problems:
@@ -421,7 +423,7 @@ def export(
     # encode() checks the target before the first frame is rendered.
     frames = director.frames(start, stop, layer, batch_size=batch_size, cancel=cancel)
     project = director.project
-    if project.soundtrack is None or settings.format not in audio.SOUND_FORMATS:
+    if not sound or project.soundtrack is None or settings.format not in audio.SOUND_FORMATS:
         return encode(frames, stop - start, out, settings, progress, cancel, first_number=start,
                       overwrite=overwrite)  # fmt: skip
     # the sound under the exported frames: from the first one's time on the timeline, exactly

@@ -4,7 +4,8 @@ The command-line face of the Director (engine/synthesis.py) and the exporter (en
 the same code the studio's Export dialog runs. Errors are one line and exit status 2; Ctrl+C,
 SIGTERM and SIGHUP stop cleanly — ffmpeg stopped, its temporary file removed, nothing at the target
 path (exit 130, 143, 129). An existing file is replaced only with ``--overwrite``; a PNG sequence
-goes only into a folder that is new, empty or holds frames of an earlier export.
+goes only into a folder that is new, empty or holds frames of an earlier export. ``--out
+CUT.otio`` writes an OpenTimelineIO timeline with each shot rendered beside it (engine.interchange).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from engine.export import (
     export,
     format_for,
 )
+from engine.interchange import MEDIA_FORMATS, export_timeline, media_folder
 from engine.progress import bar, format_duration
 from engine.synthesis import LAYERS, MOTION_SOURCES, Cancelled, Director
 
@@ -38,8 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("project", help="a Name.zoetrope folder (or its project.json)")
     p.add_argument(
-        "--out", required=True, help="file (.mp4 .webm .gif .apng .png) or a folder for PNG frames"
+        "--out", required=True, help="file (.mp4 .webm .gif .apng .png) or a folder for PNG "
+        "frames; .otio: an OpenTimelineIO timeline, each shot rendered beside it (--media)"
     )
+    p.add_argument("--media", choices=MEDIA_FORMATS, default="mp4",
+                   help="with --out CUT.otio: each shot as MP4 (default), WebM or PNG frames")
     p.add_argument("--overwrite", action="store_true",
                    help="replace an existing file at --out (frames of an earlier PNG sequence "
                    "export are replaced without it)")  # fmt: skip
@@ -182,8 +187,9 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(getattr(signal, name), _stop_on)
     try:
         project = Project.open(args.project)
+        timeline = out.suffix.lower() == ".otio"
         settings = ExportSettings(
-            format=format_for(out, args.format),
+            format=args.media if timeline else format_for(out, args.format),
             range=parse_range(args.range, project),
             fps=args.fps if args.fps is not None else project.fps,
             scale=args.scale,
@@ -203,6 +209,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.fit_beats:
             fit_beats(project, director, args.fit_beats, args.holds)
         start = time.monotonic()
+        if timeline:
+            export_timeline(director, out, settings, progress, overwrite=args.overwrite)
+            progress.close()
+            print(f"wrote {out} ({len(project.shots)} shots, {project.timeline.frame_count} "
+                  f"frames at {project.fps:g} fps; their media in {media_folder(out)}) in "
+                  f"{time.monotonic() - start:.1f} s", file=sys.stderr)  # fmt: skip
+            return 0
         export(director, out, settings, progress=progress, overwrite=args.overwrite)
         progress.close()
     except UserError as e:

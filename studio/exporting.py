@@ -1,7 +1,8 @@
 """File → Export…: every setting of the engine's exporter (engine.export.ExportSettings), its
 problems explained before starting (a folder of other files is refused), a question before it
 replaces anything, the export as a job (studio.jobs) with progress and cancel, and "Show in
-Folder" at the end."""
+Folder" at the end. File → Export Timeline… is the same dialog for an OpenTimelineIO cut
+(engine.interchange): the settings are those of each shot's media."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine import interchange
 from engine.document import MAX_OUTPUT_SIDE
 from engine.export import FILTERS, FORMAT_NAMES, ExportSettings, export, plan_target
 from studio import settings as prefs
@@ -44,9 +46,14 @@ Button = QMessageBox.StandardButton
 
 
 class ExportDialog(QDialog):
-    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+    """Export the film (``timeline=False``), or the cut as an OpenTimelineIO timeline whose
+    shots are rendered beside it in the chosen format (``timeline=True``)."""
+
+    def __init__(self, session: Session, parent: QWidget | None = None,
+                 timeline: bool = False) -> None:  # fmt: skip
         super().__init__(parent)
-        self.setWindowTitle("Export")
+        self.timeline = timeline
+        self.setWindowTitle("Export Timeline" if timeline else "Export")
         self.s = session
         self.job: Job | None = None
         self.written: Path | None = None
@@ -54,8 +61,10 @@ class ExportDialog(QDialog):
         size = session.render.director.size
         self.format = QComboBox(self)
         for key, name in FORMAT_NAMES.items():
-            self.format.addItem(name, key)
-        self.path = QLineEdit(str(prefs.export_folder() / f"{p.name}.mp4"), self)
+            if not timeline or key in interchange.MEDIA_FORMATS:
+                self.format.addItem(name, key)
+        name = f"{p.name}.otio" if timeline else f"{p.name}.mp4"
+        self.path = QLineEdit(str(prefs.export_folder() / name), self)
         browse = QPushButton("Browse…", self)
         browse.clicked.connect(self._browse)
         self.range = QComboBox(self)
@@ -92,6 +101,7 @@ class ExportDialog(QDialog):
         self.status = QLabel(self)
         self.status.setWordWrap(True)
         self.export_button = QPushButton("Export", self, default=True)
+        self.export_button.setObjectName("export")
         self.cancel_button = QPushButton("Cancel Export", self, enabled=False)
         self.show_button = QPushButton("Show in Folder", self, enabled=False)
         close = QPushButton("Close", self)
@@ -107,15 +117,25 @@ class ExportDialog(QDialog):
         scale_row.addWidget(self.scale)
         scale_row.addWidget(self.size_note, 1)
         form = QFormLayout()
-        form.addRow("Format", self.format)
-        form.addRow("File", path_row)
-        form.addRow("Frames", self.range)
-        form.addRow("Frame rate", self.fps)
+        if timeline:  # the whole cut, at the project's rate: what an editor takes further
+            form.addRow("Timeline file", path_row)
+            form.addRow("Shot media", self.format)
+            self.media_note = QLabel(self)
+            self.media_note.setWordWrap(True)
+            form.addRow("", self.media_note)
+            for w in (self.range, self.fps, self.loop):
+                w.hide()
+        else:
+            form.addRow("Format", self.format)
+            form.addRow("File", path_row)
+            form.addRow("Frames", self.range)
+            form.addRow("Frame rate", self.fps)
         form.addRow("Scale", scale_row)
         form.addRow("Scaling", self.filter)
         form.addRow("Quality (1–10)", self.quality)
         form.addRow("Show", self.layer)
-        form.addRow("", self.loop)
+        if not timeline:
+            form.addRow("", self.loop)
         form.addRow("", self.alpha)
         self.form_box = QWidget(self)
         self.form_box.setLayout(form)
@@ -146,8 +166,8 @@ class ExportDialog(QDialog):
     def settings(self) -> ExportSettings:
         return ExportSettings(
             format=self.format.currentData(),
-            range=self.range.currentData(),
-            fps=self.fps.value(),
+            range=None if self.timeline else self.range.currentData(),
+            fps=self.s.project.fps if self.timeline else self.fps.value(),
             scale=self.scale.value(),
             filter=self.filter.currentData(),
             quality=self.quality.value(),
@@ -161,12 +181,12 @@ class ExportDialog(QDialog):
         s = self.settings()
         size = self.s.render.director.size
         problems = s.problems(self.s.timeline.frame_count, size)
-        if self.path.text().strip():
-            refused = self.target().refused
-            if refused:
-                problems.append(refused)
-        else:
+        if not self.path.text().strip():
             problems.append("choose a file name")
+        elif self.timeline:  # what exists is asked about at Export (overwrite here)
+            problems += interchange.problems(self.path.text().strip(), s, overwrite=True)
+        elif refused := self.target().refused:
+            problems.append(refused)
         w, h = s.padded_size(size)
         sound = ""
         if self.s.project.soundtrack is not None:
@@ -174,6 +194,15 @@ class ExportDialog(QDialog):
 
             sound = (" · with the soundtrack" if carries_sound(s) else
                      f" · {FORMAT_NAMES[s.format]} carries no sound")  # fmt: skip
+        if self.timeline:
+            n = len(self.s.project.shots)
+            folder = interchange.media_folder(self.path.text().strip() or "cut.otio").name
+            self.media_note.setText(
+                f"{n} shot{'s' if n != 1 else ''} at {self.s.project.fps:g} fps, each rendered "
+                f"to its own {'folder of PNG frames' if s.format == 'png' else 'file'} in "
+                f"{folder}/ beside the timeline"
+                + (", the soundtrack copied there" if self.s.project.soundtrack else ""))
+            sound = ""
         self.size_note.setText(f"{w} × {h} pixels{sound}")
         self.problems.setText("\n".join(f"• {p[0].upper()}{p[1:]}" for p in problems))
         self.export_button.setEnabled(not problems and self.job is None)
@@ -191,6 +220,13 @@ class ExportDialog(QDialog):
         return answer == Button.Yes
 
     def _may_replace(self) -> bool:
+        if self.timeline:
+            out = Path(self.path.text().strip())
+            media = interchange.media_folder(out)
+            if not (out.exists() or media.exists()):
+                return True
+            return self.ask("Replace?", f"{out.name} or its shots ({media.name}) already exist "
+                            f"in {out.parent}. Replace them?")  # fmt: skip
         plan = self.target()
         if not plan.replaces:
             return True
@@ -203,6 +239,9 @@ class ExportDialog(QDialog):
         return self.ask("Replace?", text)
 
     def _format_changed(self) -> None:
+        if self.timeline:  # the timeline file keeps its name; the media format changed
+            self.check()
+            return
         fmt = self.format.currentData()
         path = Path(self.path.text().strip() or "export")
         stem = path.with_suffix("") if path.suffix else path
@@ -210,7 +249,10 @@ class ExportDialog(QDialog):
         self.check()
 
     def _browse(self) -> None:
-        if self.format.currentData() == "png":
+        if self.timeline:
+            path, _ = QFileDialog.getSaveFileName(self, "Export Timeline", self.path.text(),
+                                                  "OpenTimelineIO (*.otio)")  # fmt: skip
+        elif self.format.currentData() == "png":
             path = QFileDialog.getExistingDirectory(self, "Export PNG Sequence to Folder")
         else:
             path, _ = QFileDialog.getSaveFileName(self, "Export", self.path.text())
@@ -224,9 +266,11 @@ class ExportDialog(QDialog):
         settings, out = self.settings(), Path(self.path.text().strip())
         director = self.s.render.director
 
+        write = interchange.export_timeline if self.timeline else export
+
         def work(job: Job) -> Path:
-            return export(director, out, settings, progress=job.report,
-                          cancel=job.is_cancelled, overwrite=True)  # fmt: skip
+            return write(director, out, settings, progress=job.report, cancel=job.is_cancelled,
+                         overwrite=True)  # fmt: skip
 
         job = Job(work, name="export")
         job.progress.connect(self._progress)
@@ -266,7 +310,13 @@ class ExportDialog(QDialog):
             if self.written.is_dir()
             else self.written.stat().st_size
         )
-        self.status.setText(f"Wrote {path} ({size / 1024:.0f} KB).")
+        if self.timeline:
+            media = interchange.media_folder(path)
+            shots = sum(f.stat().st_size for f in media.rglob("*") if f.is_file())
+            self.status.setText(f"Wrote {path} ({size / 1024:.0f} KB) and its shots in "
+                                f"{media.name}/ ({shots / 1024:.0f} KB).")  # fmt: skip
+        else:
+            self.status.setText(f"Wrote {path} ({size / 1024:.0f} KB).")
         self.show_button.setEnabled(True)
         prefs.set_export_folder(self.written.parent)  # a PNG sequence's too: where it went
 

@@ -188,9 +188,12 @@ class MainWindow(QMainWindow):
         self.a_close = self._action(f, "&Close Project", self.close_project, "Ctrl+W")
         f.addSeparator()
         self.a_import = self._action(f, "&Import Clips…", self.import_dialog, "Ctrl+I")
-        self.a_export = self._action(f, "&Export…", self.export_dialog, "Ctrl+E")
+        self.a_export = self._action(f, "&Export…", lambda: self.export_dialog(), "Ctrl+E")
         self.a_export_frame = self._action(
             f, "Export Current &Frame…", self.export_frame, "Ctrl+Shift+E"
+        )
+        self.a_export_timeline = self._action(
+            f, "Export &Timeline (OpenTimelineIO)…", self.export_timeline_dialog, "Ctrl+Alt+E"
         )
         f.addSeparator()
         self._action(f, "&Quit", self.close, "Ctrl+Q")
@@ -362,6 +365,7 @@ class MainWindow(QMainWindow):
             a.setEnabled(has and s.timeline.frame_count > 0)
         self.a_export.setEnabled(has and s.timeline.frame_count > 0)
         self.a_export_frame.setEnabled(has and s.timeline.frame_count > 0)
+        self.a_export_timeline.setEnabled(has and s.timeline.frame_count > 0)
         self.a_builtin.setEnabled(has and s.project.model is not None)
         sound = has and s.project.soundtrack is not None
         self.a_sound_offset.setEnabled(sound)
@@ -875,16 +879,21 @@ class MainWindow(QMainWindow):
         dialog.show()
         return dialog
 
-    def export_dialog(self):
+    def export_timeline_dialog(self):
+        """File → Export Timeline…: the cut as OpenTimelineIO, each shot rendered beside it."""
+        return self.export_dialog(timeline=True)
+
+    def export_dialog(self, timeline: bool = False):
         from studio.exporting import ExportDialog
 
+        title = "Export Timeline" if timeline else "Export"
         if self.session.timeline.frame_count == 0:
-            self.show_message("Export", "The timeline is empty: add a shot first.")
+            self.show_message(title, "The timeline is empty: add a shot first.")
             return None
         if not self.session.render.ready:
-            self.show_message("Export", "The model is still loading; try again in a moment.")
+            self.show_message(title, "The model is still loading; try again in a moment.")
             return None
-        dialog = ExportDialog(self.session, self)
+        dialog = ExportDialog(self.session, self, timeline=timeline)
         self.dialogs.append(dialog)
         dialog.finished.connect(lambda _: self.dialogs.remove(dialog))
         dialog.show()

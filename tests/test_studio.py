@@ -264,6 +264,41 @@ def test_export_dialog_writes_a_playable_file(qtbot, make_window, tmp_path):
     again.close()
 
 
+def test_export_timeline_writes_an_otio_cut_an_editor_can_read(qtbot, make_window, tmp_path):
+    """File → Export Timeline… (issue 17 §2): each shot rendered beside an .otio that
+    OpenTimelineIO reads back with every shot's range; replacing it is asked first."""
+    import opentimelineio as otio
+
+    w = make_window()
+    w.open_project(demo(tmp_path))
+    loaded(qtbot, w)
+    w.a_export_timeline.trigger()
+    d = w.dialogs[-1]
+    assert d.windowTitle() == "Export Timeline" and d.path.text().endswith("Demo.otio")
+    assert [d.format.itemData(k) for k in range(d.format.count())] == ["mp4", "webm", "png"]
+    out = tmp_path / "Cut.otio"
+    d.path.setText(str(out))
+    assert d.check() == [] and "10 shots at 12 fps" in d.media_note.text()
+    d.export_button.click()
+    qtbot.waitUntil(lambda: not d.running, timeout=120_000)
+    assert d.written == out and "Cut_media/" in d.status.text(), d.status.text()
+    p = w.session.project
+    cut = otio.adapters.read_from_file(str(out))
+    clips = cut.tracks[0].find_clips()
+    assert [c.name for c in clips] == [sh.name for sh in p.shots]
+    assert [(c.range_in_parent().start_time.value, c.range_in_parent().duration.value)
+            for c in clips] == [(p.timeline.start_of(sh.id), sh.duration) for sh in p.shots]
+    assert cut.tracks[1].kind == "Audio"  # the demo's soundtrack
+    # a second export asks before it replaces the first; No keeps it
+    asked = []
+    d.ask = lambda title, text: asked.append(text) or False
+    before = out.stat().st_mtime_ns
+    d.export_button.click()
+    assert asked and "Cut.otio" in asked[0] and not d.running
+    assert out.stat().st_mtime_ns == before
+    d.close()
+
+
 def test_recovery_after_a_crash(qtbot, make_window, tmp_path):
     from studio import settings
 
