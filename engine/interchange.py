@@ -130,13 +130,17 @@ def _clip(otio, shot, index: int, start: int, rate: float, path: Path, fmt: str)
             available_range=_range(otio, start, shot.duration, rate))  # fmt: skip
         used = _range(otio, start, shot.duration, rate)
     else:
-        ref = otio.schema.ExternalReference(target_url=path.as_uri(),
-                                            available_range=_range(otio, 0, shot.duration, rate))
+        ref = otio.schema.ExternalReference(
+            target_url=path.as_uri(), available_range=_range(otio, 0, shot.duration, rate)
+        )
         used = _range(otio, 0, shot.duration, rate)
     clip = otio.schema.Clip(name=shot.name or f"Shot {index + 1}", media_reference=ref,
                             source_range=used)  # fmt: skip
-    clip.metadata["zoetrope"] = {"shot": shot.id, "timeline_start": start, **{
-        k: dataclasses.asdict(getattr(shot, k)) for k in ("character", "background", "motion")}}
+    clip.metadata["zoetrope"] = {
+        "shot": shot.id,
+        "timeline_start": start,
+        **{k: dataclasses.asdict(getattr(shot, k)) for k in ("character", "background", "motion")},
+    }
     return clip
 
 
@@ -152,8 +156,9 @@ def _sound_track(otio, project, rate: float, path: Path, frames: int):
         return track
     if lead > 0:
         track.append(otio.schema.Gap(source_range=_range(otio, 0, round(lead), rate)))
-    ref = otio.schema.ExternalReference(target_url=path.as_uri(),
-                                        available_range=_range(otio, 0, s.seconds * rate, rate))
+    ref = otio.schema.ExternalReference(
+        target_url=path.as_uri(), available_range=_range(otio, 0, s.seconds * rate, rate)
+    )
     clip = otio.schema.Clip(name=s.name, media_reference=ref,
                             source_range=_range(otio, into, length, rate))  # fmt: skip
     track.append(clip)
