@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo test quick lint bench clean
+.PHONY: run demo test quick lint bench bundle bundle-check clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed")'
@@ -30,5 +30,12 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(VENV)/bin/python bench/train_throughput.py --compile --mnist ../shared/data/mnist $(ARGS)
 
+# The desktop bundle (packaging/README.md): dist/zoetrope/, then started and checked as a user would.
+bundle: $(STAMP)
+	VENV=$(VENV) sh packaging/build.sh
+
+bundle-check:
+	sh packaging/check.sh
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info build dist

@@ -5,7 +5,7 @@ optimiser, loop (losses, logging, samples, checkpoints), the end. The studio run
 module as a child process with ``--progress json`` (protocol: docs/TRAINING.md).
 
 Under ``torchrun --nproc_per_node N -m engine.train …`` each process trains on its own pairs with
-DistributedDataParallel (gloo on CPU, NCCL on CUDA); rank 0 alone writes files and reports.
+DistributedDataParallel (engine.distributed); rank 0 alone writes files and reports.
 """
 
 from __future__ import annotations
@@ -25,19 +25,20 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.distributed as dist
 
-from engine import checkpoint
+from engine import checkpoint, distributed
 from engine import device as devices
 from engine.data.cache import FrameCache
 from engine.data.clips import FIT_MODES, find_clips
 from engine.data.mnist import load_mnist
 from engine.data.sampler import MovingMNISTPairs, PairSampler, Prefetcher
 from engine.data.synthetic import MovingMNIST, make_backgrounds
+from engine.distributed import Dist
 from engine.errors import ClipError, UserError, one_line
 from engine.fileio import atomic_write_text, parse_json
 from engine.model import ModelConfig, SceneModel, total_loss
 from engine.progress import MODES, Reporter
+from engine.run_dir import RunDir
 from engine.samples import sample_grid, to_tensor
 
 SYNTHETIC = ("moving-mnist",)
@@ -297,56 +298,6 @@ def _comparable(key: str, value):
     return tuple(value) if isinstance(value, list) else value
 
 
-class RunDir:
-    """A training run's folder: config.json, checkpoints/, model.safetensors, metrics.jsonl and
-    samples/. A run that never reached its first checkpoint (killed, a full disk) holds nothing
-    worth keeping, so it may start again; one with a checkpoint or a model is never overwritten."""
-
-    def __init__(self, path: str | os.PathLike) -> None:
-        self.path = Path(path)
-        self.config = self.path / "config.json"
-        self.checkpoints = self.path / "checkpoints"
-        self.model = self.path / "model.safetensors"
-        self.metrics = self.path / "metrics.jsonl"
-        self.samples = self.path / "samples"
-
-    def checkpoint_files(self) -> list[Path]:
-        return sorted(self.checkpoints.glob("step_*.safetensors"))
-
-    def latest_checkpoint(self) -> Path | None:
-        found = self.checkpoint_files()
-        return found[-1] if found else None
-
-    @property
-    def has_run(self) -> bool:
-        return self.config.exists()
-
-    @property
-    def has_results(self) -> bool:
-        """A checkpoint or a model: work that a fresh start would destroy."""
-        return self.model.exists() or bool(self.checkpoint_files())
-
-    def saved_run_id(self) -> str | None:
-        try:
-            doc = parse_json(self.config.read_text())
-        except (OSError, ValueError):
-            return None
-        return doc.get("run_id") if isinstance(doc, dict) else None
-
-    def clean_temporaries(self) -> list[Path]:
-        """Half-written files of a killed run (atomic writes' ``.NAME.*.tmp``)."""
-        found = [p for d in (self.path, self.checkpoints) if d.is_dir() for p in d.glob(".*.tmp")]
-        for p in found:
-            p.unlink(missing_ok=True)
-        return found
-
-    def forget_unsaved(self) -> None:
-        """Start over: drop the metrics and samples of a run that saved no checkpoint."""
-        self.metrics.unlink(missing_ok=True)
-        for p in self.samples.glob("step_*.png") if self.samples.is_dir() else []:
-            p.unlink(missing_ok=True)
-
-
 def config_from_args(argv: list[str] | None) -> TrainConfig:
     given = vars(build_parser().parse_args(argv))
     if given.get("init") == "builtin":
@@ -406,37 +357,6 @@ def validate(cfg: TrainConfig) -> None:
         )
     if cfg.image_size < 16 or cfg.image_size % 16:
         raise UserError(f"--image-size must be a multiple of 16 (got {cfg.image_size})")
-
-
-# ---------------------------------------------------------------------------------------------
-# Distributed helpers (no-ops in a single process)
-
-
-@dataclass
-class Dist:
-    rank: int = 0
-    world: int = 1
-    local_rank: int = 0
-
-    @property
-    def main(self) -> bool:
-        return self.rank == 0
-
-    @property
-    def enabled(self) -> bool:
-        return self.world > 1
-
-
-def init_distributed(device_name: str) -> Dist:
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world <= 1:
-        return Dist()
-    use_cuda = device_name in ("auto", "cuda") and torch.cuda.is_available()
-    dist.init_process_group("nccl" if use_cuda else "gloo")
-    info = Dist(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
-    if use_cuda:
-        torch.cuda.set_device(info.local_rank)
-    return info
 
 
 # ---------------------------------------------------------------------------------------------
@@ -562,10 +482,7 @@ class Trainer:
                 f"{self.folder.path}: the run there stopped before its first checkpoint; "
                 "starting it again"
             )
-        self.net: torch.nn.Module = self.model
-        if self.dist.enabled:
-            ids = [self.device.index] if self.device.type == "cuda" else None
-            self.net = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+        self.net = self.dist.wrap(self.model, self.device)
         if cfg.compile:
             self.net = torch.compile(self.net)
         # The same few pairs in every sample grid, drawn without touching the training RNG.
@@ -646,11 +563,7 @@ class Trainer:
         return meta
 
     def save_checkpoint(self, last: dict | None) -> Path | None:
-        samplers = [(self.batches or self.pairs).state()]
-        if self.dist.enabled:
-            gathered: list = [None] * self.dist.world
-            dist.all_gather_object(gathered, samplers[0])
-            samplers = gathered
+        samplers = self.dist.gather((self.batches or self.pairs).state())
         if not self.dist.main:
             return None
         meta = self.training_meta(last)
@@ -731,11 +644,8 @@ class Trainer:
         if local is None and self.fraction() >= 1.0:
             steps_done = self.cfg.steps is not None and self.step >= self.cfg.steps
             local = "finished" if steps_done else "time_budget"
-        if self.dist.enabled:
-            codes = {None: 0, "finished": 1, "time_budget": 2, "interrupted": 3}
-            flag = torch.tensor([codes[local]], dtype=torch.int64)
-            dist.all_reduce(flag, op=dist.ReduceOp.MAX)
-            local = {v: k for k, v in codes.items()}[int(flag.item())]
+        reasons = (None, "finished", "time_budget", "interrupted")  # the latest one wins
+        local = reasons[self.dist.largest(reasons.index(local))]
         self.stop_reason = local
         return local is not None
 
@@ -825,10 +735,7 @@ class Trainer:
             "losses": last,
         }
         self.reporter.emit("done", **result)
-        if self.dist.enabled:
-            # leave together: a rank that tears its process group down while rank 0 is still
-            # writing samples was seen to abort ("terminate called without an active exception")
-            dist.barrier()
+        self.dist.wait_for_all()
         return result
 
     def _window_mean(self, total: torch.Tensor, steps: int) -> dict:
@@ -868,7 +775,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfg = config_from_args(argv)
         mode = cfg.progress
-        dist_info = init_distributed(cfg.device)
+        dist_info = distributed.start(cfg.device)
         reporter = Reporter(cfg.progress if dist_info.main else "none")
         validate(cfg)
         trainer = Trainer(cfg, reporter, dist_info)
@@ -890,8 +797,7 @@ def main(argv: list[str] | None = None) -> int:
         raise
     finally:
         reporter.close()
-        if dist_info.enabled and dist.is_initialized():
-            dist.destroy_process_group()
+        distributed.stop(dist_info)
     return 0
 
 

@@ -39,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--path-tool", action="store_true",
                    help="with --screenshot: the viewer's path tool on (the shot's path drawn)")
     p.add_argument("--timeout", type=float, default=120.0, help=argparse.SUPPRESS)
+    # packaging/check.sh: Model → Train on Clips… in a bundle, a tiny run from the menu's dialog
+    p.add_argument("--check-training", action="store_true", help=argparse.SUPPRESS)
     return p
 
 
@@ -77,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         if not window.open_project(args.project) and args.screenshot:
             print(f"zoetrope: {window.open_error}", file=sys.stderr)
             return 2
-    elif args.screenshot:
+    elif args.screenshot or args.check_training:
         window.open_demo()  # what a first launch shows
     elif not window.offer_recovery():
         recent = settings.recent_projects()
@@ -89,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.screenshot:
         window.viewer.path_button.setChecked(args.path_tool)
         return _screenshot(app, window, Path(args.screenshot), args.frame, args.timeout)
+    if args.check_training:
+        return _check_training(app, window, args.timeout)
     _close_on_ctrl_c(app, window)
     return app.exec()
 
@@ -253,6 +257,51 @@ def _screenshot(app, window, out: Path, frame: int, timeout: float) -> int:
     QTimer.singleShot(50, poll)
     app.exec()
     return result["rc"]
+
+
+TINY_RUN = "--widths 8,16 --latent-channels 16 --res-blocks 1 --batch-size 4 --log-every 1"
+
+
+def _check_training(app, window, timeout: float) -> int:
+    """Model → Train on Clips… as a user runs it, on the demo's clips: a 3-step run of a tiny
+    model from scratch through the dialog (its child process is ``sys.executable -m
+    engine.train``: in a bundle, the bundle itself). Prints the dialog's last event; 0 when the
+    run finished and wrote its model."""
+    from PySide6.QtCore import QTimer
+
+    start = time.monotonic()
+    state = {"dialog": None, "rc": 1}
+
+    def done(rc: int, text: str) -> None:
+        print(text, file=sys.stderr)
+        state["rc"] = rc
+        window.session.undo.setClean()
+        if state["dialog"] is not None:
+            state["dialog"].close()
+        window.close()
+        app.quit()
+
+    def poll() -> None:
+        d, s = state["dialog"], window.session
+        if time.monotonic() - start > timeout:
+            return done(1, "zoetrope: training did not finish in time")
+        if d is None and s.render.ready and s.model_info:
+            d = state["dialog"] = window.train_dialog()
+            d.steps.setValue(3)
+            d.start_from.setChecked(False)
+            d.image_size.setCurrentIndex(d.image_size.findData(32))
+            d.device.setCurrentIndex(d.device.findData("cpu"))
+            d.extra.setText(TINY_RUN)
+            d.start_button.click()
+        elif d is not None and not d.running:
+            final = d.final or {}
+            ok = final.get("reason") == "finished" and Path(d.model_path or "").is_file()
+            return done(0 if ok else 1, json.dumps({"final": final, "status": d.status.text()}))
+        QTimer.singleShot(100, poll)
+
+    QTimer.singleShot(100, poll)
+    app.exec()
+    return state["rc"]
 
 
 if __name__ == "__main__":
