@@ -33,16 +33,19 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
-def launch(project: Path, tmp: Path) -> dict:
+def launch(project: Path, tmp: Path, program: list[str] | None = None) -> dict:
+    """One launch of the studio (``program``: how to start it; python -m studio by default)."""
     env = dict(
         os.environ,
         ZOETROPE_TIMINGS="1",
         ZOETROPE_CONFIG_DIR=str(tmp / "c"),
         ZOETROPE_DATA_DIR=str(tmp / "d"),
+        ZOETROPE_CACHE_DIR=str(tmp / "k"),
     )
     start = time.time()
     proc = subprocess.run(
-        [sys.executable, "-m", "studio", str(project), "--screenshot", str(tmp / "shot.png")],
+        [*(program or [sys.executable, "-m", "studio"]), str(project), "--screenshot",
+         str(tmp / "shot.png")],  # fmt: skip
         capture_output=True,
         text=True,
         env=env,

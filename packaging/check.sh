@@ -6,8 +6,9 @@
 # entry and the icon in place. Exits non-zero at the first failure. Needs `make bundle` first.
 set -eu
 cd "$(dirname "$0")/.."
-app=${1:-dist/zoetrope}/zoetrope
-[ -x "$app" ] || { echo "check.sh: no bundle at $app (run make bundle)" >&2; exit 1; }
+src=$(pwd)
+app=$(cd "${1:-dist/zoetrope}" 2>/dev/null && pwd)/zoetrope
+[ -x "$app" ] || { echo "check.sh: no bundle at ${1:-dist/zoetrope} (run make bundle)" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export ZOETROPE_DATA_DIR="$tmp/data" ZOETROPE_CONFIG_DIR="$tmp/config" ZOETROPE_CACHE_DIR="$tmp/cache"
@@ -21,9 +22,9 @@ size=$(stat -c %s "$tmp/shot.png")
 echo "1. demo opened, frame rendered, screenshot $size bytes: cold start to screenshot $(awk "BEGIN{printf \"%.1f\", $t1 - $t0}") s"
 "$app" --check-training 2>"$tmp/err" >/dev/null || { tail -5 "$tmp/err"; exit 1; }
 echo "2. Model → Train on Clips…: $(tail -1 "$tmp/err" | cut -c1-110)…"
-sound=$(ls "$OLDPWD"/assets/demo/Demo.zoetrope/media/*.ogg | head -1)
+sound=$(ls "$src"/assets/demo/Demo.zoetrope/media/*.ogg | head -1)
 "$app" -m engine.beats "$sound" | grep -q '"tempo"' || { echo "beats child failed"; exit 1; }
-"$app" -m engine.render "$OLDPWD/assets/demo/Demo.zoetrope" --out "$tmp/film.mp4" --range 0:23 \
+"$app" -m engine.render "$src/assets/demo/Demo.zoetrope" --out "$tmp/film.mp4" --range 0:23 \
     --progress none 2>"$tmp/err" || { cat "$tmp/err"; exit 1; }
 echo "3. engine.beats and engine.render from the bundle: $(tail -1 "$tmp/err" | cut -c1-90)…"
 XDG_DATA_HOME="$tmp/share" HOME="$tmp" sh "$(dirname "$app")/install.sh" >/dev/null
