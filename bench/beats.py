@@ -157,7 +157,7 @@ def demo_shots() -> dict:
         if not shot.timing:
             continue
         start = project.timeline.start_of(shot.id)
-        bt = found.frames(project.soundtrack.offset, project.fps) - start
+        bt = found.beat_frames(project.soundtrack.offset, project.fps) - start
         acc = director.step_accents(shot, max(shot.timing) + 2 * shot.duration + 1)
         plain = dataclasses.replace(shot, beats=(), timing=())
         out[shot.name] = {
@@ -227,7 +227,7 @@ def main() -> int:
         director = Director(project, model, device="cpu", mode="pixels", layer_cache=cache,
                             frame_cache=cache.frames)  # fmt: skip
         for name, b in found.items():
-            bt = b.frames(0.0, fps, length)
+            bt = b.beat_frames(0.0, fps, length)
             per = {m: motion(director, project, c, bt, length) for m, c in clips}
             total = {k: [sum(r[k][0] for r in per.values()), sum(r[k][1] for r in per.values())]
                      for k in next(iter(per.values()))}  # fmt: skip
@@ -239,7 +239,7 @@ def main() -> int:
                                     if k != "per_clip"}), flush=True)  # fmt: skip
         if args.figure:
             name = "drums 100 BPM, swing"
-            bt = found[name].frames(0.0, fps, length)
+            bt = found[name].beat_frames(0.0, fps, length)
             motion_name, clip_id = clips[1]
             shot = project.add_shot((clip_id, 0), (clip_id, 0), clip_id, loop="loop",
                                     duration=length)  # fmt: skip

@@ -61,7 +61,7 @@ class Beats:
         """Whether the sound has a beat to follow (the studio says so where it has not)."""
         return len(self.beats) >= 4 and self.pulse >= STEADY
 
-    def frames(self, offset: float, fps: float, count: int | None = None) -> np.ndarray:
+    def beat_frames(self, offset: float, fps: float, count: int | None = None) -> np.ndarray:
         """The timeline frames the beats fall on, the soundtrack starting ``offset`` seconds
         after frame 0 (:func:`on_frames`)."""
         return on_frames(self.beats, offset, fps, count)

@@ -163,7 +163,7 @@ def _sound_track(otio, project, rate: float, path: Path, frames: int):
                             source_range=_range(otio, into, length, rate))  # fmt: skip
     track.append(clip)
     found = beat_analysis.cached(project.sound_path())
-    for frame in () if found is None else found.frames(s.offset, rate, frames):
+    for frame in () if found is None else found.beat_frames(s.offset, rate, frames):
         track.markers.append(otio.schema.Marker(
             name="beat", marked_range=_range(otio, int(frame), 0, rate),
             color=otio.schema.MarkerColor.YELLOW))  # fmt: skip

@@ -232,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"{what}; nothing written to {out}", file=sys.stderr)
         return 128 + signum
-    first, stop = settings.frames(project.timeline.frame_count)
+    first, stop = settings.span(project.timeline.frame_count)
     w, h = settings.padded_size(director.size)
     sound = ""
     if project.soundtrack is not None:

@@ -569,7 +569,7 @@ class Director:
         if not found.steady:
             raise UserError(f"{p.sound_path()}: no steady beat to fit to (speech, or a sound "
                             "without a pulse)")  # fmt: skip
-        frames = found.frames(p.soundtrack.offset, p.fps) - p.timeline.start_of(shot_id)
+        frames = found.beat_frames(p.soundtrack.offset, p.fps) - p.timeline.start_of(shot_id)
         return self.fit_to_beats(p.shot(shot_id), frames, holds)
 
     def _whole_clip(self, clip_id: str, **fields) -> Shot:

@@ -4,7 +4,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
-"$VENV/bin/python" -m pip install -q --disable-pip-version-check -c constraints.txt '.[bundle]' >/dev/null
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[bundle]' >/dev/null
 "$VENV/bin/python" -m PyInstaller --noconfirm --clean --log-level WARN \
     --distpath dist --workpath build/pyinstaller packaging/zoetrope.spec
 cp packaging/install.sh dist/zoetrope/install.sh

@@ -58,7 +58,7 @@ class ExportDialog(QDialog):
         self.job: Job | None = None
         self.written: Path | None = None
         p = session.project
-        size = session.render.director.size
+        size = session.renderer.director.size
         self.format = QComboBox(self)
         for key, name in FORMAT_NAMES.items():
             if not timeline or key in interchange.MEDIA_FORMATS:
@@ -179,7 +179,7 @@ class ExportDialog(QDialog):
     def check(self) -> list[str]:
         """Explain what stops this export, before it starts."""
         s = self.settings()
-        size = self.s.render.director.size
+        size = self.s.renderer.director.size
         problems = s.problems(self.s.timeline.frame_count, size)
         if not self.path.text().strip():
             problems.append("choose a file name")
@@ -211,7 +211,7 @@ class ExportDialog(QDialog):
     def target(self):
         """What exporting to the chosen path would replace there (engine.export.plan_target)."""
         settings = self.settings()
-        first, stop = settings.frames(self.s.timeline.frame_count)
+        first, stop = settings.span(self.s.timeline.frame_count)
         return plan_target(self.path.text().strip(), settings.format, first, stop)
 
     def ask(self, title: str, text: str) -> bool:
@@ -264,7 +264,7 @@ class ExportDialog(QDialog):
         if self.check() or not self._may_replace():
             return
         settings, out = self.settings(), Path(self.path.text().strip())
-        director = self.s.render.director
+        director = self.s.renderer.director
 
         write = interchange.export_timeline if self.timeline else export
 

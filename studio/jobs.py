@@ -14,7 +14,7 @@ engine's :class:`~engine.errors.Cancelled` (:meth:`Job.check` does) ends it as c
 that stops early and returns what it has (an import keeps the clips copied so far) succeeds.
 Connect to the signals before :meth:`Job.start`. napari's ``thread_worker`` is the model.
 
-The one other thread is the render service (studio/render.py): not a job but a long-lived
+The one other thread is the render service (studio/render_service.py): not a job but a long-lived
 service that owns the Director and serves wish lists; its failures reach the user through the
 session's ``tell`` in the same one-line form. Training is a child process (studio/training.py);
 a job whose work would hold the interpreter's lock (librosa's beat analysis) waits on a child

@@ -26,7 +26,7 @@ from engine.data.clips import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, find_clips
 from engine.document import Clip, Project
 from engine.errors import UserError
 from studio.jobs import Job, describe_error
-from studio.render import to_qimage
+from studio.render_service import to_qimage
 from studio.session import Session
 
 THUMB = 160  # side of the cached square (whole-frame) images: tiles, previews

@@ -18,7 +18,7 @@ from PySide6.QtGui import QImage, QUndoCommand, QUndoStack
 from engine.document import FPS_RANGE, Clip, Project, Timeline, frame_key
 from engine.errors import UserError
 from studio import settings
-from studio.render import Analysis, FrameStore, RenderService
+from studio.render_service import Analysis, FrameStore, RenderService
 from studio.sound import SoundPlayer
 
 RECOVERY_INTERVAL_MS = 30_000
@@ -63,7 +63,7 @@ class Session(QObject):
         super().__init__(parent)
         self.project: Project | None = None
         self.undo = QUndoStack(self)
-        self.render = RenderService(self)
+        self.renderer = RenderService(self)
         self.store = FrameStore()
         self.selected: str | None = None
         self.playhead = 0
@@ -71,9 +71,9 @@ class Session(QObject):
         self.model_info: dict = {}
         self._told: set[str] = set()
         self._timeline: tuple | None = None
-        self.render.frame_ready.connect(self._on_frame)
-        self.render.loaded.connect(self._on_loaded)
-        self.render.failed.connect(self._on_failed)
+        self.renderer.frame_ready.connect(self._on_frame)
+        self.renderer.loaded.connect(self._on_loaded)
+        self.renderer.failed.connect(self._on_failed)
         self._recovery = QTimer(self, singleShot=True, interval=RECOVERY_INTERVAL_MS)
         self._recovery.timeout.connect(self.write_recovery)
         self.edited.connect(self._after_edit)
@@ -106,7 +106,7 @@ class Session(QObject):
         self.model_info = {}
         self._told.clear()
         if project is not None:
-            self.render.load(project)
+            self.renderer.load(project)
         self.project_opened.emit()
         self.selection_changed.emit(None)
         self.playhead_changed.emit(0)
@@ -115,7 +115,7 @@ class Session(QObject):
         if self.project is not None:
             self.store.clear()
             self.model_info = {}
-            self.render.load(self.project)
+            self.renderer.load(self.project)
 
     def save(self) -> Path:
         assert self.project is not None
@@ -197,7 +197,7 @@ class Session(QObject):
             if key not in self.store and key not in seen:
                 seen.add(key)
                 wishes.append((key, shot, local, layer))
-        self.render.wish(wishes, channel)
+        self.renderer.wish(wishes, channel)
 
     def _on_frame(self, key, image: QImage) -> None:
         self.store.put(key, image)
@@ -322,7 +322,7 @@ class Session(QObject):
         """The timeline frames the soundtrack's beats fall on (empty before they are found)."""
         if self.beats is None or self.project is None or self.project.soundtrack is None:
             return ()
-        return self.beats.frames(self.project.soundtrack.offset, self.timeline.fps)
+        return self.beats.beat_frames(self.project.soundtrack.offset, self.timeline.fps)
 
     def onset_frames(self):
         """The timeline frames of the soundtrack's onsets (every hit, syllable, note start)."""
@@ -341,7 +341,7 @@ class Session(QObject):
         known = self._accents.get(shot_id)
         if known is not None and known[0] == shot:
             return known[1]
-        director = self.render.director
+        director = self.renderer.director
         if director is None or director.project is not self.project:
             return None
         if self._asking.get(shot_id) == shot:  # asked (a failure stays here: not asked again)

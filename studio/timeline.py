@@ -159,7 +159,7 @@ class TimelineStrip(QWidget):
         ]
 
     def _ask_thumbnails(self, *_) -> None:
-        if self.s.timeline.frame_count and self.s.render.ready:
+        if self.s.timeline.frame_count and self.s.renderer.ready:
             self.s.prefetch(self._tile_frames(), THUMB_LAYER, channel="thumbs")
 
     def fit(self) -> None:
@@ -437,7 +437,7 @@ class TimelineStrip(QWidget):
             menu.exec(e.globalPos())
 
 
-class Timeline(QScrollArea):
+class TimelineView(QScrollArea):
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.strip = TimelineStrip(session, self)

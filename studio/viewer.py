@@ -379,7 +379,7 @@ class PathTool(QObject):
         """(curve, dots, handle, target) in frame pixels for the shot at the playhead, or
         None."""
         s = self.s
-        director = s.render.director
+        director = s.renderer.director
         if not self.on or director is None or s.project is None or not s.timeline.frame_count:
             return None
         from engine.motion import path_at
@@ -432,7 +432,7 @@ class PathTool(QObject):
         overlay = self.overlay()
         if overlay is None:
             return
-        anchor = s.render.director.character_centre(shot.id, local)
+        anchor = s.renderer.director.character_centre(shot.id, local)
         near = None
         for k, (x, y) in zip(shot.path, overlay[1], strict=True):
             d = self.canvas.to_widget(x, y) - self.canvas.to_widget(pos.x(), pos.y())
@@ -699,8 +699,8 @@ class Viewer(QWidget):
                     onion.append((tinted(other, tint), fade))
         note = ""
         if s.image(s.playhead) is None:
-            note = "Loading the model…" if not s.render.ready else "Rendering…"
-            if s.render.ready and s.analysis.running:
+            note = "Loading the model…" if not s.renderer.ready else "Rendering…"
+            if s.renderer.ready and s.analysis.running:
                 note = "Analysing clips… (see the status bar)"
         self.canvas.path = self.path_tool.overlay() if image is not None else None
         self.canvas.show_frame(image, onion, note)

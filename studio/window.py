@@ -36,7 +36,7 @@ from studio.jobs import Job
 from studio.library import ClipFrames, Library
 from studio.session import Session
 from studio.shots import AddShotDialog, ExtendDialog, Inspector
-from studio.timeline import Timeline
+from studio.timeline import TimelineView
 from studio.viewer import Viewer
 
 APP_NAME = "Zoetrope Studio"
@@ -85,7 +85,7 @@ class MainWindow(QMainWindow):
         self.inspector.extend_button.clicked.connect(self.extend_dialog)
         self.inspector.beat_button.clicked.connect(lambda: self.fit_to_beats(False))
         self.inspector.unfit_button.clicked.connect(self.clear_beat_fit)
-        self.timeline = Timeline(s, self)
+        self.timeline = TimelineView(s, self)
         self.undo_view = QUndoView(s.undo, self)
         self.undo_view.setEmptyLabel("<opened>")
         self.welcome = self._welcome_banner()
@@ -125,7 +125,7 @@ class MainWindow(QMainWindow):
         s.edited.connect(self._update_actions)
         s.selection_changed.connect(self._update_actions)
         s.model_loaded.connect(self._model_loaded)
-        s.render.busy_changed.connect(self._busy)
+        s.renderer.busy_changed.connect(self._busy)
         self.autoplay = False
         self.resize(1280, 800)
         self._restore_layout()
@@ -386,7 +386,7 @@ class MainWindow(QMainWindow):
     def _busy(self, on: bool) -> None:
         if on:
             self.model_label.setText("Loading model…")
-        elif not self.session.render.ready:
+        elif not self.session.renderer.ready:
             self.model_label.setText("No model: it could not be loaded")
             self.device_label.setText("")
 
@@ -397,7 +397,7 @@ class MainWindow(QMainWindow):
             self.cache_label.setText("")
 
     def _update_cache(self) -> None:
-        info = self.session.render.cache_info()
+        info = self.session.renderer.cache_info()
         if info:
             mib = info.get("bytes", 0) / 2**20
             self.cache_label.setText(f"Render cache {info['frames']} frames, {mib:.0f} MiB")
@@ -695,7 +695,7 @@ class MainWindow(QMainWindow):
         if s.project.soundtrack is None:
             self.show_message(title, "The project has no soundtrack (Edit → Set Soundtrack…).")
             return False
-        director = s.render.director
+        director = s.renderer.director
         if director is None or s.beats is None:
             self.show_message(title, "The model is still loading or the soundtrack's beats are "
                               "still being found; try again in a moment.")  # fmt: skip
@@ -723,7 +723,7 @@ class MainWindow(QMainWindow):
         or when the project has none, the project's motion predictor learned behind a busy
         dialog. Returns (director, the dialog's values), or None."""
         s = self.session
-        director = s.render.director
+        director = s.renderer.director
         if director is None:
             self.show_message(title, "The model is still loading; try again.")
             return None
@@ -890,7 +890,7 @@ class MainWindow(QMainWindow):
         if self.session.timeline.frame_count == 0:
             self.show_message(title, "The timeline is empty: add a shot first.")
             return None
-        if not self.session.render.ready:
+        if not self.session.renderer.ready:
             self.show_message(title, "The model is still loading; try again in a moment.")
             return None
         dialog = ExportDialog(self.session, self, timeline=timeline)
@@ -920,7 +920,7 @@ class MainWindow(QMainWindow):
         st.sync()
         self.viewer.transport.pause()
         self.session.close()
-        self.session.render.shutdown()
+        self.session.renderer.shutdown()
         e.accept()
 
     def show_in_folder(self, path: str | os.PathLike) -> bool:

@@ -161,7 +161,7 @@ def make_window(qtbot, studio_dirs):
 
 def loaded(qtbot, window):
     qtbot.waitUntil(
-        lambda: bool(window.session.render.ready and window.session.model_info), timeout=LOAD_S
+        lambda: bool(window.session.renderer.ready and window.session.model_info), timeout=LOAD_S
     )
 
 

@@ -54,10 +54,10 @@ def test_the_tracker_finds_a_click_tracks_beats_within_half_a_frame(tmp_path):
 
 def test_beats_fall_on_the_frames_that_show_them():
     b = beats.Beats(np.array([0.0, 0.5, 1.0, 1.49]), np.zeros(0), 120.0, 10.0)
-    assert beats.Beats.frames(b, 0.0, 24).tolist() == [0, 12, 24, 35]
+    assert beats.Beats.beat_frames(b, 0.0, 24).tolist() == [0, 12, 24, 35]
     # the sound starts 0.25 s into the timeline; a beat before frame 0 or past the end is left out
-    assert b.frames(0.25, 24, count=36).tolist() == [6, 18, 30]
-    assert b.frames(-0.5, 24).tolist() == [0, 12, 23]
+    assert b.beat_frames(0.25, 24, count=36).tolist() == [6, 18, 30]
+    assert b.beat_frames(-0.5, 24).tolist() == [0, 12, 23]
 
 
 def test_accents_are_the_peaks_of_the_motions_speed():

@@ -140,7 +140,7 @@ def test_an_error_mid_export_leaves_nothing(tmp_path):
 
 def test_settings_problems_are_explained_before_starting(tmp_path):
     ok = ExportSettings(format="webm", alpha=True, range=(2, 9), scale=4)
-    assert ok.problems(10, 64) == [] and ok.frames(10) == (2, 10)
+    assert ok.problems(10, 64) == [] and ok.span(10) == (2, 10)
     bad = ExportSettings(format="gif", alpha=True, range=(5, 20), scale=100, fps=0, quality=11)
     text = " | ".join(bad.problems(10, 64))
     for expected in ("GIF cannot store transparency", "range 5…20", "scale", "fps", "quality"):

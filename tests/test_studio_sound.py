@@ -129,7 +129,7 @@ def test_beats_ticked_snapped_to_and_a_shot_fitted_to_them(qtbot, make_window, t
     s.select(shot.id)
     start = s.timeline.start_of(shot.id)
     local = [b - start for b in beats]
-    director = s.render.director
+    director = s.renderer.director
     acc = director.step_accents(shot, 4 * shot.duration)
     before = share_on_beat([shot.motion_u(t) for t in range(shot.duration)], acc, local)
     # the selected shot's accents are marked on the timeline (asked of the Director on a worker)

@@ -243,7 +243,7 @@ class Analysis(QObject):
     def start(self, *_) -> None:
         from studio.jobs import Job
 
-        director, project = self.s.render.director, self.s.project
+        director, project = self.s.renderer.director, self.s.project
         if self.job is not None or director is None or project is None:
             return
         if director.project is not project:
