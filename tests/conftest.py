@@ -89,6 +89,20 @@ def clip_dir(tmp_path_factory, test_digits) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def model_file(tmp_path_factory) -> Path:
+    """A tiny untrained model file (32², two stages): real weights through the real loader."""
+    import torch
+
+    from engine import checkpoint
+    from engine.model import ModelConfig, SceneModel
+
+    torch.manual_seed(0)
+    config = ModelConfig(image_size=32, widths=(8, 16), latent_channels=16, res_blocks=1)
+    path = tmp_path_factory.mktemp("model") / "tiny.safetensors"
+    return checkpoint.save(path, SceneModel(config), {"steps": 0, "note": "untrained, for tests"})
+
+
 def png_claiming(path: Path, width: int, height: int) -> Path:
     """A tiny PNG file whose header says it is ``width`` × ``height`` (a decompression bomb, or
     a frame too large to decode, without the bytes)."""

@@ -5,25 +5,14 @@ from pathlib import Path
 import imageio_ffmpeg
 import opentimelineio as otio
 import pytest
-import torch
 from conftest import run_module
 
-from engine import audio, beats, checkpoint
+from engine import audio, beats
 from engine.document import Project
 from engine.errors import UserError
 from engine.export import ExportSettings
 from engine.interchange import export_timeline, media_folder
-from engine.model import ModelConfig, SceneModel
 from engine.synthesis import Cancelled, Director
-
-TINY = ModelConfig(image_size=32, widths=(8, 16), latent_channels=16, res_blocks=1)
-
-
-@pytest.fixture(scope="module")
-def model_file(tmp_path_factory):
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("model") / "tiny.safetensors"
-    return checkpoint.save(path, SceneModel(TINY), {"steps": 0, "note": "untrained, for tests"})
 
 
 @pytest.fixture

@@ -8,18 +8,8 @@ from conftest import run_module
 
 from engine import checkpoint
 from engine.document import Project
-from engine.model import ModelConfig, SceneModel
 from engine.samples import to_tensor
 from engine.synthesis import Cancelled, Director, _with_matte
-
-TINY = ModelConfig(image_size=32, widths=(8, 16), latent_channels=16, res_blocks=1)
-
-
-@pytest.fixture(scope="module")
-def model_file(tmp_path_factory):
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("model") / "tiny.safetensors"
-    return checkpoint.save(path, SceneModel(TINY), {"steps": 0, "note": "untrained, for tests"})
 
 
 @pytest.fixture
