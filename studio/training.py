@@ -159,6 +159,7 @@ class TrainDialog(QDialog):
             item.setData(Qt.ItemDataRole.UserRole, clip.id)
             item.setCheckState(Qt.CheckState.Checked)
             self.clips.addItem(item)
+        self.clips.setMaximumHeight(150)  # room for the samples; the list scrolls
         self.image_size = QComboBox(self)
         current = session.model_info.get("image_size", 64)
         for size in sorted(set(SIZES) | {current}):
@@ -214,7 +215,7 @@ class TrainDialog(QDialog):
         layout.addWidget(self.bar)
         layout.addWidget(self.status)
         layout.addWidget(self.plot, 1)
-        layout.addWidget(self.sample, 2)
+        layout.addWidget(self.sample, 3)
         layout.addLayout(buttons)
         self.resize(720, 860)
 
