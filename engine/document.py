@@ -7,8 +7,8 @@ methods of :class:`Project`. No Qt, no tensors. The file format is docs/PROJECT_
 A project folder holds ``project.json`` (its JSON: engine/project_json.py writes, checks and
 migrates it), ``project.json.bak`` (the previous save), ``media/`` (imported clips, copied in)
 and ``models/`` (model files copied in). Every path in the JSON is relative and must resolve
-inside the folder. Here: the pieces (Clip, Shot, …), the Project — its folder, its media and its
-edits — and the Timeline a render reads.
+inside the folder (engine/project_folder.py keeps the folder: paths, copies in, saves). Here:
+the pieces (Clip, Shot, …), the Project and its edits, and the Timeline a render reads.
 """
 
 from __future__ import annotations
@@ -19,25 +19,18 @@ import json
 import math
 import numbers
 import os
-import shutil
 import uuid
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine import project_folder as folder
 from engine.data.clips import ClipReader, frame_files
 from engine.errors import UserError
-from engine.fileio import (
-    atomic_path,
-    atomic_write_bytes,
-    remove_stale_temporaries,
-)
+from engine.project_folder import BACKUP_FILE, PROJECT_FILE, SUFFIX  # noqa: F401 — API
 
 SCHEMA_VERSION = 6
-PROJECT_FILE = "project.json"
-BACKUP_FILE = "project.json.bak"
-SUFFIX = ".zoetrope"
 LOOP_MODES = ("once", "loop", "pingpong", "endless")
 """``endless``: the motion's frames as a random walk over the jumps between frames that look
 alike, for as long as the shot lasts (engine.motion)."""
@@ -309,13 +302,7 @@ class Project:
 
     def resolve(self, rel: str, what: str = "path") -> Path:
         """A path from the JSON, made absolute; refused unless it stays inside the folder."""
-        if not isinstance(rel, str) or not rel or Path(rel).is_absolute() or "\\" in rel:
-            raise ProjectError(f"{self.file}: {what} {rel!r}: must be a relative path")
-        root = self.root.resolve()
-        path = (root / rel).resolve()
-        if not path.is_relative_to(root):
-            raise ProjectError(f"{self.file}: {what} {rel!r}: points outside the project folder")
-        return path
+        return folder.resolve(self.root, rel, what, ProjectError)
 
     def clip_path(self, clip_id: str) -> Path:
         return self.resolve(self.clip(clip_id).source, "clip source")
@@ -325,13 +312,10 @@ class Project:
 
     # -- create, open, save ------------------------------------------------------------------------
     @classmethod
-    def create(cls, folder: str | os.PathLike, fps: float = 24.0) -> Project:
+    def create(cls, where: str | os.PathLike, fps: float = 24.0) -> Project:
         """Make a new, empty project folder (``.zoetrope`` is added to the name if missing)."""
-        root = Path(folder)
-        if root.suffix != SUFFIX:
-            root = root.with_name(root.name + SUFFIX)
-        if root.exists() and any(root.iterdir()):
-            raise ProjectError(f"{root}: already exists and is not empty")
+        root = folder.named(where)
+        folder.check_free(root, ProjectError)
         project = cls(root=root, name=root.stem)
         project.set_fps(fps)
         (root / "media").mkdir(parents=True, exist_ok=True)
@@ -339,15 +323,9 @@ class Project:
         return project
 
     @classmethod
-    def open(cls, folder: str | os.PathLike) -> Project:
+    def open(cls, where: str | os.PathLike) -> Project:
         """Load and validate a project (a ``.zoetrope`` folder or its project.json)."""
-        root = Path(folder)
-        if root.name == PROJECT_FILE:
-            root = root.parent
-        if not root.is_dir() and root.with_name(root.name + SUFFIX).is_dir():
-            root = root.with_name(root.name + SUFFIX)  # "Film" for "Film.zoetrope"
-        if not root.is_dir():
-            raise ProjectError(f"{root}: no such project folder")
+        root = folder.locate(where, ProjectError)
         from engine import project_json
 
         return cls.from_json(project_json.read(root / PROJECT_FILE, root), root)
@@ -366,46 +344,27 @@ class Project:
 
     def save(self) -> Path:
         """Write project.json atomically; the previous version becomes project.json.bak."""
-        text = json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n"
-        self.root.mkdir(parents=True, exist_ok=True)
-        for name in (PROJECT_FILE, BACKUP_FILE):  # what a save that was killed left behind
-            remove_stale_temporaries(self.root / name)
-        if self.file.exists():
-            previous = self.file.read_bytes()
-            if previous != text.encode("utf-8"):
-                atomic_write_bytes(self.root / BACKUP_FILE, previous)
-        atomic_write_bytes(self.file, text.encode("utf-8"))
+        folder.write(self.root, json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n")
         self.modified = False
         return self.file
 
-    def save_as(self, folder: str | os.PathLike) -> Path:
+    def save_as(self, where: str | os.PathLike) -> Path:
         """Copy the project (media and models included) to a new folder and save it there; the
         project then lives in the new folder."""
-        root = Path(folder)
-        if root.suffix != SUFFIX:
-            root = root.with_name(root.name + SUFFIX)
+        root = folder.named(where)
         if root.resolve() == self.root.resolve():
             return self.save()
-        if root.exists() and any(root.iterdir()):
-            raise ProjectError(f"{root}: already exists and is not empty")
-        tmp = root.with_name(f".{root.name}.tmp-{uuid.uuid4().hex[:6]}")
-        try:
-            tmp.mkdir(parents=True)
-            for sub in ("media", "models"):
-                if (self.root / sub).is_dir():
-                    shutil.copytree(self.root / sub, tmp / sub)
+        folder.check_free(root, ProjectError)
+
+        def save(tmp: Path) -> None:
             old_root, old_name = self.root, self.name
             self.root, self.name = tmp, root.stem
             try:
                 self.save()
             finally:
                 self.root, self.name = old_root, old_name
-            if root.exists():
-                root.rmdir()
-            os.replace(tmp, root)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+
+        folder.copy_to(self.root, root, save)
         self.root, self.name = root, root.stem
         return self.file
 
@@ -465,29 +424,11 @@ class Project:
         info = reader.info
         if count == 0 or info is None:
             raise ProjectError(f"{src}: holds no frames")
-        media = self.root / "media"
-        media.mkdir(parents=True, exist_ok=True)
-        dest = _unique(media / src.name)
-        tmp = media / f".{dest.name}.importing"
-        try:
-            if src.is_dir():
-                shutil.rmtree(tmp, ignore_errors=True)
-                tmp.mkdir()
-                for f in frame_files(src):
-                    shutil.copy2(f, tmp / f.name)
-            else:
-                shutil.copyfile(src, tmp)
-            os.replace(tmp, dest)
-        except BaseException:
-            if tmp.is_dir():
-                shutil.rmtree(tmp, ignore_errors=True)
-            else:
-                tmp.unlink(missing_ok=True)
-            raise
+        source = folder.copy_in(self.root, src, "media", frame_files(src) if src.is_dir() else None)
         clip = Clip(
             id=_new_id("c"),
             name=name or (src.stem if src.is_file() else src.name),
-            source=dest.relative_to(self.root).as_posix(),
+            source=source,
             kind=reader.kind,
             frames=count,
             fps=float(info.fps),
@@ -506,12 +447,7 @@ class Project:
 
         src = Path(source)
         seconds = len(audio.decode(src)) / audio.RATE
-        media = self.root / "media"
-        media.mkdir(parents=True, exist_ok=True)
-        dest = _unique(media / src.name)
-        with atomic_path(dest) as tmp:
-            shutil.copyfile(src, tmp)
-        rel = dest.relative_to(self.root).as_posix()
+        rel = folder.copy_in(self.root, src, "media")
         return _check_sound(Soundtrack(rel, src.stem, round(seconds, 6), float(offset)))
 
     def set_soundtrack(self, sound: Soundtrack | None) -> Soundtrack | None:
@@ -564,8 +500,7 @@ class Project:
             raise ProjectError(f"clip {clip.name!r} is used by {len(users)} shot(s) ({names})")
         del self.clips[clip_id]
         if delete_media:
-            path = self.resolve(clip.source, "clip source")
-            shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+            folder.delete(self.resolve(clip.source, "clip source"))
         self._touch()
         return clip
 
@@ -737,11 +672,7 @@ class Project:
             if src.resolve().is_relative_to(self.root.resolve()):
                 rel = src.resolve().relative_to(self.root.resolve()).as_posix()
             elif copy_in:
-                dest = _unique(self.root / "models" / src.name)
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                with atomic_path(dest) as tmp:
-                    shutil.copyfile(src, tmp)
-                rel = dest.relative_to(self.root).as_posix()
+                rel = folder.copy_in(self.root, src, "models")
             else:
                 raise ProjectError(f"{src}: a project's model must be inside its folder")
             self.model = rel
@@ -950,17 +881,6 @@ def _check_fps(fps: Any) -> float:
     if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not lo <= fps <= hi:
         raise ProjectError(f"fps must be a number from {lo:g} to {hi:g} (got {fps!r})")
     return float(fps)
-
-
-def _unique(path: Path) -> Path:
-    """``path``, or ``stem-2.ext``, ``stem-3.ext`` … whichever does not exist yet."""
-    if not path.exists():
-        return path
-    stem, suffix = (path.name, "") if path.is_dir() else (path.stem, path.suffix)
-    n = 2
-    while (candidate := path.with_name(f"{stem}-{n}{suffix}")).exists():
-        n += 1
-    return candidate
 
 
 def frame_key(
