@@ -610,12 +610,14 @@ def test_rough_edges_a_new_user_hit(qtbot, make_window, tmp_path):
     insp.hold.setCurrentIndex(insp.hold.findData(2))
     insp.hold.activated.emit(insp.hold.currentIndex())
     assert s.undo.undoText() == "Retime → on 2s"
-    # a new shot: selected, the playhead on its first frame
+    # a new shot: selected, the playhead on its first frame, scrolled into view
+    strip = w.timeline.strip
+    strip.set_zoom(8.0)  # the timeline is far wider than its view
     new = s.add_shot((clips["Bo jumps"], 0), (clips["Bo jumps"], 0), clips["Bo jumps"])
     assert s.selected == new and s.playhead == s.timeline.start_of(new)
+    left, seen = w.timeline.horizontalScrollBar().value(), w.timeline.viewport().width()
+    assert left > 0 and left <= s.timeline.start_of(new) * strip.ppf < left + seen
     # a tooltip names the shot under the pointer
-    strip = w.timeline.strip
-    strip.set_zoom(8.0)
     pos = QPoint(4, RULER + 30)
     strip.event(QHelpEvent(QEvent.Type.ToolTip, pos, strip.mapToGlobal(pos)))
     assert QToolTip.text().startswith(s.project.shots[0].name)
