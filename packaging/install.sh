@@ -18,5 +18,5 @@ cp "$here/_internal/resources/zoetrope.png" "$icon"
 sed -e "s|^Exec=.*|Exec=\"$here/zoetrope\" %f|" -e "s|^Icon=.*|Icon=zoetrope-studio|" \
     "$here/_internal/resources/zoetrope.desktop" > "$entry"
 command -v update-desktop-database >/dev/null 2>&1 && update-desktop-database "$data/applications" || true
-command -v gtk-update-icon-cache >/dev/null 2>&1 && gtk-update-icon-cache -q "$data/icons/hicolor" || true
+command -v gtk-update-icon-cache >/dev/null 2>&1 && gtk-update-icon-cache -q "$data/icons/hicolor" 2>/dev/null || true
 echo "installed $entry (runs $here/zoetrope) and $icon"
