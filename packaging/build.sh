@@ -8,10 +8,12 @@ VENV=${VENV:-.venv}
 "$VENV/bin/python" -m PyInstaller --noconfirm --clean --log-level WARN \
     --distpath dist --workpath build/pyinstaller packaging/zoetrope.spec
 cp packaging/install.sh dist/zoetrope/install.sh
-# Symbols out of the three largest libraries (~100 MB); not of all (PyInstaller's strip=True): a
-# stripped OpenBLAS of numpy's ("ELF load command … not page-aligned") no longer loads.
+# Symbols out of the largest libraries and Python's (~120 MB); not out of all (PyInstaller's
+# strip=True): a stripped OpenBLAS of numpy's ("ELF load command … not page-aligned") won't load.
 if [ "$(uname)" = Linux ] && command -v strip >/dev/null; then
-    for lib in torch/lib/libtorch_cpu.so torch/lib/libtorch_python.so llvmlite/binding/libllvmlite.so; do
+    python=$(cd dist/zoetrope/_internal && ls libpython3*.so* 2>/dev/null || true)
+    for lib in torch/lib/libtorch_cpu.so torch/lib/libtorch_python.so llvmlite/binding/libllvmlite.so \
+               $python; do
         [ -f "dist/zoetrope/_internal/$lib" ] && strip --strip-unneeded "dist/zoetrope/_internal/$lib"
     done
 fi
