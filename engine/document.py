@@ -417,17 +417,24 @@ class Project:
         read anyway (gaps in a frame folder's numbering, a guessed frame rate) is appended to
         ``notes``."""
         src = Path(source)
-        reader = ClipReader(src)
+        clip = self.describe_clip(src, "", name, notes)  # read whole before anything is copied
+        files = frame_files(src) if src.is_dir() else None
+        return dataclasses.replace(clip, source=folder.copy_in(self.root, src, "media", files))
+
+    def describe_clip(self, path: Path, source: str, name: str | None = None,
+                      notes: list | None = None, fps: float = 24.0) -> Clip:  # fmt: skip
+        """A new Clip (not added) for the clip at ``path``, read whole to count its frames;
+        ``source``: where it is, relative to the folder. ``fps``: a frame folder's rate."""
+        reader = ClipReader(path, fps)
         count = sum(1 for _ in reader.frames())
         if notes is not None:
             notes.extend(reader.notes)
         info = reader.info
         if count == 0 or info is None:
-            raise ProjectError(f"{src}: holds no frames")
-        source = folder.copy_in(self.root, src, "media", frame_files(src) if src.is_dir() else None)
-        clip = Clip(
+            raise ProjectError(f"{path}: holds no frames")
+        return Clip(
             id=_new_id("c"),
-            name=name or (src.stem if src.is_file() else src.name),
+            name=name or (path.stem if path.is_file() else path.name),
             source=source,
             kind=reader.kind,
             frames=count,
@@ -435,7 +442,6 @@ class Project:
             width=int(info.width),
             height=int(info.height),
         )
-        return clip
 
     # -- the soundtrack ----------------------------------------------------------------------------
     def copy_in_sound(self, source: str | os.PathLike, offset: float = 0.0) -> Soundtrack:

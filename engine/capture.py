@@ -1,0 +1,298 @@
+"""Capture: stop motion shot frame by frame. A camera — or a video file or a folder of frames
+standing in for one — read continuously on a thread of its own (:class:`LiveView`), and a
+:class:`Take`: the frames captured so far, a numbered frame folder in the project's media/ that
+becomes a clip like any imported one (clip layers, training, shots).
+
+Data path role: the first arrow, for footage shot in the studio. No Qt: the studio's capture
+window reads :meth:`LiveView.latest` when it paints and calls :meth:`Take.append` to capture.
+
+Cameras come through OpenCV's VideoCapture (already a dependency): on Linux the V4L2 devices
+(/dev/video*, named from /sys), elsewhere the first few indices probed. A file stands in for a
+camera at its own frame rate, looping, so tests, demos and users who shoot with another app get
+the same live view. A capture is written as ``frame_NNNNN.png`` under a temporary name and
+renamed, so a crash mid-capture loses at most the frame being written.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from engine import project_folder
+from engine.data.clips import ClipReader, frame_files
+from engine.errors import ClipError, UserError
+from engine.fileio import atomic_path
+
+PROBE = 8  # camera indices tried where the system cannot list its devices
+FRAME_NAME = "frame_{:05d}.png"
+PNG_LEVEL = 1  # fast: a 1280×720 capture is written in a few tens of milliseconds
+
+
+class CaptureError(UserError):
+    """A camera or stand-in that cannot be opened or read; the message names it and why."""
+
+
+@dataclass(frozen=True)
+class CameraInfo:
+    """A camera the system has: ``id`` opens it (:func:`open_source`), ``name`` is for people."""
+
+    id: str
+    name: str
+
+
+def list_cameras(probe: int = PROBE) -> list[CameraInfo]:
+    """The cameras that open. Linux: the V4L2 capture devices; elsewhere indices 0 … probe−1.
+    No camera (or no permission) is an empty list, never an error."""
+    import cv2
+
+    if sys.platform.startswith("linux"):
+        found = []
+        for dev in sorted(Path("/dev").glob("video*"), key=lambda p: _number(p.name)):
+            name = Path(f"/sys/class/video4linux/{dev.name}/name")
+            label = name.read_text().strip() if name.is_file() else dev.name
+            cap = cv2.VideoCapture(str(dev), cv2.CAP_V4L2)
+            try:
+                if cap.isOpened():  # metadata nodes of the same camera do not open for capture
+                    found.append(CameraInfo(str(dev), f"{label} ({dev.name})"))
+            finally:
+                cap.release()
+        return found
+    found = []
+    for index in range(probe):
+        cap = cv2.VideoCapture(index)
+        try:
+            if cap.isOpened():
+                found.append(CameraInfo(str(index), f"Camera {index + 1}"))
+        finally:
+            cap.release()
+    return found
+
+
+def _number(name: str) -> int:
+    m = re.search(r"(\d+)$", name)
+    return int(m.group(1)) if m else -1
+
+
+class Source:
+    """Frames as they come: :meth:`read` blocks until the next one (as a camera does) and
+    returns it as uint8 (H, W, 3) RGB."""
+
+    name: str
+    size: tuple[int, int]  # (width, height)
+    fps: float
+
+    def read(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+class CameraSource(Source):
+    """A camera through OpenCV, at the resolution asked for where the camera offers it."""
+
+    def __init__(self, device: str, size: tuple[int, int] | None = None) -> None:
+        import cv2
+
+        self._cv2 = cv2
+        target = int(device) if device.isdigit() else device
+        self.cap = cv2.VideoCapture(target)
+        if not self.cap.isOpened():
+            raise CaptureError(f"camera {device}: cannot be opened (unplugged, or in use by "
+                               "another program?)")  # fmt: skip
+        if size is not None:
+            self.cap.set(cv2.CAP_PROP_FRAME_WIDTH, size[0])
+            self.cap.set(cv2.CAP_PROP_FRAME_HEIGHT, size[1])
+        first = self.read()
+        self.size = (first.shape[1], first.shape[0])
+        self.fps = float(self.cap.get(cv2.CAP_PROP_FPS)) or 30.0
+        self.name = f"camera {device}"
+
+    def read(self) -> np.ndarray:
+        ok, frame = self.cap.read()
+        if not ok or frame is None:
+            raise CaptureError(f"{self.name if hasattr(self, 'name') else 'camera'}: no picture "
+                               "(unplugged?)")  # fmt: skip
+        return self._cv2.cvtColor(frame, self._cv2.COLOR_BGR2RGB)
+
+    def close(self) -> None:
+        self.cap.release()
+
+
+class FileSource(Source):
+    """A video file or a frame folder standing in for a camera: its frames at its own rate (a
+    folder: ``fps``), looping. The frames are read once and kept, as a camera's would stream."""
+
+    def __init__(self, path: Path, fps: float = 24.0, size: tuple[int, int] | None = None) -> None:
+        try:
+            reader = ClipReader(path, fps)
+            frames = [np.ascontiguousarray(f) for f in reader.frames()]
+        except ClipError as e:
+            raise CaptureError(str(e)) from None
+        if not frames or reader.info is None:
+            raise CaptureError(f"{path}: holds no frames")
+        if size is not None and (frames[0].shape[1], frames[0].shape[0]) != tuple(size):
+            import cv2
+
+            frames = [cv2.resize(f, tuple(size), interpolation=cv2.INTER_AREA) for f in frames]
+        self.frames, self.name = frames, path.name
+        self.size = (frames[0].shape[1], frames[0].shape[0])
+        self.fps = float(reader.info.fps)
+        self._next, self._due = 0, time.monotonic()
+
+    def read(self) -> np.ndarray:
+        wait = self._due - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        self._due = max(self._due + 1 / self.fps, time.monotonic() - 1 / self.fps)
+        frame = self.frames[self._next]
+        self._next = (self._next + 1) % len(self.frames)
+        return frame
+
+
+def open_source(spec: str, size: tuple[int, int] | None = None, fps: float = 24.0) -> Source:
+    """A camera (its id from :func:`list_cameras`, or an index) or a file standing in for one
+    (a video, an image, a folder of frames). ``size``: (width, height) asked for."""
+    path = Path(spec)
+    if spec.isdigit() or (spec.startswith("/dev/video") and not path.is_file()):
+        return CameraSource(spec, size)
+    if not path.exists():
+        raise CaptureError(f"{spec}: no such camera or file (cameras: {_describe_cameras()})")
+    return FileSource(path, fps, size)
+
+
+def _describe_cameras() -> str:
+    cams = list_cameras()
+    return ", ".join(f"{c.id} — {c.name}" for c in cams) if cams else "none found"
+
+
+class LiveView:
+    """A source read continuously on a thread of its own; the newest frame is kept for whoever
+    draws it (:meth:`latest`), so nothing that paints ever waits on the camera. ``on_frame`` is
+    called on that thread after each frame (the studio turns it into a queued signal)."""
+
+    def __init__(self, source: Source, on_frame=None) -> None:
+        self.source, self.on_frame = source, on_frame
+        self.error: str | None = None
+        self._lock = threading.Lock()
+        self._frame: np.ndarray | None = None
+        self._count = 0
+        self._times: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="zoetrope-live", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                frame = self.source.read()
+                now = time.monotonic()
+                with self._lock:
+                    self._frame, self._count = frame, self._count + 1
+                    self._times = [*self._times[-47:], now]
+                if self.on_frame is not None:
+                    self.on_frame()
+        except UserError as e:
+            self.error = str(e)
+        except Exception as e:  # noqa: BLE001 — a driver's failure is a message, not a hang
+            self.error = f"{self.source.name}: {type(e).__name__}: {e}"
+        finally:
+            self.source.close()
+
+    def latest(self) -> tuple[np.ndarray | None, int]:
+        """The newest frame (None before the first) and how many frames have come so far."""
+        with self._lock:
+            return self._frame, self._count
+
+    @property
+    def fps(self) -> float:
+        """The rate frames have been arriving at, over the last two seconds or so."""
+        with self._lock:
+            t = self._times
+            return (len(t) - 1) / (t[-1] - t[0]) if len(t) > 1 and t[-1] > t[0] else 0.0
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+
+class Take:
+    """The frames captured so far: a folder of ``frame_NNNNN.png`` in the project's media/,
+    new (:meth:`start`) or an existing frame clip's, continued (:meth:`resume`)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.files = frame_files(folder) if folder.is_dir() else []
+        self.size: tuple[int, int] | None = None  # (width, height) of its frames, once known
+
+    @classmethod
+    def start(cls, project_root: Path, name: str) -> Take:
+        """A new, empty take in ``media/`` of the project at ``project_root``, named after
+        ``name`` (a number added where that folder exists)."""
+        safe = re.sub(r"[^\w\- ]+", "_", name).strip() or "Take"
+        folder = project_folder.unique(project_root / "media" / safe)
+        folder.mkdir(parents=True)
+        return cls(folder)
+
+    @classmethod
+    def resume(cls, folder: Path) -> Take:
+        """An existing frame folder, continued: new frames are numbered after its last."""
+        if not folder.is_dir():
+            raise CaptureError(f"{folder}: not a folder of frames (only a frame clip can be "
+                               "continued)")  # fmt: skip
+        return cls(folder)
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def _next_number(self) -> int:
+        numbers = [_number(f.stem) for f in self.files]
+        return max(numbers, default=0) + 1
+
+    def append(self, frame: np.ndarray) -> Path:
+        """Write ``frame`` (uint8 RGB, full resolution) as the next frame; returns its file."""
+        size = (frame.shape[1], frame.shape[0])
+        if self.files and self.size is None:
+            with Image.open(self.files[-1]) as last:  # the header only
+                self.size = last.size
+        if self.size is not None and size != self.size:
+            w, h = self.size
+            raise CaptureError(f"{self.folder.name}: the camera gives {size[0]}×{size[1]}, the "
+                               f"take's frames are {w}×{h}: choose that size or start a new take")
+        path = self.folder / FRAME_NAME.format(self._next_number())
+        with atomic_path(path) as tmp:
+            Image.fromarray(frame).save(tmp, format="PNG", compress_level=PNG_LEVEL)
+        self.files.append(path)
+        self.size = size
+        return path
+
+    def delete_last(self) -> tuple[Path, bytes]:
+        """Remove the last frame; returns what :meth:`restore` needs to put it back (undo)."""
+        if not self.files:
+            raise CaptureError(f"{self.folder.name}: no frame to delete")
+        path = self.files.pop()
+        data = path.read_bytes()
+        path.unlink()
+        return path, data
+
+    def restore(self, path: Path, data: bytes) -> None:
+        """Put back a frame :meth:`delete_last` removed (redo of a capture, undo of a delete)."""
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(data)
+        self.files = frame_files(self.folder)
+
+    def frame(self, index: int) -> np.ndarray:
+        """A captured frame, RGB (onion skin, the short play)."""
+        with Image.open(self.files[index]) as im:
+            return np.asarray(im.convert("RGB"))

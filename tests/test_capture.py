@@ -1,0 +1,96 @@
+"""Capture (engine.capture): a file standing in for a camera, the live view's thread, a take's
+frames on disk, and the take becoming a clip of the project."""
+
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine.capture import CaptureError, LiveView, Take, list_cameras, open_source
+from engine.data.clips import ClipReader, write_video
+from engine.document import Project
+
+
+def frames(n=6, w=64, h=48):
+    out = []
+    for k in range(n):
+        f = np.full((h, w, 3), 30 * k % 255, np.uint8)
+        f[4:12, 2 * k : 2 * k + 8] = (250, 200, 40)
+        out.append(f)
+    return out
+
+
+@pytest.fixture
+def camera_file(tmp_path):
+    return write_video(tmp_path / "camera.mp4", frames(), fps=24)
+
+
+def test_listing_cameras_never_fails_and_a_missing_one_is_named(tmp_path):
+    assert all(c.id and c.name for c in list_cameras())  # none on CI: an empty list
+    with pytest.raises(CaptureError, match="nosuch.mp4: no such camera or file"):
+        open_source(str(tmp_path / "nosuch.mp4"))
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(CaptureError, match="notes.txt"):
+        open_source(str(tmp_path / "notes.txt"))
+
+
+def test_a_file_stands_in_for_a_camera_at_its_rate_looping(camera_file):
+    source = open_source(str(camera_file))
+    assert source.size == (64, 48) and source.fps == pytest.approx(24)
+    start = time.monotonic()
+    got = [source.read() for _ in range(13)]  # past the end: it loops
+    took = time.monotonic() - start
+    assert 12 / 24 * 0.9 <= took < 12 / 24 + 0.5  # paced like a camera, not as fast as possible
+    assert np.array_equal(got[0], got[6]) and np.array_equal(got[1], got[7])
+    resized = open_source(str(camera_file), size=(32, 24))
+    assert resized.read().shape == (24, 32, 3)
+
+
+def test_the_live_view_reads_on_its_own_thread(camera_file):
+    calls = []
+    live = LiveView(open_source(str(camera_file)), on_frame=lambda: calls.append(1))
+    try:
+        deadline = time.monotonic() + 5
+        while live.latest()[1] < 8 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        frame, count = live.latest()
+        assert count >= 8 and frame.shape == (48, 64, 3) and len(calls) >= 8
+        assert 12 < live.fps < 40  # about the file's 24 fps
+    finally:
+        live.stop()
+    assert not live.running and live.error is None
+
+
+def test_a_take_keeps_every_capture_deletes_and_restores(tmp_path):
+    p = Project.create(tmp_path / "Shoot")
+    take = Take.start(p.root, "Bo walks")
+    shot = frames(10)
+    for f in shot:
+        take.append(f)
+    assert len(take) == 10 and take.files[-1].name == "frame_00010.png"
+    path, data = take.delete_last()  # a delete, then its undo
+    assert len(take) == 9 and not path.exists()
+    take.restore(path, data)
+    assert len(take) == 10 and np.array_equal(take.frame(9), shot[9])
+    take.delete_last()  # the last frame deleted for good
+    assert not list(take.folder.glob(".*"))  # no temporary files left behind
+    again = Take.resume(take.folder)  # continuing the take numbers on
+    assert again.append(shot[0]).name == "frame_00010.png"
+    with pytest.raises(CaptureError, match="camera gives 32×24"):
+        again.append(np.zeros((24, 32, 3), np.uint8))
+    # the take becomes a clip like an imported one, and the project opens with it
+    rel = take.folder.relative_to(p.root).as_posix()
+    clip = p.describe_clip(take.folder, rel, "Bo walks", fps=12)
+    p.add_clip(clip)
+    p.save()
+    assert (clip.kind, clip.frames, clip.fps, clip.width) == ("frames", 10, 12, 64)
+    reopened = Project.open(p.root)
+    got = list(ClipReader(reopened.clip_path(clip.id)).frames())
+    assert len(got) == 10 and all(
+        np.array_equal(a, b) for a, b in zip(got[:9], shot[:9], strict=True)
+    )
+    assert np.array_equal(got[9], shot[0])
+    # a second take of the same name gets a folder of its own
+    assert Take.start(p.root, "Bo walks").folder.name == "Bo walks-2"
+    assert Image.open(take.files[0]).size == (64, 48)
