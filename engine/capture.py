@@ -35,6 +35,26 @@ FRAME_NAME = "frame_{:05d}.png"
 PNG_LEVEL = 1  # fast: a 1280×720 capture is written in a few tens of milliseconds
 
 
+def preview(frame: np.ndarray, width: int = 960) -> np.ndarray:
+    """A frame at most ``width`` wide, for onion skins and the short play (kept in memory)."""
+    import cv2
+
+    h, w = frame.shape[:2]
+    if w <= width:
+        return frame
+    return cv2.resize(frame, (width, round(h * width / w)), interpolation=cv2.INTER_AREA)
+
+
+def difference(live: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """What moved since the last capture: |live − last|, brightened (×3) so small moves show."""
+    if live.shape != last.shape:
+        import cv2
+
+        last = cv2.resize(last, (live.shape[1], live.shape[0]), interpolation=cv2.INTER_AREA)
+    d = np.abs(live.astype(np.int16) - last.astype(np.int16)) * 3
+    return np.clip(d, 0, 255).astype(np.uint8)
+
+
 class CaptureError(UserError):
     """A camera or stand-in that cannot be opened or read; the message names it and why."""
 

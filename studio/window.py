@@ -188,6 +188,8 @@ class MainWindow(QMainWindow):
         self.a_close = self._action(f, "&Close Project", self.close_project, "Ctrl+W")
         f.addSeparator()
         self.a_import = self._action(f, "&Import Clips…", self.import_dialog, "Ctrl+I")
+        self.a_capture = self._action(f, "&Capture…", self.capture_window, "Ctrl+Shift+C",
+                                      "Shoot frame by frame from a camera, with onion skin")
         self.a_export = self._action(f, "&Export…", lambda: self.export_dialog(), "Ctrl+E")
         self.a_export_frame = self._action(
             f, "Export Current &Frame…", self.export_frame, "Ctrl+Shift+E"
@@ -306,6 +308,7 @@ class MainWindow(QMainWindow):
             self.a_save_as,
             self.a_close,
             self.a_import,
+            self.a_capture,
             self.a_export,
             self.a_add,
             self.a_fps,
@@ -878,6 +881,16 @@ class MainWindow(QMainWindow):
         dialog.finished.connect(lambda _: self.dialogs.remove(dialog))
         dialog.show()
         return dialog
+
+    def capture_window(self):
+        """File → Capture…: the live view of a camera, onion skin, one key per frame."""
+        from studio.capture import CaptureWindow
+
+        window = CaptureWindow(self.session, self)
+        self.dialogs.append(window)
+        window.finished.connect(lambda _: self.dialogs.remove(window))
+        window.show()
+        return window
 
     def export_timeline_dialog(self):
         """File → Export Timeline…: the cut as OpenTimelineIO, each shot rendered beside it."""
