@@ -9,6 +9,7 @@ in docs/PERFORMANCE.md ("The bundle").
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -61,7 +62,7 @@ def main() -> None:
           f"the rest; the program itself (Python code in its archive): "
           f"{size_mb(bundle / 'zoetrope'):.0f} MiB")  # fmt: skip
     out = subprocess.run(["uname", "-srm"], capture_output=True, text=True).stdout.strip()
-    print(f"\nmachine: {out}, {len(__import__('os').sched_getaffinity(0))} cores")
+    print(f"\nmachine: {out}, {len(os.sched_getaffinity(0))} cores")
 
 
 if __name__ == "__main__":

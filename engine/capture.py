@@ -123,6 +123,7 @@ class CameraSource(Source):
 
         self._cv2 = cv2
         target = int(device) if device.isdigit() else device
+        self.name = f"camera {device}"
         self.cap = cv2.VideoCapture(target)
         if not self.cap.isOpened():
             raise CaptureError(f"camera {device}: cannot be opened (unplugged, or in use by "
@@ -133,13 +134,11 @@ class CameraSource(Source):
         first = self.read()
         self.size = (first.shape[1], first.shape[0])
         self.fps = float(self.cap.get(cv2.CAP_PROP_FPS)) or 30.0
-        self.name = f"camera {device}"
 
     def read(self) -> np.ndarray:
         ok, frame = self.cap.read()
         if not ok or frame is None:
-            raise CaptureError(f"{self.name if hasattr(self, 'name') else 'camera'}: no picture "
-                               "(unplugged?)")  # fmt: skip
+            raise CaptureError(f"{self.name}: no picture (unplugged?)")
         return self._cv2.cvtColor(frame, self._cv2.COLOR_BGR2RGB)
 
     def close(self) -> None:

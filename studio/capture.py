@@ -49,8 +49,6 @@ class LiveCanvas(QWidget):
     def __init__(self, window: CaptureWindow) -> None:
         super().__init__(window)
         self.w = window
-        self.image = None  # the QImage shown, and the frame count it was made for
-        self.made_for: tuple | None = None
         self.setMinimumSize(480, 320)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
@@ -131,7 +129,7 @@ class CaptureWindow(QDialog):
         self.error: str | None = None
         self.undo = QUndoStack(self)
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zoetrope-capture")
-        self._live_image, self._live_count = None, -1
+        self._live_frame, self._live_image, self._live_count = None, None, -1
         self._images: dict[int, object] = {}  # id(preview) → QImage
         self.play_index: int | None = None
 
@@ -284,7 +282,7 @@ class CaptureWindow(QDialog):
 
     # -- what is shown -----------------------------------------------------------------------------
     def live_frame(self):
-        return getattr(self, "_live_frame", None) if self.live is not None else None
+        return self._live_frame if self.live is not None else None
 
     def _image_of(self, preview):
         key = id(preview)
@@ -436,7 +434,6 @@ class CaptureWindow(QDialog):
 
     def _clip_ready(self, clip) -> None:
         self.s.add_clips([clip])
-        self.clip_id = clip.id
         self.status.setText(f"“{clip.name}” is a clip of the project: {clip.frames} frames. The "
                             "next capture starts a new take.")  # fmt: skip
         self.take, self.previews = None, []

@@ -876,7 +876,10 @@ class MainWindow(QMainWindow):
     def train_dialog(self):
         from studio.training import TrainDialog
 
-        dialog = TrainDialog(self.session, self)
+        return self._keep(TrainDialog(self.session, self))
+
+    def _keep(self, dialog):
+        """Show a non-modal dialog, held in ``self.dialogs`` until it closes."""
         self.dialogs.append(dialog)
         dialog.finished.connect(lambda _: self.dialogs.remove(dialog))
         dialog.show()
@@ -886,11 +889,7 @@ class MainWindow(QMainWindow):
         """File → Capture…: the live view of a camera, onion skin, one key per frame."""
         from studio.capture import CaptureWindow
 
-        window = CaptureWindow(self.session, self)
-        self.dialogs.append(window)
-        window.finished.connect(lambda _: self.dialogs.remove(window))
-        window.show()
-        return window
+        return self._keep(CaptureWindow(self.session, self))
 
     def export_timeline_dialog(self):
         """File → Export Timeline…: the cut as OpenTimelineIO, each shot rendered beside it."""
@@ -906,11 +905,7 @@ class MainWindow(QMainWindow):
         if not self.session.renderer.ready:
             self.show_message(title, "The model is still loading; try again in a moment.")
             return None
-        dialog = ExportDialog(self.session, self, timeline=timeline)
-        self.dialogs.append(dialog)
-        dialog.finished.connect(lambda _: self.dialogs.remove(dialog))
-        dialog.show()
-        return dialog
+        return self._keep(ExportDialog(self.session, self, timeline=timeline))
 
     # -- window state ------------------------------------------------------------------------------
     def _restore_layout(self) -> None:
