@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,11 +62,13 @@ class ClipReader:
         self.notes: list[str] = []
         """What the user should know about a clip that is read anyway (gaps in the numbering,
         a frame rate that had to be guessed)."""
-        if not self.path.exists():
-            raise ClipError(f"{self.path}: no such file or folder")
-        if not (self.path.is_dir() or self.path.is_file()):
+        try:  # one look: a file deleted between two would be told as "not a regular file"
+            mode = self.path.stat().st_mode
+        except FileNotFoundError:
+            raise ClipError(f"{self.path}: no such file or folder") from None
+        if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
             raise ClipError(f"{self.path}: not a regular file (a pipe, device or socket)")
-        if self.path.is_dir():
+        if stat.S_ISDIR(mode):
             self.kind = "frames"
             self.files = frame_files(self.path)
             if not self.files:
