@@ -76,14 +76,14 @@ class FrameCache:
         try:
             files = frame_files(path) if path.is_dir() else [path]
             stamp = [(f.name, st.st_size, st.st_mtime_ns) for f in files for st in [f.stat()]]
-        except FileNotFoundError:  # gone since it was checked: the clip reader's own words
+            memo_key = hashlib.sha256(repr((str(path.resolve()), stamp)).encode()).hexdigest()
+            memo = self.root / "hashes" / f"{memo_key[:32]}.txt"
+            try:
+                return memo.read_text().strip()
+            except OSError:
+                digest = content_hash(path)
+        except FileNotFoundError:  # gone since it was checked (even mid-hash): one wording
             raise ClipError(f"{path}: no such file or folder") from None
-        memo_key = hashlib.sha256(repr((str(path.resolve()), stamp)).encode()).hexdigest()
-        memo = self.root / "hashes" / f"{memo_key[:32]}.txt"
-        try:
-            return memo.read_text().strip()
-        except OSError:
-            digest = content_hash(path)
         atomic_write_text(memo, digest)
         return digest
 
