@@ -15,6 +15,7 @@ renamed, so a crash mid-capture loses at most the frame being written.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
 import threading
@@ -27,6 +28,7 @@ from PIL import Image
 
 from engine import project_folder
 from engine.data.clips import ClipReader, frame_files
+from engine.document import Clip, new_id
 from engine.errors import ClipError, UserError
 from engine.fileio import atomic_path
 
@@ -254,6 +256,19 @@ class Take:
         self.folder = folder
         self.files = frame_files(folder) if folder.is_dir() else []
         self.size: tuple[int, int] | None = None  # (width, height) of its frames, once known
+        self.pattern = FRAME_NAME  # a continued folder's own: img_0041.jpg goes on img_0042.png
+        if self.files:
+            m = re.fullmatch(r"(.*?)(\d+)", self.files[-1].stem)
+            if m is None:
+                raise CaptureError(f"{folder}: its frames are not numbered ({self.files[-1].name})"
+                                   ", so captures cannot be put after them")  # fmt: skip
+            prefix = m[1].replace("{", "{{").replace("}", "}}")
+            self.pattern = f"{prefix}{{:0{len(m[2])}d}}.png"
+            try:
+                with Image.open(self.files[-1]) as last:  # the header only
+                    self.size = last.size
+            except (OSError, ValueError) as e:
+                raise CaptureError(f"{self.files[-1]}: cannot be read as an image ({e})") from None
 
     @classmethod
     def start(cls, project_root: Path, name: str) -> Take:
@@ -275,26 +290,41 @@ class Take:
     def __len__(self) -> int:
         return len(self.files)
 
+    def close(self) -> None:
+        """Done with: a take started and emptied again leaves no folder behind."""
+        if not self.files:
+            with contextlib.suppress(OSError):
+                self.folder.rmdir()  # only if empty: anything put there meanwhile stays
+
     def _next_number(self) -> int:
-        numbers = [_number(f.stem) for f in self.files]
-        return max(numbers, default=0) + 1
+        return _number(self.files[-1].stem) + 1 if self.files else 1
 
     def append(self, frame: np.ndarray) -> Path:
         """Write ``frame`` (uint8 RGB, full resolution) as the next frame; returns its file."""
         size = (frame.shape[1], frame.shape[0])
-        if self.files and self.size is None:
-            with Image.open(self.files[-1]) as last:  # the header only
-                self.size = last.size
-        if self.size is not None and size != self.size:
-            w, h = self.size
-            raise CaptureError(f"{self.folder.name}: the camera gives {size[0]}×{size[1]}, the "
-                               f"take's frames are {w}×{h}: choose that size or start a new take")
-        path = self.folder / FRAME_NAME.format(self._next_number())
+        self.check_size(size)
+        path = self.folder / self.pattern.format(self._next_number())
         with atomic_path(path) as tmp:
             Image.fromarray(frame).save(tmp, format="PNG", compress_level=PNG_LEVEL)
         self.files.append(path)
         self.size = size
         return path
+
+    def as_clip(self, project_root: Path, name: str, fps: float) -> Clip:
+        """The take as a new clip record of the project at ``project_root`` (not added): its
+        frames are known, so none is read. Call when every capture is on disk."""
+        if not self.files or self.size is None:
+            raise CaptureError(f"{self.folder.name}: no frame captured yet")
+        rel = self.folder.resolve().relative_to(project_root.resolve()).as_posix()
+        w, h = self.size
+        return Clip(new_id("c"), name, rel, "frames", len(self.files), float(fps), w, h)
+
+    def check_size(self, size: tuple[int, int]) -> None:
+        """Frames of another size than the take's cannot join it (one clip, one size)."""
+        if self.size is not None and tuple(size) != self.size:
+            w, h = self.size
+            raise CaptureError(f"{self.folder.name}: the camera gives {size[0]}×{size[1]}, the "
+                               f"take's frames are {w}×{h}: choose that size or start a new take")
 
     def delete_last(self) -> tuple[Path, bytes]:
         """Remove the last frame; returns what :meth:`restore` needs to put it back (undo)."""
@@ -315,3 +345,38 @@ class Take:
         """A captured frame, RGB (onion skin, the short play)."""
         with Image.open(self.files[index]) as im:
             return np.asarray(im.convert("RGB"))
+
+    def tail(self, count: int, width: int = 960) -> list[np.ndarray]:
+        """The last ``count`` frames as previews (:func:`preview`), oldest first: what a
+        continued take's onion skin and short play start from."""
+        return [preview(self.frame(k), width) for k in range(max(0, len(self) - count), len(self))]
+
+
+@dataclass(frozen=True)
+class Continuable:
+    """A frame folder in the project's media/ that captures can go on from: a frame clip of the
+    project (``clip``: its id), or a take never made a clip (a window closed before Use as Clip:
+    ``clip`` None)."""
+
+    folder: Path
+    name: str
+    frames: int
+    clip: str | None
+
+
+def continuable(project) -> list[Continuable]:
+    """The project's frame clips in media/, then the take folders there that no clip uses."""
+    media = (project.root / "media").resolve()
+    found, used = [], set()
+    for clip in project.clips.values():
+        folder = (project.root / clip.source).resolve()
+        used.add(folder)
+        if clip.kind == "frames" and folder.parent == media and folder.is_dir():
+            found.append(Continuable(folder, clip.name, clip.frames, clip.id))
+    if media.is_dir():
+        for folder in sorted(media.iterdir()):
+            if folder.is_dir() and folder.resolve() not in used:
+                files = frame_files(folder)
+                if files and all(f.name.startswith("frame_") for f in files):
+                    found.append(Continuable(folder.resolve(), folder.name, len(files), None))
+    return found

@@ -74,7 +74,7 @@ class ProjectError(UserError):
     """A project folder or file that cannot be used; the message names the file and the reason."""
 
 
-def _new_id(prefix: str) -> str:
+def new_id(prefix: str) -> str:
     return prefix + uuid.uuid4().hex[:8]
 
 
@@ -433,7 +433,7 @@ class Project:
         if count == 0 or info is None:
             raise ProjectError(f"{path}: holds no frames")
         return Clip(
-            id=_new_id("c"),
+            id=new_id("c"),
             name=name or (path.stem if path.is_file() else path.name),
             source=source,
             kind=reader.kind,
@@ -489,6 +489,23 @@ class Project:
         self.clips[clip.id] = clip
         self._touch()
 
+    def replace_clip(self, clip: Clip) -> Clip:
+        """Put ``clip`` in place of the clip with its id — a frame clip that grew by a capture,
+        described again (:meth:`describe_clip`). Every shot that uses it must still fit in it.
+        Returns the record it replaced (undo puts that back)."""
+        old = self.clip(clip.id)
+        if not self.resolve(clip.source, "clip source").exists():
+            raise ProjectError(f"{self.root / clip.source}: file is missing from the project")
+        self.clips[clip.id] = clip
+        try:
+            for shot in self.shots_using(clip.id):
+                self._check_shot(shot)
+        except ProjectError:
+            self.clips[clip.id] = old
+            raise
+        self._touch()
+        return old
+
     def rename_clip(self, clip_id: str, name: str) -> None:
         clip = self.clip(clip_id)
         if not name.strip():
@@ -526,7 +543,7 @@ class Project:
         if isinstance(motion, str):
             motion = (motion, 0, self.clip(motion).frames - 1)
         shot = Shot(
-            id=_new_id("s"),
+            id=new_id("s"),
             character=FrameRef(*character),
             background=FrameRef(*background),
             motion=MotionRef(*motion),
@@ -571,7 +588,7 @@ class Project:
         """A copy with a new id, right after the original."""
         index = self.shot_index(shot_id)
         twin = copy.deepcopy(self.shots[index])
-        twin.id = _new_id("s")
+        twin.id = new_id("s")
         self.insert_shot(twin, index + 1)
         return twin
 
@@ -583,7 +600,7 @@ class Project:
         if not 0 < at < shot.duration:
             raise ProjectError(f"cannot split a {shot.duration}-frame shot at frame {at}")
         first, second = copy.deepcopy(shot), copy.deepcopy(shot)
-        second.id = _new_id("s")
+        second.id = new_id("s")
         second.offset = shot.offset + at
         second.duration = shot.duration - at
         first.duration = at

@@ -6,12 +6,16 @@ The camera is read on engine.capture's live-view thread; this window only paints
 frame on screen at the key press, shows it at once (onion skin, count, the short play) and writes
 it at full resolution on a single worker (studio.jobs' executor: in order, off the GUI thread).
 Captures and deletes are undoable in the window (Ctrl+Z); **Use as Clip** adds the take to the
-project as a clip (one undoable edit of the project), ready for layers, training and shots.
+project as a clip (one undoable edit of the project), ready for layers, training and shots. A take
+can go on after a frame clip of the project (or a take never made a clip): **Update Clip** then
+puts the grown clip in place of the old one, and only frames captured since can be deleted here,
+so no shot loses the frames it uses.
 """
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QRect, Qt, QTimer
@@ -20,15 +24,20 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QDoubleSpinBox,
     QFileDialog,
+    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
+    QMessageBox,
     QPushButton,
+    QSlider,
     QSpinBox,
+    QToolButton,
     QVBoxLayout,
     QWidget,
+    QWidgetAction,
 )
 
 from engine import capture
@@ -40,6 +49,9 @@ from studio.session import Session
 SIZES = {"As the camera gives": None, "640 × 480": (640, 480), "1280 × 720": (1280, 720),
          "1920 × 1080": (1920, 1080)}  # fmt: skip
 VIEWS = ("live", "last", "difference")
+ONION_OPACITY = (40, 20, 10, 6, 4)  # %, the last capture first: the default of each onion frame
+CONTINUED = 48  # a continued clip's last frames loaded for the onion skin and the short play
+LOOKING = "Looking for cameras…"
 
 
 class LiveCanvas(QWidget):
@@ -93,7 +105,7 @@ class CaptureCommand(QUndoCommand):
     """One capture: redo writes the frame (again, after an undo), undo deletes it."""
 
     def __init__(self, window: CaptureWindow, frame) -> None:
-        super().__init__(f"Capture frame {len(window.previews) + 1}")
+        super().__init__(f"Capture frame {window.count + 1}")
         self.w, self.frame = window, frame
 
     def redo(self) -> None:
@@ -107,7 +119,7 @@ class DeleteCommand(QUndoCommand):
     """Delete the last frame: undo puts back exactly the file it was."""
 
     def __init__(self, window: CaptureWindow) -> None:
-        super().__init__(f"Delete frame {len(window.previews)}")
+        super().__init__(f"Delete frame {window.count}")
         self.w, self.kept = window, {}
 
     def redo(self) -> None:
@@ -124,9 +136,14 @@ class CaptureWindow(QDialog):
         self.setWindowTitle("Capture")
         self.s = session
         self.live: capture.LiveView | None = None
+        self.spec: str | None = None  # the camera id or file of the live view
         self.take: capture.Take | None = None
-        self.previews: list = []  # the captured frames, preview-sized, in order
-        self.error: str | None = None
+        self.clip_id: str | None = None  # the clip the take goes on after (Update Clip)
+        self.previews: list = []  # the take's frames held in memory, preview-sized, in order
+        self.base = 0  # frames of the take before the first preview (a long clip continued)
+        self.kept = 0  # previews that are frames of the clip: not deleted from here
+        self.unused = False  # captures or deletes not yet in the project (Use / Update)
+        self.loading = False
         self.undo = QUndoStack(self)
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zoetrope-capture")
         self._live_frame, self._live_image, self._live_count = None, None, -1
@@ -134,11 +151,16 @@ class CaptureWindow(QDialog):
         self.play_index: int | None = None
 
         self.source = QComboBox(self)
-        self.source.addItem("Looking for cameras…", None)
-        self.source.addItem("A video or frame folder standing in for a camera…", "file")
+        self.source.addItem(LOOKING, None)
+        self.source.addItem("A video file standing in for a camera…", ("pick", "file"))
+        self.source.addItem("A folder of frames standing in for a camera…", ("pick", "folder"))
+        self.rescan = QToolButton(self, text="↻", toolTip="Look for cameras again")
         self.size = QComboBox(self)
         for text, size in SIZES.items():
             self.size.addItem(text, size)
+        self.target = QComboBox(self)
+        self.target.setToolTip("Where captures go: a new take, or on after a frame clip of the "
+                               "project (or a take not made a clip yet)")  # fmt: skip
         self.name = QLineEdit(self._free_name(), self)
         self.name.setToolTip("The take's clip name (its frames go to the project's media/ folder)")
         self.view = QComboBox(self)
@@ -149,10 +171,12 @@ class CaptureWindow(QDialog):
         self.zoom.addItem("Fit", "fit")
         self.zoom.addItem("100 %", "1:1")
         self.onion = QCheckBox("Onion skin", self, checked=True)
-        self.onion_frames = QSpinBox(self, minimum=1, maximum=5, value=1, suffix=" frames")
-        self.onion_opacity = QDoubleSpinBox(self, minimum=0.05, maximum=0.9, value=0.4,
-                                            singleStep=0.05, decimals=2)  # fmt: skip
-        self.onion_opacity.setToolTip("The last frame's opacity; each older one is half as strong")
+        self.onion_frames = QSpinBox(self, minimum=1, maximum=len(ONION_OPACITY), value=1,
+                                     suffix=" frames")  # fmt: skip
+        self.opacity_button = QToolButton(self, text="Opacity",
+                                          popupMode=QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.opacity_button.setToolTip("Each onion frame's opacity, the last capture first")
+        self.onion_opacity = self._opacity_menu()
         self.grid = QCheckBox("Thirds", self)
         self.canvas = LiveCanvas(self)
         self.capture_button = QPushButton("Capture (Space)", self, enabled=False)
@@ -164,12 +188,15 @@ class CaptureWindow(QDialog):
         close = QPushButton("Close", self)
 
         top = QHBoxLayout()
-        for label, w in (("Camera", self.source), ("Size", self.size), ("Take", self.name)):
+        top.addWidget(QLabel("Camera", self))
+        top.addWidget(self.source, 2)
+        top.addWidget(self.rescan)
+        for label, w in (("Size", self.size), ("Into", self.target), ("Name", self.name)):
             top.addWidget(QLabel(label, self))
-            top.addWidget(w, 2 if w is self.source else 1)
+            top.addWidget(w, 1)
         tools = QHBoxLayout()
-        for w in (self.view, self.zoom, self.onion, self.onion_frames, QLabel("opacity", self),
-                  self.onion_opacity, self.grid):  # fmt: skip
+        for w in (self.view, self.zoom, self.onion, self.onion_frames, self.opacity_button,
+                  self.grid):  # fmt: skip
             tools.addWidget(w)
         tools.addStretch(1)
         buttons = QHBoxLayout()
@@ -191,13 +218,14 @@ class CaptureWindow(QDialog):
         self.use_button.clicked.connect(self.use_as_clip)
         close.clicked.connect(self.close)
         self.source.activated.connect(self._source_chosen)
-        self.size.activated.connect(lambda: self._source_chosen())
+        self.rescan.clicked.connect(self._find_cameras)
+        self.size.activated.connect(lambda: self.spec is not None and self.open_source(self.spec))
+        self.target.activated.connect(self._target_chosen)
         for w in (self.view, self.zoom):
             w.currentIndexChanged.connect(self.canvas.update)
         for w in (self.onion, self.grid):
             w.toggled.connect(self.canvas.update)
-        for w in (self.onion_frames, self.onion_opacity):
-            w.valueChanged.connect(self.canvas.update)
+        self.onion_frames.valueChanged.connect(self._onion_changed)
         keys = {"Space": self.capture, "Return": self.capture, "Enter": self.capture,
                 "Backspace": self.delete_last, "Ctrl+Z": self.undo.undo,
                 "Ctrl+Shift+Z": self.undo.redo, "P": self.play_button.toggle,
@@ -206,61 +234,115 @@ class CaptureWindow(QDialog):
         for key, slot in keys.items():
             QShortcut(QKeySequence(key), self, activated=slot)
         self.undo.indexChanged.connect(self._changed)
+        session.project_opened.connect(self._project_gone)
         self.timer = QTimer(self, interval=15)
         self.timer.timeout.connect(self._poll)
         self.timer.start()
         self.play_timer = QTimer(self)
         self.play_timer.timeout.connect(self._next_play_frame)
+        self._fill_targets()
+        self._onion_changed()
         self._find_cameras()
-        self._changed()
-        self.resize(960, 760)
+        self.resize(1000, 760)
+
+    def _opacity_menu(self) -> list[QSlider]:
+        """The Opacity button's menu: one slider per onion frame (%), the last capture first."""
+        menu = QMenu(self.opacity_button)
+        panel = QWidget(menu)
+        form = QFormLayout(panel)
+        sliders = []
+        for k, value in enumerate(ONION_OPACITY):
+            slider = QSlider(Qt.Orientation.Horizontal, panel, minimum=2, maximum=90, value=value)
+            slider.setMinimumWidth(160)
+            slider.valueChanged.connect(self._onion_changed)
+            form.addRow("Last capture" if k == 0 else f"{k + 1} back", slider)
+            sliders.append(slider)
+        action = QWidgetAction(menu)
+        action.setDefaultWidget(panel)
+        menu.addAction(action)
+        self.opacity_button.setMenu(menu)
+        return sliders
+
+    def _onion_changed(self, *_) -> None:
+        n = self.onion_frames.value()
+        for k, slider in enumerate(self.onion_opacity):
+            slider.setEnabled(k < n)
+        shown = ", ".join(f"{s.value()} %" for s in self.onion_opacity[:n])
+        self.opacity_button.setText(f"Opacity {shown}")
+        self.canvas.update()
 
     # -- the source --------------------------------------------------------------------------------
     def _find_cameras(self) -> None:
+        """List the cameras on a worker (opening each can take a while); the list is redone
+        when asked (↻), for a camera plugged in since."""
+        self.rescan.setEnabled(False)
         job = Job(lambda _job: capture.list_cameras(), name="cameras")
         job.succeeded.connect(self._cameras_found)
         job.failed.connect(lambda e: self._cameras_found([]))
         job.start()
 
     def _cameras_found(self, cameras) -> None:
-        self.source.removeItem(0)
+        self.rescan.setEnabled(True)
+        for k in reversed(range(self.source.count())):  # the last listing's cameras go
+            data = self.source.itemData(k)
+            if data is None or data[0] == "camera":
+                self.source.removeItem(k)
         for k, cam in enumerate(cameras):
-            self.source.insertItem(k, cam.name, cam.id)
+            self.source.insertItem(k, cam.name, ("camera", cam.id))
         if not cameras:
             self.source.insertItem(0, "No camera found", None)
-            self.source.setCurrentIndex(0)
             if self.live is None:
-                self.status.setText("No camera found. Connect one (then reopen this window), "
-                                    "or choose a video or a frame folder to stand in for one.")
-        elif self.live is None:
+                self.source.setCurrentIndex(0)
+                self.status.setText("No camera found. Connect one and press ↻, or choose a "
+                                    "video or a folder of frames to stand in for one.")  # fmt: skip
+        if self.live is None and cameras:
             self.source.setCurrentIndex(0)
             self._source_chosen()
+        elif self.live is not None:
+            self._select_source()
+
+    def _select_source(self) -> None:
+        for kind in ("camera", "file"):
+            k = self.source.findData((kind, self.spec))
+            if k >= 0:
+                self.source.setCurrentIndex(k)
+                return
 
     def _source_chosen(self, *_) -> None:
         data = self.source.currentData()
-        if data == "file":
-            path, _ = QFileDialog.getOpenFileName(self, "A video standing in for a camera")
+        if data is None:
+            return
+        kind, value = data
+        if kind == "pick":
+            if value == "file":
+                path, _ = QFileDialog.getOpenFileName(self, "A video standing in for a camera")
+            else:
+                path = QFileDialog.getExistingDirectory(self, "A folder of frames standing in "
+                                                        "for a camera")  # fmt: skip
             if path:
                 self.open_source(path)
-        elif data is not None:
-            self.open_source(data)
+            else:
+                self._select_source()
+        else:
+            self.open_source(value)
 
     def open_source(self, spec: str) -> bool:
-        """Start the live view of a camera id or a file; a failure is said in the window."""
+        """Start the live view of a camera id or a file or frame folder; a failure is said in
+        the window."""
         if self.live is not None:
             self.live.stop(1.0)
             self.live = None
-        self._live_image, self._live_count = None, -1
+        self._live_frame, self._live_image, self._live_count = None, None, -1
         try:
             source = capture.open_source(spec, self.size.currentData(), self.s.project.fps)
         except UserError as e:
             self.status.setText(f"<span style='color:#e66'>{e}</span>")
-            self.canvas.update()
+            self._changed()
             return False
-        self.live = capture.LiveView(source)
-        if Path(spec).exists() and self.source.findData(spec) < 0:
-            self.source.insertItem(self.source.count() - 1, Path(spec).name, spec)
-        self.source.setCurrentIndex(max(0, self.source.findData(spec)))
+        self.live, self.spec = capture.LiveView(source), spec
+        if isinstance(source, capture.FileSource) and self.source.findData(("file", spec)) < 0:
+            self.source.insertItem(self.source.count() - 2, Path(spec).name, ("file", spec))
+        self._select_source()
         self._changed()
         return True
 
@@ -279,6 +361,62 @@ class CaptureWindow(QDialog):
             self.canvas.update()
             if count == 1:
                 self._changed()
+
+    # -- where captures go -------------------------------------------------------------------------
+    def _fill_targets(self, folder: Path | None = None) -> None:
+        """"New take", then the frame clips and unused takes captures can go on after."""
+        self.target.clear()
+        self.target.addItem("New take", None)
+        for c in capture.continuable(self.s.project):
+            more = "" if c.clip else ", not a clip yet"
+            self.target.addItem(f"On after “{c.name}” ({c.frames} frames{more})", c)
+            if folder is not None and c.folder == folder.resolve():
+                self.target.setCurrentIndex(self.target.count() - 1)
+
+    def _target_chosen(self, *_) -> None:
+        found = self.target.currentData()
+        self._play(False)
+        self.undo.clear()
+        self.take, self.clip_id, self.previews = None, None, []
+        self.base = self.kept = 0
+        self.unused = False
+        if found is None:
+            self.name.setText(self._free_name())
+            self.name.setEnabled(True)
+            self._changed()
+            return
+        try:
+            take = capture.Take.resume(found.folder)
+        except UserError as e:
+            self.status.setText(f"<span style='color:#e66'>{e}</span>")
+            self.target.setCurrentIndex(0)
+            self._target_chosen()
+            return
+        self.take, self.clip_id, self.loading = take, found.clip, True
+        self.base = len(take)
+        self.name.setText(found.name)
+        self.name.setEnabled(False)
+        job = Job(lambda _job: take.tail(CONTINUED), name="take")
+        job.succeeded.connect(lambda previews: self._tail_loaded(take, previews))
+        job.failed.connect(lambda e: self._tail_loaded(take, [], e))
+        self._changed()
+        job.start()
+
+    def _tail_loaded(self, take, previews: list, error: str | None = None) -> None:
+        if take is not self.take:
+            return  # another take was chosen meanwhile
+        self.loading = False
+        self.previews = previews
+        self.base = len(take) - len(previews)
+        self.kept = len(previews) if self.clip_id is not None else 0
+        self._changed()
+        if error:
+            self.status.setText(f"<span style='color:#e66'>{error}</span>")
+
+    @property
+    def count(self) -> int:
+        """The take's frames: on disk before the previews, and the previews."""
+        return self.base + len(self.previews)
 
     # -- what is shown -----------------------------------------------------------------------------
     def live_frame(self):
@@ -311,14 +449,14 @@ class CaptureWindow(QDialog):
         return self._live_image
 
     def onion_images(self) -> list:
-        """(image, opacity) of the captured frames ghosted over the live view: the last first."""
+        """(image, opacity) of the captured frames ghosted over the live view, the oldest first
+        (drawn first): each frame at its own opacity (the Opacity menu)."""
         if (not self.onion.isChecked() or self.play_index is not None
                 or self.view.currentData() != "live"):  # fmt: skip
             return []
-        n = self.onion_frames.value()
-        alpha = self.onion_opacity.value()
-        last = self.previews[-n:][::-1]
-        return [(self._image_of(f), alpha / 2**k) for k, f in enumerate(last)][::-1]
+        last = self.previews[-self.onion_frames.value():][::-1]
+        pairs = zip(last, self.onion_opacity, strict=False)
+        return [(self._image_of(f), slider.value() / 100) for f, slider in pairs][::-1]
 
     def view_label(self) -> str:
         if self.play_index is not None:
@@ -338,7 +476,7 @@ class CaptureWindow(QDialog):
     def capture(self) -> None:
         """Capture the frame on screen now (its full resolution is written on the worker)."""
         frame = self.live_frame()
-        if frame is None or self.play_index is not None:
+        if frame is None or self.play_index is not None or self.loading:
             return
         if self.take is None:
             try:
@@ -346,19 +484,26 @@ class CaptureWindow(QDialog):
             except OSError as e:
                 self.status.setText(f"<span style='color:#e66'>Cannot start the take: {e}</span>")
                 return
-            self.name.setEnabled(False)
+        try:
+            self.take.check_size((frame.shape[1], frame.shape[0]))
+        except UserError as e:
+            self.status.setText(f"<span style='color:#e66'>{e}</span>")
+            return
+        self.take.size = (frame.shape[1], frame.shape[0])  # before the worker writes it
         self.undo.push(CaptureCommand(self, frame))
 
     def delete_last(self) -> None:
-        if self.previews and self.play_index is None:
+        if len(self.previews) > self.kept and self.play_index is None:
             self.undo.push(DeleteCommand(self))
 
     def add_frame(self, frame) -> None:
         self.previews.append(capture.preview(frame))
+        self.unused = True
         self._write(lambda: self.take.append(frame))
 
     def remove_frame(self, kept: dict | None = None) -> None:
         self.previews.pop()
+        self.unused = True
 
         def delete() -> None:
             path, data = self.take.delete_last()
@@ -369,6 +514,7 @@ class CaptureWindow(QDialog):
 
     def put_back(self, preview, kept: dict) -> None:
         self.previews.append(preview)
+        self.unused = True
         self._write(lambda: self.take.restore(*kept["file"]))
 
     def _write(self, work) -> None:
@@ -385,13 +531,20 @@ class CaptureWindow(QDialog):
     def _changed(self, *_) -> None:
         n = len(self.previews)
         live = self.live is not None
-        self.capture_button.setEnabled(live and self.play_index is None)
-        self.delete_button.setEnabled(n > 0 and self.play_index is None)
-        self.play_button.setEnabled(n > 0)
-        self.use_button.setEnabled(n > 0)
-        if live and self.live.error is None:
+        idle = self.play_index is None and not self.loading
+        self.capture_button.setEnabled(live and idle)
+        self.delete_button.setEnabled(n > self.kept and idle)
+        self.play_button.setEnabled(n > 0 and not self.loading)
+        self.use_button.setText("Update Clip" if self.clip_id else "Use as Clip")
+        self.use_button.setEnabled(self.unused and self.count > 0 and not self.loading)
+        self.target.setEnabled(not self.unused)  # use the captures (or undo them) first
+        self.target.setToolTip("" if not self.unused else "Use the take (or undo its captures) "
+                               "before choosing where the next ones go")  # fmt: skip
+        if self.loading:
+            self.status.setText(f"Loading the last frames of “{self.name.text()}”…")
+        elif live and self.live.error is None:
             w, h = self.live.source.size
-            take = f"take “{self.name.text()}”: {n} frame{'s' if n != 1 else ''}"
+            take = f"“{self.name.text()}”: {self.count} frame{'s' if self.count != 1 else ''}"
             self.status.setText(f"{self.live.source.name} · {w}×{h} · {take} · Space captures, "
                                 "Backspace deletes the last, Ctrl+Z undoes, P plays the take")
         self._images = {id(f): self._images[id(f)] for f in self.previews if id(f) in self._images}
@@ -399,7 +552,8 @@ class CaptureWindow(QDialog):
 
     # -- the short play ----------------------------------------------------------------------------
     def _play(self, on: bool) -> None:
-        """The take in a loop at the project's rate, the live frame as its next one."""
+        """The take in a loop at the project's rate, the live frame as its next one (a long
+        clip continued: its last frames)."""
         if on and self.previews:
             self.play_index = 0
             self.play_timer.start(round(1000 / self.s.project.fps))
@@ -415,45 +569,81 @@ class CaptureWindow(QDialog):
 
     # -- the take into the project -----------------------------------------------------------------
     def use_as_clip(self) -> None:
-        """Add the take to the project as a clip (read whole on a worker, then one edit)."""
-        if self.take is None or not self.previews:
+        """Add the take to the project as a clip, or put the grown clip in place of the one it
+        goes on after: one undoable edit, once every capture is on disk (a worker waits)."""
+        if self.take is None or not self.unused or self.loading:
             return
-        p, take, name, writer = self.s.project, self.take, self.name.text(), self.writer
-        rel = take.folder.relative_to(p.root).as_posix()
-        fps = p.fps
-
-        def work(_job):
-            writer.submit(lambda: None).result()  # every capture on disk first
-            return p.describe_clip(take.folder, rel, name, fps=fps)
-
-        job = Job(work, name="take")
-        job.succeeded.connect(self._clip_ready)
-        job.failed.connect(lambda e: self.status.setText(f"<span style='color:#e66'>{e}</span>"))
+        take, writer = self.take, self.writer
+        job = Job(lambda _job: writer.submit(lambda: None).result(), name="take")
+        job.succeeded.connect(lambda _: self._into_project(take))
+        job.failed.connect(self._use_failed)
         self.use_button.setEnabled(False)
         job.start()
 
-    def _clip_ready(self, clip) -> None:
-        self.s.add_clips([clip])
-        self.status.setText(f"“{clip.name}” is a clip of the project: {clip.frames} frames. The "
-                            "next capture starts a new take.")  # fmt: skip
-        self.take, self.previews = None, []
-        self.undo.clear()
-        self.name.setText(self._free_name())
-        self.name.setEnabled(True)
+    def _use_failed(self, error: str) -> None:
+        self.status.setText(f"<span style='color:#e66'>{error}</span>")
         self._changed()
+
+    def _into_project(self, take) -> bool:
+        """The take's frames (all on disk) into the project: a new clip, or the clip grown."""
+        if take is not self.take or not take.files:
+            return False
+        p = self.s.project
+        old = p.clips.get(self.clip_id) if self.clip_id else None
+        if old is None:
+            clip = take.as_clip(p.root, self.name.text(), p.fps)
+            done = self.s.add_clips([clip])
+        else:  # the same clip, grown: its id, name and rate kept (shots use it by id)
+            clip = replace(take.as_clip(p.root, old.name, old.fps), id=old.id)
+            done = self.s.update_clip(clip, f"Capture into {old.name}")
+        if done:
+            self.clip_id, self.unused, self.kept = clip.id, False, len(self.previews)
+            self.undo.clear()
+            self._fill_targets(take.folder)
+        self._changed()
+        if done:
+            self.status.setText(f"“{clip.name}” is a clip of the project: {clip.frames} frames. "
+                                "Captures go on after it; Into → New take starts another.")
+        return done
 
     def _free_name(self) -> str:
         names = {c.name for c in self.s.project.clips.values()}
+        names |= {f.name for f in (self.s.project.root / "media").glob("*")}
         n = 1
         while f"Take {n}" in names:
             n += 1
         return f"Take {n}"
 
+    def _project_gone(self) -> None:
+        """Another project opened (or none): its captures not used stay in its media folder."""
+        self.unused = False
+        self.close()
+
+    def ask(self, title: str, text: str, buttons, default):
+        """A question that needs an answer now (tests replace this method)."""
+        return QMessageBox.question(self, title, text, buttons, default)
+
     def closeEvent(self, e) -> None:  # noqa: N802
+        button = QMessageBox.StandardButton
+        if self.unused and self.count > 0 and self.s.project is not None:
+            asked = self.ask("Capture", f"Add the captures of “{self.name.text()}” to the "
+                             "project before closing? (If not, they stay in its media folder, "
+                             "and Into offers them next time.)",
+                             button.Yes | button.No | button.Cancel, button.Yes)  # fmt: skip
+            if asked == button.Cancel:
+                e.ignore()
+                return
+            if asked == button.Yes:
+                self.flush()
+                if not self._into_project(self.take):
+                    e.ignore()
+                    return
         self.timer.stop()
         self.play_timer.stop()
         if self.live is not None:
             self.live.stop(2.0)
             self.live = None
         self.writer.shutdown(wait=True)
+        if self.take is not None:
+            self.take.close()
         super().closeEvent(e)

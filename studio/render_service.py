@@ -88,6 +88,7 @@ class RenderService(QObject):
         self._wishes: dict[str, list[tuple[tuple, Shot, int, str]]] = {c: [] for c in CHANNELS}
         self._generation = 0
         self._stop = False
+        self._forget = False
         self.director = None
         self._cache_info: dict = {}
         self._thread = threading.Thread(target=self._run, name="zoetrope-render", daemon=True)
@@ -106,6 +107,15 @@ class RenderService(QObject):
         """Replace a wish list: (key, shot, local frame, layer), most wanted first."""
         with self._cond:
             self._wishes[channel] = list(items)
+            self._cond.notify()
+
+    def forget(self) -> None:
+        """Forget every frame and clip analysis made so far (a clip's frames changed on disk, a
+        new motion predictor): done on the worker before its next batch, and frames of the old
+        ones still being made are dropped."""
+        with self._cond:
+            self._forget = True
+            self._generation += 1
             self._cond.notify()
 
     @property
@@ -128,11 +138,13 @@ class RenderService(QObject):
     def _run(self) -> None:
         while True:
             with self._cond:
-                while not (self._stop or self._load or (self.director and self._pending())):
+                while not (self._stop or self._load or self._forget
+                           or (self.director and self._pending())):  # fmt: skip
                     self._cond.wait()
                 if self._stop:
                     return
                 load, self._load = self._load, None
+                forget, self._forget = self._forget, False
                 generation = self._generation
                 batch: list = []
                 if load is None:
@@ -144,6 +156,8 @@ class RenderService(QObject):
                         (batch if len(batch) < BATCH and item[3] == layer else keep).append(item)
                     self._wishes[channel] = keep
             try:
+                if forget and self.director is not None:
+                    self.director.clear()
                 if load is not None:
                     self.busy_changed.emit(True)
                     self._open(*load)

@@ -437,6 +437,29 @@ class Session(QObject):
 
         return self._edit("Remove clip", action)
 
+    def update_clip(self, clip: Clip, text: str = "Update clip") -> bool:
+        """Put a clip described again (a capture added frames to it) in place of the record
+        with its id, as one undoable edit; frames made from its old frames are forgotten."""
+        p = self.project
+
+        def action():
+            old = p.replace_clip(clip)
+            self.forget_frames()
+
+            def swap(record):
+                p.replace_clip(record)
+                self.forget_frames()
+
+            return lambda: swap(old), lambda: swap(clip)
+
+        return self._edit(text, action)
+
+    def forget_frames(self) -> None:
+        """Forget every frame rendered so far, here and on the render thread (what they were
+        made from changed: a clip's frames, the motion predictor)."""
+        self.renderer.forget()
+        self.store.clear()
+
     def rename_clip(self, clip_id: str, name: str) -> bool:
         p = self.project
 

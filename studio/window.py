@@ -745,8 +745,7 @@ class MainWindow(QMainWindow):
             except UserError as e:
                 self.show_message(title, str(e))
                 return None
-            director.clear()  # frames made with the old predictor
-            s.store.clear()
+            s.forget_frames()  # frames made with the old predictor
         return director, values
 
     def extend_dialog(self, *_) -> bool:
@@ -917,11 +916,10 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
 
     def closeEvent(self, e) -> None:  # noqa: N802
-        if not self.maybe_save():
+        # the dialogs first: the capture window may add its take to the project (and ask)
+        if not all(dialog.close() for dialog in list(self.dialogs)) or not self.maybe_save():
             e.ignore()
             return
-        for dialog in list(self.dialogs):
-            dialog.close()
         st = settings.settings()
         st.setValue("window/geometry", self.saveGeometry())
         st.setValue("window/state", self.saveState())

@@ -2,12 +2,13 @@
 frames on disk, and the take becoming a clip of the project."""
 
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from engine.capture import CaptureError, LiveView, Take, list_cameras, open_source
+from engine.capture import CaptureError, LiveView, Take, continuable, list_cameras, open_source
 from engine.data.clips import ClipReader, write_video
 from engine.document import Project
 
@@ -94,3 +95,65 @@ def test_a_take_keeps_every_capture_deletes_and_restores(tmp_path):
     # a second take of the same name gets a folder of its own
     assert Take.start(p.root, "Bo walks").folder.name == "Bo walks-2"
     assert Image.open(take.files[0]).size == (64, 48)
+
+
+def test_a_folder_of_frames_stands_in_for_a_camera_at_the_projects_rate(tmp_path):
+    folder = tmp_path / "shot"
+    folder.mkdir()
+    for k, f in enumerate(frames(4)):
+        Image.fromarray(f).save(folder / f"img_{k:03d}.png")
+    source = open_source(str(folder), fps=12)
+    assert (source.size, source.fps, source.name) == ((64, 48), 12, "shot")
+    assert np.array_equal(source.read(), frames(4)[0])
+
+
+def test_a_frame_clip_from_another_app_is_continued_in_its_own_numbering(tmp_path):
+    p = Project.create(tmp_path / "Shoot")
+    shot = frames(5)
+    folder = p.root / "media" / "Dragon"
+    folder.mkdir(parents=True)
+    for k in range(3):
+        Image.fromarray(shot[k]).save(folder / f"dragon.{k + 8:04d}.jpg", quality=95)
+    take = Take.resume(folder)
+    assert take.size == (64, 48)
+    assert take.append(shot[3]).name == "dragon.0011.png"  # sorts after dragon.0010.jpg
+    assert take.append(shot[4]).name == "dragon.0012.png"
+    assert [f.name for f in ClipReader(folder).files][-3:] == [
+        "dragon.0010.jpg",
+        "dragon.0011.png",
+        "dragon.0012.png",
+    ]
+    (p.root / "media" / "Loose").mkdir()
+    Image.fromarray(shot[0]).save(p.root / "media" / "Loose" / "cover.png")
+    with pytest.raises(CaptureError, match=r"Loose: its frames are not numbered \(cover.png\)"):
+        Take.resume(p.root / "media" / "Loose")
+
+
+def test_what_captures_can_go_on_after_and_a_clip_grown_in_place(tmp_path):
+    from engine.document import ProjectError
+
+    p = Project.create(tmp_path / "Shoot")
+    a, b = Take.start(p.root, "A"), Take.start(p.root, "B")
+    for f in frames(4):
+        a.append(f)
+    b.append(frames(1)[0])
+    Take.start(p.root, "Empty")  # started, nothing captured: not offered
+    clip = a.as_clip(p.root, "A", 12)
+    described = (clip.source, clip.frames, clip.width, clip.height, clip.fps)
+    assert described == ("media/A", 4, 64, 48, 12)
+    p.add_clip(clip)
+    p.add_shot((clip.id, 0), (clip.id, 3), (clip.id, 1, 3))
+    found = continuable(p)
+    assert [(c.name, c.frames, c.clip) for c in found] == [("A", 4, clip.id), ("B", 1, None)]
+    # the clip grows: the same record id, every shot still on it
+    a.append(frames(5)[4])
+    old = p.replace_clip(replace(clip, frames=5))
+    assert old.frames == 4 and p.clip(clip.id).frames == 5
+    # a record too short for a shot's frames is refused, and nothing changes
+    with pytest.raises(ProjectError, match="outside clip"):
+        p.replace_clip(replace(clip, frames=2))
+    assert p.clip(clip.id).frames == 5
+    a.close()  # a take with frames keeps its folder; an empty one goes
+    empty = Take.start(p.root, "Gone")
+    empty.close()
+    assert a.folder.is_dir() and not empty.folder.exists()

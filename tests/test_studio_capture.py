@@ -71,6 +71,9 @@ def test_capture_ten_frames_delete_undo_and_use_them_as_a_clip(qtbot, make_windo
     assert len(c.onion_images()) == 1 and c.onion_images()[0][1] == pytest.approx(0.4)
     c.onion_frames.setValue(2)
     assert [round(a, 2) for _, a in c.onion_images()] == [0.2, 0.4]
+    c.onion_opacity[1].setValue(30)  # each frame's own opacity (the Opacity menu)
+    assert [round(a, 2) for _, a in c.onion_images()] == [0.3, 0.4]
+    assert c.opacity_button.text() == "Opacity 40 %, 30 %"
     qtbot.keyClick(c, Qt.Key.Key_L)  # flip to the last capture and back
     assert c.view.currentData() == "last" and c.onion_images() == []
     qtbot.keyClick(c, Qt.Key.Key_L)
@@ -97,9 +100,88 @@ def test_capture_ten_frames_delete_undo_and_use_them_as_a_clip(qtbot, make_windo
     qtbot.waitUntil(lambda: len(w.session.project.clips) == 1, timeout=10_000)
     clip = next(iter(w.session.project.clips.values()))
     assert (clip.name, clip.kind, clip.frames, clip.width) == ("Take 1", "frames", 9, 640)
-    assert c.name.text() == "Take 2" and c.previews == []
+    # captures go on after the clip; its frames are the project's now, not deleted from here
+    assert c.use_button.text() == "Update Clip" and not c.use_button.isEnabled()
+    assert "Take 1" in c.target.currentText() and not c.delete_button.isEnabled()
     w.session.undo.undo()
     assert not w.session.project.clips
+    w.session.undo.redo()
+    c.close()
+
+
+@pytest.mark.slow
+def test_a_clip_continued_grows_under_its_shots_and_closing_asks(qtbot, make_window, tmp_path):
+    from PySide6.QtWidgets import QMessageBox
+
+    from studio.capture import CaptureWindow
+
+    camera = write_video(tmp_path / "camera.mp4", scene(), fps=24)
+    w = make_window()
+    w.create_project(tmp_path / "Shoot")
+    loaded(qtbot, w)
+    p = w.session.project
+    c = w.capture_window()
+    assert c.open_source(str(camera))
+    qtbot.waitUntil(lambda: c.live_frame() is not None, timeout=10_000)
+    for _ in range(4):
+        qtbot.wait(50)
+        qtbot.keyClick(c, Qt.Key.Key_Space)
+    c.use_button.click()
+    qtbot.waitUntil(lambda: len(p.clips) == 1, timeout=10_000)
+    clip = next(iter(p.clips.values()))
+    assert w.session.add_shot((clip.id, 0), (clip.id, 3), (clip.id, 0, 3))
+    c.ask = lambda *a: QMessageBox.StandardButton.Yes
+    c.close()
+    assert clip.frames == 4
+    # a new window: on after the clip, its last frames loaded for the onion skin
+    c = CaptureWindow(w.session, w)
+    qtbot.addWidget(c)
+    c.show()
+    assert c.open_source(str(camera))
+    qtbot.waitUntil(lambda: c.live_frame() is not None, timeout=10_000)
+    k = next(i for i in range(c.target.count()) if "Take 1" in c.target.itemText(i))
+    c.target.setCurrentIndex(k)
+    c.target.activated.emit(k)
+    qtbot.waitUntil(lambda: len(c.previews) == 4, timeout=10_000)
+    assert c.count == 4 and c.use_button.text() == "Update Clip"
+    qtbot.keyClick(c, Qt.Key.Key_Backspace)  # the clip's own frames are not deleted here
+    assert len(c.previews) == 4
+    for _ in range(3):
+        qtbot.wait(50)
+        qtbot.keyClick(c, Qt.Key.Key_Space)
+    qtbot.keyClick(c, Qt.Key.Key_Backspace)  # … one captured since is
+    assert c.count == 6 and c.delete_button.isEnabled()
+    assert not c.target.isEnabled()  # the captures are used (or undone) before going elsewhere
+    # closing asks; Yes updates the clip in place: the same id, the shot still on it
+    c.ask = lambda *a: QMessageBox.StandardButton.Yes
+    c.close()
+    grown = p.clip(clip.id)
+    assert grown.frames == 6 and grown.name == "Take 1" and len(p.shots) == 1
+    assert [f.name for f in sorted((p.root / grown.source).iterdir())] == [
+        f"frame_{k:05d}.png" for k in range(1, 7)
+    ]
+    assert w.session.undo.undoText() == "Capture into Take 1"
+    w.session.undo.undo()
+    assert p.clip(clip.id).frames == 4
+    w.session.undo.redo()
+    # a take left out of the project is offered next time; Cancel keeps the window open
+    c = CaptureWindow(w.session, w)
+    qtbot.addWidget(c)
+    c.show()
+    assert c.open_source(str(camera))
+    qtbot.waitUntil(lambda: c.live_frame() is not None, timeout=10_000)
+    qtbot.keyClick(c, Qt.Key.Key_Space)
+    c.ask = lambda *a: QMessageBox.StandardButton.Cancel
+    c.close()
+    assert c.isVisible()
+    c.ask = lambda *a: QMessageBox.StandardButton.No
+    c.close()
+    assert not c.isVisible() and len(p.clips) == 1
+    c = CaptureWindow(w.session, w)
+    qtbot.addWidget(c)
+    c.show()
+    assert any("Take 2" in c.target.itemText(i) and "not a clip yet" in c.target.itemText(i)
+               for i in range(c.target.count()))  # fmt: skip
     c.close()
 
 
