@@ -152,8 +152,8 @@ class CaptureWindow(QDialog):
 
         self.source = QComboBox(self)
         self.source.addItem(LOOKING, None)
-        self.source.addItem("A video file standing in for a camera…", ("pick", "file"))
-        self.source.addItem("A folder of frames standing in for a camera…", ("pick", "folder"))
+        self.source.addItem("A video file standing in for a camera…", "pick:file")
+        self.source.addItem("A folder of frames standing in for a camera…", "pick:folder")
         self.rescan = QToolButton(self, text="↻", toolTip="Look for cameras again")
         self.size = QComboBox(self)
         for text, size in SIZES.items():
@@ -175,7 +175,7 @@ class CaptureWindow(QDialog):
                                      suffix=" frames")  # fmt: skip
         self.opacity_button = QToolButton(self, text="Opacity",
                                           popupMode=QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.opacity_button.setToolTip("Each onion frame's opacity, the last capture first")
+        self.opacity_button.setMinimumWidth(self.opacity_button.sizeHint().width() + 12)  # arrow
         self.onion_opacity = self._opacity_menu()
         self.grid = QCheckBox("Thirds", self)
         self.canvas = LiveCanvas(self)
@@ -268,7 +268,8 @@ class CaptureWindow(QDialog):
         for k, slider in enumerate(self.onion_opacity):
             slider.setEnabled(k < n)
         shown = ", ".join(f"{s.value()} %" for s in self.onion_opacity[:n])
-        self.opacity_button.setText(f"Opacity {shown}")
+        self.opacity_button.setToolTip(f"Each onion frame's opacity, the last capture first: "
+                                       f"{shown}")  # fmt: skip
         self.canvas.update()
 
     # -- the source --------------------------------------------------------------------------------
@@ -285,10 +286,10 @@ class CaptureWindow(QDialog):
         self.rescan.setEnabled(True)
         for k in reversed(range(self.source.count())):  # the last listing's cameras go
             data = self.source.itemData(k)
-            if data is None or data[0] == "camera":
+            if data is None or data.startswith("camera:"):
                 self.source.removeItem(k)
         for k, cam in enumerate(cameras):
-            self.source.insertItem(k, cam.name, ("camera", cam.id))
+            self.source.insertItem(k, cam.name, f"camera:{cam.id}")
         if not cameras:
             self.source.insertItem(0, "No camera found", None)
             if self.live is None:
@@ -303,7 +304,7 @@ class CaptureWindow(QDialog):
 
     def _select_source(self) -> None:
         for kind in ("camera", "file"):
-            k = self.source.findData((kind, self.spec))
+            k = self.source.findData(f"{kind}:{self.spec}")
             if k >= 0:
                 self.source.setCurrentIndex(k)
                 return
@@ -312,7 +313,7 @@ class CaptureWindow(QDialog):
         data = self.source.currentData()
         if data is None:
             return
-        kind, value = data
+        kind, value = data.split(":", 1)
         if kind == "pick":
             if value == "file":
                 path, _ = QFileDialog.getOpenFileName(self, "A video standing in for a camera")
@@ -340,8 +341,8 @@ class CaptureWindow(QDialog):
             self._changed()
             return False
         self.live, self.spec = capture.LiveView(source), spec
-        if isinstance(source, capture.FileSource) and self.source.findData(("file", spec)) < 0:
-            self.source.insertItem(self.source.count() - 2, Path(spec).name, ("file", spec))
+        if isinstance(source, capture.FileSource) and self.source.findData(f"file:{spec}") < 0:
+            self.source.insertItem(self.source.count() - 2, Path(spec).name, f"file:{spec}")
         self._select_source()
         self._changed()
         return True

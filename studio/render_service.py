@@ -78,7 +78,7 @@ class RenderService(QObject):
 
     loaded = Signal(dict)  # model path, image size, device, precision, trained-on text
     failed = Signal(str)  # a model that cannot be loaded, a clip that cannot be read
-    frame_ready = Signal(object, object)  # key, QImage
+    frame_ready = Signal(object, object, int)  # key, QImage, the generation it was made in
     busy_changed = Signal(bool)
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -119,6 +119,11 @@ class RenderService(QObject):
             self._cond.notify()
 
     @property
+    def generation(self) -> int:
+        """Bumped by each load and :meth:`forget`: a frame sent before is stale when it lands."""
+        return self._generation
+
+    @property
     def ready(self) -> bool:
         return self.director is not None
 
@@ -147,8 +152,8 @@ class RenderService(QObject):
                 forget, self._forget = self._forget, False
                 generation = self._generation
                 batch: list = []
-                if load is None:
-                    channel = self._pending()
+                channel = self._pending() if load is None and self.director else None
+                if channel is not None:  # (woken only to forget: nothing to render)
                     wishes = self._wishes[channel]
                     layer = wishes[0][3]
                     keep = []
@@ -219,7 +224,7 @@ class RenderService(QObject):
             return  # a new model arrived meanwhile: these frames are from the old one
         self._cache_info = director.cache_info()
         for (key, *_), frame in zip(batch, frames, strict=True):
-            self.frame_ready.emit(key, to_qimage(frame))
+            self.frame_ready.emit(key, to_qimage(frame), generation)
 
 
 def _trained_on(training: dict) -> str:

@@ -199,7 +199,9 @@ class Session(QObject):
                 wishes.append((key, shot, local, layer))
         self.renderer.wish(wishes, channel)
 
-    def _on_frame(self, key, image: QImage) -> None:
+    def _on_frame(self, key, image: QImage, generation: int) -> None:
+        if generation != self.renderer.generation:
+            return  # made before a reload or a forget, queued meanwhile: stale
         self.store.put(key, image)
         self.frame_arrived.emit(key)
 

@@ -73,7 +73,8 @@ def test_capture_ten_frames_delete_undo_and_use_them_as_a_clip(qtbot, make_windo
     assert [round(a, 2) for _, a in c.onion_images()] == [0.2, 0.4]
     c.onion_opacity[1].setValue(30)  # each frame's own opacity (the Opacity menu)
     assert [round(a, 2) for _, a in c.onion_images()] == [0.3, 0.4]
-    assert c.opacity_button.text() == "Opacity 40 %, 30 %"
+    assert c.opacity_button.toolTip().endswith("first: 40 %, 30 %")
+    assert "Shoot" not in c.source.currentText() and c.source.currentText() == "camera.mp4"
     qtbot.keyClick(c, Qt.Key.Key_L)  # flip to the last capture and back
     assert c.view.currentData() == "last" and c.onion_images() == []
     qtbot.keyClick(c, Qt.Key.Key_L)
@@ -161,6 +162,9 @@ def test_a_clip_continued_grows_under_its_shots_and_closing_asks(qtbot, make_win
         f"frame_{k:05d}.png" for k in range(1, 7)
     ]
     assert w.session.undo.undoText() == "Capture into Take 1"
+    # the frames made from the old clip are forgotten, and the render thread goes on
+    assert len(w.session.store) == 0
+    qtbot.waitUntil(lambda: len(w.session.store) > 0, timeout=30_000)
     w.session.undo.undo()
     assert p.clip(clip.id).frames == 4
     w.session.undo.redo()
