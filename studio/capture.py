@@ -171,8 +171,7 @@ class CaptureWindow(QDialog):
         self.zoom.addItem("Fit", "fit")
         self.zoom.addItem("100 %", "1:1")
         self.onion = QCheckBox("Onion skin", self, checked=True)
-        self.onion_frames = QSpinBox(self, minimum=1, maximum=len(ONION_OPACITY), value=1,
-                                     suffix=" frames")  # fmt: skip
+        self.onion_frames = QSpinBox(self, minimum=1, maximum=len(ONION_OPACITY), value=1)
         self.opacity_button = QToolButton(self, text="Opacity",
                                           popupMode=QToolButton.ToolButtonPopupMode.InstantPopup)
         self.opacity_button.setMinimumWidth(self.opacity_button.sizeHint().width() + 12)  # arrow
@@ -191,9 +190,10 @@ class CaptureWindow(QDialog):
         top.addWidget(QLabel("Camera", self))
         top.addWidget(self.source, 2)
         top.addWidget(self.rescan)
-        for label, w in (("Size", self.size), ("Into", self.target), ("Name", self.name)):
+        for label, w, stretch in (("Size", self.size, 0), ("Into", self.target, 2),
+                                  ("Name", self.name, 1)):  # fmt: skip
             top.addWidget(QLabel(label, self))
-            top.addWidget(w, 1)
+            top.addWidget(w, stretch)
         tools = QHBoxLayout()
         for w in (self.view, self.zoom, self.onion, self.onion_frames, self.opacity_button,
                   self.grid):  # fmt: skip
@@ -265,6 +265,7 @@ class CaptureWindow(QDialog):
 
     def _onion_changed(self, *_) -> None:
         n = self.onion_frames.value()
+        self.onion_frames.setSuffix(" frame" if n == 1 else " frames")
         for k, slider in enumerate(self.onion_opacity):
             slider.setEnabled(k < n)
         shown = ", ".join(f"{s.value()} %" for s in self.onion_opacity[:n])
@@ -370,7 +371,7 @@ class CaptureWindow(QDialog):
         self.target.addItem("New take", None)
         for c in capture.continuable(self.s.project):
             more = "" if c.clip else ", not a clip yet"
-            self.target.addItem(f"On after “{c.name}” ({c.frames} frames{more})", c)
+            self.target.addItem(f"After “{c.name}” ({c.frames} frames{more})", c)
             if folder is not None and c.folder == folder.resolve():
                 self.target.setCurrentIndex(self.target.count() - 1)
 
