@@ -193,6 +193,7 @@ class Director:
         self.layer_cache = layer_cache or LayerCache(frames=self.clips)
         self._model_key: str | None = None
         self._layers: dict[str, ClipLayers] = {}
+        self._epoch = 0  # bumped by clear(): layers begun before it are not kept
         self._pose_table: dict[str, np.ndarray] = {}
         self._matches: dict[tuple, int] = {}
         self._layers_lock = threading.Lock()
@@ -264,6 +265,7 @@ class Director:
             return found
         with self._layers_lock:
             lock = self._clip_locks.setdefault(clip_id, threading.Lock())
+        epoch = self._epoch
         # one lock per clip, not the Director's: other clips' frames render meanwhile
         with lock:
             found = self._layers.get(clip_id)
@@ -280,7 +282,9 @@ class Director:
             layers = self.layer_cache.load(self.project.clip_path(clip_id), self.model,
                                            progress=step, cancel=cancel,
                                            mkey=self._weights_key())  # fmt: skip
-            self._layers[clip_id] = layers
+            with self._layers_lock:
+                if epoch == self._epoch:  # else the clip changed meanwhile (clear)
+                    self._layers[clip_id] = layers
         return layers
 
     def _weights_key(self) -> str:
@@ -863,10 +867,13 @@ class Director:
 
     def clear(self) -> None:
         """Forget every cached frame and encoding (after the project's clips were replaced)."""
+        with self._layers_lock:
+            self._epoch += 1
+            self._layers.clear()
         with self._lock:
             for cache in (self._frames, self._zc, self._zb, self._thetas, self._plates):
                 cache.clear()
-            for found in (self._layers, self._pose_table, self._matches, self._sources):
+            for found in (self._pose_table, self._matches, self._sources):
                 found.clear()
 
 

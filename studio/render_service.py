@@ -80,6 +80,7 @@ class RenderService(QObject):
     failed = Signal(str)  # a model that cannot be loaded, a clip that cannot be read
     frame_ready = Signal(object, object, int)  # key, QImage, the generation it was made in
     busy_changed = Signal(bool)
+    forgotten = Signal()  # after forget(), on the worker: the clips' analyses are to be redone
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -163,6 +164,7 @@ class RenderService(QObject):
             try:
                 if forget and self.director is not None:
                     self.director.clear()
+                    self.forgotten.emit()
                 if load is not None:
                     self.busy_changed.emit(True)
                     self._open(*load)

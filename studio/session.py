@@ -78,6 +78,7 @@ class Session(QObject):
         self._recovery.timeout.connect(self.write_recovery)
         self.edited.connect(self._after_edit)
         self.analysis = Analysis(self)
+        self.renderer.forgotten.connect(self.analysis.start)  # a grown clip analysed again
         self.sound_peaks = None
         """The soundtrack's waveform (engine.audio.peaks), once read; None before."""
         self.beats = None

@@ -344,3 +344,27 @@ def test_a_character_that_never_leaves_its_spot_is_cut_out_whole(kit_clip, tmp_p
             < np.abs(plate - ball).sum(axis=2)[body].mean())  # fmt: skip
     again = LayerCache(tmp_path / "again", cache.frames).load(path, model)
     assert all(np.array_equal(again.matte(k), layers.matte(k)) for k in range(len(layers)))
+
+
+def test_layers_made_across_a_clear_are_returned_but_not_kept(kit_clip, tmp_path):
+    """A clip's frames changed while its layers were being made (the capture window grew it and
+    the Director was cleared): those layers are not kept for the clip, its next use redoes them."""
+    from engine.document import Project
+    from engine.layers import LayerCache
+    from engine.synthesis import Director
+
+    spec, size, path, model, cache, layers = kit_clip
+    p = Project.create(tmp_path / "Grown")
+    clip = p.import_clip(path).id
+    d = Director(p, model, device="cpu", layer_cache=LayerCache(tmp_path / "layers"))
+    cleared = []
+
+    def step(name, done, total):
+        if not cleared:
+            d.clear()
+            cleared.append(done)
+
+    assert len(d.layers(clip, progress=step)) == kit.FRAMES and cleared
+    assert not d.analysed(clip)
+    d.layers(clip)
+    assert d.analysed(clip)
