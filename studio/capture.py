@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QRect, Qt, QTimer
+from PySide6.QtCore import QPoint, QRect, Qt, QTimer
 from PySide6.QtGui import QColor, QKeySequence, QPainter, QPen, QShortcut, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -55,21 +55,42 @@ LOOKING = "Looking for cameras…"
 
 
 class LiveCanvas(QWidget):
-    """The live frame (or the last capture, or their difference, or the short play), fitted,
-    with the onion skin and the thirds grid drawn over it."""
+    """The live frame (or the last capture, or their difference, or the short play), fitted or
+    at 100 % / 200 % of the camera's pixels (dragged to look around: focus, a puppet's eyes), with
+    the onion skin and the thirds grid drawn over it."""
 
     def __init__(self, window: CaptureWindow) -> None:
         super().__init__(window)
         self.w = window
+        self.pan = QPoint(0, 0)  # the picture's centre off the canvas's, zoomed in
+        self._drag: QPoint | None = None
         self.setMinimumSize(480, 320)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
     def target(self, iw: int, ih: int) -> QRect:
-        scale = min(self.width() / iw, self.height() / ih)
-        if self.w.zoom.currentData() == "1:1":  # the camera's own pixels, centred
-            scale = 1.0
+        """Where a picture of the camera's size (iw, ih) is drawn."""
+        zoom = self.w.zoom.currentData()
+        scale = min(self.width() / iw, self.height() / ih) if zoom == "fit" else zoom
         w, h = round(iw * scale), round(ih * scale)
-        return QRect((self.width() - w) // 2, (self.height() - h) // 2, w, h)
+        if zoom == "fit":
+            self.pan = QPoint(0, 0)
+        else:  # no further than the picture's edge
+            limit_x, limit_y = max(0, (w - self.width()) // 2), max(0, (h - self.height()) // 2)
+            self.pan = QPoint(min(max(self.pan.x(), -limit_x), limit_x),
+                              min(max(self.pan.y(), -limit_y), limit_y))  # fmt: skip
+        return QRect((self.width() - w) // 2 + self.pan.x(),
+                     (self.height() - h) // 2 + self.pan.y(), w, h)  # fmt: skip
+
+    def mousePressEvent(self, e) -> None:  # noqa: N802
+        self._drag = e.position().toPoint() - self.pan
+
+    def mouseMoveEvent(self, e) -> None:  # noqa: N802
+        if self._drag is not None and self.w.zoom.currentData() != "fit":
+            self.pan = e.position().toPoint() - self._drag
+            self.update()
+
+    def mouseReleaseEvent(self, e) -> None:  # noqa: N802
+        self._drag = None
 
     def paintEvent(self, event) -> None:  # noqa: N802
         p = QPainter(self)
@@ -80,8 +101,9 @@ class LiveCanvas(QWidget):
             p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.w.waiting_text())
             p.end()
             return
-        r = self.target(shown.width(), shown.height())
-        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        r = self.target(*self.w.frame_size(shown))
+        if self.w.zoom.currentData() != 2.0:  # 200 %: whole pixels, to judge focus
+            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         p.drawImage(r, shown)
         for image, opacity in self.w.onion_images():
             p.setOpacity(opacity)
@@ -169,7 +191,10 @@ class CaptureWindow(QDialog):
             self.view.addItem(text, key)
         self.zoom = QComboBox(self)
         self.zoom.addItem("Fit", "fit")
-        self.zoom.addItem("100 %", "1:1")
+        self.zoom.addItem("100 %", 1.0)
+        self.zoom.addItem("200 %", 2.0)
+        self.zoom.setToolTip("100 % and 200 %: the camera's own pixels; drag the picture to look "
+                             "around")  # fmt: skip
         self.onion = QCheckBox("Onion skin", self, checked=True)
         self.onion_frames = QSpinBox(self, minimum=1, maximum=len(ONION_OPACITY), value=1)
         self.opacity_button = QToolButton(self, text="Opacity",
@@ -442,6 +467,13 @@ class CaptureWindow(QDialog):
             live = capture.preview(self.live_frame())
             return to_qimage(capture.difference(live, self.previews[-1]))
         return self._live_qimage()
+
+    def frame_size(self, shown) -> tuple[int, int]:
+        """The camera's picture size (previews are smaller: drawn at the camera's size too)."""
+        frame = self.live_frame()
+        if frame is not None:
+            return frame.shape[1], frame.shape[0]
+        return shown.width(), shown.height()
 
     def _live_qimage(self):
         if self.live_frame() is None:

@@ -5,7 +5,7 @@ never blocked for more than 50 ms meanwhile (measured by a 5 ms timer on it)."""
 import numpy as np
 import pytest
 from conftest import loaded
-from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+from PySide6.QtCore import QElapsedTimer, QPoint, QSize, Qt, QTimer
 
 from engine.data.clips import ClipReader, write_video
 
@@ -81,6 +81,14 @@ def test_capture_ten_frames_delete_undo_and_use_them_as_a_clip(qtbot, make_windo
     qtbot.keyClick(c, Qt.Key.Key_D)
     assert c.shown_image() is not None and c.view_label() == "DIFFERENCE"
     qtbot.keyClick(c, Qt.Key.Key_D)
+    c.zoom.setCurrentIndex(c.zoom.findData(2.0))  # 200 %: the camera's pixels, dragged around
+    before = c.canvas.target(640, 480)
+    assert before.size() == QSize(1280, 960)
+    qtbot.mousePress(c.canvas, Qt.MouseButton.LeftButton, pos=QPoint(100, 100))
+    qtbot.mouseMove(c.canvas, QPoint(150, 130))
+    qtbot.mouseRelease(c.canvas, Qt.MouseButton.LeftButton, pos=QPoint(150, 130))
+    assert c.canvas.target(640, 480).topLeft() == before.topLeft() + QPoint(50, 30)
+    c.zoom.setCurrentIndex(c.zoom.findData("fit"))
     qtbot.keyClick(c, Qt.Key.Key_P)  # the short play: the take, then the live frame
     qtbot.waitUntil(lambda: c.play_index == 9, timeout=5_000)
     assert "(live)" in c.view_label()
