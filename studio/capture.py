@@ -400,6 +400,21 @@ class CaptureWindow(QDialog):
             if folder is not None and c.folder == folder.resolve():
                 self.target.setCurrentIndex(self.target.count() - 1)
 
+    def continue_clip(self, clip_id: str) -> bool:
+        """Captures go on after the project's clip ``clip_id`` (a frame folder in media/); a
+        clip that cannot be continued is said in the window."""
+        for k in range(self.target.count()):
+            found = self.target.itemData(k)
+            if found is not None and found.clip == clip_id:
+                self.target.setCurrentIndex(k)
+                self._target_chosen()
+                return True
+        clip = self.s.project.clip(clip_id)
+        self.status.setText(f"<span style='color:#e66'>“{clip.name}” is a {clip.kind} clip: only "
+                            "a folder of frames in the project's media folder can be captured "
+                            "into (a video or a still cannot).</span>")  # fmt: skip
+        return False
+
     def _target_chosen(self, *_) -> None:
         found = self.target.currentData()
         self._play(False)

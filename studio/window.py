@@ -214,6 +214,9 @@ class MainWindow(QMainWindow):
         e.addSeparator()
         self.a_rename = self._action(e, "Re&name Clip", self.rename_clip, "F2")
         self.a_remove_clip = self._action(e, "Re&move Clip", self.library.remove_current)
+        self.a_capture_into = self._action(e, "&Capture Into Clip…", self.capture_into_clip,
+                                           tip="The capture window, its captures going on after "
+                                           "the selected frame clip's last frame")  # fmt: skip
         e.addSeparator()
         self.a_sound = self._action(e, "Set Sound&track…", self.soundtrack_dialog,
                                     tip="A sound file (WAV, MP3, Ogg, FLAC, M4A …) for the film: "
@@ -250,7 +253,7 @@ class MainWindow(QMainWindow):
         self.a_out = self._action(sh, "Set &Out", lambda: self.set_in_out(False), "O")
         self.a_clear = self._action(sh, "&Clear In/Out", lambda: s.set_range(None), "Alt+X")
         self.clip_actions = [self.a_import, self.a_add, self.a_rename, self.a_extend_clip,
-                             self.a_remove_clip]  # fmt: skip
+                             self.a_capture_into, self.a_remove_clip]  # fmt: skip
         self.shot_actions = [
             self.a_extend,
             self.a_fit_beats,
@@ -889,6 +892,16 @@ class MainWindow(QMainWindow):
         from studio.capture import CaptureWindow
 
         return self._keep(CaptureWindow(self.session, self))
+
+    def capture_into_clip(self):
+        """Edit → Capture Into Clip…: the capture window, going on after the selected clip."""
+        clip_id = self.library.current_clip()
+        if clip_id is None:
+            self.show_message("Capture Into Clip", "Select a clip in the library first.")
+            return None
+        window = self.capture_window()
+        window.continue_clip(clip_id)
+        return window
 
     def export_timeline_dialog(self):
         """File → Export Timeline…: the cut as OpenTimelineIO, each shot rendered beside it."""

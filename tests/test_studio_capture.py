@@ -142,15 +142,12 @@ def test_a_clip_continued_grows_under_its_shots_and_closing_asks(qtbot, make_win
     c.ask = lambda *a: QMessageBox.StandardButton.Yes
     c.close()
     assert clip.frames == 4
-    # a new window: on after the clip, its last frames loaded for the onion skin
-    c = CaptureWindow(w.session, w)
-    qtbot.addWidget(c)
-    c.show()
+    # Edit → Capture Into Clip…: on after the clip, its last frames loaded for the onion skin
+    w.library.setCurrentItem(w.library.topLevelItem(0))
+    c = w.capture_into_clip()
+    assert "Take 1" in c.target.currentText() and not c.name.isEnabled()
     assert c.open_source(str(camera))
     qtbot.waitUntil(lambda: c.live_frame() is not None, timeout=10_000)
-    k = next(i for i in range(c.target.count()) if "Take 1" in c.target.itemText(i))
-    c.target.setCurrentIndex(k)
-    c.target.activated.emit(k)
     qtbot.waitUntil(lambda: len(c.previews) == 4, timeout=10_000)
     assert c.count == 4 and c.use_button.text() == "Update Clip"
     qtbot.keyClick(c, Qt.Key.Key_Backspace)  # the clip's own frames are not deleted here
@@ -195,6 +192,9 @@ def test_a_clip_continued_grows_under_its_shots_and_closing_asks(qtbot, make_win
     c.show()
     assert any("Take 2" in c.target.itemText(i) and "not a clip yet" in c.target.itemText(i)
                for i in range(c.target.count()))  # fmt: skip
+    video = p.import_clip(camera)  # a video cannot be captured into: said, nothing changes
+    assert not c.continue_clip(video.id) and "is a video clip" in c.status.text()
+    assert c.target.currentData() is None
     c.close()
 
 
