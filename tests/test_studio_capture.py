@@ -42,8 +42,8 @@ class Stalls:
         self.timer.stop()
 
 
-@pytest.mark.slow
-def test_capture_ten_frames_delete_undo_and_use_them_as_a_clip(qtbot, make_window, tmp_path):
+def shooting(qtbot, make_window, tmp_path):
+    """A new project's capture window, live on a video standing in for the camera."""
     camera = write_video(tmp_path / "camera.mp4", scene(), fps=24)
     w = make_window()
     w.create_project(tmp_path / "Shoot")
@@ -52,6 +52,12 @@ def test_capture_ten_frames_delete_undo_and_use_them_as_a_clip(qtbot, make_windo
     qtbot.waitUntil(lambda: "No camera found" in c.source.itemText(0), timeout=10_000)
     assert c.open_source(str(camera))
     qtbot.waitUntil(lambda: c.live_frame() is not None, timeout=10_000)
+    return w, c, camera
+
+
+@pytest.mark.slow
+def test_capture_ten_frames_delete_undo_and_use_them_as_a_clip(qtbot, make_window, tmp_path):
+    w, c, _ = shooting(qtbot, make_window, tmp_path)
     stalls = Stalls()
     stalls.start()
     captured = []
@@ -124,14 +130,8 @@ def test_a_clip_continued_grows_under_its_shots_and_closing_asks(qtbot, make_win
 
     from studio.capture import CaptureWindow
 
-    camera = write_video(tmp_path / "camera.mp4", scene(), fps=24)
-    w = make_window()
-    w.create_project(tmp_path / "Shoot")
-    loaded(qtbot, w)
+    w, c, camera = shooting(qtbot, make_window, tmp_path)
     p = w.session.project
-    c = w.capture_window()
-    assert c.open_source(str(camera))
-    qtbot.waitUntil(lambda: c.live_frame() is not None, timeout=10_000)
     for _ in range(4):
         qtbot.wait(50)
         qtbot.keyClick(c, Qt.Key.Key_Space)
