@@ -51,6 +51,8 @@ SIZES = {"As the camera gives": None, "640 × 480": (640, 480), "1280 × 720": (
 VIEWS = ("live", "last", "difference")
 ONION_OPACITY = (40, 20, 10, 6, 4)  # %, the last capture first: the default of each onion frame
 CONTINUED = 48  # a continued clip's last frames loaded for the onion skin and the short play
+IN_MEMORY = 120  # the most previews held (5 s at 24 fps, ~190 MB at 960×540): the short play's
+FLASH_MS = 150  # a capture flashes the picture's border, as a shutter would
 LOOKING = "Looking for cameras…"
 
 
@@ -80,6 +82,19 @@ class LiveCanvas(QWidget):
                               min(max(self.pan.y(), -limit_y), limit_y))  # fmt: skip
         return QRect((self.width() - w) // 2 + self.pan.x(),
                      (self.height() - h) // 2 + self.pan.y(), w, h)  # fmt: skip
+
+    @staticmethod
+    def _tag(p: QPainter, r: QRect, text: str, align, rgb: tuple) -> None:
+        """A short text in a corner of the picture, on a dark plate that any picture shows."""
+        if not text:
+            return
+        box = p.fontMetrics().boundingRect(text).adjusted(-6, -3, 6, 3)
+        inner = r.adjusted(8, 8, -8, -8)
+        x = inner.right() - box.width() if align & Qt.AlignmentFlag.AlignRight else inner.left()
+        box.moveTopLeft(QPoint(x, inner.top()))
+        p.fillRect(box, QColor(0, 0, 0, 150))
+        p.setPen(QColor(*rgb))
+        p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
 
     def mousePressEvent(self, e) -> None:  # noqa: N802
         self._drag = e.position().toPoint() - self.pan
@@ -116,10 +131,13 @@ class LiveCanvas(QWidget):
                 y = r.top() + r.height() * k // 3
                 p.drawLine(x, r.top(), x, r.bottom())
                 p.drawLine(r.left(), y, r.right(), y)
-        label = self.w.view_label()
-        if label:
-            p.setPen(QColor(255, 220, 120))
-            p.drawText(r.adjusted(8, 6, -8, -6), Qt.AlignmentFlag.AlignTop, label)
+        top = Qt.AlignmentFlag.AlignTop
+        self._tag(p, r, self.w.view_label(), top | Qt.AlignmentFlag.AlignLeft, (255, 220, 120))
+        # the frame the next capture makes (or the one shown), as on a slate
+        self._tag(p, r, self.w.frame_label(), top | Qt.AlignmentFlag.AlignRight, (255, 255, 255))
+        if self.w.flashing:
+            p.setPen(QPen(QColor(255, 255, 255), 6))
+            p.drawRect(r.adjusted(3, 3, -3, -3))
         p.end()
 
 
@@ -166,6 +184,7 @@ class CaptureWindow(QDialog):
         self.kept = 0  # previews that are frames of the clip: not deleted from here
         self.unused = False  # captures or deletes not yet in the project (Use / Update)
         self.loading = False
+        self.flashing = False
         self.undo = QUndoStack(self)
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zoetrope-capture")
         self._live_frame, self._live_image, self._live_count = None, None, -1
@@ -513,6 +532,14 @@ class CaptureWindow(QDialog):
             return f"▶ {self.play_index + 1}/{n + 1}" + (" (live)" if self.play_index == n else "")
         return {"last": "LAST CAPTURE", "difference": "DIFFERENCE"}.get(self.view.currentData(), "")
 
+    def frame_label(self) -> str:
+        """The frame number shown on the picture: the next capture's over the live view."""
+        if self.play_index is not None:
+            return ""
+        if self.view.currentData() == "live":
+            return f"Frame {self.count + 1}" if self.live_frame() is not None else ""
+        return f"Frame {self.count}" if self.previews else ""
+
     def waiting_text(self) -> str:
         return "Starting the live view…" if self.live is not None else "No live view"
 
@@ -547,8 +574,18 @@ class CaptureWindow(QDialog):
 
     def add_frame(self, frame) -> None:
         self.previews.append(capture.preview(frame))
+        if len(self.previews) > IN_MEMORY:  # the oldest stays on disk only
+            self.previews.pop(0)
+            self.base += 1
+            self.kept = max(0, self.kept - 1)
         self.unused = True
+        self.flashing = True
+        QTimer.singleShot(FLASH_MS, self, self._flash_off)
         self._write(lambda: self.take.append(frame))
+
+    def _flash_off(self) -> None:
+        self.flashing = False
+        self.canvas.update()
 
     def remove_frame(self, kept: dict | None = None) -> None:
         self.previews.pop()

@@ -125,10 +125,15 @@ def test_capture_ten_frames_delete_undo_and_use_them_as_a_clip(qtbot, make_windo
 
 
 @pytest.mark.slow
-def test_a_clip_continued_grows_under_its_shots_and_closing_asks(qtbot, make_window, tmp_path):
+def test_a_clip_continued_grows_under_its_shots_and_closing_asks(
+    qtbot, make_window, tmp_path, monkeypatch
+):
     from PySide6.QtWidgets import QMessageBox
 
+    from studio import capture
     from studio.capture import CaptureWindow
+
+    monkeypatch.setattr(capture, "IN_MEMORY", 5)  # the oldest previews dropped past 5
 
     w, c, camera = shooting(qtbot, make_window, tmp_path)
     p = w.session.project
@@ -157,6 +162,7 @@ def test_a_clip_continued_grows_under_its_shots_and_closing_asks(qtbot, make_win
         qtbot.keyClick(c, Qt.Key.Key_Space)
     qtbot.keyClick(c, Qt.Key.Key_Backspace)  # … one captured since is
     assert c.count == 6 and c.delete_button.isEnabled()
+    assert (len(c.previews), c.base, c.frame_label()) == (4, 2, "Frame 7")
     assert not c.target.isEnabled()  # the captures are used (or undone) before going elsewhere
     # closing asks; Yes updates the clip in place: the same id, the shot still on it
     c.ask = lambda *a: QMessageBox.StandardButton.Yes
