@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
+    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -225,6 +226,13 @@ class CaptureWindow(QDialog):
         self.capture_button = QPushButton("Capture (Space)", self, enabled=False)
         self.delete_button = QPushButton("Delete Last", self, enabled=False)
         self.play_button = QPushButton("Play Take (P)", self, checkable=True, enabled=False)
+        self.lapse_button = QPushButton("Time-lapse", self, checkable=True, enabled=False)
+        self.lapse_button.setToolTip("Capture by itself, one frame every so many seconds")
+        self.lapse_every = QDoubleSpinBox(self, minimum=0.2, maximum=3600, value=5, decimals=1,
+                                          prefix="every ", suffix=" s")  # fmt: skip
+        self.lapse_every.setToolTip("The time-lapse's interval")
+        self.lapse_timer = QTimer(self)
+        self.lapse_timer.timeout.connect(self.capture)
         self.use_button = QPushButton("Use as Clip", self, enabled=False)
         self.status = QLabel(self)
         self.status.setWordWrap(True)
@@ -244,7 +252,8 @@ class CaptureWindow(QDialog):
             tools.addWidget(w)
         tools.addStretch(1)
         buttons = QHBoxLayout()
-        for w in (self.capture_button, self.delete_button, self.play_button):
+        for w in (self.capture_button, self.delete_button, self.play_button, self.lapse_button,
+                  self.lapse_every):  # fmt: skip
             buttons.addWidget(w)
         buttons.addStretch(1)
         buttons.addWidget(self.use_button)
@@ -259,6 +268,9 @@ class CaptureWindow(QDialog):
         self.capture_button.clicked.connect(self.capture)
         self.delete_button.clicked.connect(self.delete_last)
         self.play_button.toggled.connect(self._play)
+        self.lapse_button.toggled.connect(self._time_lapse)
+        self.lapse_every.valueChanged.connect(
+            lambda: self._time_lapse(self.lapse_button.isChecked()))  # a new interval
         self.use_button.clicked.connect(self.use_as_clip)
         close.clicked.connect(self.close)
         self.source.activated.connect(self._source_chosen)
@@ -619,6 +631,9 @@ class CaptureWindow(QDialog):
         live = self.live is not None
         idle = self.play_index is None and not self.loading
         self.capture_button.setEnabled(live and idle)
+        self.lapse_button.setEnabled(live)
+        if not live and self.lapse_timer.isActive():
+            self._time_lapse(False)
         self.delete_button.setEnabled(n > self.kept and idle)
         self.play_button.setEnabled(n > 0 and not self.loading)
         self.use_button.setText("Update Clip" if self.clip_id else "Use as Clip")
@@ -633,10 +648,22 @@ class CaptureWindow(QDialog):
             take = f"“{self.name.text()}”: {self.count} frame{'s' if self.count != 1 else ''}"
             self.status.setText(f"{self.live.source.name} · {w}×{h} · {take} · Space captures, "
                                 "Backspace deletes the last, Ctrl+Z undoes, P plays the take")
+            if self.lapse_timer.isActive():
+                self.status.setText(f"{self.live.source.name} · {take} · time-lapse: a capture "
+                                    f"every {self.lapse_every.value():g} s")  # fmt: skip
         self._images = {id(f): self._images[id(f)] for f in self.previews if id(f) in self._images}
         self.canvas.update()
 
     # -- the short play ----------------------------------------------------------------------------
+    def _time_lapse(self, on: bool) -> None:
+        """A capture every ``lapse_every`` seconds while on (and a live view is there)."""
+        if on and self.live is not None:
+            self.lapse_timer.start(round(self.lapse_every.value() * 1000))
+        else:
+            self.lapse_timer.stop()
+            self.lapse_button.setChecked(False)
+        self._changed()
+
     def _play(self, on: bool) -> None:
         """The take in a loop at the project's rate, the live frame as its next one (a long
         clip continued: its last frames)."""
@@ -726,6 +753,7 @@ class CaptureWindow(QDialog):
                     return
         self.timer.stop()
         self.play_timer.stop()
+        self.lapse_timer.stop()
         if self.live is not None:
             self.live.stop(2.0)
             self.live = None

@@ -187,6 +187,14 @@ def test_a_clip_continued_grows_under_its_shots_and_closing_asks(
     assert c.open_source(str(camera))
     qtbot.waitUntil(lambda: c.live_frame() is not None, timeout=10_000)
     qtbot.keyClick(c, Qt.Key.Key_Space)
+    c.lapse_every.setValue(0.2)  # time-lapse: captures by itself until turned off
+    c.lapse_button.setChecked(True)
+    qtbot.waitUntil(lambda: c.count >= 3, timeout=5_000)
+    assert "time-lapse: a capture every 0.2 s" in c.status.text()
+    c.lapse_button.setChecked(False)
+    shot = c.count
+    qtbot.wait(500)
+    assert c.count == shot
     c.ask = lambda *a: QMessageBox.StandardButton.Cancel
     c.close()
     assert c.isVisible()
