@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import signal
 import sys
 import threading
 import time
@@ -380,3 +381,118 @@ def continuable(project) -> list[Continuable]:
                 if files and all(f.name.startswith("frame_") for f in files):
                     found.append(Continuable(folder.resolve(), folder.name, len(files), None))
     return found
+
+
+def shoot(project, source: Source, take: Take, frames: int, every: float,
+          clip_id: str | None = None, report=print) -> Clip | None:  # fmt: skip
+    """Headless capture (a time-lapse rig): ``frames`` captures (0: until interrupted), one
+    every ``every`` seconds, of the newest frame the source gives, into ``take``; then the take
+    into ``project`` — a new clip, or the clip ``clip_id`` grown — and the project saved.
+    Ctrl+C ends the shoot early; what was captured is kept all the same. Returns the clip (None
+    when nothing was captured)."""
+    from dataclasses import replace
+
+    live = LiveView(source)
+    before = len(take)
+    try:
+        due = time.monotonic()
+        while frames == 0 or len(take) - before < frames:
+            while live.latest()[0] is None or time.monotonic() < due:
+                if live.error:
+                    raise CaptureError(live.error)
+                time.sleep(0.005)
+            take.append(live.latest()[0])
+            due += every
+            report(f"captured {len(take) - before}" + (f"/{frames}" if frames else ""))
+    except KeyboardInterrupt:
+        report(f"interrupted: {len(take) - before} frames captured, kept")
+    finally:
+        live.stop()
+    if len(take) == before:
+        take.close()
+        return None
+    if clip_id is None:
+        clip = take.as_clip(project.root, take.folder.name, project.fps)
+        project.add_clip(clip)
+    else:
+        old = project.clip(clip_id)
+        clip = replace(take.as_clip(project.root, old.name, old.fps), id=old.id)
+        project.replace_clip(clip)
+    project.save()
+    return clip
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m engine.capture``: the cameras (--list), or a headless shoot into a project —
+    a new take, or after one of its frame clips (--after) — that becomes a clip of it."""
+    import argparse
+
+    from engine.document import Project
+
+    p = argparse.ArgumentParser(prog="python -m engine.capture", description=main.__doc__)
+    p.add_argument("project", nargs="?", help="the project folder (not needed with --list)")
+    p.add_argument("--list", action="store_true", help="list the cameras and exit")
+    p.add_argument("--camera", default="0",
+                   help="a camera id (from --list), or a video or frame folder standing in")
+    p.add_argument("--size", help="WIDTHxHEIGHT asked of the camera, e.g. 1280x720")
+    p.add_argument("--frames", type=int, default=0, help="how many to capture (0: until Ctrl+C)")
+    p.add_argument("--every", type=float, default=1.0, help="seconds between two captures")
+    into = p.add_mutually_exclusive_group()
+    into.add_argument("--take", default="Take", help="the new take's name (default: Take)")
+    into.add_argument("--after", metavar="CLIP",
+                      help="go on after this frame clip of the project (its name or id)")
+    args = p.parse_args(argv)
+    if args.list:
+        cams = list_cameras()
+        for cam in cams:
+            print(f"{cam.id}\t{cam.name}")
+        if not cams:
+            print("no camera found", file=sys.stderr)
+        return 0
+    if args.project is None:
+        p.error("a project folder is needed to shoot into (or --list)")
+    if args.frames < 0 or not 0 < args.every <= 24 * 3600:
+        p.error("--frames is 0 or more, --every is above 0 and at most a day (86400 s)")
+    signal.signal(signal.SIGTERM, _interrupt)  # a service stopped: the shoot ends as on Ctrl+C
+    try:
+        size = None
+        if args.size:
+            m = re.fullmatch(r"(\d+)[x×](\d+)", args.size.strip())
+            if m is None:
+                raise CaptureError(f"--size {args.size!r}: expected WIDTHxHEIGHT, e.g. 1280x720")
+            size = (int(m[1]), int(m[2]))
+        project = Project.open(args.project)
+        clip_id = None
+        if args.after:
+            named = [c for c in project.clips.values() if args.after in (c.id, c.name)]
+            if not named:
+                raise CaptureError(f"--after {args.after!r}: no such clip in {project.file}")
+            found = [c for c in continuable(project) if c.clip == named[0].id]
+            if not found:
+                raise CaptureError(f"--after {args.after!r}: a {named[0].kind} clip; only a "
+                                   "folder of frames in the project's media can be continued")
+            take, clip_id = Take.resume(found[0].folder), named[0].id
+        source = open_source(args.camera, size, project.fps)
+        if not args.after:
+            take = Take.start(project.root, args.take)
+        take.check_size(source.size)
+        print(f"{source.name} · {source.size[0]}×{source.size[1]} → {take.folder}",
+              file=sys.stderr)  # fmt: skip
+        clip = shoot(project, source, take, args.frames, args.every, clip_id,
+                     report=lambda text: print(text, file=sys.stderr))  # fmt: skip
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if clip is None:
+        print("nothing captured", file=sys.stderr)
+    else:
+        print(f"{clip.name}: {clip.frames} frames, a clip of {project.file}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

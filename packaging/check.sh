@@ -26,7 +26,8 @@ sound=$(ls "$src"/assets/demo/Demo.zoetrope/media/*.ogg | head -1)
 "$app" -m engine.beats "$sound" | grep -q '"tempo"' || { echo "beats child failed"; exit 1; }
 "$app" -m engine.render "$src/assets/demo/Demo.zoetrope" --out "$tmp/film.mp4" --range 0:23 \
     --progress none 2>"$tmp/err" || { cat "$tmp/err"; exit 1; }
-echo "3. engine.beats and engine.render from the bundle: $(tail -1 "$tmp/err" | cut -c1-90)…"
+"$app" -m engine.capture --list 2>/dev/null >/dev/null || { echo "capture child failed"; exit 1; }
+echo "3. engine.beats, engine.render and engine.capture from the bundle: $(tail -1 "$tmp/err" | cut -c1-70)…"
 XDG_DATA_HOME="$tmp/share" HOME="$tmp" sh "$(dirname "$app")/install.sh" >/dev/null
 grep -q "^Exec=\"$(cd "$(dirname "$app")" && pwd)/zoetrope\" %f" "$tmp/share/applications/zoetrope-studio.desktop"
 [ -s "$tmp/share/icons/hicolor/256x256/apps/zoetrope-studio.png" ]

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from engine.capture import CaptureError, LiveView, Take, continuable, list_cameras, open_source
-from engine.data.clips import ClipReader, write_video
+from engine.data.clips import ClipReader, frame_files, write_video
 from engine.document import Project
 
 
@@ -157,3 +157,43 @@ def test_what_captures_can_go_on_after_and_a_clip_grown_in_place(tmp_path):
     empty = Take.start(p.root, "Gone")
     empty.close()
     assert a.folder.is_dir() and not empty.folder.exists()
+
+
+def test_a_headless_shoot_becomes_a_clip_and_goes_on_after_it(camera_file, tmp_path, capsys):
+    from engine.capture import main
+
+    p = Project.create(tmp_path / "Rig")
+    p.save()
+    assert main([str(p.root), "--camera", str(camera_file), "--frames", "3", "--every", "0.05",
+                 "--take", "Sky"]) == 0  # fmt: skip
+    clip = next(iter(Project.open(p.root).clips.values()))
+    assert (clip.name, clip.frames, clip.kind, clip.width) == ("Sky", 3, "frames", 64)
+    assert main([str(p.root), "--camera", str(camera_file), "--frames", "2", "--every", "0.05",
+                 "--after", "Sky"]) == 0  # fmt: skip
+    grown = Project.open(p.root).clip(clip.id)
+    assert grown.frames == 5 and len(frame_files(p.root / grown.source)) == 5
+    assert "Sky: 5 frames" in capsys.readouterr().err
+    # bad input: said in one line, naming what is wrong, exit code 2
+    assert main([str(p.root), "--camera", str(tmp_path / "none.mp4"), "--frames", "1"]) == 2
+    assert "none.mp4: no such camera or file" in capsys.readouterr().err
+    assert main([str(p.root), "--camera", str(camera_file), "--after", "Moon"]) == 2
+    assert "--after 'Moon': no such clip" in capsys.readouterr().err
+    assert main([str(p.root), "--camera", str(camera_file), "--size", "big"]) == 2
+    assert main(["--list"]) == 0
+
+
+def test_a_shoot_until_ctrl_c_keeps_what_it_captured(camera_file, tmp_path):
+    from engine.capture import shoot
+
+    p = Project.create(tmp_path / "Rig")
+    told = []
+
+    def report(text):  # Ctrl+C after the second capture
+        told.append(text)
+        if len(told) == 2:
+            raise KeyboardInterrupt
+
+    clip = shoot(p, open_source(str(camera_file)), Take.start(p.root, "Lapse"), 0, 0.05,
+                 report=report)  # fmt: skip
+    assert clip.frames == 2 and told[-1] == "interrupted: 2 frames captured, kept"
+    assert Project.open(p.root).clip(clip.id).frames == 2
