@@ -302,13 +302,11 @@ class Take:
 
     def append(self, frame: np.ndarray) -> Path:
         """Write ``frame`` (uint8 RGB, full resolution) as the next frame; returns its file."""
-        size = (frame.shape[1], frame.shape[0])
-        self.check_size(size)
+        self.expect((frame.shape[1], frame.shape[0]))
         path = self.folder / self.pattern.format(self._next_number())
         with atomic_path(path) as tmp:
             Image.fromarray(frame).save(tmp, format="PNG", compress_level=PNG_LEVEL)
         self.files.append(path)
-        self.size = size
         return path
 
     def as_clip(self, project_root: Path, name: str, fps: float) -> Clip:
@@ -320,9 +318,12 @@ class Take:
         w, h = self.size
         return Clip(new_id("c"), name, rel, "frames", len(self.files), float(fps), w, h)
 
-    def check_size(self, size: tuple[int, int]) -> None:
-        """Frames of another size than the take's cannot join it (one clip, one size)."""
-        if self.size is not None and tuple(size) != self.size:
+    def expect(self, size: tuple[int, int]) -> None:
+        """Frames of ``size`` come next: refused if the take's are another size (one clip, one
+        size); the take's size from now on if it had none."""
+        if self.size is None:
+            self.size = tuple(size)
+        elif tuple(size) != self.size:
             w, h = self.size
             raise CaptureError(f"{self.folder.name}: the camera gives {size[0]}×{size[1]}, the "
                                f"take's frames are {w}×{h}: choose that size or start a new take")
@@ -395,12 +396,15 @@ def shoot(project, source: Source, take: Take, frames: int, every: float,
     live = LiveView(source)
     before = len(take)
     try:
+        while live.latest()[0] is None:  # the first frame
+            if not live.running:
+                raise CaptureError(live.error or f"{source.name}: no picture")
+            time.sleep(0.01)
         due = time.monotonic()
         while frames == 0 or len(take) - before < frames:
-            while live.latest()[0] is None or time.monotonic() < due:
-                if live.error:
-                    raise CaptureError(live.error)
-                time.sleep(0.005)
+            time.sleep(max(0.0, due - time.monotonic()))
+            if not live.running:
+                raise CaptureError(live.error or f"{source.name}: no picture")
             take.append(live.latest()[0])
             due += every
             report(f"captured {len(take) - before}" + (f"/{frames}" if frames else ""))
@@ -479,7 +483,7 @@ def main(argv: list[str] | None = None) -> int:
         source = open_source(args.camera, size, project.fps)
         if not args.after:
             take = Take.start(project.root, args.take)
-        take.check_size(source.size)
+        take.expect(source.size)
         print(f"{source.name} · {source.size[0]}×{source.size[1]} → {take.folder}",
               file=sys.stderr)  # fmt: skip
         clip = shoot(project, source, take, args.frames, args.every, clip_id,

@@ -52,7 +52,7 @@ SIZES = {"As the camera gives": None, "640 × 480": (640, 480), "1280 × 720": (
 VIEWS = ("live", "last", "difference")
 ONION_OPACITY = (40, 20, 10, 6, 4)  # %, the last capture first: the default of each onion frame
 CONTINUED = 48  # a continued clip's last frames loaded for the onion skin and the short play
-IN_MEMORY = 120  # the most previews held (5 s at 24 fps, ~190 MB at 960×540): the short play's
+IN_MEMORY = 120  # the most previews held (5 s at 24 fps; 960×540 RGB: 187 MB): the short play's
 FLASH_MS = 150  # a capture flashes the picture's border, as a shutter would
 LOOKING = "Looking for cameras…"
 
@@ -573,11 +573,10 @@ class CaptureWindow(QDialog):
                 self.status.setText(f"<span style='color:#e66'>Cannot start the take: {e}</span>")
                 return
         try:
-            self.take.check_size((frame.shape[1], frame.shape[0]))
+            self.take.expect((frame.shape[1], frame.shape[0]))  # now, not when it is written
         except UserError as e:
             self.status.setText(f"<span style='color:#e66'>{e}</span>")
             return
-        self.take.size = (frame.shape[1], frame.shape[0])  # before the worker writes it
         self.undo.push(CaptureCommand(self, frame))
 
     def delete_last(self) -> None:

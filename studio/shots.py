@@ -48,6 +48,8 @@ LOOP_NAMES = {"once": "Once (hold the last frame)", "loop": "Loop", "pingpong": 
               "endless": "Endless (never repeats)"}  # fmt: skip
 EDGE_NAMES = {"turn": "Turn back", "wrap": "Wrap round", "stay": "Stay inside"}
 KEY_COLUMNS = ("Frame", "X px", "Y px", "Turn °", "Scale %", "Ease")
+CHOICES = {"loop": ("Loop", LOOP_NAMES), "render": ("Render", RENDER_CHOICES),
+           "pose": ("Poses", POSE_CHOICES)}  # fmt: skip
 
 
 def describe(project, changes: dict) -> str:
@@ -66,12 +68,9 @@ def describe(project, changes: dict) -> str:
             words.append(f"Speed → {v:g}×")
         elif key == "hold":
             words.append("Retime → on 1s" if v == 1 else f"Retime → on {v}s")
-        elif key == "loop":
-            words.append(f"Loop → {LOOP_NAMES.get(v, v).split(' (')[0]}")
-        elif key == "render":
-            words.append(f"Render → {RENDER_CHOICES.get(v, v).split(' (')[0]}")
-        elif key == "pose":
-            words.append(f"Poses → {POSE_CHOICES.get(v, v)}")
+        elif key in CHOICES:  # the menu's words, without their explanation in brackets
+            title, names = CHOICES[key]
+            words.append(f"{title} → {names.get(v, v).split(' (')[0]}")
         elif key == "name":
             words.append(f"Name → “{v}”")
         else:
