@@ -13,6 +13,7 @@ evaluator (`python -m engine.evaluate`) is the full §4.3 protocol; this is for 
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -29,7 +30,11 @@ from engine.samples import to_tensor  # noqa: E402
 
 
 def main() -> None:
-    path, mnist = sys.argv[1], sys.argv[2]
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("model", help="a model file (.safetensors)")
+    p.add_argument("mnist", help="the MNIST folder (../shared/data/mnist)")
+    args = p.parse_args()
+    path, mnist = args.model, args.mnist
     dev = "cuda" if torch.cuda.is_available() else "cpu"
     model, _ = checkpoint.load(path, dev)
     model.eval()

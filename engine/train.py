@@ -171,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--warmup-steps",
         type=int,
         help=f"steps of linear warm-up (default: {WARMUP_STEPS} or the run's first "
-        f"{WARMUP_FRACTION:.0%}, whichever is shorter)",
+        f"{WARMUP_FRACTION * 100:.0f}%%, whichever is shorter)",
     )
     t.add_argument(
         "--clip-grad",

@@ -166,13 +166,21 @@ class MainWindow(QMainWindow):
         frame.hide()
         return frame
 
-    def _action(self, menu, text: str, slot, keys=None, tip: str = "") -> QAction:
-        a = QAction(text, self)
+    def _action(self, menu, text: str, slot, keys=None, tip: str = "",
+                checkable: bool = False) -> QAction:  # fmt: skip
+        """A menu item calling ``slot()`` — with no argument: ``triggered`` sends ``checked``,
+        which a method whose first parameter is a path took for one (Save As…, Set Soundtrack…
+        and Export Current Frame… did nothing but raise). A ``checkable`` item's slot gets
+        whether it is now on."""
+        a = QAction(text, self, checkable=checkable)
         if keys:
             a.setShortcut(QKeySequence(keys))
         if tip:
             a.setStatusTip(tip)
-        a.triggered.connect(slot)
+        if checkable:
+            a.toggled.connect(slot)
+        else:
+            a.triggered.connect(lambda _checked=False: slot())
         menu.addAction(a)
         return a
 
@@ -286,8 +294,7 @@ class MainWindow(QMainWindow):
         self._action(v, "Zoom Timeline &Out", lambda: self.timeline.strip.zoom_by(0.8), "Ctrl+-")
         self.a_snap = self._action(v, "&Snap to Beats", self._snap_toggled, "Shift+S",
                                    "The playhead and shot edges dragged on the timeline stop "
-                                   "on the soundtrack's beats")  # fmt: skip
-        self.a_snap.setCheckable(True)
+                                   "on the soundtrack's beats", checkable=True)  # fmt: skip
         self.a_snap.setChecked(s.snapping)
         v.addSeparator()
         self._action(v, "&Reset Layout", lambda: self.restoreState(self._default_state))
