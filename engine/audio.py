@@ -10,8 +10,11 @@ installed. No Qt.
 from __future__ import annotations
 
 import os
+import re
+import stat
 import subprocess
 import wave
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,38 +27,196 @@ CHANNELS = 2
 AUDIO_EXTENSIONS = (".wav", ".mp3", ".ogg", ".oga", ".opus", ".flac", ".m4a", ".aac")
 SOUND_FORMATS = ("mp4", "webm")
 """Export formats that carry the soundtrack (GIF, APNG and PNG sequences cannot)."""
-MAX_SECONDS = 6 * 3600
-"""The longest soundtrack read (6 hours: 5.5 GB of samples at 48 kHz stereo float)."""
+MAX_SECONDS = 12 * 3600
+"""The longest soundtrack (12 hours); a longer one is refused, named, never cut silently."""
+BLOCK_SECONDS = 10.0
+"""Sound is read in blocks of this length: whatever a file's length, reading it holds one."""
 
 
 class AudioError(UserError):
     """A sound file that cannot be used; the message names the file and the reason."""
 
 
-def decode(path: str | os.PathLike, rate: int = RATE, channels: int = CHANNELS) -> np.ndarray:
-    """The whole sound of ``path`` as float32 samples (N, channels) in [-1, 1] at ``rate``."""
+def _check_file(path: Path) -> None:
+    """A path that can be read as sound at all: an existing regular file."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise AudioError(f"{path}: no such file") from None
+    except OSError as e:
+        raise AudioError(f"{path}: cannot be read ({e.strerror})") from None
+    if stat.S_ISDIR(mode):
+        raise AudioError(f"{path}: is a folder, not a sound file")
+    if not stat.S_ISREG(mode):
+        raise AudioError(f"{path}: not a regular file (a pipe, device or socket)")
+
+
+def probe(path: str | os.PathLike) -> float | None:
+    """What ffmpeg reads in a sound file's header, without decoding it: its length in seconds
+    (None where the header does not say), after checking the file holds a sound stream — a
+    file with none, or one ffmpeg cannot read, is an AudioError saying so."""
     import imageio_ffmpeg
 
     path = Path(path)
-    if not path.is_file():
-        raise AudioError(f"{path}: no such file")
+    _check_file(path)
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-hide_banner", "-i", str(path)]
+    try:
+        done = subprocess.run(cmd, capture_output=True, check=False, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise AudioError(f"{path}: cannot run ffmpeg to read it ({e})") from None
+    text = done.stderr.decode(errors="replace")
+    if "Audio:" not in text:
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        if "Invalid data found" in text or not any("Stream #" in ln for ln in lines):
+            raise AudioError(f"{path}: cannot read it as sound (not a sound or video file "
+                             "ffmpeg knows)")
+        raise AudioError(f"{path}: holds no sound (a video with no sound track?)")
+    m = re.search(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)", text)
+    return None if m is None else int(m[1]) * 3600 + int(m[2]) * 60 + float(m[3])
+
+
+def stream(path: str | os.PathLike, rate: int = RATE, channels: int = CHANNELS,
+           block: float = BLOCK_SECONDS, max_seconds: float = MAX_SECONDS):  # fmt: skip
+    """The sound of ``path`` as float32 blocks (≤ ``block`` seconds, channels last) in
+    [-1, 1] at ``rate``, decoded by ffmpeg as they are read: memory for one block, whatever
+    the file's length. A sound longer than ``max_seconds`` is an AudioError (never cut)."""
+    import imageio_ffmpeg
+
+    path = Path(path)
+    _check_file(path)
     cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error",
-           "-i", str(path), "-vn", "-t", str(MAX_SECONDS), "-f", "f32le", "-acodec", "pcm_f32le",
+           "-i", str(path), "-vn", "-map", "0:a:0", "-f", "f32le", "-acodec", "pcm_f32le",
            "-ac", str(channels), "-ar", str(rate), "-"]  # fmt: skip
     try:
-        done = subprocess.run(cmd, capture_output=True, check=False)
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except OSError as e:
         raise AudioError(f"{path}: cannot run ffmpeg to read it ({e.strerror})") from None
-    if done.returncode != 0:
-        lines = [ln.strip() for ln in done.stderr.decode(errors="replace").splitlines() if ln]
-        why = lines[-1] if lines else f"ffmpeg exited with {done.returncode}"
-        if "does not contain any stream" in why or "Output file #0 does not contain" in why:
-            why = "it holds no sound"
-        raise AudioError(f"{path}: cannot read it as sound ({why})")
-    samples = np.frombuffer(done.stdout, np.float32)
-    if samples.size < channels:
-        raise AudioError(f"{path}: holds no sound")
-    return samples[: samples.size // channels * channels].reshape(-1, channels).copy()
+    frame = 4 * channels
+    size = max(1, round(block * rate)) * frame
+    total, limit = 0, round(max_seconds * rate)
+    try:
+        while True:
+            data = proc.stdout.read(size)
+            if not data:
+                break
+            data = data[: len(data) // frame * frame]
+            samples = np.frombuffer(data, np.float32).reshape(-1, channels)
+            total += len(samples)
+            if total > limit:
+                raise AudioError(f"{path}: longer than {max_seconds / 3600:g} hours, the longest "
+                                 "sound Zoetrope reads")  # fmt: skip
+            yield samples
+        err = proc.stderr.read()
+        if proc.wait() != 0:
+            lines = [ln.strip() for ln in err.decode(errors="replace").splitlines() if ln]
+            why = lines[-1] if lines else f"ffmpeg exited with {proc.returncode}"
+            if "does not contain any stream" in why or "matches no streams" in why:
+                why = "it holds no sound"
+            raise AudioError(f"{path}: cannot read it as sound ({why})")
+        if total == 0:
+            raise AudioError(f"{path}: holds no sound")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+
+
+def decode(path: str | os.PathLike, rate: int = RATE, channels: int = CHANNELS,
+           max_seconds: float = MAX_SECONDS) -> np.ndarray:  # fmt: skip
+    """The whole sound of ``path`` as float32 samples (N, channels) in [-1, 1] at ``rate`` (for
+    short sounds: a long one is read in blocks by :func:`stream`, :func:`measure`,
+    :func:`playback_file`)."""
+    blocks = list(stream(path, rate, channels, max_seconds=max_seconds))
+    return np.concatenate(blocks) if len(blocks) > 1 else blocks[0].copy()
+
+
+@dataclass
+class Measure:
+    """What :func:`measure` found of a sound file: its length as decoded, the length its header
+    claims (None: it does not say), and its waveform's peaks (:func:`peaks`)."""
+
+    seconds: float
+    claimed: float | None
+    peaks: np.ndarray
+
+    def note(self, path: Path) -> str | None:
+        """A file that decodes much shorter than its header says (a download cut off, a WAV whose
+        header claims 4 GB): read all the same, but the user is told."""
+        if self.claimed is None or self.claimed - self.seconds < max(0.5, 0.05 * self.claimed):
+            return None
+        return (f"{path}: its header says {_duration(self.claimed)}, but only "
+                f"{_duration(self.seconds)} of sound could be read: the file is cut off or "
+                "damaged (the part that reads is used)")
+
+
+def measure(path: str | os.PathLike) -> Measure:
+    """A sound file's length and waveform, read in blocks (a ten-hour file in the memory of
+    one block and its peaks)."""
+    path = Path(path)
+    claimed = probe(path)
+    count, parts, carry = 0, [], np.zeros((0, CHANNELS), np.float32)
+    step = RATE // PEAKS_PER_SECOND
+    for block in stream(path):
+        count += len(block)
+        block = np.concatenate([carry, block]) if len(carry) else block
+        whole = len(block) // step * step
+        if whole:
+            parts.append(peaks(block[:whole]))
+        carry = block[whole:]
+    if len(carry):
+        parts.append(peaks(carry))
+    return Measure(count / RATE, claimed, np.concatenate(parts) if parts else np.zeros((0, 2)))
+
+
+def playback_file(path: str | os.PathLike, folder: Path) -> tuple[np.ndarray, Measure]:
+    """The sound as 16-bit stereo samples for playback — a memory map of a file in ``folder``
+    (made once per sound file: its path, size and time), so an hour of sound takes 690 MB of
+    disk, not of memory — and its :class:`Measure`."""
+    import hashlib
+
+    path = Path(path)
+    st = path.stat()
+    key = hashlib.sha1(f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()
+    raw, meta = folder / f"{key[:24]}.s16", folder / f"{key[:24]}.npz"
+    try:
+        with np.load(meta) as kept:
+            found = Measure(float(kept["seconds"]), None, kept["peaks"])
+        pcm = np.memmap(raw, dtype="<i2", mode="r").reshape(-1, CHANNELS)
+        if len(pcm) == round(found.seconds * RATE):
+            return pcm, found
+    except (OSError, ValueError, KeyError):
+        pass
+    folder.mkdir(parents=True, exist_ok=True)
+    claimed = probe(path)
+    count, parts = 0, []
+    from engine.fileio import atomic_path
+
+    with atomic_path(raw) as tmp, open(tmp, "wb") as out:
+        for block in stream(path):
+            count += len(block)
+            out.write((np.clip(block, -1, 1) * 32767).astype("<i2").tobytes())
+            parts.append(peaks(block))  # blocks are whole multiples of a peak's samples
+    found = Measure(count / RATE, claimed, np.concatenate(parts))
+    with atomic_path(meta) as tmp, open(tmp, "wb") as out:
+        np.savez(out, seconds=found.seconds, peaks=found.peaks)
+    return np.memmap(raw, dtype="<i2", mode="r").reshape(-1, CHANNELS), found
+
+
+def cache_folder() -> Path:
+    """Where :func:`playback_file` keeps its samples: beside the frame cache (derived data,
+    deleted at any time)."""
+    from engine.data.cache import default_cache_dir
+
+    return default_cache_dir().parent / "sound"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.2f} s"
+    h, rest = divmod(round(seconds), 3600)
+    return f"{h} h {rest // 60} min" if h else f"{rest // 60} min {rest % 60} s"
 
 
 def excerpt(samples: np.ndarray, start: float, seconds: float, rate: int = RATE) -> np.ndarray:

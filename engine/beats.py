@@ -20,16 +20,22 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from engine.audio import RATE, decode
-from engine.fileio import atomic_write_text
+from engine.audio import MAX_SECONDS, RATE
+from engine.fileio import atomic_write_text, parse_json
 
-ANALYSIS = 2
+ANALYSIS = 3
 """Version of :func:`analyse`'s output (a cached analysis of another version is made again)."""
+MIN_ONSET = 2.0
+"""dB: the least rise (mean over mel bands, one frame to the next) of a sound's strongest
+onsets for it to have a beat at all (:func:`_pulse`)."""
 HOP = 512
 """Onset envelope hop at :data:`engine.audio.RATE`: 10.7 ms, a quarter of a frame at 24 fps."""
+MAX_TIMES = 50 * 3600 * 12
+"""Beats or onsets an analysis may hold: 50 a second for the longest sound."""
 ACCENT_GAP = 3
 """Motion accents are at least this many frames apart (a peak within it is the same accent)."""
 STEADY = 0.3
@@ -76,9 +82,29 @@ class Beats:
                 "pulse": self.pulse}  # fmt: skip
 
     @classmethod
-    def from_json(cls, doc: dict) -> Beats:
-        return cls(np.asarray(doc["beats"], np.float64), np.asarray(doc["onsets"], np.float64),
-                   float(doc["tempo"]), float(doc["pulse"]))  # fmt: skip
+    def from_json(cls, doc: Any) -> Beats:
+        """The analysis :meth:`to_json` wrote; anything else — another shape, a time that is
+        not a finite number from 0 to the longest sound, times out of order, an absurd tempo —
+        is a ValueError (a cache is derived data: on any doubt it is made again)."""
+        if not isinstance(doc, dict):
+            raise ValueError("not an object")
+        times = {}
+        for key in ("beats", "onsets"):
+            values = doc.get(key)
+            if not isinstance(values, list) or len(values) > MAX_TIMES or not all(
+                    type(v) in (int, float) for v in values):  # fmt: skip
+                raise ValueError(f"{key}: not a list of numbers")
+            t = np.asarray(values, np.float64)
+            if not (np.all(np.isfinite(t)) and np.all(t >= 0) and np.all(t <= MAX_SECONDS)
+                    and np.all(np.diff(t) >= 0)):  # fmt: skip
+                raise ValueError(f"{key}: times out of range or order")
+            times[key] = t
+        tempo, pulse = doc.get("tempo"), doc.get("pulse")
+        if type(tempo) not in (int, float) or not 0 <= tempo <= 1000:
+            raise ValueError("tempo: not a number of beats per minute")
+        if type(pulse) not in (int, float) or not -1 <= pulse <= 1:
+            raise ValueError("pulse: not a number from -1 to 1")
+        return cls(times["beats"], times["onsets"], float(tempo), float(pulse))
 
 
 def on_frames(times: np.ndarray, offset: float, fps: float, count: int | None = None) -> np.ndarray:
@@ -90,15 +116,103 @@ def on_frames(times: np.ndarray, offset: float, fps: float, count: int | None = 
     return f if count is None else f[f < count]
 
 
+N_FFT = 2048
+"""The onset envelope's analysis window (librosa's default): 43 ms at RATE."""
+
+
+class OnsetEnvelope:
+    """librosa's onset strength (the mean over mel bands of each band's rise in dB from one
+    frame to the next, ``librosa.onset.onset_strength`` with its centred frames), made from a
+    sound fed in blocks of any length: a whole soundtrack is never held, only a block of it and
+    the envelope (one value per 10.7 ms: 1.3 MB an hour). Levels are floored 80 dB below a
+    full-scale tone's (:meth:`_floor`), where librosa floors 80 dB below the whole sound's
+    loudest frame — which a sound fed in blocks does not know yet."""
+
+    def __init__(self, rate: int = RATE, hop: int = HOP, n_fft: int = N_FFT) -> None:
+        self.rate, self.hop, self.n_fft = rate, hop, n_fft
+        self._buf = np.zeros(n_fft // 2, np.float32)  # the centring: n_fft / 2 of silence
+        self._last: np.ndarray | None = None  # the previous frame's dB spectrum
+        self._parts: list[np.ndarray] = []
+        self._db_floor: float | None = None
+        self.samples = 0
+
+    def feed(self, y: np.ndarray, final: bool = False) -> None:
+        """More of the sound: mono (N,) or (N, channels) float samples at ``rate``."""
+        y = np.asarray(y, np.float32)
+        y = y.mean(axis=1) if y.ndim == 2 else y
+        self.samples += len(y)
+        self._buf = np.concatenate([self._buf, y])
+        if len(self._buf) >= self.n_fft + 256 * self.hop or final:
+            self._frames()
+
+    def _frames(self) -> None:
+        import librosa
+
+        n = (len(self._buf) - self.n_fft) // self.hop + 1 if len(self._buf) >= self.n_fft else 0
+        if n <= 0:
+            return
+        chunk = self._buf[: (n - 1) * self.hop + self.n_fft]
+        mel = librosa.feature.melspectrogram(y=chunk, sr=self.rate, n_fft=self.n_fft,
+                                             hop_length=self.hop, center=False,
+                                             fmax=0.5 * self.rate)  # fmt: skip
+        db = np.maximum(librosa.power_to_db(mel, top_db=None), self._floor())
+        if self._last is not None:
+            db = np.concatenate([self._last[:, None], db], axis=1)
+        if db.shape[1] > 1:
+            self._parts.append(np.maximum(0.0, db[:, 1:] - db[:, :-1]).mean(axis=0))
+        self._last = db[:, -1]
+        self._buf = self._buf[n * self.hop :]
+
+    def _floor(self) -> float:
+        """The quietest level counted, in dB: 80 below a full-scale tone's (librosa clips 80
+        below the whole sound's loudest; a sound fed in blocks has no whole)."""
+        if self._db_floor is None:
+            import librosa
+
+            t = np.arange(self.n_fft * 4) / self.rate
+            tone = np.sin(2 * np.pi * 1000 * t).astype(np.float32)
+            mel = librosa.feature.melspectrogram(y=tone, sr=self.rate, n_fft=self.n_fft,
+                                                 hop_length=self.hop, center=False,
+                                                 fmax=0.5 * self.rate)  # fmt: skip
+            self._db_floor = float(librosa.power_to_db(mel, top_db=None).max()) - 80.0
+        return self._db_floor
+
+    def envelope(self) -> np.ndarray:
+        """The envelope of everything fed, one value per hop (as long as librosa's)."""
+        self.feed(np.zeros(self.n_fft // 2, np.float32), final=True)  # the centring at the end
+        self.samples -= self.n_fft // 2
+        lag = 1 + self.n_fft // (2 * self.hop)
+        env = np.concatenate([np.zeros(lag), *self._parts])
+        return env[: 1 + self.samples // self.hop].astype(np.float32)
+
+
 def analyse(samples: np.ndarray, rate: int = RATE) -> Beats:
     """Beats and onsets of float samples (N,) or (N, channels) at ``rate``."""
+    onsets = OnsetEnvelope(rate)
+    for i in range(0, len(samples), 10 * rate):
+        onsets.feed(samples[i : i + 10 * rate])
+    return _beats(onsets, rate)
+
+
+def analyse_file(path: str | Path) -> Beats:
+    """Beats and onsets of a sound file, read and analysed in blocks (engine.audio.stream): an
+    hour of sound in the memory of a block and its envelope (it took 0.26 GB a minute whole)."""
+    from engine.audio import stream
+
+    onsets = OnsetEnvelope(RATE)
+    for block in stream(path, channels=1):
+        onsets.feed(block)
+    return _beats(onsets, RATE)
+
+
+def _beats(onsets: OnsetEnvelope, rate: int) -> Beats:
     import librosa
 
-    y = np.asarray(samples, np.float32)
-    y = y.mean(axis=1) if y.ndim == 2 else y
-    if len(y) < rate // 2 or not np.any(y):
+    if onsets.samples < rate // 2:
         return Beats(np.zeros(0), np.zeros(0), 0.0, 0.0)
-    env = librosa.onset.onset_strength(y=y, sr=rate, hop_length=HOP)
+    env = onsets.envelope()
+    if not np.any(env):
+        return Beats(np.zeros(0), np.zeros(0), 0.0, 0.0)
     tempo, frames = librosa.beat.beat_track(onset_envelope=env, sr=rate, hop_length=HOP,
                                             trim=False)
     # librosa's own trim also drops real beats at the ends (a click on the first sample, the
@@ -107,17 +221,30 @@ def analyse(samples: np.ndarray, rate: int = RATE) -> Beats:
     if loud.any():
         first, last = np.flatnonzero(loud)[[0, -1]]
         frames = frames[first : last + 1]
-    onsets = librosa.onset.onset_detect(onset_envelope=env, sr=rate, hop_length=HOP)
-    frames = _onsets_at_the_ends(np.asarray(frames), np.asarray(onsets))
+    onsets_at = librosa.onset.onset_detect(onset_envelope=env, sr=rate, hop_length=HOP)
+    frames = _onsets_at_the_ends(np.asarray(frames), np.asarray(onsets_at))
+    pulse = _pulse(env, rate)
+    seconds = librosa.frames_to_time(frames, sr=rate, hop_length=HOP)
+    return Beats(np.asarray(seconds, np.float64),
+                 np.asarray(librosa.frames_to_time(onsets_at, sr=rate, hop_length=HOP),
+                            np.float64),
+                 float(np.atleast_1d(tempo)[0]), pulse)  # fmt: skip
+
+
+def _pulse(env: np.ndarray, rate: int) -> float:
+    """How clearly the envelope repeats at a tempo between 40 and 240 BPM: its autocorrelation
+    there, normalised (:attr:`Beats.pulse`) — 0 where nothing in the sound rises sharply enough
+    to be heard as a beat (a drone, a pad, a held chord, a pure tone: their envelope is a
+    whisper of noise that repeats as well as anything, and scored 0.9 and more)."""
+    import librosa
+
+    if np.percentile(env, 99.5) < MIN_ONSET:
+        return 0.0
     e = env - env.mean()
     r = librosa.autocorrelate(e)
     lags = 60 * rate / HOP / np.array([240.0, 40.0])  # 240 … 40 BPM, in envelope frames
     lo, hi = int(lags[0]), min(int(lags[1]) + 1, len(r))
-    pulse = float(r[lo:hi].max() / r[0]) if r[0] > 0 and hi > lo else 0.0
-    seconds = librosa.frames_to_time(frames, sr=rate, hop_length=HOP)
-    return Beats(np.asarray(seconds, np.float64),
-                 np.asarray(librosa.frames_to_time(onsets, sr=rate, hop_length=HOP), np.float64),
-                 float(np.atleast_1d(tempo)[0]), pulse)  # fmt: skip
+    return float(r[lo:hi].max() / r[0]) if r[0] > 0 and hi > lo else 0.0
 
 
 def _onsets_at_the_ends(frames: np.ndarray, onsets: np.ndarray, within: float = 0.15) -> np.ndarray:
@@ -151,18 +278,22 @@ def cache_root() -> Path:
 
 
 def _cache_file(path: str | Path, root: Path | None) -> Path:
-    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:32]
-    return (root or cache_root()) / f"{digest}.json"
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:  # in blocks: an hour of WAV is 690 MB
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return (root or cache_root()) / f"{digest.hexdigest()[:32]}.json"
 
 
 def cached(path: str | Path, root: Path | None = None, file: Path | None = None) -> Beats | None:
     """The cached analysis of the sound file ``path``'s bytes (kept in ``file`` where the caller
-    has named it), or None (no librosa needed)."""
+    has named it), or None (no librosa needed) — also for a cache entry that is damaged, of
+    another shape or version, or not believable (:meth:`Beats.from_json`)."""
     try:
-        doc = json.loads((file or _cache_file(path, root)).read_text("utf-8"))
-        if doc.get("version") == ANALYSIS:
+        doc = parse_json((file or _cache_file(path, root)).read_bytes())
+        if isinstance(doc, dict) and doc.get("version") == ANALYSIS:
             return Beats.from_json(doc)
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError):
         pass
     return None
 
@@ -176,7 +307,7 @@ def beats_of(path: str | Path, samples: np.ndarray | None = None,
     found = cached(path, file=file)
     if found is not None:
         return found
-    found = analyse(decode(path) if samples is None else samples)
+    found = analyse_file(path) if samples is None else analyse(samples)
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(file, json.dumps(found.to_json()))

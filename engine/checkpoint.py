@@ -137,25 +137,49 @@ def inspect(path: str | os.PathLike) -> ModelFile:
         raise CheckpointError(f"{path}: damaged model header (no {e})") from None
     except (ValueError, TypeError) as e:
         raise CheckpointError(f"{path}: damaged model header ({e})") from None
+    trained = training.get("image_size")
+    if trained is not None and trained != config.image_size:
+        raise CheckpointError(f"{path}: damaged model header (its config says image_size "
+                              f"{config.image_size}, but it was trained at {trained!r})")
     return ModelFile(path, config, training, "training_state" in meta)
 
 
-def verify(path: str | os.PathLike) -> ModelFile:
+FLOAT_DTYPES = frozenset({"F16", "BF16", "F32", "F64"})
+
+
+def verify(path: str | os.PathLike, values: bool = True) -> ModelFile:
     """:func:`inspect`, plus a check that the file holds exactly the weights its config needs,
-    in the right shapes — without loading them (how a model is vetted before a project uses it)."""
+    in the right shapes and of a float type, and (``values``) that every one is a finite number
+    — how a model is vetted before a project uses it: weights of NaN rendered an MP4 of garbage
+    and exported to ONNX with "largest difference nan", both called a success."""
     info = inspect(path)
     with torch.device("meta"):  # shapes only: no memory for the weights
         expected = {k: tuple(v.shape) for k, v in SceneModel(info.config).state_dict().items()}
     try:
         with safe_open(str(info.path), framework="pt") as f:
-            found = {k[6:]: tuple(f.get_slice(k).get_shape()) for k in f.keys()  # noqa: SIM118
-                     if k.startswith("model.")}  # fmt: skip
+            slices = {k[6:]: f.get_slice(k) for k in f.keys()  # noqa: SIM118
+                      if k.startswith("model.")}  # fmt: skip
+            found = {k: tuple(v.get_shape()) for k, v in slices.items()}
+            types = {k: v.get_dtype() for k, v in slices.items()}
     except (SafetensorError, OSError, ValueError) as e:
         raise CheckpointError(f"{info.path}: damaged model file ({e})") from None
     problem = _weights_problem(expected, found)
     if problem:
         raise CheckpointError(f"{info.path}: weights do not match its model config ({problem})")
+    odd = sorted(k for k, t in types.items() if t not in FLOAT_DTYPES)
+    if odd:
+        raise CheckpointError(f"{info.path}: damaged model file ({len(odd)} weights are not "
+                              f"numbers with a fraction, e.g. {odd[0]} is {types[odd[0]]})")
+    if values:
+        _check_finite(info.path, _read_tensors(info.path, "model."))
     return info
+
+
+def _check_finite(path: Path, tensors: dict[str, torch.Tensor]) -> None:
+    bad = sorted(k for k, t in tensors.items() if not bool(torch.isfinite(t).all()))
+    if bad:
+        raise CheckpointError(f"{path}: damaged model file ({len(bad)} weights hold NaN or "
+                              f"infinity, e.g. {bad[0]}): it cannot render")
 
 
 def _weights_problem(expected: dict[str, tuple], found: dict[str, tuple]) -> str | None:
@@ -190,9 +214,11 @@ def load(
     path: str | os.PathLike, device: str | torch.device = "cpu"
 ) -> tuple[SceneModel, ModelFile]:
     """Build the model a file describes and load its weights. Clear errors, never unpickles."""
-    info = verify(path)
+    info = verify(path, values=False)
+    tensors = _read_tensors(info.path, "model.")
+    _check_finite(info.path, tensors)
     model = SceneModel(info.config)
-    model.load_state_dict(_read_tensors(info.path, "model."), strict=True)
+    model.load_state_dict(tensors, strict=True)
     return model.to(device), info
 
 

@@ -105,3 +105,48 @@ def composite(plate: np.ndarray, placed, layer: str = "composite") -> np.ndarray
         rgba[..., :3] = np.clip(rgb + 0.5, 0, 255).astype(np.uint8)
         return rgba
     raise ValueError(f"unknown layer {layer!r} (choose from {', '.join(OUTPUT_LAYERS)})")
+
+
+def placeholder(size: tuple[int, int], text: str, layer: str = "composite") -> np.ndarray:
+    """The frame of a shot that cannot be drawn (its clip offline, unreadable, or not what the
+    project says): dark, hatched in red, "OFFLINE" and ``text`` (what is missing) written on it —
+    as editors show media offline, so a render or an export goes on and the gap is plain to
+    see. RGBA (opaque) for the ``cutout`` layer."""
+    w, h = size
+    out = np.full((h, w, 3), (36, 36, 44), np.uint8)
+    step = max(8, min(w, h) // 12)
+    for x in range(-h, w, step):
+        cv2.line(out, (x, h), (x + h, 0), (88, 30, 36), max(1, step // 6), cv2.LINE_AA)
+    scale = max(0.3, min(w, h) / 400)
+    font, thick = cv2.FONT_HERSHEY_SIMPLEX, max(1, round(scale * 2))
+    lines = ["OFFLINE", *_wrap(text, max(8, int(w / (11 * scale))))[:4]]
+    y = h // 2 - (len(lines) - 1) * int(16 * scale)
+    for i, line in enumerate(lines):
+        s = scale * (1.6 if i == 0 else 0.8)
+        (tw, th), _ = cv2.getTextSize(line, font, s, thick)
+        cv2.putText(out, line, ((w - tw) // 2, y), font, s, (235, 235, 235), thick, cv2.LINE_AA)
+        y += int(th * 1.8)
+    if layer == "cutout":
+        return np.dstack([out, np.full((h, w), 255, np.uint8)])
+    return out
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` characters (broken at spaces and slashes);
+    OpenCV's Hershey font draws ASCII only, so anything else becomes ``?``."""
+    text = text.encode("ascii", "replace").decode()
+    lines, line = [], ""
+    words = []
+    for word in text.split():  # a long path broken after its slashes
+        while len(word) > width and "/" in word[:width]:
+            cut = word.rindex("/", 0, width) + 1
+            words.append(word[:cut])
+            word = word[cut:]
+        words.append(word)
+    for word in words:
+        if line and len(line) + len(word) + 1 > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return [*lines, line] if line else lines

@@ -29,6 +29,7 @@ from engine import project_folder as folder
 from engine.data.clips import ClipReader, frame_files
 from engine.errors import UserError
 from engine.project_folder import BACKUP_FILE, PROJECT_FILE, SUFFIX  # noqa: F401 — API
+from engine.text import readable, repair_text  # noqa: F401 — engine.document.readable is API
 
 SCHEMA_VERSION = 6
 LOOP_MODES = ("once", "loop", "pingpong", "endless")
@@ -74,6 +75,26 @@ class ProjectError(UserError):
     """A project folder or file that cannot be used; the message names the file and the reason."""
 
 
+# -- text: one set of rules for the edits and the loader -----------------------------------------
+def check_text(value: Any, what: str, limit: int = MAX_TEXT) -> str:
+    """A name, id or path the project may hold: text of at most ``limit`` characters that UTF-8
+    can write (a lone surrogate — a file name's undecodable byte — cannot be saved). The edits
+    refuse anything else, so nothing is saved that the loader would not read back."""
+    if not isinstance(value, str):
+        raise ProjectError(f"{what} must be text (got {value!r:.40})")
+    if len(value) > limit:
+        raise ProjectError(f"{what} is {len(value):,} characters long; at most {limit:,}")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ProjectError(f"{what} {value!r:.60} holds a character that is not text (an "
+                               "undecodable byte of a file name?)") from None  # fmt: skip
+    return value
+
+
+
+
 def new_id(prefix: str) -> str:
     return prefix + uuid.uuid4().hex[:8]
 
@@ -103,6 +124,22 @@ class Soundtrack:
     name: str
     seconds: float
     offset: float = 0.0
+
+
+@dataclass(frozen=True)
+class Offline:
+    """A part of a project whose file cannot be used now (:meth:`Project.offline`): ``what``
+    is "clip" (``id`` its id), "soundtrack" or "model"; ``source`` the path project.json
+    names; ``why`` in a few words."""
+
+    what: str
+    id: str | None
+    name: str
+    source: str
+    why: str
+
+    def __str__(self) -> str:
+        return f"{self.what} {self.name!r} ({self.source}): {self.why}"
 
 
 @dataclass
@@ -293,6 +330,8 @@ class Project:
     modified: bool = False
     revision: int = 0
     """Counts edits; a view compares it to know whether to refresh."""
+    notes: list[str] = field(default_factory=list, repr=False, compare=False)
+    """What opening it found and said: parts offline, names repaired, records corrected."""
     _index: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     # -- folders and paths -------------------------------------------------------------------------
@@ -316,7 +355,7 @@ class Project:
         """Make a new, empty project folder (``.zoetrope`` is added to the name if missing)."""
         root = folder.named(where)
         folder.check_free(root, ProjectError)
-        project = cls(root=root, name=root.stem)
+        project = cls(root=root, name=readable(root.stem)[:MAX_TEXT])
         project.set_fps(fps)
         (root / "media").mkdir(parents=True, exist_ok=True)
         project.save()
@@ -343,8 +382,16 @@ class Project:
         return project_json.to_json(self)
 
     def save(self) -> Path:
-        """Write project.json atomically; the previous version becomes project.json.bak."""
-        folder.write(self.root, json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n")
+        """Write project.json atomically; the previous version becomes project.json.bak. A
+        save that cannot be made (a folder that cannot be written, text that is not Unicode)
+        is a ProjectError naming the file, and the file on disk stays as it was."""
+        text = json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n"
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise ProjectError(f"{self.file}: cannot be saved: it holds text that is not "
+                               f"Unicode ({text[max(e.start - 30, 0):e.end + 10]!r})") from None
+        folder.write(self.root, data, ProjectError)
         self.modified = False
         return self.file
 
@@ -358,15 +405,67 @@ class Project:
 
         def save(tmp: Path) -> None:
             old_root, old_name = self.root, self.name
-            self.root, self.name = tmp, root.stem
+            self.root, self.name = tmp, readable(root.stem)[:MAX_TEXT]
             try:
                 self.save()
             finally:
                 self.root, self.name = old_root, old_name
 
-        folder.copy_to(self.root, root, save)
-        self.root, self.name = root, root.stem
+        folder.copy_to(self.root, root, save, ProjectError)
+        self.root, self.name = root, readable(root.stem)[:MAX_TEXT]
         return self.file
+
+    # -- parts that are offline -------------------------------------------------------------------
+    def offline(self) -> list[Offline]:
+        """The parts whose files are missing now (deleted, renamed, on a drive not plugged in,
+        or named outside the folder): clips, the soundtrack, the model. The project opens and
+        renders without them — a missing clip's shots as placeholders, a missing sound silent
+        — until they are relinked (:meth:`relinked`) or removed."""
+        found = []
+        for clip in self.clips.values():
+            why = self._missing(clip.source, "clip source", clip.kind == "frames")
+            if why:
+                found.append(Offline("clip", clip.id, clip.name, clip.source, why))
+        if self.soundtrack is not None:
+            why = self._missing(self.soundtrack.source, "soundtrack", False)
+            if why:
+                s = self.soundtrack
+                found.append(Offline("soundtrack", None, s.name or s.source, s.source, why))
+        if self.model is not None:
+            why = self._missing(self.model, "model", False)
+            if why:
+                found.append(Offline("model", None, Path(self.model).name, self.model, why))
+        return found
+
+    def _missing(self, rel: str, what: str, folder_: bool) -> str | None:
+        """Why the file ``rel`` cannot be used now, or None."""
+        try:
+            path = self.resolve(rel, what)
+        except ProjectError as e:
+            return str(e).rsplit(": ", 1)[-1]
+        if folder_ and not path.is_dir():
+            return "folder is missing" if not path.exists() else "is not a folder"
+        if not folder_ and not path.is_file():
+            return "file is missing" if not path.exists() else "is not a file"
+        return None
+
+    def relinked(self, clip_id: str, found: Clip) -> Clip:
+        """The record of clip ``clip_id`` pointing at ``found`` (a clip copied in by
+        :meth:`copy_in`: the file the user located for it), its id and name kept — to put in
+        place with :meth:`replace_clip`, which checks that every shot still fits it."""
+        old = self.clip(clip_id)
+        return dataclasses.replace(found, id=old.id, name=old.name)
+
+    @property
+    def play_range(self) -> tuple[int, int] | None:
+        """The in/out range as far as it lies on the timeline (shots deleted since it was set,
+        or a range in project.json beyond the timeline, leave only what is there); None when
+        nothing of it is."""
+        if self.range is None:
+            return None
+        count = sum(s.duration for s in self.shots)
+        first, last = self.range
+        return None if first >= count else (first, min(last, count - 1))
 
     # -- reading -----------------------------------------------------------------------------------
     def clip(self, clip_id: str) -> Clip:
@@ -419,7 +518,8 @@ class Project:
         src = Path(source)
         clip = self.describe_clip(src, "", name, notes)  # read whole before anything is copied
         files = frame_files(src) if src.is_dir() else None
-        return dataclasses.replace(clip, source=folder.copy_in(self.root, src, "media", files))
+        rel = folder.copy_in(self.root, src, "media", ProjectError, files)
+        return dataclasses.replace(clip, source=rel)
 
     def describe_clip(self, path: Path, source: str, name: str | None = None,
                       notes: list | None = None, fps: float = 24.0) -> Clip:  # fmt: skip
@@ -434,7 +534,8 @@ class Project:
             raise ProjectError(f"{path}: holds no frames")
         return Clip(
             id=new_id("c"),
-            name=name or (path.stem if path.is_file() else path.name),
+            name=check_text(name or readable(path.stem if path.is_file() else path.name)[:MAX_TEXT],
+                            "a clip's name"),
             source=source,
             kind=reader.kind,
             frames=count,
@@ -444,17 +545,23 @@ class Project:
         )
 
     # -- the soundtrack ----------------------------------------------------------------------------
-    def copy_in_sound(self, source: str | os.PathLike, offset: float = 0.0) -> Soundtrack:
-        """The slow half of setting a soundtrack: read the sound file (any format ffmpeg reads;
-        an unreadable one raises AudioError naming it, and nothing is copied), copy it into
-        media/ and describe it. Touches only files (a worker may run it); then
-        :meth:`set_soundtrack`."""
+    def copy_in_sound(self, source: str | os.PathLike, offset: float = 0.0,
+                      notes: list | None = None) -> Soundtrack:  # fmt: skip
+        """The slow half of setting a soundtrack: read the sound file (any format ffmpeg reads,
+        in blocks, whatever its length; an unreadable one raises AudioError naming it, and
+        nothing is copied), copy it into media/ and describe it. A file that reads much shorter
+        than its header claims (cut off, damaged) is used, and said in ``notes``. Touches only
+        files (a worker may run it); then :meth:`set_soundtrack`."""
         from engine import audio
 
         src = Path(source)
-        seconds = len(audio.decode(src)) / audio.RATE
-        rel = folder.copy_in(self.root, src, "media")
-        return _check_sound(Soundtrack(rel, src.stem, round(seconds, 6), float(offset)))
+        found = audio.measure(src)
+        seconds = found.seconds
+        if notes is not None and found.note(src):
+            notes.append(found.note(src))
+        rel = folder.copy_in(self.root, src, "media", ProjectError)
+        name = readable(src.stem)[:MAX_TEXT]
+        return _check_sound(Soundtrack(rel, name, round(seconds, 6), float(offset)))
 
     def set_soundtrack(self, sound: Soundtrack | None) -> Soundtrack | None:
         """Use a soundtrack already in media/ (:meth:`copy_in_sound`), or None for silence.
@@ -480,11 +587,13 @@ class Project:
         return None if self.soundtrack is None else self.resolve(self.soundtrack.source,
                                                                 "soundtrack")  # fmt: skip
 
-    def add_clip(self, clip: Clip) -> None:
-        """Add (or, for undo, re-add) a clip whose media is already in the folder."""
+    def add_clip(self, clip: Clip, offline_ok: bool = False) -> None:
+        """Add (or, for undo, re-add) a clip whose media is already in the folder (or, with
+        ``offline_ok``, an offline clip put back by an undo)."""
+        _check_clip_text(clip)
         if clip.id in self.clips:
             raise ProjectError(f"a clip with id {clip.id!r} is already in {self.name}")
-        if not self.resolve(clip.source, "clip source").exists():
+        if not offline_ok and not self.resolve(clip.source, "clip source").exists():
             raise ProjectError(f"{self.root / clip.source}: file is missing from the project")
         self.clips[clip.id] = clip
         self._touch()
@@ -494,8 +603,8 @@ class Project:
         described again (:meth:`describe_clip`). Every shot that uses it must still fit in it.
         Returns the record it replaced (undo puts that back)."""
         old = self.clip(clip.id)
-        if not self.resolve(clip.source, "clip source").exists():
-            raise ProjectError(f"{self.root / clip.source}: file is missing from the project")
+        _check_clip_text(clip)
+        self.resolve(clip.source, "clip source")  # inside the folder (offline: an undo's)
         self.clips[clip.id] = clip
         try:
             for shot in self.shots_using(clip.id):
@@ -508,9 +617,10 @@ class Project:
 
     def rename_clip(self, clip_id: str, name: str) -> None:
         clip = self.clip(clip_id)
-        if not name.strip():
+        name = check_text(name, "a clip's name").strip()
+        if not name:
             raise ProjectError("a clip's name cannot be empty")
-        clip.name = name.strip()
+        clip.name = name
         self._touch()
 
     def remove_clip(self, clip_id: str, delete_media: bool = False) -> Clip:
@@ -695,7 +805,7 @@ class Project:
             if src.resolve().is_relative_to(self.root.resolve()):
                 rel = src.resolve().relative_to(self.root.resolve()).as_posix()
             elif copy_in:
-                rel = folder.copy_in(self.root, src, "models")
+                rel = folder.copy_in(self.root, src, "models", ProjectError)
             else:
                 raise ProjectError(f"{src}: a project's model must be inside its folder")
             self.model = rel
@@ -718,10 +828,12 @@ class Project:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ProjectError(f"{key} must be a number (got {value!r})")
             setattr(shot, key, float(value))
-        elif key in ("loop", "name"):
+        elif key == "loop":
             if not isinstance(value, str):
                 raise ProjectError(f"{key} must be text (got {value!r})")
             setattr(shot, key, value)
+        elif key == "name":
+            shot.name = check_text(value, "a shot's name")
         elif key == "render":
             shot.render = None if value is None else _check_mode(value)
         elif key == "pose":
@@ -751,6 +863,8 @@ class Project:
             )
 
     def _check_shot(self, s: Shot) -> None:
+        check_text(s.id, "a shot's id")
+        check_text(s.name, "a shot's name")
         name = s.name or s.id
         if s.render is not None:
             _check_mode(s.render)
@@ -793,10 +907,14 @@ class Project:
             raise ProjectError(f"shot {name}: take must be 0…{2**31 - 1}")
         if s.target is not None and not all(math.isfinite(v) and -1 <= v <= 2 for v in s.target):
             raise ProjectError(f"shot {name}: the target must be near the frame (-1…2)")
-        if any(b < 0 for b in s.beats) or any(
+        if len(s.beats) > MAX_SHOT_FRAMES or len(s.timing) > MAX_SHOT_FRAMES:
+            raise ProjectError(f"shot {name}: a fit to beats holds at most {MAX_SHOT_FRAMES:,} "
+                               "frames")  # fmt: skip
+        if any(b < 0 or b > MAX_TIMELINE_FRAMES for b in s.beats) or any(
                 v < 0 or v > MAX_TIMELINE_FRAMES for v in s.timing) or any(
                 b > a for a, b in zip(s.timing[1:], s.timing, strict=False)):  # fmt: skip
-            raise ProjectError(f"shot {name}: a fit to beats has frames before 0 or going back")
+            raise ProjectError(f"shot {name}: a fit to beats has frames before 0, past "
+                               f"{MAX_TIMELINE_FRAMES:,} or going back")  # fmt: skip
         if s.timing and not s.beats:
             raise ProjectError(f"shot {name}: a fit to beats without the beats it was fitted to")
         if len(s.path) > MAX_PATH_KEYS:
@@ -875,15 +993,27 @@ def _check_pose(pose: Any) -> str:
 
 
 MAX_SOUND_OFFSET = 24 * 3600.0
+MAX_SOUND_SECONDS = 12 * 3600.0
+"""The longest soundtrack (engine.audio.MAX_SECONDS): a length beyond it is no sound's."""
+
+
+def _check_clip_text(clip: Clip) -> None:
+    check_text(clip.id, "a clip's id")
+    check_text(clip.name, "a clip's name")
+    check_text(clip.source, "a clip's file", limit=4096)
 
 
 def _check_sound(sound: Soundtrack) -> Soundtrack:
+    check_text(sound.name, "the soundtrack's name")
+    check_text(sound.source, "the soundtrack's file", limit=4096)
     ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
              for v in (sound.seconds, sound.offset))  # fmt: skip
-    if not ok or sound.seconds <= 0 or abs(sound.offset) > MAX_SOUND_OFFSET:
+    if not ok or not 0 < sound.seconds <= MAX_SOUND_SECONDS or \
+            abs(sound.offset) > MAX_SOUND_OFFSET:  # fmt: skip
         raise ProjectError(
-            f"soundtrack {sound.name or sound.source!r}: its length must be above 0 and its "
-            f"offset within ±{MAX_SOUND_OFFSET:,.0f} s (got {sound.seconds!r}, {sound.offset!r})"
+            f"soundtrack {sound.name or sound.source!r}: its length must be above 0 and at most "
+            f"{MAX_SOUND_SECONDS:,.0f} s, its offset within ±{MAX_SOUND_OFFSET:,.0f} s (got "
+            f"{sound.seconds!r}, {sound.offset!r})"
         )
     return sound
 

@@ -179,26 +179,51 @@ def _ffmpeg_args(s: ExportSettings, size: tuple[int, int]) -> tuple[str, str, li
     return "png", pix, ["-vf", vf, "-f", "image2"]
 
 
+@dataclass(frozen=True)
+class Sound:
+    """The soundtrack under an export: ``seconds`` of the file ``path`` from ``start`` seconds
+    into it (negative: that much silence first), padded with silence past its end — exactly
+    round(seconds × RATE) samples, as long as the picture. ffmpeg reads, cuts and pads it as it
+    encodes (filters, sample-exact after resampling): nothing of it is held in memory, so a
+    million-frame film with a 5-second song asks for no more than a short one (decoded and cut
+    in Python, it asked for 15 GB)."""
+
+    path: Path
+    start: float
+    seconds: float
+
+    def filters(self) -> str:
+        rate, count = audio.RATE, round(self.seconds * audio.RATE)
+        first = round(self.start * rate)
+        chain = [f"aresample={rate}", "aformat=channel_layouts=stereo"]
+        if first > 0:
+            chain += [f"atrim=start_sample={first}", "asetpts=PTS-STARTPTS"]
+        elif first < 0:
+            chain.append(f"adelay=delays={-first}S:all=1")
+        return ",".join([*chain, f"apad=whole_len={count}", f"atrim=end_sample={count}"])
+
+
 class _Ffmpeg:
     """One ffmpeg process (imageio-ffmpeg's binary) reading raw frames on stdin. Its errors are
     captured, so a failure becomes one line naming the file instead of a stray log."""
 
     def __init__(self, target: Path, size: tuple[int, int], s: ExportSettings,
-                 first_number: int, audio: Path | None = None) -> None:  # fmt: skip
+                 first_number: int, sound: Sound | None = None) -> None:  # fmt: skip
         import imageio_ffmpeg
 
         codec, pix_out, params = _ffmpeg_args(s, size)
         if s.format == "png":
             params = ["-start_number", str(first_number)] + params
         fps = Fraction(s.fps).limit_denominator(1001)
-        sound = ["-an"]
-        if audio is not None:  # already cut to the picture's length: both streams end together
+        audio_args = ["-an"]
+        if sound is not None:  # cut to the picture's length: both streams end together
             codec_a = {"mp4": ["-c:a", "aac", "-b:a", "192k"],
                        "webm": ["-c:a", "libopus", "-b:a", "160k"]}[s.format]  # fmt: skip
-            sound = ["-i", str(audio), "-map", "0:v", "-map", "1:a", *codec_a]
+            audio_args = ["-vn", "-i", str(sound.path), "-map", "0:v", "-map", "1:a:0",
+                          "-af", sound.filters(), *codec_a]  # fmt: skip
         cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-hide_banner", "-loglevel", "error",
                "-f", "rawvideo", "-pix_fmt", "rgba" if s.alpha else "rgb24",
-               "-s", f"{size[0]}x{size[1]}", "-framerate", str(fps), "-i", "-", *sound,
+               "-s", f"{size[0]}x{size[1]}", "-framerate", str(fps), "-i", "-", *audio_args,
                "-c:v", codec, "-pix_fmt", pix_out, *params, str(target)]  # fmt: skip
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 — closed in finish() / kill()
         # its own session: a Ctrl+C in the terminal reaches only us, and we stop ffmpeg (kill())
@@ -316,10 +341,10 @@ def encode(
     cancel: Cancel | None = None,
     first_number: int = 0,
     overwrite: bool = False,
-    audio: Path | None = None,
+    sound: Sound | None = None,
 ) -> Path:
     """Encode ``count`` uint8 frames of one size (RGB, or RGBA with ``settings.alpha``) to ``out``
-    (MP4 and WebM: with the sound of the WAV file ``audio``, as long as the frames).
+    (MP4 and WebM: with ``sound`` under them, as long as the frames).
 
     Written under a temporary name and renamed at the end; on cancel (:class:`Cancelled`) or
     any error nothing is left behind. A PNG sequence goes to the folder ``out`` as
@@ -339,7 +364,7 @@ def encode(
             if ffmpeg is None:
                 target = tmp / FRAME_NAME if sequence else tmp
                 ffmpeg = _Ffmpeg(target, (frame.shape[1], frame.shape[0]), settings, first_number,
-                                 audio)  # fmt: skip
+                                 sound)  # fmt: skip
             ffmpeg.write(frame)
             done += 1
             if progress is not None:
@@ -407,10 +432,13 @@ def export(
     batch_size: int = 16,
     overwrite: bool = False,
     sound: bool = True,
+    notes: list[str] | None = None,
 ) -> Path:
     """Render the settings' range of the director's timeline and write it to ``out`` (an
     existing file there is replaced only with ``overwrite``: :func:`plan_target`), with the
-    soundtrack under it where the format holds sound (not with ``sound=False``)."""
+    soundtrack under it where the format holds sound (not with ``sound=False``). What the user
+    should know of a film exported anyway — its soundtrack offline (exported silent), shots
+    drawn as placeholders (their clip offline) — is appended to ``notes``."""
     count = director.project.timeline.frame_count
     problems = settings.problems(count, director.size)
     if problems:
@@ -423,19 +451,45 @@ def export(
     # encode() checks the target before the first frame is rendered.
     frames = director.frames(start, stop, layer, batch_size=batch_size, cancel=cancel)
     project = director.project
-    if not sound or project.soundtrack is None or settings.format not in audio.SOUND_FORMATS:
-        return encode(frames, stop - start, out, settings, progress, cancel, first_number=start,
-                      overwrite=overwrite)  # fmt: skip
-    # the sound under the exported frames: from the first one's time on the timeline, exactly
-    # as long as the picture (cut, or padded with silence)
-    samples = audio.decode(project.sound_path())
-    begin = start / project.fps - project.soundtrack.offset
-    with tempfile.TemporaryDirectory() as tmp:
-        wav = audio.write_wav(Path(tmp) / "sound.wav",
-                              audio.excerpt(samples, begin, (stop - start) / settings.fps))
-        del samples
-        return encode(frames, stop - start, out, settings, progress, cancel, first_number=start,
-                      overwrite=overwrite, audio=wav)  # fmt: skip
+    track = None
+    if sound and project.soundtrack is not None and settings.format in audio.SOUND_FORMATS:
+        # the sound under the exported frames: from the first one's time on the timeline,
+        # exactly as long as the picture (cut, or padded with silence)
+        track = _sound_of(project, start / project.fps, (stop - start) / settings.fps, notes)
+    written = encode(frames, stop - start, out, settings, progress, cancel, first_number=start,
+                     overwrite=overwrite, sound=track)  # fmt: skip
+    if notes is not None:
+        notes += [f"shot {name}: drawn as a placeholder ({why})"
+                  for name, why in _placeholders(director, start, stop)]
+    return written
+
+
+def _sound_of(project, at: float, seconds: float, notes: list | None) -> Sound | None:
+    """The soundtrack from timeline time ``at``, or None — said in ``notes`` — where its file
+    is offline or holds no sound: the film is exported silent rather than not at all."""
+    s = project.soundtrack
+    why = project._missing(s.source, "soundtrack", False)
+    if why is None:
+        try:
+            audio.probe(project.sound_path())
+        except UserError as e:
+            why = str(e)
+    if why is not None:
+        if notes is not None:
+            notes.append(f"the soundtrack {s.source} is offline ({why}): exported without sound")
+        return None
+    return Sound(project.sound_path(), at - s.offset, seconds)
+
+
+def _placeholders(director: Director, start: int, stop: int) -> list[tuple[str, str]]:
+    """(shot name, why) of the exported shots that rendered as placeholders."""
+    t = director.project.timeline
+    found = []
+    for i in t.visible(start, stop - 1):
+        shot = t.shots[i]
+        if shot.id in director.problems:
+            found.append((shot.name or str(i + 1), director.problems[shot.id]))
+    return found
 
 
 def carries_sound(settings: ExportSettings) -> bool:

@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import sys
 import warnings
 from pathlib import Path
@@ -40,7 +42,7 @@ from torch import nn
 
 from engine import checkpoint
 from engine.errors import UserError
-from engine.fileio import atomic_write_text
+from engine.fileio import atomic_write_text, remove_stale_temporaries, temporary_path
 from engine.model import SceneModel
 
 OPSET = 17
@@ -141,10 +143,57 @@ def _pieces(model: SceneModel):
     ]  # fmt: skip
 
 
-def export(model: SceneModel, out: str | Path, check: bool = True, opset: int = OPSET) -> dict:
-    """Write the graphs and model.json to the folder ``out``; with ``check``, compare each with
-    torch through onnxruntime (skipped, and said so, where it is not installed). Returns the
-    manifest written to model.json."""
+MANIFEST = "model.json"
+FILES = (MANIFEST, *(f"{g}.onnx" for g in GRAPHS))
+"""What an export writes into its folder: the only files it may ever replace there."""
+
+
+def plan(out: str | Path, overwrite: bool = False) -> list[Path]:
+    """The files of an earlier export in ``out`` that an export there replaces (with
+    ``overwrite``), or a UserError saying why it may not go there — engine.export's rule: a
+    folder that is new or empty, or holds an earlier export of ours (its model.json says so and
+    names its graphs); a file, or a folder holding anything else, is refused."""
+    from engine.export import SYSTEM_FILES
+
+    out = Path(out).absolute()
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out}: is a file; --out names a folder for the graphs")
+    if not out.exists():
+        if not out.parent.is_dir():
+            raise UserError(f"{out.parent}: folder does not exist")
+        return []
+    try:
+        names = set(os.listdir(out)) - SYSTEM_FILES
+    except OSError as e:
+        raise UserError(f"{out}: cannot read the folder ({e.strerror})") from None
+    ours: set[str] = set()
+    if MANIFEST in names:
+        try:
+            doc = json.loads((out / MANIFEST).read_text("utf-8"))
+            if doc.get("format") == "zoetrope-onnx":
+                ours = {MANIFEST} | {g.get("file") for g in doc.get("graphs", {}).values()}
+        except (OSError, ValueError, AttributeError):
+            pass
+    foreign = sorted(names - ours)
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3
+                                          else "")  # fmt: skip
+        raise UserError(f"{out}: holds files that are not an earlier ONNX export ({shown}); "
+                        f"choose a new or empty folder, e.g. {out / 'onnx'}")
+    replaced = [out / n for n in sorted(names)]
+    if replaced and not overwrite:
+        raise UserError(f"{out}: holds an earlier ONNX export; choose another folder or allow "
+                        "replacing it (--overwrite)")  # fmt: skip
+    return replaced
+
+
+def export(model: SceneModel, out: str | Path, check: bool = True, opset: int = OPSET,
+           overwrite: bool = False) -> dict:  # fmt: skip
+    """Write the graphs and model.json to the folder ``out`` (:func:`plan`: an earlier export
+    there is replaced only with ``overwrite``, nothing else ever); with ``check``, compare each
+    with torch through onnxruntime (skipped, and said so, where it is not installed). Written
+    beside the folder and moved in when every graph is there and checked: a failure leaves the
+    folder as it was. Returns the manifest written to model.json."""
     try:
         import onnx  # noqa: F401 — torch.onnx needs it; say so plainly if it is missing
     except ImportError:
@@ -152,8 +201,32 @@ def export(model: SceneModel, out: str | Path, check: bool = True, opset: int = 
             "exporting ONNX needs the onnx package: pip install "
             "'zoetrope-studio[onnx]' (or pip install onnx onnxruntime)"
         ) from None
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = Path(out).absolute()
+    replaced = plan(out, overwrite)
+    remove_stale_temporaries(out, ".part")  # what an export that was killed left beside it
+    tmp = temporary_path(out, ".part")
+    try:
+        tmp.mkdir()
+        manifest = _write(model, tmp, check, opset)
+        plan(out, overwrite)  # the folder may have changed meanwhile: look again
+        if out.is_dir():
+            for old in replaced:
+                old.unlink(missing_ok=True)
+            for f in sorted(tmp.iterdir()):
+                os.replace(f, out / f.name)
+            tmp.rmdir()
+        else:
+            os.replace(tmp, out)
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise UserError(f"{out}: cannot write the export there ({e.strerror or e})") from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return manifest
+
+
+def _write(model: SceneModel, out: Path, check: bool, opset: int) -> dict:
     model = model.float().eval()
     cfg = model.config
     latent = [cfg.latent_channels, cfg.latent_size, cfg.latent_size]
@@ -184,12 +257,15 @@ def export(model: SceneModel, out: str | Path, check: bool = True, opset: int = 
         entry = {"file": path.name, "inputs": names, "outputs": outputs}
         if ort is not None:
             entry["max_difference"] = compare(ort, path, reference, inputs, names)
-            if entry["max_difference"] > TOLERANCE:
-                raise UserError(f"{path}: ONNX and torch differ by {entry['max_difference']:.4f} "
-                                f"(more than 1/255) on the same inputs")  # fmt: skip
+            if not entry["max_difference"] <= TOLERANCE:  # (NaN is no pass)
+                raise UserError(f"{name}.onnx: ONNX and torch differ by "
+                                f"{entry['max_difference']:.4f} (more than 1/255) on the same "
+                                "inputs")  # fmt: skip
         manifest["graphs"][name] = entry
     manifest["checked_with"] = f"onnxruntime {ort.__version__}" if ort is not None else None
-    atomic_write_text(out / "model.json", json.dumps(manifest, indent=2, ensure_ascii=False))
+    manifest["checked"] = "yes" if ort is not None else ("no: --no-check" if not check else
+                                                         "no: onnxruntime is not installed")
+    atomic_write_text(out / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False))
     return manifest
 
 
@@ -237,12 +313,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--no-check", dest="check", action="store_false",
                    help="do not compare with torch through onnxruntime")  # fmt: skip
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an earlier ONNX export in --out (never any other file)")
     args = p.parse_args(argv)
     try:
         if args.opset < 16:
             raise UserError(f"--opset {args.opset}: GridSample needs opset 16 or later")
+        plan(args.out, args.overwrite)  # before the model loads: a refusal at once
         model, info = checkpoint.load(resolve(args.model))
-        manifest = export(model, args.out, args.check, args.opset)
+        manifest = export(model, args.out, args.check, args.opset, args.overwrite)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -250,7 +329,8 @@ def main(argv: list[str] | None = None) -> int:
     worst = max((g.get("max_difference", 0) for g in manifest["graphs"].values()), default=0)
     print(f"wrote {len(GRAPHS)} graphs of {info.path.name} to {args.out} (opset {args.opset}); "
           + (f"checked with {checked}: largest difference from torch {worst:.2e}" if checked else
-             "not checked (onnxruntime is not installed)"), file=sys.stderr)  # fmt: skip
+             f"not checked ({manifest['checked'].removeprefix('no: ')})"),
+          file=sys.stderr)  # fmt: skip
     return 0
 
 

@@ -10,6 +10,7 @@ import contextlib
 import glob
 import json
 import os
+import re
 import shutil
 import tempfile
 import uuid
@@ -82,6 +83,32 @@ def remove_stale_temporaries(target: str | os.PathLike, suffix: str = ".tmp") ->
         pid = p.name[len(target.name) + 2 : -len(suffix)].split("-")[0]
         if pid.isdigit() and _alive(int(pid)):
             continue
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
+        removed.append(p)
+    return removed
+
+
+_TEMPORARY = re.compile(r"\.(?P<name>.+)\.(?P<pid>\d+)-[0-9A-Za-z_]+(?P<suffix>\.[a-z]+)")
+
+
+def remove_stale_in(folder: str | os.PathLike, suffixes: tuple[str, ...]) -> list[Path]:
+    """Remove the temporaries (``.NAME.PID-XXXXXX.SUFFIX``, files or folders) in ``folder`` whose
+    process is gone: what an import, a capture or a save that was killed left there (an
+    interrupted import left 468 MB in media/ for ever, and Save As carried it along)."""
+    folder = Path(folder)
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    removed = []
+    for name in names:
+        m = _TEMPORARY.fullmatch(name)
+        if m is None or m["suffix"] not in suffixes or _alive(int(m["pid"])):
+            continue
+        p = folder / name
         if p.is_dir() and not p.is_symlink():
             shutil.rmtree(p, ignore_errors=True)
         else:

@@ -66,6 +66,7 @@ def export_timeline(
     progress: Progress | None = None,
     cancel: Cancel | None = None,
     overwrite: bool = False,
+    notes: list[str] | None = None,
 ) -> Path:
     """Render each shot of the director's timeline beside ``out`` and write ``out`` (.otio).
     ``settings`` gives the media's format, scale, filter, quality, layer and alpha; its range
@@ -93,11 +94,17 @@ def export_timeline(
             each = dataclasses.replace(settings, range=(start, start + shot.duration - 1),
                                        fps=rate)  # fmt: skip
             report = None if progress is None else lambda d, _, base=done: progress(base + d, total)
-            export(director, tmp / name, each, report, cancel, overwrite=True, sound=False)
+            export(director, tmp / name, each, report, cancel, overwrite=True, sound=False,
+                   notes=notes)  # fmt: skip
             done += shot.duration
             video.append(_clip(otio, shot, n, start, rate, media / name, settings.format))
         tracks = [video]
-        if project.soundtrack is not None:
+        why = None if project.soundtrack is None else project._missing(
+            project.soundtrack.source, "soundtrack", False)
+        if why and notes is not None:
+            notes.append(f"the soundtrack {project.soundtrack.source} is offline ({why}): the "
+                         "timeline has no sound track")  # fmt: skip
+        if project.soundtrack is not None and not why:
             sound = project.sound_path()
             kept = tmp / f"soundtrack{sound.suffix.lower()}"
             shutil.copyfile(sound, kept)

@@ -10,11 +10,19 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
+import stat
 from pathlib import Path
 
 from engine.errors import UserError
-from engine.fileio import atomic_path, atomic_write_bytes, remove_stale_temporaries
+from engine.fileio import (
+    _TEMPORARY,
+    atomic_path,
+    atomic_write_bytes,
+    remove_stale_in,
+    remove_stale_temporaries,
+    temporary_path,
+)
+from engine.text import readable
 
 PROJECT_FILE = "project.json"
 BACKUP_FILE = "project.json.bak"
@@ -58,37 +66,88 @@ def resolve(root: Path, rel: str, what: str, error: type[UserError]) -> Path:
     return path
 
 
-def write(root: Path, text: str) -> Path:
-    """project.json written atomically; the version it replaces becomes project.json.bak."""
-    root.mkdir(parents=True, exist_ok=True)
-    file, data = root / PROJECT_FILE, text.encode("utf-8")
-    for name in (PROJECT_FILE, BACKUP_FILE):  # what a save that was killed left behind
-        remove_stale_temporaries(root / name)
-    if file.exists():
-        previous = file.read_bytes()
-        if previous != data:
-            atomic_write_bytes(root / BACKUP_FILE, previous)
-    atomic_write_bytes(file, data)
+def write(root: Path, data: bytes, error: type[UserError]) -> Path:
+    """project.json written atomically; the version it replaces becomes project.json.bak. A
+    folder that cannot be written (read-only, a full disk) is ``error``, naming the file."""
+    file = root / PROJECT_FILE
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        tidy(root)  # what a save, an import or a capture that was killed left behind
+        for name in (PROJECT_FILE, BACKUP_FILE):
+            remove_stale_temporaries(root / name)
+        if file.exists():
+            previous = file.read_bytes()
+            if previous != data:
+                atomic_write_bytes(root / BACKUP_FILE, previous)
+        atomic_write_bytes(file, data)
+    except OSError as e:
+        why = "the disk is full" if e.errno == 28 else e.strerror or str(e)
+        raise error(f"{file}: cannot be saved ({why})") from None
     return file
 
 
-def copy_to(root: Path, dest: Path, save) -> None:
+def copy_to(root: Path, dest: Path, save, error: type[UserError]) -> None:
     """A copy of the project at ``root`` (media and models) in the new folder ``dest``, whose
-    project.json ``save(folder)`` writes: built beside it and renamed into place, so a failure
-    leaves no half-copied project."""
-    tmp = dest.with_name(f".{dest.name}.tmp-{uuid.uuid4().hex[:6]}")
+    project.json ``save(folder)`` writes: built beside it under a temporary name and renamed
+    into place, so a failure leaves no half-copied project (and what a killed Save As left
+    beside ``dest`` is removed by the next one). Symbolic links are copied as links, never
+    followed — a received project's ``media/notes.wav -> ~/.ssh/id_rsa`` or ``media/stuff -> ~``
+    stays a link that the project never reads through — and pipes, sockets, devices and
+    temporaries of interrupted writes are left out."""
+    remove_stale_temporaries(dest)
+    for old in dest.parent.glob(f".{dest.name}.tmp-*"):  # an older version's leftovers
+        shutil.rmtree(old, ignore_errors=True)
+    tmp = temporary_path(dest, ".tmp")
     try:
         tmp.mkdir(parents=True)
         for sub in ("media", "models"):
-            if (root / sub).is_dir():
-                shutil.copytree(root / sub, tmp / sub)
+            if (root / sub).is_dir() and not (root / sub).is_symlink():
+                shutil.copytree(root / sub, tmp / sub, symlinks=True, ignore=_not_copied)
         save(tmp)
         if dest.exists():
             dest.rmdir()
         os.replace(tmp, dest)
+    except (OSError, shutil.Error) as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise error(f"{dest}: cannot save a copy there ({_why(e)})") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _not_copied(folder: str, names: list[str]) -> set[str]:
+    """What Save As leaves out of a folder: anything neither a file, a folder nor a link, and
+    temporaries."""
+    skip = set()
+    for name in names:
+        try:
+            mode = os.lstat(os.path.join(folder, name)).st_mode
+        except OSError:
+            skip.add(name)
+            continue
+        special = not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode))
+        if special or _TEMPORARY.fullmatch(name) or name.endswith(".importing"):
+            skip.add(name)
+    return skip
+
+
+def _why(e: OSError | shutil.Error) -> str:
+    if isinstance(e, shutil.Error):  # (src, dst, why) per file: the first says enough
+        first = e.args[0][0] if e.args and e.args[0] else None
+        return f"{first[0]}: {first[2]}" if first else str(e)
+    if e.errno == 28:
+        return "the disk is full"
+    return f"{e.filename}: {e.strerror}" if e.filename else str(e.strerror or e)
+
+
+def tidy(root: Path) -> list[Path]:
+    """Remove what killed imports, captures and saves left in the project's folders (their
+    process gone): hidden temporaries that would otherwise stay for ever and travel with Save
+    As."""
+    removed = remove_stale_in(root, (".tmp",))
+    for sub in ("media", "models"):
+        removed += remove_stale_in(root / sub, (".tmp", ".importing"))
+    return removed
 
 
 def unique(path: Path) -> Path:
@@ -102,30 +161,40 @@ def unique(path: Path) -> Path:
     return candidate
 
 
-def copy_in(root: Path, src: Path, sub: str, files: list[Path] | None = None) -> str:
+def copy_in(root: Path, src: Path, sub: str, error: type[UserError],
+            files: list[Path] | None = None) -> str:  # fmt: skip
     """Copy the file ``src`` (or, for a folder, its ``files``) into ``root/sub`` under a name
-    nothing else has; returns its path relative to ``root``. Written under a temporary name and
-    renamed, so an interrupted copy leaves nothing that looks finished."""
+    nothing else has, made readable where the original's bytes are not UTF-8; returns its path
+    relative to ``root``. Written under a temporary name and renamed, so an interrupted copy
+    leaves nothing that looks finished. A folder that cannot be written (read-only, a full
+    disk) is ``error``, naming it."""
     folder = root / sub
-    folder.mkdir(parents=True, exist_ok=True)
-    dest = unique(folder / src.name)
-    if files is None:
-        with atomic_path(dest) as tmp:
-            shutil.copyfile(src, tmp)
-        return dest.relative_to(root).as_posix()
-    tmp = folder / f".{dest.name}.importing"
     try:
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir()
-        for f in files:
-            shutil.copy2(f, tmp / f.name)
-        os.replace(tmp, dest)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        folder.mkdir(parents=True, exist_ok=True)
+        dest = unique(folder / readable(src.name))
+        if files is None:
+            with atomic_path(dest) as tmp:
+                shutil.copyfile(src, tmp)
+            return dest.relative_to(root).as_posix()
+        tmp = temporary_path(dest, ".importing")
+        try:
+            tmp.mkdir()
+            for f in files:
+                shutil.copy2(f, tmp / readable(f.name))
+            os.replace(tmp, dest)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    except OSError as e:
+        why = "the disk is full" if e.errno == 28 else e.strerror or str(e)
+        raise error(f"{folder}: cannot copy {readable(src.name)} into the project "
+                    f"({why})") from None  # fmt: skip
     return dest.relative_to(root).as_posix()
 
 
 def delete(path: Path) -> None:
-    """Remove a file or a folder of frames that the project no longer uses."""
-    shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+    """Remove a file or a folder of frames that the project no longer uses (a link: the link)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)

@@ -38,6 +38,7 @@ from engine.document import (
     _check_sound,
 )
 from engine.fileio import parse_json
+from engine.text import readable, repair_text
 
 MAX_FILE_BYTES = 256 * 2**20
 """project.json: 50,000 shots take about 20 MB."""
@@ -83,6 +84,9 @@ class _Reader:
 
     def __init__(self, file: Path) -> None:
         self.file = file
+        self.notes: list[str] = []
+        """What was repaired on reading (a name cut to length, a character that is not text):
+        the project opens, and says so."""
 
     def fail(self, where: str, why: str) -> ProjectError:
         return ProjectError(f"{self.file}: {where}: {why}" if where else f"{self.file}: {why}")
@@ -91,7 +95,9 @@ class _Reader:
         # the common case first, cheaply (a project of 50,000 shots makes a million calls):
         # exactly the type asked for (so no bool posing as an int), a short text or an int
         value = obj.get(key, _ABSENT) if type(obj) is dict else _ABSENT
-        if type(value) is kind and (kind is int or (kind is str and len(value) <= MAX_TEXT)):
+        if type(value) is kind and (
+            kind is int or (kind is str and len(value) <= MAX_TEXT and value.isascii())
+        ):
             return value
         if not isinstance(obj, dict):
             got = _json_kind(obj)
@@ -113,9 +119,22 @@ class _Reader:
             raise self.fail(name, f"expected {kinds[0].__name__}, got {json.dumps(value)[:40]}")
         if isinstance(value, float) and not math.isfinite(value):
             raise self.fail(name, "not a finite number")
-        if isinstance(value, str) and len(value) > MAX_TEXT and key != "source":
-            raise self.fail(name, f"longer than {MAX_TEXT} characters")
+        if isinstance(value, str):
+            return self._text(value, key, name)
         return value
+
+    def _text(self, value: str, key: str, name: str) -> str:
+        """Text by the edits' rules (engine.document.check_text): a name too long is cut, a
+        character that is not text (a lone surrogate) replaced — said in ``notes``; an id or a
+        setting too long is a damaged file."""
+        if len(value) > MAX_TEXT and key not in ("source", "name"):
+            raise self.fail(name, f"longer than {MAX_TEXT} characters")
+        fixed = repair_text(value, MAX_TEXT if key == "name" else None)
+        if fixed != value:
+            why = "cut to" if len(value) > MAX_TEXT and key == "name" else "repaired:"
+            what = f"{MAX_TEXT:,} characters" if why == "cut to" else "a character that is not text"
+            self.notes.append(f"{self.file}: {name}: {why} {what}")
+        return fixed
 
     def count(self, items: list, where: str, most: int) -> list:
         if len(items) > most:
@@ -239,7 +258,7 @@ def from_json(doc: Any, root: Path) -> Project:
     except (KeyError, TypeError, AttributeError) as e:
         why = f"cannot upgrade from version {version} ({e!r})"
         raise r.fail("schema_version", why) from None
-    project = Project(root=root, name=r.get(doc, "name", "", str, root.stem) or root.stem)
+    project = Project(root=root, name=r.get(doc, "name", "", str, "") or readable(root.stem))
     model = r.get(doc, "model", "", (str, type(None)), None)
     timeline = r.get(doc, "timeline", "", dict)
     project.fps = r.get(timeline, "fps", "timeline", float)
@@ -265,11 +284,6 @@ def from_json(doc: Any, root: Path) -> Project:
             seconds=r.get(sound, "seconds", "soundtrack", float),
             offset=r.get(sound, "offset", "soundtrack", float, 0.0),
         )
-        if not project.resolve(sound.source, "soundtrack.source").is_file():
-            raise r.fail("soundtrack.source", f"{sound.source}: file is missing from the "
-                         "project")  # fmt: skip
-    if model is not None and not project.resolve(model, "model").is_file():
-        raise r.fail("model", f"{model}: file is missing from the project")
     try:
         project.fps = _check_fps(project.fps)
         for shot in project.shots:
@@ -282,7 +296,45 @@ def from_json(doc: Any, root: Path) -> Project:
     except ProjectError as e:
         raise ProjectError(f"{r.file}: {e}") from None
     project.model = model
+    if rng is not None and project.play_range != project.range:
+        cut = project.play_range
+        r.notes.append(f"{r.file}: timeline.range {list(rng)} lies beyond the timeline's "
+                       f"{sum(s.duration for s in project.shots)} frames: "
+                       + ("cleared" if cut is None else f"cut to {list(cut)}"))  # fmt: skip
+        project.range = cut
+    r.notes += _verify_clips(project)
+    project.notes = r.notes + [f"{project.root}: {part}: offline" for part in project.offline()]
     return project
+
+
+def _verify_clips(project: Project) -> list[str]:
+    """Clip records checked where it is cheap against the files they describe — a frame
+    folder's frames counted, an image's size read from its header — and corrected, said in a
+    note (a video is checked when it is first decoded: engine.synthesis)."""
+    from PIL import Image
+
+    from engine.data.clips import frame_files
+
+    notes = []
+    for clip in project.clips.values():
+        if clip.kind not in ("frames", "image"):
+            continue
+        try:
+            path = project.resolve(clip.source, "clip source")
+            files = frame_files(path) if clip.kind == "frames" else [path]
+            if not files:
+                continue
+            with Image.open(files[0]) as im:
+                width, height = im.size
+        except (ProjectError, OSError, ValueError):
+            continue  # offline or unreadable: told as such, when it is used
+        frames = len(files) if clip.kind == "frames" else 1
+        if (clip.frames, clip.width, clip.height) != (frames, width, height):
+            notes.append(f"{project.file}: clip {clip.name!r}: project.json says {clip.frames} "
+                         f"frames of {clip.width}×{clip.height}, its files hold {frames} of "
+                         f"{width}×{height}: corrected")  # fmt: skip
+            clip.frames, clip.width, clip.height = frames, width, height
+    return notes
 
 
 def _read_clip(project: Project, r: _Reader, c: Any, where: str) -> Clip:
@@ -309,10 +361,7 @@ def _read_clip(project: Project, r: _Reader, c: Any, where: str) -> Clip:
             f"frames (1…{MAX_CLIP_FRAMES:,}), width and height (1…{MAX_CLIP_SIDE:,}) and fps "
             "(above 0, at most 1000) are out of range",
         )
-    path = project.resolve(clip.source, f"{where}.source")
-    if not path.exists():
-        raise r.fail(f"{where}.source", f"{clip.source}: file is missing from the project")
-    return clip
+    return clip  # its file need not be there: a missing one is offline (Project.offline)
 
 
 def _read_shot(r: _Reader, s: Any, where: str) -> Shot:

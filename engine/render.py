@@ -178,6 +178,11 @@ def fit_beats(project: Project, director: Director, wanted: list[str], holds: bo
     project.save()
 
 
+def _say(notes: list[str]) -> None:
+    for note in dict.fromkeys(notes):
+        print(f"note: {note}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     progress = Bar(args.progress == "bar")
@@ -187,6 +192,9 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(getattr(signal, name), _stop_on)
     try:
         project = Project.open(args.project)
+        for note in project.notes:  # parts offline, names repaired: said, and the render goes on
+            print(f"note: {note}", file=sys.stderr)
+        notes: list[str] = []
         timeline = out.suffix.lower() == ".otio"
         settings = ExportSettings(
             format=args.media if timeline else format_for(out, args.format),
@@ -210,14 +218,17 @@ def main(argv: list[str] | None = None) -> int:
             fit_beats(project, director, args.fit_beats, args.holds)
         start = time.monotonic()
         if timeline:
-            export_timeline(director, out, settings, progress, overwrite=args.overwrite)
+            export_timeline(director, out, settings, progress, overwrite=args.overwrite,
+                            notes=notes)  # fmt: skip
             progress.close()
+            _say(notes)
             print(f"wrote {out} ({len(project.shots)} shots, {project.timeline.frame_count} "
                   f"frames at {project.fps:g} fps; their media in {media_folder(out)}) in "
                   f"{time.monotonic() - start:.1f} s", file=sys.stderr)  # fmt: skip
             return 0
-        export(director, out, settings, progress=progress, overwrite=args.overwrite)
+        export(director, out, settings, progress=progress, overwrite=args.overwrite, notes=notes)
         progress.close()
+        _say(notes)
     except UserError as e:
         progress.close()
         print(f"error: {e}", file=sys.stderr)
@@ -235,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     first, stop = settings.span(project.timeline.frame_count)
     w, h = settings.padded_size(director.size)
     sound = ""
-    if project.soundtrack is not None:
+    if project.soundtrack is not None and not any("soundtrack" in n for n in notes):
         sound = ", with sound" if carries_sound(settings) else ""
     print(
         f"wrote {out} ({stop - first} frames, {w}×{h} px, {director.mode_summary()}, "

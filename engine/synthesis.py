@@ -44,7 +44,7 @@ import torch
 
 from engine import beats as beats_mod
 from engine import checkpoint
-from engine.compositor import composite, fit_image, fit_matrix, place
+from engine.compositor import composite, fit_image, fit_matrix, place, placeholder
 from engine.data.cache import FrameCache
 from engine.data.clips import ClipReader
 from engine.device import (
@@ -214,6 +214,9 @@ class Director:
         recently used; a Reshuffle makes a new walk and the old ones go in time)."""
         self.hits = 0
         self.misses = 0
+        self.problems: dict[str, str] = {}
+        """Shot id → why it renders as a placeholder (its clip offline or unreadable); a
+        render names these shots, the studio tells them once."""
 
     def _faster_on_this_cpu(self) -> str:
         """fp32 or bf16, whichever runs g faster here. On CPUs with AVX-512 BF16 but no AMX it
@@ -282,6 +285,7 @@ class Director:
             layers = self.layer_cache.load(self.project.clip_path(clip_id), self.model,
                                            progress=step, cancel=cancel,
                                            mkey=self._weights_key())  # fmt: skip
+            self._check_length(clip_id, len(layers))
             with self._layers_lock:
                 if epoch == self._epoch:  # else the clip changed meanwhile (clear)
                     self._layers[clip_id] = layers
@@ -306,9 +310,10 @@ class Director:
             found = self.layer_cache.cached(path, self.model, mkey=self._weights_key())
         except (UserError, OSError):
             return False
-        if found is not None:
-            self._layers[clip_id] = found
-        return found is not None
+        if found is None or len(found) < self.project.clip(clip_id).frames:
+            return False  # (too short: layers() says why, when a frame needs them)
+        self._layers[clip_id] = found
+        return True
 
     def _plate(self, clip_id: str) -> np.ndarray:
         key = (clip_id, self.size)
@@ -319,14 +324,22 @@ class Director:
             self._plates.put(key, plate)
         return plate
 
+    def _check_length(self, clip_id: str, frames: int) -> None:
+        """A clip's file holds fewer frames than its record says (project.json lies, or the file
+        was replaced): its shots cannot be drawn as the project says — a clear error, never an
+        index past the end."""
+        clip = self.project.clip(clip_id)
+        if frames < clip.frames:
+            raise ProjectError(
+                f"{self.project.clip_path(clip_id)}: holds {frames} frames, but the project "
+                f"says clip {clip.name!r} has {clip.frames} (relink it to its file, or import "
+                "it again)"
+            )
+
     def _pixels(self, clip_id: str, frames: list[int]) -> torch.Tensor:
         data = self.clip_frames(clip_id)
         if max(frames) >= len(data):
-            clip = self.project.clip(clip_id)
-            raise ProjectError(
-                f"{self.project.clip_path(clip_id)}: decodes to {len(data)} frames, "
-                f"but the project expects {clip.frames}"
-            )
+            self._check_length(clip_id, len(data))
         x = to_tensor(np.asarray(data[frames]), self.device)
         return x.contiguous(memory_format=torch.channels_last)
 
@@ -431,7 +444,8 @@ class Director:
                     graph = self._graph(mo.clip, mo.start, mo.end)
                     beats = accent = None
                     if shot.beats:  # on the beat: which steps of the walk are beats (as
-                        # played before a fit's retime, which comes on top of the walk)
+                        # played before a fit's retime, which comes on top of the walk); the
+                        # beats are bounded (document: ≤ MAX_TIMELINE_FRAMES), so is this
                         plain = dataclasses.replace(shot, timing=())
                         steps = [plain.motion_u(b - shot.offset) for b in shot.beats]
                         beats = np.zeros(max(steps) + 1, bool)
@@ -656,17 +670,37 @@ class Director:
             raise ProjectError(f"unknown layer {layer!r} (choose from {', '.join(LAYERS)})")
 
     def _render(self, wanted: dict[tuple, tuple[Shot, int]]) -> list[np.ndarray]:
-        """Render the frames of distinct cache keys (all of one layer) in one batch."""
+        """Render the frames of distinct cache keys (all of one layer) in one batch. A shot
+        whose inputs cannot be read (a clip offline, damaged, or not what the project says)
+        renders as a placeholder (:meth:`_offline`) and the rest of the batch as usual."""
         out: dict[tuple, np.ndarray] = {}
         by_mode: dict[str, dict] = {}
         for key, w in wanted.items():
             by_mode.setdefault(key[0], {})[key] = w
         for key, (shot, local) in by_mode.pop("pixels", {}).items():
-            out[key] = self._render_pixels(shot, local, key[1])
+            try:
+                out[key] = self._render_pixels(shot, local, key[1])
+            except UserError as e:
+                out[key] = self._offline(shot, key[1], e)
         if by_mode:
             model = by_mode["model"]
-            out.update(zip(model, self._render_model(model), strict=True))
+            try:
+                out.update(zip(model, self._render_model(model), strict=True))
+            except UserError:  # one shot's input: the others render, one at a time
+                for key, w in model.items():
+                    try:
+                        out[key] = self._render_model({key: w})[0]
+                    except UserError as e:
+                        out[key] = self._offline(w[0], key[1], e)
         return [out[k] for k in wanted]
+
+    def _offline(self, shot: Shot, layer: str, e: UserError) -> np.ndarray:
+        """The placeholder of a shot that cannot be drawn, and why in :attr:`problems`."""
+        if isinstance(e, Cancelled):
+            raise e
+        why = str(e)
+        self.problems[shot.id] = why
+        return placeholder(self.size, why, layer)
 
     def _render_pixels(self, shot: Shot, local: int, layer: str) -> np.ndarray:
         plate = self._plate(shot.background.clip)
@@ -873,7 +907,7 @@ class Director:
         with self._lock:
             for cache in (self._frames, self._zc, self._zb, self._thetas, self._plates):
                 cache.clear()
-            for found in (self._pose_table, self._matches, self._sources):
+            for found in (self._pose_table, self._matches, self._sources, self.problems):
                 found.clear()
 
 

@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine import capture
+from engine.document import MAX_TEXT
 from engine.errors import UserError
 from studio.jobs import Job
 from studio.render_service import to_qimage
@@ -204,6 +205,7 @@ class CaptureWindow(QDialog):
         self.target.setToolTip("Where captures go: a new take, or on after a frame clip of the "
                                "project (or a take not made a clip yet)")  # fmt: skip
         self.name = QLineEdit(self._free_name(), self)
+        self.name.setMaxLength(MAX_TEXT)  # the project's limit: never more typed or pasted
         self.name.setToolTip("The take's clip name (its frames go to the project's media/ folder)")
         self.view = QComboBox(self)
         for key, text in zip(VIEWS, ("Live view", "Last capture", "Difference (live − last)"),

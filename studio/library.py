@@ -10,7 +10,7 @@ from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -62,8 +62,13 @@ class ClipFrames(QObject):
             return self._frames[clip_id]
         if clip_id not in self._asked and self.s.project is not None:
             self._asked.add(clip_id)
-            path, cache = self.s.project.clip_path(clip_id), self.cache
-            job = Job(lambda _job: cache.load(path, THUMB).frames, name="thumbnails")
+            project, cache = self.s.project, self.cache
+            if project._missing(project.clip(clip_id).source, "clip source",
+                                project.clip(clip_id).kind == "frames"):  # fmt: skip
+                self._frames[clip_id] = []  # offline: the library says so, no frames to show
+                return self._frames[clip_id]
+            job = Job(lambda _job: cache.load(project.clip_path(clip_id), THUMB).frames,
+                      name="thumbnails")  # fmt: skip
             job.succeeded.connect(partial(self._got, self._generation, clip_id))
             job.failed.connect(partial(self._failed, self._generation, clip_id))
             job.start(self._pool)
@@ -82,8 +87,11 @@ class ClipFrames(QObject):
 
     def _failed(self, generation: int, clip_id: str, message: str) -> None:
         if generation == self._generation:
-            self.s.tell("Cannot show a clip's frames", message)
-            self._got(generation, clip_id, [])
+            p, clip = self.s.project, self.s.project.clips.get(clip_id)
+            if clip is not None and not p._missing(clip.source, "clip source",
+                                                   clip.kind == "frames"):  # fmt: skip
+                self.s.tell("Cannot show a clip's frames", message)  # (offline: said once,
+            self._got(generation, clip_id, [])  # by its shots' placeholders and the library)
 
     def pixmap(self, clip_id: str, frame: int, width: int) -> QPixmap | None:
         """Frame ``frame`` ``width`` pixels wide at the clip's own aspect (the cached images
@@ -182,6 +190,7 @@ class Library(QTreeWidget):
         self.itemDoubleClicked.connect(lambda it, _: self.clip_activated.emit(it.data(0, ROLE)))
         session.edited.connect(self.refresh)
         session.project_opened.connect(self.refresh)
+        session.offline_changed.connect(self.refresh)  # a clip's file gone while open
         frames.ready.connect(self._thumb_ready)
         self.jobs: list[Job] = []
         self.refresh()
@@ -191,6 +200,7 @@ class Library(QTreeWidget):
         current = self.current_clip()
         self.clear()
         project = self.s.project
+        offline = {o.id: o.why for o in project.offline() if o.what == "clip"} if project else {}
         for clip in project.clips.values() if project else []:
             item = QTreeWidgetItem(
                 [clip.name, str(clip.frames), f"{clip.fps:g}", f"{clip.width}×{clip.height}"]
@@ -198,6 +208,12 @@ class Library(QTreeWidget):
             item.setIcon(0, self.clip_frames.icon(clip.id))
             item.setData(0, ROLE, clip.id)
             item.setToolTip(0, describe(clip))
+            if clip.id in offline:  # shown, named and findable: never a silent gap
+                item.setText(1, "offline")
+                item.setForeground(0, QColor(230, 90, 90))
+                item.setForeground(1, QColor(230, 90, 90))
+                item.setToolTip(0, f"Offline: {clip.source}: {offline[clip.id]}. File → Relink "
+                                "Missing Media… finds it.")  # fmt: skip
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
             for col in (1, 2, 3):
                 item.setTextAlignment(

@@ -78,7 +78,8 @@ class RenderService(QObject):
     """Loads a model for a project and renders wished-for frames on a worker thread."""
 
     loaded = Signal(dict)  # model path, image size, device, precision, trained-on text
-    failed = Signal(str)  # a model that cannot be loaded, a clip that cannot be read
+    failed = Signal(str)  # a model that cannot be loaded, a frame that cannot be rendered
+    shot_offline = Signal(str, str)  # shot id, why: it renders as a placeholder
     frame_ready = Signal(object, object, int)  # key, QImage, the generation it was made in
     busy_changed = Signal(bool)
     forgotten = Signal()  # after forget(), on the worker: the clips' analyses are to be redone
@@ -93,6 +94,10 @@ class RenderService(QObject):
         self._forget = False
         self.director = None
         self._cache_info: dict = {}
+        self._failures: dict[tuple, tuple[str, int]] = {}  # key → (why, times) this generation
+        self._given_up: set[tuple] = set()  # keys failed twice the same way: not asked again
+        self._said: set[tuple[str, str]] = set()  # (shot id, why) placeholders told of
+        self._printed: set[str] = set()  # errors whose traceback went to stderr
         self._thread = threading.Thread(target=self._run, name="zoetrope-render", daemon=True)
         self._thread.start()
 
@@ -108,7 +113,7 @@ class RenderService(QObject):
     def wish(self, items: list[tuple[tuple, Shot, int, str]], channel: str = "play") -> None:
         """Replace a wish list: (key, shot, local frame, layer), most wanted first."""
         with self._cond:
-            self._wishes[channel] = list(items)
+            self._wishes[channel] = [w for w in items if w[0] not in self._given_up]
             self._cond.notify()
 
     def forget(self) -> None:
@@ -152,6 +157,9 @@ class RenderService(QObject):
                     return
                 load, self._load = self._load, None
                 forget, self._forget = self._forget, False
+                if load is not None or forget:  # new inputs: every frame may render now
+                    self._failures, self._given_up, self._said = {}, set(), set()
+                    self._printed = set()
                 generation = self._generation
                 batch: list = []
                 channel = self._pending() if load is None and self.director else None
@@ -228,12 +236,44 @@ class RenderService(QObject):
         if director is None:
             return
         layer = batch[0][3]
-        frames = director.frames_of([(shot, local) for _, shot, local, _ in batch], layer)
+        try:
+            frames = director.frames_of([(shot, local) for _, shot, local, _ in batch], layer)
+        except Cancelled:
+            raise
+        except Exception as e:  # noqa: BLE001 — a bug or no memory: this frame, not the thread
+            if len(batch) > 1:  # which frame of the batch: the others still come
+                for item in batch:
+                    self._render([item], generation)
+                return
+            self._failed(batch[0][0], e)
+            return
         if generation != self._generation:
             return  # a new model arrived meanwhile: these frames are from the old one
         self._cache_info = director.cache_info()
         for (key, *_), frame in zip(batch, frames, strict=True):
             self.frame_ready.emit(key, to_qimage(frame), generation)
+        for shot_id, why in list(director.problems.items()):
+            if (shot_id, why) not in self._said:
+                self._said.add((shot_id, why))
+                self.shot_offline.emit(shot_id, why)
+
+    def _failed(self, key: tuple, e: Exception) -> None:
+        """A frame whose render raised: said once; asked again only once more, then given up
+        on until the inputs change (a shot asking for 888 PiB printed 220 tracebacks in 20 s,
+        retried on every wish)."""
+        why = e if isinstance(e, UserError) else f"internal error: {type(e).__name__}: {e}"
+        why = str(why)
+        was, times = self._failures.get(key, (why, 0))
+        times = times + 1 if was == why else 1  # the same way twice
+        self._failures[key] = (why, times)
+        if not isinstance(e, UserError) and why not in self._printed:
+            self._printed.add(why)  # a bug report needs one traceback, not one a frame
+            traceback.print_exception(e)
+        if times >= 2:
+            with self._cond:
+                self._given_up.add(key)
+            self.failed.emit(f"{why} (the same frame failed twice: it is not rendered again "
+                             "until the project or the model changes)")  # fmt: skip
 
 
 def _trained_on(training: dict) -> str:
@@ -286,21 +326,29 @@ class Analysis(QObject):
         if not clips:
             return
 
-        def work(job) -> int:
-            made = 0
+        def work(job) -> tuple[int, list[str]]:
+            made, problems = 0, []
             for i, clip_id in enumerate(clips):
                 job.check()
-                if director.has_layers(clip_id):
-                    continue
+                clip = project.clip(clip_id)
+                if director.has_layers(clip_id) or project._missing(
+                        clip.source, "clip source", clip.kind == "frames"):  # fmt: skip
+                    continue  # (offline: its shots' placeholders say so)
 
                 def step(name: str, done: int, total: int, i=i) -> None:
                     job.report(i * 1000 + done * 1000 // max(total, 1), len(clips) * 1000,
                                f"Analysing {name} ({i + 1} of {len(clips)})…")  # fmt: skip
 
-                step(project.clip(clip_id).name, 0, 1)
-                director.layers(clip_id, cancel=job.is_cancelled, progress=step)
+                step(clip.name, 0, 1)
+                try:
+                    director.layers(clip_id, cancel=job.is_cancelled, progress=step)
+                except Cancelled:
+                    raise
+                except UserError as e:  # one clip that cannot be read: the others go on
+                    problems.append(str(e))
+                    continue
                 made += 1
-            return made
+            return made, problems
 
         self.job = job = Job(work, name="analysis")
         # bound methods, not lambdas: disconnected when this object goes with its window
@@ -316,7 +364,10 @@ class Analysis(QObject):
         self.s.tell("Cannot analyse a clip", text)
 
     def _ended(self) -> None:
-        again = self.job is not None and self.job.outcome == "succeeded" and self.job.result
+        done = self.job is not None and self.job.outcome == "succeeded"
+        again = done and self.job.result[0]
+        for text in self.job.result[1] if done else ():
+            self._failed(text)
         self.job = None
         self.changed.emit("", 0, 0)
         if again:

@@ -58,6 +58,7 @@ class Session(QObject):
     status = Signal(str)  # a passing note for the status bar
     sound_changed = Signal()  # the soundtrack or its waveform (sound_peaks) changed
     accents_changed = Signal()  # the selected shot's motion accents (shot_accents) arrived
+    offline_changed = Signal()  # a shot was found to render as a placeholder, or no longer
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -74,6 +75,9 @@ class Session(QObject):
         self.renderer.frame_ready.connect(self._on_frame)
         self.renderer.loaded.connect(self._on_loaded)
         self.renderer.failed.connect(self._on_failed)
+        self.renderer.shot_offline.connect(self._on_offline)
+        self.offline_shots: dict[str, str] = {}
+        """Shot id → why it renders as a placeholder (the timeline marks them)."""
         self._recovery = QTimer(self, singleShot=True, interval=RECOVERY_INTERVAL_MS)
         self._recovery.timeout.connect(self.write_recovery)
         self.edited.connect(self._after_edit)
@@ -81,6 +85,8 @@ class Session(QObject):
         self.renderer.forgotten.connect(self.analysis.start)  # a grown clip analysed again
         self.sound_peaks = None
         """The soundtrack's waveform (engine.audio.peaks), once read; None before."""
+        self.sound_problem: str | None = None
+        """Why the soundtrack does not play (offline, unreadable), for the timeline to say."""
         self.beats = None
         """The soundtrack's beats (engine.beats.Beats), once found (after its waveform)."""
         self.snapping = True
@@ -106,6 +112,7 @@ class Session(QObject):
         self.playhead = 0
         self.model_info = {}
         self._told.clear()
+        self.offline_shots.clear()
         if project is not None:
             self.renderer.load(project)
         self.project_opened.emit()
@@ -209,6 +216,20 @@ class Session(QObject):
     def _on_failed(self, text: str) -> None:
         self.tell("Rendering failed", text)
 
+    def _on_offline(self, shot_id: str, why: str) -> None:
+        fresh = why not in self.offline_shots.values()
+        self.offline_shots[shot_id] = why
+        self.offline_changed.emit()
+        if fresh and self.project is not None:
+            try:
+                shot = self.project.shot(shot_id)
+            except UserError:
+                return
+            name = shot.name or f"shot {self.project.shot_index(shot_id) + 1}"
+            self.tell("A shot cannot be drawn", f"{name} (and any shot using the same clip) "
+                      f"shows a placeholder: {why}\n\nFile → Relink Missing Media… puts a "
+                      "moved or renamed file back.")  # fmt: skip
+
     def tell(self, title: str, text: str) -> None:
         """Tell the user once per project: a missing clip fails every frame that needs it."""
         if text not in self._told:
@@ -266,7 +287,14 @@ class Session(QObject):
         if source == self._peaks_source:
             return
         self._peaks_source, self.sound_peaks, self.beats = source, None, None
+        self.sound_problem = None
         self.sound.load(None)
+        if sound is not None:
+            why = self.project._missing(sound.source, "soundtrack", False)
+            if why:  # offline: the film plays and exports silent until it is relinked
+                self.sound_problem = f"Soundtrack offline: {sound.source}: {why} (File → " \
+                                     "Relink Missing Media…)"
+                source = None
         self.sound_changed.emit()
         if source is None:
             return
@@ -274,8 +302,8 @@ class Session(QObject):
         from studio.jobs import Job
 
         def work(_job):
-            samples = audio.decode(source)
-            return source, audio.peaks(samples), samples, SoundPlayer.pcm(samples)
+            pcm, found = audio.playback_file(source, audio.cache_folder())
+            return source, found.peaks, pcm
 
         job = Job(work, name="soundtrack")
         job.succeeded.connect(self._got_sound)  # bound methods: disconnected when this goes
@@ -283,7 +311,7 @@ class Session(QObject):
         self._read(job)
 
     def _got_sound(self, result) -> None:
-        source, peaks, samples, pcm = result
+        source, peaks, pcm = result
         if source == self._peaks_source:
             self.sound_peaks = peaks
             self.sound.load(pcm, self.project.soundtrack.offset)
@@ -291,6 +319,8 @@ class Session(QObject):
             self._find_beats(source)
 
     def _sound_failed(self, text: str) -> None:
+        self.sound_problem = f"The soundtrack cannot be read: {text}"
+        self.sound_changed.emit()
         self.tell("The soundtrack cannot be read", text)
 
     def _find_beats(self, source) -> None:
@@ -303,8 +333,12 @@ class Session(QObject):
         def work(job):
             found = beats.cached(source)
             if found is None:
-                found = beats.Beats.from_json(json.loads(run_child(
-                    job, "engine.beats", str(source), "--nice", "5")))  # fmt: skip
+                out = run_child(job, "engine.beats", str(source), "--nice", "5")
+                try:
+                    found = beats.Beats.from_json(json.loads(out))
+                except ValueError as e:
+                    raise UserError(f"{source}: the beat analysis gave no usable answer "
+                                    f"({e})") from None
             return source, found
 
         job = Job(work, name="beats")
@@ -443,25 +477,68 @@ class Session(QObject):
     def update_clip(self, clip: Clip, text: str = "Update clip") -> bool:
         """Put a clip described again (a capture added frames to it) in place of the record
         with its id, as one undoable edit; frames made from its old frames are forgotten."""
+        return self.update_clips([clip], text)
+
+    def update_clips(self, clips: list[Clip], text: str) -> bool:
+        """Put clip records in place of those with their ids (grown by a capture, relinked to a
+        file found again), as one undoable edit: all or none (a record no shot fits in is
+        refused, and those put in before it are put back)."""
+        p = self.project
+
+        def swap(records: list[Clip]) -> list[Clip]:
+            old = []
+            try:
+                for record in records:
+                    old.append(p.replace_clip(record))
+            except UserError:
+                for record in reversed(old):
+                    p.replace_clip(record)
+                raise
+            self.forget_frames()
+            return old
+
+        def action():
+            old = swap(clips)
+            return lambda: swap(old), lambda: swap(clips)
+
+        return self._edit(text, action)
+
+    def remove_clips_and_shots(self, clip_ids: list[str]) -> bool:
+        """Remove clips and every shot that uses them, as one undoable edit (an offline clip the
+        user gives up on)."""
         p = self.project
 
         def action():
-            old = p.replace_clip(clip)
-            self.forget_frames()
+            shots = [(s, p.shot_index(s.id)) for s in p.shots
+                     if {s.character.clip, s.background.clip, s.motion.clip} & set(clip_ids)]
+            clips = [p.clip(c) for c in clip_ids]
 
-            def swap(record):
-                p.replace_clip(record)
-                self.forget_frames()
+            def redo():
+                for shot, _ in shots:
+                    p.delete_shot(shot.id)
+                for clip in clips:
+                    p.remove_clip(clip.id)
 
-            return lambda: swap(old), lambda: swap(clip)
+            def undo():
+                for clip in clips:
+                    p.add_clip(clip, offline_ok=True)
+                for shot, index in sorted(shots, key=lambda x: x[1]):
+                    p.insert_shot(shot, index)
 
-        return self._edit(text, action)
+            redo()
+            return undo, redo
+
+        n = len(clip_ids)
+        return self._edit(f"Remove {n} offline clip{'s' if n != 1 else ''}", action)
 
     def forget_frames(self) -> None:
         """Forget every frame rendered so far, here and on the render thread (what they were
         made from changed: a clip's frames, the motion predictor)."""
         self.renderer.forget()
         self.store.clear()
+        self.offline_shots.clear()
+        self._told.clear()  # what is still wrong is told again
+        self.offline_changed.emit()
 
     def rename_clip(self, clip_id: str, name: str) -> bool:
         p = self.project

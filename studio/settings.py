@@ -7,8 +7,10 @@ Settings live in the user config dir, everything else in the user data dir (plat
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import math
 import os
 import shutil
 import time
@@ -18,7 +20,7 @@ import platformdirs
 from PySide6.QtCore import QSettings
 
 from engine.assets import DEMO_PROJECT
-from engine.fileio import atomic_write_text
+from engine.fileio import atomic_write_text, parse_json
 
 APP = "zoetrope-studio"
 MAX_RECENT = 10
@@ -110,19 +112,40 @@ def clear_recovery(root: str | os.PathLike) -> None:
 
 def pending_recoveries() -> list[dict]:
     """Recovery copies left behind by a session that did not end cleanly, newest first; a copy
-    whose project folder is gone is dropped."""
+    whose project folder is gone is dropped. A copy that is not a recovery record (damaged, or
+    of another shape: ``"saved_at": "yesterday"``, no ``"project"``) is set aside as
+    ``NAME.json.damaged`` — it killed the studio at every launch — and never offered."""
     found = []
     for path in sorted(recovery_dir().glob("*.json")) if recovery_dir().is_dir() else []:
         try:
-            record = json.loads(path.read_text())
-            if not Path(record["root"]).is_dir():
-                path.unlink(missing_ok=True)
-                continue
-            record["file"] = str(path)
-            found.append(record)
-        except (OSError, ValueError, KeyError, TypeError):
+            record = parse_json(path.read_bytes())
+        except (OSError, ValueError):
+            record = None
+        if not _is_record(record):
+            set_aside(path)
+            continue
+        if not Path(record["root"]).is_dir():
             path.unlink(missing_ok=True)
-    return sorted(found, key=lambda r: -r.get("saved_at", 0))
+            continue
+        record["file"] = str(path)
+        found.append(record)
+    return sorted(found, key=lambda r: -r["saved_at"])
+
+
+def set_aside(path: str | os.PathLike) -> None:
+    """A recovery copy that cannot be offered, kept as ``NAME.json.damaged`` (never deleted:
+    it may be all that is left of an afternoon's work)."""
+    path = Path(path)
+    with contextlib.suppress(OSError):
+        os.replace(path, path.with_name(path.name + ".damaged"))
+
+
+def _is_record(record) -> bool:
+    """What :func:`write_recovery` writes: the project's folder, when, and its document."""
+    return (isinstance(record, dict) and isinstance(record.get("root"), str)
+            and bool(record["root"]) and "\0" not in record["root"]
+            and type(record.get("saved_at")) in (int, float)
+            and math.isfinite(record["saved_at"]) and isinstance(record.get("project"), dict))
 
 
 # -- the demo project --------------------------------------------------------------------------

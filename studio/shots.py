@@ -32,6 +32,7 @@ from engine.document import (
     MAX_HOLD,
     MAX_SHOT_FRAMES,
     MAX_SPEED,
+    MAX_TEXT,
     Key,
     with_key,
     without_key,
@@ -282,6 +283,7 @@ class AddShotDialog(QDialog):
         self.background = FramePicker(session, frames, parent=self)
         self.motion = FramePicker(session, frames, motion=True, parent=self)
         self.name = QLineEdit(self, placeholderText="optional")
+        self.name.setMaxLength(MAX_TEXT)  # the project's limit: never more typed or pasted
         layout = QVBoxLayout(self)
         columns = QHBoxLayout()
         layout.addLayout(columns)
@@ -368,6 +370,7 @@ class Inspector(QWidget):
         self.title = QLabel("No shot selected. Click a shot on the timeline.", self)
         self.title.setWordWrap(True)
         self.name = QLineEdit(self)
+        self.name.setMaxLength(MAX_TEXT)  # the project's limit: never more typed or pasted
         self.name.editingFinished.connect(lambda: self._set(name=self.name.text().strip()))
         self.char_clip, self.char_frame = QComboBox(self), QSpinBox(self)
         self.bg_clip, self.bg_frame = QComboBox(self), QSpinBox(self)

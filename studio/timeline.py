@@ -13,7 +13,7 @@ from __future__ import annotations
 from bisect import bisect_right
 
 from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QMenu, QScrollArea, QToolTip, QWidget
 
 from studio.session import Session
@@ -53,7 +53,8 @@ class TimelineStrip(QWidget):
         session.model_loaded.connect(self._changed)
         session.project_opened.connect(self.fit)
         for signal in (session.selection_changed, session.playhead_changed, session.frame_arrived,
-                       session.sound_changed, session.accents_changed):  # fmt: skip
+                       session.sound_changed, session.accents_changed,
+                       session.offline_changed):  # fmt: skip
             signal.connect(self._repaint)
 
     # -- geometry ----------------------------------------------------------------------------------
@@ -209,7 +210,7 @@ class TimelineStrip(QWidget):
         small.setPointSizeF(max(7.0, small.pointSizeF() - 1.5))
         p.setFont(small)
         # in/out range
-        rng = self.s.project.range if self.s.project is not None else None
+        rng = self.s.project.play_range if self.s.project is not None else None
         if rng is not None:
             x0, x1 = rng[0] * self.ppf, (rng[1] + 1) * self.ppf
             p.fillRect(int(x0), 0, int(x1 - x0), RULER, QColor(200, 160, 60, 120))
@@ -241,6 +242,8 @@ class TimelineStrip(QWidget):
                     f"{shot.name or f'Shot {n + 1}'} · {shot.duration} f"
                     + (f" · {tags}" if (tags := shot.tags()) else ""),
                 )
+            if shot.id in self.s.offline_shots:  # drawn as a placeholder: marked, named
+                p.fillRect(r, QBrush(QColor(230, 60, 60, 150), Qt.BrushStyle.BDiagPattern))
             if shot.id == self.s.selected:
                 p.setPen(QPen(QColor(255, 220, 90), 2))
                 p.drawRect(r.adjusted(1, 1, -1, -1))
@@ -276,7 +279,10 @@ class TimelineStrip(QWidget):
             p.setPen(QColor(110, 110, 120))
             text = "Reading the soundtrack…" if sound is not None else "No soundtrack (Edit → "
             text += "" if sound is not None else "Set Soundtrack…)"
-            p.drawText(QRect(max(area.left(), 0) + 6, top, 400, WAVE),
+            if sound is not None and self.s.sound_problem:
+                p.setPen(QColor(230, 110, 110))
+                text = self.s.sound_problem
+            p.drawText(QRect(max(area.left(), 0) + 6, top, 900, WAVE),
                        Qt.AlignmentFlag.AlignVCenter, text)  # fmt: skip
             return
         from engine.audio import PEAKS_PER_SECOND
@@ -408,9 +414,12 @@ class TimelineStrip(QWidget):
             n = self.s.project.shot_index(sid)
             shot = t.shots[n]
             tags = f" · {tags}" if (tags := shot.tags()) else ""
+            why = self.s.offline_shots.get(sid)
             QToolTip.showText(e.globalPos(), f"{shot.name or f'Shot {n + 1}'}\n"
                               f"frames {t.starts[n] + 1}–{t.starts[n] + shot.duration} "
-                              f"({shot.duration} f){tags}", self)  # fmt: skip
+                              f"({shot.duration} f){tags}"
+                              + (f"\nOffline, drawn as a placeholder: {why}" if why else ""),
+                              self)  # fmt: skip
             return True
         return super().event(e)
 

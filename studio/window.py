@@ -32,7 +32,7 @@ from engine.document import PREDICTOR_FILE, SUFFIX, Project
 from engine.errors import UserError
 from engine.fileio import atomic_path
 from studio import settings
-from studio.jobs import Job
+from studio.jobs import Job, describe_error
 from studio.library import ClipFrames, Library
 from studio.session import Session
 from studio.shots import AddShotDialog, ExtendDialog, Inspector
@@ -196,6 +196,9 @@ class MainWindow(QMainWindow):
         self.a_close = self._action(f, "&Close Project", self.close_project, "Ctrl+W")
         f.addSeparator()
         self.a_import = self._action(f, "&Import Clips…", self.import_dialog, "Ctrl+I")
+        self.a_relink = self._action(f, "&Relink Missing Media…", self.relink_dialog,
+                                     tip="Find the project's clips, soundtrack or model that "
+                                     "were moved or renamed, or give them up")  # fmt: skip
         self.a_capture = self._action(f, "&Capture…", self.capture_window, "Ctrl+Shift+C",
                                       "Shoot frame by frame from a camera, with onion skin")
         self.a_export = self._action(f, "&Export…", lambda: self.export_dialog(), "Ctrl+E")
@@ -318,6 +321,7 @@ class MainWindow(QMainWindow):
             self.a_save_as,
             self.a_close,
             self.a_import,
+            self.a_relink,
             self.a_capture,
             self.a_export,
             self.a_add,
@@ -466,7 +470,28 @@ class MainWindow(QMainWindow):
                 self.session.undo.resetClean()
             if project.shots:
                 self.session.select(project.shots[0].id)
+            if project.notes:
+                self._tell_notes(project)
         self._update_title()
+
+    def _tell_notes(self, project: Project) -> None:
+        """What opening the project found: parts offline, names repaired, records corrected."""
+        shown = [n.removeprefix(f"{project.root}: ").removeprefix(f"{project.file}: ")
+                 for n in project.notes[:12]]  # fmt: skip
+        more = len(project.notes) - len(shown)
+        offline = project.offline()
+        text = (f"{project.name} is open, but:\n• " + "\n• ".join(shown)
+                + (f"\n… and {more} more" if more > 0 else ""))
+        if offline:
+            text += ("\n\nShots that use a missing clip show a placeholder and a missing "
+                     "soundtrack is silent until File → Relink Missing Media… finds them.")
+        self.show_message("Opened with problems", text)
+
+    def relink_dialog(self):
+        """File → Relink Missing Media…: the offline parts, found again or given up."""
+        from studio.relink import RelinkDialog
+
+        return self._keep(RelinkDialog(self))
 
     def open_demo(self) -> None:
         if self.maybe_save():
@@ -534,8 +559,8 @@ class MainWindow(QMainWindow):
             return False
         try:
             self.session.save()
-        except (UserError, OSError) as e:
-            self.show_message("Cannot save", str(e))
+        except Exception as e:  # noqa: BLE001 — a save that failed is always said, never lost
+            self.show_message("Cannot save", describe_error(e))
             return False
         self.statusBar().showMessage(f"Saved {self.session.project.file}", 4000)
         self._update_title()
@@ -556,7 +581,7 @@ class MainWindow(QMainWindow):
         project, old_root = self.session.project, self.session.project.root
         try:  # copies the media: on a worker
             self.run_busy(f"Saving a copy as {Path(path).name}…", lambda: project.save_as(path))
-        except (UserError, OSError) as e:
+        except UserError as e:  # (run_busy: every failure of the job is a UserError)
             self.show_message("Cannot save", str(e))
             return False
         self.session.mark_saved(old_root)
@@ -617,8 +642,9 @@ class MainWindow(QMainWindow):
                 continue
             try:
                 project = Project.from_json(record["project"], Path(root))
-            except UserError as e:
-                self.show_message("Cannot recover", str(e))
+            except Exception as e:  # noqa: BLE001 — a bad copy is said, never a failed launch
+                self.show_message("Cannot recover", describe_error(e))
+                settings.set_aside(record["file"])  # kept, but not offered at every launch
                 continue
             self._set_project(project, dirty=True)
             return True

@@ -233,8 +233,11 @@ MODEL_CASES = ["empty", "garbage", "pickle", "not ours", "format_version one", "
                "negative width", "huge width", "config not json", "deep config",
                "mismatched weights", "missing weights"]  # fmt: skip
 PROJECT_CASES = ["truncated", "a list", "nested 200,000 deep", "schema 1 over a version-3 body",
-                 "10**30 frames", "NaN fps", "not UTF-8", "empty", "clip outside", "schema 99",
-                 "missing media", "its model damaged"]  # fmt: skip
+                 "10**30 frames", "NaN fps", "not UTF-8", "empty", "schema 99",
+                 "its model damaged"]  # fmt: skip
+OFFLINE_CASES = ["clip outside", "missing media"]
+"""Projects whose project.json reads but one part's file cannot be used: they open, that part
+offline and named, nothing read outside the folder (issue 27)."""
 
 
 # -- the engine's Python API ---------------------------------------------------------------------
@@ -248,6 +251,10 @@ def test_project_open_refuses_every_damaged_project(corpus):
         with pytest.raises(UserError) as e:
             Project.open(path)
         assert path.name in str(e.value), (name, str(e.value))
+    for name in OFFLINE_CASES:
+        opened = Project.open(corpus["projects"][name])
+        [part] = opened.offline()
+        assert part.what == "clip" and any(part.source in n for n in opened.notes), name
     assert snapshot(corpus["root"]) == before
 
 
@@ -293,6 +300,14 @@ def test_render_refuses_every_damaged_project_and_model(corpus, tmp_path, capsys
             assert "format_version 'one' is not a number" in err
         else:
             assert_one_clear_line(err, path)
+    for name in OFFLINE_CASES:  # rendered, the missing clip's shots as placeholders, and said
+        path = corpus["projects"][name]
+        target = out / f"{name}.mp4"
+        code, err = run_main(main, [str(path), "--out", str(target), "--progress", "none",
+                                    "--device", "cpu"], capsys)  # fmt: skip
+        assert code == 0 and target.is_file(), (name, err)
+        assert "offline" in err and "drawn as a placeholder" in err and "Traceback" not in err
+        target.unlink()
     for name in MODEL_CASES:
         path = corpus["models"][name]
         argv = [str(corpus["good_project"]), "--out", str(out / "film.mp4"), "--model", str(path)]
@@ -381,7 +396,7 @@ def test_a_full_disk_is_one_line_and_leaves_a_usable_state(corpus, tmp_path):
 
 # -- the studio ----------------------------------------------------------------------------------
 def test_the_studio_names_every_bad_file_and_changes_nothing(corpus, qtbot, make_window, tmp_path):
-    from tests.conftest import loaded
+    from tests.conftest import loaded, messages
 
     w = make_window()
     before = snapshot(corpus["root"])
@@ -392,6 +407,12 @@ def test_the_studio_names_every_bad_file_and_changes_nothing(corpus, qtbot, make
         assert not w.open_project(path), name
         assert path.name in w.open_error and w.messages, (name, w.open_error)
         w.messages[-1].close()
+    for name in OFFLINE_CASES:  # open, the part named offline
+        assert w.open_project(corpus["projects"][name]), name
+        part = w.session.project.offline()[0]
+        assert "offline" in messages(w) and part.source in messages(w), name
+        for box in list(w.messages):
+            box.close()
     # a project opens although its model is damaged: the status bar and a message say so
     assert w.open_project(corpus["projects"]["its model damaged"])
     bad = "models/good.safetensors: damaged model header (format_version 'one'"

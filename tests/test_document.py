@@ -1,5 +1,6 @@
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -72,7 +73,9 @@ def test_a_bad_clip_is_refused_and_nothing_is_copied(project, tmp_path):
 @pytest.mark.parametrize(
     "source", ["../outside.mp4", "/etc/passwd", "media/../../outside.mp4", "link/clip.mp4"]
 )
-def test_paths_outside_the_project_are_refused(project, tmp_path, source):
+def test_paths_outside_the_project_open_offline_and_are_never_read(project, tmp_path, source):
+    """A clip named outside the folder (a received project's hostile path) is offline: the
+    project opens (issue 27: one wrong part never locks it), nothing outside is read."""
     (tmp_path / "outside.mp4").write_bytes(b"x")
     (project.root / "link").symlink_to(tmp_path, target_is_directory=True)
     (tmp_path / "clip.mp4").write_bytes(b"x")
@@ -80,16 +83,23 @@ def test_paths_outside_the_project_are_refused(project, tmp_path, source):
     doc = json.loads(project.file.read_text())
     doc["clips"][0]["source"] = source
     project.file.write_text(json.dumps(doc))
+    opened = Project.open(project.root)
+    [part] = opened.offline()
+    assert part.what == "clip" and part.source == source
+    assert re.search("outside the project folder|relative path", part.why), part.why
+    assert any("offline" in note for note in opened.notes)
     with pytest.raises(ProjectError, match="outside the project folder|relative path"):
-        Project.open(project.root)
+        opened.clip_path(part.id)
 
 
-def test_model_outside_the_project_is_refused(project):
+def test_model_outside_the_project_is_offline(project):
     doc = project.to_json()
     doc["model"] = "../model.safetensors"
     project.file.write_text(json.dumps(doc))
+    opened = Project.open(project.root)
+    assert [p.what for p in opened.offline()] == ["model"]
     with pytest.raises(ProjectError, match="model.*outside the project"):
-        Project.open(project.root)
+        opened.model_path()
 
 
 def test_atomic_save_survives_a_failure_mid_write(project, monkeypatch):
@@ -103,7 +113,7 @@ def test_atomic_save_survives_a_failure_mid_write(project, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", disk_full)
-    with pytest.raises(OSError):
+    with pytest.raises(ProjectError, match=r"project.json: cannot be saved \(the disk is full\)"):
         project.save()
     monkeypatch.undo()
     assert project.file.read_bytes() == good
@@ -156,8 +166,8 @@ VERSION = f'"schema_version": {SCHEMA_VERSION}'.encode()
             "range 0…1",
         ),  # fmt: skip
         (
-            lambda raw: raw.replace(b'"name": "Film"', b'"name": "' + b"x" * 5000 + b'"'),
-            "name: longer than 1000 characters",
+            lambda raw: raw.replace(b'"id": "s', b'"id": "' + b"x" * 5000 + b's', 1),
+            "id: longer than 1000 characters",
         ),  # fmt: skip
     ],
 )
@@ -173,13 +183,47 @@ def test_damaged_files_give_a_clear_error_and_change_nothing(project, damage, me
     assert project.file.read_bytes() == raw
 
 
-def test_missing_media_is_named(project):
+def test_missing_media_opens_offline(project):
+    """Issue 27: a clip whose file is gone no longer locks the whole project: it opens, the clip
+    offline and named, and saves back as it was (the record kept for a relink)."""
     project.save()
     clip = next(iter(project.clips.values()))
     (project.root / clip.source).unlink()
-    with pytest.raises(ProjectError, match=f"{clip.source}: file is missing"):
-        Project.open(project.root)
+    opened = Project.open(project.root)
+    assert [(p.what, p.id, p.why) for p in opened.offline()] == [("clip", clip.id,
+                                                                  "file is missing")]
+    assert any(clip.source in n and "offline" in n for n in opened.notes)
+    before = project.file.read_text()
+    opened.save()
+    assert json.loads(project.file.read_text()) == json.loads(before)
 
+
+def test_names_the_loader_would_refuse_are_never_saved_and_repaired_on_opening(project):
+    """Issue 27: a 1,000+ character name was accepted by the edits and then refused by the
+    loader — the project locked for good; a lone surrogate opened but could not be saved. One
+    set of rules: the edits refuse what the loader would not read; the loader cuts a name to
+    length and repairs what is not text, saying so."""
+    a = ids(project)[0]
+    shot = project.add_shot((a, 0), (a, 0), a)
+    paragraph = "x" * 1001
+    with pytest.raises(ProjectError, match="1,001 characters long; at most 1,000"):
+        project.update_shot(shot.id, name=paragraph)
+    with pytest.raises(ProjectError, match="1,001 characters long"):
+        project.rename_clip(a, paragraph)
+    with pytest.raises(ProjectError, match="not text"):
+        project.rename_clip(a, "caf\udce9")
+    assert project.shot(shot.id).name == "" and project.clip(a).name != paragraph
+    project.save()
+    doc = json.loads(project.file.read_text())
+    doc["timeline"]["shots"][0]["name"] = "y" * 5000
+    doc["clips"][0]["name"] = "Caf\udce9"  # a lone surrogate, as json.dumps writes it
+    project.file.write_text(json.dumps(doc))
+    opened = Project.open(project.root)
+    assert opened.shots[0].name == "y" * 1000 and opened.clip(a).name == "Caf\ufffd"
+    notes = "\n".join(opened.notes)
+    assert "cut to 1,000 characters" in notes and "not text" in notes
+    opened.save()  # and what it opened, it saves
+    assert Project.open(project.root).clip(a).name == "Caf\ufffd"
 
 def test_schema_1_migrates_forward(tmp_path, clip_dir):
     root = tmp_path / "Old.zoetrope"
