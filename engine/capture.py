@@ -31,7 +31,7 @@ from engine import project_folder
 from engine.data.clips import ClipReader, frame_files
 from engine.document import Clip, new_id
 from engine.errors import ClipError, UserError
-from engine.fileio import atomic_path
+from engine.fileio import atomic_path, remove_stale_in
 
 PROBE = 8  # camera indices tried where the system cannot list its devices
 FRAME_NAME = "frame_{:05d}.png"
@@ -98,6 +98,15 @@ def list_cameras(probe: int = PROBE) -> list[CameraInfo]:
     return found
 
 
+MAX_FOLDER_NAME = 100
+"""Characters of a take's folder name (its clip keeps the whole name): 255 bytes is the most
+most file systems take, and a 300-character --take ended in "File name too long"."""
+
+
+def _why(e: OSError) -> str:
+    return "the disk is full" if e.errno == 28 else e.strerror or str(e)
+
+
 def _number(name: str) -> int:
     m = re.search(r"(\d+)$", name)
     return int(m.group(1)) if m else -1
@@ -150,39 +159,72 @@ class CameraSource(Source):
 
 class FileSource(Source):
     """A video file or a frame folder standing in for a camera: its frames at its own rate (a
-    folder: ``fps``), looping. The frames are read once and kept, as a camera's would stream."""
+    folder: ``fps``), looping. The frames are decoded as they are shown, a camera's worth at a
+    time — a two-minute 1080p file is never held whole (it took 18 GB, and running out was told
+    as "video is damaged")."""
 
     def __init__(self, path: Path, fps: float = 24.0, size: tuple[int, int] | None = None) -> None:
+        self.path, self.name, self._fps, self._size = path, path.name, fps, size
+        self._frames = self._open()
         try:
-            reader = ClipReader(path, fps)
-            frames = [np.ascontiguousarray(f) for f in reader.frames()]
+            self._first = next(self._frames)
+        except StopIteration:
+            raise CaptureError(f"{path}: holds no frames") from None
+        self.size = (self._first.shape[1], self._first.shape[0])
+        self._next, self._due = self._first, time.monotonic()
+
+    def _open(self):
+        try:
+            reader = ClipReader(self.path, self._fps)
         except ClipError as e:
             raise CaptureError(str(e)) from None
-        if not frames or reader.info is None:
-            raise CaptureError(f"{path}: holds no frames")
-        if size is not None and (frames[0].shape[1], frames[0].shape[0]) != tuple(size):
-            import cv2
+        self.fps = float(reader.info.fps) if reader.info else self._fps
 
-            frames = [cv2.resize(f, tuple(size), interpolation=cv2.INTER_AREA) for f in frames]
-        self.frames, self.name = frames, path.name
-        self.size = (frames[0].shape[1], frames[0].shape[0])
-        self.fps = float(reader.info.fps)
-        self._next, self._due = 0, time.monotonic()
+        def frames():
+            try:
+                for f in reader.frames():
+                    self.fps = float(reader.info.fps)
+                    if self._size is not None and (f.shape[1], f.shape[0]) != tuple(self._size):
+                        import cv2
+
+                        f = cv2.resize(f, tuple(self._size), interpolation=cv2.INTER_AREA)
+                    yield np.ascontiguousarray(f)
+            except ClipError as e:
+                raise CaptureError(str(e)) from None
+
+        return frames()
 
     def read(self) -> np.ndarray:
         wait = self._due - time.monotonic()
         if wait > 0:
             time.sleep(wait)
         self._due = max(self._due + 1 / self.fps, time.monotonic() - 1 / self.fps)
-        frame = self.frames[self._next]
-        self._next = (self._next + 1) % len(self.frames)
+        frame = self._next
+        try:
+            self._next = next(self._frames)
+        except StopIteration:  # the end: round again from the first frame
+            self._frames = self._open()
+            self._next = next(self._frames, self._first)
         return frame
+
+
+MIN_SIDE, MAX_SIDE = 16, 8192
+"""The sizes asked of a camera: from a thumbnail to 8K."""
+
+
+def check_size(size: tuple[int, int]) -> tuple[int, int]:
+    w, h = size
+    if not (MIN_SIDE <= w <= MAX_SIDE and MIN_SIDE <= h <= MAX_SIDE):
+        raise CaptureError(f"size {w}×{h}: each side must be {MIN_SIDE}…{MAX_SIDE} pixels")
+    return int(w), int(h)
 
 
 def open_source(spec: str, size: tuple[int, int] | None = None, fps: float = 24.0) -> Source:
     """A camera (its id from :func:`list_cameras`, or an index) or a file standing in for one
     (a video, an image, a folder of frames). ``size``: (width, height) asked for."""
     path = Path(spec)
+    if size is not None:
+        size = check_size(size)
     if spec.isdigit() or (spec.startswith("/dev/video") and not path.is_file()):
         return CameraSource(spec, size)
     if not path.exists():
@@ -255,6 +297,7 @@ class Take:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        remove_stale_in(folder, (".tmp",))  # a capture being written when a shoot was killed
         self.files = frame_files(folder) if folder.is_dir() else []
         self.size: tuple[int, int] | None = None  # (width, height) of its frames, once known
         self.pattern = FRAME_NAME  # a continued folder's own: img_0041.jpg goes on img_0042.png
@@ -274,10 +317,15 @@ class Take:
     @classmethod
     def start(cls, project_root: Path, name: str) -> Take:
         """A new, empty take in ``media/`` of the project at ``project_root``, named after
-        ``name`` (a number added where that folder exists)."""
-        safe = re.sub(r"[^\w\- ]+", "_", name).strip() or "Take"
+        ``name`` (cut to a length every file system takes; a number added where that folder
+        exists). A media folder that cannot be written is a CaptureError naming it."""
+        safe = re.sub(r"[^\w\- ]+", "_", name).strip()[:MAX_FOLDER_NAME].strip() or "Take"
         folder = project_folder.unique(project_root / "media" / safe)
-        folder.mkdir(parents=True)
+        try:
+            folder.mkdir(parents=True)
+        except OSError as e:
+            raise CaptureError(f"{folder.parent}: cannot make the take's folder there "
+                               f"({_why(e)})") from None  # fmt: skip
         return cls(folder)
 
     @classmethod
@@ -384,17 +432,27 @@ def continuable(project) -> list[Continuable]:
     return found
 
 
+class ShootError(CaptureError):
+    """A shoot that stopped early on a fault (a full disk, a camera unplugged): what it captured
+    is kept all the same; ``clip`` is it as a clip of the project (None: nothing captured)."""
+
+    def __init__(self, text: str, clip: Clip | None) -> None:
+        super().__init__(text)
+        self.clip = clip
+
+
 def shoot(project, source: Source, take: Take, frames: int, every: float,
-          clip_id: str | None = None, report=print) -> Clip | None:  # fmt: skip
+          clip_id: str | None = None, report=print, name: str | None = None) -> Clip | None:
     """Headless capture (a time-lapse rig): ``frames`` captures (0: until interrupted), one
     every ``every`` seconds, of the newest frame the source gives, into ``take``; then the take
-    into ``project`` — a new clip, or the clip ``clip_id`` grown — and the project saved.
-    Ctrl+C ends the shoot early; what was captured is kept all the same. Returns the clip (None
+    into the project — a new clip (``name``, else the take's), or the clip ``clip_id`` grown —
+    as the project is on disk *then* (Project.update: an editor's work of the last hours is
+    kept). Ctrl+C ends the shoot early; a full disk or a camera that died ends it with a
+    :class:`ShootError`: either way what was captured is kept and added. Returns the clip (None
     when nothing was captured)."""
-    from dataclasses import replace
-
     live = LiveView(source)
     before = len(take)
+    fault = None
     try:
         while live.latest()[0] is None:  # the first frame
             if not live.running:
@@ -404,38 +462,77 @@ def shoot(project, source: Source, take: Take, frames: int, every: float,
         while frames == 0 or len(take) - before < frames:
             time.sleep(max(0.0, due - time.monotonic()))
             if not live.running:
-                raise CaptureError(live.error or f"{source.name}: no picture")
-            take.append(live.latest()[0])
+                fault = live.error or f"{source.name}: no picture"
+                break
+            try:
+                take.append(live.latest()[0])
+            except OSError as e:  # the disk: what is on it stays, and goes into the project
+                fault = f"{take.folder}: cannot write a capture ({_why(e)})"
+                break
             due += every
             report(f"captured {len(take) - before}" + (f"/{frames}" if frames else ""))
     except KeyboardInterrupt:
         report(f"interrupted: {len(take) - before} frames captured, kept")
     finally:
         live.stop()
+    clip = None
     if len(take) == before:
         take.close()
-        return None
-    if clip_id is None:
-        clip = take.as_clip(project.root, take.folder.name, project.fps)
-        project.add_clip(clip)
     else:
-        old = project.clip(clip_id)
-        clip = replace(take.as_clip(project.root, old.name, old.fps), id=old.id)
-        project.replace_clip(clip)
-    project.save()
+        try:
+            clip = add_take(project.root, take, clip_id, name)
+        except UserError as e:  # the project cannot take it now: the frames stay on disk
+            how = (f"python -m engine.capture PROJECT --adopt {take.folder.name} makes them "
+                   "a clip" if clip_id is None else "the clip's next --after adds them to it")
+            raise ShootError(f"{e}; the {len(take) - before} frames captured are kept in "
+                             f"{take.folder} ({how})", None) from None
+    if fault is not None:
+        kept = f"{len(take) - before} frames captured before it, kept" + (
+            f" as the clip {clip.name!r}" if clip is not None else "")
+        raise ShootError(f"{fault}; {kept}", clip)
     return clip
+
+
+def add_take(root: Path, take: Take, clip_id: str | None = None, name: str | None = None) -> Clip:
+    """The take into the project at ``root`` as it is on disk now: the clip ``clip_id`` grown
+    (where it is still there), else a new clip named ``name`` (else the take's folder)."""
+    from dataclasses import replace
+
+    from engine.document import Project
+
+    def change(p) -> Clip:
+        if clip_id is not None and clip_id in p.clips:
+            old = p.clip(clip_id)
+            clip = replace(take.as_clip(p.root, old.name, old.fps), id=old.id)
+            p.replace_clip(clip)
+        else:
+            clip = take.as_clip(p.root, name or take.folder.name, p.fps)
+            p.add_clip(clip)
+        return clip
+
+    return Project.update(root, change)
 
 
 def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+def _orphans(project) -> str:
+    takes = [c for c in continuable(project) if c.clip is None]
+    if not takes:
+        return ""
+    return "; takes not made clips yet: " + ", ".join(f"{t.name} ({t.frames} frames)"
+                                                      for t in takes[:5])  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m engine.capture``: the cameras (--list), or a headless shoot into a project —
-    a new take, or after one of its frame clips (--after) — that becomes a clip of it."""
+    a new take, or after one of its frame clips or of a take left by an interrupted shoot
+    (--after) — that becomes a clip of it; --adopt makes such a take a clip without shooting."""
     import argparse
 
-    from engine.document import Project
+    from engine import project_lock
+    from engine.document import Project, check_text
 
     p = argparse.ArgumentParser(prog="python -m engine.capture", description=main.__doc__)
     p.add_argument("project", nargs="?", help="the project folder (not needed with --list)")
@@ -448,7 +545,10 @@ def main(argv: list[str] | None = None) -> int:
     into = p.add_mutually_exclusive_group()
     into.add_argument("--take", default="Take", help="the new take's name (default: Take)")
     into.add_argument("--after", metavar="CLIP",
-                      help="go on after this frame clip of the project (its name or id)")
+                      help="go on after this frame clip of the project (its name or id), or "
+                      "after a take an interrupted shoot left (its folder's name)")
+    into.add_argument("--adopt", metavar="TAKE",
+                      help="make a take an interrupted shoot left in media/ a clip, and exit")
     args = p.parse_args(argv)
     if args.list:
         cams = list_cameras()
@@ -465,29 +565,48 @@ def main(argv: list[str] | None = None) -> int:
     try:
         size = None
         if args.size:
-            m = re.fullmatch(r"(\d+)[x×](\d+)", args.size.strip())
+            m = re.fullmatch(r"(\d{1,6})[x×](\d{1,6})", args.size.strip())
             if m is None:
                 raise CaptureError(f"--size {args.size!r}: expected WIDTHxHEIGHT, e.g. 1280x720")
-            size = (int(m[1]), int(m[2]))
+            size = check_size((int(m[1]), int(m[2])))
         project = Project.open(args.project)
-        clip_id = None
-        if args.after:
-            named = [c for c in project.clips.values() if args.after in (c.id, c.name)]
-            if not named:
-                raise CaptureError(f"--after {args.after!r}: no such clip in {project.file}")
-            found = [c for c in continuable(project) if c.clip == named[0].id]
-            if not found:
-                raise CaptureError(f"--after {args.after!r}: a {named[0].kind} clip; only a "
+        clip_id, name = None, None
+        if args.after or args.adopt:
+            wanted = args.after or args.adopt
+            named = [c for c in project.clips.values() if wanted in (c.id, c.name)]
+            found = [c for c in continuable(project)
+                     if (named and c.clip == named[0].id) or (c.clip is None and c.name == wanted)]
+            if args.adopt and (named or not found):
+                raise CaptureError(f"--adopt {wanted!r}: no take of that name left in "
+                                   f"{project.root / 'media'}{_orphans(project)}")
+            if not named and not found:
+                raise CaptureError(f"--after {wanted!r}: no such clip in {project.file}"
+                                   f"{_orphans(project)}")  # fmt: skip
+            if named and not found:
+                raise CaptureError(f"--after {wanted!r}: a {named[0].kind} clip; only a "
                                    "folder of frames in the project's media can be continued")
-            take, clip_id = Take.resume(found[0].folder), named[0].id
+            take = Take.resume(found[0].folder)
+            clip_id = named[0].id if named else None
+            if args.adopt:
+                clip = add_take(project.root, take, None, take.folder.name)
+                print(f"{clip.name}: {clip.frames} frames, a clip of {project.file}",
+                      file=sys.stderr)  # fmt: skip
+                return 0
+        else:
+            name = check_text(args.take, "--take")
         source = open_source(args.camera, size, project.fps)
         if not args.after:
             take = Take.start(project.root, args.take)
         take.expect(source.size)
+        held = project_lock.other_holder(project.root)
+        if held is not None:
+            print(f"note: the project is open in {held}: the take is added to it as it is "
+                  "when the shoot ends, and that program's next save keeps it",
+                  file=sys.stderr)  # fmt: skip
         print(f"{source.name} · {source.size[0]}×{source.size[1]} → {take.folder}",
               file=sys.stderr)  # fmt: skip
         clip = shoot(project, source, take, args.frames, args.every, clip_id,
-                     report=lambda text: print(text, file=sys.stderr))  # fmt: skip
+                     report=lambda text: print(text, file=sys.stderr), name=name)  # fmt: skip
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import hashlib
 import json
 import math
 import numbers
@@ -330,6 +331,10 @@ class Project:
     modified: bool = False
     revision: int = 0
     """Counts edits; a view compares it to know whether to refresh."""
+    merged: str = field(default="", repr=False, compare=False)
+    """After a save that merged another program's changes in: what came in, in words."""
+    _disk: str | None = field(default=None, repr=False, compare=False)
+    _base: dict | None = field(default=None, repr=False, compare=False)
     notes: list[str] = field(default_factory=list, repr=False, compare=False)
     """What opening it found and said: parts offline, names repaired, records corrected."""
     _index: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
@@ -367,7 +372,10 @@ class Project:
         root = folder.locate(where, ProjectError)
         from engine import project_json
 
-        return cls.from_json(project_json.read(root / PROJECT_FILE, root), root)
+        raw = project_json.read_bytes(root / PROJECT_FILE, root)
+        project = cls.from_json(project_json.parse(raw, root / PROJECT_FILE), root)
+        project._saved(raw)
+        return project
 
     @classmethod
     def from_json(cls, doc: Any, root: Path) -> Project:
@@ -381,19 +389,80 @@ class Project:
 
         return project_json.to_json(self)
 
-    def save(self) -> Path:
+    def save(self, overwrite_changes: bool = False) -> Path:
         """Write project.json atomically; the previous version becomes project.json.bak. A
         save that cannot be made (a folder that cannot be written, text that is not Unicode)
-        is a ProjectError naming the file, and the file on disk stays as it was."""
-        text = json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n"
-        try:
-            data = text.encode("utf-8")
-        except UnicodeEncodeError as e:
-            raise ProjectError(f"{self.file}: cannot be saved: it holds text that is not "
-                               f"Unicode ({text[max(e.start - 30, 0):e.end + 10]!r})") from None
-        folder.write(self.root, data, ProjectError)
+        is a ProjectError naming the file, and the file on disk stays as it was.
+
+        When another program saved the project since it was read here (a capture added its
+        take, a second studio), what it saved is merged in first (engine.project_merge: its
+        new clips and shots kept, its changes taken where this side did not change the same
+        thing; :attr:`merged` says what came in) — unless ``overwrite_changes``. Both sides
+        changing one thing differently raises MergeConflict, and nothing is written."""
+        from engine import project_lock
+
+        self.merged = ""
+        with project_lock.saving(self.root):
+            try:
+                current = self.file.read_bytes()
+            except OSError:
+                current = None
+            if current is not None and self._disk is not None and not overwrite_changes \
+                    and hashlib.sha256(current).hexdigest() != self._disk:  # fmt: skip
+                self._merge(current)
+            text = json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n"
+            try:
+                data = text.encode("utf-8")
+            except UnicodeEncodeError as e:
+                raise ProjectError(f"{self.file}: cannot be saved: it holds text that is not "
+                                   f"Unicode ({text[max(e.start - 30, 0):e.end + 10]!r})") \
+                    from None  # fmt: skip
+            folder.write(self.root, data, ProjectError)
+        self._saved(data)
         self.modified = False
         return self.file
+
+    @classmethod
+    def update(cls, where: str | os.PathLike, change) -> Any:
+        """Read the project as it is on disk now, ``change(project)``, save it — one short
+        read-change-save that no other save can slip into (engine.project_lock.saving): how a
+        headless tool that ran for hours (a time-lapse capture) adds its work to the project as
+        it is then, not as it was when it started. Returns what ``change`` returns."""
+        from engine import project_lock
+
+        root = folder.locate(where, ProjectError)
+        with project_lock.saving(root):
+            project = cls.open(root)
+            result = change(project)
+            project.save()
+        return result
+
+    def _saved(self, raw: bytes) -> None:
+        """What is on disk now, as this project last read or wrote it: what a save compares."""
+        from engine import project_json
+
+        self._disk = hashlib.sha256(raw).hexdigest()
+        self._base = project_json.to_json(self)
+
+    def _merge(self, current: bytes) -> None:
+        """Take in what another program saved (``current``: the file's bytes now)."""
+        from engine import project_json
+        from engine.project_merge import merge
+
+        try:
+            theirs = project_json.from_json(project_json.parse(current, self.file), self.root)
+        except ProjectError:
+            return  # damaged on disk: written over (project.json.bak keeps it)
+        before = (len(self.clips), len(self.shots))
+        doc = merge(self._base or {}, self.to_json(), project_json.to_json(theirs), self.file)
+        merged = project_json.from_json(doc, self.root)
+        for name in ("name", "fps", "model", "clips", "shots", "range", "output_size",
+                     "render_mode", "soundtrack"):  # fmt: skip
+            setattr(self, name, getattr(merged, name))
+        clips, shots = len(self.clips) - before[0], len(self.shots) - before[1]
+        self.merged = (f"{self.file} was saved by another program meanwhile: its changes are "
+                       f"merged in ({clips:+d} clips, {shots:+d} shots)")
+        self._touch()
 
     def save_as(self, where: str | os.PathLike) -> Path:
         """Copy the project (media and models included) to a new folder and save it there; the

@@ -213,17 +213,26 @@ MIGRATIONS = {1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4, 4: _mi
 def read(file: Path, root: Path) -> Any:
     """The parsed JSON of a project file; a file too large, unreadable, not UTF-8 or not JSON
     (cut off, damaged) is a ProjectError naming it and why."""
+    return parse(read_bytes(file, root), file)
+
+
+def read_bytes(file: Path, root: Path) -> bytes:
+    """A project file's bytes (a file too large or unreadable: a ProjectError)."""
     try:
         if file.stat().st_size > MAX_FILE_BYTES:
             raise ProjectError(
                 f"{file}: {file.stat().st_size / 2**20:.0f} MB is too large for a project "
                 f"file (at most {MAX_FILE_BYTES >> 20} MB)"
             )
-        raw = file.read_bytes()
+        return file.read_bytes()
     except FileNotFoundError:
         raise ProjectError(f"{root}: not a Zoetrope project (no {PROJECT_FILE})") from None
     except OSError as e:
         raise ProjectError(f"{file}: cannot read ({e.strerror})") from None
+
+
+def parse(raw: bytes, file: Path) -> Any:
+    """The JSON of a project file's bytes; not UTF-8, not JSON: a ProjectError naming it."""
     try:
         doc = parse_json(raw.decode("utf-8"))
     except UnicodeDecodeError:

@@ -571,7 +571,7 @@ class CaptureWindow(QDialog):
         if self.take is None:
             try:
                 self.take = capture.Take.start(self.s.project.root, self.name.text())
-            except OSError as e:
+            except (UserError, OSError) as e:
                 self.status.setText(f"<span style='color:#e66'>Cannot start the take: {e}</span>")
                 return
         try:

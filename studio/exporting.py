@@ -184,7 +184,8 @@ class ExportDialog(QDialog):
         if not self.path.text().strip():
             problems.append("choose a file name")
         elif self.timeline:  # what exists is asked about at Export (overwrite here)
-            problems += interchange.problems(self.path.text().strip(), s, overwrite=True)
+            problems += interchange.problems(self.path.text().strip(), s, overwrite=True,
+                                             names=interchange.media_names(self.s.project, s))
         elif refused := self.target().refused:
             problems.append(refused)
         w, h = s.padded_size(size)

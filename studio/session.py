@@ -22,6 +22,7 @@ from studio.render_service import Analysis, FrameStore, RenderService
 from studio.sound import SoundPlayer
 
 RECOVERY_INTERVAL_MS = 30_000
+APP = "Zoetrope Studio"
 
 
 MAX_ACCENT_FRAMES = 20_000
@@ -63,6 +64,8 @@ class Session(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.project: Project | None = None
+        self.read_only = False
+        """Opened read-only (another program holds it): saving goes to a copy."""
         self.undo = QUndoStack(self)
         self.renderer = RenderService(self)
         self.store = FrameStore()
@@ -101,9 +104,17 @@ class Session(QObject):
         self.edited.connect(self._sound_changed)
 
     # -- project lifecycle -------------------------------------------------------------------------
-    def open(self, project: Project | None) -> None:
-        """Show ``project`` (None: nothing open); the model loads on the render thread."""
-        self.project = project
+    def open(self, project: Project | None, read_only: bool = False) -> None:
+        """Show ``project`` (None: nothing open); the model loads on the render thread. Unless
+        ``read_only``, the project's lock is held (engine.project_lock: a second studio is told
+        who has it) until another is opened or the window closes."""
+        from engine import project_lock
+
+        if self.project is not None and not self.read_only:
+            project_lock.release(self.project.root)
+        self.project, self.read_only = project, read_only
+        if project is not None and not read_only:
+            project_lock.acquire(project.root, APP, take_over=True)
         self._accents.clear()
         self._asking.clear()
         self.undo.clear()
@@ -125,11 +136,30 @@ class Session(QObject):
             self.model_info = {}
             self.renderer.load(self.project)
 
-    def save(self) -> Path:
+    def save(self, overwrite_changes: bool = False) -> Path:
+        """Save the project — merged with what another program saved meanwhile, or over it
+        (``overwrite_changes``); the views are told when something came in."""
         assert self.project is not None
-        path = self.project.save()
+        if self.read_only:
+            raise UserError(f"{self.project.name} is open read-only: Save As… keeps your changes "
+                            "in a copy")  # fmt: skip
+        path = self.project.save(overwrite_changes)
         self.mark_saved(self.project.root)
+        if self.project.merged:
+            self.edited.emit()
+            self.status.emit(self.project.merged)
         return path
+
+    def saved_as(self, old_root: Path) -> None:
+        """After Save As from ``old_root``: the copy is this session's project, held (no longer
+        read-only); the old one let go."""
+        from engine import project_lock
+
+        if not self.read_only:
+            project_lock.release(old_root)
+        project_lock.acquire(self.project.root, APP, take_over=True)
+        self.read_only = False
+        self.mark_saved(old_root)
 
     def mark_saved(self, old_root: Path) -> None:
         """After a save (or Save As from ``old_root``): clean, no recovery copy needed."""

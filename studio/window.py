@@ -28,9 +28,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine import project_lock
 from engine.document import PREDICTOR_FILE, SUFFIX, Project
 from engine.errors import UserError
 from engine.fileio import atomic_path
+from engine.project_merge import MergeConflict
 from studio import settings
 from studio.jobs import Job, describe_error
 from studio.library import ClipFrames, Library
@@ -367,7 +369,8 @@ class MainWindow(QMainWindow):
 
     def _update_title(self, *_) -> None:
         p = self.session.project
-        self.setWindowTitle(f"{p.name}[*] — {APP_NAME}" if p else APP_NAME)
+        ro = " (read-only)" if p and self.session.read_only else ""
+        self.setWindowTitle(f"{p.name}[*]{ro} — {APP_NAME}" if p else APP_NAME)
         self.setWindowModified(self.session.dirty)
 
     def _update_actions(self, *_) -> None:
@@ -456,14 +459,26 @@ class MainWindow(QMainWindow):
             except UserError as e:
                 self.show_message("Cannot open project", str(e))
                 return False
-        self._set_project(project)
+        read_only = False
+        holder = project_lock.other_holder(project.root)
+        if holder is not None and not same:
+            choice = self.choose(
+                "Project in use", f"{project.name} is open in {holder}.\n\nOpen it read-only "
+                "(your changes go to a copy, with Save As…), or take it over (each of you "
+                "then saves merged with the other's changes)?",
+                ["Open Read-Only", "Take Over", "Cancel"], "Open Read-Only")  # fmt: skip
+            if choice == "Cancel":
+                return False
+            read_only = choice == "Open Read-Only"
+        self._set_project(project, read_only=read_only)
         return True
 
-    def _set_project(self, project: Project | None, dirty: bool = False) -> None:
+    def _set_project(self, project: Project | None, dirty: bool = False,
+                     read_only: bool = False) -> None:  # fmt: skip
         if self.session.project is not None:
             settings.clear_recovery(self.session.project.root)
         self.welcome.hide()  # it is about the demo (open_demo shows it again)
-        self.session.open(project)
+        self.session.open(project, read_only)
         if project is not None:
             settings.add_recent(project.root)
             if dirty:
@@ -555,16 +570,45 @@ class MainWindow(QMainWindow):
         return box
 
     def save(self) -> bool:
-        if self.session.project is None:
+        """File → Save: merged with what another program saved meanwhile (a capture's take, a
+        second studio); where both changed the same thing, the user chooses."""
+        s = self.session
+        if s.project is None:
             return False
+        if s.read_only:
+            return self.save_as()
         try:
-            self.session.save()
+            s.save()
+        except MergeConflict as e:
+            keep = "Keep Mine"
+            choice = self.choose("Changed on disk", f"{e}.\n\nKeep your version of these (the "
+                                 "other program's save stays as project.json.bak), save yours "
+                                 "as a copy, or cancel?", [keep, "Save As…", "Cancel"],
+                                 "Cancel")  # fmt: skip
+            if choice == "Save As…":
+                return self.save_as()
+            if choice != keep:
+                return False
+            try:
+                s.save(overwrite_changes=True)
+            except Exception as e:  # noqa: BLE001 — a save that failed is always said
+                self.show_message("Cannot save", describe_error(e))
+                return False
         except Exception as e:  # noqa: BLE001 — a save that failed is always said, never lost
             self.show_message("Cannot save", describe_error(e))
             return False
-        self.statusBar().showMessage(f"Saved {self.session.project.file}", 4000)
+        if not s.project.merged:
+            self.statusBar().showMessage(f"Saved {s.project.file}", 4000)
         self._update_title()
         return True
+
+    def choose(self, title: str, text: str, choices: list[str], default: str) -> str:
+        """A question with named answers (tests replace this method)."""
+        box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=self)
+        buttons = {box.addButton(c, QMessageBox.ButtonRole.AcceptRole): c for c in choices}
+        box.setDefaultButton(next(b for b, c in buttons.items() if c == default))
+        box.exec()
+        return buttons.get(box.clickedButton(), default)
 
     def save_as(self, path: str | None = None) -> bool:
         if self.session.project is None:
@@ -584,7 +628,7 @@ class MainWindow(QMainWindow):
         except UserError as e:  # (run_busy: every failure of the job is a UserError)
             self.show_message("Cannot save", str(e))
             return False
-        self.session.mark_saved(old_root)
+        self.session.saved_as(old_root)
         settings.add_recent(self.session.project.root)
         self._update_title()
         return True

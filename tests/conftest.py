@@ -160,6 +160,7 @@ def make_window(qtbot, studio_dirs):
     def make(answer=QMessageBox.StandardButton.Discard):
         w = MainWindow()
         w.ask = lambda *a, **k: answer
+        w.choose = lambda title, text, choices, default: default
         qtbot.addWidget(w)
         w.show()
         made.append(w)

@@ -91,9 +91,28 @@ def test_nothing_replaced_unasked_and_a_cancel_leaves_nothing(project, tmp_path)
     export_timeline(d, out, settings, overwrite=True)
     first = otio.adapters.read_from_file(str(out)).find_clips()[0]
     assert first.source_range.duration.value == 4
-    (media_folder(out) / "notes.txt").write_text("mine")
-    with pytest.raises(UserError, match="did not write"):
+    # issue 27: "replace" deleted the user's own files whose names began with shot_ or
+    # soundtrack; now only what the manifest proves an export wrote, unchanged, is replaced
+    media = media_folder(out)
+    mine = {"soundtrack_MASTER_final.wav": b"RIFF mine", "shot_list_notes.txt": b"notes",
+            "shot_reference_photos/a.jpg": b"photo", "notes.txt": b"mine"}  # fmt: skip
+    for rel, data in mine.items():
+        (media / rel).parent.mkdir(exist_ok=True)
+        (media / rel).write_bytes(data)
+    project.delete_shot(project.shots[-1].id)  # one shot fewer: its file of before goes
+    export_timeline(d, out, settings, overwrite=True)
+    assert all((media / rel).read_bytes() == data for rel, data in mine.items())
+    assert sorted(p.name for p in media.glob("shot_0*")) == ["shot_001.mp4", "shot_002.mp4"]
+    (media / "shot_002.mp4").write_bytes(b"edited by hand")  # no longer what the export wrote
+    with pytest.raises(UserError, match="shot_002.mp4: this export would replace it, but did "
+                                        "not write it"):  # fmt: skip
         export_timeline(d, out, settings, overwrite=True)
+    assert (media / "shot_002.mp4").read_bytes() == b"edited by hand"
+    other = tmp_path / "Other.otio"  # a folder of another program's shot_001.mp4: refused
+    media_folder(other).mkdir()
+    (media_folder(other) / "shot_001.mp4").write_bytes(b"someone else's")
+    with pytest.raises(UserError, match="did not write it"):
+        export_timeline(d, other, settings, overwrite=True)
     with pytest.raises(UserError, match="ends in .otio"):
         export_timeline(d, tmp_path / "Cut.mp4", settings)
     with pytest.raises(UserError, match="choose MP4, WebM"):
