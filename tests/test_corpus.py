@@ -424,7 +424,7 @@ def test_the_studio_names_every_bad_file_and_changes_nothing(corpus, qtbot, make
     loaded(qtbot, w)
     job = w.library.import_paths([str(p) for p in corpus["clips"].values()])
     qtbot.waitUntil(lambda: not job.running, timeout=60_000)
-    qtbot.waitUntil(lambda: bool(w.messages), timeout=5_000)
+    qtbot.waitUntil(lambda: bool(w.messages), timeout=30_000)
     told = "\n".join(b.text() for b in w.messages)
     for name in CLIP_CASES:
         if name != "no frames":  # a folder of no clips is told as such, by its own name

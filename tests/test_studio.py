@@ -135,27 +135,46 @@ def test_a_full_garbage_collection_after_the_model_loads_is_quick(qtbot, make_wi
     """What the studio has loaded (Qt, torch, the model) is frozen out of the garbage collector:
     a full collection on the GUI thread (every few minutes) took 140 ms and dropped frames."""
     import gc
-    import time
 
     w = make_window()
     w.open_project(demo(tmp_path))
     loaded(qtbot, w)
-    start = time.perf_counter()
     gc.collect()
-    took = time.perf_counter() - start
-    assert gc.get_freeze_count() > 100_000 and took < 0.05, f"{took * 1000:.0f} ms"
+    # a full collection walks the objects still tracked: a few against what is frozen (its
+    # time is measured in bench/gc_pause.py; a test never times the machine)
+    assert gc.get_freeze_count() > 100_000
+    assert len(gc.get_objects()) < gc.get_freeze_count() // 4, len(gc.get_objects())
 
 
 def test_playback_advances_and_layers(qtbot, make_window, tmp_path):
     w = make_window()
     w.open_project(demo(tmp_path))
     loaded(qtbot, w)
-    v = w.viewer
+    v, s = w.viewer, w.session
     qtbot.waitUntil(lambda: v.frame_shown, timeout=20_000)
-    v.transport.play()
-    qtbot.waitUntil(lambda: w.session.playhead >= 12, timeout=10_000)
-    v.transport.pause()
-    assert v.transport.shown >= 12
+    # playback runs by the transport's clock: driven here, so a busy machine changes nothing
+    # (issue 27: a real-time count of frames shown went red under load)
+    now = [100.0]
+    t = v.transport
+    t.clock = lambda: now[0]
+    t.play()
+    fps = s.timeline.fps
+    ahead = [t.frame_after(k, 0) for k in range(24)]
+    qtbot.waitUntil(lambda: all(s.image(f) is not None for f in ahead), timeout=30_000)
+    t._tick()  # pre-roll done: the clock starts
+    start = now[0]
+    for k in range(1, 13):  # a frame's time passes (to its middle), a tick shows it
+        now[0] = start + (k + 0.5) / fps
+        t._tick()
+    t.pause()
+    assert s.playhead == 12 and t.shown == 12 and t.dropped == 0 and t.late == []
+    t.play()  # a tick that comes late skips ahead and counts what it skipped
+    t._tick()
+    now[0] += 3.5 / fps
+    t._tick()
+    t.pause()
+    assert s.playhead == 15 and t.shown == 1 and t.dropped == 2 and t.late == [1, 2]
+    assert t.playing is False
     at = w.session.playhead
     qtbot.keyClick(w, Qt.Key.Key_Right)
     assert w.session.playhead == at + 1
@@ -175,7 +194,7 @@ def test_playback_advances_and_layers(qtbot, make_window, tmp_path):
         lambda: v.frame_shown and w.session.image(w.session.playhead) is not None, timeout=20_000
     )
     assert w.session.layer == "background"
-    qtbot.waitUntil(lambda: "Render cache" in w.cache_label.text(), timeout=5_000)
+    qtbot.waitUntil(lambda: "Render cache" in w.cache_label.text(), timeout=30_000)
     # onion skin: the previous frame's character (the engine's cut-out, RGBA), tinted red
     qtbot.waitUntil(lambda: len(v.canvas.onion) == 1, timeout=20_000)
     ghost, opacity = v.canvas.onion[0]
@@ -342,7 +361,7 @@ def test_autosave_timer_writes_a_recovery_copy(qtbot, make_window, tmp_path, mon
     w.open_project(demo(tmp_path))
     w.session._recovery.setInterval(50)
     w.session.set_fps(10)
-    qtbot.waitUntil(lambda: bool(settings.pending_recoveries()), timeout=5_000)
+    qtbot.waitUntil(lambda: bool(settings.pending_recoveries()), timeout=30_000)
     record = settings.pending_recoveries()[0]
     assert record["project"]["timeline"]["fps"] == 10
 

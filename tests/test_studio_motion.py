@@ -161,10 +161,10 @@ def test_the_path_tool_and_the_key_table_edit_the_path(qtbot, make_window, tmp_p
             QPointF(where), QPointF(canvas.mapToGlobal(where)), QPoint(0, 0),
             QPoint(0, 120 * notches), Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
             Qt.ScrollPhase.NoScrollPhase, False))  # fmt: skip
-    qtbot.waitUntil(lambda: s.undo.undoText() == "Turn path key", timeout=5_000)
+    qtbot.waitUntil(lambda: s.undo.undoText() == "Turn path key", timeout=30_000)
     assert next(k for k in s.project.shot(shot.id).path if k.frame == 24).angle == 15
     canvas.wheeled.emit(-2.0, Qt.KeyboardModifier.ShiftModifier)
-    qtbot.waitUntil(lambda: s.undo.undoText() == "Scale path key", timeout=5_000)
+    qtbot.waitUntil(lambda: s.undo.undoText() == "Scale path key", timeout=30_000)
     key24 = next(k for k in s.project.shot(shot.id).path if k.frame == 24)
     assert key24.scale == pytest.approx(1.05**-2, abs=1e-3) and key24.y == shot.path[1].y
     s.undo.undo()

@@ -27,7 +27,7 @@ def test_clips_are_analysed_on_a_worker_and_the_viewer_shows_the_output_size(qtb
     s.analysis.changed.connect(lambda text, done, total: seen.append((text, done, total)))
     qtbot.waitUntil(lambda: all(s.renderer.director.analysed(c) for c in s.project.clips),
                     timeout=60_000)  # fmt: skip
-    qtbot.waitUntil(lambda: not s.analysis.running, timeout=5_000)
+    qtbot.waitUntil(lambda: not s.analysis.running, timeout=30_000)
     assert not w.analysis_bar.isVisible()
     qtbot.waitUntil(lambda: s.image(s.playhead) is not None, timeout=20_000)
     image = s.image(s.playhead)

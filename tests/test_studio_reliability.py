@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -78,7 +77,7 @@ def test_import_of_a_decompression_bomb_and_a_pipe_ends_with_a_message(
     Image.new("RGB", (32, 24), (200, 40, 40)).save(good)
     job = w.library.import_paths([str(bomb), str(fifo), str(good)])
     qtbot.waitUntil(lambda: not job.running, timeout=30_000)
-    qtbot.waitUntil(lambda: bool(w.messages), timeout=5_000)
+    qtbot.waitUntil(lambda: bool(w.messages), timeout=30_000)
     text = messages(w)
     assert "poster.png: image is too large" in text
     assert "live.mp4: not a regular file" in text
@@ -197,23 +196,39 @@ def many_shots(tmp_path: Path, count: int, duration=lambda i: 1 + i % 5) -> Path
 @pytest.mark.slow
 def test_fifty_thousand_shots_open_and_paint_in_seconds(qtbot, make_window, tmp_path):
     """Issue 13.3: 50k shots took over 3 minutes to open (a linear Project.shot(id) per shot on
-    every paint). The goal is 2 s (bench/big_projects.py measures it); here a bound that fails
-    on the old code without failing on a slow CI machine."""
+    every paint). The goal is 2 s (bench/big_projects.py measures it); here what made it slow is
+    counted instead — a test never times the machine (issue 27): the shot index is built once,
+    and a paint looks up no more shots than it has pixels."""
+    from engine.document import Project
+
     root = many_shots(tmp_path, 50_000)
     w = make_window()
-    start = time.perf_counter()
-    assert w.open_project(root)
-    w.timeline.strip.repaint()
-    QApplication.processEvents()
-    opened = time.perf_counter() - start
-    assert opened < 10, f"{opened:.1f} s"
-    strip = w.timeline.strip
-    assert len(strip.shot_rects(0, strip.width())) <= strip.width()  # one per pixel at most
-    start = time.perf_counter()
-    w.session.select("s49999")
-    w.session.seek(w.session.timeline.frame_count - 1)
-    strip.repaint()
-    assert time.perf_counter() - start < 1
+    builds, lookups = [], []
+    lookup = Project.shot_index
+
+    def counted(self, shot_id):
+        lookups.append(shot_id)
+        before = self._index
+        try:
+            return lookup(self, shot_id)
+        finally:
+            if self._index is not before:
+                builds.append(shot_id)
+
+    Project.shot_index = counted
+    try:
+        assert w.open_project(root)
+        strip = w.timeline.strip
+        strip.repaint()
+        QApplication.processEvents()
+        assert len(strip.shot_rects(0, strip.width())) <= strip.width()  # one per pixel at most
+        lookups.clear()
+        w.session.select("s49999")
+        w.session.seek(w.session.timeline.frame_count - 1)
+        strip.repaint()
+        assert len(lookups) <= strip.width() and len(builds) <= 1, (len(lookups), len(builds))
+    finally:
+        Project.shot_index = lookup
 
 
 def test_a_timeline_of_millions_of_frames_paints_only_what_shows(qtbot, make_window, tmp_path):
@@ -235,9 +250,7 @@ def test_a_timeline_of_millions_of_frames_paints_only_what_shows(qtbot, make_win
         assert tick * strip.ppf >= TICK_PX and label % tick == 0
         w.session.seek(7_654_321)
         QApplication.processEvents()
-        start = time.perf_counter()
-        strip.repaint()
-        assert time.perf_counter() - start < 0.5
+        strip.repaint()  # (its time: bench/big_projects.py; the ticks it draws are bounded above)
     assert strip.frame_at(strip.width() - 41) < w.session.timeline.frame_count
     assert w.viewer.slider.maximum() == 10 * MAX_SHOT_FRAMES - 1
 
