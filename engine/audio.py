@@ -72,7 +72,30 @@ def probe(path: str | os.PathLike) -> float | None:
                              "ffmpeg knows)")
         raise AudioError(f"{path}: holds no sound (a video with no sound track?)")
     m = re.search(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)", text)
-    return None if m is None else int(m[1]) * 3600 + int(m[2]) * 60 + float(m[3])
+    seconds = None if m is None else int(m[1]) * 3600 + int(m[2]) * 60 + float(m[3])
+    claim = _wav_claim(path)  # ffmpeg says what the file holds; a WAV's header, what it claims
+    return claim if claim is not None and (seconds is None or claim > seconds) else seconds
+
+
+def _wav_claim(path: Path) -> float | None:
+    """The length a WAV file's header claims (its data chunk's size over its byte rate), or
+    None for another kind of file or a header that says nothing believable."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return None
+    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None
+    at, rate = 12, None
+    while at + 8 <= len(head):
+        kind, size = head[at : at + 4], int.from_bytes(head[at + 4 : at + 8], "little")
+        if kind == b"fmt " and at + 16 <= len(head):
+            rate = int.from_bytes(head[at + 16 : at + 20], "little")  # bytes per second
+        if kind == b"data":
+            return size / rate if rate else None
+        at += 8 + size + (size & 1)
+    return None
 
 
 def stream(path: str | os.PathLike, rate: int = RATE, channels: int = CHANNELS,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -135,6 +137,44 @@ def run_module(module: str, *args: str, timeout: float = 300, cwd=ROOT, **kw):
     )
     out.stdout, out.stderr = out.stdout.decode(), out.stderr.decode()
     return out
+
+
+# -- what a malformed input may do (tests/test_corpus.py, tests/test_safety.py) ------------------
+def snapshot(root: Path) -> dict[str, str]:
+    """Every file under ``root`` and what it holds (pipes by kind, not read)."""
+    found = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            p = Path(dirpath, name)
+            rel = str(p.relative_to(root))
+            if p.is_symlink() or not (p.is_file() or p.is_dir()):
+                found[rel] = "special"
+            elif p.is_dir():
+                found[rel] = "dir"
+            else:
+                found[rel] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return found
+
+
+def run_main(main, argv: list[str], capsys) -> tuple[int, str]:
+    """A command's main() in this process (torch is loaded once for the whole corpus): its exit
+    status and what it printed on stderr. A traceback would be an exception raised here."""
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    try:
+        code = main(argv)
+    finally:
+        for s, h in handlers.items():
+            signal.signal(s, h)
+    return code, capsys.readouterr().err
+
+
+def assert_one_clear_line(err: str, names: Path | str) -> None:
+    lines = [ln.rsplit("\r", 1)[-1] for ln in err.splitlines()]
+    lines = [ln for ln in lines if ln.strip()]
+    errors = [ln for ln in lines if ln.startswith("error: ")]
+    assert len(errors) == 1 and "Traceback" not in err, err
+    assert str(names if isinstance(names, str) else names.name) in errors[0], errors[0]
+
 
 
 # -- the studio --------------------------------------------------------------------------------
