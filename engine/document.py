@@ -637,8 +637,7 @@ class Project:
         Returns the old one (undo sets it back; its file stays in media/)."""
         if sound is not None:
             _check_sound(sound)
-            if not self.resolve(sound.source, "soundtrack").is_file():
-                raise ProjectError(f"{self.root / sound.source}: file is missing from the project")
+            self.resolve(sound.source, "soundtrack")  # inside the folder (offline: an undo's)
         old, self.soundtrack = self.soundtrack, sound
         self._touch()
         return old
@@ -857,6 +856,16 @@ class Project:
     def set_range(self, rng: tuple[int, int] | None) -> tuple[int, int] | None:
         """The in/out range (first frame, last frame, inclusive); None = the whole timeline."""
         old, self.range = self.range, None if rng is None else self._check_range(rng)
+        self._touch()
+        return old
+
+    def restore_model(self, rel: str | None) -> str | None:
+        """Put back a model this project used (an undo): ``rel`` as it was in the project, not
+        vetted again — its file may be offline now. Returns the old value."""
+        if rel is not None:
+            check_text(rel, "the model's file", limit=4096)
+            self.resolve(rel, "model")
+        old, self.model = self.model, rel
         self._touch()
         return old
 

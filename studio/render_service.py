@@ -236,16 +236,19 @@ class RenderService(QObject):
         if director is None:
             return
         layer = batch[0][3]
+        failure = None
         try:
             frames = director.frames_of([(shot, local) for _, shot, local, _ in batch], layer)
         except Cancelled:
             raise
         except Exception as e:  # noqa: BLE001 — a bug or no memory: this frame, not the thread
-            if len(batch) > 1:  # which frame of the batch: the others still come
-                for item in batch:
+            failure = e
+        if failure is not None:
+            if len(batch) > 1:  # which frame of the batch (out of the except: no chained
+                for item in batch:  # traceback): the others still come
                     self._render([item], generation)
-                return
-            self._failed(batch[0][0], e)
+            else:
+                self._failed(batch[0][0], failure)
             return
         if generation != self._generation:
             return  # a new model arrived meanwhile: these frames are from the old one

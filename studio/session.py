@@ -671,7 +671,7 @@ class Session(QObject):
         p = self.project
 
         def use(rel: str | None) -> None:
-            p.set_model(None if rel is None else p.resolve(rel, "model"))
+            p.restore_model(rel)
             self.reload_model()
 
         def action():
