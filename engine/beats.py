@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from engine.audio import MAX_SECONDS, RATE
+from engine.errors import UserError
 from engine.fileio import atomic_write_text, parse_json
 
 ANALYSIS = 3
@@ -295,6 +296,9 @@ def cache_root() -> Path:
 
 
 def _cache_file(path: str | Path, root: Path | None) -> Path:
+    from engine.audio import _check_file
+
+    _check_file(Path(path))  # a pipe would be read for ever: only a file is hashed
     digest = hashlib.sha256()
     with open(path, "rb") as f:  # in blocks: an hour of WAV is 690 MB
         while block := f.read(1 << 20):
@@ -310,7 +314,7 @@ def cached(path: str | Path, root: Path | None = None, file: Path | None = None)
         doc = parse_json((file or _cache_file(path, root)).read_bytes())
         if isinstance(doc, dict) and doc.get("version") == ANALYSIS:
             return Beats.from_json(doc)
-    except (OSError, ValueError):
+    except (OSError, ValueError, UserError):
         pass
     return None
 
@@ -477,8 +481,6 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
     import os
     import sys
-
-    from engine.errors import UserError
 
     p = argparse.ArgumentParser(prog="python -m engine.beats", description=main.__doc__)
     p.add_argument("sound")

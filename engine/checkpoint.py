@@ -13,6 +13,7 @@ and ``rng.*`` tensors, so a single file both renders and resumes.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -44,6 +45,35 @@ class ModelFile:
     config: ModelConfig
     training: dict
     has_training_state: bool
+
+
+def utf8_path(path: str | os.PathLike) -> str:
+    """A path safetensors can open: it takes UTF-8 only (Rust), so a file in a folder whose name's
+    bytes are not (an old drive's ``Straße`` in Latin-1) is reached through a link of its own
+    in a folder that is (links of gone processes' are removed by the next)."""
+    path = os.path.abspath(path)
+    try:
+        os.fsencode(path).decode("utf-8")
+        return path
+    except UnicodeDecodeError:
+        pass
+    import hashlib
+    import tempfile
+
+    from engine.fileio import _alive
+
+    folder = Path(tempfile.gettempdir()) / "zoetrope-links"
+    folder.mkdir(exist_ok=True)
+    for old in folder.glob("*.safetensors"):  # those of processes that are gone
+        pid = old.name.split("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            old.unlink(missing_ok=True)
+    name = hashlib.sha1(os.fsencode(path)).hexdigest()[:16]
+    link = folder / f"{os.getpid()}-{name}.safetensors"
+    if not link.is_symlink():
+        with contextlib.suppress(FileExistsError):
+            os.symlink(path, link)
+    return str(link)
 
 
 def _cpu(t: torch.Tensor) -> torch.Tensor:
@@ -91,7 +121,7 @@ def save(
     path = Path(path)
     with atomic_path(path) as tmp:
         try:
-            save_file(tensors, str(tmp), metadata=meta)
+            save_file(tensors, utf8_path(tmp), metadata=meta)
         except SafetensorError as e:  # the disk, almost always: say it as the OS would
             code = re.search(r"os error (\d+)", str(e))
             if code:
@@ -106,7 +136,7 @@ def _open_header(path: Path) -> dict:
     if path.is_dir():
         raise CheckpointError(f"{path}: is a folder, not a .safetensors model file")
     try:
-        with safe_open(str(path), framework="pt") as f:
+        with safe_open(utf8_path(path), framework="pt") as f:
             meta = f.metadata() or {}
     except (SafetensorError, OSError, ValueError) as e:
         raise CheckpointError(f"{path}: not a readable safetensors file ({e})") from None
@@ -156,7 +186,7 @@ def verify(path: str | os.PathLike, values: bool = True) -> ModelFile:
     with torch.device("meta"):  # shapes only: no memory for the weights
         expected = {k: tuple(v.shape) for k, v in SceneModel(info.config).state_dict().items()}
     try:
-        with safe_open(str(info.path), framework="pt") as f:
+        with safe_open(utf8_path(info.path), framework="pt") as f:
             slices = {k[6:]: f.get_slice(k) for k in f.keys()  # noqa: SIM118
                       if k.startswith("model.")}  # fmt: skip
             found = {k: tuple(v.get_shape()) for k, v in slices.items()}
@@ -203,7 +233,7 @@ def _weights_problem(expected: dict[str, tuple], found: dict[str, tuple]) -> str
 
 def _read_tensors(path: Path, prefix: str) -> dict[str, torch.Tensor]:
     try:
-        with safe_open(str(path), framework="pt") as f:
+        with safe_open(utf8_path(path), framework="pt") as f:
             keys = [k for k in f.keys() if k.startswith(prefix)]  # noqa: SIM118
             return {k[len(prefix) :]: f.get_tensor(k) for k in keys}
     except (SafetensorError, OSError, ValueError) as e:

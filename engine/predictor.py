@@ -33,6 +33,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from engine.checkpoint import utf8_path
 from engine.errors import UserError
 from engine.fileio import atomic_path
 
@@ -272,7 +273,7 @@ class MotionPredictor:
         for name in ("mean", "basis", "scale", "noise"):
             tensors[name] = torch.tensor(getattr(self, name), dtype=torch.float64)
         with atomic_path(path) as tmp:
-            save_file(tensors, str(tmp), metadata={"zoetrope": "motion-predictor",
+            save_file(tensors, utf8_path(tmp), metadata={"zoetrope": "motion-predictor",
                                                    "info": json.dumps(self.info)})  # fmt: skip
         return path
 
@@ -282,9 +283,9 @@ class MotionPredictor:
         try:
             from safetensors import safe_open
 
-            with safe_open(str(path), "pt") as f:
+            with safe_open(utf8_path(path), "pt") as f:
                 meta = f.metadata() or {}
-            tensors = load_file(str(path))
+            tensors = load_file(utf8_path(path))
             if meta.get("zoetrope") != "motion-predictor":
                 raise PredictorError(f"{path}: not a Zoetrope motion predictor")
             net = _Net(ROOT_DIMS + POSE_DIMS)

@@ -121,6 +121,13 @@ def bad_models(root: Path, marker: Path) -> dict[str, Path]:
     some = dict(list({f"model.{k}": v for k, v in
                       SceneModel(TINY_CONFIG).state_dict().items()}.items())[:5])  # fmt: skip
     m["missing weights"] = _model_file(root / "missing.safetensors", weights=some)
+    state = {f"model.{k}": v for k, v in SceneModel(TINY_CONFIG).state_dict().items()}
+    nan = {k: v.clone().fill_(float("nan")) for k, v in state.items()}
+    m["NaN weights"] = _model_file(root / "nan.safetensors", weights=nan)
+    whole = {k: v.round().to(torch.int32) for k, v in state.items()}
+    m["integer weights"] = _model_file(root / "int.safetensors", weights=whole)
+    m["trained at another size"] = _model_file(root / "size.safetensors",
+                                               {"training": json.dumps({"image_size": 128})})
     return m
 
 
@@ -193,7 +200,8 @@ CLIP_CASES = ["empty", "garbage", "truncated", "sound only", "pipe", "bomb", "ze
               "text as jpg", "tiny", "mixed sizes", "no frames", "folder named .mp4"]  # fmt: skip
 MODEL_CASES = ["empty", "garbage", "pickle", "not ours", "format_version one", "newer",
                "negative width", "huge width", "config not json", "deep config",
-               "mismatched weights", "missing weights"]  # fmt: skip
+               "mismatched weights", "missing weights", "NaN weights", "integer weights",
+               "trained at another size"]  # fmt: skip
 PROJECT_CASES = ["truncated", "a list", "nested 200,000 deep", "schema 1 over a version-3 body",
                  "10**30 frames", "NaN fps", "not UTF-8", "empty", "schema 99",
                  "its model damaged"]  # fmt: skip
@@ -403,3 +411,139 @@ def test_the_studio_names_every_bad_file_and_changes_nothing(corpus, qtbot, make
         w.messages[-1].close()
     assert w.session.project.model is None and not w.session.dirty
     assert snapshot(corpus["root"]) == before and not corpus["marker"].exists()
+
+
+# -- issue 27: sounds, beats caches, recovery records, capture options, names, links -------------
+def bad_sounds(root: Path, clip: Path) -> dict[str, Path]:
+    """Sound files a user may pick, each wrong in its own way."""
+    root.mkdir()
+    s = {}
+    s["empty"] = root / "empty.wav"
+    s["empty"].write_bytes(b"")
+    s["garbage"] = root / "garbage.mp3"
+    s["garbage"].write_bytes(np.random.default_rng(2).bytes(3000))
+    s["text"] = root / "notes.ogg"
+    s["text"].write_text("la la la")
+    s["a video with no sound"] = root / "silent.mp4"
+    shutil.copyfile(clip, s["a video with no sound"])
+    s["pipe"] = root / "pipe.wav"
+    os.mkfifo(s["pipe"])
+    s["folder"] = root / "folder.flac"
+    s["folder"].mkdir()
+    s["missing"] = root / "gone.wav"
+    return s
+
+
+SOUND_CASES = ["empty", "garbage", "text", "a video with no sound", "pipe", "folder", "missing"]
+
+
+def test_every_bad_sound_is_one_clear_line_and_copies_nothing(corpus, tmp_path, capsys):
+    """Set Soundtrack's engine half and the beat analysis child (the studio runs both): each bad
+    sound file is one line naming it (a pipe or a folder said "no such file", a video without
+    sound "Invalid argument"), and nothing is copied into the project."""
+    from engine.beats import main as beats_main
+
+    sounds = bad_sounds(tmp_path / "sounds", corpus["good_clip"])
+    project = Project.create(tmp_path / "Film")
+    before = snapshot(tmp_path / "sounds")
+    for name in SOUND_CASES:
+        path = sounds[name]
+        with pytest.raises(UserError) as e:
+            project.copy_in_sound(path)
+        assert path.name in str(e.value) and "\n" not in str(e.value), (name, str(e.value))
+        assert list((project.root / "media").iterdir()) == [], name
+        code, err = run_main(beats_main, [str(path)], capsys)
+        assert code == 2, (name, err)
+        assert_one_clear_line(err, path)
+    assert snapshot(tmp_path / "sounds") == before
+    told = {}
+    for name in SOUND_CASES:
+        with pytest.raises(UserError) as e:
+            project.copy_in_sound(sounds[name])
+        told[name] = str(e.value)
+    assert "is a folder" in told["folder"] and "not a regular file" in told["pipe"]
+    assert "holds no sound" in told["a video with no sound"] and "no such file" in told["missing"]
+
+
+def test_a_bad_beats_cache_a_bad_recovery_record_and_bad_capture_options(corpus, tmp_path,
+                                                                       capsys, monkeypatch):
+    """Derived and remembered data of the wrong shape never ends a command or a launch; capture
+    options out of range are one line (or argparse's usage), nothing captured."""
+    from engine import audio, beats
+    from engine.capture import main as capture_main
+
+    wav = audio.write_wav(tmp_path / "click.wav", audio.click_track(120, 3.0)[0])
+    cache = tmp_path / "beats"
+    monkeypatch.setattr(beats, "cache_root", lambda: cache)
+    code, err = run_main(beats.main, [str(wav)], capsys)
+    assert code == 0, err
+    [file] = cache.glob("*.json")
+    for text in ("[]", '"x"', "null", '{"version": 3, "beats": null}', "[" * 100_000,
+                 '{"version": 3, "beats": [NaN], "onsets": [], "tempo": 1, "pulse": 0}',
+                 '{"version": 3, "beats": [1e300], "onsets": [], "tempo": 1, "pulse": 0}'):
+        file.write_text(text)
+        code, err = run_main(beats.main, [str(wav)], capsys)
+        assert code == 0 and "Traceback" not in err, (text[:40], err)
+        assert beats.cached(wav) is not None  # made again
+    project = Project.open(corpus["good_project"])
+    clip = next(iter(project.clips.values()))
+    before = snapshot(corpus["good_project"])
+    for argv in (["--size", "0x0"], ["--size", "70000x70000"], ["--size", "big"],
+                 ["--camera", str(tmp_path / "nothing.mp4")], ["--after", "Moon"],
+                 ["--after", clip.name], ["--adopt", "Moon"]):  # a video clip: not continued
+        code, err = run_main(capture_main, [str(corpus["good_project"]), "--camera",
+                                            str(corpus["good_clip"]), "--frames", "1", *argv],
+                             capsys)  # fmt: skip
+        assert code == 2, (argv, err)
+        assert len([ln for ln in err.splitlines() if ln.startswith("error: ")]) == 1, err
+        assert "Traceback" not in err
+    for argv in (["--every", "0"], ["--every", "-1"], ["--frames", "-1"]):
+        with pytest.raises(SystemExit) as e:
+            capture_main([str(corpus["good_project"]), *argv])
+        assert e.value.code == 2
+        assert "Traceback" not in capsys.readouterr().err
+    assert snapshot(corpus["good_project"]) == before
+
+
+def test_recovery_records_of_every_wrong_shape_are_set_aside(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZOETROPE_DATA_DIR", str(tmp_path / "data"))
+    from studio import settings
+
+    folder = settings.recovery_dir()
+    folder.mkdir(parents=True)
+    bodies = ["", "[", "[1]", "null", '"x"', '{"root": "/tmp", "saved_at": "yesterday"}',
+              '{"root": 5, "saved_at": 1, "project": {}}', '{"saved_at": 1, "project": {}}',
+              '{"root": "/tmp", "saved_at": NaN, "project": {}}', "[" * 100_000,
+              b"\xff\xfe not text"]  # fmt: skip
+    for i, body in enumerate(bodies):
+        f = folder / f"r{i}.json"
+        f.write_bytes(body) if isinstance(body, bytes) else f.write_text(body)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert settings.pending_recoveries() == []
+    after = {p.name.removesuffix(".damaged"): p.read_bytes() for p in folder.iterdir()}
+    assert after == before  # kept, each byte, beside: never offered, never lost
+
+
+def test_names_that_are_not_utf8_and_links_out_of_the_project_are_safe(corpus, tmp_path):
+    """A clip, a sound and a model whose file names' bytes are not UTF-8 import and save; a link
+    in media/ that leaves the project is never read, also by Save As."""
+    from engine import audio
+
+    odd = Path(os.fsdecode(bytes(tmp_path) + b"/Stra\xdfe"))
+    odd.mkdir()
+    clip = odd / os.fsdecode(b"d\xe9j\xe0 vu.mp4")
+    shutil.copyfile(corpus["good_clip"], clip)
+    sound = audio.write_wav(odd / os.fsdecode(b"ch\xe2teau.wav"), audio.click_track(90, 1)[0])
+    model = odd / os.fsdecode(b"mod\xe8le.safetensors")
+    shutil.copyfile(corpus["good_model"], model)
+    p = Project.create(tmp_path / "Film")
+    c = p.import_clip(clip)
+    p.set_soundtrack(p.copy_in_sound(sound))
+    p.set_model(model)
+    (p.root / "media" / "key").symlink_to(corpus["root"] / "good.safetensors")
+    p.save()
+    again = Project.open(p.root)
+    assert (again.clip(c.id).name, again.soundtrack.name) == ("déjà vu", "château")
+    assert again.model == "models/modèle.safetensors" and again.offline() == []
+    again.save_as(tmp_path / "Copy")
+    assert (tmp_path / "Copy.zoetrope" / "media" / "key").is_symlink()
