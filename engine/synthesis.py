@@ -64,7 +64,7 @@ from engine.document import (
     fold,
     frame_key,
 )
-from engine.errors import Cancelled, UserError  # noqa: F401 — engine.synthesis.Cancelled is API
+from engine.errors import Cancelled, ClipError, UserError  # noqa: F401 — .Cancelled is API
 from engine.layers import ClipLayers, LayerCache, _centroid, model_key, model_views
 from engine.model import SceneModel, _normaliser, homogeneous, theta_to_pixels, warp
 from engine.motion import (
@@ -251,9 +251,17 @@ class Director:
         return " and ".join(modes) + " mode"
 
     # -- inputs ---------------------------------------------------------------------------------
+    def clip_file(self, clip_id: str) -> Path:
+        """A clip's file; one named outside the project folder is a ClipError (offline: its
+        shots render as placeholders)."""
+        try:
+            return self.project.clip_path(clip_id)
+        except ProjectError as e:
+            raise ClipError(str(e)) from None
+
     def clip_frames(self, clip_id: str) -> np.ndarray:
         """A clip's frames at model resolution, (N, S, S, 3) uint8, decoded once and cached."""
-        return self.clips.load(self.project.clip_path(clip_id), self.model_size).frames
+        return self.clips.load(self.clip_file(clip_id), self.model_size).frames
 
     def layers(
         self,
@@ -282,7 +290,7 @@ class Director:
                 if report is not None:
                     report(clip.name, done, total)
 
-            layers = self.layer_cache.load(self.project.clip_path(clip_id), self.model,
+            layers = self.layer_cache.load(self.clip_file(clip_id), self.model,
                                            progress=step, cancel=cancel,
                                            mkey=self._weights_key())  # fmt: skip
             self._check_length(clip_id, len(layers))
@@ -330,8 +338,8 @@ class Director:
         index past the end."""
         clip = self.project.clip(clip_id)
         if frames < clip.frames:
-            raise ProjectError(
-                f"{self.project.clip_path(clip_id)}: holds {frames} frames, but the project "
+            raise ClipError(
+                f"{self.clip_file(clip_id)}: holds {frames} frames, but the project "
                 f"says clip {clip.name!r} has {clip.frames} (relink it to its file, or import "
                 "it again)"
             )
@@ -514,7 +522,7 @@ class Director:
             if progress is not None:
                 progress(index + 1, total)
 
-        for k, frame in enumerate(ClipReader(self.project.clip_path(clip_id)).frames()):
+        for k, frame in enumerate(ClipReader(self.clip_file(clip_id)).frames()):
             if k >= clip.frames:
                 break
             save(k, frame)  # the footage itself, untouched
@@ -680,24 +688,22 @@ class Director:
         for key, (shot, local) in by_mode.pop("pixels", {}).items():
             try:
                 out[key] = self._render_pixels(shot, local, key[1])
-            except UserError as e:
+            except ClipError as e:
                 out[key] = self._offline(shot, key[1], e)
         if by_mode:
             model = by_mode["model"]
             try:
                 out.update(zip(model, self._render_model(model), strict=True))
-            except UserError:  # one shot's input: the others render, one at a time
+            except ClipError:  # one shot's clip: the others render, one at a time
                 for key, w in model.items():
                     try:
                         out[key] = self._render_model({key: w})[0]
-                    except UserError as e:
+                    except ClipError as e:
                         out[key] = self._offline(w[0], key[1], e)
         return [out[k] for k in wanted]
 
-    def _offline(self, shot: Shot, layer: str, e: UserError) -> np.ndarray:
-        """The placeholder of a shot that cannot be drawn, and why in :attr:`problems`."""
-        if isinstance(e, Cancelled):
-            raise e
+    def _offline(self, shot: Shot, layer: str, e: ClipError) -> np.ndarray:
+        """The placeholder of a shot whose clip cannot be read, and why in :attr:`problems`."""
         why = str(e)
         self.problems[shot.id] = why
         return placeholder(self.size, why, layer)

@@ -264,19 +264,22 @@ class RenderService(QObject):
         """A frame whose render raised: said once; asked again only once more, then given up
         on until the inputs change (a shot asking for 888 PiB printed 220 tracebacks in 20 s,
         retried on every wish)."""
-        why = e if isinstance(e, UserError) else f"internal error: {type(e).__name__}: {e}"
-        why = str(why)
+        user = isinstance(e, UserError)
+        why = str(e) if user else f"internal error: {type(e).__name__}: {e}"
         was, times = self._failures.get(key, (why, 0))
         times = times + 1 if was == why else 1  # the same way twice
         self._failures[key] = (why, times)
-        if not isinstance(e, UserError) and why not in self._printed:
+        if user:
+            self.failed.emit(why)  # the user's to fix: said at once (the session says it once)
+        elif why not in self._printed:
             self._printed.add(why)  # a bug report needs one traceback, not one a frame
             traceback.print_exception(e)
         if times >= 2:
             with self._cond:
                 self._given_up.add(key)
-            self.failed.emit(f"{why} (the same frame failed twice: it is not rendered again "
-                             "until the project or the model changes)")  # fmt: skip
+            if not user:
+                self.failed.emit(f"{why} (the same frame failed twice: it is not rendered "
+                                 "again until the project or the model changes)")  # fmt: skip
 
 
 def _trained_on(training: dict) -> str:
