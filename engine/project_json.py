@@ -318,26 +318,36 @@ def from_json(doc: Any, root: Path) -> Project:
 
 def _verify_clips(project: Project) -> list[str]:
     """Clip records checked where it is cheap against the files they describe — a frame
-    folder's frames counted, an image's size read from its header — and corrected, said in a
-    note (a video is checked when it is first decoded: engine.synthesis)."""
+    folder's frames counted, an image's size read from its header, the size of the video that
+    sets the output size — and corrected, said in a note (a video's length is checked when it
+    is first decoded: engine.synthesis)."""
     from PIL import Image
 
-    from engine.data.clips import frame_files
+    from engine.data.clips import ClipReader, frame_files
+    from engine.errors import UserError
 
     notes = []
+    first = next(iter(project.clips), None)
     for clip in project.clips.values():
-        if clip.kind not in ("frames", "image"):
+        # a video is checked only where it sets the output size (its first frame decoded):
+        # the others when they are first decoded
+        if clip.kind == "video" and not (clip.id == first and project.output_size is None):
             continue
         try:
             path = project.resolve(clip.source, "clip source")
-            files = frame_files(path) if clip.kind == "frames" else [path]
-            if not files:
-                continue
-            with Image.open(files[0]) as im:
-                width, height = im.size
-        except (ProjectError, OSError, ValueError):
+            if clip.kind == "video":
+                reader = ClipReader(path)
+                next(reader.frames())
+                frames, (width, height) = clip.frames, (reader.info.width, reader.info.height)
+            else:
+                files = frame_files(path) if clip.kind == "frames" else [path]
+                if not files:
+                    continue
+                with Image.open(files[0]) as im:
+                    width, height = im.size
+                frames = len(files) if clip.kind == "frames" else 1
+        except (UserError, OSError, ValueError, StopIteration):
             continue  # offline or unreadable: told as such, when it is used
-        frames = len(files) if clip.kind == "frames" else 1
         if (clip.frames, clip.width, clip.height) != (frames, width, height):
             notes.append(f"{project.file}: clip {clip.name!r}: project.json says {clip.frames} "
                          f"frames of {clip.width}×{clip.height}, its files hold {frames} of "

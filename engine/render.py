@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+from engine import project_lock
 from engine.document import RENDER_MODES, Project
 from engine.errors import UserError
 from engine.export import (
@@ -175,7 +176,13 @@ def fit_beats(project: Project, director: Director, wanted: list[str], holds: bo
         project.update_shot(shot_id, **director.beat_fit(shot_id, holds))
         shot = project.shot(shot_id)
         print(f"fitted {shot.name or shot_id} to {len(shot.beats)} beats", file=sys.stderr)
-    project.save()
+    held = project_lock.other_holder(project.root)
+    if held is not None:
+        print(f"note: the project is open in {held}: this save merges with what it saved, and "
+              "its next save merges with this one", file=sys.stderr)  # fmt: skip
+    project.save()  # merged with what another program saved since it was opened
+    if project.merged:
+        print(f"note: {project.merged}", file=sys.stderr)
 
 
 def _say(notes: list[str]) -> None:

@@ -403,6 +403,15 @@ def test_beats_past_the_limits_are_refused_and_a_lying_size_corrected(film, tmp_
     opened = Project.open(p.root)
     assert (opened.clip(clip.id).width, opened.clip(clip.id).frames) == (64, 4)
     assert opened.frame_size == (64, 48) and any("corrected" in n for n in opened.notes)
+    doc = json.loads(film.file.read_text())  # a video's claim, where it sets the output size
+    doc["clips"][0].update(width=4096, height=4096)
+    doc["timeline"]["shots"][0]["beat_fit"] = None
+    doc["output"]["size"] = None
+    doc["timeline"]["range"] = [100, 200]  # and an in/out range past the 12-frame timeline
+    film.file.write_text(json.dumps(doc))
+    opened = Project.open(film.root)
+    assert opened.frame_size == (64, 64) and opened.range is None
+    assert any("beyond the timeline" in n for n in opened.notes)
 
 
 def test_a_video_clip_shorter_than_its_record_renders_as_a_placeholder(film, tmp_path):
