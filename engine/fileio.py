@@ -83,12 +83,17 @@ def remove_stale_temporaries(target: str | os.PathLike, suffix: str = ".tmp") ->
         pid = p.name[len(target.name) + 2 : -len(suffix)].split("-")[0]
         if pid.isdigit() and _alive(int(pid)):
             continue
-        if p.is_dir() and not p.is_symlink():
-            shutil.rmtree(p, ignore_errors=True)
-        else:
-            p.unlink(missing_ok=True)
+        _remove(p)
         removed.append(p)
     return removed
+
+
+def _remove(p: Path) -> None:
+    """A file, a link, or a folder with all in it."""
+    if p.is_dir() and not p.is_symlink():
+        shutil.rmtree(p, ignore_errors=True)
+    else:
+        p.unlink(missing_ok=True)
 
 
 _TEMPORARY = re.compile(r"\.(?P<name>.+)\.(?P<pid>\d+)-[0-9A-Za-z_]+(?P<suffix>\.[a-z]+)")
@@ -108,12 +113,8 @@ def remove_stale_in(folder: str | os.PathLike, suffixes: tuple[str, ...]) -> lis
         m = _TEMPORARY.fullmatch(name)
         if m is None or m["suffix"] not in suffixes or _alive(int(m["pid"])):
             continue
-        p = folder / name
-        if p.is_dir() and not p.is_symlink():
-            shutil.rmtree(p, ignore_errors=True)
-        else:
-            p.unlink(missing_ok=True)
-        removed.append(p)
+        _remove(folder / name)
+        removed.append(folder / name)
     return removed
 
 
