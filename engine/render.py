@@ -100,9 +100,10 @@ def parse_range(text: str | None, project: Project) -> tuple[int, int] | None:
     if text is None:
         return None
     if text == "in-out":
-        if project.range is None:
-            raise UserError("--range in-out: the project has no in/out range set")
-        return project.range
+        if project.play_range is None:
+            raise UserError("--range in-out: the project has no in/out range set on its "
+                            "timeline")  # fmt: skip
+        return project.play_range
     try:
         first, last = (int(v) for v in text.split(":"))
     except ValueError:

@@ -69,8 +69,8 @@ class ExportDialog(QDialog):
         browse.clicked.connect(self._browse)
         self.range = QComboBox(self)
         self.range.addItem(f"Whole timeline ({p.timeline.frame_count} frames)", None)
-        if p.range is not None:
-            self.range.addItem(f"In/out range (frames {p.range[0] + 1}–{p.range[1] + 1})", p.range)
+        if (rng := p.play_range) is not None:  # as far as it lies on the timeline
+            self.range.addItem(f"In/out range (frames {rng[0] + 1}–{rng[1] + 1})", rng)
             self.range.setCurrentIndex(1)
         self.fps = QDoubleSpinBox(self, minimum=1, maximum=120, decimals=2, value=p.fps)
         self.scale = QDoubleSpinBox(

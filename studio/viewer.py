@@ -75,9 +75,9 @@ class Transport(QObject):
     def bounds(self) -> tuple[int, int]:
         count = self.s.timeline.frame_count
         lo, hi = 0, max(count - 1, 0)
-        rng = self.s.project.range if self.s.project is not None else None
-        if self.use_range and rng is not None and rng[0] < count:
-            lo, hi = rng[0], min(rng[1], hi)
+        rng = self.s.project.play_range if self.s.project is not None else None
+        if self.use_range and rng is not None:
+            lo, hi = rng
         return lo, hi
 
     def frame_after(self, n: int, start: int | None = None) -> int | None:
