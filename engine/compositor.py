@@ -109,44 +109,50 @@ def composite(plate: np.ndarray, placed, layer: str = "composite") -> np.ndarray
 
 def placeholder(size: tuple[int, int], text: str, layer: str = "composite") -> np.ndarray:
     """The frame of a shot that cannot be drawn (its clip offline, unreadable, or not what the
-    project says): dark, hatched in red, "OFFLINE" and ``text`` (what is missing) written on it —
-    as editors show media offline, so a render or an export goes on and the gap is plain to
-    see. RGBA (opaque) for the ``cutout`` layer."""
+    project says): dark, hatched in red, "OFFLINE" and ``text`` (what is missing; lines split
+    at newlines, and wrapped to the frame) written on it — as editors show media offline, so a
+    render or an export goes on and the gap is plain to see. RGBA (opaque) for ``cutout``."""
     w, h = size
     out = np.full((h, w, 3), (36, 36, 44), np.uint8)
     step = max(8, min(w, h) // 12)
     for x in range(-h, w, step):
         cv2.line(out, (x, h), (x + h, 0), (88, 30, 36), max(1, step // 6), cv2.LINE_AA)
-    scale = max(0.3, min(w, h) / 400)
-    font, thick = cv2.FONT_HERSHEY_SIMPLEX, max(1, round(scale * 2))
-    lines = ["OFFLINE", *_wrap(text, max(8, int(w / (11 * scale))))[:4]]
-    y = h // 2 - (len(lines) - 1) * int(16 * scale)
-    for i, line in enumerate(lines):
-        s = scale * (1.6 if i == 0 else 0.8)
-        (tw, th), _ = cv2.getTextSize(line, font, s, thick)
-        cv2.putText(out, line, ((w - tw) // 2, y), font, s, (235, 235, 235), thick, cv2.LINE_AA)
-        y += int(th * 1.8)
+    font, scale = cv2.FONT_HERSHEY_SIMPLEX, max(0.3, min(w, h) / 400)
+    thick = max(1, round(scale * 2))
+    lines = [("OFFLINE", 1.6 * scale)]
+    for part in text.split("\n"):
+        lines += [(line, 0.8 * scale) for line in _wrap(part, 0.9 * w, font, 0.8 * scale, thick)]
+    lines = lines[:6]
+    heights = [cv2.getTextSize(t, font, s, thick)[0][1] for t, s in lines]
+    y = (h - sum(heights) * 1.8) / 2 + heights[0]
+    for (line, s), th in zip(lines, heights, strict=True):
+        tw = cv2.getTextSize(line, font, s, thick)[0][0]
+        cv2.putText(out, line, ((w - tw) // 2, int(y)), font, s, (235, 235, 235), thick,
+                    cv2.LINE_AA)  # fmt: skip
+        y += th * 1.8
     if layer == "cutout":
         return np.dstack([out, np.full((h, w), 255, np.uint8)])
     return out
 
 
-def _wrap(text: str, width: int) -> list[str]:
-    """``text`` in lines of at most ``width`` characters (broken at spaces and slashes);
-    OpenCV's Hershey font draws ASCII only, so anything else becomes ``?``."""
+def _wrap(text: str, width: float, font: int, scale: float, thick: int) -> list[str]:
+    """``text`` in lines at most ``width`` pixels wide, broken at spaces (a long path after its
+    slashes); OpenCV's Hershey font draws ASCII only, so anything else becomes ``?``."""
     text = text.encode("ascii", "replace").decode()
+
+    def fits(t: str) -> bool:
+        return cv2.getTextSize(t, font, scale, thick)[0][0] <= width
+
     lines, line = [], ""
-    words = []
-    for word in text.split():  # a long path broken after its slashes
-        while len(word) > width and "/" in word[:width]:
-            cut = word.rindex("/", 0, width) + 1
-            words.append(word[:cut])
-            word = word[cut:]
-        words.append(word)
-    for word in words:
-        if line and len(line) + len(word) + 1 > width:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}".strip()
+    for word in text.split():
+        pieces = [word]
+        if not fits(word) and "/" in word:  # a path: after its slashes
+            pieces = [p + "/" for p in word.split("/")[:-1]] + [word.split("/")[-1]]
+        for piece in pieces:
+            glue = "" if line.endswith("/") else " "
+            if line and not fits(line + glue + piece):
+                lines.append(line)
+                line = piece
+            else:
+                line = (line + glue + piece) if line else piece
     return [*lines, line] if line else lines

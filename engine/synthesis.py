@@ -703,10 +703,18 @@ class Director:
         return [out[k] for k in wanted]
 
     def _offline(self, shot: Shot, layer: str, e: ClipError) -> np.ndarray:
-        """The placeholder of a shot whose clip cannot be read, and why in :attr:`problems`."""
+        """The placeholder of a shot whose clip cannot be read, and why in :attr:`problems`: on
+        the frame, the clip's name, its file and what is wrong, in a few words."""
         why = str(e)
         self.problems[shot.id] = why
-        return placeholder(self.size, why, layer)
+        p, text = self.project, why.replace(f"{self.project.root}/", "")
+        for clip_id in dict.fromkeys((shot.character.clip, shot.background.clip, shot.motion.clip)):
+            clip = p.clips.get(clip_id)
+            missing = clip and p._missing(clip.source, "clip source", clip.kind == "frames")
+            if missing:
+                text = f"{clip.name}\n{clip.source}\n{missing}"
+                break
+        return placeholder(self.size, text, layer)
 
     def _render_pixels(self, shot: Shot, local: int, layer: str) -> np.ndarray:
         plate = self._plate(shot.background.clip)

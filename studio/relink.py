@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFileDialog,
+    QHeaderView,
     QLabel,
     QMessageBox,
     QPushButton,
@@ -59,6 +60,8 @@ class RelinkDialog(QDialog):
         self.list = QTreeWidget(self)
         self.list.setHeaderLabels(["Missing", "Was at", "Why"])
         self.list.setRootIsDecorated(False)
+        for column in (0, 1):  # whole names and paths: what the user looks for
+            self.list.header().setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.list.itemSelectionChanged.connect(self._selected)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)

@@ -336,6 +336,10 @@ b = beats.analyse_file(p.sound_path())
 print(sound.seconds, len(pcm), round(b.tempo), b.steady,
       resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
+    # first, numba compiles librosa's tracker once and caches it on disk (1 GB of the compiler,
+    # once after an install, not the sound's: a fresh clone measured 1.22 GB without this)
+    warm = "from engine import audio, beats; beats.analyse(audio.click_track(120, 5.0)[0])"
+    subprocess.run([sys.executable, "-c", warm], check=True, cwd=ROOT, timeout=600)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           cwd=ROOT, timeout=900)  # fmt: skip
     assert done.returncode == 0, done.stderr
