@@ -1,7 +1,7 @@
 """Peak memory of a long soundtrack: read whole (how the studio read one before issue 27: decoded
 to float samples, its beats from librosa over the whole array) against read in blocks (what it
 does now: engine.audio.measure, playback_file, engine.beats.analyse_file), each in a child
-process whose peak resident memory is read back, side by side in one run.
+process whose peak resident memory (VmHWM, Linux) is read back, side by side in one run.
 
     python bench/long_sound.py --minutes 10 60
 
@@ -22,23 +22,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 WHOLE = """
-import resource, numpy as np, librosa
+import numpy as np, librosa
 from engine import audio
 y = audio.decode({path!r})
 peaks = audio.peaks(y)
 env = librosa.onset.onset_strength(y=y.mean(axis=1), sr=audio.RATE, hop_length=512)
 tempo, beats = librosa.beat.beat_track(onset_envelope=env, sr=audio.RATE, hop_length=512)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print([ln for ln in open("/proc/self/status") if ln.startswith("VmHWM:")][0].split()[1])
 """
 
 BLOCKS = """
-import resource
 from pathlib import Path
 from engine import audio, beats
 audio.measure({path!r})
 audio.playback_file({path!r}, Path({cache!r}))
 beats.analyse_file({path!r})
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print([ln for ln in open("/proc/self/status") if ln.startswith("VmHWM:")][0].split()[1])
 """
 
 
