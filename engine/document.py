@@ -492,21 +492,31 @@ class Project:
         — until they are relinked (:meth:`relinked`) or removed."""
         found = []
         for clip in self.clips.values():
-            why = self._missing(clip.source, "clip source", clip.kind == "frames")
+            why = self.why_missing(clip.source, "clip source", clip.kind == "frames")
             if why:
                 found.append(Offline("clip", clip.id, clip.name, clip.source, why))
         if self.soundtrack is not None:
-            why = self._missing(self.soundtrack.source, "soundtrack", False)
+            why = self.why_missing(self.soundtrack.source, "soundtrack", False)
             if why:
                 s = self.soundtrack
                 found.append(Offline("soundtrack", None, s.name or s.source, s.source, why))
         if self.model is not None:
-            why = self._missing(self.model, "model", False)
+            why = self.why_missing(self.model, "model", False)
             if why:
                 found.append(Offline("model", None, Path(self.model).name, self.model, why))
         return found
 
-    def _missing(self, rel: str, what: str, folder_: bool) -> str | None:
+    def clip_offline(self, clip_id: str) -> str | None:
+        """Why clip ``clip_id``'s file cannot be used now, or None."""
+        clip = self.clip(clip_id)
+        return self.why_missing(clip.source, "clip source", clip.kind == "frames")
+
+    def sound_offline(self) -> str | None:
+        """Why the soundtrack's file cannot be used now, or None (also with no soundtrack)."""
+        s = self.soundtrack
+        return None if s is None else self.why_missing(s.source, "soundtrack", False)
+
+    def why_missing(self, rel: str, what: str, folder_: bool) -> str | None:
         """Why the file ``rel`` cannot be used now, or None."""
         try:
             path = self.resolve(rel, what)

@@ -468,7 +468,7 @@ def _sound_of(project, at: float, seconds: float, notes: list | None) -> Sound |
     """The soundtrack from timeline time ``at``, or None — said in ``notes`` — where its file
     is offline or holds no sound: the film is exported silent rather than not at all."""
     s = project.soundtrack
-    why = project._missing(s.source, "soundtrack", False)
+    why = project.sound_offline()
     if why is None:
         try:
             audio.probe(project.sound_path())

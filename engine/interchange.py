@@ -52,7 +52,7 @@ def media_names(project, settings: ExportSettings) -> list[str]:
     names = [f"shot_{n + 1:03d}{SUFFIXES.get(settings.format, '')}"
              for n in range(len(project.shots))]  # fmt: skip
     s = project.soundtrack
-    if s is not None and not project._missing(s.source, "soundtrack", False):
+    if s is not None and not project.sound_offline():
         names.append(f"soundtrack{Path(s.source).suffix.lower()}")
     return names
 
@@ -168,8 +168,7 @@ def export_timeline(
             done += shot.duration
             video.append(_clip(otio, shot, n, start, rate, media / name, settings.format))
         tracks = [video]
-        why = None if project.soundtrack is None else project._missing(
-            project.soundtrack.source, "soundtrack", False)
+        why = project.sound_offline()
         if why and notes is not None:
             notes.append(f"the soundtrack {project.soundtrack.source} is offline ({why}): the "
                          "timeline has no sound track")  # fmt: skip

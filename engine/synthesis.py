@@ -710,7 +710,7 @@ class Director:
         p, text = self.project, why.replace(f"{self.project.root}/", "")
         for clip_id in dict.fromkeys((shot.character.clip, shot.background.clip, shot.motion.clip)):
             clip = p.clips.get(clip_id)
-            missing = clip and p._missing(clip.source, "clip source", clip.kind == "frames")
+            missing = clip and p.clip_offline(clip_id)
             if missing:
                 text = f"{clip.name}\n{clip.source}\n{missing}"
                 break

@@ -63,8 +63,7 @@ class ClipFrames(QObject):
         if clip_id not in self._asked and self.s.project is not None:
             self._asked.add(clip_id)
             project, cache = self.s.project, self.cache
-            if project._missing(project.clip(clip_id).source, "clip source",
-                                project.clip(clip_id).kind == "frames"):  # fmt: skip
+            if project.clip_offline(clip_id):
                 self._frames[clip_id] = []  # offline: the library says so, no frames to show
                 return self._frames[clip_id]
             job = Job(lambda _job: cache.load(project.clip_path(clip_id), THUMB).frames,
@@ -88,8 +87,7 @@ class ClipFrames(QObject):
     def _failed(self, generation: int, clip_id: str, message: str) -> None:
         if generation == self._generation:
             p, clip = self.s.project, self.s.project.clips.get(clip_id)
-            if clip is not None and not p._missing(clip.source, "clip source",
-                                                   clip.kind == "frames"):  # fmt: skip
+            if clip is not None and not p.clip_offline(clip_id):
                 self.s.tell("Cannot show a clip's frames", message)  # (offline: said once,
             self._got(generation, clip_id, [])  # by its shots' placeholders and the library)
 

@@ -337,8 +337,7 @@ class Analysis(QObject):
             for i, clip_id in enumerate(clips):
                 job.check()
                 clip = project.clip(clip_id)
-                if director.has_layers(clip_id) or project._missing(
-                        clip.source, "clip source", clip.kind == "frames"):  # fmt: skip
+                if director.has_layers(clip_id) or project.clip_offline(clip_id):
                     continue  # (offline: its shots' placeholders say so)
 
                 def step(name: str, done: int, total: int, i=i) -> None:

@@ -320,7 +320,7 @@ class Session(QObject):
         self.sound_problem = None
         self.sound.load(None)
         if sound is not None:
-            why = self.project._missing(sound.source, "soundtrack", False)
+            why = self.project.sound_offline()
             if why:  # offline: the film plays and exports silent until it is relinked
                 self.sound_problem = f"Soundtrack offline: {sound.source}: {why} (File → " \
                                      "Relink Missing Media…)"

@@ -362,6 +362,15 @@ def test_a_full_disk_is_one_line_and_leaves_a_usable_state(corpus, tmp_path):
                         f"--out {disk}/run --progress none {tiny}", tmp_path)  # fmt: skip
     assert "rc=2" in r.stdout and "Traceback" not in r.stderr, r.stderr
     assert "No space left on device" in r.stderr and r.stderr.startswith("error: ")
+    # issue 27: a headless capture on a disk that fills: one line naming it, the frames kept
+    make = f"{py} -c \"from engine.document import Project; Project.create('{disk}/P')\""
+    r = _on_a_full_disk(f"{make} && {py} -m engine.capture {disk}/P.zoetrope --camera "
+                        f"{corpus['good_clip']} --every 0.01 --frames 500 --take Night",
+                        tmp_path)  # fmt: skip
+    assert "rc=2" in r.stdout and "Traceback" not in r.stderr, r.stderr
+    errors = [ln for ln in r.stderr.splitlines() if ln.startswith("error: ")]
+    assert len(errors) == 1 and "the disk is full" in errors[0] and "Night" in errors[0], errors
+    assert "frame_00001.png" in r.stdout  # the captures made are still on the disk
 
 
 # -- the studio ----------------------------------------------------------------------------------
