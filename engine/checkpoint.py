@@ -60,13 +60,13 @@ def utf8_path(path: str | os.PathLike) -> str:
     import hashlib
     import tempfile
 
-    from engine.fileio import _alive
+    from engine.fileio import alive
 
     folder = Path(tempfile.gettempdir()) / "zoetrope-links"
     folder.mkdir(exist_ok=True)
     for old in folder.glob("*.safetensors"):  # those of processes that are gone
         pid = old.name.split("-")[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not alive(int(pid)):
             old.unlink(missing_ok=True)
     name = hashlib.sha1(os.fsencode(path)).hexdigest()[:16]
     link = folder / f"{os.getpid()}-{name}.safetensors"

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import hashlib
 import json
 import math
 import numbers
@@ -333,8 +332,9 @@ class Project:
     """Counts edits; a view compares it to know whether to refresh."""
     merged: str = field(default="", repr=False, compare=False)
     """After a save that merged another program's changes in: what came in, in words."""
-    _disk: str | None = field(default=None, repr=False, compare=False)
-    _base: dict | None = field(default=None, repr=False, compare=False)
+    _disk: bytes | None = field(default=None, repr=False, compare=False)
+    """project.json as this project last read or wrote it: what a save compares and merges
+    against (its JSON is made only when a merge needs it, never on the open or save path)."""
     notes: list[str] = field(default_factory=list, repr=False, compare=False)
     """What opening it found and said: parts offline, names repaired, records corrected."""
     _index: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
@@ -408,7 +408,7 @@ class Project:
             except OSError:
                 current = None
             if current is not None and self._disk is not None and not overwrite_changes \
-                    and hashlib.sha256(current).hexdigest() != self._disk:  # fmt: skip
+                    and current != self._disk:  # fmt: skip
                 self._merge(current)
             text = json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n"
             try:
@@ -439,10 +439,7 @@ class Project:
 
     def _saved(self, raw: bytes) -> None:
         """What is on disk now, as this project last read or wrote it: what a save compares."""
-        from engine import project_json
-
-        self._disk = hashlib.sha256(raw).hexdigest()
-        self._base = project_json.to_json(self)
+        self._disk = raw
 
     def _merge(self, current: bytes) -> None:
         """Take in what another program saved (``current``: the file's bytes now)."""
@@ -454,7 +451,12 @@ class Project:
         except ProjectError:
             return  # damaged on disk: written over (project.json.bak keeps it)
         before = (len(self.clips), len(self.shots))
-        doc = merge(self._base or {}, self.to_json(), project_json.to_json(theirs), self.file)
+        try:  # what both sides started from, in the current schema
+            base = project_json.to_json(project_json.from_json(
+                project_json.parse(self._disk, self.file), self.root))
+        except ProjectError:
+            base = {}
+        doc = merge(base, self.to_json(), project_json.to_json(theirs), self.file)
         merged = project_json.from_json(doc, self.root)
         for name in ("name", "fps", "model", "clips", "shots", "range", "output_size",
                      "render_mode", "soundtrack"):  # fmt: skip

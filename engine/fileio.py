@@ -81,7 +81,7 @@ def remove_stale_temporaries(target: str | os.PathLike, suffix: str = ".tmp") ->
     removed = []
     for p in target.parent.glob(f".{glob.escape(target.name)}.*{suffix}"):
         pid = p.name[len(target.name) + 2 : -len(suffix)].split("-")[0]
-        if pid.isdigit() and _alive(int(pid)):
+        if pid.isdigit() and alive(int(pid)):
             continue
         _remove(p)
         removed.append(p)
@@ -96,7 +96,7 @@ def _remove(p: Path) -> None:
         p.unlink(missing_ok=True)
 
 
-_TEMPORARY = re.compile(r"\.(?P<name>.+)\.(?P<pid>\d+)-[0-9A-Za-z_]+(?P<suffix>\.[a-z]+)")
+TEMPORARY = re.compile(r"\.(?P<name>.+)\.(?P<pid>\d+)-[0-9A-Za-z_]+(?P<suffix>\.[a-z]+)")
 
 
 def remove_stale_in(folder: str | os.PathLike, suffixes: tuple[str, ...]) -> list[Path]:
@@ -110,15 +110,15 @@ def remove_stale_in(folder: str | os.PathLike, suffixes: tuple[str, ...]) -> lis
         return []
     removed = []
     for name in names:
-        m = _TEMPORARY.fullmatch(name)
-        if m is None or m["suffix"] not in suffixes or _alive(int(m["pid"])):
+        m = TEMPORARY.fullmatch(name)
+        if m is None or m["suffix"] not in suffixes or alive(int(m["pid"])):
             continue
         _remove(folder / name)
         removed.append(folder / name)
     return removed
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

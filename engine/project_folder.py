@@ -15,7 +15,7 @@ from pathlib import Path
 
 from engine.errors import UserError
 from engine.fileio import (
-    _TEMPORARY,
+    TEMPORARY,
     atomic_path,
     atomic_write_bytes,
     remove_stale_in,
@@ -126,7 +126,7 @@ def _not_copied(folder: str, names: list[str]) -> set[str]:
             skip.add(name)
             continue
         special = not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode))
-        if special or _TEMPORARY.fullmatch(name) or name.endswith(".importing"):
+        if special or TEMPORARY.fullmatch(name) or name.endswith(".importing"):
             skip.add(name)
     return skip
 

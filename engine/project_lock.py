@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from engine.document import ProjectError
-from engine.fileio import _alive, atomic_write_text, parse_json
+from engine.fileio import alive, atomic_write_text, parse_json
 
 LOCK_FILE = ".zoetrope.lock"
 
@@ -51,7 +51,7 @@ class Holder:
     def alive(self) -> bool:
         """Whether the holder may still be writing: its process runs (another machine's
         cannot be asked: taken as alive)."""
-        return self.host != socket.gethostname() or _alive(self.pid)
+        return self.host != socket.gethostname() or alive(self.pid)
 
     @property
     def mine(self) -> bool:
