@@ -17,9 +17,10 @@ from typing import Any
 
 from engine.document import ProjectError
 
-SETTINGS = (("name",), ("model",), ("output",), ("soundtrack",), ("timeline", "fps"),
-            ("timeline", "range"))  # fmt: skip
-"""The project's own settings, each merged whole."""
+SETTINGS = {("name",): "the project's name", ("model",): "the model",
+            ("output",): "the output size and render mode", ("soundtrack",): "the soundtrack",
+            ("timeline", "fps"): "the frame rate", ("timeline", "range"): "the in/out range"}
+"""The project's own settings, each merged whole, and what a user calls them."""
 
 
 class MergeConflict(ProjectError):
@@ -95,10 +96,10 @@ def merge(base: dict, ours: dict, theirs: dict, file=None) -> dict:
     :class:`MergeConflict` where both sides changed the same thing differently."""
     conflicts: list[str] = []
     out = {**ours, "timeline": dict(ours["timeline"])}
-    for path in SETTINGS:
+    for path, words in SETTINGS.items():
         value, clash = _pick(_get(base, path), _get(ours, path), _get(theirs, path))
         if clash:
-            conflicts.append(f"the project's {'.'.join(path)}")
+            conflicts.append(f"{words} ({'.'.join(path)})")
         _put(out, path, value)
     out["clips"] = _records(base.get("clips", []), ours["clips"], theirs.get("clips", []),
                             "clip", conflicts)  # fmt: skip
