@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from engine import project_folder
 from engine.data.clips import ClipReader, frame_files
 from engine.document import Clip, new_id
+from engine.document import folder as project_folder
 from engine.errors import ClipError, UserError
 from engine.fileio import atomic_path, remove_stale_in
 
@@ -531,8 +531,8 @@ def main(argv: list[str] | None = None) -> int:
     (--after) — that becomes a clip of it; --adopt makes such a take a clip without shooting."""
     import argparse
 
-    from engine import project_lock
     from engine.document import Project, check_text
+    from engine.document import lock as project_lock
 
     p = argparse.ArgumentParser(prog="python -m engine.capture", description=main.__doc__)
     p.add_argument("project", nargs="?", help="the project folder (not needed with --list)")

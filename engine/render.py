@@ -16,8 +16,8 @@ import sys
 import time
 from pathlib import Path
 
-from engine import project_lock
 from engine.document import RENDER_MODES, Project
+from engine.document import lock as project_lock
 from engine.errors import UserError
 from engine.export import (
     FILTERS,

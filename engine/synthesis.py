@@ -62,9 +62,10 @@ from engine.document import (
     ProjectError,
     Shot,
     fold,
-    frame_key,
 )
+from engine.document.shot import check_fields
 from engine.errors import Cancelled, ClipError, UserError  # noqa: F401 — .Cancelled is API
+from engine.frames.key import frame_key
 from engine.layers import ClipLayers, LayerCache, _centroid, model_key, model_views
 from engine.model import SceneModel, _normaliser, homogeneous, theta_to_pixels, warp
 from engine.motion import (
@@ -506,7 +507,7 @@ class Director:
         folder ``out`` — import it as a clip. ``target``: fractions of the clip's frame."""
         clip = self.project.clip(clip_id)
         shot = self._whole_clip(clip_id, extend=frames, take=take, target=target, render="pixels")
-        self.project._check_motion_extras(shot, clip.name)
+        check_fields(shot)
         layers = self.layers(clip_id, cancel=cancel)
         ahead = self._extension(shot)
         n = _normaliser(*layers.size)

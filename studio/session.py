@@ -15,8 +15,9 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QImage, QUndoCommand, QUndoStack
 
-from engine.document import FPS_RANGE, Clip, Project, Timeline, frame_key
+from engine.document import FPS_RANGE, Clip, Project, Timeline
 from engine.errors import UserError
+from engine.frames.key import frame_key
 from studio import settings
 from studio.render_service import Analysis, FrameStore, RenderService
 from studio.sound import SoundPlayer
@@ -106,9 +107,9 @@ class Session(QObject):
     # -- project lifecycle -------------------------------------------------------------------------
     def open(self, project: Project | None, read_only: bool = False) -> None:
         """Show ``project`` (None: nothing open); the model loads on the render thread. Unless
-        ``read_only``, the project's lock is held (engine.project_lock: a second studio is told
+        ``read_only``, the project's lock is held (engine.document.lock: a second studio is told
         who has it) until another is opened or the window closes."""
-        from engine import project_lock
+        from engine.document import lock as project_lock
 
         if self.project is not None and not self.read_only:
             project_lock.release(self.project.root)
@@ -153,7 +154,7 @@ class Session(QObject):
     def saved_as(self, old_root: Path) -> None:
         """After Save As from ``old_root``: the copy is this session's project, held (no longer
         read-only); the old one let go."""
-        from engine import project_lock
+        from engine.document import lock as project_lock
 
         if not self.read_only:
             project_lock.release(old_root)

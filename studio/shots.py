@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from engine.document import (
     EASES,
+    FIELD,
     LOOP_MODES,
     MAX_EXTEND,
     MAX_HOLD,
@@ -49,8 +50,7 @@ LOOP_NAMES = {"once": "Once (hold the last frame)", "loop": "Loop", "pingpong": 
               "endless": "Endless (never repeats)"}  # fmt: skip
 EDGE_NAMES = {"turn": "Turn back", "wrap": "Wrap round", "stay": "Stay inside"}
 KEY_COLUMNS = ("Frame", "X px", "Y px", "Turn °", "Scale %", "Ease")
-CHOICES = {"loop": ("Loop", LOOP_NAMES), "render": ("Render", RENDER_CHOICES),
-           "pose": ("Poses", POSE_CHOICES)}  # fmt: skip
+CHOICES = {"loop": LOOP_NAMES, "render": RENDER_CHOICES, "pose": POSE_CHOICES}
 
 
 def describe(project, changes: dict) -> str:
@@ -58,24 +58,25 @@ def describe(project, changes: dict) -> str:
     ("Background → Zed strolls at night"), not "Edit shot"."""
     words = []
     for key, v in changes.items():
+        label = FIELD[key].label if key in FIELD else key.title()  # the field table's words
         if key in ("character", "background"):
             frame = f", frame {v[1]}" if v[1] else ""
-            words.append(f"{key.title()} → {project.clip(v[0]).name}{frame}")
+            value = f"{project.clip(v[0]).name}{frame}"
         elif key == "motion":
-            words.append(f"Motion → {project.clip(v[0]).name} {v[1]}–{v[2]}")
+            value = f"{project.clip(v[0]).name} {v[1]}–{v[2]}"
         elif key == "duration":
-            words.append(f"Duration → {v} frames")
+            value = f"{v} frames"
         elif key == "speed":
-            words.append(f"Speed → {v:g}×")
+            value = f"{v:g}×"
         elif key == "hold":
-            words.append("Retime → on 1s" if v == 1 else f"Retime → on {v}s")
+            value = f"on {v}s"
         elif key in CHOICES:  # the menu's words, without their explanation in brackets
-            title, names = CHOICES[key]
-            words.append(f"{title} → {names.get(v, v).split(' (')[0]}")
+            value = CHOICES[key].get(v, v).split(" (")[0]
         elif key == "name":
-            words.append(f"Name → “{v}”")
+            value = f"“{v}”"
         else:
-            words.append(f"{key.title()} → {v}")
+            value = v
+        words.append(f"{label} → {value}")
     return "; ".join(words) or "Edit shot"
 
 
@@ -499,23 +500,27 @@ class Inspector(QWidget):
             return b
 
         self.form = QFormLayout()
-        self.form.addRow("Name", self.name)
-        self.form.addRow("Character", row(self.char_clip, self.char_frame, pick("character")))
-        self.form.addRow("Background", row(self.bg_clip, self.bg_frame, pick("background")))
-        self.form.addRow("Motion", row(self.mo_clip, pick("motion")))
-        self.form.addRow("", row(self.mo_in, self.mo_out, QLabel("(out < in: backwards)")))
-        self.form.addRow("Duration", row(self.duration, self.natural))
-        self.form.addRow("Speed", self.speed)
-        self.form.addRow("Retime", self.hold)
-        self.form.addRow("Loop", self.loop)
-        self.form.addRow("Endless walk", row(self.walk_label, self.reshuffle))
-        self.form.addRow("Jumps", row(QLabel("rare", self), self.jumps, QLabel("often", self)))
-        self.form.addRow("At the edge", self.edge)
-        self.form.addRow("Extension", row(self.extend_label, self.extend_button, self.take))
-        self.form.addRow("On the beat", row(self.beat_label, self.beat_button, self.unfit_button))
-        self.form.addRow("Render", self.render)
-        self.form.addRow("Poses", self.pose)
-        path = QGroupBox("Path", self)
+        rows = {  # field → its editor; the label is the field table's (engine.document.FIELDS)
+            "name": self.name,
+            "character": row(self.char_clip, self.char_frame, pick("character")),
+            "background": row(self.bg_clip, self.bg_frame, pick("background")),
+            "motion": row(self.mo_clip, pick("motion")),
+            "": row(self.mo_in, self.mo_out, QLabel("(out < in: backwards)")),
+            "duration": row(self.duration, self.natural),
+            "speed": self.speed,
+            "hold": self.hold,
+            "loop": self.loop,
+            "seed": row(self.walk_label, self.reshuffle),
+            "jumps": row(QLabel("rare", self), self.jumps, QLabel("often", self)),
+            "edge": self.edge,
+            "extend": row(self.extend_label, self.extend_button, self.take),
+            "beats": row(self.beat_label, self.beat_button, self.unfit_button),
+            "render": self.render,
+            "pose": self.pose,
+        }
+        for key, editor in rows.items():
+            self.form.addRow(FIELD[key].label if key else "", editor)
+        path = QGroupBox(FIELD["path"].label, self)
         box = QVBoxLayout(path)
         box.addWidget(self.keys)
         box.addWidget(row(self.key_add, self.key_remove))

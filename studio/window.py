@@ -28,11 +28,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine import project_lock
 from engine.document import PREDICTOR_FILE, SUFFIX, Project
+from engine.document import lock as project_lock
+from engine.document.merge import MergeConflict
 from engine.errors import UserError
 from engine.fileio import atomic_path
-from engine.project_merge import MergeConflict
 from studio import settings
 from studio.jobs import Job, describe_error
 from studio.library import ClipFrames, Library

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from engine import audio, beats
-from engine.document import SCHEMA_VERSION, Project, ProjectError, frame_key
+from engine.document import SCHEMA_VERSION, Project, ProjectError
+from engine.frames.key import frame_key
 from engine.motion import TransitionGraph, Walker
 
 

@@ -145,7 +145,7 @@ def test_two_writers_merge_and_a_conflict_writes_nothing(film):
     a.save()
     b.set_fps(15)
     before = film.file.read_bytes()
-    from engine.project_merge import MergeConflict
+    from engine.document.merge import MergeConflict
 
     with pytest.raises(MergeConflict, match="timeline.fps"):
         b.save()
@@ -204,12 +204,12 @@ def test_a_full_disk_during_a_headless_capture_keeps_the_take(film, clip_dir, ca
 
 def test_import_into_a_folder_that_cannot_be_written_is_one_line(film, clip_dir, monkeypatch):
     """§7: import_clip and the soundtrack into a read-only media/ raised a raw OSError."""
-    import engine.project_folder
+    import engine.document.folder
 
     def refused(*a, **k):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(engine.project_folder.shutil, "copyfile", refused)
+    monkeypatch.setattr(engine.document.folder.shutil, "copyfile", refused)
     with pytest.raises(ProjectError, match=r"media: cannot copy clip_1.mp4 into the project "
                                            r"\(Permission denied\)"):  # fmt: skip
         film.import_clip(clip_dir / "clip_1.mp4")

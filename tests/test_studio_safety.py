@@ -14,8 +14,9 @@ import pytest
 from conftest import demo, loaded, messages
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from engine import audio, project_lock
+from engine import audio
 from engine.document import MAX_TEXT, Project
+from engine.document import lock as project_lock
 
 pytestmark = pytest.mark.slow
 

@@ -1,7 +1,7 @@
 """Who has a project open to write it: a lock file a second writer sees, and a short mutex
 around each save.
 
-Data path role: the document's storage, with engine/project_folder.py. ``Name.zoetrope/
+Data path role: the document's storage, with engine/document/folder.py. ``Name.zoetrope/
 .zoetrope.lock`` holds who holds the project (program, process, machine, user, since when), as
 LibreOffice's and Krita's lock files do: a second studio that opens it is told who has it, and
 opens it read-only or takes it over. A lock whose process is gone (a crash, ``kill -9``) on
@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from engine.document import ProjectError
+from engine.document.rules import ProjectError
 from engine.fileio import alive, atomic_write_text, parse_json
 
 LOCK_FILE = ".zoetrope.lock"

@@ -8,14 +8,14 @@ Clips and shots are matched by id: one added on either side is kept; one changed
 only takes that change; one deleted on one side and untouched on the other is deleted. The same
 record or setting changed differently on both sides is a conflict: :class:`MergeConflict`
 names them, and the caller asks the user. Works on the JSON of the current schema (engine/
-project_json.py writes it), so a field added to a shot needs nothing here. No Qt.
+engine/document/files.py writes it), so a field added to a shot needs nothing here. No Qt.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from engine.document import ProjectError
+from engine.document.rules import ProjectError
 
 SETTINGS = {("name",): "the project's name", ("model",): "the model",
             ("output",): "the output size and render mode", ("soundtrack",): "the soundtrack",
@@ -92,7 +92,7 @@ def _label(record: dict) -> str:
 
 
 def merge(base: dict, ours: dict, theirs: dict, file=None) -> dict:
-    """The merged document (the current schema's JSON, from project_json.to_json); a
+    """The merged document (the current schema's JSON, from files.to_json); a
     :class:`MergeConflict` where both sides changed the same thing differently."""
     conflicts: list[str] = []
     out = {**ours, "timeline": dict(ours["timeline"])}

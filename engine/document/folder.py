@@ -3,7 +3,7 @@ copied in (clips, sounds, models) under names that clash with nothing, and saves
 leave a half-written project.json (the previous one kept as project.json.bak).
 
 Data path role: the document's storage. :class:`~engine.document.Project` calls in here for
-everything that touches the file system; its JSON is engine/project_json.py's.
+everything that touches the file system; its JSON is engine/document/files.py's.
 """
 
 from __future__ import annotations

@@ -1,44 +1,169 @@
-"""The project file's JSON (docs/PROJECT_FORMAT.md): writing it, reading it back with every
-field checked and named in the error, and migrating older schema versions forward.
-
-Data path role: the document on disk. :class:`~engine.document.Project` calls in here to open
-and save; its folder and its edits live there. Nothing here touches media or models: a clip's
-or a model's file is only checked to be in the folder.
-"""
+"""Reading, writing and migrating project.json (docs/PROJECT_FORMAT.md), and ``Project``: the
+document's contents and edits (engine.document.project), its media (engine.document.media) and
+its files — create, open, save (merging another writer's changes, engine.document.merge), save
+as. Every field is checked on reading and named in the error; older schema versions are
+migrated forward. A shot's fields are read and written by the field table
+(engine.document.shot.FIELDS)."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 import math
+import os
 from pathlib import Path
 from typing import Any
 
-from engine.document import (
+from engine.data.clips import ClipReader, frame_files
+from engine.document import folder, lock
+from engine.document.folder import PROJECT_FILE
+from engine.document.media import Media
+from engine.document.merge import merge
+from engine.document.project import Edits
+from engine.document.rules import (
     MAX_CLIP_FRAMES,
     MAX_CLIP_SIDE,
     MAX_CLIPS,
-    MAX_PATH_KEYS,
-    MAX_SHOT_FRAMES,
     MAX_SHOTS,
     MAX_TEXT,
-    PROJECT_FILE,
     SCHEMA_VERSION,
-    Clip,
-    FrameRef,
-    Key,
-    MotionRef,
-    Project,
     ProjectError,
-    Shot,
-    Soundtrack,
-    _check_fps,
-    _check_mode,
-    _check_size,
-    _check_sound,
+    check_fps,
+    check_mode,
+    check_range,
+    check_size,
 )
+from engine.document.shot import Clip, Soundtrack, check_sound, shot_from_json, shot_to_json
+from engine.errors import UserError
 from engine.fileio import parse_json
 from engine.text import readable, repair_text
+
+
+class Project(Edits, Media):
+    """A project folder and its contents: what an animation *is*. The Director
+    (engine.frames.director) turns it into frames, the exporter (engine.export) into files. A
+    folder holds ``project.json``, ``project.json.bak`` (the previous save), ``media/`` and
+    ``models/``; every path in the JSON is relative and must resolve inside the folder."""
+
+    # -- create, open, save ------------------------------------------------------------------------
+    @classmethod
+    def create(cls, where: str | os.PathLike, fps: float = 24.0) -> Project:
+        """Make a new, empty project folder (``.zoetrope`` is added to the name if missing)."""
+        root = folder.named(where)
+        folder.check_free(root, ProjectError)
+        project = cls(root=root, name=readable(root.stem)[:MAX_TEXT])
+        project.set_fps(fps)
+        (root / "media").mkdir(parents=True, exist_ok=True)
+        project.save()
+        return project
+
+    @classmethod
+    def open(cls, where: str | os.PathLike) -> Project:
+        """Load and validate a project (a ``.zoetrope`` folder or its project.json)."""
+        root = folder.locate(where, ProjectError)
+        raw = read_bytes(root / PROJECT_FILE, root)
+        project = cls.from_json(parse(raw, root / PROJECT_FILE), root)
+        project._saved(raw)
+        return project
+
+    @classmethod
+    def from_json(cls, doc: Any, root: Path) -> Project:
+        """A project from its JSON (any schema version: migrated), every field checked."""
+        return from_json(doc, root)
+
+    def to_json(self) -> dict:
+        return to_json(self)
+
+    def save(self, overwrite_changes: bool = False) -> Path:
+        """Write project.json atomically; the previous version becomes project.json.bak. A
+        save that cannot be made (a folder that cannot be written, text that is not Unicode)
+        is a ProjectError naming the file, and the file on disk stays as it was.
+
+        When another program saved the project since it was read here (a capture added its
+        take, a second studio), what it saved is merged in first (engine.document.merge: its
+        new clips and shots kept, its changes taken where this side did not change the same
+        thing; :attr:`merged` says what came in) — unless ``overwrite_changes``. Both sides
+        changing one thing differently raises MergeConflict, and nothing is written."""
+        self.merged = ""
+        with lock.saving(self.root):
+            try:
+                current = self.file.read_bytes()
+            except OSError:
+                current = None
+            if current is not None and self._disk is not None and not overwrite_changes \
+                    and current != self._disk:  # fmt: skip
+                self._merge(current)
+            text = json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n"
+            try:
+                data = text.encode("utf-8")
+            except UnicodeEncodeError as e:
+                raise ProjectError(f"{self.file}: cannot be saved: it holds text that is not "
+                                   f"Unicode ({text[max(e.start - 30, 0):e.end + 10]!r})") \
+                    from None  # fmt: skip
+            folder.write(self.root, data, ProjectError)
+        self._saved(data)
+        self.modified = False
+        return self.file
+
+    @classmethod
+    def update(cls, where: str | os.PathLike, change) -> Any:
+        """Read the project as it is on disk now, ``change(project)``, save it — one short
+        read-change-save that no other save can slip into (engine.lock.saving): how a
+        headless tool that ran for hours (a time-lapse capture) adds its work to the project as
+        it is then, not as it was when it started. Returns what ``change`` returns."""
+        root = folder.locate(where, ProjectError)
+        with lock.saving(root):
+            project = cls.open(root)
+            result = change(project)
+            project.save()
+        return result
+
+    def _saved(self, raw: bytes) -> None:
+        """What is on disk now, as this project last read or wrote it: what a save compares."""
+        self._disk = raw
+
+    def _merge(self, current: bytes) -> None:
+        """Take in what another program saved (``current``: the file's bytes now)."""
+        try:
+            theirs = from_json(parse(current, self.file), self.root)
+        except ProjectError:
+            return  # damaged on disk: written over (project.json.bak keeps it)
+        before = (len(self.clips), len(self.shots))
+        try:  # what both sides started from, in the current schema
+            base = to_json(from_json(
+                parse(self._disk, self.file), self.root))
+        except ProjectError:
+            base = {}
+        doc = merge(base, self.to_json(), to_json(theirs), self.file)
+        merged = from_json(doc, self.root)
+        for name in ("name", "fps", "model", "clips", "shots", "range", "output_size",
+                     "render_mode", "soundtrack"):  # fmt: skip
+            setattr(self, name, getattr(merged, name))
+        clips, shots = len(self.clips) - before[0], len(self.shots) - before[1]
+        self.merged = (f"{self.file} was saved by another program meanwhile: its changes are "
+                       f"merged in ({clips:+d} clips, {shots:+d} shots)")
+        self._touch()
+
+    def save_as(self, where: str | os.PathLike) -> Path:
+        """Copy the project (media and models included) to a new folder and save it there; the
+        project then lives in the new folder."""
+        root = folder.named(where)
+        if root.resolve() == self.root.resolve():
+            return self.save()
+        folder.check_free(root, ProjectError)
+
+        def save(tmp: Path) -> None:
+            old_root, old_name = self.root, self.name
+            self.root, self.name = tmp, readable(root.stem)[:MAX_TEXT]
+            try:
+                self.save()
+            finally:
+                self.root, self.name = old_root, old_name
+
+        folder.copy_to(self.root, root, save, ProjectError)
+        self.root, self.name = root, readable(root.stem)[:MAX_TEXT]
+        return self.file
+
 
 MAX_FILE_BYTES = 256 * 2**20
 """project.json: 50,000 shots take about 20 MB."""
@@ -51,29 +176,6 @@ def _json_kind(value: Any) -> str:
 
 def _clip_to_json(c: Clip) -> dict:
     return dataclasses.asdict(c)
-
-
-def _shot_to_json(s: Shot) -> dict:
-    return {
-        "id": s.id,
-        "name": s.name,
-        "character": {"clip": s.character.clip, "frame": s.character.frame},
-        "background": {"clip": s.background.clip, "frame": s.background.frame},
-        "motion": {"clip": s.motion.clip, "in": s.motion.start, "out": s.motion.end},
-        "duration": s.duration,
-        "retime": {"speed": s.speed, "hold": s.hold},
-        "loop": s.loop,
-        "offset": s.offset,
-        "endless": {"seed": s.seed, "jumps": s.jumps, "edge": s.edge},
-        "extend": None if not s.extend else {
-            "frames": s.extend, "take": s.take,
-            "target": None if s.target is None else list(s.target)},
-        "path": [dataclasses.asdict(k) for k in s.path] or None,
-        "beat_fit": None if not s.beats else {
-            "beats": list(s.beats), "steps": list(s.timing) or None},
-        "render": s.render,
-        "pose": s.pose,
-    }  # fmt: skip
 
 
 _ABSENT = object()
@@ -278,7 +380,7 @@ def from_json(doc: Any, root: Path) -> Project:
         project.clips[clip.id] = clip
     shots = r.count(r.get(timeline, "shots", "timeline", list), "timeline.shots", MAX_SHOTS)
     for i, s in enumerate(shots):
-        project.shots.append(_read_shot(r, s, f"timeline.shots[{i}]"))
+        project.shots.append(shot_from_json(r, s, f"timeline.shots[{i}]"))
     if len({s.id for s in project.shots}) != len(project.shots):
         raise r.fail("timeline.shots", "two shots share an id")
     rng = r.get(timeline, "range", "timeline", (list, type(None)), None)
@@ -294,14 +396,14 @@ def from_json(doc: Any, root: Path) -> Project:
             offset=r.get(sound, "offset", "soundtrack", float, 0.0),
         )
     try:
-        project.fps = _check_fps(project.fps)
+        project.fps = check_fps(project.fps)
         for shot in project.shots:
-            project._check_shot(shot)
+            project.check_shot(shot)
         project._check_length(0)
-        project.range = None if rng is None else project._check_range(rng)
-        project.output_size = None if size is None else _check_size(size)
-        project.render_mode = _check_mode(mode)
-        project.soundtrack = None if sound is None else _check_sound(sound)
+        project.range = None if rng is None else check_range(rng)
+        project.output_size = None if size is None else check_size(size)
+        project.render_mode = check_mode(mode)
+        project.soundtrack = None if sound is None else check_sound(sound)
     except ProjectError as e:
         raise ProjectError(f"{r.file}: {e}") from None
     project.model = model
@@ -322,9 +424,6 @@ def _verify_clips(project: Project) -> list[str]:
     sets the output size — and corrected, said in a note (a video's length is checked when it
     is first decoded: engine.synthesis)."""
     from PIL import Image
-
-    from engine.data.clips import ClipReader, frame_files
-    from engine.errors import UserError
 
     notes = []
     first = next(iter(project.clips), None)
@@ -383,79 +482,7 @@ def _read_clip(project: Project, r: _Reader, c: Any, where: str) -> Clip:
     return clip  # its file need not be there: a missing one is offline (Project.offline)
 
 
-def _read_shot(r: _Reader, s: Any, where: str) -> Shot:
-    def ref(key: str) -> dict:
-        return r.get(s, key, where, dict)
-
-    ch, bg, mo = ref("character"), ref("background"), ref("motion")
-    retime = r.get(s, "retime", where, dict, {})
-    endless = r.get(s, "endless", where, dict, {})
-    extend = r.get(s, "extend", where, (dict, type(None)), None) or {}
-    target = r.get(extend, "target", f"{where}.extend", (list, type(None)), None)
-    if target is not None and (
-        len(target) != 2
-        or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in target)
-    ):
-        raise r.fail(f"{where}.extend.target", "expected two numbers or null")
-    path = r.count(
-        r.get(s, "path", where, (list, type(None)), None) or [], f"{where}.path", MAX_PATH_KEYS
-    )
-    fit = r.get(s, "beat_fit", where, (dict, type(None)), None) or {}
-    fitted = {}
-    for name, key in (("beats", "beats"), ("timing", "steps")):
-        values = r.count(r.get(fit, key, f"{where}.beat_fit", (list, type(None)), None) or [],
-                         f"{where}.beat_fit.{key}", MAX_SHOT_FRAMES)  # fmt: skip
-        if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-            raise r.fail(f"{where}.beat_fit.{key}", "expected a list of whole numbers")
-        fitted[name] = tuple(values)
-    keys = []
-    for i, k in enumerate(path):
-        at = f"{where}.path[{i}]"
-        keys.append(
-            Key(
-                r.get(k, "frame", at, int),
-                r.get(k, "x", at, float, 0.0),
-                r.get(k, "y", at, float, 0.0),
-                r.get(k, "angle", at, float, 0.0),
-                r.get(k, "scale", at, float, 1.0),
-                r.get(k, "ease", at, str, "linear"),
-            )
-        )
-    return Shot(
-        id=r.get(s, "id", where, str),
-        name=r.get(s, "name", where, str, ""),
-        character=FrameRef(
-            r.get(ch, "clip", f"{where}.character", str),
-            r.get(ch, "frame", f"{where}.character", int),
-        ),
-        background=FrameRef(
-            r.get(bg, "clip", f"{where}.background", str),
-            r.get(bg, "frame", f"{where}.background", int),
-        ),
-        motion=MotionRef(
-            r.get(mo, "clip", f"{where}.motion", str),
-            r.get(mo, "in", f"{where}.motion", int),
-            r.get(mo, "out", f"{where}.motion", int),
-        ),
-        duration=r.get(s, "duration", where, int),
-        speed=r.get(retime, "speed", f"{where}.retime", float, 1.0),
-        hold=r.get(retime, "hold", f"{where}.retime", int, 1),
-        loop=r.get(s, "loop", where, str, "once"),
-        offset=r.get(s, "offset", where, int, 0),
-        render=r.get(s, "render", where, (str, type(None)), None),
-        pose=r.get(s, "pose", where, str, "rigid"),
-        seed=r.get(endless, "seed", f"{where}.endless", int, 0),
-        jumps=r.get(endless, "jumps", f"{where}.endless", float, 0.5),
-        edge=r.get(endless, "edge", f"{where}.endless", str, "turn"),
-        extend=r.get(extend, "frames", f"{where}.extend", int, 0),
-        take=r.get(extend, "take", f"{where}.extend", int, 0),
-        target=None if target is None else (float(target[0]), float(target[1])),
-        path=tuple(keys),
-        **fitted,
-    )  # fmt: skip
-
-
-def to_json(project: Project) -> dict:
+def to_json(project: Edits) -> dict:
     return {
         "schema_version": SCHEMA_VERSION,
         "name": project.name,
@@ -463,7 +490,7 @@ def to_json(project: Project) -> dict:
         "clips": [_clip_to_json(c) for c in project.clips.values()],
         "timeline": {
             "fps": project.fps,
-            "shots": [_shot_to_json(s) for s in project.shots],
+            "shots": [shot_to_json(s) for s in project.shots],
             "range": None if project.range is None else list(project.range),
         },
         "output": {

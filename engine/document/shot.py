@@ -1,0 +1,616 @@
+"""The pieces of a project — Clip, Soundtrack, Shot and its references — and **the field table**
+(:data:`FIELDS`): every field of a shot declared once, with its type and range, its name in
+project.json, its default, the word users see, whether changing it undoes a fit to beats, and
+how it bears on a frame's pixels. The edits' checks, the JSON reader and writer, the undo of a
+beat fit, the studio's labels and the frame key all read the table, so a field cannot be
+declared in one place and forgotten in another (tests/test_document.py checks the table against
+the Shot and the writer). No files, no Qt, no tensors."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from engine.document.rules import (
+    MAX_EXTEND,
+    MAX_HOLD,
+    MAX_PATH_KEYS,
+    MAX_SHOT_FRAMES,
+    MAX_SOUND_OFFSET,
+    MAX_SOUND_SECONDS,
+    MAX_SPEED,
+    MAX_TIMELINE_FRAMES,
+    RENDER_MODES,
+    ProjectError,
+    check_int,
+    check_text,
+    is_number,
+)
+
+LOOP_MODES = ("once", "loop", "pingpong", "endless")
+"""``endless``: the motion's frames as a random walk over the jumps between frames that look
+alike, for as long as the shot lasts (engine.frames.motion)."""
+EDGES = ("turn", "wrap", "stay")
+"""What a character carried across the frame by an endless walk does at its edge: turns back,
+wraps round to the other side, or stays inside (walks on the spot)."""
+EASES = ("linear", "ease")
+POSE_MODES = ("rigid", "match")
+"""Pixels mode, a character moved by another clip's motion: ``rigid`` moves the character frame
+as a whole; ``match`` shows, for each motion frame, the character's own frame whose pose is
+closest (engine.frames.pixels), placed where the motion puts the character."""
+
+
+def new_id(prefix: str) -> str:
+    return prefix + uuid.uuid4().hex[:8]
+
+
+# -- the pieces ------------------------------------------------------------------------------------
+@dataclass
+class Clip:
+    """An imported clip: a video, a folder of numbered frames, or a still image (one frame)."""
+
+    id: str
+    name: str
+    source: str  # relative to the project folder, inside media/
+    kind: str  # "video", "frames" or "image"
+    frames: int
+    fps: float
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class Soundtrack:
+    """The project's sound: a file in media/ (any format ffmpeg reads), placed on the timeline
+    so that its start plays ``offset`` seconds after the timeline's first frame (negative:
+    the timeline starts that far into the sound). ``seconds``: the sound's length."""
+
+    source: str
+    name: str
+    seconds: float
+    offset: float = 0.0
+
+
+@dataclass(frozen=True)
+class Offline:
+    """A part of a project whose file cannot be used now (``Project.offline``): ``what``
+    is "clip" (``id`` its id), "soundtrack" or "model"; ``source`` the path project.json
+    names; ``why`` in a few words."""
+
+    what: str
+    id: str | None
+    name: str
+    source: str
+    why: str
+
+    def __str__(self) -> str:
+        return f"{self.what} {self.name!r} ({self.source}): {self.why}"
+
+
+@dataclass
+class FrameRef:
+    clip: str
+    frame: int = 0
+
+
+@dataclass
+class MotionRef:
+    """Frames ``start`` … ``end`` (inclusive) of a clip; ``end < start`` plays it backwards.
+    JSON keys "in" and "out"."""
+
+    clip: str
+    start: int = 0
+    end: int = 0
+
+    @property
+    def length(self) -> int:
+        return abs(self.end - self.start) + 1
+
+
+@dataclass(frozen=True)
+class Key:
+    """A motion-path keyframe at a shot's local ``frame``: the character moved by (x, y)
+    (fractions of the output's width and height), turned by ``angle`` degrees (clockwise on
+    screen) and scaled by ``scale`` about its own centre; ``ease`` "ease" slows the motion in and
+    out of this key. JSON: an object with these keys."""
+
+    frame: int
+    x: float = 0.0
+    y: float = 0.0
+    angle: float = 0.0
+    scale: float = 1.0
+    ease: str = "linear"
+
+
+def with_key(path: tuple[Key, ...], key: Key) -> tuple[Key, ...]:
+    """The path with ``key`` added, or replacing the key at its frame; in frame order."""
+    return tuple(sorted([k for k in path if k.frame != key.frame] + [key], key=lambda k: k.frame))
+
+
+def without_key(path: tuple[Key, ...], frame: int) -> tuple[Key, ...]:
+    return tuple(k for k in path if k.frame != frame)
+
+
+def fold(u: int, n: int, mode: str) -> int:
+    """Step ``u`` (0, 1, 2 …) of something ``n`` long, played ``once`` (held at the end),
+    ``loop`` (wrapped) or ``pingpong`` (there and back): a shot's motion, the viewer's playback."""
+    if mode == "loop":
+        return u % n
+    if mode == "pingpong":
+        if n == 1:
+            return 0
+        p = u % (2 * n - 2)
+        return p if p < n else 2 * n - 2 - p
+    return min(u, n - 1)
+
+
+def check_clip_text(clip: Clip) -> None:
+    check_text(clip.id, "a clip's id")
+    check_text(clip.name, "a clip's name")
+    check_text(clip.source, "a clip's file", limit=4096)
+
+
+def check_sound(sound: Soundtrack) -> Soundtrack:
+    check_text(sound.name, "the soundtrack's name")
+    check_text(sound.source, "the soundtrack's file", limit=4096)
+    ok = all(is_number(v) for v in (sound.seconds, sound.offset))
+    if not ok or not 0 < sound.seconds <= MAX_SOUND_SECONDS or \
+            abs(sound.offset) > MAX_SOUND_OFFSET:  # fmt: skip
+        raise ProjectError(
+            f"soundtrack {sound.name or sound.source!r}: its length must be above 0 and at most "
+            f"{MAX_SOUND_SECONDS:,.0f} s, its offset within ±{MAX_SOUND_OFFSET:,.0f} s (got "
+            f"{sound.seconds!r}, {sound.offset!r})"
+        )
+    return sound
+
+
+@dataclass
+class Shot:
+    """Character of one frame, on the background of one frame, moving like a motion clip.
+
+    Local output frame t (0 ≤ t < duration) shows the motion clip's frame
+    :meth:`motion_frame` (t): time runs from ``offset``, is held ``hold`` frames at a time
+    ("on 2s" = 2), advances ``speed`` motion frames per output frame, and past the motion's end
+    stops ("once"), wraps ("loop") or turns back ("pingpong"). What each field means, its range
+    and its name in project.json: :data:`FIELDS`."""
+
+    id: str
+    character: FrameRef
+    background: FrameRef
+    motion: MotionRef
+    duration: int
+    name: str = ""
+    speed: float = 1.0
+    hold: int = 1
+    loop: str = "once"
+    offset: int = 0
+    render: str | None = None
+    pose: str = "rigid"
+    seed: int = 0
+    jumps: float = 0.5
+    edge: str = "turn"
+    extend: int = 0
+    take: int = 0
+    target: tuple[float, float] | None = None
+    path: tuple[Key, ...] = ()
+    beats: tuple[int, ...] = ()
+    timing: tuple[int, ...] = ()
+
+    @property
+    def motion_length(self) -> int:
+        """Steps of the motion: the clip's frames and the predicted ones after them."""
+        return self.motion.length + (0 if self.loop == "endless" else self.extend)
+
+    @property
+    def generated(self) -> bool:
+        """Whether the engine decides what local frames show (an endless walk, an extension, a
+        path), rather than the folding below alone."""
+        return self.loop == "endless" or self.motion_length > self.motion.length or bool(self.path)
+
+    def tags(self) -> str:
+        """What drives the shot beyond its clip, in a few words (the timeline's label)."""
+        tags = ["endless"] if self.loop == "endless" else []
+        if self.motion_length > self.motion.length:
+            tags.append(f"+{self.extend} predicted")
+        if self.path:
+            tags.append("path")
+        if self.beats:
+            tags.append("on the beat")
+        return ", ".join(tags)
+
+    def motion_u(self, t: int) -> int:
+        """Motion steps played by local frame ``t``, before looping: time runs from ``offset``,
+        held ``hold`` frames at a time, ``speed`` steps per frame — or as fitted to beats."""
+        if self.timing:
+            i = t + self.offset
+            if i < len(self.timing):
+                return self.timing[i]
+            return self.timing[-1] + math.floor((i - len(self.timing) + 1) * self.speed + 1e-9)
+        held = ((t + self.offset) // self.hold) * self.hold
+        return math.floor(held * self.speed + 1e-9)
+
+    def motion_step(self, t: int) -> int:
+        """How far into the motion (0 … motion_length−1) local frame ``t`` is; an endless
+        shot's step counts on without end (engine.frames.motion walks it)."""
+        u = self.motion_u(t)
+        return u if self.loop == "endless" else fold(u, self.motion_length, self.loop)
+
+    def motion_frame(self, t: int) -> int:
+        """The motion clip's frame index shown at local frame ``t`` (plain shots; a step past
+        the clip's end, predicted, shows as the last frame here: the engine knows which)."""
+        step = 1 if self.motion.end >= self.motion.start else -1
+        return self.motion.start + step * min(self.motion_step(t), self.motion.length - 1)
+
+    def natural_duration(self) -> int:
+        """Output frames of one pass at this shot's speed: the motion once, its last frame held
+        as long as the others ("once"); one cycle that repeats seamlessly ("loop"); there and
+        back ("pingpong"); as long as the clip ("endless", which goes on for ever); as long as
+        its fit (fitted to beats). A hold keeps that length, rounded up to whole holds: "on 2s"
+        is the same motion in the same time with half the poses (a 24-frame walk stays 24
+        frames, its poses 0, 2, … 22 each shown twice), as animators shoot on twos."""
+        if self.timing:
+            return len(self.timing)
+        n = self.motion_length
+        if self.loop in ("once", "endless") or n == 1:
+            last = math.ceil((n - 1) / self.speed - 1e-9)
+            frames = last + max(1, math.ceil(1 / self.speed - 1e-9))
+        else:
+            frames = math.ceil((n if self.loop == "loop" else 2 * n - 2) / self.speed - 1e-9)
+        return math.ceil(frames / self.hold) * self.hold
+
+
+# -- the field table: kinds of value ---------------------------------------------------------------
+class Kind:
+    """How one kind of value is edited, checked, written to JSON and read back. ``edit``
+    turns an edit's value into the stored one (or says what is wrong); ``ok`` checks a stored
+    value against the field's range; ``read`` takes it from parsed JSON (``r``: the loader's
+    reader, engine.document.files, which names the field when something is wrong)."""
+
+    json_type: Any = object
+
+    def edit(self, value: Any, name: str) -> Any:
+        return value
+
+    def ok(self, value: Any) -> bool:
+        return True
+
+    def write(self, value: Any) -> Any:
+        return value
+
+    def read(self, r, obj: Any, key: str, where: str, default: Any) -> Any:
+        return r.get(obj, key, where, self.json_type, default)
+
+
+class Text(Kind):
+    json_type = str
+
+    def edit(self, value: Any, name: str) -> Any:
+        return check_text(value, f"a shot's {name}")
+
+
+@dataclass(frozen=True)
+class Int(Kind):
+    lo: int
+    hi: int
+    json_type = int
+
+    def edit(self, value: Any, name: str) -> Any:
+        return check_int(value, name)
+
+    def ok(self, value: Any) -> bool:
+        return self.lo <= value <= self.hi
+
+
+@dataclass(frozen=True)
+class Number(Kind):
+    lo: float
+    hi: float
+    above: bool = False
+    """``lo`` itself is not allowed."""
+    json_type = float
+
+    def edit(self, value: Any, name: str) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ProjectError(f"{name} must be a number (got {value!r})")
+        return float(value)
+
+    def ok(self, value: Any) -> bool:
+        return math.isfinite(value) and (self.lo < value if self.above else self.lo <= value) \
+            and value <= self.hi  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Choice(Kind):
+    options: tuple
+    json_type = str
+
+    def edit(self, value: Any, name: str) -> Any:
+        if None not in self.options and not isinstance(value, str):
+            raise ProjectError(f"{name} must be text (got {value!r})")
+        return value
+
+    def ok(self, value: Any) -> bool:
+        return value in self.options
+
+    def read(self, r, obj: Any, key: str, where: str, default: Any) -> Any:
+        kinds = (str, type(None)) if None in self.options else str
+        return r.get(obj, key, where, kinds, default)
+
+
+class Ref(Kind):
+    """A clip's frame (character, background): checked against the clips by the project."""
+
+    json_type = dict
+
+    def edit(self, value: Any, name: str) -> Any:
+        return FrameRef(*value)
+
+    def write(self, value: FrameRef) -> Any:
+        return {"clip": value.clip, "frame": value.frame}
+
+    def read(self, r, obj: Any, key: str, where: str, default: Any) -> Any:
+        ref, at = r.get(obj, key, where, dict), f"{where}.{key}"
+        return FrameRef(r.get(ref, "clip", at, str), r.get(ref, "frame", at, int))
+
+
+class Motion(Kind):
+    """A range of a clip's frames (the motion): checked against the clips by the project."""
+
+    def edit(self, value: Any, name: str) -> Any:
+        return MotionRef(*value)
+
+    def write(self, value: MotionRef) -> Any:
+        return {"clip": value.clip, "in": value.start, "out": value.end}
+
+    def read(self, r, obj: Any, key: str, where: str, default: Any) -> Any:
+        ref, at = r.get(obj, key, where, dict), f"{where}.{key}"
+        return MotionRef(r.get(ref, "clip", at, str), r.get(ref, "in", at, int),
+                         r.get(ref, "out", at, int))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Frames(Kind):
+    """Whole frame numbers, 0 … MAX_TIMELINE_FRAMES (a fit to beats); ``rising``: never going
+    back. Empty writes as null."""
+
+    rising: bool = False
+
+    def edit(self, value: Any, name: str) -> Any:
+        if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value):
+            raise ProjectError(f"{name} must be whole numbers (got {value!r})")
+        return tuple(int(v) for v in value)
+
+    def ok(self, value: Any) -> bool:
+        return len(value) <= MAX_SHOT_FRAMES and all(0 <= v <= MAX_TIMELINE_FRAMES for v in value) \
+            and not (self.rising and any(b > a for a, b in zip(value[1:], value, strict=False)))
+
+    def write(self, value: Any) -> Any:
+        return list(value) or None
+
+    def read(self, r, obj: Any, key: str, where: str, default: Any) -> Any:
+        values = r.count(r.get(obj, key, where, (list, type(None)), None) or [],
+                         f"{where}.{key}", MAX_SHOT_FRAMES)  # fmt: skip
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            raise r.fail(f"{where}.{key}", "expected a list of whole numbers")
+        return tuple(values)
+
+
+class Target(Kind):
+    """Where an extended motion heads for: (x, y), fractions of the frame, or None."""
+
+    def edit(self, value: Any, name: str) -> Any:
+        if value is not None:
+            if not isinstance(value, (list, tuple)) or len(value) != 2 or not all(
+                    isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+                raise ProjectError(f"target must be two numbers or None (got {value!r})")
+            value = (float(value[0]), float(value[1]))
+        return value
+
+    def ok(self, value: Any) -> bool:
+        return value is None or all(math.isfinite(v) and -1 <= v <= 2 for v in value)
+
+    def write(self, value: Any) -> Any:
+        return None if value is None else list(value)
+
+    def read(self, r, obj: Any, key: str, where: str, default: Any) -> Any:
+        target = r.get(obj, key, where, (list, type(None)), None)
+        if target is not None and (len(target) != 2 or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in target)):
+            raise r.fail(f"{where}.{key}", "expected two numbers or null")
+        return None if target is None else (float(target[0]), float(target[1]))
+
+
+class Path(Kind):
+    """Motion-path keyframes (:class:`Key`), in frame order. Empty writes as null."""
+
+    def ok(self, value: Any) -> bool:
+        return len(value) <= MAX_PATH_KEYS
+
+    def edit(self, value: Any, name: str) -> Any:
+        try:
+            return tuple(k if isinstance(k, Key) else Key(**k) for k in value)
+        except TypeError as e:
+            raise ProjectError(f"a path is a list of keyframes ({e})") from None
+
+    def write(self, value: Any) -> Any:
+        return [dataclasses.asdict(k) for k in value] or None
+
+    def read(self, r, obj: Any, key: str, where: str, default: Any) -> Any:
+        path = r.count(r.get(obj, key, where, (list, type(None)), None) or [], f"{where}.{key}",
+                       MAX_PATH_KEYS)  # fmt: skip
+        keys = []
+        for i, k in enumerate(path):
+            at = f"{where}.{key}[{i}]"
+            keys.append(Key(r.get(k, "frame", at, int), r.get(k, "x", at, float, 0.0),
+                            r.get(k, "y", at, float, 0.0), r.get(k, "angle", at, float, 0.0),
+                            r.get(k, "scale", at, float, 1.0),
+                            r.get(k, "ease", at, str, "linear")))  # fmt: skip
+        return tuple(keys)
+
+
+# -- the field table -------------------------------------------------------------------------------
+class _Required:
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED = _Required()
+"""A field project.json must hold (no default)."""
+FRAMES_ROLES = ("none", "input", "time", "mode", "pose")
+"""How a field bears on a frame's pixels (:func:`frame_key`): ``none`` (an id, a name, a length:
+never), ``input`` (which clip frames are read), ``time`` (which motion step a local frame shows,
+and how the engine generates it), ``mode`` (the render mode), ``pose`` (pixels mode's posing)."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a shot. ``json``: its key in the shot's JSON object, or "group.key" inside a
+    group object (a group named in :data:`NULL_UNLESS` is written as null while its lead field
+    is empty). ``rule``: what is wrong when ``kind.ok`` fails, said after "shot NAME: " (``{v}``:
+    the value). ``unfits``: changing it undoes a fit to beats (its steps were of the motion as it
+    was). ``frames``: one of :data:`FRAMES_ROLES`."""
+
+    name: str
+    json: str
+    kind: Kind
+    label: str
+    frames: str
+    default: Any = REQUIRED
+    rule: str = ""
+    unfits: bool = False
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("id", "id", Text(), "Id", "none"),
+    Field("name", "name", Text(), "Name", "none", ""),
+    Field("character", "character", Ref(), "Character", "input"),
+    Field("background", "background", Ref(), "Background", "input"),
+    Field("motion", "motion", Motion(), "Motion", "input", unfits=True),
+    Field("duration", "duration", Int(1, MAX_SHOT_FRAMES), "Duration", "none",
+          rule=f"duration must be 1…{MAX_SHOT_FRAMES:,} frames"),
+    Field("speed", "retime.speed", Number(0, MAX_SPEED, above=True), "Speed", "time", 1.0,
+          f"speed must be above 0 and at most {MAX_SPEED:g}", unfits=True),
+    Field("hold", "retime.hold", Int(1, MAX_HOLD), "Retime", "time", 1,
+          f"hold must be 1…{MAX_HOLD} (got {{v}})", unfits=True),
+    Field("loop", "loop", Choice(LOOP_MODES), "Loop", "time", "once",
+          f"loop mode {{v!r}} is not one of {', '.join(LOOP_MODES)}", unfits=True),
+    Field("offset", "offset", Int(0, MAX_TIMELINE_FRAMES), "Offset", "time", 0,
+          f"offset must be 0…{MAX_TIMELINE_FRAMES:,}", unfits=True),
+    Field("seed", "endless.seed", Int(0, 2**31 - 1), "Endless walk", "time", 0,
+          f"seed must be 0…{2**31 - 1}"),
+    Field("jumps", "endless.jumps", Number(0, 1), "Jumps", "time", 0.5,
+          "jumps must be 0…1 (got {v!r})"),
+    Field("edge", "endless.edge", Choice(EDGES), "At the edge", "time", "turn",
+          f"edge {{v!r}} is not one of {', '.join(EDGES)}"),
+    Field("extend", "extend.frames", Int(0, MAX_EXTEND), "Extension", "time", 0,
+          f"a motion extends by 0…{MAX_EXTEND:,} frames", unfits=True),
+    Field("take", "extend.take", Int(0, 2**31 - 1), "Take", "time", 0,
+          f"take must be 0…{2**31 - 1}"),
+    Field("target", "extend.target", Target(), "Target", "time", None,
+          "the target must be near the frame (-1…2)"),
+    Field("path", "path", Path(), "Path", "time", (),
+          f"a path holds at most {MAX_PATH_KEYS} keys"),
+    Field("beats", "beat_fit.beats", Frames(), "On the beat", "time", (),
+          f"a fit to beats has frames before 0, past {MAX_TIMELINE_FRAMES:,} or going back"),
+    Field("timing", "beat_fit.steps", Frames(rising=True), "Fit to beats", "time", (),
+          f"a fit to beats has frames before 0, past {MAX_TIMELINE_FRAMES:,} or going back"),
+    Field("render", "render", Choice((None, *RENDER_MODES)), "Render", "mode", None,
+          f"render mode {{v!r}} is not one of {', '.join(RENDER_MODES)}"),
+    Field("pose", "pose", Choice(POSE_MODES), "Poses", "pose", "rigid",
+          f"pose {{v!r}} is not one of {', '.join(POSE_MODES)}"),
+)  # fmt: skip
+FIELD = {f.name: f for f in FIELDS}
+NULL_UNLESS = {"extend": "extend", "beat_fit": "beats"}
+"""JSON groups written as null while their lead field is empty (no extension, no fit)."""
+UNFIT = frozenset(f.name for f in FIELDS if f.unfits)
+"""Shot fields whose change undoes a fit to beats (its steps were of the motion as it was)."""
+
+
+def field_value(shot: Shot, key: str) -> Any:
+    """A shot's field as an edit gives it: references as tuples."""
+    if key in ("character", "background"):
+        ref = getattr(shot, key)
+        return (ref.clip, ref.frame)
+    if key == "motion":
+        return (shot.motion.clip, shot.motion.start, shot.motion.end)
+    if key not in FIELD or key == "id":
+        raise ProjectError(f"a shot has no field {key!r}")
+    return getattr(shot, key)
+
+
+def set_field(shot: Shot, key: str, value: Any) -> None:
+    """Set a field from an edit's value (checked for its type here; for its range with the
+    whole shot, :func:`check_fields`)."""
+    if key not in FIELD or key == "id":
+        raise ProjectError(f"a shot has no field {key!r}")
+    setattr(shot, key, FIELD[key].kind.edit(value, key))
+
+
+def check_fields(s: Shot) -> None:
+    """Every field of a shot within its range, and the rules between fields (its references to
+    clips are the project's to check)."""
+    name = s.name or s.id
+    for f in FIELDS:
+        value = getattr(s, f.name)
+        if isinstance(f.kind, Text):
+            check_text(value, f"a shot's {f.name}")
+        elif not f.kind.ok(value):
+            raise ProjectError(f"shot {name}: " + f.rule.format(v=value))
+    if s.timing and not s.beats:
+        raise ProjectError(f"shot {name}: a fit to beats without the beats it was fitted to")
+    frames = [k.frame for k in s.path]
+    if frames != sorted(set(frames)):
+        raise ProjectError(f"shot {name}: path keys must be at different frames, in order")
+    for k in s.path:
+        ok = all(is_number(v) for v in (k.x, k.y, k.angle, k.scale))
+        if not (ok and isinstance(k.frame, int) and 0 <= k.frame <= MAX_SHOT_FRAMES):
+            raise ProjectError(f"shot {name}: path key {k!r} is not valid")
+        if not (abs(k.x) <= 10 and abs(k.y) <= 10 and abs(k.angle) <= 3600
+                and 0.05 <= k.scale <= 20):  # fmt: skip
+            raise ProjectError(
+                f"shot {name}: path key at frame {k.frame}: x and y must be within ±10 "
+                "frames, the angle within ±3600°, the scale 0.05…20"
+            )
+        if k.ease not in EASES:
+            raise ProjectError(f"shot {name}: path key ease {k.ease!r} is not one of "
+                               f"{', '.join(EASES)}")  # fmt: skip
+
+
+def shot_to_json(s: Shot) -> dict:
+    """A shot's JSON object, as the table says (docs/PROJECT_FORMAT.md)."""
+    out: dict[str, Any] = {}
+    for f in FIELDS:
+        group, _, key = f.json.rpartition(".")
+        value = f.kind.write(getattr(s, f.name))
+        if not group:
+            out[key] = value
+        elif group in NULL_UNLESS and not getattr(s, NULL_UNLESS[group]):
+            out[group] = None
+        else:
+            if out.get(group) is None:
+                out[group] = {}
+            out[group][key] = value
+    return out
+
+
+def shot_from_json(r, s: Any, where: str) -> Shot:
+    """A shot from its JSON object; ``r``: the loader's reader (types checked, the field named
+    when something is wrong). Ranges are checked by the project (:func:`check_fields`)."""
+    groups: dict[str, Any] = {}
+    values = {}
+    for f in FIELDS:
+        group, _, key = f.json.rpartition(".")
+        obj, at = s, where
+        if group:
+            if group not in groups:
+                kinds = (dict, type(None)) if group in NULL_UNLESS else dict
+                groups[group] = r.get(s, group, where, kinds, None if group in NULL_UNLESS
+                                      else {}) or {}  # fmt: skip
+            obj, at = groups[group], f"{where}.{group}"
+        default = ... if f.default is REQUIRED else f.default
+        values[f.name] = f.kind.read(r, obj, key, at, default)
+    return Shot(**values)

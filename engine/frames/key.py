@@ -1,0 +1,35 @@
+"""A frame's cache key: everything that decides its pixels, from the document alone — the
+Director's in-memory cache and the studio's frame store share it, and the studio computes it
+on the GUI thread without a model (so it is not derived from a render's Drive, which can need
+the model). A generated frame is known by every shot field whose ``frames`` role in the field
+table (engine.document.shot.FIELDS) is ``time``: a new field is in the key by being declared."""
+
+from __future__ import annotations
+
+from engine.document.shot import FIELDS, Shot
+
+
+def frame_key(
+    shot: Shot, local: int, layer: str, mode: str = "model", size: tuple | None = None
+) -> tuple:
+    """Everything that decides the pixels of a shot's local frame in ``layer``, render ``mode``
+    and output ``size`` (the Director's cache key; the studio's too): holds, loops and repeated
+    shots share keys. In ``pixels`` mode the background is the clip's plate, whatever its
+    frame, and a character moving with its own clip is its motion frame. A generated frame (an
+    endless walk, an extension, a path) is known by every field whose ``frames`` role is
+    ``time`` in :data:`FIELDS` — a new field is in the key by being in the table."""
+    bg = (shot.background.clip, shot.background.frame if mode == "model" else None)
+    if layer == "background":
+        return (mode, "background", bg, size)
+    ch = (shot.character.clip, shot.character.frame)
+    motion = (shot.motion.clip, shot.motion.start, shot.motion_frame(local))
+    if shot.generated:  # the engine decides: a frame is known by everything that decides it
+        motion = (shot.motion.clip, shot.motion.start, shot.motion.end, shot.motion_step(local),
+                  local, *(getattr(shot, f.name) for f in FIELDS if f.frames == "time"))
+    if mode == "pixels" and shot.character.clip == shot.motion.clip:
+        ch = (shot.character.clip, None)
+    elif mode == "pixels" and shot.pose != "rigid":
+        ch = (*ch, shot.pose)
+    if layer == "character":
+        return (mode, "character", ch, motion, size)
+    return (mode, layer, ch, bg, motion, size)
