@@ -43,8 +43,8 @@ from engine import audio, beats, checkpoint  # noqa: E402
 from engine.data import demokit as kit  # noqa: E402
 from engine.data.clips import write_video  # noqa: E402
 from engine.document import Project  # noqa: E402
-from engine.layers import LayerCache  # noqa: E402
-from engine.synthesis import Director  # noqa: E402
+from engine.frames.director import Director  # noqa: E402
+from engine.frames.layers import LayerCache  # noqa: E402
 
 LEAD = 0.5
 VOWELS = ((730, 1090), (270, 2290), (300, 870), (530, 1840), (640, 1190), (490, 1350))
@@ -135,9 +135,10 @@ def motion(director: Director, project: Project, clip_id: str, bt: np.ndarray,
     on_beat = dataclasses.replace(walk, beats=fit["beats"])
     out["endless on the beat"] = share(np.arange(length), director.step_accents(on_beat, length),
                                        bt)  # fmt: skip
-    graph = director._graph(clip_id, 0, project.clip(clip_id).frames - 1)
+    graph = director.inputs.graph(clip_id, 0, project.clip(clip_id).frames - 1)
     for name, s in (("endless", walk), ("endless on the beat", on_beat)):
-        out[f"jump cost: {name}"] = jump_cost(graph, director._walk(s, length - 1).frames[:length])
+        walked = director.drives.walk(s, length - 1).frames[:length]
+        out[f"jump cost: {name}"] = jump_cost(graph, walked)
     fitted = dataclasses.replace(walk, **fit)
     acc = director.step_accents(fitted, max(fit["timing"]) + 1)
     out["endless on the beat, fitted"] = share(fit["timing"], acc, bt)

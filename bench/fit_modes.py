@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from engine import checkpoint  # noqa: E402
 from engine.data import demokit as kit  # noqa: E402
 from engine.data.clips import fit_frame  # noqa: E402
-from engine.layers import model_views  # noqa: E402
+from engine.frames.layers import model_views  # noqa: E402
 
 
 def back(image: np.ndarray, fit: str, w: int, h: int) -> np.ndarray:

@@ -3,7 +3,7 @@
     python bench/layers.py --size 320x240 --clips 12 [--variants] [--figure docs/figures/x.png]
 
 Writes held-out (``test`` split) kit clips as H.264 files at the given size, computes their
-layers with the built-in model (engine.layers, the cache in a temporary folder) and measures:
+layers with the built-in model (engine.frames.layers, the cache in a temporary folder) and measures:
 
 - background swap (character of clip A on the set of clip B, its own poses): PSNR and the share
   of the truth's gradient energy kept, for ``pixels`` and ``model``;
@@ -34,12 +34,12 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine import checkpoint  # noqa: E402
-from engine.compositor import composite, place  # noqa: E402
 from engine.data import demokit as kit  # noqa: E402
 from engine.data.cache import FrameCache  # noqa: E402
 from engine.data.clips import write_video  # noqa: E402
-from engine.layers import CUES, EDGES, LayerCache, LayerSettings  # noqa: E402
-from engine.model import theta_to_pixels  # noqa: E402
+from engine.frames.compositor import composite, place  # noqa: E402
+from engine.frames.layers import CUES, MATTE_EDGES, LayerCache, LayerSettings  # noqa: E402
+from engine.geometry import theta_to_pixels  # noqa: E402
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -119,7 +119,7 @@ def puppet_transfer(size, count, model, cache, tmp, seed) -> dict:
     (clip 2, frame 0) moved by clip 1's motion as a rigid whole, with pose matching (each motion
     frame shows the character's own frame of the closest pose), and by the model."""
     from engine.document import Project
-    from engine.synthesis import Director
+    from engine.frames.director import Director
 
     puppets = [s for s in kit.clip_specs("test", 60, seed=seed) if s.character.kind == "puppet"]
     out: dict = {"pixels_rigid": [], "pixels_match": [], "model": []}
@@ -160,7 +160,7 @@ def run(size: tuple[int, int], count: int, variants: bool, figure: str | None, s
     cache = LayerCache(tmp / "layers", fc)
     settings = [LayerSettings(**(overrides or {}))]
     if variants:
-        settings += [LayerSettings(cue=c, edge=e) for c in CUES for e in EDGES
+        settings += [LayerSettings(cue=c, edge=e) for c in CUES for e in MATTE_EDGES
                      if (c, e) != ("both", "plate")]  # fmt: skip
     files, truth_m = [], []
     for i, spec in enumerate(specs):

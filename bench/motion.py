@@ -10,7 +10,7 @@ through the Director, pixels mode:
   frames (mean and worst over the jumps; the loop's one jump is its seam), the jumps per 100
   frames, the longest run of clip frames shown twice, and that every frame shows a real frame's
   cut-out (frames the walk has not moved are compared with the clip's own, pixel for pixel);
-- **extension** (engine.predictor): each clip cut in two, the predictor trained on the first
+- **extension** (engine.frames.predictor): each clip cut in two, the predictor trained on the first
   halves, its continuation against the true second half over 12, 24 and 48 frames — theta
   error (T^Z of the true frames, normalised units) and image PSNR — beside holding the last
   frame, constant velocity and looping.
@@ -33,8 +33,8 @@ from engine import checkpoint  # noqa: E402
 from engine.data import demokit as kit  # noqa: E402
 from engine.data.clips import write_video  # noqa: E402
 from engine.document import Project  # noqa: E402
-from engine.layers import LayerCache  # noqa: E402
-from engine.synthesis import Director  # noqa: E402
+from engine.frames.director import Director  # noqa: E402
+from engine.frames.layers import LayerCache  # noqa: E402
 
 
 def change(a: np.ndarray, b: np.ndarray) -> float:
@@ -122,10 +122,10 @@ walk stays in the frame for the 36 + 48 frames; the first 36 are the clip, the r
 def extension(size, count, seed, tmp: Path, model, cache) -> dict:
     """Each held-out clip cut in two: its first CUT frames in a project (the predictor trains
     on all of them), the next 48 the truth."""
-    from engine.compositor import composite, fit_matrix, place
-    from engine.model import _normaliser, homogeneous
-    from engine.predictor import similarity
-    from engine.synthesis import motion_features
+    from engine.frames.compositor import composite, fit_matrix, place
+    from engine.frames.inputs import motion_features
+    from engine.frames.predictor import similarity
+    from engine.geometry import homogeneous, normaliser
 
     n, ahead = CUT, max(HORIZONS)
     specs = held_out_specs(count, PACE, seed)
@@ -152,13 +152,13 @@ def extension(size, count, seed, tmp: Path, model, cache) -> dict:
         shot = project.add_shot((clip, 0), (clip, 0), clip, duration=n + ahead, extend=ahead)
         small = np.stack([cv2.resize(f, (s, s), interpolation=cv2.INTER_AREA) for f in whole])
         thetas, _ = motion_features(model, small)
-        centre = director._model_centre(shot)[0]
-        from engine.predictor import roots as roots_of
+        centre = director.inputs.model_centre(shot.motion)[0]
+        from engine.frames.predictor import roots as roots_of
 
         true_roots = roots_of(np.linalg.inv(homogeneous(thetas)), centre)
-        motion = director.predictor_clip(shot)
+        motion = director.drives.predictor_motion(shot)
         layers = director.layers(clip)
-        norm = _normaliser(*layers.size)
+        norm = normaliser(*layers.size)
         fit = fit_matrix(layers.size, director.size)
         last, prev = motion.roots[-1], motion.roots[-2]
         predicted = director.predictor()[0].predict(motion, ahead).roots
@@ -215,7 +215,7 @@ def sheet(pairs, out: str) -> None:
 def speed() -> dict:
     """Seconds to build a clip's transition graph and walk 10,000 frames of it, for clips of
     24 and 240 frames (a distance of a periodic pose; the model's features are not timed)."""
-    from engine.motion import TransitionGraph, frame_distance
+    from engine.frames.motion import TransitionGraph, frame_distance
 
     out = {}
     for n in (24, 240):

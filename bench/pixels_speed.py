@@ -4,7 +4,7 @@
 
 On held-out demo-kit clips drawn at 1280×720 and written as H.264 (the test split):
 
-- clip layers of a clip of ``--seconds`` at 24 fps (engine.layers, from the decoded video);
+- clip layers of a clip of ``--seconds`` at 24 fps (engine.frames.layers, from the decoded video);
 - a new output frame with the layers cached: a background swap (the character's own frames on
   another clip's plate) and an animation transfer (a frame moved by T^Z), median of distinct
   frames (no frame-cache hits);
@@ -34,8 +34,8 @@ from engine.data.cache import FrameCache  # noqa: E402
 from engine.data.clips import write_video  # noqa: E402
 from engine.document import Project  # noqa: E402
 from engine.export import ExportSettings, encode, export  # noqa: E402
-from engine.layers import LayerCache  # noqa: E402
-from engine.synthesis import Director  # noqa: E402
+from engine.frames.director import Director  # noqa: E402
+from engine.frames.layers import LayerCache  # noqa: E402
 
 SIZE = (1280, 720)
 

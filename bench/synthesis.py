@@ -32,9 +32,9 @@ from engine import checkpoint  # noqa: E402
 from engine.data.clips import write_video  # noqa: E402
 from engine.document import Project  # noqa: E402
 from engine.export import ExportSettings, _ffmpeg_args, encode, export  # noqa: E402
+from engine.frames.director import Director  # noqa: E402
 from engine.model import ModelConfig, SceneModel  # noqa: E402
 from engine.samples import to_tensor  # noqa: E402
-from engine.synthesis import Director  # noqa: E402
 
 
 def make_project(root: Path, frames: int) -> Project:

@@ -3,10 +3,10 @@
 Data path role: the project's soundtrack (engine.audio) → :func:`analyse` (librosa's onset
 envelope and dynamic-programming beat tracker, Ellis 2007) → :class:`Beats`, cached on disk by
 the sound file's bytes (:func:`beats_of`). The timeline draws them and snaps to them
-(:meth:`Beats.frames`); "Fit shot to beats" (engine.synthesis.Director.fit_to_beats) retimes a
+(:meth:`Beats.frames`); "Fit shot to beats" (engine.frames.director.Director.fit_to_beats) retimes a
 shot with :func:`fit` so that its motion's accents (:func:`accents`: peaks of how fast T^Z moves
 the character between consecutive frames) fall on them; an endless shot's walk jumps on them
-(engine.motion.Walker's ``beats``).
+(engine.frames.motion.Walker's ``beats``).
 
 librosa is imported only here, and only when a sound is analysed (it brings numba, whose first
 compile of the tracker takes seconds; numba caches it on disk for the next time). The studio runs
@@ -340,8 +340,8 @@ def beats_of(path: str | Path, samples: np.ndarray | None = None,
 # -- motion accents --------------------------------------------------------------------------------
 def motion_speed(forward: np.ndarray) -> np.ndarray:
     """How much the character moves into each frame (N,): the size of T^Z's step from the
-    frame before (engine.motion.root_steps: shift, turn and scale in normalised units)."""
-    from engine.motion import root_steps
+    frame before (engine.frames.motion.root_steps: shift, turn and scale in normalised units)."""
+    from engine.frames.motion import root_steps
 
     return np.linalg.norm(root_steps(forward), axis=1)
 

@@ -84,7 +84,7 @@ def build(out: str | Path, size: kit.Size = SIZE) -> Project:
                      name="Extended: Zed strolls on past the clip's end, then back")
     project.add_shot((hop, 0), (jump, 0), jump, loop="loop", duration=8 * kit.FPS,
                      name="On the beat: Star jumps to the drums on Bo's beach")
-    from engine.synthesis import Director  # torch: only when the demo is built
+    from engine.frames.director import Director  # torch: only when the demo is built
 
     director = Director(project, device="cpu")
     director.train_predictor()

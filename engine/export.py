@@ -30,9 +30,10 @@ from pathlib import Path
 import numpy as np
 
 from engine import audio
-from engine.errors import UserError
+from engine.errors import Cancelled, UserError
 from engine.fileio import remove_stale_temporaries, temporary_path
-from engine.synthesis import LAYERS, Cancel, Cancelled, Director, Progress
+from engine.frames.director import LAYERS, Director
+from engine.progress import Cancel, Progress
 
 FORMATS = ("mp4", "webm", "gif", "apng", "png")
 FORMAT_NAMES = {

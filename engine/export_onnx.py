@@ -18,7 +18,7 @@ normalised [-1, 1] space, ``align_corners=False``. The warp is 4-D GridSample (o
 the sampling grid built from theta by a matrix product, so any runtime with opset 16 runs it (no
 AffineGrid, which needs opset 20; no 5-D grid_sample, which blocks LivePortrait's export).
 The pixels renderer's warp is no network step (OpenCV's warpAffine of the matrix
-engine.model.theta_to_pixels gives), so there is nothing of it to export.
+engine.geometry.theta_to_pixels gives), so there is nothing of it to export.
 
 With onnxruntime installed, each graph is run against torch on the same random inputs and
 must agree within 1/255 on every image value (``--no-check`` skips it); model.json records the
@@ -295,7 +295,7 @@ def resolve(source: str) -> Path:
     path = Path(source)
     if path.is_dir() or path.name == "project.json":
         from engine.document import Project
-        from engine.synthesis import resolve_model
+        from engine.frames.director import resolve_model
 
         return resolve_model(Project.open(path))
     return path

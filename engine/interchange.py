@@ -29,7 +29,8 @@ from engine import beats as beat_analysis
 from engine.errors import UserError
 from engine.export import ExportSettings, clean_stale_parts, export
 from engine.fileio import atomic_write_text, parse_json, temporary_path
-from engine.synthesis import Cancel, Director, Progress
+from engine.frames.director import Director
+from engine.progress import Cancel, Progress
 
 MEDIA_FORMATS = ("mp4", "webm", "png")  # what editors import: a file per shot, or frames
 SUFFIXES = {"mp4": ".mp4", "webm": ".webm", "png": ""}

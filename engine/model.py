@@ -16,9 +16,8 @@ top two rows of A⁻¹. A translation of the content by +t (normalised) shows up
 column ≈ -t.
 
 In pixels: the model sees a whole frame of any W×H (stretched to its square input, so its
-normalised coordinates are the frame's own, per axis), and :func:`theta_to_pixels` turns theta into
-the forward map of the frame's pixel coordinates (x right, y down, pixel centres at integers, as
-OpenCV's ``warpAffine`` takes it); :func:`pixels_to_theta` is its inverse.
+normalised coordinates are the frame's own, per axis); engine.geometry maps theta to the
+frame's pixel coordinates and back.
 """
 
 from __future__ import annotations
@@ -26,7 +25,6 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -178,36 +176,6 @@ def warp(z: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
     theta = theta.to(z.dtype)
     grid = F.affine_grid(theta, list(z.shape), align_corners=False)
     return F.grid_sample(z, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
-
-
-def _normaliser(width: int, height: int) -> np.ndarray:
-    """Pixel coordinates (centres at integers) → normalised [-1, 1] (align_corners=False)."""
-    return np.array([[2 / width, 0, 1 / width - 1], [0, 2 / height, 1 / height - 1], [0, 0, 1]])
-
-
-def homogeneous(m) -> np.ndarray:
-    """Affine maps (..., 2, 3) as 3×3 matrices (..., 3, 3); 3×3 ones as they are."""
-    m = np.asarray(m, np.float64)
-    if m.shape[-2:] == (3, 3):
-        return m
-    out = np.zeros((*m.shape[:-2], 3, 3))
-    out[..., :2, :] = m[..., :2, :]
-    out[..., 2, 2] = 1
-    return out
-
-
-def theta_to_pixels(theta, width: int, height: int) -> np.ndarray:
-    """The forward pixel map (..., 2, 3) of a frame W×H whose content theta (..., 2, 3) moves:
-    the point at pixel p goes to ``M @ (p, 1)``. See the affine convention above."""
-    n = _normaliser(width, height)
-    forward = np.linalg.inv(homogeneous(np.asarray(theta, np.float64)))
-    return (np.linalg.inv(n) @ forward @ n)[..., :2, :]
-
-
-def pixels_to_theta(matrix, width: int, height: int) -> np.ndarray:
-    """theta (..., 2, 3) that moves a W×H frame's content by the forward pixel map ``matrix``."""
-    n = _normaliser(width, height)
-    return (n @ np.linalg.inv(homogeneous(matrix)) @ np.linalg.inv(n))[..., :2, :]
 
 
 def feature_scale(z: torch.Tensor) -> torch.Tensor:

@@ -1,4 +1,6 @@
-"""Progress reporting shared by the CLI and the studio: one event stream, three renderings.
+"""Progress reporting shared by the CLI and the studio: one event stream, three renderings —
+and the one protocol every long engine call takes: ``progress(done, total)`` after each step,
+``cancel()`` asked between steps (true: the call raises engine.errors.Cancelled).
 
 ``--progress json`` prints exactly one JSON object per stdout line (the protocol of
 docs/TRAINING.md); ``bar`` draws a progress bar on stderr for people; ``none`` stays quiet.
@@ -11,9 +13,14 @@ import json
 import math
 import sys
 import time
+from collections.abc import Callable
 from typing import Any, TextIO
 
 MODES = ("bar", "json", "none")
+Progress = Callable[[int, int], None]
+"""``progress(done, total)``: called after each step of a long call."""
+Cancel = Callable[[], bool]
+"""``cancel()``: asked between steps; true stops the call with engine.errors.Cancelled."""
 
 
 def _clean(value: Any) -> Any:

@@ -1,12 +1,12 @@
 """``python -m engine.render PROJECT --out FILE``: render a project's timeline to a file, headless.
 
-The command-line face of the Director (engine/synthesis.py) and the exporter (engine/export.py):
-the same code the studio's Export dialog runs. Errors are one line and exit status 2; Ctrl+C,
-SIGTERM and SIGHUP stop cleanly — ffmpeg stopped, its temporary file removed, nothing at the target
-path (exit 130, 143, 129). An existing file is replaced only with ``--overwrite``; a PNG sequence
-goes only into a folder that is new, empty or holds frames of an earlier export. ``--out
-CUT.otio`` writes an OpenTimelineIO timeline with each shot rendered beside it (engine.interchange).
-"""
+The command-line face of the Director (engine/frames/director.py) and the exporter
+(engine/export.py): the same code the studio's Export dialog runs. Errors are one line and exit
+status 2; Ctrl+C, SIGTERM and SIGHUP stop cleanly — ffmpeg stopped, its temporary file removed,
+nothing at the target path (exit 130, 143, 129). An existing file is replaced only with
+``--overwrite``; a PNG sequence goes only into a folder that is new, empty or holds frames of an
+earlier export. ``--out CUT.otio`` writes an OpenTimelineIO timeline with each shot rendered beside
+it (engine.interchange). """
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from engine.document import RENDER_MODES, Project
 from engine.document import lock as project_lock
-from engine.errors import UserError
+from engine.errors import Cancelled, UserError
 from engine.export import (
     FILTERS,
     FORMAT_NAMES,
@@ -28,9 +28,9 @@ from engine.export import (
     export,
     format_for,
 )
+from engine.frames.director import LAYERS, MOTION_SOURCES, Director
 from engine.interchange import MEDIA_FORMATS, export_timeline, media_folder
 from engine.progress import bar, format_duration
-from engine.synthesis import LAYERS, MOTION_SOURCES, Cancelled, Director
 
 
 def build_parser() -> argparse.ArgumentParser:

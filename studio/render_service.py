@@ -197,7 +197,7 @@ class RenderService(QObject):
         import torch
 
         from engine import checkpoint
-        from engine.synthesis import Director  # imports torch: here, never on the GUI thread
+        from engine.frames.director import Director  # imports torch: here, never on the GUI thread
 
         # Leave a core to the GUI thread: torch's OpenMP threads keep spinning after each op,
         # and with every core theirs the window stalls (measured: 0.4 s hitches in playback on
@@ -294,7 +294,7 @@ def _trained_on(training: dict) -> str:
 
 
 class Analysis(QObject):
-    """"Analysing clips…": the layers the pixels renderer needs (engine.layers: clean plate,
+    """"Analysing clips…": the layers the pixels renderer needs (engine.frames.layers: clean plate,
     mattes, motion) of every clip of the project, computed by one :class:`~studio.jobs.Job`
     after the model loads and after clips are imported, so that the first frames of a shot
     need not wait for them. Cancellable; a clip left unanalysed is analysed when a frame first

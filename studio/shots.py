@@ -702,7 +702,7 @@ class Inspector(QWidget):
         return local if 0 <= local < shot.duration else 0
 
     def _key_at_playhead(self) -> None:
-        from engine.motion import path_at
+        from engine.frames.motion import path_at
 
         shot = self.shot()
         if shot is None:

@@ -384,7 +384,7 @@ class PathTool(QObject):
         director = s.renderer.director
         if not self.on or director is None or s.project is None or not s.timeline.frame_count:
             return None
-        from engine.motion import path_at
+        from engine.frames.motion import path_at
 
         shot, local = s.timeline.shot_at(s.playhead)
         anchor = director.character_centre(shot.id, local)
@@ -412,7 +412,7 @@ class PathTool(QObject):
         """The wheel gesture as one edit: the key at the playhead (made from the path there if
         there is none) turned and scaled."""
         from engine.document import Key, with_key
-        from engine.motion import path_at
+        from engine.frames.motion import path_at
 
         turn, grow = self._turn
         self._turn = [0.0, 0.0]
@@ -452,7 +452,7 @@ class PathTool(QObject):
         if self._drag is None:
             return
         from engine.document import Key, with_key
-        from engine.motion import path_at
+        from engine.frames.motion import path_at
 
         shot_id, frame, anchor = self._drag
         self._drag = None

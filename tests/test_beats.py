@@ -12,7 +12,7 @@ import pytest
 from engine import audio, beats
 from engine.document import SCHEMA_VERSION, Project, ProjectError
 from engine.frames.key import frame_key
-from engine.motion import TransitionGraph, Walker
+from engine.frames.motion import TransitionGraph, Walker
 
 
 @pytest.mark.slow
@@ -135,7 +135,7 @@ def test_fitting_shots_of_a_project_saves_opens_undoes_and_migrates(tmp_path):
     (undo gives it back), and a version-5 project opens with no fit."""
     from conftest import demo
 
-    from engine.synthesis import Director
+    from engine.frames.director import Director
 
     film = Project.open(demo(tmp_path))
     jump = next(c.id for c in film.clips.values() if c.name == "Bo jumps")

@@ -8,7 +8,7 @@ from conftest import run_module
 from engine import checkpoint, demo
 from engine.document import PREDICTOR_FILE, Project, ProjectError
 from engine.errors import UserError
-from engine.synthesis import Director, resolve_model
+from engine.frames.director import Director, resolve_model
 
 
 def test_builtin_model_ships_small_with_its_recipe():
@@ -63,7 +63,7 @@ def test_builder_makes_the_same_kind_of_project(tmp_path):
 
 
 def test_without_builtin_model_a_project_without_model_is_a_clear_error(tmp_path, monkeypatch):
-    from engine import synthesis
+    from engine.frames import director as synthesis
 
     monkeypatch.setattr(synthesis, "BUILTIN_MODEL", tmp_path / "none.safetensors")
     with pytest.raises(ProjectError, match="no model and no built-in model"):

@@ -5,9 +5,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.errors import UserError
+from engine.errors import Cancelled, UserError
 from engine.export import ExportSettings, clean_stale_parts, encode, format_for, plan_target
-from engine.synthesis import Cancelled
 
 
 def frames(n=9, side=20, alpha=False):

@@ -9,10 +9,10 @@ from conftest import run_module
 
 from engine import audio, beats
 from engine.document import Project
-from engine.errors import UserError
+from engine.errors import Cancelled, UserError
 from engine.export import ExportSettings
+from engine.frames.director import Director
 from engine.interchange import export_timeline, media_folder
-from engine.synthesis import Cancelled, Director
 
 
 @pytest.fixture

@@ -10,13 +10,13 @@ import torch
 import torch.nn.functional as F
 
 from engine import checkpoint
-from engine.compositor import composite, fit_image, fit_matrix, place
 from engine.data import demokit as kit
 from engine.data.cache import FrameCache
 from engine.data.clips import write_video
 from engine.errors import Cancelled
-from engine.layers import LayerCache, LayerSettings
-from engine.model import pixels_to_theta, theta_to_pixels
+from engine.frames.compositor import composite, fit_image, fit_matrix, place
+from engine.frames.layers import LayerCache, LayerSettings
+from engine.geometry import pixels_to_theta, theta_to_pixels
 
 
 def _grid_sample(image: np.ndarray, theta: np.ndarray) -> np.ndarray:
@@ -177,7 +177,7 @@ def test_director_in_pixels_mode_composites_the_layers(kit_clip, tmp_path):
     """A background swap in pixels mode: the character clip's own cut-outs over the other clip's
     plate, at the output size (non-square, another aspect: fitted whole, never cropped)."""
     from engine.document import Project
-    from engine.synthesis import Director
+    from engine.frames.director import Director
 
     spec, size, path, model, cache, layers = kit_clip
     other = next(s for s in kit.clip_specs("test", 40) if s.background != spec.background)
@@ -205,7 +205,7 @@ def test_director_moves_a_character_by_another_clips_motion(kit_clip, tmp_path):
     """Pixels mode, the motion of another clip: the character frame's cut-out moved by that
     clip's tracked motion (the default) or by T^Z mapped to pixels (``motion="model"``)."""
     from engine.document import Project
-    from engine.synthesis import Director
+    from engine.frames.director import Director
 
     spec, size, path, model, cache, layers = kit_clip
     p = Project.create(tmp_path / "Transfer")
@@ -261,7 +261,7 @@ def test_pose_matching_finds_the_same_pose_in_the_characters_own_clip(kit_clip, 
     frame of the other is the one with the same pose, and the shot looks more like the truth
     than the character frame moved as a whole."""
     from engine.document import Project
-    from engine.synthesis import Director
+    from engine.frames.director import Director
 
     _, size, _, model, cache, _ = kit_clip
     spec = next(s for s in kit.clip_specs("test", 40) if s.motion == "hop"
@@ -350,8 +350,8 @@ def test_layers_made_across_a_clear_are_returned_but_not_kept(kit_clip, tmp_path
     """A clip's frames changed while its layers were being made (the capture window grew it and
     the Director was cleared): those layers are not kept for the clip, its next use redoes them."""
     from engine.document import Project
-    from engine.layers import LayerCache
-    from engine.synthesis import Director
+    from engine.frames.director import Director
+    from engine.frames.layers import LayerCache
 
     spec, size, path, model, cache, layers = kit_clip
     p = Project.create(tmp_path / "Grown")

@@ -9,13 +9,13 @@ import pytest
 import torch
 
 from engine import checkpoint
-from engine.compositor import composite, fit_matrix, place
 from engine.data import demokit as kit
 from engine.data.cache import FrameCache
 from engine.data.clips import write_video
 from engine.document import Key, Project
-from engine.layers import LayerCache
-from engine.motion import (
+from engine.frames.compositor import composite, fit_matrix, place
+from engine.frames.layers import LayerCache
+from engine.frames.motion import (
     Carrier,
     TransitionGraph,
     Walker,
@@ -150,7 +150,7 @@ def _project(tmp_path, walker):
 
 
 def test_an_endless_shot_shows_real_frames_carried_on(walker, tmp_path):
-    from engine.synthesis import Director
+    from engine.frames.director import Director
 
     _, model, cache = walker
     p, clip = _project(tmp_path, walker)
@@ -180,7 +180,7 @@ def test_an_endless_shot_shows_real_frames_carried_on(walker, tmp_path):
 def test_a_path_moves_the_character_in_the_one_warp(walker, tmp_path):
     """Pixels mode: a path of +16 px right is the unpathed frame's character 16 px right (an
     integer shift is exact in a single warp); model mode: theta composed with the path."""
-    from engine.synthesis import Director
+    from engine.frames.director import Director
 
     _, model, cache = walker
     p, clip = _project(tmp_path, walker)
@@ -194,8 +194,8 @@ def test_a_path_moves_the_character_in_the_one_warp(walker, tmp_path):
     m = Director(p, model, device="cpu", mode="model", precision="fp32", layer_cache=cache,
                  frame_cache=cache.frames)  # fmt: skip
     with torch.inference_mode():
-        theta = m._model_theta(moved, 9).numpy()
-        base = m._thetas_for(plain, 9).numpy()
+        theta = m.model_renderer.theta(moved, 9).numpy()
+        base = m.inputs.theta(plain.motion, 9).numpy()
     # forward of the path: +0.2 in normalised x (16 of 160 px = 0.1 of the width, ×2)
     expected = base @ np.linalg.inv(translate(0.2, 0))
     np.testing.assert_allclose(theta, expected[:2], atol=1e-5)
@@ -210,8 +210,8 @@ def test_the_predictor_extends_a_motion_with_takes_and_a_target(walker, tmp_path
     """Trained on the project's clip in seconds; the extension plays after the clip's frames,
     reproducibly; another take is another future; a target pulls the character to it; the file
     round-trips, and a damaged one is named."""
-    from engine.predictor import MotionPredictor, PredictorError
-    from engine.synthesis import Director
+    from engine.frames.director import Director
+    from engine.frames.predictor import MotionPredictor, PredictorError
 
     _, model, cache = walker
     p, clip = _project(tmp_path, walker)
@@ -226,7 +226,7 @@ def test_the_predictor_extends_a_motion_with_takes_and_a_target(walker, tmp_path
     assert all(0 <= x.k < 24 and x.extra is not None for x in drives[24:])
     assert d.shot_frames(shot, [40])[0].shape == (120, 160, 3)
     predictor = MotionPredictor.load(path)
-    motion = d.predictor_clip(shot)
+    motion = d.drives.predictor_motion(shot)
     a, b = predictor.predict(motion, 30), predictor.predict(motion, 30)
     np.testing.assert_array_equal(a.roots, b.roots)
     other = predictor.predict(motion, 30, take=1)

@@ -284,7 +284,7 @@ def test_an_export_streams_the_soundtrack(film, tmp_path, monkeypatch):
     5-s song asked for 15 GB). Now ffmpeg reads, cuts and pads it: nothing of it is decoded
     here (whole-sound decoding is refused below, and the export still carries its sound)."""
     from engine.export import ExportSettings, Sound, export
-    from engine.synthesis import Director
+    from engine.frames.director import Director
 
     def whole(*a, **k):
         raise AssertionError("the whole sound was decoded")

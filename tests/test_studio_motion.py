@@ -112,7 +112,7 @@ def test_the_path_tool_and_the_key_table_edit_the_path(qtbot, make_window, tmp_p
     qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=where)
     path = s.project.shot(shot.id).path
     assert [k.frame for k in path] == [0, 5, 24, 47] and s.undo.undoText() == "Add path key"
-    from engine.motion import path_at
+    from engine.frames.motion import path_at
 
     width, _ = s.project.frame_size
     key = next(k for k in path if k.frame == 5)

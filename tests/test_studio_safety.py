@@ -208,20 +208,20 @@ def test_a_frame_that_keeps_failing_is_given_up_and_told_once(qtbot, make_window
                                                              monkeypatch, capfd):  # fmt: skip
     """§13: a render that failed (888 PiB asked for) was retried on every wish: 220 tracebacks
     in 20 s. A frame that fails the same way twice is not asked again, and said once."""
-    from engine.synthesis import Director
+    from engine.frames.pixels import PixelRenderer
 
     w = make_window()
     w.open_project(demo(tmp_path))
     s = w.session
     bad = s.project.shots[0].id
-    render = Director._render_pixels
+    render = PixelRenderer.render
 
     def explode(self, shot, local, layer):
         if shot.id == bad:
             raise MemoryError("Unable to allocate 888. PiB")
         return render(self, shot, local, layer)
 
-    monkeypatch.setattr(Director, "_render_pixels", explode)
+    monkeypatch.setattr(PixelRenderer, "render", explode)
     loaded(qtbot, w)
     qtbot.waitUntil(lambda: "failed twice" in messages(w), timeout=60_000)
     for frame in range(0, 40, 4):  # the viewer asks again and again, as playback would

@@ -8,8 +8,10 @@ from conftest import run_module
 
 from engine import checkpoint
 from engine.document import Project
+from engine.errors import Cancelled
+from engine.frames.director import Director
+from engine.frames.model_render import with_matte as _with_matte
 from engine.samples import to_tensor
-from engine.synthesis import Cancelled, Director, _with_matte
 
 
 @pytest.fixture

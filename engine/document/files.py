@@ -422,7 +422,7 @@ def _verify_clips(project: Project) -> list[str]:
     """Clip records checked where it is cheap against the files they describe — a frame
     folder's frames counted, an image's size read from its header, the size of the video that
     sets the output size — and corrected, said in a note (a video's length is checked when it
-    is first decoded: engine.synthesis)."""
+    is first decoded: engine.frames.inputs)."""
     from PIL import Image
 
     notes = []

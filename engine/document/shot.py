@@ -550,11 +550,11 @@ def set_field(shot: Shot, key: str, value: Any) -> None:
     setattr(shot, key, FIELD[key].kind.edit(value, key))
 
 
-def check_fields(s: Shot) -> None:
-    """Every field of a shot within its range, and the rules between fields (its references to
-    clips are the project's to check)."""
+def check_fields(s: Shot, only: tuple[str, ...] | None = None) -> None:
+    """Every field of a shot (or those named in ``only``) within its range, and the rules
+    between fields (its references to clips are the project's to check)."""
     name = s.name or s.id
-    for f in FIELDS:
+    for f in FIELDS if only is None else [FIELD[k] for k in only]:
         value = getattr(s, f.name)
         if isinstance(f.kind, Text):
             check_text(value, f"a shot's {f.name}")

@@ -8,8 +8,8 @@ predictor sees per frame only
 
 - the **root**: where the character's centre is, its turn and its size — T^Z against the clip's
   first frame, as a similarity about the character's centre (:func:`roots`);
-- the **pose**: f_c with the root taken out (engine.synthesis.motion_features), reduced by PCA to
-  :data:`POSE_DIMS` numbers over the project's clips,
+- the **pose**: f_c with the root taken out (engine.frames.inputs.motion_features), reduced by
+  PCA to :data:`POSE_DIMS` numbers over the project's clips,
 
 and predicts the next frame's pose and how the root swings about the clip's own pace (its mean
 step: a walk's speed, a spin's rate) from the frames before. Each predicted pose is shown by the
@@ -94,7 +94,7 @@ class Prediction:
 
 
 @dataclass
-class Clip:
+class Motion:
     """One motion as the predictor sees it: roots (N, 4) and poses (N, D) (f_c, root out)."""
 
     roots: np.ndarray
@@ -113,17 +113,17 @@ class MotionPredictor:
     def codes(self, poses: np.ndarray) -> np.ndarray:
         """Pose codes (N, POSE_DIMS) of poses (N, D)."""
         # torch's product, not numpy's: numpy's OpenBLAS stalls beside torch's threads on the
-        # studio's render thread (engine.motion.frame_distance)
+        # studio's render thread (engine.frames.motion.frame_distance)
         centred = torch.as_tensor(np.asarray(poses, np.float64) - self.mean)
         return (centred @ torch.as_tensor(self.basis).T).numpy()
 
     @staticmethod
-    def drift(clip: Clip) -> np.ndarray:
+    def drift(clip: Motion) -> np.ndarray:
         """The clip's mean root step (4,): how far it goes per frame on average (a walk's pace,
         a spin's rate; about nothing for a jump on the spot)."""
         return (clip.roots[-1] - clip.roots[0]) / max(len(clip.roots) - 1, 1)
 
-    def steps(self, clip: Clip) -> np.ndarray:
+    def steps(self, clip: Motion) -> np.ndarray:
         """(N, 4 + POSE_DIMS): each frame's root step from the frame before, less the clip's
         drift (the network learns how the motion swings about its pace, so an error does not
         become a new pace), and its pose code, in the network's units."""
@@ -133,7 +133,7 @@ class MotionPredictor:
 
     # -- training -------------------------------------------------------------------------------
     @classmethod
-    def train(cls, clips: list[Clip], steps: int = 400, seed: int = 0,
+    def train(cls, clips: list[Motion], steps: int = 400, seed: int = 0,
               progress=None, cancel=None) -> MotionPredictor:  # fmt: skip
         """Fit on a project's motions (each at least 3 frames)."""
         clips = [c for c in clips if len(c.roots) >= 3]
@@ -198,7 +198,7 @@ class MotionPredictor:
     @torch.no_grad()
     def predict(
         self,
-        clip: Clip,
+        clip: Motion,
         frames: int,
         take: int = 0,
         target: tuple[float, float] | None = None,

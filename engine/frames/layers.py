@@ -16,7 +16,7 @@ and model, computed once, cached on disk (content-keyed) and memory-mapped:
 - the **tracked motion**: a classical estimate of the character's motion (corners tracked inside
   the matte, a similarity transform fitted with RANSAC) from frame to frame, chained; compared
   with T^Z in docs/LAYERS.md. T^Z itself is computed at render time (it depends on the shot's
-  in-frame) and mapped to pixels with :func:`engine.model.theta_to_pixels`.
+  in-frame) and mapped to pixels with :func:`engine.geometry.theta_to_pixels`.
 """
 
 from __future__ import annotations
@@ -39,12 +39,15 @@ import torch
 from engine.data.cache import FrameCache, default_cache_dir
 from engine.data.clips import ClipReader
 from engine.errors import Cancelled, ClipError
-from engine.model import SceneModel, homogeneous
+from engine.geometry import homogeneous
+from engine.model import SceneModel
+from engine.progress import Cancel, Progress
 
 LAYERS_VERSION = 6
 """Bumped whenever the way layers are made changes: older caches are then made again."""
 CUES = ("difference", "model", "both")
-EDGES = ("hard", "guided", "plate")
+MATTE_EDGES = ("hard", "guided", "plate")
+"""How a matte's edge is made (not a walk's edges, engine.document.EDGES)."""
 FILLS = ("inpaint", "model")
 HOLE_SHARE = 0.25
 """Holes in a character's mask smaller than this share of it are filled (:func:`_fill_holes`)."""
@@ -52,8 +55,6 @@ GRABCUT_SIZE = 200
 """GrabCut works on the character's region shrunk towards this many pixels across (speed)."""
 
 
-Progress = Callable[[int, int], None]
-Cancel = Callable[[], bool]
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ class LayerSettings:
     a wave), where one frame's matte misses parts."""
 
     def __post_init__(self) -> None:
-        if self.cue not in CUES or self.edge not in EDGES or self.fill not in FILLS:
+        if self.cue not in CUES or self.edge not in MATTE_EDGES or self.fill not in FILLS:
             raise ValueError(f"unknown layer settings {self.key()}")
 
     def key(self) -> str:
@@ -144,7 +145,7 @@ class ClipLayers:
         """The centroid (x, y) of frame k's matte in the frame's pixels (the frame's centre when
         the matte is empty), from the cut-out alone."""
         rgba, x0, y0 = self.cutout(k)
-        c = _centroid(np.ascontiguousarray(rgba[..., 3]), binary=False)
+        c = centroid(np.ascontiguousarray(rgba[..., 3]), binary=False)
         return np.array([self.width / 2, self.height / 2]) if c is None else c + (x0, y0)
 
     def tracked_motion(self, start: int, k: int) -> np.ndarray:
@@ -546,7 +547,7 @@ def plate_passes(samples: np.ndarray, mattes: np.ndarray, fallback: np.ndarray,
     return clean_plate(samples, hidden, fallback, settings.fill)
 
 
-def _centroid(mask: np.ndarray, binary: bool = True) -> np.ndarray | None:
+def centroid(mask: np.ndarray, binary: bool = True) -> np.ndarray | None:
     """(x, y) of a mask's centroid (of its nonzero pixels, or weighted by its values); None
     when it is empty."""
     m = cv2.moments(mask, binary)
@@ -582,7 +583,7 @@ def track(prev: np.ndarray, cur: np.ndarray, prev_mask: np.ndarray, cur_mask: np
             if m is not None and inl is not None and inl.sum() >= 6:
                 out = m
     region = (slice(y0, y1), slice(x0, x1))
-    c0, c1 = _centroid(prev_mask[region]), _centroid(cur_mask[region])
+    c0, c1 = centroid(prev_mask[region]), centroid(cur_mask[region])
     if c0 is not None and c1 is not None:
         out[:, 2] = c1 - out[:, :2] @ c0 + (np.eye(2) - out[:, :2]) @ (x0, y0)
     return out

@@ -15,7 +15,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from engine.model import homogeneous
+from engine.geometry import homogeneous
 
 OUTPUT_LAYERS = ("composite", "background", "character", "matte", "cutout")
 """``character`` is the cut-out over black (RGB), ``matte`` its alpha as grey (RGB),

@@ -1,12 +1,12 @@
 """Motion sources: what drives the character at a shot's local frame t.
 
-Data path role: between the document (engine.document.Shot) and the renderers (engine.synthesis).
-Every shot's motion, whatever made it, comes out as one :class:`Drive` per local frame: the frame
-``k`` of the motion clip whose pose is shown, and ``extra``, a forward map (3×3, the motion clip's
-normalised coordinates, [-1, 1] per axis, as in engine.model) applied on top of the clip's own
-motion to frame ``k`` — the root motion carried across jumps, the user's path. The Director turns
-it into one pixel map (pixels mode: composed into the single warp of the full-resolution cut-out)
-or one theta (model mode: ``theta_k · extra⁻¹``).
+Data path role: between the document (engine.document.Shot) and the renderers, through
+engine.frames.drive. Every shot's motion, whatever made it, comes out as one ``Drive`` per local
+frame: the frame ``k`` of the motion clip whose pose is shown, and ``extra``, a forward map (3×3,
+the motion clip's normalised coordinates, [-1, 1] per axis, as in engine.model) applied on top of
+the clip's own motion to frame ``k`` — the root motion carried across jumps, the user's path. The
+Director turns it into one pixel map (pixels mode: composed into the single warp of the full-
+resolution cut-out) or one theta (model mode: ``theta_k · extra⁻¹``).
 
 Sources:
 
@@ -16,12 +16,12 @@ Sources:
   distance (:func:`frame_distance`): the model's f_c of each frame with its global motion taken
   out by T^Z (pose, not position), plus how the character moves;
 - ``extend``: frames past the clip's end predicted by a small recurrent network on the motion
-  alone (engine.predictor; DrNet's idea, ../shared/papers/drnet-disentangled-video.txt);
+  alone (engine.frames.predictor; DrNet's idea, ../shared/papers/drnet-disentangled-video.txt);
 - a path: keyframes of position, rotation and scale (:func:`path_matrix`) composed with any of
   the above.
 
 No Qt; numpy (and torch for one large matrix product: :func:`frame_distance`); the model's
-features are computed by the caller, engine.synthesis.
+features are computed by the caller, engine.frames.inputs.
 """
 
 from __future__ import annotations
@@ -39,15 +39,6 @@ FUTURE = 0.99
 """Discount of the future cost (how far ahead a dead end is seen)."""
 MIN_JUMP = 3
 """A jump goes at least this many frames away from the natural next frame (else it is a stutter)."""
-
-
-@dataclass(frozen=True)
-class Drive:
-    """Local frame t of a shot: motion clip frame ``k`` and the extra forward map (3×3,
-    normalised coordinates; None = the identity)."""
-
-    k: int
-    extra: np.ndarray | None = None
 
 
 # -- the learned frame distance --------------------------------------------------------------------
