@@ -93,7 +93,7 @@ def in_window(args) -> None:
             session = Session()
             session.open(Project.create(Path(tmp) / "Bench"))
             deadline = time.perf_counter() + 120
-            while not session.renderer.ready and time.perf_counter() < deadline:
+            while not session.engine.ready and time.perf_counter() < deadline:
                 pump(0.1)  # the model loaded, as when the studio has been open a while
             for fps in args.fps:
                 video = write_video(Path(tmp) / f"cam{fps:g}.mp4", frames, fps=fps)
@@ -125,7 +125,7 @@ def in_window(args) -> None:
                       f"{statistics.median(gui):8.1f} {max(gui):6.1f} "
                       f"{statistics.median(disk):6.1f} {max(disk):5.0f} {stalls.longest:12d}")
             session.close()
-            session.renderer.shutdown()
+            session.engine.shutdown()
 
 
 def in_engine(args) -> None:

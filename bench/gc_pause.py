@@ -44,7 +44,7 @@ def main() -> None:
     w.show()
     w.open_project(ROOT / "assets" / "demo" / "Demo.zoetrope")
     deadline = time.perf_counter() + 120
-    while not (w.session.renderer.ready and w.session.model_info):
+    while not (w.session.engine.ready and w.session.model_info):
         app.processEvents()
         time.sleep(0.01)
         if time.perf_counter() > deadline:

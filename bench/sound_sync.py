@@ -58,7 +58,7 @@ def main() -> int:
     w.open_project(root)
     s, t = w.session, w.viewer.transport
     deadline = time.monotonic() + 120
-    while not (s.sound.loaded and s.renderer.ready) and time.monotonic() < deadline:
+    while not (s.sound.loaded and s.engine.ready) and time.monotonic() < deadline:
         app.processEvents()
         time.sleep(0.01)
     t.mode = "once"

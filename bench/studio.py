@@ -124,11 +124,11 @@ def playback(project_root: Path, model: Path, seconds: float, ahead: int, mode: 
         w.session.set_output_size(output)
         deadline = time.time() + 300
         s = w.session
-        while not (s.renderer.ready and s.model_info) and time.time() < deadline:
+        while not (s.engine.ready and s.model_info) and time.time() < deadline:
             app.processEvents()
             time.sleep(0.005)
         while mode == "pixels" and time.time() < deadline and not all(
-            s.renderer.director.analysed(c) for c in s.project.clips
+            s.engine.analysed(c) for c in s.project.clips
         ):
             app.processEvents()
             time.sleep(0.005)

@@ -285,7 +285,7 @@ def _check_training(app, window, timeout: float) -> int:
         d, s = state["dialog"], window.session
         if time.monotonic() - start > timeout:
             return done(1, "zoetrope: training did not finish in time")
-        if d is None and s.renderer.ready and s.model_info:
+        if d is None and s.engine.ready and s.model_info:
             d = state["dialog"] = window.train_dialog()
             d.steps.setValue(3)
             d.start_from.setChecked(False)

@@ -44,8 +44,8 @@ from PySide6.QtWidgets import (
 from engine import capture
 from engine.document import MAX_TEXT
 from engine.errors import UserError
+from studio.engine_client import to_qimage
 from studio.jobs import Job
-from studio.render_service import to_qimage
 from studio.session import Session
 
 SIZES = {"As the camera gives": None, "640 × 480": (640, 480), "1280 × 720": (1280, 720),

@@ -58,7 +58,7 @@ class ExportDialog(QDialog):
         self.job: Job | None = None
         self.written: Path | None = None
         p = session.project
-        size = session.renderer.director.size
+        size = session.engine.size
         self.format = QComboBox(self)
         for key, name in FORMAT_NAMES.items():
             if not timeline or key in interchange.MEDIA_FORMATS:
@@ -179,7 +179,7 @@ class ExportDialog(QDialog):
     def check(self) -> list[str]:
         """Explain what stops this export, before it starts."""
         s = self.settings()
-        size = self.s.renderer.director.size
+        size = self.s.engine.size
         problems = s.problems(self.s.timeline.frame_count, size)
         if not self.path.text().strip():
             problems.append("choose a file name")
@@ -265,15 +265,17 @@ class ExportDialog(QDialog):
         if self.check() or not self._may_replace():
             return
         settings, out = self.settings(), Path(self.path.text().strip())
-        director = self.s.renderer.director
-
         write = interchange.export_timeline if self.timeline else export
 
-        def work(job: Job) -> Path:
+        def work(director, job: Job) -> Path:
             return write(director, out, settings, progress=job.report, cancel=job.is_cancelled,
                          overwrite=True)  # fmt: skip
 
-        job = Job(work, name="export")
+        # beside the engine thread: the viewer's frames still come while it runs
+        job = self.s.engine.job(work, "export", queued=False)
+        if job is None:
+            self.status.setText("The model is still loading; export in a moment.")
+            return
         job.progress.connect(self._progress)
         job.succeeded.connect(self._written)
         job.failed.connect(

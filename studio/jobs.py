@@ -14,9 +14,10 @@ engine's :class:`~engine.errors.Cancelled` (:meth:`Job.check` does) ends it as c
 that stops early and returns what it has (an import keeps the clips copied so far) succeeds.
 Connect to the signals before :meth:`Job.start`. napari's ``thread_worker`` is the model.
 
-The one other thread is the render service (studio/render_service.py): not a job but a long-lived
-service that owns the Director and serves wish lists; its failures reach the user through the
-session's ``tell`` in the same one-line form. Training is a child process (studio/training.py);
+The one other thread is the engine client's (studio/engine_client.py): not a job but a long-lived
+thread that owns the Director, serves wish lists and runs the jobs queued on it (its
+``job()``); its failures reach the user through the session's ``tell`` in the same one-line
+form. Training is a child process (studio/training.py);
 a job whose work would hold the interpreter's lock (librosa's beat analysis) waits on a child
 process (:func:`run_child`).
 """
@@ -43,9 +44,11 @@ class Job(QObject):
     cancelled = Signal()
     finished = Signal()  # after any of the three
 
-    def __init__(self, work: Callable[[Job], Any], name: str = "work") -> None:
+    def __init__(self, work: Callable[[Job], Any], name: str = "work",
+                 executor: Executor | None = None) -> None:  # fmt: skip
+        """``executor``: where :meth:`start` runs it by default (the engine client's queue)."""
         super().__init__()
-        self.work, self.name = work, name
+        self.work, self.name, self.executor = work, name, executor
         self.result: Any = None
         self.error: str | None = None
         self.outcome: str | None = None  # "succeeded", "failed" or "cancelled" once finished
@@ -57,6 +60,7 @@ class Job(QObject):
         """Run on ``executor`` (queued behind its other work), or on a thread of its own."""
         _running.add(self)
         self.finished.connect(self._forget)
+        executor = executor or self.executor
         if executor is None:
             threading.Thread(target=self._run, name=f"zoetrope-{self.name}", daemon=True).start()
         else:

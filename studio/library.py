@@ -25,8 +25,8 @@ from engine.data.cache import FrameCache
 from engine.data.clips import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, find_clips
 from engine.document import Clip, Project
 from engine.errors import UserError
+from studio.engine_client import to_qimage
 from studio.jobs import Job, describe_error
-from studio.render_service import to_qimage
 from studio.session import Session
 
 THUMB = 160  # side of the cached square (whole-frame) images: tiles, previews

@@ -19,7 +19,7 @@ from engine.document import FPS_RANGE, Clip, Project, Timeline
 from engine.errors import UserError
 from engine.frames.key import frame_key
 from studio import settings
-from studio.render_service import Analysis, FrameStore, RenderService
+from studio.engine_client import Analysis, EngineClient, FrameStore
 from studio.sound import SoundPlayer
 
 RECOVERY_INTERVAL_MS = 30_000
@@ -68,7 +68,7 @@ class Session(QObject):
         self.read_only = False
         """Opened read-only (another program holds it): saving goes to a copy."""
         self.undo = QUndoStack(self)
-        self.renderer = RenderService(self)
+        self.engine = EngineClient(self)
         self.store = FrameStore()
         self.selected: str | None = None
         self.playhead = 0
@@ -76,17 +76,17 @@ class Session(QObject):
         self.model_info: dict = {}
         self._told: set[str] = set()
         self._timeline: tuple | None = None
-        self.renderer.frame_ready.connect(self._on_frame)
-        self.renderer.loaded.connect(self._on_loaded)
-        self.renderer.failed.connect(self._on_failed)
-        self.renderer.shot_offline.connect(self._on_offline)
+        self.engine.frame_ready.connect(self._on_frame)
+        self.engine.loaded.connect(self._on_loaded)
+        self.engine.failed.connect(self._on_failed)
+        self.engine.shot_offline.connect(self._on_offline)
         self.offline_shots: dict[str, str] = {}
         """Shot id → why it renders as a placeholder (the timeline marks them)."""
         self._recovery = QTimer(self, singleShot=True, interval=RECOVERY_INTERVAL_MS)
         self._recovery.timeout.connect(self.write_recovery)
         self.edited.connect(self._after_edit)
         self.analysis = Analysis(self)
-        self.renderer.forgotten.connect(self.analysis.start)  # a grown clip analysed again
+        self.engine.forgotten.connect(self.analysis.start)  # a grown clip analysed again
         self.sound_peaks = None
         """The soundtrack's waveform (engine.audio.peaks), once read; None before."""
         self.sound_problem: str | None = None
@@ -126,7 +126,7 @@ class Session(QObject):
         self._told.clear()
         self.offline_shots.clear()
         if project is not None:
-            self.renderer.load(project)
+            self.engine.load(project)
         self.project_opened.emit()
         self.selection_changed.emit(None)
         self.playhead_changed.emit(0)
@@ -135,7 +135,7 @@ class Session(QObject):
         if self.project is not None:
             self.store.clear()
             self.model_info = {}
-            self.renderer.load(self.project)
+            self.engine.load(self.project)
 
     def save(self, overwrite_changes: bool = False) -> Path:
         """Save the project — merged with what another program saved meanwhile, or over it
@@ -236,10 +236,10 @@ class Session(QObject):
             if key not in self.store and key not in seen:
                 seen.add(key)
                 wishes.append((key, shot, local, layer))
-        self.renderer.wish(wishes, channel)
+        self.engine.wish(wishes, channel)
 
     def _on_frame(self, key, image: QImage, generation: int) -> None:
-        if generation != self.renderer.generation:
+        if generation != self.engine.generation:
             return  # made before a reload or a forget, queued meanwhile: stale
         self.store.put(key, image)
         self.frame_arrived.emit(key)
@@ -409,18 +409,15 @@ class Session(QObject):
         known = self._accents.get(shot_id)
         if known is not None and known[0] == shot:
             return known[1]
-        director = self.renderer.director
-        if director is None or director.project is not self.project:
+        if not self.engine.serves(self.project):
             return None
         if self._asking.get(shot_id) == shot:  # asked (a failure stays here: not asked again)
             return None
         if shot.duration > MAX_ACCENT_FRAMES:
             return ()
-        from studio.jobs import Job
-
         snapshot = self._asking[shot_id] = dataclasses.replace(shot)
-        job = Job(lambda _job: (shot_id, snapshot, director.shown_accents(snapshot)),
-                  name="accents")  # fmt: skip
+        job = self.engine.job(lambda d, _job: (shot_id, snapshot, d.shown_accents(snapshot)),
+                              "accents")  # fmt: skip
         job.succeeded.connect(self._got_accents)  # bound: disconnected when the session goes
         self._read(job)
         return None
@@ -565,7 +562,7 @@ class Session(QObject):
     def forget_frames(self) -> None:
         """Forget every frame rendered so far, here and on the render thread (what they were
         made from changed: a clip's frames, the motion predictor)."""
-        self.renderer.forget()
+        self.engine.forget()
         self.store.clear()
         self.offline_shots.clear()
         self._told.clear()  # what is still wrong is told again

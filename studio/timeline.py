@@ -160,7 +160,7 @@ class TimelineStrip(QWidget):
         ]
 
     def _ask_thumbnails(self, *_) -> None:
-        if self.s.timeline.frame_count and self.s.renderer.ready:
+        if self.s.timeline.frame_count and self.s.engine.ready:
             self.s.prefetch(self._tile_frames(), THUMB_LAYER, channel="thumbs")
 
     def fit(self) -> None:

@@ -381,13 +381,12 @@ class PathTool(QObject):
         """(curve, dots, handle, target) in frame pixels for the shot at the playhead, or
         None."""
         s = self.s
-        director = s.renderer.director
-        if not self.on or director is None or s.project is None or not s.timeline.frame_count:
+        if not self.on or not s.engine.ready or s.project is None or not s.timeline.frame_count:
             return None
         from engine.frames.motion import path_at
 
         shot, local = s.timeline.shot_at(s.playhead)
-        anchor = director.character_centre(shot.id, local)
+        anchor = s.engine.character_centre(shot.id, local)
         if anchor is None:
             return None
         w, h = s.project.frame_size
@@ -434,7 +433,7 @@ class PathTool(QObject):
         overlay = self.overlay()
         if overlay is None:
             return
-        anchor = s.renderer.director.character_centre(shot.id, local)
+        anchor = s.engine.character_centre(shot.id, local)
         near = None
         for k, (x, y) in zip(shot.path, overlay[1], strict=True):
             d = self.canvas.to_widget(x, y) - self.canvas.to_widget(pos.x(), pos.y())
@@ -701,8 +700,8 @@ class Viewer(QWidget):
                     onion.append((tinted(other, tint), fade))
         note = ""
         if s.image(s.playhead) is None:
-            note = "Loading the model…" if not s.renderer.ready else "Rendering…"
-            if s.renderer.ready and s.analysis.running:
+            note = "Loading the model…" if not s.engine.ready else "Rendering…"
+            if s.engine.ready and s.analysis.running:
                 note = "Analysing clips… (see the status bar)"
         self.canvas.path = self.path_tool.overlay() if image is not None else None
         self.canvas.show_frame(image, onion, note)

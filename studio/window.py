@@ -127,7 +127,7 @@ class MainWindow(QMainWindow):
         s.edited.connect(self._update_actions)
         s.selection_changed.connect(self._update_actions)
         s.model_loaded.connect(self._model_loaded)
-        s.renderer.busy_changed.connect(self._busy)
+        s.engine.busy_changed.connect(self._busy)
         self.autoplay = False
         self.resize(1280, 800)
         self._restore_layout()
@@ -406,7 +406,7 @@ class MainWindow(QMainWindow):
     def _busy(self, on: bool) -> None:
         if on:
             self.model_label.setText("Loading model…")
-        elif not self.session.renderer.ready:
+        elif not self.session.engine.ready:
             self.model_label.setText("No model: it could not be loaded")
             self.device_label.setText("")
 
@@ -417,7 +417,7 @@ class MainWindow(QMainWindow):
             self.cache_label.setText("")
 
     def _update_cache(self) -> None:
-        info = self.session.renderer.cache_info()
+        info = self.session.engine.cache_info()
         if info:
             mib = info.get("bytes", 0) / 2**20
             self.cache_label.setText(f"Render cache {info['frames']} frames, {mib:.0f} MiB")
@@ -633,10 +633,11 @@ class MainWindow(QMainWindow):
         self._update_title()
         return True
 
-    def run_busy(self, text: str, work):
-        """Run ``work()`` as a job behind a modal busy dialog, in a local event loop (the window
-        keeps painting). Returns its result; a failure raises UserError with the job's message."""
-        job = Job(lambda _job: work(), name="busy")
+    def run_busy(self, text: str, work=None, job: Job | None = None):
+        """Run ``work()`` — or ``job``, a job not yet started (one of the engine client's) — as
+        a job behind a modal busy dialog, in a local event loop (the window keeps painting).
+        Returns its result; a failure raises UserError with the job's message."""
+        job = job or Job(lambda _job: work(), name="busy")
         loop = QEventLoop(self)
         job.finished.connect(loop.quit, Qt.ConnectionType.QueuedConnection)
         dialog = QProgressDialog(text, None, 0, 0, self)
@@ -778,15 +779,14 @@ class MainWindow(QMainWindow):
         if s.project.soundtrack is None:
             self.show_message(title, "The project has no soundtrack (Edit → Set Soundtrack…).")
             return False
-        director = s.renderer.director
-        if director is None or s.beats is None:
+        shot, found = s.project.shot(s.selected), s.beats
+        job = s.engine.job(lambda d, _job: d.beat_fit(shot.id, holds, found), "fit to beats")
+        if job is None or found is None:
             self.show_message(title, "The model is still loading or the soundtrack's beats are "
                               "still being found; try again in a moment.")  # fmt: skip
             return False
-        shot, found = s.project.shot(s.selected), s.beats
         try:
-            changes = self.run_busy(f"Fitting {shot.name or 'the shot'} to the beats…",
-                                    lambda: director.beat_fit(shot.id, holds, found))
+            changes = self.run_busy(f"Fitting {shot.name or 'the shot'} to the beats…", job=job)
         except UserError as e:
             self.show_message(title, str(e))
             return False
@@ -804,10 +804,9 @@ class MainWindow(QMainWindow):
     def _ask_extension(self, title: str, shot) -> tuple | None:
         """The Extend dialog for ``shot`` (or a clip's whole-clip stand-in); then, when asked
         or when the project has none, the project's motion predictor learned behind a busy
-        dialog. Returns (director, the dialog's values), or None."""
+        dialog. Returns the dialog's values, or None."""
         s = self.session
-        director = s.renderer.director
-        if director is None:
+        if not s.engine.ready:
             self.show_message(title, "The model is still loading; try again.")
             return None
         has = (s.project.root / PREDICTOR_FILE).is_file()
@@ -820,13 +819,16 @@ class MainWindow(QMainWindow):
         finally:
             dialog.deleteLater()
         if learn or not has:
+            job = s.engine.job(lambda d, _job: d.train_predictor(), "motion predictor")
             try:
-                self.run_busy("Learning how the project's clips move…", director.train_predictor)
+                if job is None:
+                    raise UserError("the model is loading again; try again in a moment")
+                self.run_busy("Learning how the project's clips move…", job=job)
             except UserError as e:
                 self.show_message(title, str(e))
                 return None
             s.forget_frames()  # frames made with the old predictor
-        return director, values
+        return values
 
     def extend_dialog(self, *_) -> bool:
         """Shot → Extend Motion…: the selected shot's motion goes on past its clip (undoable)."""
@@ -835,7 +837,7 @@ class MainWindow(QMainWindow):
             return False
         shot = s.project.shot(s.selected)
         asked = self._ask_extension("Extend Motion", shot)
-        return asked is not None and s.update_shot(shot.id, text="Extend motion", **asked[1])
+        return asked is not None and s.update_shot(shot.id, text="Extend motion", **asked)
 
     def extend_clip(self, *_) -> bool:
         """Edit → Extend Clip…: a new clip, the selected one followed by predicted frames (a
@@ -850,18 +852,19 @@ class MainWindow(QMainWindow):
         asked = self._ask_extension("Extend Clip", stand_in)
         if asked is None:
             return False
-        director, v = asked
-        name = f"{clip.name} extended"
-        project = s.project
+        v, name, project = asked, f"{clip.name} extended", s.project
 
-        def work():
+        def work(director, _job):
             with tempfile.TemporaryDirectory() as tmp:
                 folder = director.extend_clip(clip_id, v["extend"], Path(tmp) / "frames",
                                               v["take"], v["target"])  # fmt: skip
                 return project.copy_in(folder, name=name)
 
+        job = s.engine.job(work, "extend clip")
         try:
-            new = self.run_busy(f"Extending {clip.name}…", work)
+            if job is None:
+                raise UserError("the model is loading again; try again in a moment")
+            new = self.run_busy(f"Extending {clip.name}…", job=job)
         except UserError as e:
             self.show_message("Extend Clip", str(e))
             return False
@@ -991,7 +994,7 @@ class MainWindow(QMainWindow):
         if self.session.timeline.frame_count == 0:
             self.show_message(title, "The timeline is empty: add a shot first.")
             return None
-        if not self.session.renderer.ready:
+        if not self.session.engine.ready:
             self.show_message(title, "The model is still loading; try again in a moment.")
             return None
         return self._keep(ExportDialog(self.session, self, timeline=timeline))
@@ -1016,7 +1019,7 @@ class MainWindow(QMainWindow):
         st.sync()
         self.viewer.transport.pause()
         self.session.close()
-        self.session.renderer.shutdown()
+        self.session.engine.shutdown()
         e.accept()
 
     def show_in_folder(self, path: str | os.PathLike) -> bool:

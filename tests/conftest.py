@@ -216,7 +216,7 @@ def make_window(qtbot, studio_dirs):
 
 def loaded(qtbot, window):
     qtbot.waitUntil(
-        lambda: bool(window.session.renderer.ready and window.session.model_info), timeout=LOAD_S
+        lambda: bool(window.session.engine.ready and window.session.model_info), timeout=LOAD_S
     )
 
 
@@ -233,3 +233,14 @@ def demo(tmp_path) -> Path:
 
 def messages(window) -> str:
     return "\n".join(box.text() for box in window.messages)
+
+
+def ask(qtbot, client, question, timeout: int = 60_000):
+    """``question(director)`` asked on the studio's engine thread (studio.engine_client: the
+    only holder of the Director) as a queued job; its answer, once it came."""
+    job = client.job(lambda d, _job: question(d), "test")
+    assert job is not None, "no model loaded"
+    job.start()
+    qtbot.waitUntil(lambda: job.outcome is not None, timeout=timeout)
+    assert job.outcome == "succeeded", job.error
+    return job.result

@@ -190,7 +190,7 @@ def test_a_clip_continued_grows_under_its_shots_and_closing_asks(
     # the frames made from the old clip are forgotten, and the render thread goes on
     assert len(w.session.store) == 0
     qtbot.waitUntil(lambda: len(w.session.store) > 0, timeout=30_000)
-    qtbot.waitUntil(lambda: w.session.renderer.director.analysed(clip.id), timeout=30_000)
+    qtbot.waitUntil(lambda: w.session.engine.analysed(clip.id), timeout=30_000)
     w.session.undo.undo()
     assert p.clip(clip.id).frames == 4
     w.session.undo.redo()

@@ -25,7 +25,7 @@ def test_clips_are_analysed_on_a_worker_and_the_viewer_shows_the_output_size(qtb
     s = w.session
     seen = []
     s.analysis.changed.connect(lambda text, done, total: seen.append((text, done, total)))
-    qtbot.waitUntil(lambda: all(s.renderer.director.analysed(c) for c in s.project.clips),
+    qtbot.waitUntil(lambda: all(s.engine.analysed(c) for c in s.project.clips),
                     timeout=60_000)  # fmt: skip
     qtbot.waitUntil(lambda: not s.analysis.running, timeout=30_000)
     assert not w.analysis_bar.isVisible()
@@ -70,7 +70,7 @@ def test_analysis_can_be_cancelled_and_frames_still_come(qtbot, make_window, tmp
     s = w.session
 
     def started_or_done() -> bool:
-        return s.analysis.running or all(s.renderer.director.analysed(c) for c in s.project.clips)
+        return s.analysis.running or all(s.engine.analysed(c) for c in s.project.clips)
 
     qtbot.waitUntil(started_or_done, timeout=20_000)
     if s.analysis.running:

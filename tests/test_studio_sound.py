@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from engine import audio
-from tests.conftest import demo, loaded, messages
+from tests.conftest import ask, demo, loaded, messages
 
 
 @pytest.fixture(autouse=True)
@@ -128,13 +128,13 @@ def test_beats_ticked_snapped_to_and_a_shot_fitted_to_them(qtbot, make_window, t
     s.select(shot.id)
     start = s.timeline.start_of(shot.id)
     local = [b - start for b in beats]
-    director = s.renderer.director
-    acc = director.step_accents(shot, 4 * shot.duration)
+    acc, shown_by_engine = ask(qtbot, s.engine, lambda d: (d.step_accents(shot, 4 * shot.duration),
+                                                           list(d.shown_accents(shot))))
     before = share_on_beat([shot.motion_u(t) for t in range(shot.duration)], acc, local)
     # the selected shot's accents are marked on the timeline (asked of the Director on a worker)
     qtbot.waitUntil(lambda: s.shot_accents(shot.id) is not None, timeout=20_000)
     shown = list(s.shot_accents(shot.id))
-    assert shown == list(director.shown_accents(shot)) and shown
+    assert shown == shown_by_engine and shown
     strip.grab()
     assert w.a_fit_beats.isEnabled() and w.fit_to_beats()
     fitted = s.project.shot(shot.id)

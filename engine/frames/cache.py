@@ -12,9 +12,13 @@ from typing import Any
 
 
 class LRU:
-    def __init__(self, capacity: int, budget: int | None = None) -> None:
+    """``size_of(value)``: its bytes, for ``budget`` (default: a numpy array's ``nbytes``)."""
+
+    def __init__(self, capacity: int, budget: int | None = None,
+                 size_of: Callable[[Any], int] | None = None) -> None:  # fmt: skip
         self.capacity = capacity
         self.budget = budget
+        self.size_of = size_of or _nbytes
         self.bytes = 0
         self._items: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
@@ -31,15 +35,15 @@ class LRU:
         with self._lock:
             old = self._items.get(key)
             if old is not None:
-                self.bytes -= getattr(old, "nbytes", 0)
+                self.bytes -= self.size_of(old)
             self._items[key] = value
-            self.bytes += getattr(value, "nbytes", 0)
+            self.bytes += self.size_of(value)
             self._items.move_to_end(key)
             while len(self._items) > 1 and (len(self._items) > self.capacity or
                                             self.budget is not None and
                                             self.bytes > self.budget):  # fmt: skip
                 _, gone = self._items.popitem(last=False)
-                self.bytes -= getattr(gone, "nbytes", 0)
+                self.bytes -= self.size_of(gone)
 
     def kept(self, key, make: Callable[[], Any]) -> Any:
         """The value for ``key``, made by ``make()`` (outside the lock) if none is kept. Two
@@ -60,3 +64,7 @@ class LRU:
 
     def __contains__(self, key) -> bool:
         return key in self._items
+
+
+def _nbytes(value: Any) -> int:
+    return getattr(value, "nbytes", 0)

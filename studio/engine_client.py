@@ -1,11 +1,16 @@
-"""The render service: one background thread that owns the engine's Director and renders the
-frames the viewer asks for, ahead of the playhead.
+"""The engine client: the studio's only way to the engine's Director (engine.frames.director),
+and the only module of the studio that holds one.
 
-torch is imported on that thread (the first model load), so the window appears before it is
-loaded. The GUI thread never waits on the Director: it keeps the frames it has been sent in a
-:class:`FrameStore` keyed like the Director's cache (engine.document.frame_key) and sends a new
-wish list whenever the playhead moves; the worker renders what is still missing, a few frames a
-batch, newest wishes first.
+One background thread, the engine thread, owns the Director. It loads the model (torch is
+imported there, so the window appears before it is loaded), renders the frames the viewer
+wishes for ahead of the playhead (a few a batch, newest wishes first), and runs the requests
+queued with :meth:`EngineClient.job` — fit to beats, accents, the motion predictor, a clip's
+extension — between batches, each answered as a :class:`~studio.jobs.Job`. Long work that must
+not hold up the viewer's frames (an export of minutes, the clips' analysis) runs as a job of its
+own beside it: ``job(..., queued=False)``; the Director is safe from any thread (its caches
+each hold a lock, renders take turns). The GUI thread never waits on the Director: it keeps the
+frames it has been sent in the session's :class:`FrameStore` keyed like the Director's cache
+(engine.frames.key) and asks only lookups that never wait (:meth:`character_centre`).
 """
 
 from __future__ import annotations
@@ -14,8 +19,10 @@ import gc
 import os
 import threading
 import traceback
-from collections import OrderedDict
+from collections import deque
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
@@ -23,6 +30,8 @@ from PySide6.QtGui import QImage
 
 from engine.document import Project, Shot
 from engine.errors import Cancelled, UserError
+from engine.frames.cache import LRU
+from studio.jobs import Job
 
 BATCH = 8
 CHANNELS = ("play", "onion", "thumbs")  # wish lists, served in this order
@@ -37,45 +46,18 @@ def to_qimage(frame) -> QImage:
     return QImage(frame.data, w, h, w * c, fmt).copy()
 
 
-class FrameStore:
-    """Rendered frames on the GUI side: key → QImage, least recently used dropped first beyond
-    ``budget`` bytes (768 MiB: about 290 frames of 1280×720, 12 s at 24 fps)."""
+class FrameStore(LRU):
+    """Rendered frames on the GUI side: frame key → QImage, least recently used dropped first
+    beyond ``budget`` bytes (768 MiB: about 290 frames of 1280×720, 12 s at 24 fps) — the
+    engine's one LRU (engine.frames.cache), measuring QImages."""
 
     def __init__(self, budget: int = 768 * 2**20) -> None:
-        self.budget = budget
-        self.bytes = 0
-        self._images: OrderedDict[tuple, QImage] = OrderedDict()
-
-    def get(self, key: tuple) -> QImage | None:
-        image = self._images.get(key)
-        if image is not None:
-            self._images.move_to_end(key)
-        return image
-
-    def __contains__(self, key: tuple) -> bool:
-        return key in self._images
-
-    def __len__(self) -> int:
-        return len(self._images)
-
-    def put(self, key: tuple, image: QImage) -> None:
-        old = self._images.get(key)
-        if old is not None:
-            self.bytes -= old.sizeInBytes()
-        self._images[key] = image
-        self.bytes += image.sizeInBytes()
-        self._images.move_to_end(key)
-        while len(self._images) > 1 and self.bytes > self.budget:
-            _, gone = self._images.popitem(last=False)
-            self.bytes -= gone.sizeInBytes()
-
-    def clear(self) -> None:
-        self._images.clear()
-        self.bytes = 0
+        super().__init__(capacity=2**31, budget=budget, size_of=QImage.sizeInBytes)
 
 
-class RenderService(QObject):
-    """Loads a model for a project and renders wished-for frames on a worker thread."""
+class EngineClient(QObject):
+    """Loads a model for a project on the engine thread, renders wished-for frames there and
+    runs the requests queued for the Director."""
 
     loaded = Signal(dict)  # model path, image size, device, precision, trained-on text
     failed = Signal(str)  # a model that cannot be loaded, a frame that cannot be rendered
@@ -92,13 +74,14 @@ class RenderService(QObject):
         self._generation = 0
         self._stop = False
         self._forget = False
-        self.director = None
+        self._requests: deque[Callable[[], None]] = deque()
+        self._director = None
         self._cache_info: dict = {}
         self._failures: dict[tuple, tuple[str, int]] = {}  # key → (why, times) this generation
         self._given_up: set[tuple] = set()  # keys failed twice the same way: not asked again
         self._said: set[tuple[str, str]] = set()  # (shot id, why) placeholders told of
         self._printed: set[str] = set()  # errors whose traceback went to stderr
-        self._thread = threading.Thread(target=self._run, name="zoetrope-render", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="zoetrope-engine", daemon=True)
         self._thread.start()
 
     # -- GUI thread --------------------------------------------------------------------------------
@@ -132,29 +115,79 @@ class RenderService(QObject):
 
     @property
     def ready(self) -> bool:
-        return self.director is not None
+        return self._director is not None
 
     def cache_info(self) -> dict:
         """The Director's cache counts as of its last batch (never waits on its lock)."""
         return dict(self._cache_info)
 
+    def serves(self, project: Project | None) -> bool:
+        """Whether the model loaded is ``project``'s (not still another project's)."""
+        director = self._director
+        return director is not None and project is not None and director.project is project
+
+    @property
+    def size(self) -> tuple[int, int] | None:
+        """The frames' (width, height) as rendered: the project's, else the model's square."""
+        director = self._director
+        return None if director is None else director.size
+
+    def analysed(self, clip_id: str) -> bool:
+        """Whether a clip's layers are in the Director's memory (a lookup: never waits)."""
+        director = self._director
+        return director is not None and director.analysed(clip_id)
+
+    def character_centre(self, shot_id: str, local: int) -> tuple[float, float] | None:
+        """Where the last rendered frame of a shot's local frame put its character, before the
+        path (a lookup: never waits for a render); None if none was rendered."""
+        director = self._director
+        return None if director is None else director.character_centre(shot_id, local)
+
+    def job(self, work: Callable[[Any, Job], Any], name: str, queued: bool = True) -> Job | None:
+        """A job (not started: connect to it, then ``start()``) that runs ``work(director,
+        job)`` — queued on the engine thread between frame batches, or (``queued`` False: long
+        work beside the viewer's frames) on a thread of its own. None while no model is loaded.
+        A queued job still waiting when the client shuts down ends as cancelled."""
+        director = self._director
+        if director is None:
+            return None
+
+        def run(job: Job) -> Any:
+            job.check()
+            return work(director, job)
+
+        return Job(run, name=name, executor=self if queued else None)
+
+    def submit(self, fn: Callable[[], None]) -> None:
+        """The executor a queued job starts on: ``fn`` runs on the engine thread."""
+        with self._cond:
+            self._requests.append(fn)
+            self._cond.notify()
+
     def shutdown(self) -> None:
+        """Stop the engine thread: the frame being made stops between steps, queued jobs end as
+        cancelled."""
         with self._cond:
             self._stop = True
             self._cond.notify()
-        if self.director is not None:
-            self.director.stopping.set()  # a clip analysed for a frame stops between steps
+        if self._director is not None:
+            self._director.stopping.set()  # a clip analysed for a frame stops between steps
         self._thread.join(timeout=10)
 
     # -- worker thread -----------------------------------------------------------------------------
     def _run(self) -> None:
         while True:
             with self._cond:
-                while not (self._stop or self._load or self._forget
-                           or (self.director and self._pending())):  # fmt: skip
+                while not (self._stop or self._load or self._forget or self._requests
+                           or (self._director and self._pending())):  # fmt: skip
                     self._cond.wait()
                 if self._stop:
+                    self._cancel_requests()
                     return
+                if self._requests and not (self._load or self._forget):
+                    request = self._requests.popleft()
+                else:
+                    request = None
                 load, self._load = self._load, None
                 forget, self._forget = self._forget, False
                 if load is not None or forget:  # new inputs: every frame may render now
@@ -162,7 +195,9 @@ class RenderService(QObject):
                     self._printed = set()
                 generation = self._generation
                 batch: list = []
-                channel = self._pending() if load is None and self.director else None
+                channel = None
+                if request is None and load is None and self._director:
+                    channel = self._pending()
                 if channel is not None:  # (woken only to forget: nothing to render)
                     wishes = self._wishes[channel]
                     layer = wishes[0][3]
@@ -170,9 +205,12 @@ class RenderService(QObject):
                     for item in wishes:
                         (batch if len(batch) < BATCH and item[3] == layer else keep).append(item)
                     self._wishes[channel] = keep
+            if request is not None:
+                request()  # a Job's run: it says its own outcome
+                continue
             try:
-                if forget and self.director is not None:
-                    self.director.clear()
+                if forget and self._director is not None:
+                    self._director.clear()
                     self.forgotten.emit()
                 if load is not None:
                     self.busy_changed.emit(True)
@@ -193,6 +231,15 @@ class RenderService(QObject):
     def _pending(self) -> str | None:
         return next((c for c in CHANNELS if self._wishes[c]), None)
 
+    def _cancel_requests(self) -> None:
+        """At shutdown: each queued job ends now, as cancelled (its work is not started)."""
+        while self._requests:
+            fn = self._requests.popleft()
+            job = getattr(fn, "__self__", None)
+            if isinstance(job, Job):
+                job.cancel()
+            fn()
+
     def _open(self, project: Project, model: str | None, device: str) -> None:
         import torch
 
@@ -203,7 +250,7 @@ class RenderService(QObject):
         # and with every core theirs the window stalls (measured: 0.4 s hitches in playback on
         # 2 cores). One thread renders a 128² frame in ~6 ms, 7x what 24 fps needs.
         torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
-        self.director = None
+        self._director = None
         self._cache_info = {}
         director = Director(project, model, device=device)
         path = director.model_path
@@ -222,7 +269,7 @@ class RenderService(QObject):
             "train_seconds": training.get("train_seconds"),
             "hardware": training.get("hardware") or training.get("device", ""),
         }
-        self.director = director
+        self._director = director
         # Everything loaded by now (Qt, torch, the model: ~200k objects) lives as long as the
         # process: frozen, a full garbage collection no longer walks it — 140 ms, every few
         # minutes on the GUI thread, dropped frames in playback and in the capture window's live
@@ -232,7 +279,7 @@ class RenderService(QObject):
         self.loaded.emit(info)
 
     def _render(self, batch: list, generation: int) -> None:
-        director = self.director
+        director = self._director
         if director is None:
             return
         layer = batch[0][3]
@@ -315,24 +362,20 @@ class Analysis(QObject):
         return self.job is not None
 
     def start(self, *_) -> None:
-        from studio.jobs import Job
-
-        director, project = self.s.renderer.director, self.s.project
-        if self.job is not None or director is None or project is None:
-            return
-        if director.project is not project:
-            return  # the model of another project is still loading
-        if all(director.analysed(c) for c in project.clips):
+        client, project = self.s.engine, self.s.project
+        if self.job is not None or not client.serves(project):
+            return  # (no model yet, or the model of another project is still loading)
+        if all(client.analysed(c) for c in project.clips):
             return  # the usual case after an edit: nothing to do, no job
         # in the order the timeline first needs them: the frames at the start come first
         order = [c for s in project.shots for c in (s.background.clip, s.character.clip,
                                                      s.motion.clip)]  # fmt: skip
         order = list(dict.fromkeys([*order, *project.clips]))
-        clips = [c for c in order if not director.analysed(c)]
+        clips = [c for c in order if not client.analysed(c)]
         if not clips:
             return
 
-        def work(job) -> tuple[int, list[str]]:
+        def work(director, job) -> tuple[int, list[str]]:
             made, problems = 0, []
             for i, clip_id in enumerate(clips):
                 job.check()
@@ -355,8 +398,8 @@ class Analysis(QObject):
                 made += 1
             return made, problems
 
-        self.job = job = Job(work, name="analysis")
-        # bound methods, not lambdas: disconnected when this object goes with its window
+        # beside the engine thread, not on it: the frames of clips analysed render meanwhile
+        self.job = job = client.job(work, "analysis", queued=False)
         job.progress.connect(self._progress)
         job.failed.connect(self._failed)
         job.finished.connect(self._ended)
