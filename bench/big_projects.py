@@ -50,7 +50,7 @@ def measure(window, app, project: Path) -> dict:
     Project.open(project)
     load = time.perf_counter() - t0
     t0 = time.perf_counter()
-    assert window.open_project(project)
+    assert window.life.open_project(project)
     app.processEvents()
     window.timeline.strip.repaint()
     app.processEvents()

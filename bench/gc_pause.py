@@ -42,7 +42,7 @@ def main() -> None:
     app = QApplication([])
     w = MainWindow()
     w.show()
-    w.open_project(ROOT / "assets" / "demo" / "Demo.zoetrope")
+    w.life.open_project(ROOT / "assets" / "demo" / "Demo.zoetrope")
     deadline = time.perf_counter() + 120
     while not (w.session.engine.ready and w.session.model_info):
         app.processEvents()

@@ -55,7 +55,7 @@ def main() -> int:
     app = QApplication.instance() or QApplication([])
     w = MainWindow()
     w.show()
-    w.open_project(root)
+    w.life.open_project(root)
     s, t = w.session, w.viewer.transport
     deadline = time.monotonic() + 120
     while not (s.sound.loaded and s.engine.ready) and time.monotonic() < deadline:

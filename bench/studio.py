@@ -118,7 +118,7 @@ def playback(project_root: Path, model: Path, seconds: float, ahead: int, mode: 
     w.ask = lambda *a, **k: None
     w.show()
     try:
-        w.open_project(project_root)
+        w.life.open_project(project_root)
         w.session.set_model(str(model))
         w.session.set_render_mode(mode)
         w.session.set_output_size(output)

@@ -76,17 +76,17 @@ def main(argv: list[str] | None = None) -> int:
     _timing("window_shown")
     window.viewer.first_frame.connect(lambda: _timing("first_frame"))
     if args.project:
-        if not window.open_project(args.project) and args.screenshot:
-            print(f"zoetrope: {window.open_error}", file=sys.stderr)
+        if not window.life.open_project(args.project) and args.screenshot:
+            print(f"zoetrope: {window.life.open_error}", file=sys.stderr)
             return 2
     elif args.screenshot or args.check_training:
-        window.open_demo()  # what a first launch shows
-    elif not window.offer_recovery():
+        window.life.open_demo()  # what a first launch shows
+    elif not window.life.offer_recovery():
         recent = settings.recent_projects()
         if recent:
-            window.open_project(recent[0])
+            window.life.open_project(recent[0])
         else:
-            window.open_demo()
+            window.life.open_demo()
             window.autoplay = True
     if args.screenshot:
         window.viewer.path_button.setChecked(args.path_tool)
@@ -286,7 +286,7 @@ def _check_training(app, window, timeout: float) -> int:
         if time.monotonic() - start > timeout:
             return done(1, "zoetrope: training did not finish in time")
         if d is None and s.engine.ready and s.model_info:
-            d = state["dialog"] = window.train_dialog()
+            d = state["dialog"] = window.commands.train_dialog()
             d.steps.setValue(3)
             d.start_from.setChecked(False)
             d.image_size.setCurrentIndex(d.image_size.findData(32))

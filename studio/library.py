@@ -171,6 +171,7 @@ class Library(QTreeWidget):
     def __init__(self, session: Session, frames: ClipFrames, parent: QWidget | None = None):
         super().__init__(parent)
         self.s, self.clip_frames = session, frames
+        self.context_actions: list = []  # the clip actions (studio.actions, group "clip")
         self.setHeaderLabels(["Clip", "Frames", "fps", "Size"])
         self.setRootIsDecorated(False)
         self.setIconSize(QSize(ICON, ICON))
@@ -248,7 +249,7 @@ class Library(QTreeWidget):
             self.refresh()
 
     def contextMenuEvent(self, e) -> None:  # noqa: N802
-        actions = getattr(self.window(), "clip_actions", [])
+        actions = self.context_actions
         if actions:
             menu = QMenu(self)
             menu.addActions(actions)

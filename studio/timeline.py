@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
-from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt
+from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QMenu, QScrollArea, QToolTip, QWidget
 
@@ -37,9 +37,12 @@ NICE_SECONDS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 1
 
 
 class TimelineStrip(QWidget):
+    inspect = Signal()  # a shot double-clicked: show its settings
+
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.s = session
+        self.context_actions: list = []  # the shot actions (studio.actions, group "shot")
         self.ppf = 8.0  # pixels per frame
         self._press: QPoint | None = None
         self._drag_shot: str | None = None
@@ -425,10 +428,7 @@ class TimelineStrip(QWidget):
 
     def mouseDoubleClickEvent(self, e) -> None:  # noqa: N802
         if self.shot_at(e.position().toPoint()) is not None:
-            dock = getattr(self.window(), "docks", {}).get("inspector")
-            if dock is not None:
-                dock.show()
-                dock.raise_()
+            self.inspect.emit()
 
     def wheelEvent(self, e) -> None:  # noqa: N802
         if e.modifiers() & Qt.KeyboardModifier.ControlModifier:
@@ -438,8 +438,7 @@ class TimelineStrip(QWidget):
             e.ignore()
 
     def contextMenuEvent(self, e) -> None:  # noqa: N802
-        window = self.window()
-        actions = getattr(window, "shot_actions", [])
+        actions = self.context_actions
         if actions:
             menu = QMenu(self)
             menu.addActions(actions)

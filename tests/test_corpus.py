@@ -383,23 +383,23 @@ def test_the_studio_names_every_bad_file_and_changes_nothing(corpus, qtbot, make
         if name == "its model damaged":
             continue
         path = corpus["projects"][name]
-        assert not w.open_project(path), name
-        assert path.name in w.open_error and w.messages, (name, w.open_error)
+        assert not w.life.open_project(path), name
+        assert path.name in w.life.open_error and w.messages, (name, w.life.open_error)
         w.messages[-1].close()
     for name in OFFLINE_CASES:  # open, the part named offline
-        assert w.open_project(corpus["projects"][name]), name
+        assert w.life.open_project(corpus["projects"][name]), name
         part = w.session.project.offline()[0]
         assert "offline" in messages(w) and part.source in messages(w), name
         for box in list(w.messages):
             box.close()
     # a project opens although its model is damaged: the status bar and a message say so
-    assert w.open_project(corpus["projects"]["its model damaged"])
+    assert w.life.open_project(corpus["projects"]["its model damaged"])
     bad = "models/good.safetensors: damaged model header (format_version 'one'"
     qtbot.waitUntil(lambda: any(bad in b.text() for b in w.messages), timeout=60_000)
     assert "could not be loaded" in w.model_label.text()
     for box in list(w.messages):
         box.close()
-    assert w.create_project(tmp_path / "Film")
+    assert w.life.create_project(tmp_path / "Film")
     loaded(qtbot, w)
     job = w.library.import_paths([str(p) for p in corpus["clips"].values()])
     qtbot.waitUntil(lambda: not job.running, timeout=60_000)
@@ -415,7 +415,7 @@ def test_the_studio_names_every_bad_file_and_changes_nothing(corpus, qtbot, make
         box.close()
     for name in MODEL_CASES:
         path = corpus["models"][name]
-        assert not w.load_model(str(path)), name
+        assert not w.commands.load_model(str(path)), name
         assert w.messages and path.name in w.messages[-1].text(), name
         w.messages[-1].close()
     assert w.session.project.model is None and not w.session.dirty

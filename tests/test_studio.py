@@ -30,7 +30,7 @@ def test_import_edit_undo_save_reopen(qtbot, make_window, tmp_path, clip_dir):
     from studio.shots import AddShotDialog
 
     w = make_window()
-    assert w.create_project(tmp_path / "Film")
+    assert w.life.create_project(tmp_path / "Film")
     frames = tmp_path / "frames"
     frames.mkdir()
     for i, frame in enumerate(ClipReader(clip_dir / "clip_1.mp4").frames()):
@@ -79,7 +79,7 @@ def test_import_edit_undo_save_reopen(qtbot, make_window, tmp_path, clip_dir):
     redo.trigger()
     assert w.session.project.shot(shot_id).loop == "pingpong"
     assert insp.loop.currentData() == "pingpong"  # the inspector follows undo/redo
-    assert w.save() and not w.isWindowModified()
+    assert w.life.save() and not w.isWindowModified()
     reopened = Project.open(tmp_path / "Film.zoetrope")
     assert reopened.to_json() == w.session.project.to_json()
     # undoing the import itself is refused while a shot uses the clip; after removing the shot
@@ -92,7 +92,7 @@ def test_import_edit_undo_save_reopen(qtbot, make_window, tmp_path, clip_dir):
 
 def test_timeline_seek_reorder_split_duplicate_range(qtbot, make_window, tmp_path):
     w = make_window()
-    assert w.open_project(demo(tmp_path))
+    assert w.life.open_project(demo(tmp_path))
     s, strip = w.session, w.timeline.strip
     first, second = s.project.shots[0].id, s.project.shots[1].id
     rects = {s.project.shots[i].id: r for i, r in strip.shot_rects()}
@@ -113,19 +113,19 @@ def test_timeline_seek_reorder_split_duplicate_range(qtbot, make_window, tmp_pat
     count, shots = s.timeline.frame_count, len(s.project.shots)
     s.select(first)
     s.seek(s.timeline.start_of(first) + 5)
-    w.a_split.trigger()
+    w.actions["split"].trigger()
     assert len(s.project.shots) == shots + 1 and s.timeline.frame_count == count
     assert s.project.shots[1].duration == 5
-    w.a_dup.trigger()
+    w.actions["dup"].trigger()
     assert len(s.project.shots) == shots + 2
-    w.a_delete.trigger()
+    w.actions["delete"].trigger()
     assert len(s.project.shots) == shots + 1
     s.seek(3)
-    w.a_in.trigger()
+    w.actions["in"].trigger()
     s.seek(10)
-    w.a_out.trigger()
+    w.actions["out"].trigger()
     assert s.project.range == (3, 10)
-    w.a_clear.trigger()
+    w.actions["clear"].trigger()
     assert s.project.range is None
     w.session.undo.undo()
     assert s.project.range == (3, 10)
@@ -137,7 +137,7 @@ def test_a_full_garbage_collection_after_the_model_loads_is_quick(qtbot, make_wi
     import gc
 
     w = make_window()
-    w.open_project(demo(tmp_path))
+    w.life.open_project(demo(tmp_path))
     loaded(qtbot, w)
     gc.collect()
     # a full collection walks the objects still tracked: a few against what is frozen (its
@@ -148,7 +148,7 @@ def test_a_full_garbage_collection_after_the_model_loads_is_quick(qtbot, make_wi
 
 def test_playback_advances_and_layers(qtbot, make_window, tmp_path):
     w = make_window()
-    w.open_project(demo(tmp_path))
+    w.life.open_project(demo(tmp_path))
     loaded(qtbot, w)
     v, s = w.viewer, w.session
     qtbot.waitUntil(lambda: v.frame_shown, timeout=20_000)
@@ -204,11 +204,11 @@ def test_playback_advances_and_layers(qtbot, make_window, tmp_path):
 def tiny_training(qtbot, make_window, root: Path, clips: list[Path], steps: int, *extra: str):
     """A project with ``clips`` and its training dialog set up for a tiny model from scratch."""
     w = make_window()
-    w.create_project(root)
+    w.life.create_project(root)
     w.library.import_paths([str(c) for c in clips])
     qtbot.waitUntil(lambda: len(w.session.project.clips) == len(clips), timeout=30_000)
     loaded(qtbot, w)
-    d = w.train_dialog()
+    d = w.commands.train_dialog()
     d.steps.setValue(steps)
     d.start_from.setChecked(False)
     d.image_size.setCurrentIndex(d.image_size.findData(32))
@@ -258,10 +258,10 @@ def test_training_cancel_keeps_a_checkpoint(qtbot, make_window, tmp_path, clip_d
 
 def test_export_dialog_writes_a_playable_file(qtbot, make_window, tmp_path):
     w = make_window()
-    w.open_project(demo(tmp_path))
+    w.life.open_project(demo(tmp_path))
     loaded(qtbot, w)
     w.session.set_range((0, 11))
-    d = w.export_dialog()
+    d = w.commands.export_dialog()
     from studio import settings
 
     # by default not inside the app's data folder (where the demo copy lives) but the user's
@@ -293,7 +293,7 @@ def test_export_dialog_writes_a_playable_file(qtbot, make_window, tmp_path):
         assert "No file manager opened here" in d.status.text()
     d.close()
     # the next export starts in the folder of the last one
-    again = w.export_dialog()
+    again = w.commands.export_dialog()
     assert Path(again.path.text()).parent == tmp_path
     again.close()
 
@@ -304,9 +304,9 @@ def test_export_timeline_writes_an_otio_cut_an_editor_can_read(qtbot, make_windo
     import opentimelineio as otio
 
     w = make_window()
-    w.open_project(demo(tmp_path))
+    w.life.open_project(demo(tmp_path))
     loaded(qtbot, w)
-    w.a_export_timeline.trigger()
+    w.actions["export_timeline"].trigger()
     d = w.dialogs[-1]
     assert d.windowTitle() == "Export Timeline" and d.path.text().endswith("Demo.otio")
     assert [d.format.itemData(k) for k in range(d.format.count())] == ["mp4", "webm", "png"]
@@ -337,7 +337,7 @@ def test_recovery_after_a_crash(qtbot, make_window, tmp_path):
     from studio import settings
 
     w = make_window()
-    w.open_project(demo(tmp_path))
+    w.life.open_project(demo(tmp_path))
     first = w.session.project.shots[0].id
     w.session.update_shot(first, name="renamed before the crash")
     w.session.write_recovery()  # what the 30 s autosave timer does
@@ -345,10 +345,10 @@ def test_recovery_after_a_crash(qtbot, make_window, tmp_path):
     # the crash: the window is gone without closing; the next launch offers the copy
     w.session.undo.setClean()
     w2 = make_window(answer=Button.Yes)
-    assert w2.offer_recovery()
+    assert w2.life.offer_recovery()
     assert w2.session.project.shot(first).name == "renamed before the crash"
     assert w2.isWindowModified()
-    assert w2.save()
+    assert w2.life.save()
     assert not settings.pending_recoveries()
     assert Project.open(tmp_path / "Demo.zoetrope").shot(first).name == "renamed before the crash"
 
@@ -358,7 +358,7 @@ def test_autosave_timer_writes_a_recovery_copy(qtbot, make_window, tmp_path, mon
 
     monkeypatch.setattr(session, "RECOVERY_INTERVAL_MS", 50)
     w = make_window()
-    w.open_project(demo(tmp_path))
+    w.life.open_project(demo(tmp_path))
     w.session._recovery.setInterval(50)
     w.session.set_fps(10)
     qtbot.waitUntil(lambda: bool(settings.pending_recoveries()), timeout=30_000)
@@ -368,7 +368,7 @@ def test_autosave_timer_writes_a_recovery_copy(qtbot, make_window, tmp_path, mon
 
 def test_unreadable_clip_and_bad_model_get_messages(qtbot, make_window, tmp_path):
     w = make_window()
-    w.create_project(tmp_path / "Bad")
+    w.life.create_project(tmp_path / "Bad")
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(b"this is not a video")
     w.library.import_paths([str(broken)])
@@ -379,14 +379,14 @@ def test_unreadable_clip_and_bad_model_get_messages(qtbot, make_window, tmp_path
     loaded(qtbot, w)
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"\x00" * 64)
-    assert not w.load_model(str(bad))
+    assert not w.commands.load_model(str(bad))
     assert "bad.safetensors" in messages(w)
     assert w.session.project.model is None
 
 
 def test_close_asks_about_unsaved_changes(qtbot, make_window, tmp_path):
     w = make_window(answer=Button.Cancel)
-    w.open_project(demo(tmp_path))
+    w.life.open_project(demo(tmp_path))
     w.session.set_fps(8)
     assert not w.close() and w.isVisible()  # cancelled
     w.ask = lambda *a, **k: Button.Save
@@ -398,7 +398,7 @@ def test_first_launch_opens_the_demo_and_layout_is_restored(qtbot, make_window, 
     from studio import settings
 
     w = make_window()
-    w.open_demo()
+    w.life.open_demo()
     assert w.session.project.name == "Demo" and w.welcome.isVisible()
     assert settings.recent_projects() == [str(settings.demo_copy().resolve())]
     w.docks["history"].setFloating(True)
@@ -409,9 +409,9 @@ def test_first_launch_opens_the_demo_and_layout_is_restored(qtbot, make_window, 
 
 def test_no_leaked_top_level_widgets(qtbot, make_window, tmp_path):
     w = make_window()
-    w.open_project(demo(tmp_path))
+    w.life.open_project(demo(tmp_path))
     loaded(qtbot, w)
-    w.export_dialog().close()
+    w.commands.export_dialog().close()
     w.close()
     QApplication.processEvents()
     visible = [x for x in QApplication.topLevelWidgets() if x.isVisible()]
@@ -470,7 +470,7 @@ def test_drop_files_on_the_library_imports_them(qtbot, make_window, tmp_path, cl
     from PySide6.QtGui import QDropEvent
 
     w = make_window()
-    w.create_project(tmp_path / "Drop")
+    w.life.create_project(tmp_path / "Drop")
     mime = QMimeData()
     still = tmp_path / "stage.png"
     Image.new("RGB", (40, 30), (200, 120, 40)).save(still)
@@ -500,7 +500,7 @@ def test_drop_files_on_the_library_imports_them(qtbot, make_window, tmp_path, cl
 def test_space_plays_and_pauses_recent_menu_model_info_export_frame(qtbot, make_window, tmp_path):
     w = make_window()
     root = demo(tmp_path)
-    w.open_project(root)
+    w.life.open_project(root)
     loaded(qtbot, w)
     qtbot.waitUntil(lambda: w.viewer.frame_shown, timeout=20_000)
     w.setFocus()
@@ -508,25 +508,25 @@ def test_space_plays_and_pauses_recent_menu_model_info_export_frame(qtbot, make_
     assert w.viewer.transport.playing
     qtbot.keyClick(w, Qt.Key.Key_Space)
     assert not w.viewer.transport.playing
-    w._fill_recent()
+    w.life.fill_recent()
     assert w.recent_menu.actions()[0].toolTip() == str(root.resolve())
     w.recent_menu.actions()[-1].trigger()  # Clear Recent Projects
-    w._fill_recent()
+    w.life.fill_recent()
     assert [a.text() for a in w.recent_menu.actions()] == ["No recent projects"]
-    assert "Ctrl+Shift+Z" in w.shortcuts().text()
-    w.model_info()
+    assert "Ctrl+Shift+Z" in w.commands.shortcuts().text()
+    w.commands.model_info()
     assert "Image size: 64 × 64" in messages(w) and "Trained on" in messages(w)
     out = tmp_path / "frame.png"
-    assert w.export_frame(str(out))
+    assert w.commands.export_frame(str(out))
     with Image.open(out) as im:
         assert im.size == demo_module.SIZE  # the output size: the demo clips' own
 
 
 def test_save_as_copies_media_and_moves_the_project(qtbot, make_window, tmp_path):
     w = make_window()
-    w.open_project(demo(tmp_path))
+    w.life.open_project(demo(tmp_path))
     w.session.set_fps(15)
-    assert w.save_as(str(tmp_path / "Copy"))
+    assert w.life.save_as(str(tmp_path / "Copy"))
     copy = tmp_path / "Copy.zoetrope"
     assert w.session.project.root == copy and not w.isWindowModified()
     reopened = Project.open(copy)
@@ -536,9 +536,9 @@ def test_save_as_copies_media_and_moves_the_project(qtbot, make_window, tmp_path
 
 def test_training_arguments_follow_the_dialog(qtbot, make_window, tmp_path):
     w = make_window()
-    w.open_project(demo(tmp_path))
+    w.life.open_project(demo(tmp_path))
     loaded(qtbot, w)
-    d = w.train_dialog()
+    d = w.commands.train_dialog()
     d.clips.item(1).setCheckState(Qt.CheckState.Unchecked)
     d.by_time.setChecked(True)
     d.minutes.setValue(2.5)
@@ -559,7 +559,7 @@ def test_training_arguments_follow_the_dialog(qtbot, make_window, tmp_path):
 def test_readme_remix_steps(qtbot, make_window, tmp_path):
     """README, "first animation", step 2, through the inspector's own widgets."""
     w = make_window()
-    w.open_project(demo(tmp_path))
+    w.life.open_project(demo(tmp_path))
     s, insp = w.session, w.inspector
     clips = {c.name: c.id for c in s.project.clips.values()}
     s.select(s.project.shots[0].id)
@@ -586,7 +586,7 @@ def test_a_clip_file_gone_after_opening_is_told_once(qtbot, make_window, tmp_pat
     is told once; reopened, the project opens with the clip offline (issue 27)."""
     root = demo(tmp_path)
     w = make_window()
-    w.open_project(root)
+    w.life.open_project(root)
     first = w.session.project.shots[0]
     missing = root / w.session.project.clip(first.character.clip).source
     missing.unlink()  # before the model has loaded, so nothing of it is cached yet
@@ -600,14 +600,14 @@ def test_a_clip_file_gone_after_opening_is_told_once(qtbot, make_window, tmp_pat
     w.messages[0].close()
     w.close()
     w2 = make_window()
-    assert w2.open_project(root)
+    assert w2.life.open_project(root)
     assert "pip_walks.mp4): file is missing: offline" in messages(w2)
     assert "Relink Missing Media" in messages(w2)
 
 
 def test_play_once_stops_at_the_out_point(qtbot, make_window, tmp_path):
     w = make_window()
-    w.open_project(demo(tmp_path))
+    w.life.open_project(demo(tmp_path))
     loaded(qtbot, w)
     v, s = w.viewer, w.session
     s.set_range((20, 27))
@@ -633,7 +633,7 @@ def test_rough_edges_a_new_user_hit(qtbot, make_window, tmp_path):
     from studio.timeline import RULER
 
     w = make_window()
-    w.open_demo()
+    w.life.open_demo()
     s, insp = w.session, w.inspector
     loaded(qtbot, w)
     assert w.welcome.isVisible()
@@ -677,6 +677,6 @@ def test_rough_edges_a_new_user_hit(qtbot, make_window, tmp_path):
     assert strip.shot_at(far) == first.id
     # New Project: no welcome note about the demo, no shot fields with placeholder values
     s.undo.setClean()
-    assert w.create_project(tmp_path / "Fresh")
+    assert w.life.create_project(tmp_path / "Fresh")
     assert not w.welcome.isVisible()
     assert not insp.fields.isVisible() and "No shot selected" in insp.title.text()

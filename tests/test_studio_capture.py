@@ -49,9 +49,9 @@ def shooting(qtbot, make_window, tmp_path):
     """A new project's capture window, live on a video standing in for the camera."""
     camera = write_video(tmp_path / "camera.mp4", scene(), fps=24)
     w = make_window()
-    w.create_project(tmp_path / "Shoot")
+    w.life.create_project(tmp_path / "Shoot")
     loaded(qtbot, w)
-    c = w.capture_window()
+    c = w.commands.capture_window()
     qtbot.waitUntil(lambda: "No camera found" in c.source.itemText(0), timeout=10_000)
     assert c.open_source(str(camera))
     qtbot.waitUntil(lambda: c.live_frame() is not None, timeout=10_000)
@@ -163,7 +163,7 @@ def test_a_clip_continued_grows_under_its_shots_and_closing_asks(
     assert clip.frames == 4
     # Edit → Capture Into Clip…: on after the clip, its last frames loaded for the onion skin
     w.library.setCurrentItem(w.library.topLevelItem(0))
-    c = w.capture_into_clip()
+    c = w.commands.capture_into_clip()
     assert "Take 1" in c.target.currentText() and not c.name.isEnabled()
     assert c.open_source(str(camera))
     qtbot.waitUntil(lambda: c.live_frame() is not None, timeout=10_000)
@@ -228,8 +228,8 @@ def test_a_clip_continued_grows_under_its_shots_and_closing_asks(
 
 def test_no_camera_is_said_and_a_bad_file_is_named(qtbot, make_window, tmp_path):
     w = make_window()
-    w.create_project(tmp_path / "Shoot")
-    c = w.capture_window()
+    w.life.create_project(tmp_path / "Shoot")
+    c = w.commands.capture_window()
     qtbot.waitUntil(lambda: "No camera found" in c.source.itemText(0), timeout=10_000)
     assert "No camera found" in c.status.text() and not c.capture_button.isEnabled()
     (tmp_path / "notes.txt").write_text("not a video")

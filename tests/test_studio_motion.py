@@ -23,7 +23,7 @@ def _shot(s, word: str):
 def test_endless_walk_controls_and_the_extension_are_undoable(qtbot, make_window, tmp_path,
                                                               monkeypatch):  # fmt: skip
     w = make_window()
-    w.open_project(demo(tmp_path))
+    w.life.open_project(demo(tmp_path))
     loaded(qtbot, w)
     s, insp = w.session, w.inspector
     endless = _shot(s, "Endless")
@@ -60,7 +60,7 @@ def test_endless_walk_controls_and_the_extension_are_undoable(qtbot, make_window
         return True
 
     monkeypatch.setattr(ExtendDialog, "exec", accept)
-    assert w.extend_dialog()
+    assert w.commands.extend_dialog()
     assert chosen["learn"] is False  # it has a predictor: no need to learn again
     shot = s.project.shot(plain.id)
     assert (shot.extend, shot.take, shot.target) == (12, 0, (0.3, 0.5))
@@ -76,7 +76,7 @@ def test_endless_walk_controls_and_the_extension_are_undoable(qtbot, make_window
     walk = w.library.current_clip()
     clips = len(s.project.clips)
     monkeypatch.setattr(ExtendDialog, "exec", lambda d: d.frames.setValue(10) or True)
-    assert w.extend_clip()
+    assert w.commands.extend_clip()
     new = next(c for c in s.project.clips.values() if c.name.endswith("extended"))
     assert len(s.project.clips) == clips + 1 and new.frames == s.project.clip(walk).frames + 10
     assert new.kind == "frames" and (s.project.root / new.source).is_dir()
@@ -93,7 +93,7 @@ def test_the_path_tool_and_the_key_table_edit_the_path(qtbot, make_window, tmp_p
     w = make_window()
     w.resize(1200, 800)
     w.show()
-    w.open_project(demo(tmp_path))
+    w.life.open_project(demo(tmp_path))
     loaded(qtbot, w)
     s, insp, viewer = w.session, w.inspector, w.viewer
     shot = _shot(s, "Path")

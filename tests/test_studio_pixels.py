@@ -20,7 +20,7 @@ def _studio_dirs(studio_dirs):
 def test_clips_are_analysed_on_a_worker_and_the_viewer_shows_the_output_size(qtbot, make_window,
                                                                              tmp_path):  # fmt: skip
     w = make_window()
-    w.open_project(demo(tmp_path))
+    w.life.open_project(demo(tmp_path))
     loaded(qtbot, w)
     s = w.session
     seen = []
@@ -65,7 +65,7 @@ def test_clips_are_analysed_on_a_worker_and_the_viewer_shows_the_output_size(qtb
 def test_analysis_can_be_cancelled_and_frames_still_come(qtbot, make_window, tmp_path):
     p = demo(tmp_path)
     w = make_window()
-    w.open_project(p)
+    w.life.open_project(p)
     loaded(qtbot, w)
     s = w.session
 
@@ -86,7 +86,7 @@ def test_a_new_project_takes_its_first_clips_frame_rate(qtbot, make_window, tmp_
     clip = write_video(tmp_path / "ten.mp4", kit.render_clip(kit.clip_specs("test", 1)[0],
                                                               (96, 64)), fps=10)  # fmt: skip
     w = make_window()
-    assert w.create_project(tmp_path / "Film")
+    assert w.life.create_project(tmp_path / "Film")
     assert w.session.project.fps == 24
     w.library.import_paths([str(clip)])
     qtbot.waitUntil(lambda: len(w.session.project.clips) == 1, timeout=30_000)
@@ -101,7 +101,7 @@ def test_frame_picker_previews_any_frame_large_at_the_clips_aspect(qtbot, make_w
     from studio.shots import FramePicker
 
     w = make_window()
-    w.open_project(demo(tmp_path))
+    w.life.open_project(demo(tmp_path))
     clip_id = next(iter(w.session.project.clips))
     picker = FramePicker(w.session, w.clip_frames, motion=True)
     qtbot.addWidget(picker)
@@ -152,7 +152,7 @@ def test_output_size_dialog_sets_any_even_size_and_back_to_the_first_clips(qtbot
     from studio.exporting import OutputSizeDialog
 
     w = make_window()
-    w.open_project(demo(tmp_path))
+    w.life.open_project(demo(tmp_path))
     s = w.session
     d = OutputSizeDialog(s, w)
     assert d.value() is None and d.preset.currentText().endswith("(640 × 360)")

@@ -67,7 +67,7 @@ def test_import_of_a_decompression_bomb_and_a_pipe_ends_with_a_message(
     """Issue 13.4: a 400-Mpx PNG or a FIFO named .mp4 killed the import's worker silently and
     left its progress dialog up."""
     w = make_window()
-    w.create_project(tmp_path / "Film")
+    w.life.create_project(tmp_path / "Film")
     bomb = png_claiming(tmp_path / "poster.png", 20_000, 20_000)
     fifo = tmp_path / "live.mp4"
     os.mkfifo(fifo)
@@ -92,7 +92,7 @@ def test_closed_dialogs_leave_no_connections_behind(qtbot, make_window, tmp_path
     from studio.shots import AddShotDialog, FramePicker
 
     w = make_window()
-    w.open_project(demo(tmp_path))
+    w.life.open_project(demo(tmp_path))
     loaded(qtbot, w)
     dialog = AddShotDialog(w.session, w.clip_frames, None, w)
     picker_dialog = QApplication.activeWindow() or w
@@ -116,26 +116,26 @@ def test_open_project_checks_the_folder_before_asking_to_save(qtbot, make_window
     """Issue 13.9: Open asked to save first; after "Discard" the open failed and the discarded
     edits were still there."""
     w = make_window()
-    w.open_project(demo(tmp_path))
+    w.life.open_project(demo(tmp_path))
     asked = []
     w.ask = lambda *a, **k: asked.append(a) or Button.Discard
     shot = w.session.project.shots[0].id
     w.session.update_shot(shot, name="unsaved edit")
     not_a_project = tmp_path / "Holiday photos"
     not_a_project.mkdir()
-    assert not w.open_project(not_a_project)
-    assert asked == [] and "not a Zoetrope project" in w.open_error
+    assert not w.life.open_project(not_a_project)
+    assert asked == [] and "not a Zoetrope project" in w.life.open_error
     assert w.session.project.shot(shot).name == "unsaved edit" and w.session.dirty
     # a real project: now the question, and "Discard" drops the edit
     other = tmp_path / "Other"
     shutil.copytree(tmp_path / "Demo.zoetrope", other.with_suffix(".zoetrope"))
-    assert w.open_project(other.with_suffix(".zoetrope"))
+    assert w.life.open_project(other.with_suffix(".zoetrope"))
     assert len(asked) == 1 and w.session.project.root.name == "Other.zoetrope"
     assert not w.session.dirty
     # re-opening the open project after Save reads what was just saved
     w.session.update_shot(w.session.project.shots[0].id, name="saved now")
     w.ask = lambda *a, **k: Button.Save
-    assert w.open_project(other.with_suffix(".zoetrope"))
+    assert w.life.open_project(other.with_suffix(".zoetrope"))
     assert w.session.project.shots[0].name == "saved now" and not w.session.dirty
 
 
@@ -144,10 +144,10 @@ def test_export_dialog_refuses_a_folder_of_other_files_and_asks_before_replacing
 ):
     """Issue 13.1 in the studio: "Export PNG Sequence to Folder" emptied the folder."""
     w = make_window()
-    w.open_project(demo(tmp_path))
+    w.life.open_project(demo(tmp_path))
     loaded(qtbot, w)
     w.session.set_range((0, 2))
-    d = w.export_dialog()
+    d = w.commands.export_dialog()
     d.format.setCurrentIndex(d.format.findData("png"))
     videos = tmp_path / "MyVideos"
     (videos / "holiday").mkdir(parents=True)
@@ -217,7 +217,7 @@ def test_fifty_thousand_shots_open_and_paint_in_seconds(qtbot, make_window, tmp_
 
     Project.shot_index = counted
     try:
-        assert w.open_project(root)
+        assert w.life.open_project(root)
         strip = w.timeline.strip
         strip.repaint()
         QApplication.processEvents()
@@ -240,7 +240,7 @@ def test_a_timeline_of_millions_of_frames_paints_only_what_shows(qtbot, make_win
 
     root = many_shots(tmp_path, 10, duration=lambda i: MAX_SHOT_FRAMES)
     w = make_window()
-    assert w.open_project(root)
+    assert w.life.open_project(root)
     strip = w.timeline.strip
     assert w.session.timeline.frame_count == 10 * MAX_SHOT_FRAMES
     for zoom in (strip.ppf, 1.0, 48.0):

@@ -32,7 +32,7 @@ def test_a_long_name_cannot_lock_the_project(qtbot, make_window, tmp_path):
     """§1: a paragraph pasted into a name was saved, and the loader then refused the project."""
     w = make_window()
     root = demo(tmp_path)
-    w.open_project(root)
+    w.life.open_project(root)
     s, insp = w.session, w.inspector
     s.select(s.project.shots[0].id)
     insp.name.setText("y" * 5000)  # a paste: the field keeps the project's limit
@@ -41,7 +41,7 @@ def test_a_long_name_cannot_lock_the_project(qtbot, make_window, tmp_path):
     clip = next(iter(s.project.clips))
     assert not s.rename_clip(clip, "x" * (MAX_TEXT + 1))
     assert "at most 1,000" in close_messages(w)
-    assert w.save() and len(Project.open(root).shots[0].name) == MAX_TEXT
+    assert w.life.save() and len(Project.open(root).shots[0].name) == MAX_TEXT
 
 
 def test_a_part_offline_opens_shows_and_is_relinked(qtbot, make_window, tmp_path):
@@ -58,7 +58,7 @@ def test_a_part_offline_opens_shows_and_is_relinked(qtbot, make_window, tmp_path
     sound = root / p.soundtrack.source
     sound.unlink()
     w = make_window()
-    assert w.open_project(root)
+    assert w.life.open_project(root)
     said = close_messages(w)
     assert "offline" in said and source.name in said and "Relink Missing Media" in said
     s = w.session
@@ -71,7 +71,7 @@ def test_a_part_offline_opens_shows_and_is_relinked(qtbot, make_window, tmp_path
     assert any(w.library.topLevelItem(i).text(1) == "offline"
                for i in range(w.library.topLevelItemCount()))  # fmt: skip
     close_messages(w)
-    d = w.relink_dialog()
+    d = w.life.relink_dialog()
     assert [x.what for x in d.parts()] == ["clip", "soundtrack"]
     assert d.search_folder(str(moved)) == 1  # the clip, found by its name
     assert [x.what for x in d.parts()] == ["soundtrack"]
@@ -96,7 +96,8 @@ def test_a_part_offline_opens_shows_and_is_relinked(qtbot, make_window, tmp_path
     s.undo.undo()
     assert len(s.project.shots) == count
     d.close()
-    assert w.save() and [x.what for x in Project.open(root).offline()] == ["clip", "soundtrack"]
+    assert w.life.save()
+    assert [x.what for x in Project.open(root).offline()] == ["clip", "soundtrack"]
     assert source.name in {Path(c.source).name for c in Project.open(root).clips.values()}
 
 
@@ -127,23 +128,23 @@ def test_a_second_studio_sees_the_lock_and_opens_read_only_or_takes_over(
     w = make_window()
     asked = []
     w.choose = lambda title, text, choices, default: asked.append(text) or "Open Read-Only"
-    assert w.open_project(root)
+    assert w.life.open_project(root)
     assert "is open in Zoetrope Studio (process" in asked[0] and "ada" in asked[0]
     assert w.session.read_only and "(read-only)" in w.windowTitle()
     w.session.set_fps(10)
     monkeypatch.setattr(QFileDialog, "getSaveFileName",
                         lambda *a, **k: (str(tmp_path / "Mine"), ""))  # fmt: skip
-    assert w.save()  # read-only: Save saves a copy
+    assert w.life.save()  # read-only: Save saves a copy
     assert w.session.project.root == tmp_path / "Mine.zoetrope" and not w.session.read_only
     assert Project.open(root).fps == 12 and Project.open(tmp_path / "Mine").fps == 10
     assert project_lock.holder(tmp_path / "Mine.zoetrope").mine
     w.choose = lambda title, text, choices, default: "Take Over"
-    assert w.open_project(root)
+    assert w.life.open_project(root)
     assert not w.session.read_only and project_lock.holder(root).mine
     w2 = make_window()
     w2.choose = lambda title, text, choices, default: "Cancel"
     another_studio(tmp_path / "Mine.zoetrope")
-    assert not w2.open_project(tmp_path / "Mine.zoetrope") and w2.session.project is None
+    assert not w2.life.open_project(tmp_path / "Mine.zoetrope") and w2.session.project is None
 
 
 def test_a_save_merges_another_programs_save_and_a_conflict_asks(qtbot, make_window, tmp_path):
@@ -151,7 +152,7 @@ def test_a_save_merges_another_programs_save_and_a_conflict_asks(qtbot, make_win
     save now takes in what another program saved; both changing one thing asks."""
     root = demo(tmp_path)
     w = make_window()
-    w.open_project(root)
+    w.life.open_project(root)
     s = w.session
     other = Project.open(root)
     clip = next(iter(other.clips))
@@ -160,7 +161,7 @@ def test_a_save_merges_another_programs_save_and_a_conflict_asks(qtbot, make_win
     other.save()
     shots = len(s.project.shots)
     s.add_shot((clip, 1), (clip, 1), clip, name="mine")
-    assert w.save()
+    assert w.life.save()
     names = [x.name for x in Project.open(root).shots]
     assert names.count("from the other one") == 5 and "mine" in names
     assert len(s.project.shots) == shots + 6  # the studio shows what came in
@@ -172,10 +173,10 @@ def test_a_save_merges_another_programs_save_and_a_conflict_asks(qtbot, make_win
     choices = []
     w.choose = lambda title, text, c, default: choices.append(text) or "Cancel"
     before = (root / "project.json").read_bytes()
-    assert not w.save()
+    assert not w.life.save()
     assert "timeline.fps" in choices[0] and (root / "project.json").read_bytes() == before
     w.choose = lambda title, text, c, default: "Keep Mine"
-    assert w.save() and Project.open(root).fps == 15
+    assert w.life.save() and Project.open(root).fps == 15
 
 
 def test_recovery_records_of_the_wrong_shape_never_stop_a_launch(qtbot, make_window, tmp_path):
@@ -197,11 +198,11 @@ def test_recovery_records_of_the_wrong_shape_never_stop_a_launch(qtbot, make_win
     (folder / "broken.json").write_text(json.dumps(
         {"root": str(root), "saved_at": 2.0, "project": {"schema_version": "x"}}))
     w.ask = lambda *a, **k: QMessageBox.StandardButton.Yes  # "Recover?" Yes
-    assert not w.offer_recovery()  # a record that cannot be opened: said, then set aside
+    assert not w.life.offer_recovery()  # a record that cannot be opened: said, then set aside
     assert "schema_version: expected int" in close_messages(w)
     assert sorted(p.name for p in folder.iterdir()) == sorted(
         [f"r{i}.json.damaged" for i in range(len(bad))] + ["broken.json.damaged"])
-    assert not w.offer_recovery()  # not offered again
+    assert not w.life.offer_recovery()  # not offered again
 
 
 def test_a_frame_that_keeps_failing_is_given_up_and_told_once(qtbot, make_window, tmp_path,
@@ -211,7 +212,7 @@ def test_a_frame_that_keeps_failing_is_given_up_and_told_once(qtbot, make_window
     from engine.frames.pixels import PixelRenderer
 
     w = make_window()
-    w.open_project(demo(tmp_path))
+    w.life.open_project(demo(tmp_path))
     s = w.session
     bad = s.project.shots[0].id
     render = PixelRenderer.render

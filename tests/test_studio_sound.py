@@ -18,19 +18,19 @@ def _studio_dirs(studio_dirs):
 
 def test_soundtrack_set_moved_removed_and_undone(qtbot, make_window, tmp_path, monkeypatch):
     w = make_window()
-    w.open_project(demo(tmp_path / "d"))
+    w.life.open_project(demo(tmp_path / "d"))
     loaded(qtbot, w)
     s = w.session
     assert s.project.soundtrack is not None  # the demo's drum loop: removed first
-    w.a_no_sound.trigger()
-    assert s.project.soundtrack is None and not w.a_no_sound.isEnabled()
+    w.actions["no_sound"].trigger()
+    assert s.project.soundtrack is None and not w.actions["no_sound"].isEnabled()
     bad = tmp_path / "song.mp3"
     bad.write_text("not a sound")
-    assert not w.soundtrack_dialog(str(bad))
+    assert not w.commands.soundtrack_dialog(str(bad))
     assert "song.mp3: cannot read it as sound" in messages(w) and s.project.soundtrack is None
     track, _ = audio.click_track(120, 2.0)
     wav = audio.write_wav(tmp_path / "click.wav", track)
-    assert w.soundtrack_dialog(str(wav))
+    assert w.commands.soundtrack_dialog(str(wav))
     sound = s.project.soundtrack
     # its waveform is read on a worker and drawn under the shots: 4 clicks in 2 s
     qtbot.waitUntil(lambda: s.sound_peaks is not None, timeout=10_000)
@@ -38,10 +38,10 @@ def test_soundtrack_set_moved_removed_and_undone(qtbot, make_window, tmp_path, m
     assert (s.sound_peaks[:, 1] > 0.5).sum() >= 4
     w.timeline.strip.grab()  # paints the lane without error
     assert sound.name == "click" and (s.project.root / sound.source).is_file()
-    assert w.a_no_sound.isEnabled() and s.undo.undoText() == "Set soundtrack"
+    assert w.actions["no_sound"].isEnabled() and s.undo.undoText() == "Set soundtrack"
     monkeypatch.setattr("studio.window.QInputDialog.getDouble", lambda *a: (1.5, True))
-    assert w.sound_offset() and s.project.soundtrack.offset == 1.5
-    w.a_no_sound.trigger()
+    assert w.commands.sound_offset() and s.project.soundtrack.offset == 1.5
+    w.actions["no_sound"].trigger()
     assert s.project.soundtrack is None
     s.undo.undo()
     s.undo.undo()
@@ -68,11 +68,11 @@ def test_playback_plays_the_sound_in_step_with_the_frames(qtbot, make_window, tm
     of the frame clock (miniaudio's null device here: silent, with a real clock); a pause stops
     it; paused, a seek sounds a frame's worth of it."""
     w = make_window()
-    w.open_project(demo(tmp_path / "d"))
+    w.life.open_project(demo(tmp_path / "d"))
     loaded(qtbot, w)
     s, t = w.session, w.viewer.transport
     track, _ = audio.click_track(120, 40.0)
-    assert w.soundtrack_dialog(str(audio.write_wav(tmp_path / "click.wav", track)))
+    assert w.commands.soundtrack_dialog(str(audio.write_wav(tmp_path / "click.wav", track)))
     qtbot.waitUntil(lambda: s.sound.loaded, timeout=10_000)
     s.seek(24)  # the scrub starts at once (waiting for it could miss its 0.3 s on a busy box)
     assert s.sound.clock() is not None and abs(s.sound.clock() - 24 / s.timeline.fps) < 0.5
@@ -95,11 +95,11 @@ def test_beats_ticked_snapped_to_and_a_shot_fitted_to_them(qtbot, make_window, t
     from studio.timeline import RULER
 
     w = make_window()
-    w.open_project(demo(tmp_path / "d"))
+    w.life.open_project(demo(tmp_path / "d"))
     loaded(qtbot, w)
     s = w.session
     track, _ = audio.click_track(120, 60.0, first=0.5)
-    assert w.soundtrack_dialog(str(audio.write_wav(tmp_path / "click.wav", track)))
+    assert w.commands.soundtrack_dialog(str(audio.write_wav(tmp_path / "click.wav", track)))
     qtbot.waitUntil(lambda: s.beats is not None, timeout=60_000)
     beats = list(s.beat_frames())
     assert beats[:3] == [6, 12, 18] and s.beats.steady
@@ -110,11 +110,11 @@ def test_beats_ticked_snapped_to_and_a_shot_fitted_to_them(qtbot, make_window, t
     # a click 1 frame from a beat puts the playhead on it; snapping off, where clicked
     qtbot.mouseClick(strip, Qt.MouseButton.LeftButton, pos=QPoint(int(13.5 * 8), RULER // 2))
     assert s.playhead == 12
-    w.a_snap.trigger()
+    w.actions["snap"].trigger()
     qtbot.mouseClick(strip, Qt.MouseButton.LeftButton, pos=QPoint(int(13.5 * 8), RULER // 2))
     assert s.playhead == 13
-    w.a_snap.trigger()
-    w.a_next_beat.trigger()
+    w.actions["snap"].trigger()
+    w.actions["next_beat"].trigger()
     assert s.playhead == 18
     # the first shot's right edge dragged to 1 frame short of the beat at 30: it ends there
     first = s.project.shots[0]
@@ -136,7 +136,7 @@ def test_beats_ticked_snapped_to_and_a_shot_fitted_to_them(qtbot, make_window, t
     shown = list(s.shot_accents(shot.id))
     assert shown == shown_by_engine and shown
     strip.grab()
-    assert w.a_fit_beats.isEnabled() and w.fit_to_beats()
+    assert w.actions["fit_beats"].isEnabled() and w.commands.fit_to_beats()
     fitted = s.project.shot(shot.id)
     assert fitted.beats and len(fitted.timing) == shot.duration
     assert min(b - a for a, b in zip(fitted.timing, fitted.timing[1:], strict=False)) >= 1
@@ -145,7 +145,7 @@ def test_beats_ticked_snapped_to_and_a_shot_fitted_to_them(qtbot, make_window, t
     assert list(s.shot_accents(shot.id)) != shown  # the fitted shot's, asked again
     assert after[0] / after[1] >= before[0] / before[1]
     assert "fitted to" in w.inspector.beat_label.text() and s.undo.undoText() == "Fit shot to beats"
-    assert w.clear_beat_fit() and s.project.shot(shot.id).timing == ()
+    assert w.commands.clear_beat_fit() and s.project.shot(shot.id).timing == ()
     assert s.project.shot(shot.id).duration == shot.duration
     s.undo.undo()
     assert s.project.shot(shot.id).timing == fitted.timing

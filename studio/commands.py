@@ -1,0 +1,391 @@
+"""What each menu action does (Pencil2D's ActionCommands): the edits, dialogs and jobs behind
+studio/actions.py's table. The project's life — new, open, save, close, recovery — is
+studio/project_life.py's. Commands ask the session for edits and the engine client for
+anything the Director does; none holds a Director."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from types import SimpleNamespace
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+
+from engine import export
+from engine.document import PREDICTOR_FILE
+from engine.errors import UserError
+from studio.shots import AddShotDialog, ExtendDialog
+
+CLIP_FILTER = "Clips (*.mp4 *.mov *.avi *.mkv *.webm *.gif *.m4v *.png *.jpg *.jpeg);;All files (*)"
+
+
+class Commands(QObject):
+    """The window's commands (``window.commands``); ``w``: the window, ``s``: its session."""
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.w, self.s = window, window.session
+
+    # -- small ones, named by the action table ------------------------------------------------
+    def duplicate(self) -> None:
+        self.s.duplicate_shot(self.s.selected)
+
+    def remove_clip(self) -> None:
+        self.w.library.remove_current()
+
+    def remove_soundtrack(self) -> None:
+        self.s.set_soundtrack(None)
+
+    def clear_in_out(self) -> None:
+        self.s.set_range(None)
+
+    def next_beat(self, step: int) -> None:
+        self.s.next_beat(step)
+
+    def builtin_model(self) -> None:
+        self.s.set_model(None)
+
+    def undo_history(self) -> None:
+        self.w.docks["history"].show()
+        self.w.docks["history"].raise_()
+
+    def zoom_timeline(self, factor: float | None) -> None:
+        """Zoom the timeline by ``factor``; None: to fit."""
+        strip = self.w.timeline.strip
+        strip.fit() if factor is None else strip.zoom_by(factor)
+
+    def reset_layout(self) -> None:
+        self.w.restoreState(self.w.default_state)
+
+    def welcome(self) -> None:
+        self.w.welcome.show()
+
+    def about(self) -> QMessageBox:
+        from studio.window import APP_NAME
+
+        return self.w.show_message(
+            f"About {APP_NAME}",
+            f"{APP_NAME} — learns backgrounds, characters and motion from your clips, and "
+            "remixes them.\nThe model: Resnick et al., equivariant scene synthesis.",
+        )
+
+    # -- clips, shots, the soundtrack, the model, exports -------------------------------------
+    def import_dialog(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self.w, "Import Clips", "", CLIP_FILTER)
+        if paths:
+            self.w.library.import_paths(paths)
+
+    def rename_clip(self) -> None:
+        item = self.w.library.currentItem()
+        if item is not None:
+            self.w.library.editItem(item, 0)
+
+    def frame_rate(self) -> None:
+        p = self.s.project
+        fps, ok = QInputDialog.getDouble(self.w, "Frame Rate", "Frames per second:", p.fps, 1,
+                                         120, 2)  # fmt: skip
+        if ok:
+            self.s.set_fps(fps)
+
+    def output_size(self) -> None:
+        from studio.exporting import OutputSizeDialog
+
+        dialog = OutputSizeDialog(self.s, self.w)
+        if dialog.exec():
+            self.s.set_output_size(dialog.value())
+        dialog.deleteLater()
+
+    def add_shot(self, *_) -> None:
+        if self.s.project is None:
+            return
+        if not self.s.project.clips:
+            self.w.show_message("Add Shot", "Import a clip first (File → Import Clips…).")
+            return
+        dialog = AddShotDialog(self.s, self.w.clip_frames, self.w.library.current_clip(), self.w)
+        if dialog.exec():
+            v = dialog.values()
+            name = v.pop("name")
+            self.s.add_shot(**v, **({"name": name} if name else {}))
+        dialog.deleteLater()
+
+    def soundtrack_dialog(self, path: str | None = None) -> bool:
+        """Edit → Set Soundtrack…: a sound file copied into the project (read on a worker; a
+        file that cannot be read is named and changes nothing); undoable."""
+        s = self.s
+        if s.project is None:
+            return False
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(
+                self.w, "Set Soundtrack", str(Path.home()),
+                "Sound (*.wav *.mp3 *.ogg *.oga *.opus *.flac *.m4a *.aac);;All files (*)")
+            if not path:
+                return False
+        project = s.project
+        try:
+            sound = self.w.run_busy(f"Reading {Path(path).name}…",
+                                  lambda: project.copy_in_sound(path))  # fmt: skip
+        except UserError as e:
+            self.w.show_message("Set Soundtrack", str(e))
+            return False
+        return s.set_soundtrack(sound)
+
+    def sound_offset(self) -> bool:
+        s = self.s
+        if s.project is None or s.project.soundtrack is None:
+            self.w.show_message("Soundtrack Offset", "The project has no soundtrack (Edit → Set "
+                              "Soundtrack…).")  # fmt: skip
+            return False
+        seconds, ok = QInputDialog.getDouble(
+            self.w, "Soundtrack Offset", "The sound starts this many seconds after the film's "
+            "first frame (negative: the film starts that far into the sound):",
+            s.project.soundtrack.offset, -86_400, 86_400, 3)  # fmt: skip
+        return ok and s.set_sound_offset(seconds)
+
+    def snap(self, on: bool) -> None:
+        self.s.snapping = on
+
+    def fit_to_beats(self, holds: bool = False) -> bool:
+        """Shot → Fit to Beats: retime the selected shot so that its motion's accents fall on
+        the soundtrack's beats (an endless walk also jumps on them); undoable."""
+        s, title = self.s, "Fit to Beats"
+        if s.project is None or s.selected is None:
+            return False
+        if s.project.soundtrack is None:
+            self.w.show_message(title, "The project has no soundtrack (Edit → Set Soundtrack…).")
+            return False
+        shot, found = s.project.shot(s.selected), s.beats
+        job = s.engine.job(lambda d, _job: d.beat_fit(shot.id, holds, found), "fit to beats")
+        if job is None or found is None:
+            self.w.show_message(title, "The model is still loading or the soundtrack's beats are "
+                              "still being found; try again in a moment.")  # fmt: skip
+            return False
+        try:
+            changes = self.w.run_busy(f"Fitting {shot.name or 'the shot'} to the beats…", job=job)
+        except UserError as e:
+            self.w.show_message(title, str(e))
+            return False
+        text = "Fit shot to beats" + (" with holds" if holds else "")
+        return s.update_shot(shot.id, text=text, **changes)
+
+    def clear_beat_fit(self) -> bool:
+        s = self.s
+        if s.project is None or s.selected is None or not s.project.shot(s.selected).beats:
+            return False
+        duration = s.project.shot(s.selected).duration  # as long as it was, not "one pass"
+        return s.update_shot(s.selected, text="Clear beat fit", beats=(), timing=(),
+                             duration=duration)  # fmt: skip
+
+    def _ask_extension(self, title: str, shot) -> tuple | None:
+        """The Extend dialog for ``shot`` (or a clip's whole-clip stand-in); then, when asked
+        or when the project has none, the project's motion predictor learned behind a busy
+        dialog. Returns the dialog's values, or None."""
+        s = self.s
+        if not s.engine.ready:
+            self.w.show_message(title, "The model is still loading; try again.")
+            return None
+        has = (s.project.root / PREDICTOR_FILE).is_file()
+        dialog = ExtendDialog(shot, has, self.w)
+        dialog.setWindowTitle(title)
+        try:
+            if not dialog.exec():
+                return None
+            values, learn = dialog.values(), dialog.learn.isChecked()
+        finally:
+            dialog.deleteLater()
+        if learn or not has:
+            job = s.engine.job(lambda d, _job: d.train_predictor(), "motion predictor")
+            try:
+                if job is None:
+                    raise UserError("the model is loading again; try again in a moment")
+                self.w.run_busy("Learning how the project's clips move…", job=job)
+            except UserError as e:
+                self.w.show_message(title, str(e))
+                return None
+            s.forget_frames()  # frames made with the old predictor
+        return values
+
+    def extend_dialog(self, *_) -> bool:
+        """Shot → Extend Motion…: the selected shot's motion goes on past its clip (undoable)."""
+        s = self.s
+        if s.project is None or s.selected is None:
+            return False
+        shot = s.project.shot(s.selected)
+        asked = self._ask_extension("Extend Motion", shot)
+        return asked is not None and s.update_shot(shot.id, text="Extend motion", **asked)
+
+    def extend_clip(self, *_) -> bool:
+        """Edit → Extend Clip…: a new clip, the selected one followed by predicted frames (a
+        motion source for any shot; lossless PNG frames in media/; undoable like an import)."""
+        s = self.s
+        clip_id = self.w.library.current_clip()
+        if s.project is None or clip_id is None:
+            return False
+        clip = s.project.clip(clip_id)
+        stand_in = SimpleNamespace(extend=clip.frames, take=0, target=None,
+                                   motion=SimpleNamespace(length=clip.frames))  # fmt: skip
+        asked = self._ask_extension("Extend Clip", stand_in)
+        if asked is None:
+            return False
+        v, name, project = asked, f"{clip.name} extended", s.project
+
+        def work(director, _job):
+            with tempfile.TemporaryDirectory() as tmp:
+                folder = director.extend_clip(clip_id, v["extend"], Path(tmp) / "frames",
+                                              v["take"], v["target"])  # fmt: skip
+                return project.copy_in(folder, name=name)
+
+        job = s.engine.job(work, "extend clip")
+        try:
+            if job is None:
+                raise UserError("the model is loading again; try again in a moment")
+            new = self.w.run_busy(f"Extending {clip.name}…", job=job)
+        except UserError as e:
+            self.w.show_message("Extend Clip", str(e))
+            return False
+        return s.add_clips([new])
+
+    def split(self) -> None:
+        s = self.s
+        if s.project is None or s.timeline.frame_count == 0:
+            return
+        shot, local = s.timeline.shot_at(s.playhead)
+        s.select(shot.id)
+        if local == 0:
+            self.w.statusBar().showMessage(
+                "The playhead is on the shot's first frame: nothing to split", 4000
+            )
+            return
+        s.split_shot(shot.id, local)
+
+    def delete(self) -> None:
+        if self.w.library.hasFocus():
+            self.w.library.remove_current()
+        elif self.s.selected is not None:
+            self.s.delete_shot(self.s.selected)
+
+    def set_in_out(self, first: bool) -> None:
+        s = self.s
+        lo, hi = s.project.range or (0, s.timeline.frame_count - 1)
+        lo, hi = (s.playhead, max(hi, s.playhead)) if first else (min(lo, s.playhead), s.playhead)
+        s.set_range((lo, hi))
+
+    def load_model(self, path: str | None = None) -> bool:
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(
+                self.w, "Load Model", "", "Zoetrope models (*.safetensors)"
+            )
+            if not path:
+                return False
+        return self.s.set_model(path)
+
+    def model_info(self) -> None:
+        info = self.s.model_info
+        if not info:
+            self.w.show_message("Model info", "The model is still loading.")
+            return
+        seconds = info.get("train_seconds")
+        took = f"{float(seconds) / 60:.0f} min" if seconds else "?"
+        rows = [
+            ("File", info["path"] + (" (built-in)" if info.get("builtin") else "")),
+            ("Image size", f"{info['image_size']} × {info['image_size']}"),
+            ("Training steps", info.get("steps") or "?"),
+            ("Training time", took),
+            ("Trained on", info.get("trained_on") or "?"),
+            ("Trained", info.get("created") or "?"),
+            ("Hardware", info.get("hardware") or "?"),
+            ("Renders on", f"{info['device']} · {info['precision']}"),
+        ]
+        text = "\n".join(f"{k}: {v}" for k, v in rows)
+        box = self.w.show_message("Model info", text)
+        box.setIcon(QMessageBox.Icon.Information)
+
+    def export_frame(self, path: str | None = None, scale: int = 1) -> bool:
+        """File → Export Current Frame…: the frame at the playhead (the viewer's layer) as a PNG
+        at the output size (``scale`` times it, with crisp pixels), rendered and written by the
+        engine (engine.export.still) on the engine thread."""
+        s = self.s
+        if s.project is None or not s.timeline.frame_count:
+            return False
+        if path is None:
+            name = f"{s.project.name}_frame{s.playhead + 1:04d}.png"
+            path, _ = QFileDialog.getSaveFileName(
+                self.w, "Export Current Frame", str(s.project.root.parent / name),
+                "PNG images (*.png)",
+            )  # fmt: skip
+            if not path:
+                return False
+        index, layer = s.playhead, s.layer
+        job = s.engine.job(lambda d, _job: export.still(d, index, path, layer, scale),
+                           "export frame")  # fmt: skip
+        try:
+            if job is None:
+                raise UserError("the model is still loading; try again in a moment")
+            self.w.run_busy(f"Writing {Path(path).name}…", job=job)
+        except UserError as e:
+            self.w.show_message("Export Current Frame", str(e))
+            return False
+        self.w.statusBar().showMessage(f"Wrote {path}", 4000)
+        return True
+
+    def train_dialog(self):
+        from studio.training import TrainDialog
+
+        return self.keep(TrainDialog(self.s, self.w))
+
+    def keep(self, dialog):
+        """Show a non-modal dialog, held in ``self.w.dialogs`` until it closes."""
+        self.w.dialogs.append(dialog)
+        dialog.finished.connect(lambda _: self.w.dialogs.remove(dialog))
+        dialog.show()
+        return dialog
+
+    def capture_window(self):
+        """File → Capture…: the live view of a camera, onion skin, one key per frame."""
+        from studio.capture import CaptureWindow
+
+        return self.keep(CaptureWindow(self.s, self.w))
+
+    def capture_into_clip(self):
+        """Edit → Capture Into Clip…: the capture window, going on after the selected clip."""
+        clip_id = self.w.library.current_clip()
+        if clip_id is None:
+            self.w.show_message("Capture Into Clip", "Select a clip in the library first.")
+            return None
+        window = self.capture_window()
+        window.continue_clip(clip_id)
+        return window
+
+    def export_timeline_dialog(self):
+        """File → Export Timeline…: the cut as OpenTimelineIO, each shot rendered beside it."""
+        return self.export_dialog(timeline=True)
+
+    def export_dialog(self, timeline: bool = False):
+        from studio.exporting import ExportDialog
+
+        title = "Export Timeline" if timeline else "Export"
+        if self.s.timeline.frame_count == 0:
+            self.w.show_message(title, "The timeline is empty: add a shot first.")
+            return None
+        if not self.s.engine.ready:
+            self.w.show_message(title, "The model is still loading; try again in a moment.")
+            return None
+        return self.keep(ExportDialog(self.s, self.w, timeline=timeline))
+
+    def shortcuts(self) -> QMessageBox:
+        """Help → Keyboard Shortcuts: every menu action that has one, by menu."""
+        rows = []
+        for menu_action in self.w.menuBar().actions():
+            menu = menu_action.menu()
+            entries = [
+                (a.text().replace("&", ""), a.shortcut().toString(QKeySequence.NativeText))
+                for a in menu.actions()
+                if not a.shortcut().isEmpty()
+            ]
+            if entries:
+                rows.append(f"<tr><td colspan=2><b>{menu.title().replace('&', '')}</b></td></tr>")
+                rows += [f"<tr><td>{t}</td><td>&nbsp;&nbsp;{k}</td></tr>" for t, k in entries]
+        box = self.w.show_message("Keyboard Shortcuts", "<table>" + "".join(rows) + "</table>")
+        box.setIcon(QMessageBox.Icon.NoIcon)
+        return box
