@@ -74,8 +74,8 @@ def in_window(args) -> None:
     from PySide6.QtWidgets import QApplication
 
     from engine.document import Project
-    from studio.capture import CaptureWindow
     from studio.session import Session
+    from studio.widgets.capture import CaptureWindow
 
     app = QApplication.instance() or QApplication([])
 

@@ -58,7 +58,7 @@ def main() -> int:
     w.life.open_project(root)
     s, t = w.session, w.viewer.transport
     deadline = time.monotonic() + 120
-    while not (s.sound.loaded and s.engine.ready) and time.monotonic() < deadline:
+    while not (s.soundtrack.player.loaded and s.engine.ready) and time.monotonic() < deadline:
         app.processEvents()
         time.sleep(0.01)
     t.mode = "once"
@@ -70,7 +70,7 @@ def main() -> int:
     drift = [abs(d) * 1000 for d in t.drift]
     result = {
         "audio": args.audio,
-        "device": s.sound.available,
+        "device": s.soundtrack.player.available,
         "seconds_played": round(time.monotonic() - start, 1),
         "frames_shown": t.shown,
         "dropped": t.dropped,

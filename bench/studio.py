@@ -109,7 +109,7 @@ def playback(project_root: Path, model: Path, seconds: float, ahead: int, mode: 
              output: tuple[int, int] | None = None) -> dict:  # fmt: skip
     from PySide6.QtWidgets import QApplication
 
-    from studio import viewer
+    from studio import transport as viewer
     from studio.window import MainWindow
 
     app = QApplication.instance() or QApplication([])

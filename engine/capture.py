@@ -11,6 +11,9 @@ Cameras come through OpenCV's VideoCapture (already a dependency): on Linux the 
 camera at its own frame rate, looping, so tests, demos and users who shoot with another app get
 the same live view. A capture is written as ``frame_NNNNN.png`` under a temporary name and
 renamed, so a crash mid-capture loses at most the frame being written.
+
+Length: the camera, the take and the headless time-lapse that shoots into it
+(``python -m engine.capture``), which keeps the take's rules.
 """
 
 from __future__ import annotations

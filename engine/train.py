@@ -6,6 +6,9 @@ module as a child process with ``--progress json`` (protocol: docs/TRAINING.md).
 
 Under ``torchrun --nproc_per_node N -m engine.train …`` each process trains on its own pairs with
 DistributedDataParallel (engine.distributed); rank 0 alone writes files and reports.
+
+Length: one run read top to bottom, as nanoGPT's train.py reads: settings, data, model,
+optimiser, loop, the end.
 """
 
 from __future__ import annotations

@@ -235,7 +235,7 @@ def _screenshot(app, window, out: Path, frame: int, timeout: float) -> int:
         thumbs = window.timeline.strip.thumbnails_ready()
         s = window.session  # and the soundtrack's lane: its waveform and beats
         thumbs &= s.project is None or s.project.soundtrack is None or (
-            s.sound_peaks is not None and s.beats is not None)  # fmt: skip
+            s.soundtrack.peaks is not None and s.soundtrack.beats is not None)  # fmt: skip
         if shown and (thumbs or time.monotonic() - result["shown"] > THUMBS_WAIT_S):
             app.processEvents()
             out.parent.mkdir(parents=True, exist_ok=True)

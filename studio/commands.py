@@ -13,10 +13,10 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
-from engine import export
 from engine.document import PREDICTOR_FILE
 from engine.errors import UserError
-from studio.shots import AddShotDialog, ExtendDialog
+from studio.settings import APP_NAME
+from studio.widgets.shot_dialogs import AddShotDialog, ExtendDialog
 
 CLIP_FILTER = "Clips (*.mp4 *.mov *.avi *.mkv *.webm *.gif *.m4v *.png *.jpg *.jpeg);;All files (*)"
 
@@ -42,7 +42,7 @@ class Commands(QObject):
         self.s.set_range(None)
 
     def next_beat(self, step: int) -> None:
-        self.s.next_beat(step)
+        self.s.soundtrack.next_beat(step)
 
     def builtin_model(self) -> None:
         self.s.set_model(None)
@@ -63,8 +63,6 @@ class Commands(QObject):
         self.w.welcome.show()
 
     def about(self) -> QMessageBox:
-        from studio.window import APP_NAME
-
         return self.w.show_message(
             f"About {APP_NAME}",
             f"{APP_NAME} — learns backgrounds, characters and motion from your clips, and "
@@ -90,7 +88,7 @@ class Commands(QObject):
             self.s.set_fps(fps)
 
     def output_size(self) -> None:
-        from studio.exporting import OutputSizeDialog
+        from studio.widgets.exporting import OutputSizeDialog
 
         dialog = OutputSizeDialog(self.s, self.w)
         if dialog.exec():
@@ -144,7 +142,7 @@ class Commands(QObject):
         return ok and s.set_sound_offset(seconds)
 
     def snap(self, on: bool) -> None:
-        self.s.snapping = on
+        self.s.soundtrack.snapping = on
 
     def fit_to_beats(self, holds: bool = False) -> bool:
         """Shot → Fit to Beats: retime the selected shot so that its motion's accents fall on
@@ -155,7 +153,7 @@ class Commands(QObject):
         if s.project.soundtrack is None:
             self.w.show_message(title, "The project has no soundtrack (Edit → Set Soundtrack…).")
             return False
-        shot, found = s.project.shot(s.selected), s.beats
+        shot, found = s.project.shot(s.selected), s.soundtrack.beats
         job = s.engine.job(lambda d, _job: d.beat_fit(shot.id, holds, found), "fit to beats")
         if job is None or found is None:
             self.w.show_message(title, "The model is still loading or the soundtrack's beats are "
@@ -203,7 +201,7 @@ class Commands(QObject):
             except UserError as e:
                 self.w.show_message(title, str(e))
                 return None
-            s.forget_frames()  # frames made with the old predictor
+            s.frames.forget()  # frames made with the old predictor
         return values
 
     def extend_dialog(self, *_) -> bool:
@@ -316,6 +314,8 @@ class Commands(QObject):
             )  # fmt: skip
             if not path:
                 return False
+        from engine import export  # imports torch: never before the window is up
+
         index, layer = s.playhead, s.layer
         job = s.engine.job(lambda d, _job: export.still(d, index, path, layer, scale),
                            "export frame")  # fmt: skip
@@ -330,7 +330,7 @@ class Commands(QObject):
         return True
 
     def train_dialog(self):
-        from studio.training import TrainDialog
+        from studio.widgets.training import TrainDialog
 
         return self.keep(TrainDialog(self.s, self.w))
 
@@ -343,7 +343,7 @@ class Commands(QObject):
 
     def capture_window(self):
         """File → Capture…: the live view of a camera, onion skin, one key per frame."""
-        from studio.capture import CaptureWindow
+        from studio.widgets.capture import CaptureWindow
 
         return self.keep(CaptureWindow(self.s, self.w))
 
@@ -362,7 +362,7 @@ class Commands(QObject):
         return self.export_dialog(timeline=True)
 
     def export_dialog(self, timeline: bool = False):
-        from studio.exporting import ExportDialog
+        from studio.widgets.exporting import ExportDialog
 
         title = "Export Timeline" if timeline else "Export"
         if self.s.timeline.frame_count == 0:

@@ -1,16 +1,16 @@
-"""The engine client: the studio's only way to the engine's Director (engine.frames.director),
-and the only module of the studio that holds one.
+"""The engine client: the studio's only way to the engine's Director (engine.frames.director), and
+the only module of the studio that holds one.
 
 One background thread, the engine thread, owns the Director. It loads the model (torch is
-imported there, so the window appears before it is loaded), renders the frames the viewer
-wishes for ahead of the playhead (a few a batch, newest wishes first), and runs the requests
-queued with :meth:`EngineClient.job` — fit to beats, accents, the motion predictor, a clip's
-extension — between batches, each answered as a :class:`~studio.jobs.Job`. Long work that must
-not hold up the viewer's frames (an export of minutes, the clips' analysis) runs as a job of its
-own beside it: ``job(..., queued=False)``; the Director is safe from any thread (its caches
-each hold a lock, renders take turns). The GUI thread never waits on the Director: it keeps the
-frames it has been sent in the session's :class:`FrameStore` keyed like the Director's cache
-(engine.frames.key) and asks only lookups that never wait (:meth:`character_centre`).
+imported there, so the window appears before it is loaded), renders the frames the viewer wishes
+for ahead of the playhead (a few a batch, newest wishes first), and runs the requests queued
+with :meth:`EngineClient.job` — fit to beats, accents, the motion predictor, a clip's extension
+— between batches, each answered as a :class:`~studio.jobs.Job`. Long work that must not hold up
+the viewer's frames (an export of minutes, the clips' analysis) runs as a job of its own beside
+it: ``job(..., queued=False)``; the Director is safe from any thread (its caches each hold a
+lock, renders take turns). The GUI thread never waits on the Director: it keeps the frames it
+has been sent in the session's FrameStore (studio/frame_store.py) keyed like the Director's
+cache (engine.frames.key) and asks only lookups that never wait (:meth:`character_centre`).
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from PySide6.QtGui import QImage
 
 from engine.document import Project, Shot
 from engine.errors import Cancelled, UserError
-from engine.frames.cache import LRU
 from studio.jobs import Job
 
 BATCH = 8
@@ -44,15 +43,6 @@ def to_qimage(frame) -> QImage:
     frame = np.ascontiguousarray(frame)
     # one copy (a 1280×720 frame is 2.6 MiB): QImage reads the array, .copy() owns the pixels
     return QImage(frame.data, w, h, w * c, fmt).copy()
-
-
-class FrameStore(LRU):
-    """Rendered frames on the GUI side: frame key → QImage, least recently used dropped first
-    beyond ``budget`` bytes (768 MiB: about 290 frames of 1280×720, 12 s at 24 fps) — the
-    engine's one LRU (engine.frames.cache), measuring QImages."""
-
-    def __init__(self, budget: int = 768 * 2**20) -> None:
-        super().__init__(capacity=2**31, budget=budget, size_of=QImage.sizeInBytes)
 
 
 class EngineClient(QObject):

@@ -17,7 +17,7 @@ Connect to the signals before :meth:`Job.start`. napari's ``thread_worker`` is t
 The one other thread is the engine client's (studio/engine_client.py): not a job but a long-lived
 thread that owns the Director, serves wish lists and runs the jobs queued on it (its
 ``job()``); its failures reach the user through the session's ``tell`` in the same one-line
-form. Training is a child process (studio/training.py);
+form. Training is a child process (studio/widgets/training.py);
 a job whose work would hold the interpreter's lock (librosa's beat analysis) waits on a child
 process (:func:`run_child`).
 """

@@ -98,7 +98,7 @@ class ProjectLife(QObject):
 
     def relink_dialog(self):
         """File → Relink Missing Media…: the offline parts, found again or given up."""
-        from studio.relink import RelinkDialog
+        from studio.widgets.relink import RelinkDialog
 
         return self.w.commands.keep(RelinkDialog(self.w))
 

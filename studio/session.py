@@ -8,26 +8,22 @@ what a shot shows, how it is retimed and split, what is valid — all of that is
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtGui import QImage, QUndoCommand, QUndoStack
+from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from engine.document import FPS_RANGE, Clip, Project, Timeline
 from engine.errors import UserError
-from engine.frames.key import frame_key
 from studio import settings
-from studio.engine_client import Analysis, EngineClient, FrameStore
-from studio.sound import SoundPlayer
+from studio.engine_client import Analysis, EngineClient
+from studio.frame_store import FrameManager
+from studio.soundtrack import SoundtrackManager
 
 RECOVERY_INTERVAL_MS = 30_000
-APP = "Zoetrope Studio"
 
 
-MAX_ACCENT_FRAMES = 20_000
-"""The longest shot whose accents the timeline shows (longer ones: none)."""
 
 class Edit(QUndoCommand):
     """An edit already carried out; undo/redo call the engine. The first redo (QUndoStack.push
@@ -58,8 +54,8 @@ class Session(QObject):
     model_loaded = Signal(dict)
     message = Signal(str, str)  # title, text: something the user must be told
     status = Signal(str)  # a passing note for the status bar
-    sound_changed = Signal()  # the soundtrack or its waveform (sound_peaks) changed
-    accents_changed = Signal()  # the selected shot's motion accents (shot_accents) arrived
+    sound_changed = Signal()  # the soundtrack, its waveform or beats (soundtrack) changed
+    accents_changed = Signal()  # a shot's motion accents (soundtrack.shot_accents) arrived
     offline_changed = Signal()  # a shot was found to render as a placeholder, or no longer
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -69,14 +65,14 @@ class Session(QObject):
         """Opened read-only (another program holds it): saving goes to a copy."""
         self.undo = QUndoStack(self)
         self.engine = EngineClient(self)
-        self.store = FrameStore()
         self.selected: str | None = None
         self.playhead = 0
         self.layer = "composite"
         self.model_info: dict = {}
         self._told: set[str] = set()
         self._timeline: tuple | None = None
-        self.engine.frame_ready.connect(self._on_frame)
+        self.frames = FrameManager(self)
+        """The frames rendered so far and the wishes for the missing ones."""
         self.engine.loaded.connect(self._on_loaded)
         self.engine.failed.connect(self._on_failed)
         self.engine.shot_offline.connect(self._on_offline)
@@ -87,22 +83,8 @@ class Session(QObject):
         self.edited.connect(self._after_edit)
         self.analysis = Analysis(self)
         self.engine.forgotten.connect(self.analysis.start)  # a grown clip analysed again
-        self.sound_peaks = None
-        """The soundtrack's waveform (engine.audio.peaks), once read; None before."""
-        self.sound_problem: str | None = None
-        """Why the soundtrack does not play (offline, unreadable), for the timeline to say."""
-        self.beats = None
-        """The soundtrack's beats (engine.beats.Beats), once found (after its waveform)."""
-        self.snapping = True
-        """Whether the playhead and shot edges dragged on the timeline snap to beats."""
-        self._accents: dict[str, tuple] = {}  # shot id → (the shot as asked, its accents)
-        self._asking: dict[str, object] = {}  # shot id → the shot being asked about
-        self._reads: set = set()  # the sound's, beats' and accents' jobs while they run
-        self.sound = SoundPlayer()
-        """The soundtrack's player (the viewer's transport drives it)."""
-        self._peaks_source = None
-        self.project_opened.connect(self._sound_changed)
-        self.edited.connect(self._sound_changed)
+        self.soundtrack = SoundtrackManager(self)
+        """The soundtrack's waveform, player, beats and the shots' accents."""
 
     # -- project lifecycle -------------------------------------------------------------------------
     def open(self, project: Project | None, read_only: bool = False) -> None:
@@ -115,11 +97,9 @@ class Session(QObject):
             project_lock.release(self.project.root)
         self.project, self.read_only = project, read_only
         if project is not None and not read_only:
-            project_lock.acquire(project.root, APP, take_over=True)
-        self._accents.clear()
-        self._asking.clear()
+            project_lock.acquire(project.root, settings.APP_NAME, take_over=True)
         self.undo.clear()
-        self.store.clear()
+        self.frames.store.clear()
         self.selected = None
         self.playhead = 0
         self.model_info = {}
@@ -133,7 +113,7 @@ class Session(QObject):
 
     def reload_model(self) -> None:
         if self.project is not None:
-            self.store.clear()
+            self.frames.store.clear()
             self.model_info = {}
             self.engine.load(self.project)
 
@@ -158,7 +138,7 @@ class Session(QObject):
 
         if not self.read_only:
             project_lock.release(old_root)
-        project_lock.acquire(self.project.root, APP, take_over=True)
+        project_lock.acquire(self.project.root, settings.APP_NAME, take_over=True)
         self.read_only = False
         self.mark_saved(old_root)
 
@@ -169,11 +149,8 @@ class Session(QObject):
         self.undo.setClean()
 
     def close(self) -> None:
-        self.sound.stop()
         self.analysis.cancel(wait=10.0)  # stops between two steps of a clip's analysis
-        for job in list(self._reads):  # none left running into the interpreter's exit (torch's
-            job.cancel()  # threads abort the process when they are torn down mid-work)
-            job.wait(10.0)
+        self.soundtrack.close(wait=10.0)
         if self.project is not None:
             settings.clear_recovery(self.project.root)
         self._recovery.stop()
@@ -212,38 +189,6 @@ class Session(QObject):
             self._timeline = (stamp, self.project.timeline)
         return self._timeline[1]
 
-    def key(self, index: int, layer: str | None = None, timeline: Timeline | None = None):
-        """(key, shot, local) of a timeline frame."""
-        shot, local = (timeline or self.timeline).shot_at(index)
-        p = self.project
-        key = frame_key(shot, local, layer or self.layer, p.mode_of(shot), p.frame_size)
-        return key, shot, local
-
-    def image(self, index: int, layer: str | None = None) -> QImage | None:
-        """The rendered frame at ``index`` if it has arrived, else None."""
-        if not 0 <= index < self.timeline.frame_count:
-            return None
-        return self.store.get(self.key(index, layer)[0])
-
-    def prefetch(self, indices: list[int], layer: str | None = None, channel: str = "play"):
-        """Ask the render thread for these frames (most wanted first) that are not here yet."""
-        timeline, layer = self.timeline, layer or self.layer
-        wishes, seen = [], set()
-        for i in indices:
-            if not 0 <= i < timeline.frame_count:
-                continue
-            key, shot, local = self.key(i, layer, timeline)
-            if key not in self.store and key not in seen:
-                seen.add(key)
-                wishes.append((key, shot, local, layer))
-        self.engine.wish(wishes, channel)
-
-    def _on_frame(self, key, image: QImage, generation: int) -> None:
-        if generation != self.engine.generation:
-            return  # made before a reload or a forget, queued meanwhile: stale
-        self.store.put(key, image)
-        self.frame_arrived.emit(key)
-
     def _on_failed(self, text: str) -> None:
         self.tell("Rendering failed", text)
 
@@ -269,7 +214,7 @@ class Session(QObject):
 
     def _on_loaded(self, info: dict) -> None:
         self.model_info = info
-        self.store.clear()
+        self.frames.store.clear()
         self.model_loaded.emit(info)
 
     # -- selection and playhead --------------------------------------------------------------------
@@ -308,144 +253,6 @@ class Session(QObject):
             return lambda: setter(old), lambda: setter(value)
 
         return self._edit(text, action)
-
-    def _sound_changed(self) -> None:
-        """Read the soundtrack's waveform on a worker when it changed (the timeline draws it)."""
-        sound = None if self.project is None else self.project.soundtrack
-        source = None if sound is None else self.project.root / sound.source
-        if sound is not None:
-            self.sound.offset = sound.offset
-        if source == self._peaks_source:
-            return
-        self._peaks_source, self.sound_peaks, self.beats = source, None, None
-        self.sound_problem = None
-        self.sound.load(None)
-        if sound is not None:
-            why = self.project.sound_offline()
-            if why:  # offline: the film plays and exports silent until it is relinked
-                self.sound_problem = f"Soundtrack offline: {sound.source}: {why} (File → " \
-                                     "Relink Missing Media…)"
-                source = None
-        self.sound_changed.emit()
-        if source is None:
-            return
-        from engine import audio
-        from studio.jobs import Job
-
-        def work(_job):
-            pcm, found = audio.playback_file(source, audio.cache_folder())
-            return source, found.peaks, pcm
-
-        job = Job(work, name="soundtrack")
-        job.succeeded.connect(self._got_sound)  # bound methods: disconnected when this goes
-        job.failed.connect(self._sound_failed)
-        self._read(job)
-
-    def _got_sound(self, result) -> None:
-        source, peaks, pcm = result
-        if source == self._peaks_source:
-            self.sound_peaks = peaks
-            self.sound.load(pcm, self.project.soundtrack.offset)
-            self.sound_changed.emit()
-            self._find_beats(source)
-
-    def _sound_failed(self, text: str) -> None:
-        self.sound_problem = f"The soundtrack cannot be read: {text}"
-        self.sound_changed.emit()
-        self.tell("The soundtrack cannot be read", text)
-
-    def _find_beats(self, source) -> None:
-        """The soundtrack's beats: read from engine.beats' cache, else found by a child process
-        (``python -m engine.beats``: librosa's imports and work never hold this interpreter, so
-        playback meanwhile keeps its frames) that a worker waits for."""
-        from engine import beats
-        from studio.jobs import Job, run_child
-
-        def work(job):
-            found = beats.cached(source)
-            if found is None:
-                out = run_child(job, "engine.beats", str(source), "--nice", "5")
-                try:
-                    found = beats.Beats.from_json(json.loads(out))
-                except ValueError as e:
-                    raise UserError(f"{source}: the beat analysis gave no usable answer "
-                                    f"({e})") from None
-            return source, found
-
-        job = Job(work, name="beats")
-        job.succeeded.connect(self._got_beats)
-        job.failed.connect(self._beats_failed)
-        self._read(job)
-
-    def _got_beats(self, result) -> None:
-        source, found = result
-        if source == self._peaks_source:
-            self.beats = found
-            self.sound_changed.emit()
-
-    def _beats_failed(self, text: str) -> None:
-        self.tell("The soundtrack's beats cannot be found", text)
-
-    def beat_frames(self):
-        """The timeline frames the soundtrack's beats fall on (empty before they are found)."""
-        if self.beats is None or self.project is None or self.project.soundtrack is None:
-            return ()
-        return self.beats.beat_frames(self.project.soundtrack.offset, self.timeline.fps)
-
-    def onset_frames(self):
-        """The timeline frames of the soundtrack's onsets (every hit, syllable, note start)."""
-        if self.beats is None or self.project is None or self.project.soundtrack is None:
-            return ()
-        return self.beats.onset_frames(self.project.soundtrack.offset, self.timeline.fps)
-
-    def shot_accents(self, shot_id: str):
-        """The local frames where a shot shows its motion's accents (engine.beats.accents: what
-        Fit to Beats puts on beats), or None until a worker has asked the Director; then
-        ``accents_changed``. An answer holds while the shot equals the one it was asked for (a
-        changed shot asks again); the timeline calls this on every paint."""
-        import dataclasses
-
-        shot = self.project.shot(shot_id)
-        known = self._accents.get(shot_id)
-        if known is not None and known[0] == shot:
-            return known[1]
-        if not self.engine.serves(self.project):
-            return None
-        if self._asking.get(shot_id) == shot:  # asked (a failure stays here: not asked again)
-            return None
-        if shot.duration > MAX_ACCENT_FRAMES:
-            return ()
-        snapshot = self._asking[shot_id] = dataclasses.replace(shot)
-        job = self.engine.job(lambda d, _job: (shot_id, snapshot, d.shown_accents(snapshot)),
-                              "accents")  # fmt: skip
-        job.succeeded.connect(self._got_accents)  # bound: disconnected when the session goes
-        self._read(job)
-        return None
-
-    def _read(self, job) -> None:
-        """Start one of the session's background reads; :meth:`close` waits for it."""
-        self._reads.add(job)
-        job.finished.connect(lambda: self._reads.discard(job))
-        job.start()
-
-    def _got_accents(self, answer) -> None:
-        shot_id, shot, frames = answer
-        if self._asking.get(shot_id) is shot:
-            del self._asking[shot_id]
-        self._accents[shot_id] = (shot, frames)
-        self.accents_changed.emit()
-
-    def snap(self, frame: int, within: int) -> int:
-        """``frame``, or the beat within ``within`` frames of it where snapping is on."""
-        from engine.beats import snap
-
-        return snap(frame, self.beat_frames(), within) if self.snapping else frame
-
-    def next_beat(self, step: int) -> None:
-        """Move the playhead to the next (``step`` 1) or previous (−1) beat."""
-        from engine.beats import next_beat
-
-        self.seek(next_beat(self.beat_frames(), self.playhead, step))
 
     def set_soundtrack(self, sound) -> bool:
         """The project's soundtrack (engine.document.Soundtrack, already in media/), or None."""
@@ -522,7 +329,7 @@ class Session(QObject):
                 for record in reversed(old):
                     p.replace_clip(record)
                 raise
-            self.forget_frames()
+            self.frames.forget()
             return old
 
         def action():
@@ -558,15 +365,6 @@ class Session(QObject):
 
         n = len(clip_ids)
         return self._edit(f"Remove {n} offline clip{'s' if n != 1 else ''}", action)
-
-    def forget_frames(self) -> None:
-        """Forget every frame rendered so far, here and on the render thread (what they were
-        made from changed: a clip's frames, the motion predictor)."""
-        self.engine.forget()
-        self.store.clear()
-        self.offline_shots.clear()
-        self._told.clear()  # what is still wrong is told again
-        self.offline_changed.emit()
 
     def rename_clip(self, clip_id: str, name: str) -> bool:
         p = self.project

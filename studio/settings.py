@@ -23,6 +23,8 @@ from engine.assets import DEMO_PROJECT
 from engine.fileio import atomic_write_text, parse_json
 
 APP = "zoetrope-studio"
+APP_NAME = "Zoetrope Studio"
+"""The name users see (titles, the lock a second studio reads)."""
 MAX_RECENT = 10
 
 

@@ -31,14 +31,14 @@ from studio import settings
 from studio.actions import MENUS, SEPARATOR, Actions
 from studio.commands import Commands
 from studio.jobs import Job
-from studio.library import ClipFrames, Library
 from studio.project_life import ProjectLife
 from studio.session import Session
-from studio.shots import Inspector
-from studio.timeline import TimelineView
-from studio.viewer import Viewer
+from studio.widgets.library import ClipFrames, Library
+from studio.widgets.shots import Inspector
+from studio.widgets.timeline import TimelineView
+from studio.widgets.viewer import Viewer
 
-APP_NAME = "Zoetrope Studio"
+APP_NAME = settings.APP_NAME
 WELCOME = (
     "<b>Welcome to Zoetrope Studio.</b> This is the demo project: six short clips of puppets "
     "(left), remixed into shots on the timeline (bottom) — a background swap, a character "
@@ -201,7 +201,7 @@ class MainWindow(QMainWindow):
                         menu.addAction(dock.toggleViewAction())
                 else:
                     menu.addAction(self.actions[entry.id])
-        self.actions["snap"].setChecked(s.snapping)
+        self.actions["snap"].setChecked(s.soundtrack.snapping)
 
     def _make_status_bar(self) -> None:
         bar = self.statusBar()

@@ -39,7 +39,7 @@ def test_the_window_starts_without_torch():
     is up (launch time, docs/PERFORMANCE.md). Only the export dialog, opened once the model is
     loaded, may import it at module level."""
     code = (
-        "import sys, studio.__main__, studio.window, studio.training\n"
+        "import sys, studio.__main__, studio.window, studio.widgets.training\n"
         "print('torch' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)

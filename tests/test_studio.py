@@ -27,7 +27,7 @@ def _studio_dirs(studio_dirs):
 
 
 def test_import_edit_undo_save_reopen(qtbot, make_window, tmp_path, clip_dir):
-    from studio.shots import AddShotDialog
+    from studio.widgets.shot_dialogs import AddShotDialog
 
     w = make_window()
     assert w.life.create_project(tmp_path / "Film")
@@ -160,7 +160,7 @@ def test_playback_advances_and_layers(qtbot, make_window, tmp_path):
     t.play()
     fps = s.timeline.fps
     ahead = [t.frame_after(k, 0) for k in range(24)]
-    qtbot.waitUntil(lambda: all(s.image(f) is not None for f in ahead), timeout=30_000)
+    qtbot.waitUntil(lambda: all(s.frames.image(f) is not None for f in ahead), timeout=30_000)
     t._tick()  # pre-roll done: the clock starts
     start = now[0]
     for k in range(1, 13):  # a frame's time passes (to its middle), a tick shows it
@@ -191,7 +191,8 @@ def test_playback_advances_and_layers(qtbot, make_window, tmp_path):
     v.layer.setCurrentIndex(v.layer.findData("background"))
     v.onion_box.setChecked(True)
     qtbot.waitUntil(
-        lambda: v.frame_shown and w.session.image(w.session.playhead) is not None, timeout=20_000
+        lambda: v.frame_shown and w.session.frames.image(w.session.playhead) is not None,
+        timeout=20_000
     )
     assert w.session.layer == "background"
     qtbot.waitUntil(lambda: "Render cache" in w.cache_label.text(), timeout=30_000)
@@ -630,7 +631,7 @@ def test_rough_edges_a_new_user_hit(qtbot, make_window, tmp_path):
     from PySide6.QtGui import QHelpEvent
     from PySide6.QtWidgets import QToolTip
 
-    from studio.timeline import RULER
+    from studio.widgets.timeline import RULER
 
     w = make_window()
     w.life.open_demo()
@@ -660,7 +661,7 @@ def test_rough_edges_a_new_user_hit(qtbot, make_window, tmp_path):
     # a sliver left by a split can be clicked (it claims HIT_PX) and is not taken for a trim
     from PySide6.QtCore import Qt
 
-    from studio.timeline import HIT_PX
+    from studio.widgets.timeline import HIT_PX
     first = s.project.shots[0]
     assert s.split_shot(first.id, first.duration - 2)
     sliver = s.project.shots[1]

@@ -144,8 +144,8 @@ def test_a_clip_continued_grows_under_its_shots_and_closing_asks(
 ):
     from PySide6.QtWidgets import QMessageBox
 
-    from studio import capture
-    from studio.capture import CaptureWindow
+    from studio.widgets import capture
+    from studio.widgets.capture import CaptureWindow
 
     monkeypatch.setattr(capture, "IN_MEMORY", 5)  # the oldest previews dropped past 5
 
@@ -188,8 +188,8 @@ def test_a_clip_continued_grows_under_its_shots_and_closing_asks(
     ]
     assert w.session.undo.undoText() == "Capture into Take 1"
     # the frames made from the old clip are forgotten, and the render thread goes on
-    assert len(w.session.store) == 0
-    qtbot.waitUntil(lambda: len(w.session.store) > 0, timeout=30_000)
+    assert len(w.session.frames.store) == 0
+    qtbot.waitUntil(lambda: len(w.session.frames.store) > 0, timeout=30_000)
     qtbot.waitUntil(lambda: w.session.engine.analysed(clip.id), timeout=30_000)
     w.session.undo.undo()
     assert p.clip(clip.id).frames == 4

@@ -87,8 +87,8 @@ def test_every_menu_item_runs_from_its_action(qtbot, make_window, tmp_path, answ
     w.life.open_project(demo(tmp_path))
     s = w.session
     loaded(qtbot, w)
-    qtbot.waitUntil(lambda: s.beats is not None, timeout=120_000)  # the demo's drum loop
-    qtbot.waitUntil(lambda: s.image(s.playhead) is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: s.soundtrack.beats is not None, timeout=120_000)  # the demo's drum loop
+    qtbot.waitUntil(lambda: s.frames.image(s.playhead) is not None, timeout=60_000)
     s.select(s.project.shots[0].id)
     w.library.setCurrentItem(w.library.topLevelItem(0))
     actions = every_action(w)
@@ -114,9 +114,9 @@ def test_every_menu_item_runs_from_its_action(qtbot, make_window, tmp_path, answ
         before = s.project
         if text == "Export Current Frame…":  # as a user sees the frame before exporting it
             loaded(qtbot, w)
-            qtbot.waitUntil(lambda: s.image(s.playhead) is not None, timeout=60_000)
+            qtbot.waitUntil(lambda: s.frames.image(s.playhead) is not None, timeout=60_000)
         if text.startswith("Fit to Beats"):  # found again for the new soundtrack
-            qtbot.waitUntil(lambda: s.beats is not None, timeout=120_000)
+            qtbot.waitUntil(lambda: s.soundtrack.beats is not None, timeout=120_000)
         a.trigger()
         qtbot.wait(20)
         said = "\n".join(box.text() for box in w.messages)
@@ -161,7 +161,7 @@ def check(text: str, w, before, tmp_path, said: str) -> None:
     elif text == "Add Shot…":
         assert s.undo.undoText() == "Add shot"
     elif text == "Snap to Beats":
-        assert s.snapping == w.actions["snap"].isChecked()
+        assert s.soundtrack.snapping == w.actions["snap"].isChecked()
     elif text == "New Project…":
         assert s.project.root == tmp_path / "Fresh.zoetrope"
     elif text == "Close Project":

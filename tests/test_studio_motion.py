@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from studio.shots import ExtendDialog
+from studio.widgets.shot_dialogs import ExtendDialog
 from tests.conftest import demo, loaded
 
 
@@ -44,7 +44,7 @@ def test_endless_walk_controls_and_the_extension_are_undoable(qtbot, make_window
     assert "endless" in s.project.shot(endless.id).tags()
     # the timeline shows the walk's frames: their keys differ frame by frame past the clip
     start = s.timeline.start_of(endless.id)
-    assert len({s.key(i)[0] for i in range(start, start + 60)}) == 60
+    assert len({s.frames.key(i)[0] for i in range(start, start + 60)}) == 60
 
     # Shot → Extend Motion… on a plain shot: the demo ships the project's predictor
     plain = _shot(s, "As shot")
@@ -86,7 +86,7 @@ def test_endless_walk_controls_and_the_extension_are_undoable(qtbot, make_window
     s.undo.redo()
     last = s.timeline.start_of(plain.id) + s.project.shot(plain.id).duration - 1
     s.seek(last)
-    qtbot.waitUntil(lambda: s.image(last) is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: s.frames.image(last) is not None, timeout=60_000)
 
 
 def test_the_path_tool_and_the_key_table_edit_the_path(qtbot, make_window, tmp_path):
@@ -100,7 +100,7 @@ def test_the_path_tool_and_the_key_table_edit_the_path(qtbot, make_window, tmp_p
     s.select(shot.id)
     start = s.timeline.start_of(shot.id)
     s.seek(start + 5)
-    qtbot.waitUntil(lambda: s.image(s.playhead) is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: s.frames.image(s.playhead) is not None, timeout=60_000)
     assert insp.keys.rowCount() == 3
     viewer.path_button.setChecked(True)
     qtbot.waitUntil(lambda: viewer.canvas.path is not None, timeout=10_000)
@@ -138,7 +138,7 @@ def test_the_path_tool_and_the_key_table_edit_the_path(qtbot, make_window, tmp_p
     extended = _shot(s, "Extended")
     s.seek(s.timeline.start_of(extended.id) + 30)
     qtbot.waitUntil(lambda: canvas.path is not None and canvas.path[3] is not None
-                    and s.image(s.playhead) is not None, timeout=60_000)  # fmt: skip
+                    and s.frames.image(s.playhead) is not None, timeout=60_000)  # fmt: skip
     spot = canvas.to_widget(100, 200).toPoint()
     qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier, spot)
     tx, ty = s.project.shot(extended.id).target
@@ -150,7 +150,7 @@ def test_the_path_tool_and_the_key_table_edit_the_path(qtbot, make_window, tmp_p
     s.select(shot.id)
     # the wheel turns the character at the playhead, Shift+wheel scales it: a gesture, one edit
     s.seek(start + 24)
-    qtbot.waitUntil(lambda: s.image(s.playhead) is not None and canvas.path is not None,
+    qtbot.waitUntil(lambda: s.frames.image(s.playhead) is not None and canvas.path is not None,
                     timeout=20_000)  # fmt: skip
     from PySide6.QtCore import QPointF
     from PySide6.QtGui import QWheelEvent

@@ -29,16 +29,16 @@ def test_clips_are_analysed_on_a_worker_and_the_viewer_shows_the_output_size(qtb
                     timeout=60_000)  # fmt: skip
     qtbot.waitUntil(lambda: not s.analysis.running, timeout=30_000)
     assert not w.analysis_bar.isVisible()
-    qtbot.waitUntil(lambda: s.image(s.playhead) is not None, timeout=20_000)
-    image = s.image(s.playhead)
+    qtbot.waitUntil(lambda: s.frames.image(s.playhead) is not None, timeout=20_000)
+    image = s.frames.image(s.playhead)
     assert (image.width(), image.height()) == demo_module.SIZE
     assert w.viewer.render_mode.currentData() == "pixels"
     # the project's render mode from the viewer: one undoable edit, frames re-keyed
-    key = s.key(s.playhead)[0]
+    key = s.frames.key(s.playhead)[0]
     w.viewer.render_mode.setCurrentIndex(w.viewer.render_mode.findData("model"))
-    assert s.project.render_mode == "model" and s.key(s.playhead)[0] != key
+    assert s.project.render_mode == "model" and s.frames.key(s.playhead)[0] != key
     s.undo.undo()
-    assert s.project.render_mode == "pixels" and s.key(s.playhead)[0] == key
+    assert s.project.render_mode == "pixels" and s.frames.key(s.playhead)[0] == key
     # a shot's own mode in the inspector
     shot = s.project.shots[0]
     s.select(shot.id)
@@ -79,7 +79,7 @@ def test_analysis_can_be_cancelled_and_frames_still_come(qtbot, make_window, tmp
     # whatever was left is analysed when a frame needs it, off the GUI thread
     last = s.timeline.frame_count - 1
     s.seek(last)
-    qtbot.waitUntil(lambda: s.image(last) is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: s.frames.image(last) is not None, timeout=60_000)
 
 
 def test_a_new_project_takes_its_first_clips_frame_rate(qtbot, make_window, tmp_path):
@@ -98,7 +98,7 @@ def test_a_new_project_takes_its_first_clips_frame_rate(qtbot, make_window, tmp_
 
 
 def test_frame_picker_previews_any_frame_large_at_the_clips_aspect(qtbot, make_window, tmp_path):
-    from studio.shots import FramePicker
+    from studio.widgets.shot_dialogs import FramePicker
 
     w = make_window()
     w.life.open_project(demo(tmp_path))
@@ -149,7 +149,7 @@ def test_a_newer_demo_replaces_an_untouched_copy_and_keeps_an_edited_one(tmp_pat
 
 def test_output_size_dialog_sets_any_even_size_and_back_to_the_first_clips(qtbot, make_window,
                                                                           tmp_path):  # fmt: skip
-    from studio.exporting import OutputSizeDialog
+    from studio.widgets.exporting import OutputSizeDialog
 
     w = make_window()
     w.life.open_project(demo(tmp_path))
@@ -163,7 +163,7 @@ def test_output_size_dialog_sets_any_even_size_and_back_to_the_first_clips(qtbot
     d.height_box.setValue(200)
     assert d.value() == (300, 200)
     assert s.set_output_size(d.value())
-    assert s.project.frame_size == (300, 200) and s.key(0)[0][-1] == (300, 200)
+    assert s.project.frame_size == (300, 200) and s.frames.key(0)[0][-1] == (300, 200)
     d.deleteLater()
     again = OutputSizeDialog(s, w)
     assert again.preset.currentData() == "custom" and again.width_box.value() == 300

@@ -89,7 +89,7 @@ def test_import_of_a_decompression_bomb_and_a_pipe_ends_with_a_message(
 def test_closed_dialogs_leave_no_connections_behind(qtbot, make_window, tmp_path):
     """Issue 13.8: after closing Add Shot, every later import raised "Internal C++ object
     (QComboBox) already deleted" from a lambda the picker left connected to frames.ready."""
-    from studio.shots import AddShotDialog, FramePicker
+    from studio.widgets.shot_dialogs import AddShotDialog, FramePicker
 
     w = make_window()
     w.life.open_project(demo(tmp_path))
@@ -236,7 +236,7 @@ def test_a_timeline_of_millions_of_frames_paints_only_what_shows(qtbot, make_win
     loader now refuses it (test_document); the longest timeline it allows still paints at once,
     at any zoom, with ruler ticks a few pixels apart at least."""
     from engine.document import MAX_SHOT_FRAMES
-    from studio.timeline import TICK_PX
+    from studio.widgets.timeline import TICK_PX
 
     root = many_shots(tmp_path, 10, duration=lambda i: MAX_SHOT_FRAMES)
     w = make_window()

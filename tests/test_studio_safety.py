@@ -66,8 +66,8 @@ def test_a_part_offline_opens_shows_and_is_relinked(qtbot, make_window, tmp_path
     qtbot.waitUntil(lambda: first.id in s.offline_shots, timeout=60_000)
     assert "file is missing" in s.offline_shots[first.id] or "no such file" in s.offline_shots[
         first.id]
-    qtbot.waitUntil(lambda: s.image(0) is not None, timeout=60_000)  # a placeholder, drawn
-    assert s.sound_problem and "offline" in s.sound_problem
+    qtbot.waitUntil(lambda: s.frames.image(0) is not None, timeout=60_000)  # a placeholder, drawn
+    assert s.soundtrack.problem and "offline" in s.soundtrack.problem
     assert any(w.library.topLevelItem(i).text(1) == "offline"
                for i in range(w.library.topLevelItemCount()))  # fmt: skip
     close_messages(w)
@@ -230,7 +230,8 @@ def test_a_frame_that_keeps_failing_is_given_up_and_told_once(qtbot, make_window
         qtbot.wait(50)
     second = s.timeline.start_of(s.project.shots[1].id)
     s.seek(second)
-    qtbot.waitUntil(lambda: s.image(second) is not None, timeout=60_000)  # others still render
+    # the others still render
+    qtbot.waitUntil(lambda: s.frames.image(second) is not None, timeout=60_000)
     said = [b.text() for b in w.messages]
     assert len(said) == 1 and "MemoryError" in said[0] and "888" in said[0]
     err = capfd.readouterr().err

@@ -33,13 +33,13 @@ def test_soundtrack_set_moved_removed_and_undone(qtbot, make_window, tmp_path, m
     assert w.commands.soundtrack_dialog(str(wav))
     sound = s.project.soundtrack
     # its waveform is read on a worker and drawn under the shots: 4 clicks in 2 s
-    qtbot.waitUntil(lambda: s.sound_peaks is not None, timeout=10_000)
-    assert len(s.sound_peaks) == 2 * audio.PEAKS_PER_SECOND
-    assert (s.sound_peaks[:, 1] > 0.5).sum() >= 4
+    qtbot.waitUntil(lambda: s.soundtrack.peaks is not None, timeout=10_000)
+    assert len(s.soundtrack.peaks) == 2 * audio.PEAKS_PER_SECOND
+    assert (s.soundtrack.peaks[:, 1] > 0.5).sum() >= 4
     w.timeline.strip.grab()  # paints the lane without error
     assert sound.name == "click" and (s.project.root / sound.source).is_file()
     assert w.actions["no_sound"].isEnabled() and s.undo.undoText() == "Set soundtrack"
-    monkeypatch.setattr("studio.window.QInputDialog.getDouble", lambda *a: (1.5, True))
+    monkeypatch.setattr("studio.commands.QInputDialog.getDouble", lambda *a: (1.5, True))
     assert w.commands.sound_offset() and s.project.soundtrack.offset == 1.5
     w.actions["no_sound"].trigger()
     assert s.project.soundtrack is None
@@ -50,7 +50,7 @@ def test_soundtrack_set_moved_removed_and_undone(qtbot, make_window, tmp_path, m
     assert s.project.soundtrack is None
     s.undo.redo()
     # the export dialog says which formats carry the sound
-    from studio.exporting import ExportDialog
+    from studio.widgets.exporting import ExportDialog
 
     dialog = ExportDialog(s, w)
     dialog.path.setText(str(tmp_path / "film.gif"))
@@ -73,15 +73,16 @@ def test_playback_plays_the_sound_in_step_with_the_frames(qtbot, make_window, tm
     s, t = w.session, w.viewer.transport
     track, _ = audio.click_track(120, 40.0)
     assert w.commands.soundtrack_dialog(str(audio.write_wav(tmp_path / "click.wav", track)))
-    qtbot.waitUntil(lambda: s.sound.loaded, timeout=10_000)
+    qtbot.waitUntil(lambda: s.soundtrack.player.loaded, timeout=10_000)
     s.seek(24)  # the scrub starts at once (waiting for it could miss its 0.3 s on a busy box)
-    assert s.sound.clock() is not None and abs(s.sound.clock() - 24 / s.timeline.fps) < 0.5
+    clock = s.soundtrack.player.clock()
+    assert clock is not None and abs(clock - 24 / s.timeline.fps) < 0.5
     t.play()
     qtbot.waitUntil(lambda: t.shown >= 30, timeout=30_000)
-    assert s.sound.playing and s.sound.available
+    assert s.soundtrack.player.playing and s.soundtrack.player.available
     assert t.drift and max(abs(d) for d in t.drift) <= 0.5 / s.timeline.fps
     t.pause()
-    assert not s.sound.playing and s.sound.clock() is None
+    assert not s.soundtrack.player.playing and s.soundtrack.player.clock() is None
 
 
 @pytest.mark.slow
@@ -92,7 +93,7 @@ def test_beats_ticked_snapped_to_and_a_shot_fitted_to_them(qtbot, make_window, t
     from PySide6.QtCore import QPoint
 
     from engine.beats import share_on_beat
-    from studio.timeline import RULER
+    from studio.widgets.timeline import RULER
 
     w = make_window()
     w.life.open_project(demo(tmp_path / "d"))
@@ -100,10 +101,10 @@ def test_beats_ticked_snapped_to_and_a_shot_fitted_to_them(qtbot, make_window, t
     s = w.session
     track, _ = audio.click_track(120, 60.0, first=0.5)
     assert w.commands.soundtrack_dialog(str(audio.write_wav(tmp_path / "click.wav", track)))
-    qtbot.waitUntil(lambda: s.beats is not None, timeout=60_000)
-    beats = list(s.beat_frames())
-    assert beats[:3] == [6, 12, 18] and s.beats.steady
-    assert list(s.onset_frames()[:3]) == [6, 12, 18]  # a click is an onset too
+    qtbot.waitUntil(lambda: s.soundtrack.beats is not None, timeout=60_000)
+    beats = list(s.soundtrack.beat_frames())
+    assert beats[:3] == [6, 12, 18] and s.soundtrack.beats.steady
+    assert list(s.soundtrack.onset_frames()[:3]) == [6, 12, 18]  # a click is an onset too
     strip = w.timeline.strip
     strip.set_zoom(8.0)
     strip.grab()  # ticks painted without error
@@ -132,8 +133,8 @@ def test_beats_ticked_snapped_to_and_a_shot_fitted_to_them(qtbot, make_window, t
                                                            list(d.shown_accents(shot))))
     before = share_on_beat([shot.motion_u(t) for t in range(shot.duration)], acc, local)
     # the selected shot's accents are marked on the timeline (asked of the Director on a worker)
-    qtbot.waitUntil(lambda: s.shot_accents(shot.id) is not None, timeout=20_000)
-    shown = list(s.shot_accents(shot.id))
+    qtbot.waitUntil(lambda: s.soundtrack.shot_accents(shot.id) is not None, timeout=20_000)
+    shown = list(s.soundtrack.shot_accents(shot.id))
     assert shown == shown_by_engine and shown
     strip.grab()
     assert w.actions["fit_beats"].isEnabled() and w.commands.fit_to_beats()
@@ -141,8 +142,8 @@ def test_beats_ticked_snapped_to_and_a_shot_fitted_to_them(qtbot, make_window, t
     assert fitted.beats and len(fitted.timing) == shot.duration
     assert min(b - a for a, b in zip(fitted.timing, fitted.timing[1:], strict=False)) >= 1
     after = share_on_beat(fitted.timing, acc, local)
-    qtbot.waitUntil(lambda: s.shot_accents(shot.id) is not None, timeout=20_000)
-    assert list(s.shot_accents(shot.id)) != shown  # the fitted shot's, asked again
+    qtbot.waitUntil(lambda: s.soundtrack.shot_accents(shot.id) is not None, timeout=20_000)
+    assert list(s.soundtrack.shot_accents(shot.id)) != shown  # the fitted shot's, asked again
     assert after[0] / after[1] >= before[0] / before[1]
     assert "fitted to" in w.inspector.beat_label.text() and s.undo.undoText() == "Fit shot to beats"
     assert w.commands.clear_beat_fit() and s.project.shot(shot.id).timing == ()

@@ -17,6 +17,10 @@ clips (``python -m engine.data.demokit``).
 
 Splits draw from separate seed streams, so ``test`` characters and backgrounds never occur in
 ``train``. Drawing is 4x supersampled with Pillow and box-filtered down: smooth edges at 64².
+
+Length: one deterministic generator of the whole kit (cast, motions, sets, clips and their
+truth), whose parts share its seeds and sizes; split, how a pose is drawn and how its true
+motion is computed would sit apart.
 """
 
 from __future__ import annotations

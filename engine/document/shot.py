@@ -4,7 +4,11 @@ project.json, its default, the word users see, whether changing it undoes a fit 
 how it bears on a frame's pixels. The edits' checks, the JSON reader and writer, the undo of a
 beat fit, the studio's labels and the frame key all read the table, so a field cannot be
 declared in one place and forgotten in another (tests/test_document.py checks the table against
-the Shot and the writer). No files, no Qt, no tensors."""
+the Shot and the writer). No files, no Qt, no tensors.
+
+Length: the Shot, its references and the field table with the kinds of value it uses — one
+declaration, read together.
+"""
 
 from __future__ import annotations
 

@@ -17,6 +17,9 @@ and model, computed once, cached on disk (content-keyed) and memory-mapped:
   the matte, a similarity transform fitted with RANSAC) from frame to frame, chained; compared
   with T^Z in docs/LAYERS.md. T^Z itself is computed at render time (it depends on the shot's
   in-frame) and mapped to pixels with :func:`engine.geometry.theta_to_pixels`.
+
+Length: the cut-out's pipeline in the order it runs (model views, matting, plate, tracking)
+and its disk cache; the steps share the matting's settings.
 """
 
 from __future__ import annotations

@@ -135,7 +135,7 @@ class TimelineStrip(QWidget):
         return self.s.project.shot(shot_id).duration * self.ppf < HIT_PX
 
     def _snap(self, frame: int) -> int:
-        return self.s.snap(frame, max(1, round(SNAP_PX / self.ppf)))
+        return self.s.soundtrack.snap(frame, max(1, round(SNAP_PX / self.ppf)))
 
     def _visible_x(self) -> tuple[int, int]:
         area = self.visibleRegion().boundingRect()
@@ -164,7 +164,7 @@ class TimelineStrip(QWidget):
 
     def _ask_thumbnails(self, *_) -> None:
         if self.s.timeline.frame_count and self.s.engine.ready:
-            self.s.prefetch(self._tile_frames(), THUMB_LAYER, channel="thumbs")
+            self.s.frames.prefetch(self._tile_frames(), THUMB_LAYER, channel="thumbs")
 
     def fit(self) -> None:
         """Zoom so the whole timeline fits the visible width (a short one at most 16 px a
@@ -174,7 +174,7 @@ class TimelineStrip(QWidget):
         self.set_zoom(min(16.0, room / count) if count else 8.0)
 
     def thumbnails_ready(self) -> bool:
-        return all(self.s.image(f, THUMB_LAYER) is not None for f in self._tile_frames())
+        return all(self.s.frames.image(f, THUMB_LAYER) is not None for f in self._tile_frames())
 
     def zoom_by(self, factor: float) -> None:
         self.set_zoom(self.ppf * factor)
@@ -231,7 +231,7 @@ class TimelineStrip(QWidget):
             shot = t.shots[n]
             p.fillRect(r, PALETTE[n % len(PALETTE)])
             for x, frame in self._tiles(r, t.starts[n], area.left() - TILE, area.right() + 1):
-                thumb = self.s.image(frame, THUMB_LAYER)
+                thumb = self.s.frames.image(frame, THUMB_LAYER)
                 if thumb is not None:
                     width = min(TILE, r.right() - 2 - x)
                     source = QRect(0, 0, max(1, thumb.width() * width // TILE), thumb.height())
@@ -277,14 +277,14 @@ class TimelineStrip(QWidget):
         top = RULER + TRACK + 6
         p.fillRect(area.left(), top, area.width(), WAVE, QColor(36, 40, 46))
         sound = self.s.project.soundtrack if self.s.project is not None else None
-        peaks = self.s.sound_peaks
+        peaks = self.s.soundtrack.peaks
         if sound is None or peaks is None:
             p.setPen(QColor(110, 110, 120))
             text = "Reading the soundtrack…" if sound is not None else "No soundtrack (Edit → "
             text += "" if sound is not None else "Set Soundtrack…)"
-            if sound is not None and self.s.sound_problem:
+            if sound is not None and self.s.soundtrack.problem:
                 p.setPen(QColor(230, 110, 110))
-                text = self.s.sound_problem
+                text = self.s.soundtrack.problem
             p.drawText(QRect(max(area.left(), 0) + 6, top, 900, WAVE),
                        Qt.AlignmentFlag.AlignVCenter, text)  # fmt: skip
             return
@@ -308,12 +308,12 @@ class TimelineStrip(QWidget):
         for), red elsewhere."""
         if self.s.project.soundtrack is None or self.ppf < 2:
             return
-        frames = self.s.shot_accents(shot_id)
+        frames = self.s.soundtrack.shot_accents(shot_id)
         if frames is None or len(frames) == 0:
             return
         from engine.beats import on_beat
 
-        hit = on_beat([start + f for f in frames], self.s.beat_frames())
+        hit = on_beat([start + f for f in frames], self.s.soundtrack.beat_frames())
         p.setPen(Qt.PenStyle.NoPen)
         for f, on in zip(frames, hit, strict=True):
             x = int((start + f + 0.5) * self.ppf)
@@ -327,13 +327,13 @@ class TimelineStrip(QWidget):
         lane each (none where they would stand closer than 3 px); its onsets (every hit or
         syllable) as short dim ticks at the lane's foot."""
         top = RULER + TRACK + 6
-        onsets = self.s.onset_frames()
+        onsets = self.s.soundtrack.onset_frames()
         if len(onsets) and self.ppf >= 2:
             p.setPen(QPen(QColor(200, 200, 210, 110), 1))
             for f in onsets[bisect_right(onsets, first - 1) : bisect_right(onsets, last)]:
                 x = int((f + 0.5) * self.ppf)
                 p.drawLine(x, top + WAVE - 6, x, top + WAVE - 1)
-        beats = self.s.beat_frames()
+        beats = self.s.soundtrack.beat_frames()
         if len(beats) == 0 or (len(beats) > 1 and self.ppf * (beats[-1] - beats[0])
                                / (len(beats) - 1) < 3):  # fmt: skip
             return

@@ -30,9 +30,9 @@ from engine import interchange
 from engine.document import MAX_OUTPUT_SIDE
 from engine.export import FILTERS, FORMAT_NAMES, ExportSettings, export, plan_target
 from studio import settings as prefs
-from studio.dialogs import ok_cancel
 from studio.jobs import Job
 from studio.session import Session
+from studio.widgets.dialogs import ok_cancel
 
 SUFFIXES = {"mp4": ".mp4", "webm": ".webm", "gif": ".gif", "apng": ".apng", "png": ""}
 LAYER_NAMES = {

@@ -10,6 +10,9 @@ project as a clip (one undoable edit of the project), ready for layers, training
 can go on after a frame clip of the project (or a take never made a clip): **Update Clip** then
 puts the grown clip in place of the old one, and only frames captured since can be deleted here,
 so no shot loses the frames it uses.
+
+Length: one window — the live canvas, the take's undo commands, the controls — whose parts
+share the take being shot.
 """
 
 from __future__ import annotations
