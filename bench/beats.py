@@ -37,14 +37,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from motion import held_out_specs  # noqa: E402
+from motion import held_out_specs
 
-from engine import audio, beats, checkpoint  # noqa: E402
-from engine.data import demokit as kit  # noqa: E402
-from engine.data.clips import write_video  # noqa: E402
-from engine.document import Project  # noqa: E402
-from engine.frames.director import Director  # noqa: E402
-from engine.frames.layers import LayerCache  # noqa: E402
+from engine import audio, beats, checkpoint
+from engine.data import demokit as kit
+from engine.data.clips import write_video
+from engine.document import Project
+from engine.frames.director import Director
+from engine.frames.layers import LayerCache
 
 LEAD = 0.5
 VOWELS = ((730, 1090), (270, 2290), (300, 870), (530, 1840), (640, 1190), (490, 1350))

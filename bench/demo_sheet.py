@@ -14,10 +14,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.document import Project  # noqa: E402
-from engine.evaluate import save_png  # noqa: E402
-from engine.frames.director import Director  # noqa: E402
-from engine.samples import grid_image  # noqa: E402
+from engine.document import Project
+from engine.evaluate import save_png
+from engine.frames.director import Director
+from engine.samples import grid_image
 
 
 def main() -> None:

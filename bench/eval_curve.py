@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine import checkpoint, plots  # noqa: E402
-from engine.evaluate import EvalConfig, Evaluator  # noqa: E402
+from engine import checkpoint, plots
+from engine.evaluate import EvalConfig, Evaluator
 
 
 def main() -> None:

@@ -23,10 +23,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine import checkpoint  # noqa: E402
-from engine.data import demokit as kit  # noqa: E402
-from engine.data.clips import fit_frame  # noqa: E402
-from engine.frames.layers import model_views  # noqa: E402
+from engine import checkpoint
+from engine.data import demokit as kit
+from engine.data.clips import fit_frame
+from engine.frames.layers import model_views
 
 
 def back(image: np.ndarray, fit: str, w: int, h: int) -> np.ndarray:

@@ -33,13 +33,13 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine import checkpoint  # noqa: E402
-from engine.data import demokit as kit  # noqa: E402
-from engine.data.cache import FrameCache  # noqa: E402
-from engine.data.clips import write_video  # noqa: E402
-from engine.frames.compositor import composite, place  # noqa: E402
-from engine.frames.layers import CUES, MATTE_EDGES, LayerCache, LayerSettings  # noqa: E402
-from engine.geometry import theta_to_pixels  # noqa: E402
+from engine import checkpoint
+from engine.data import demokit as kit
+from engine.data.cache import FrameCache
+from engine.data.clips import write_video
+from engine.frames.compositor import composite, place
+from engine.frames.layers import CUES, MATTE_EDGES, LayerCache, LayerSettings
+from engine.geometry import theta_to_pixels
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:

@@ -28,14 +28,14 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine import checkpoint  # noqa: E402
-from engine.data import demokit as kit  # noqa: E402
-from engine.data.cache import FrameCache  # noqa: E402
-from engine.data.clips import write_video  # noqa: E402
-from engine.document import Project  # noqa: E402
-from engine.export import ExportSettings, encode, export  # noqa: E402
-from engine.frames.director import Director  # noqa: E402
-from engine.frames.layers import LayerCache  # noqa: E402
+from engine import checkpoint
+from engine.data import demokit as kit
+from engine.data.cache import FrameCache
+from engine.data.clips import write_video
+from engine.document import Project
+from engine.export import ExportSettings, encode, export
+from engine.frames.director import Director
+from engine.frames.layers import LayerCache
 
 SIZE = (1280, 720)
 

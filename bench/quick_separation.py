@@ -23,10 +23,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine import checkpoint  # noqa: E402
-from engine.data.mnist import load_mnist  # noqa: E402
-from engine.data.synthetic import MovingMNIST, make_backgrounds  # noqa: E402
-from engine.samples import to_tensor  # noqa: E402
+from engine import checkpoint
+from engine.data.mnist import load_mnist
+from engine.data.synthetic import MovingMNIST, make_backgrounds
+from engine.samples import to_tensor
 
 
 def main() -> None:

@@ -28,13 +28,13 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine import checkpoint  # noqa: E402
-from engine.data.clips import write_video  # noqa: E402
-from engine.document import Project  # noqa: E402
-from engine.export import ExportSettings, _ffmpeg_args, encode, export  # noqa: E402
-from engine.frames.director import Director  # noqa: E402
-from engine.model import ModelConfig, SceneModel  # noqa: E402
-from engine.samples import to_tensor  # noqa: E402
+from engine import checkpoint
+from engine.data.clips import write_video
+from engine.document import Project
+from engine.export import ExportSettings, _ffmpeg_args, encode, export
+from engine.frames.director import Director
+from engine.model import ModelConfig, SceneModel
+from engine.samples import to_tensor
 
 
 def make_project(root: Path, frames: int) -> Project:

@@ -21,8 +21,8 @@ from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine import device as devices  # noqa: E402
-from engine.model import ModelConfig, SceneModel, total_loss  # noqa: E402
+from engine import device as devices
+from engine.model import ModelConfig, SceneModel, total_loss
 
 
 def make_step(cfg, device, precision, channels_last, compiled=False):

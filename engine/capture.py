@@ -268,7 +268,7 @@ class LiveView:
                     self.on_frame()
         except UserError as e:
             self.error = str(e)
-        except Exception as e:  # noqa: BLE001 — a driver's failure is a message, not a hang
+        except Exception as e:
             self.error = f"{self.source.name}: {type(e).__name__}: {e}"
         finally:
             self.source.close()

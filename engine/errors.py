@@ -21,5 +21,5 @@ def one_line(e: UserError | OSError) -> str:
     return str(e)
 
 
-class Cancelled(Exception):  # noqa: N818 — it is an outcome, not a fault
+class Cancelled(Exception):
     """Raised inside a render, an export or a studio job when its cancel callback says so."""

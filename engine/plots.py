@@ -7,10 +7,10 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from engine.fileio import atomic_path  # noqa: E402
+from engine.fileio import atomic_path
 
 
 def _save(fig, path: Path) -> None:

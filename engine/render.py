@@ -157,7 +157,7 @@ class Stopped(KeyboardInterrupt):
         self.signum = signum
 
 
-def _stop_on(signum: int, frame) -> None:  # noqa: ARG001
+def _stop_on(signum: int, frame) -> None:
     raise Stopped(signum)
 
 

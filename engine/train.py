@@ -652,7 +652,7 @@ class Trainer:
         self.stop_reason = local
         return local is not None
 
-    def _handle_signal(self, signum, frame) -> None:  # noqa: ARG002
+    def _handle_signal(self, signum, frame) -> None:
         self.stop_reason = "interrupted"
 
     def run(self) -> dict:

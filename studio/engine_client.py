@@ -64,7 +64,7 @@ class EngineClient(QObject):
         self._generation = 0
         self._stop = False
         self._forget = False
-        self._requests: deque[Callable[[], None]] = deque()
+        self._requests: deque[tuple[Callable, Callable | None]] = deque()
         self._director = None
         self._cache_info: dict = {}
         self._failures: dict[tuple, tuple[str, int]] = {}  # key → (why, times) this generation
@@ -111,6 +111,11 @@ class EngineClient(QObject):
         """The Director's cache counts as of its last batch (never waits on its lock)."""
         return dict(self._cache_info)
 
+    @property
+    def alive(self) -> bool:
+        """Whether the engine thread runs (until :meth:`shutdown`)."""
+        return self._thread.is_alive()
+
     def serves(self, project: Project | None) -> bool:
         """Whether the model loaded is ``project``'s (not still another project's)."""
         director = self._director
@@ -135,23 +140,28 @@ class EngineClient(QObject):
 
     def job(self, work: Callable[[Any, Job], Any], name: str, queued: bool = True) -> Job | None:
         """A job (not started: connect to it, then ``start()``) that runs ``work(director,
-        job)`` — queued on the engine thread between frame batches, or (``queued`` False: long
-        work beside the viewer's frames) on a thread of its own. None while no model is loaded.
-        A queued job still waiting when the client shuts down ends as cancelled."""
+        job)`` queued on the engine thread between frame batches — or, ``queued`` False, long
+        work (an export of minutes, the clips' analysis) on a thread of its own with a
+        :class:`Remote` for a director, whose every render is queued on the engine thread, taking
+        turns with the viewer's frames. None while no model is loaded. A queued job still
+        waiting when the client shuts down ends as cancelled."""
         director = self._director
         if director is None:
             return None
+        given = director if queued else Remote(self, director)
 
         def run(job: Job) -> Any:
             job.check()
-            return work(director, job)
+            return work(given, job)
 
         return Job(run, name=name, executor=self if queued else None)
 
-    def submit(self, fn: Callable[[], None]) -> None:
-        """The executor a queued job starts on: ``fn`` runs on the engine thread."""
+    def submit(self, fn: Callable[[], None], cancelled: Callable[[], None] | None = None) -> None:
+        """Run ``fn`` on the engine thread, between frame batches (the executor a queued job
+        starts on). At shutdown a request not yet run gets ``cancelled()`` instead (a job's: it
+        ends as cancelled)."""
         with self._cond:
-            self._requests.append(fn)
+            self._requests.append((fn, cancelled))
             self._cond.notify()
 
     def shutdown(self) -> None:
@@ -196,7 +206,7 @@ class EngineClient(QObject):
                         (batch if len(batch) < BATCH and item[3] == layer else keep).append(item)
                     self._wishes[channel] = keep
             if request is not None:
-                request()  # a Job's run: it says its own outcome
+                request[0]()  # a Job's run or a Remote's render: each says its own outcome
                 continue
             try:
                 if forget and self._director is not None:
@@ -222,12 +232,15 @@ class EngineClient(QObject):
         return next((c for c in CHANNELS if self._wishes[c]), None)
 
     def _cancel_requests(self) -> None:
-        """At shutdown: each queued job ends now, as cancelled (its work is not started)."""
+        """At shutdown: each request still waiting ends now, as cancelled (nothing rendered)."""
         while self._requests:
-            fn = self._requests.popleft()
+            fn, cancelled = self._requests.popleft()
+            if cancelled is not None:
+                cancelled()
+                continue
             job = getattr(fn, "__self__", None)
             if isinstance(job, Job):
-                job.cancel()
+                job.cancel()  # its run ends at once, as cancelled
             fn()
 
     def _open(self, project: Project, model: str | None, device: str) -> None:
@@ -278,7 +291,7 @@ class EngineClient(QObject):
             frames = director.frames_of([(shot, local) for _, shot, local, _ in batch], layer)
         except Cancelled:
             raise
-        except Exception as e:  # noqa: BLE001 — a bug or no memory: this frame, not the thread
+        except Exception as e:
             failure = e
         if failure is not None:
             if len(batch) > 1:  # which frame of the batch (out of the except: no chained
@@ -317,6 +330,65 @@ class EngineClient(QObject):
             if not user:
                 self.failed.emit(f"{why} (the same frame failed twice: it is not rendered "
                                  "again until the project or the model changes)")  # fmt: skip
+
+
+class Remote:
+    """The Director as long work beside the engine thread sees it (an export, the analysis):
+    every render is a request queued on the engine thread, so the viewer's frames and the
+    export's batches take turns, and nothing but the engine thread renders. The one call made
+    on the caller's own thread is :meth:`layers` (a clip's analysis, minutes): guarded by that
+    clip's own lock in the engine (engine.frames.inputs), it lets other clips' frames render
+    meanwhile."""
+
+    def __init__(self, client: EngineClient, director) -> None:
+        self._client, self._director = client, director
+        self.project = director.project
+        self.problems = director.problems
+        """Shot id → why it renders as a placeholder (written by the engine thread)."""
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self._director.size
+
+    def _call(self, fn: Callable[[], Any]) -> Any:
+        """``fn()`` on the engine thread; its result (or exception) here."""
+        from concurrent.futures import Future
+
+        done: Future = Future()
+
+        def run() -> None:
+            try:
+                done.set_result(fn())
+            except BaseException as e:
+                done.set_exception(e)
+
+        self._client.submit(run, lambda: done.set_exception(Cancelled()))
+        return done.result()
+
+    def frames(self, start: int = 0, stop: int | None = None, layer: str = "composite",
+               batch_size: int = 16, progress=None, cancel=None):  # fmt: skip
+        """As Director.frames, each batch rendered on the engine thread."""
+        count = self.project.timeline.frame_count
+        stop = count if stop is None else stop
+        if not 0 <= start < stop <= count:  # the Director's own words for it
+            self._call(lambda: next(self._director.frames(start, stop, layer)))
+        for first in range(start, stop, batch_size):
+            if cancel is not None and cancel():
+                raise Cancelled()
+            last = min(first + batch_size, stop)
+            yield from self._call(lambda f=first, n=last: list(
+                self._director.frames(f, n, layer, batch_size=batch_size)))
+            if progress is not None:
+                progress(last - start, stop - start)
+
+    def frame(self, index: int, layer: str = "composite"):
+        return self._call(lambda: self._director.frame(index, layer))
+
+    def has_layers(self, clip_id: str) -> bool:
+        return self._director.has_layers(clip_id)
+
+    def layers(self, clip_id: str, cancel=None, progress=None):
+        return self._director.layers(clip_id, cancel=cancel, progress=progress)
 
 
 def _trained_on(training: dict) -> str:

@@ -99,7 +99,7 @@ class Job(QObject):
             self.outcome = "succeeded"
         except Cancelled:
             self.outcome = "cancelled"
-        except BaseException as e:  # noqa: BLE001 — every failure becomes a message
+        except BaseException as e:
             self.outcome, self.error = "failed", describe_error(e)
         finally:
             self._done.set()

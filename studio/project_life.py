@@ -168,10 +168,10 @@ class ProjectLife(QObject):
                 return False
             try:
                 s.save(overwrite_changes=True)
-            except Exception as e:  # noqa: BLE001 — a save that failed is always said
+            except Exception as e:
                 self.w.show_message("Cannot save", describe_error(e))
                 return False
-        except Exception as e:  # noqa: BLE001 — a save that failed is always said, never lost
+        except Exception as e:
             self.w.show_message("Cannot save", describe_error(e))
             return False
         if not s.project.merged:
@@ -237,7 +237,7 @@ class ProjectLife(QObject):
                 continue
             try:
                 project = Project.from_json(record["project"], Path(root))
-            except Exception as e:  # noqa: BLE001 — a bad copy is said, never a failed launch
+            except Exception as e:
                 self.w.show_message("Cannot recover", describe_error(e))
                 settings.set_aside(record["file"])  # kept, but not offered at every launch
                 continue

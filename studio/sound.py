@@ -79,7 +79,7 @@ class SoundPlayer:
         next(stream)
         try:
             device.start(stream)
-        except Exception as e:  # noqa: BLE001 — any device failure: silent, and said once
+        except Exception as e:
             self._fail(e)
             device.close()
             return False
@@ -115,7 +115,7 @@ class SoundPlayer:
                 output_format=miniaudio.SampleFormat.SIGNED16, nchannels=2, sample_rate=RATE,
                 buffersize_msec=BUFFER_MS, backends=backends, app_name="Zoetrope Studio",
             )
-        except Exception as e:  # noqa: BLE001 — no miniaudio, no device: silent
+        except Exception as e:
             self._fail(e)
             return None
         self.available = True

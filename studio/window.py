@@ -55,16 +55,16 @@ Button = QMessageBox.StandardButton
 class _TallPanel(QScrollArea):
     """A scroll area as wide as its panel needs (its rows never cut off), however tall."""
 
-    def setWidget(self, widget: QWidget) -> None:  # noqa: N802 — Qt's name
+    def setWidget(self, widget: QWidget) -> None:
         super().setWidget(widget)
         widget.installEventFilter(self)
 
-    def eventFilter(self, watched, event) -> bool:  # noqa: N802
+    def eventFilter(self, watched, event) -> bool:
         if event.type() == QEvent.Type.LayoutRequest:  # the panel's rows changed: its width too
             self.updateGeometry()
         return super().eventFilter(watched, event)
 
-    def minimumSizeHint(self) -> QSize:  # noqa: N802 — Qt's name
+    def minimumSizeHint(self) -> QSize:
         hint = super().minimumSizeHint()
         inner = self.widget().minimumSizeHint().width() if self.widget() else 0
         return QSize(max(hint.width(), inner + self.verticalScrollBar().sizeHint().width()),
@@ -316,7 +316,7 @@ class MainWindow(QMainWindow):
         if isinstance(state, QByteArray):
             self.restoreState(state)
 
-    def closeEvent(self, e) -> None:  # noqa: N802
+    def closeEvent(self, e) -> None:
         # the dialogs first: the capture window may add its take to the project (and ask)
         if not all(dialog.close() for dialog in list(self.dialogs)) or not self.life.maybe_save():
             e.ignore()
@@ -328,6 +328,7 @@ class MainWindow(QMainWindow):
         self.viewer.transport.pause()
         self.session.close()
         self.session.engine.shutdown()
+        self.clip_frames.close()
         e.accept()
 
     def show_in_folder(self, path: str | os.PathLike) -> bool:

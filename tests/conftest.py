@@ -162,6 +162,8 @@ def run_main(main, argv: list[str], capsys) -> tuple[int, str]:
     handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     try:
         code = main(argv)
+    except SystemExit as e:  # argparse's own errors (exit status 2)
+        code = e.code
     finally:
         for s, h in handlers.items():
             signal.signal(s, h)
@@ -212,6 +214,41 @@ def make_window(qtbot, studio_dirs):
             box.close()
         w.session.undo.setClean()
         w.close()
+    left_behind(qtbot, made)
+
+
+def left_behind(qtbot, windows) -> None:
+    """Fail the test that leaves a window open, a dialog showing or a studio thread running
+    once its windows closed (napari's ``make_napari_viewer`` does the same): a leak here is a
+    window that will not close, or work that outlives the project it was for."""
+    import threading
+
+    import shiboken6
+    from PySide6.QtWidgets import QApplication, QDockWidget
+
+    windows = [w for w in windows if shiboken6.isValid(w)]  # (a test may have deleted one)
+    open_ = [w.windowTitle() for w in windows if w.isVisible()]
+    assert not open_, f"windows still open after close(): {open_}"
+    engines = [w.session.engine for w in windows]
+    try:
+        qtbot.waitUntil(lambda: not any(e.alive for e in engines), timeout=15_000)
+    except qtbot.TimeoutError:
+        raise AssertionError("the engine thread still runs after its window closed") from None
+    # (a floating dock is its main window's: it goes with it when the application quits)
+    shown = [w for w in QApplication.topLevelWidgets() if w.isVisible() and w.isWindow()
+             and not isinstance(w, QDockWidget)]  # fmt: skip
+    for w in shown:
+        w.close()
+    names = [w.windowTitle() or type(w).__name__ for w in shown]
+    assert not shown, f"windows left showing: {names}"
+
+    def studio_threads() -> list[str]:
+        return [t.name for t in threading.enumerate() if t.name.startswith("zoetrope-")]
+
+    try:
+        qtbot.waitUntil(lambda: not studio_threads(), timeout=15_000)
+    except qtbot.TimeoutError:
+        raise AssertionError(f"studio threads still running: {studio_threads()}") from None
 
 
 def loaded(qtbot, window):

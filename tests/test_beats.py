@@ -16,7 +16,7 @@ from engine.frames.motion import TransitionGraph, Walker
 
 
 @pytest.mark.slow
-def test_the_tracker_finds_a_click_tracks_beats_within_half_a_frame(tmp_path):
+def test_the_tracker_finds_a_click_tracks_beats_within_half_a_frame(tmp_path, capsys):
     """128 BPM clicks from 0.5 s (librosa's tracker): every true beat found within 20 ms (half
     a frame at 24 fps), the tempo within 1 BPM, the sound called steady; the analysis is cached
     by the file's bytes, and the cache is what a second call reads."""
@@ -43,14 +43,14 @@ def test_the_tracker_finds_a_click_tracks_beats_within_half_a_frame(tmp_path):
         y[round(t * audio.RATE) : round(t * audio.RATE) + 400] += 0.5
     assert beats.analyse(y).pulse < beats.STEADY
     # the studio's child process: JSON on stdout; a bad file named, no traceback
-    from conftest import run_module
+    from conftest import run_main, run_module
 
     r = run_module("engine.beats", str(wav))
     assert r.returncode == 0 and abs(json.loads(r.stdout)["tempo"] - 128) < 1
     bad = tmp_path / "notes.ogg"
     bad.write_text("not a sound")
-    r = run_module("engine.beats", str(bad))
-    assert r.returncode == 2 and "notes.ogg" in r.stderr and "Traceback" not in r.stderr
+    code, err = run_main(beats.main, [str(bad)], capsys)
+    assert code == 2 and "notes.ogg" in err and "Traceback" not in err
 
 
 def test_beats_fall_on_the_frames_that_show_them():

@@ -77,6 +77,8 @@ def test_cli_writes_real_videos_that_import_like_user_clips(tmp_path):
 
 
 @pytest.mark.parametrize("args", [["--count", "0"], ["--size", "8"]])
-def test_cli_bad_numbers_are_one_line(tmp_path, args):
-    r = run_module("engine.data.demokit", "--out", str(tmp_path), *args)
-    assert r.returncode == 2 and r.stderr.startswith("error:") and "Traceback" not in r.stderr
+def test_cli_bad_numbers_are_one_line(tmp_path, capsys, args):
+    from conftest import run_main
+
+    code, err = run_main(kit.main, ["--out", str(tmp_path), *args], capsys)
+    assert code == 2 and err.startswith("error:") and "Traceback" not in err

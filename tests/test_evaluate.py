@@ -152,11 +152,15 @@ def test_cli_writes_results_figures_and_table(tiny_model, mnist_dir, tmp_path):
 
 
 @pytest.mark.parametrize("case", ["missing", "garbage"])
-def test_bad_model_file_is_one_clear_line(tmp_path, mnist_dir, case):
+def test_bad_model_file_is_one_clear_line(tmp_path, mnist_dir, capsys, case):
+    from conftest import run_main
+
+    from engine.evaluate import main
+
     path = tmp_path / "model.safetensors"
     if case == "garbage":
         path.write_bytes(b"not a model at all")
-    r = run_module("engine.evaluate", str(path), "--mnist", str(mnist_dir), "--out",
-                   str(tmp_path / "o"))  # fmt: skip
-    assert r.returncode == 2 and "Traceback" not in r.stderr
-    assert r.stderr.strip().startswith("error: ") and str(path) in r.stderr
+    code, err = run_main(main, [str(path), "--mnist", str(mnist_dir), "--out", str(tmp_path / "o")],
+                         capsys)  # fmt: skip
+    assert code == 2 and "Traceback" not in err
+    assert err.strip().startswith("error: ") and str(path) in err

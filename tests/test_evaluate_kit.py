@@ -56,8 +56,12 @@ def test_cli_writes_results_and_figure(tiny_model, tmp_path):
     assert (tmp_path / "r" / "examples.png").stat().st_size > 1000
 
 
-def test_cli_bad_model_is_one_line(tmp_path):
+def test_cli_bad_model_is_one_line(tmp_path, capsys):
+    from conftest import run_main
+
+    from engine.evaluate_kit import main
+
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"not a model")
-    r = run_module("engine.evaluate_kit", str(bad), "--out", str(tmp_path / "r"))
-    assert r.returncode == 2 and "bad.safetensors" in r.stderr and "Traceback" not in r.stderr
+    code, err = run_main(main, [str(bad), "--out", str(tmp_path / "r")], capsys)
+    assert code == 2 and "bad.safetensors" in err and "Traceback" not in err

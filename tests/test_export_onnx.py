@@ -51,16 +51,19 @@ def test_the_builtin_model_renders_the_same_in_onnxruntime(tmp_path):
     assert np.abs(chained - want.numpy()).max() <= TOLERANCE
 
 
-def test_a_tiny_model_and_clear_errors(tmp_path):
+def test_a_tiny_model_and_clear_errors(tmp_path, capsys):
     torch.manual_seed(0)
     model = SceneModel(ModelConfig(image_size=32, widths=(8, 16), latent_channels=16, res_blocks=1))
     manifest = export(model, tmp_path / "tiny", opset=16)
     assert manifest["checked_with"].startswith("onnxruntime") and manifest["latent"] == [16, 8, 8]
     # its T^Z pools 2×2 features "up" to 4×4: exported as matrices, still equal to torch
     assert all(g["max_difference"] <= TOLERANCE for g in manifest["graphs"].values())
-    bad = run_module("engine.export_onnx", str(tmp_path / "missing.safetensors"), "--out",
-                     str(tmp_path / "x"))  # fmt: skip
-    assert bad.returncode == 2 and "missing.safetensors" in bad.stderr
-    assert "Traceback" not in bad.stderr
-    old = run_module("engine.export_onnx", "builtin", "--out", str(tmp_path / "y"), "--opset", "15")
-    assert old.returncode == 2 and "opset 16" in old.stderr
+    from conftest import run_main
+
+    from engine.export_onnx import main
+
+    code, err = run_main(main, [str(tmp_path / "missing.safetensors"), "--out",
+                                str(tmp_path / "x")], capsys)  # fmt: skip
+    assert code == 2 and "missing.safetensors" in err and "Traceback" not in err
+    code, err = run_main(main, ["builtin", "--out", str(tmp_path / "y"), "--opset", "15"], capsys)
+    assert code == 2 and "opset 16" in err

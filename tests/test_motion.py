@@ -257,18 +257,20 @@ def test_the_predictor_extends_a_motion_with_takes_and_a_target(walker, tmp_path
 
 
 @pytest.mark.slow  # a subprocess: loads torch and the model, analyses the clip
-def test_render_cli_trains_the_predictor_and_renders_an_extended_shot(walker, tmp_path):
+def test_render_cli_trains_the_predictor_and_renders_an_extended_shot(walker, tmp_path, capsys):
     """Headless: `python -m engine.render PROJECT --train-predictor` makes the predictor the
     project's extended shot needs; without it the render names what is missing."""
     import imageio_ffmpeg
-    from conftest import run_module
+    from conftest import run_main, run_module
+
+    from engine.render import main as render_main
 
     p, clip = _project(tmp_path, walker)
     p.add_shot((clip, 0), (clip, 0), clip, duration=36, extend=12, loop="once")
     p.save()
     out = tmp_path / "ext.mp4"
-    r = run_module("engine.render", str(p.root), "--out", str(out), "--device", "cpu")
-    assert r.returncode == 2 and "no motion predictor yet" in r.stderr and not out.exists()
+    code, err = run_main(render_main, [str(p.root), "--out", str(out), "--device", "cpu"], capsys)
+    assert code == 2 and "no motion predictor yet" in err and not out.exists()
     r = run_module("engine.render", str(p.root), "--out", str(out), "--device", "cpu",
                    "--train-predictor")  # fmt: skip
     assert r.returncode == 0, r.stderr

@@ -101,18 +101,18 @@ class LiveCanvas(QWidget):
         p.setPen(QColor(*rgb))
         p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
 
-    def mousePressEvent(self, e) -> None:  # noqa: N802
+    def mousePressEvent(self, e) -> None:
         self._drag = e.position().toPoint() - self.pan
 
-    def mouseMoveEvent(self, e) -> None:  # noqa: N802
+    def mouseMoveEvent(self, e) -> None:
         if self._drag is not None and self.w.zoom.currentData() != "fit":
             self.pan = e.position().toPoint() - self._drag
             self.update()
 
-    def mouseReleaseEvent(self, e) -> None:  # noqa: N802
+    def mouseReleaseEvent(self, e) -> None:
         self._drag = None
 
-    def paintEvent(self, event) -> None:  # noqa: N802
+    def paintEvent(self, event) -> None:
         p = QPainter(self)
         p.fillRect(self.rect(), QColor(20, 20, 24))
         shown = self.w.shown_image()
@@ -740,7 +740,7 @@ class CaptureWindow(QDialog):
         """A question that needs an answer now (tests replace this method)."""
         return QMessageBox.question(self, title, text, buttons, default)
 
-    def closeEvent(self, e) -> None:  # noqa: N802
+    def closeEvent(self, e) -> None:
         button = QMessageBox.StandardButton
         if self.unused and self.count > 0 and self.s.project is not None:
             asked = self.ask("Capture", f"Add the captures of “{self.name.text()}” to the "

@@ -337,7 +337,7 @@ class ExportDialog(QDialog):
         self.cancel_button.setEnabled(False)
         self.check()
 
-    def closeEvent(self, e) -> None:  # noqa: N802
+    def closeEvent(self, e) -> None:
         if self.job is not None:
             self.job.cancel()
             self.job.wait(30)

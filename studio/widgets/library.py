@@ -50,6 +50,10 @@ class ClipFrames(QObject):
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zoetrope-thumbs")
         session.project_opened.connect(self._reset)
 
+    def close(self) -> None:
+        """Stop the thumbnails' worker (its thread ends after the clip it is reading)."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
     def _reset(self) -> None:
         self._generation += 1
         self._frames.clear()
@@ -155,7 +159,7 @@ def import_work(project: Project, paths: list[str]) -> Callable[[Job], tuple]:
                 clips.append(project.copy_in(src, notes=notes))
             except OSError as e:
                 problems.append(f"{src}: cannot copy ({e.strerror or e})")
-            except Exception as e:  # noqa: BLE001 — one bad file never ends the import
+            except Exception as e:
                 problems.append(describe_error(e))
         job.report(len(sources), len(sources), "")
         return clips, problems, notes
@@ -248,7 +252,7 @@ class Library(QTreeWidget):
         ):
             self.refresh()
 
-    def contextMenuEvent(self, e) -> None:  # noqa: N802
+    def contextMenuEvent(self, e) -> None:
         actions = self.context_actions
         if actions:
             menu = QMenu(self)
@@ -299,19 +303,19 @@ class Library(QTreeWidget):
         self.jobs.append(job)
         return job.start()
 
-    def dragEnterEvent(self, e) -> None:  # noqa: N802
+    def dragEnterEvent(self, e) -> None:
         if e.mimeData().hasUrls():
             e.acceptProposedAction()
         else:
             super().dragEnterEvent(e)
 
-    def dragMoveEvent(self, e) -> None:  # noqa: N802
+    def dragMoveEvent(self, e) -> None:
         if e.mimeData().hasUrls():
             e.acceptProposedAction()
         else:
             super().dragMoveEvent(e)
 
-    def dropEvent(self, e) -> None:  # noqa: N802
+    def dropEvent(self, e) -> None:
         urls = [u.toLocalFile() for u in e.mimeData().urls() if u.isLocalFile()]
         if urls:
             e.acceptProposedAction()

@@ -160,7 +160,7 @@ class FramePicker(QWidget):
     def _hovered(self, item: QListWidgetItem) -> None:
         self.show_frame(item.data(Qt.ItemDataRole.UserRole))
 
-    def leaveEvent(self, event) -> None:  # noqa: N802 — Qt's name
+    def leaveEvent(self, event) -> None:
         self.show_frame(self.first.value())  # the pointer left: back to the chosen frame
         super().leaveEvent(event)
 

@@ -61,7 +61,7 @@ class TimelineStrip(QWidget):
             signal.connect(self._repaint)
 
     # -- geometry ----------------------------------------------------------------------------------
-    def sizeHint(self) -> QSize:  # noqa: N802
+    def sizeHint(self) -> QSize:
         return QSize(int(self.s.timeline.frame_count * self.ppf) + 40, RULER + TRACK + 6 + WAVE)
 
     def _changed(self, *_) -> None:
@@ -202,7 +202,7 @@ class TimelineStrip(QWidget):
         )
         return tick, label
 
-    def paintEvent(self, event) -> None:  # noqa: N802
+    def paintEvent(self, event) -> None:
         p = QPainter(self)
         area = event.rect()
         p.fillRect(area, QColor(30, 30, 34))
@@ -345,7 +345,7 @@ class TimelineStrip(QWidget):
             p.drawLine(x, top + 1, x, top + WAVE - 2)
 
     # -- mouse -------------------------------------------------------------------------------------
-    def mousePressEvent(self, e) -> None:  # noqa: N802
+    def mousePressEvent(self, e) -> None:
         if e.button() != Qt.MouseButton.LeftButton or self.s.project is None:
             return
         pos = e.position().toPoint()
@@ -364,7 +364,7 @@ class TimelineStrip(QWidget):
         elif self.s.timeline.frame_count:
             self.s.seek(self._snap(self.frame_at(pos.x())))
 
-    def mouseMoveEvent(self, e) -> None:  # noqa: N802
+    def mouseMoveEvent(self, e) -> None:
         pos = e.position().toPoint()
         if self._press is None:
             trim = self.s.project is not None and self.edge_at(pos) is not None
@@ -383,7 +383,7 @@ class TimelineStrip(QWidget):
             self._drop_index = self._index_at(pos.x())
             self.update()
 
-    def mouseReleaseEvent(self, e) -> None:  # noqa: N802
+    def mouseReleaseEvent(self, e) -> None:
         if self._trim is not None and self._trim_end is not None:
             sid, start = self._trim
             if self._trim_end - start != self.s.project.shot(sid).duration:
@@ -426,18 +426,18 @@ class TimelineStrip(QWidget):
             return True
         return super().event(e)
 
-    def mouseDoubleClickEvent(self, e) -> None:  # noqa: N802
+    def mouseDoubleClickEvent(self, e) -> None:
         if self.shot_at(e.position().toPoint()) is not None:
             self.inspect.emit()
 
-    def wheelEvent(self, e) -> None:  # noqa: N802
+    def wheelEvent(self, e) -> None:
         if e.modifiers() & Qt.KeyboardModifier.ControlModifier:
             self.set_zoom(self.ppf * (1.25 if e.angleDelta().y() > 0 else 0.8))
             e.accept()
         else:
             e.ignore()
 
-    def contextMenuEvent(self, e) -> None:  # noqa: N802
+    def contextMenuEvent(self, e) -> None:
         actions = self.context_actions
         if actions:
             menu = QMenu(self)
@@ -460,7 +460,7 @@ class TimelineView(QScrollArea):
         x = int((frame + 0.5) * self.strip.ppf)
         self.ensureVisible(x, RULER, 40, 0)
 
-    def resizeEvent(self, e) -> None:  # noqa: N802
+    def resizeEvent(self, e) -> None:
         super().resizeEvent(e)
         self.strip._changed()
 

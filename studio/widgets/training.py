@@ -62,7 +62,7 @@ class LossPlot(QWidget):
             self.points.append((step, math.log10(loss)))
             self.update()
 
-    def paintEvent(self, event) -> None:  # noqa: N802
+    def paintEvent(self, event) -> None:
         p = QPainter(self)
         p.fillRect(self.rect(), QColor(28, 28, 32))
         p.setPen(QColor(170, 170, 180))
@@ -115,11 +115,11 @@ class SampleView(QLabel):
             smooth = Qt.TransformationMode.SmoothTransformation
             self.setPixmap(self.full.scaled(self.size(), keep, smooth))
 
-    def resizeEvent(self, e) -> None:  # noqa: N802
+    def resizeEvent(self, e) -> None:
         super().resizeEvent(e)
         self._fit()
 
-    def mousePressEvent(self, e) -> None:  # noqa: N802
+    def mousePressEvent(self, e) -> None:
         if e.button() == Qt.MouseButton.LeftButton and not self.full.isNull():
             self.enlarge()
 
@@ -389,7 +389,9 @@ class TrainDialog(QDialog):
             )
             self.use_button.setEnabled(False)
 
-    def closeEvent(self, e) -> None:  # noqa: N802
+    def closeEvent(self, e) -> None:
+        if self.sample.enlarged is not None:  # its own window: it goes with this one
+            self.sample.enlarged.close()
         if self.process is not None:
             self.process.terminate()
             if not self.process.waitForFinished(15000):

@@ -83,7 +83,7 @@ class Canvas(QWidget):
         tw, th = w * scale, h * scale
         return QRectF((self.width() - tw) / 2, (self.height() - th) / 2, tw, th)
 
-    def paintEvent(self, event) -> None:  # noqa: N802 — Qt's name
+    def paintEvent(self, event) -> None:
         p = QPainter(self)
         p.fillRect(self.rect(), QColor(38, 38, 42))
         if self.image is not None:
@@ -145,20 +145,20 @@ class Canvas(QWidget):
             p.drawEllipse(self.to_widget(*handle, rect), 9, 9)
         p.setBrush(Qt.BrushStyle.NoBrush)
 
-    def mousePressEvent(self, e) -> None:  # noqa: N802
+    def mousePressEvent(self, e) -> None:
         if self.path is not None and self.image is not None:
             self.modifiers = e.modifiers()
             self.pressed.emit(self.to_frame(e.position()))
 
-    def mouseMoveEvent(self, e) -> None:  # noqa: N802
+    def mouseMoveEvent(self, e) -> None:
         if self.path is not None and self.image is not None and e.buttons():
             self.dragged.emit(self.to_frame(e.position()))
 
-    def mouseReleaseEvent(self, e) -> None:  # noqa: N802
+    def mouseReleaseEvent(self, e) -> None:
         if self.path is not None and self.image is not None:
             self.released.emit(self.to_frame(e.position()))
 
-    def wheelEvent(self, e) -> None:  # noqa: N802
+    def wheelEvent(self, e) -> None:
         if self.path is not None and self.image is not None:
             self.wheeled.emit(e.angleDelta().y() / 120, e.modifiers())
             e.accept()
