@@ -195,14 +195,13 @@ def measure(path: str | os.PathLike) -> Measure:
 
 def playback_file(path: str | os.PathLike, folder: Path) -> tuple[np.ndarray, Measure]:
     """The sound as 16-bit stereo samples for playback — a memory map of a file in ``folder``
-    (made once per sound file: its path, size and time), so an hour of sound takes 690 MB of
+    (made once per sound file: engine.disk_cache's content key), so an hour of sound takes 690 MB of
     disk, not of memory — and its :class:`Measure`."""
-    import hashlib
+    from engine import disk_cache
 
     path = Path(path)
-    st = path.stat()
-    key = hashlib.sha1(f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()
-    raw, meta = folder / f"{key[:24]}.s16", folder / f"{key[:24]}.npz"
+    key = disk_cache.key("pcm", RATE, CHANNELS, disk_cache.file_hash(path))
+    raw, meta = folder / f"{key}.s16", folder / f"{key}.npz"
     try:
         with np.load(meta) as kept:
             found = Measure(float(kept["seconds"]), None, kept["peaks"])
@@ -230,9 +229,9 @@ def playback_file(path: str | os.PathLike, folder: Path) -> tuple[np.ndarray, Me
 def cache_folder() -> Path:
     """Where :func:`playback_file` keeps its samples: beside the frame cache (derived data,
     deleted at any time)."""
-    from engine.data.cache import default_cache_dir
+    from engine import disk_cache
 
-    return default_cache_dir().parent / "sound"
+    return disk_cache.root("sound")
 
 
 def _duration(seconds: float) -> str:

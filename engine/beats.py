@@ -16,7 +16,6 @@ imports and its work never hold the GUI's interpreter. No Qt.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -290,20 +289,17 @@ def _onsets_at_the_ends(frames: np.ndarray, onsets: np.ndarray, within: float = 
 
 
 def cache_root() -> Path:
-    from engine.data.cache import default_cache_dir
+    from engine import disk_cache  # (cv2 comes with it: not when the GUI only snaps to beats)
 
-    return default_cache_dir().parent / "beats"
+    return disk_cache.root("beats")
 
 
 def _cache_file(path: str | Path, root: Path | None) -> Path:
+    from engine import disk_cache
     from engine.audio import _check_file
 
     _check_file(Path(path))  # a pipe would be read for ever: only a file is hashed
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:  # in blocks: an hour of WAV is 690 MB
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return (root or cache_root()) / f"{digest.hexdigest()[:32]}.json"
+    return (root or cache_root()) / f"{disk_cache.file_hash(Path(path))[:32]}.json"
 
 
 def cached(path: str | Path, root: Path | None = None, file: Path | None = None) -> Beats | None:

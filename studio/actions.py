@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu
 
 Std = QKeySequence.StandardKey
 
@@ -190,3 +191,12 @@ class Actions:
     def update(self, session) -> None:
         for i, spec in self._specs.items():
             self._actions[i].setEnabled(bool(RULES[spec.enabled](session)))
+
+
+def context_menu(parent, actions: list[QAction], at) -> None:
+    """A widget's context menu: the window's own actions of its group (one object each: what
+    the menu bar enables, the context menu enables)."""
+    if actions:
+        menu = QMenu(parent)
+        menu.addActions(actions)
+        menu.exec(at)

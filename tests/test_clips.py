@@ -140,7 +140,7 @@ def _touch(path):
 
 
 def test_unchanged_clip_is_not_hashed_again(tmp_path, monkeypatch):
-    import engine.data.cache as cache_mod
+    import engine.disk_cache as cache_mod
 
     path = write_video(tmp_path / "a.mp4", _frames(4), fps=8)
     cache = FrameCache(tmp_path / "cache")

@@ -39,7 +39,8 @@ import cv2
 import numpy as np
 import torch
 
-from engine.data.cache import FrameCache, default_cache_dir
+from engine import disk_cache
+from engine.data.cache import FrameCache
 from engine.data.clips import ClipReader
 from engine.errors import Cancelled, ClipError
 from engine.geometry import homogeneous
@@ -162,12 +163,12 @@ class LayerCache:
 
     def __init__(self, root: str | os.PathLike | None = None, frames: FrameCache | None = None):
         self.frames = frames or FrameCache()
-        self.root = Path(root) if root else default_cache_dir().parent / "layers"
+        self.root = Path(root) if root else disk_cache.root("layers")
 
     def key(self, path: Path, settings: LayerSettings, mkey: str) -> str:
         ClipReader(path)  # a missing or unusable clip: its own clear error, before hashing
-        text = f"v{LAYERS_VERSION}|{settings.key()}|{mkey}|{self.frames.content_hash(path)}"
-        return hashlib.sha256(text.encode()).hexdigest()[:32]
+        return disk_cache.key(f"v{LAYERS_VERSION}", settings.key(), mkey,
+                              self.frames.content_hash(path))  # fmt: skip
 
     def cached(self, path, model: SceneModel, settings: LayerSettings | None = None,
                mkey: str | None = None) -> ClipLayers | None:  # fmt: skip

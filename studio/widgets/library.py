@@ -14,7 +14,6 @@ from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
-    QMenu,
     QProgressDialog,
     QTreeWidget,
     QTreeWidgetItem,
@@ -25,6 +24,7 @@ from engine.data.cache import FrameCache
 from engine.data.clips import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, find_clips
 from engine.document import Clip, Project
 from engine.errors import UserError
+from studio.actions import context_menu
 from studio.engine_client import to_qimage
 from studio.jobs import Job, describe_error
 from studio.session import Session
@@ -253,11 +253,7 @@ class Library(QTreeWidget):
             self.refresh()
 
     def contextMenuEvent(self, e) -> None:
-        actions = self.context_actions
-        if actions:
-            menu = QMenu(self)
-            menu.addActions(actions)
-            menu.exec(e.globalPos())
+        context_menu(self, self.context_actions, e.globalPos())
 
     def remove_current(self) -> None:
         clip_id = self.current_clip()

@@ -14,8 +14,9 @@ from bisect import bisect_right
 
 from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
-from PySide6.QtWidgets import QMenu, QScrollArea, QToolTip, QWidget
+from PySide6.QtWidgets import QScrollArea, QToolTip, QWidget
 
+from studio.actions import context_menu
 from studio.session import Session
 
 RULER = 22
@@ -438,11 +439,7 @@ class TimelineStrip(QWidget):
             e.ignore()
 
     def contextMenuEvent(self, e) -> None:
-        actions = self.context_actions
-        if actions:
-            menu = QMenu(self)
-            menu.addActions(actions)
-            menu.exec(e.globalPos())
+        context_menu(self, self.context_actions, e.globalPos())
 
 
 class TimelineView(QScrollArea):
