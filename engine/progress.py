@@ -127,3 +127,44 @@ class Reporter:
             self.err.write("\n")
             self.err.flush()
             self._bar_open = False
+
+
+class Bar:
+    """A command's progress bar on stderr, one line redrawn at most five times a second:
+    ``[####....] done/total UNIT  rate  ETA`` — a render's frames, the demo kit's clips. A
+    :data:`Progress` callback."""
+
+    def __init__(self, enabled: bool = True, unit: str = "frames") -> None:
+        self.enabled, self.unit = enabled, unit
+        self.rate = "fps" if unit == "frames" else f"{unit}/s"
+        self.start = time.monotonic()
+        self.last = 0.0
+        self.open = False
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if not self.enabled or (now - self.last < 0.2 and done != total):
+            return
+        self.last = now
+        elapsed = now - self.start
+        eta = elapsed / done * (total - done) if done else None
+        sys.stderr.write(
+            f"\r{bar(done / total)} {done}/{total} {self.unit}  "
+            f"{done / max(elapsed, 1e-9):.0f} {self.rate}  ETA {format_duration(eta)} "
+        )
+        sys.stderr.flush()
+        self.open = True
+
+    def layers(self, clip: str, done: int, total: int) -> None:
+        """Progress of a clip's layers being analysed (first render with a new clip or model)."""
+        if self.enabled:
+            sys.stderr.write(f"\ranalysing {clip}: {bar(done / max(total, 1))} ")
+            sys.stderr.flush()
+            self.open = True
+            if done >= total:
+                self.close()
+
+    def close(self) -> None:
+        if self.open:
+            sys.stderr.write("\n")
+            self.open = False

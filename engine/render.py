@@ -30,7 +30,7 @@ from engine.export import (
 )
 from engine.frames.director import LAYERS, MOTION_SOURCES, Director
 from engine.interchange import MEDIA_FORMATS, export_timeline, media_folder
-from engine.progress import bar, format_duration
+from engine.progress import Bar
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -109,44 +109,6 @@ def parse_range(text: str | None, project: Project) -> tuple[int, int] | None:
     except ValueError:
         raise UserError(f"--range {text!r}: expected FIRST:LAST, e.g. 0:47") from None
     return first, last
-
-
-class Bar:
-    """The render progress bar on stderr (at most five redraws a second)."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.start = time.monotonic()
-        self.last = 0.0
-        self.open = False
-
-    def __call__(self, done: int, total: int) -> None:
-        now = time.monotonic()
-        if not self.enabled or (now - self.last < 0.2 and done != total):
-            return
-        self.last = now
-        elapsed = now - self.start
-        eta = elapsed / done * (total - done) if done else None
-        sys.stderr.write(
-            f"\r{bar(done / total)} {done}/{total} frames  "
-            f"{done / max(elapsed, 1e-9):.0f} fps  ETA {format_duration(eta)} "
-        )
-        sys.stderr.flush()
-        self.open = True
-
-    def layers(self, clip: str, done: int, total: int) -> None:
-        """Progress of a clip's layers being analysed (first render with a new clip or model)."""
-        if self.enabled:
-            sys.stderr.write(f"\ranalysing {clip}: {bar(done / max(total, 1))} ")
-            sys.stderr.flush()
-            self.open = True
-            if done >= total:
-                self.close()
-
-    def close(self) -> None:
-        if self.open:
-            sys.stderr.write("\n")
-            self.open = False
 
 
 class Stopped(KeyboardInterrupt):

@@ -600,14 +600,13 @@ def main(argv: list[str] | None = None) -> int:
         print("error: --count, --characters, --backgrounds must be >= 1, --size N or WxH, "
               "each side >= 16", file=sys.stderr)  # fmt: skip
         return 2
-    from engine.progress import bar
+    from engine.progress import Bar
 
-    def show(done: int, total: int) -> None:
-        print(f"\r{bar(done / total)} {done}/{total} clips", end="", file=sys.stderr, flush=True)
-
+    show = Bar(unit="clips")
     specs = clip_specs(args.split, args.count, args.seed, args.characters, args.backgrounds)
     paths = write_clips(args.out, specs, size, progress=show)
-    print(f"\nwrote {len(paths)} clips to {args.out}", file=sys.stderr)
+    show.close()
+    print(f"wrote {len(paths)} clips to {args.out}", file=sys.stderr)
     return 0
 
 
