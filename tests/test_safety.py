@@ -154,6 +154,38 @@ def test_two_writers_merge_and_a_conflict_writes_nothing(film):
     assert Project.open(film.root).fps == 15
 
 
+def test_two_writers_of_one_shot_merge_field_by_field(film):
+    """A shot changed on both sides keeps both changes where they are to different fields (the
+    field table's); the same field changed both ways, or a fit to beats against a change of
+    what it was fitted on, is a conflict naming the field, and nothing is written."""
+    from engine.document.merge import MergeConflict
+
+    first = film.shots[0].id
+    a, b = Project.open(film.root), Project.open(film.root)
+    a.update_shot(first, name="renamed here")
+    a.save()
+    b.update_shot(first, loop="pingpong", hold=2)
+    b.save()
+    merged = Project.open(film.root).shot(first)
+    assert (merged.name, merged.loop, merged.hold) == ("renamed here", "pingpong", 2)
+    a, b = Project.open(film.root), Project.open(film.root)
+    a.update_shot(first, speed=2.0)
+    a.save()
+    b.update_shot(first, speed=0.5)
+    before = film.file.read_bytes()
+    with pytest.raises(MergeConflict, match="speed"):
+        b.save()
+    assert film.file.read_bytes() == before
+    a, b = Project.open(film.root), Project.open(film.root)
+    a.update_shot(first, beats=(0, 4), timing=(0, 1, 2, 3, 4))
+    a.save()
+    fitted = film.file.read_bytes()
+    b.update_shot(first, offset=1)  # the fit was made of the motion as it was
+    with pytest.raises(MergeConflict, match="on the beat"):
+        b.save()
+    assert film.file.read_bytes() == fitted
+
+
 def test_a_headless_capture_adds_its_take_to_the_project_as_it_is_then(film, clip_dir):
     """§6: a time-lapse saved hours after it opened the project, over an editor's work."""
     from engine.capture import Take, open_source, shoot

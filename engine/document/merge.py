@@ -5,9 +5,13 @@ Data path role: the save of a project whose file changed on disk since it was re
 time-lapse capture added its take, a second studio or ``engine.render --fit-beats`` saved —
 merges instead of overwriting (the last save silently won: an editor's 5 shots became 2).
 Clips and shots are matched by id: one added on either side is kept; one changed on one side
-only takes that change; one deleted on one side and untouched on the other is deleted. The same
-record or setting changed differently on both sides is a conflict: :class:`MergeConflict`
-names them, and the caller asks the user. Works on the JSON of the current schema (engine/
+only takes that change; one deleted on one side and untouched on the other is deleted. A shot
+changed on both sides is merged field by field, as the field table (engine.document.shot.FIELDS)
+writes it: one side renames it while the other retimes it, and both changes stay. The same
+setting, clip or shot field changed differently on both sides is a conflict — and so is a shot
+fitted to beats on one side while the other changed what the fit was made of (its motion, speed,
+holds …: the fields the table marks ``unfits``). :class:`MergeConflict` names them, and the
+caller asks the user. Works on the JSON of the current schema (engine/
 engine/document/files.py writes it), so a field added to a shot needs nothing here. No Qt.
 """
 
@@ -16,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.document.rules import ProjectError
+from engine.document.shot import FIELDS
 
 SETTINGS = {("name",): "the project's name", ("model",): "the model",
             ("output",): "the output size and render mode", ("soundtrack",): "the soundtrack",
@@ -69,9 +74,15 @@ def _records(base: list, ours: list, theirs: list, what: str, conflicts: list[st
         if rid not in b and rid not in t:  # added by us
             merged[rid] = mine
             continue
-        value, clash = _pick(b.get(rid), mine, t[rid])
-        if clash:
-            conflicts.append(f"{what} {_label(mine)} was changed on both sides")
+        if what == "shot" and rid in b:
+            value, clashes = _shot(b[rid], mine, t[rid])
+            if clashes:
+                conflicts.append(f"shot {_label(mine)}: {' and '.join(clashes)} changed on both "
+                                 "sides")  # fmt: skip
+        else:
+            value, clash = _pick(b.get(rid), mine, t[rid])
+            if clash:
+                conflicts.append(f"{what} {_label(mine)} was changed on both sides")
         merged[rid] = value
     for rid in b.keys() - o.keys():  # deleted by us
         if rid in t and t[rid] != b[rid]:
@@ -85,6 +96,39 @@ def _records(base: list, ours: list, theirs: list, what: str, conflicts: list[st
         out.insert(len(out) if at is None else at, record)
         merged[rid] = record
     return out
+
+
+def _words() -> dict[str, str]:
+    """A shot's JSON keys (a group's fields under one key) and what a user calls each."""
+    words: dict[str, list[str]] = {}
+    for f in FIELDS:
+        words.setdefault(f.json.split(".")[0], []).append(f.label.lower())
+    return {key: "/".join(dict.fromkeys(labels)) for key, labels in words.items()}
+
+
+def _shot(base: dict, ours: dict, theirs: dict) -> tuple[dict, list[str]]:
+    """A shot changed on both sides, merged key by key of its JSON; what clashed, in words."""
+    words = _words()
+    out, clashes, mine, yours = dict(ours), [], set(), set()
+    for key in dict.fromkeys([*base, *ours, *theirs]):
+        value, clash = _pick(base.get(key), ours.get(key), theirs.get(key))
+        out[key] = value
+        if clash:
+            clashes.append(words.get(key, key))
+        if ours.get(key) != base.get(key):
+            mine.add(key)
+        if theirs.get(key) != base.get(key):
+            yours.add(key)
+    unfitting = {f.json.split(".")[0] for f in FIELDS if f.unfits}
+    fit = FIT_KEY
+    refitted = (fit in mine and yours & unfitting) or (fit in yours and mine & unfitting)
+    if refitted and words[fit] not in clashes:
+        clashes.append(f"{words[fit]} (a fit to beats, made of what the other changed)")
+    return out, clashes
+
+
+FIT_KEY = next(f.json.split(".")[0] for f in FIELDS if f.name == "beats")
+"""The JSON key of a shot's fit to beats."""
 
 
 def _label(record: dict) -> str:
