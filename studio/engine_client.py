@@ -368,10 +368,7 @@ class Remote:
     def frames(self, start: int = 0, stop: int | None = None, layer: str = "composite",
                batch_size: int = 16, progress=None, cancel=None):  # fmt: skip
         """As Director.frames, each batch rendered on the engine thread."""
-        count = self.project.timeline.frame_count
-        stop = count if stop is None else stop
-        if not 0 <= start < stop <= count:  # the Director's own words for it
-            self._call(lambda: next(self._director.frames(start, stop, layer)))
+        stop = self._director.check_range(start, stop)  # (reads the project alone)
         for first in range(start, stop, batch_size):
             if cancel is not None and cancel():
                 raise Cancelled()

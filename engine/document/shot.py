@@ -286,7 +286,14 @@ class Kind:
         return value
 
     def read(self, r, obj: Any, key: str, where: str, default: Any) -> Any:
-        return r.get(obj, key, where, self.json_type, default)
+        return r.get(obj, key, where, self.plain(), default)
+
+    def plain(self) -> Any:
+        """The JSON type(s) the reader takes the value as, as it is (and the writer writes it as
+        it is); None for a kind whose :meth:`read` and :meth:`write` do more (a reference, a
+        list)."""
+        plain = type(self).read is Kind.read and type(self).write is Kind.write
+        return self.json_type if plain else None
 
 
 class Text(Kind):
@@ -341,8 +348,10 @@ class Choice(Kind):
         return value in self.options
 
     def read(self, r, obj: Any, key: str, where: str, default: Any) -> Any:
-        kinds = (str, type(None)) if None in self.options else str
-        return r.get(obj, key, where, kinds, default)
+        return r.get(obj, key, where, self.plain(), default)
+
+    def plain(self) -> Any:
+        return (str, type(None)) if None in self.options else str
 
 
 class Ref(Kind):
@@ -558,12 +567,15 @@ def check_fields(s: Shot, only: tuple[str, ...] | None = None) -> None:
     """Every field of a shot (or those named in ``only``) within its range, and the rules
     between fields (its references to clips are the project's to check)."""
     name = s.name or s.id
-    for f in FIELDS if only is None else [FIELD[k] for k in only]:
-        value = getattr(s, f.name)
-        if isinstance(f.kind, Text):
-            check_text(value, f"a shot's {f.name}")
-        elif not f.kind.ok(value):
-            raise ProjectError(f"shot {name}: " + f.rule.format(v=value))
+    plan = _plan(FIELDS)
+    if only is not None:
+        plan = [p for p in plan if p[0] in only]
+    for field, _, _, kind, _, rule, text, _ in plan:
+        value = getattr(s, field)
+        if text:
+            check_text(value, f"a shot's {field}")
+        elif not kind.ok(value):
+            raise ProjectError(f"shot {name}: " + rule.format(v=value))
     if s.timing and not s.beats:
         raise ProjectError(f"shot {name}: a fit to beats without the beats it was fitted to")
     frames = [k.frame for k in s.path]
@@ -584,12 +596,28 @@ def check_fields(s: Shot, only: tuple[str, ...] | None = None) -> None:
                                f"{', '.join(EASES)}")  # fmt: skip
 
 
+_plans: dict[int, tuple] = {}
+
+
+def _plan(fields: tuple[Field, ...]) -> tuple:
+    """The table as the checks, the JSON writer and the reader walk it, for every shot of a
+    project: (name, group, key, kind, reader's default, rule, whether it is text, the JSON type
+    it is read as when plain: :meth:`Kind.plain`) per field —
+    made once per table, not once per shot (a project of 50,000 shots opens a million fields)."""
+    kept = _plans.get(id(fields))
+    if kept is None or kept[0] is not fields:
+        plan = tuple((f.name, *f.json.rpartition(".")[::2], f.kind,
+                      ... if f.default is REQUIRED else f.default, f.rule,
+                      isinstance(f.kind, Text), f.kind.plain()) for f in fields)  # fmt: skip
+        kept = _plans[id(fields)] = (fields, plan)
+    return kept[1]
+
+
 def shot_to_json(s: Shot) -> dict:
     """A shot's JSON object, as the table says (docs/PROJECT_FORMAT.md)."""
     out: dict[str, Any] = {}
-    for f in FIELDS:
-        group, _, key = f.json.rpartition(".")
-        value = f.kind.write(getattr(s, f.name))
+    for name, group, key, kind, _, _, _, plain in _plan(FIELDS):
+        value = getattr(s, name) if plain is not None else kind.write(getattr(s, name))
         if not group:
             out[key] = value
         elif group in NULL_UNLESS and not getattr(s, NULL_UNLESS[group]):
@@ -604,17 +632,18 @@ def shot_to_json(s: Shot) -> dict:
 def shot_from_json(r, s: Any, where: str) -> Shot:
     """A shot from its JSON object; ``r``: the loader's reader (types checked, the field named
     when something is wrong). Ranges are checked by the project (:func:`check_fields`)."""
-    groups: dict[str, Any] = {}
+    groups: dict[str, tuple[Any, str]] = {}
     values = {}
-    for f in FIELDS:
-        group, _, key = f.json.rpartition(".")
+    get = r.get
+    for name, group, key, kind, default, _, _, plain in _plan(FIELDS):
         obj, at = s, where
         if group:
-            if group not in groups:
+            found = groups.get(group)
+            if found is None:
                 kinds = (dict, type(None)) if group in NULL_UNLESS else dict
-                groups[group] = r.get(s, group, where, kinds, None if group in NULL_UNLESS
-                                      else {}) or {}  # fmt: skip
-            obj, at = groups[group], f"{where}.{group}"
-        default = ... if f.default is REQUIRED else f.default
-        values[f.name] = f.kind.read(r, obj, key, at, default)
+                obj = r.get(s, group, where, kinds, None if group in NULL_UNLESS else {}) or {}
+                found = groups[group] = (obj, f"{where}.{group}")
+            obj, at = found
+        values[name] = kind.read(r, obj, key, at, default) if plain is None else \
+            get(obj, key, at, plain, default)  # fmt: skip
     return Shot(**values)

@@ -260,11 +260,7 @@ class Director:
         between batches."""
         self._check_layer(layer)
         timeline = self.project.timeline
-        stop = timeline.frame_count if stop is None else stop
-        if not 0 <= start < stop <= timeline.frame_count:
-            raise ProjectError(
-                f"range {start}…{stop - 1} is outside the timeline (0…{timeline.frame_count - 1})"
-            )
+        stop = self.check_range(start, stop)
         total = stop - start
         for first in range(start, stop, batch_size):
             if cancel is not None and cancel():
@@ -273,6 +269,15 @@ class Director:
             yield from self._frames_for(wanted, layer)
             if progress is not None:
                 progress(min(first + batch_size, stop) - start, total)
+
+    def check_range(self, start: int, stop: int | None) -> int:
+        """The end (exclusive) of timeline frames ``start`` … ``stop − 1`` (None: to the end);
+        a range outside the timeline is a ProjectError."""
+        count = self.project.timeline.frame_count
+        stop = count if stop is None else stop
+        if not 0 <= start < stop <= count:
+            raise ProjectError(f"range {start}…{stop - 1} is outside the timeline (0…{count - 1})")
+        return stop
 
     def frames_of(self, wanted: list[tuple[Shot, int]], layer: str = "composite") -> list:
         """Frames of any (shot, local frame) pairs in one batch — the studio's render-ahead
