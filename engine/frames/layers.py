@@ -32,7 +32,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -43,18 +43,23 @@ from engine import disk_cache
 from engine.data.cache import FrameCache
 from engine.data.clips import ClipReader
 from engine.errors import Cancelled, ClipError
+from engine.frames import cutout
 from engine.geometry import homogeneous
 from engine.model import SceneModel
 from engine.progress import Cancel, Progress
 
-LAYERS_VERSION = 6
+LAYERS_VERSION = 7
 """Bumped whenever the way layers are made changes: older caches are then made again."""
-CUES = ("difference", "model", "both")
+CUES = ("auto", "clip", "difference", "model", "both")
 MATTE_EDGES = ("hard", "guided", "plate")
+TRUST_RECALL = 0.85
+"""With ``cue="auto"`` the model's matte leads when it covers this share of the pixels that
+clearly moved (the clip's own confident labels): 0.88–0.99 on held-out kit clips, 0.31–0.70
+on the real scenes of ../shared/data/realmask and on the two real clips (docs/LAYERS.md)."""
 """How a matte's edge is made (not a walk's edges, engine.document.EDGES)."""
 FILLS = ("inpaint", "model")
 HOLE_SHARE = 0.25
-"""Holes in a character's mask smaller than this share of it are filled (:func:`_fill_holes`)."""
+"""Holes in a character's mask smaller than this share of it are filled (cutout.fill_holes)."""
 GRABCUT_SIZE = 200
 """GrabCut works on the character's region shrunk towards this many pixels across (speed)."""
 
@@ -65,9 +70,13 @@ GRABCUT_SIZE = 200
 class LayerSettings:
     """How mattes and plates are made (docs/LAYERS.md measures each choice)."""
 
-    cue: str = "both"
-    """What says "character": ``difference`` from the plate, the ``model``'s matte (upsampled),
-    or ``both`` (the difference, kept only near where the model sees the character)."""
+    cue: str = "auto"
+    """What says "character": ``auto`` (``both`` where the model's matte covers what clearly
+    moves in the clip's samples — it knows this kind of character — else ``clip``), ``clip``
+    (learnt from the clip alone, engine.frames.cutout: its
+    most-supported colours for the plate, hysteresis on the difference, shadows taken out),
+    ``difference`` from the plate, the ``model``'s matte (upsampled), or ``both`` (the
+    difference, kept only near where the model sees the character)."""
     edge: str = "plate"
     """The matte's edge: ``hard`` (binary, 1-px feather), ``guided`` (a guided filter on the
     frame, kornia) or ``plate`` (α solved against the known clean plate)."""
@@ -116,6 +125,8 @@ class ClipLayers:
         self.folder = folder
         meta = json.loads((folder / "meta.json").read_text())
         self.width, self.height = int(meta["width"]), int(meta["height"])
+        self.cue = str(meta.get("cue", ""))
+        """What said "character" (``clip`` or ``both``; see LayerSettings.cue)."""
         self.plate = np.load(folder / "plate.npy", allow_pickle=False)
         self.boxes = np.load(folder / "boxes.npy", allow_pickle=False)
         """(N, 5) int64: byte offset, x0, y0, width, height of each frame's cut-out."""
@@ -333,7 +344,7 @@ class _Matting:
             if (moving & keep.astype(bool)).any():
                 keep &= moving
         out = np.zeros_like(mask)
-        out[box] = _fill_holes(keep[labels], HOLE_SHARE)
+        out[box] = cutout.fill_holes(keep[labels], HOLE_SHARE)
         return out
 
     def _grabcut(self, frame: np.ndarray, mask: np.ndarray, model: np.ndarray) -> np.ndarray:
@@ -379,7 +390,10 @@ class _Matting:
         return out
 
     def cutout(self, frame: np.ndarray, model_matte: np.ndarray) -> tuple[np.ndarray, int, int]:
-        mask = self.mask(frame, model_matte)
+        return self.cut(frame, self.mask(frame, model_matte))
+
+    def cut(self, frame: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, int, int]:
+        """The RGBA cut-out of ``mask``'s box, its edge and colour solved against the plate."""
         bx, by, bw, bh = cv2.boundingRect(mask)
         if bw == 0:
             return np.zeros((1, 1, 4), np.uint8), 0, 0
@@ -404,24 +418,6 @@ class _Matting:
             out = guided_blur(guide, src, 2 * self.radius + 1, 1e-3)
             return out[0, 0].clamp(0, 1).numpy()
         return _plate_alpha(img.astype(np.float32), plate, mask, self.band)
-
-
-def _fill_holes(mask: np.ndarray, share: float) -> np.ndarray:
-    """``mask`` (uint8 0/1) with its enclosed holes filled where a hole is under ``share`` of
-    its part's area: a car's windscreen, a shirt the colour of the wall behind it. A bigger
-    hole (an arm on a hip leaves a small one) stays a hole."""
-    if share <= 0:
-        return mask
-    contours, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
-    if hierarchy is None:
-        return mask
-    out = mask.copy()
-    for i, (*_, parent) in enumerate(hierarchy[0]):
-        if parent < 0:  # an outer contour, not a hole
-            continue
-        if cv2.contourArea(contours[i]) < share * cv2.contourArea(contours[parent]):
-            cv2.drawContours(out, contours, i, 1, thickness=cv2.FILLED)
-    return out
 
 
 def _inner_colour(img: np.ndarray, inner: np.ndarray, size: int) -> np.ndarray:
@@ -614,29 +610,46 @@ def compute_layers(
         if progress is not None:
             progress(done, total)
 
-    mattes, backgrounds = model_views(model, small.frames, check=lambda: step(0))
-    step(n // 2)
     wanted = set(np.linspace(0, n - 1, min(settings.samples, n)).round().astype(int).tolist())
-    samples, w, h = [], 0, 0
-    for k, frame in enumerate(ClipReader(path).frames()):
-        if k >= n:
-            break
-        h, w = frame.shape[:2]
-        if k in wanted:
-            samples.append(frame.copy())
-        if k % 16 == 15:
-            step(n // 2 + k * n // (2 * n))
-    if not samples:
-        raise ClipError(f"{path}: holds no frames")
     idx = sorted(wanted)
-    model_plate = _up(np.median(backgrounds, axis=0).astype(np.uint8), w, h).astype(np.float32)
-    samples = np.stack(samples)
-    plate, unseen = plate_passes(samples, mattes[idx[: len(samples)]], model_plate, settings,
-                                 lambda: step(n))  # fmt: skip
-    usual = torch.from_numpy(samples).median(dim=0).values.numpy() if len(samples) > 2 else None
+    samples = _samples(path, n, wanted, lambda k: step(k // 4))
+    cue, mattes = settings.cue, None
+    if cue in ("auto", "clip"):
+        own_plate, _ = cutout.set_plate(samples)
+    if cue == "auto":
+        views, _ = model_views(model, small.frames[idx])
+        cue = "both" if model_recall(views, samples, own_plate) >= TRUST_RECALL else "clip"
+        settings = replace(settings, cue=cue)
+    if cue == "clip":
+        fine = cutout.PlateMean(own_plate)
+        for k, frame in enumerate(_frames(path, n)):
+            fine.add(frame)
+            if k % 16 == 15:
+                step(n // 4 + k // 4)
+        plate = fine.result()
+        square = np.ones((3, 3), np.uint8)
+        noise = cutout.noise_map(samples, cv2.erode(plate, square), cv2.dilate(plate, square))
+        own = cutout.Matting(plate, noise, shadows=True)
+        matting = _Matting(plate, np.zeros(plate.shape[:2], bool), settings)
+
+        def cut(k: int, frame: np.ndarray) -> tuple[np.ndarray, int, int]:
+            return matting.cut(frame, own.mask(frame))
+    else:
+        mattes, backgrounds = model_views(model, small.frames, check=lambda: step(n // 4))
+        step(n // 2)
+        h, w = samples.shape[1:3]
+        model_plate = _up(np.median(backgrounds, axis=0).astype(np.uint8), w, h).astype(np.float32)
+        plate, unseen = plate_passes(samples, mattes[idx[: len(samples)]], model_plate, settings,
+                                     lambda: step(n))  # fmt: skip
+        usual = torch.from_numpy(samples).median(dim=0).values.numpy() if len(samples) > 2 else None
+        matting = _Matting(plate, unseen, settings, usual, _steady(mattes, settings))
+
+        def cut(k: int, frame: np.ndarray) -> tuple[np.ndarray, int, int]:
+            return matting.cutout(frame, mattes[k])
+
     del samples
-    matting = _Matting(plate, unseen, settings, usual, _steady(mattes, settings))
     step(n)
+    h, w = plate.shape[:2]
     scale = max(1.0, min(w, h) / 240)
     boxes = np.zeros((n, 5), np.int64)
     tracked = np.zeros((n, 2, 3))
@@ -644,10 +657,8 @@ def compute_layers(
     offset = 0
     prev = prev_mask = None
     with open(out / "cutouts.bin", "wb") as fh:
-        for k, frame in enumerate(ClipReader(path).frames()):
-            if k >= n:
-                break
-            rgba, x0, y0 = matting.cutout(frame, mattes[k])
+        for k, frame in enumerate(_frames(path, n)):
+            rgba, x0, y0 = cut(k, frame)
             fh.write(rgba.tobytes())
             boxes[k] = (offset, x0, y0, rgba.shape[1], rgba.shape[0])
             offset += rgba.size
@@ -658,13 +669,49 @@ def compute_layers(
                 tracked[k] = (homogeneous(step_map) @ homogeneous(tracked[k - 1]))[:2]
             prev, prev_mask = frame, mask
             step(n + 1 + k)
-    if k + 1 < n:
-        raise ClipError(f"{path}: decodes to {k + 1} frames, {n} before; is it being replaced?")
     np.save(out / "plate.npy", plate)
     np.save(out / "boxes.npy", boxes)
     np.save(out / "tracked.npy", tracked)
     (out / "meta.json").write_text(json.dumps({
         "version": LAYERS_VERSION, "source": str(path), "width": w, "height": h, "frames": n,
-        "settings": asdict(settings),
+        "settings": asdict(settings), "cue": cue,
     }))  # fmt: skip
     step(total)
+
+
+def model_recall(views: np.ndarray, samples: np.ndarray, plate: np.ndarray) -> float:
+    """The share of the pixels that clearly moved in ``samples`` (K, H, W, 3) — far from the
+    clip's own plate — where the model's mattes of them (K, S, S) see the character."""
+    h, w = plate.shape[:2]
+    square = np.ones((3, 3), np.uint8)
+    lo, hi = cv2.erode(plate, square), cv2.dilate(plate, square)
+    hit = moved = 0
+    for frame, view in zip(samples, views, strict=True):
+        sure = cutout.range_distance(frame, lo, hi) > 40
+        hit += int((sure & (_up(view, w, h) > 0.5)).sum())
+        moved += int(sure.sum())
+    return hit / moved if moved else 1.0
+
+
+def _frames(path: Path, n: int):
+    """The clip's first ``n`` frames at full size; a clip that decodes to fewer is an error
+    (it changed since its frames were counted)."""
+    k = -1
+    for k, frame in enumerate(ClipReader(path).frames()):
+        if k >= n:
+            return
+        yield frame
+    if k + 1 < n:
+        raise ClipError(f"{path}: decodes to {k + 1} frames, {n} before; is it being replaced?")
+
+
+def _samples(path: Path, n: int, wanted: set[int], step: Callable[[int], None]) -> np.ndarray:
+    samples = []
+    for k, frame in enumerate(_frames(path, n)):
+        if k in wanted:
+            samples.append(frame.copy())
+        if k % 16 == 15:
+            step(k)
+    if not samples:
+        raise ClipError(f"{path}: holds no frames")
+    return np.stack(samples)

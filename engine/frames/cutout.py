@@ -1,0 +1,181 @@
+"""The cut-out learnt from the clip itself: its set, how much the set flickers, and its subjects.
+
+Data path role: inside engine.frames.layers, the classical half of a clip's analysis. Nothing
+here needs the model; the model's matte is one more cue, weighted by how well it agrees
+(engine.frames.layers).
+
+- :func:`set_plate`: the clean plate as each pixel's **most-supported colour** over evenly spaced
+  samples (the colour most other samples agree with, within the footage's noise), and the median
+  of the samples that agree. A subject that stands still for a while, or passes often, does not
+  smear the plate as it smears a plain median; where no colour wins a clear majority the plate is
+  the plain median (never worse than it where the set shows most of the time).
+- :func:`noise_map`: how far the set's own pixels stray from the plate, per pixel (flicker,
+  compression, leaves): the threshold of "differs" follows it.
+- :class:`Matting`: a frame's subject mask — hysteresis on the difference from the plate (strong
+  seeds, weak growth), cast shadows taken out (darker, same colour and texture as the set), holes
+  filled, specks dropped.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import torch
+
+STRONG = 30
+"""Difference (0–255, max over RGB) that says "subject" on its own, at least."""
+WEAK = 12
+"""Difference a pixel next to a sure one needs to join it, at least."""
+SHADOW_RATIO = (0.2, 0.92)
+"""A cast shadow darkens the set to this share of its brightness, keeping its colour."""
+SHADOW_SPREAD = 0.25
+"""How far the three channels' ratios (frame over plate) of a shadow may differ, relative."""
+SHADOW_SMOOTH = 0.1
+"""How much a shadow's ratio may vary around a pixel (relative standard deviation, 5×5)."""
+
+
+def _odd(n: float) -> int:
+    return max(1, int(n) // 2 * 2 + 1)
+
+
+def set_plate(samples: np.ndarray, tol: float = 14.0) -> tuple[np.ndarray, np.ndarray]:
+    """The clean plate (H, W, 3) uint8 of samples (K, H, W, 3) uint8 and each pixel's support
+    (H, W) float32: the share of samples within ``tol`` (max over RGB) of the chosen colour."""
+    k, h, w = samples.shape[:3]
+    out = np.empty((h, w, 3), np.uint8)
+    support = np.empty((h, w), np.float32)
+    rows = max(1, (1 << 22) // (w * k * k))
+    for y in range(0, h, rows):
+        s = torch.from_numpy(samples[:, y : y + rows]).to(torch.int16)  # K, r, W, 3
+        med = s.float().median(dim=0).values
+        # votes[i] = how many samples lie within tol of sample i (max over channels)
+        near = ((s[:, None] - s[None]).abs().amax(dim=-1) <= tol)  # K, K, r, W
+        votes = near.sum(dim=1)  # K, r, W
+        best = votes.argmax(dim=0)  # r, W
+        agree = near.gather(0, best[None, None].expand(1, k, *best.shape))[0]  # K, r, W
+        # the plate: median of the samples agreeing with the best-supported one
+        part = s.float().masked_fill(~agree[..., None], float("nan"))
+        mode = torch.nanmedian(part, dim=0).values
+        med_votes = ((s.float() - med).abs().amax(dim=-1) <= tol).sum(dim=0)
+        top = votes.gather(0, best[None])[0]
+        use_mode = top > med_votes + max(2, k // 8)
+        plate = torch.where(use_mode[..., None], mode, med)
+        out[y : y + rows] = plate.add(0.5).clamp(0, 255).byte().numpy()
+        support[y : y + rows] = (torch.maximum(top, med_votes).float() / k).numpy()
+    return out, support
+
+
+class PlateMean:
+    """The plate made finer from every frame: per pixel, the mean of the frames within ``tol``
+    of it (max over RGB) — the set as it shows in all of them, not in a few samples."""
+
+    def __init__(self, plate: np.ndarray, tol: float = 14.0) -> None:
+        self.plate, self.tol = plate, tol
+        self.sum = np.zeros(plate.shape, np.float32)
+        self.count = np.zeros(plate.shape[:2], np.float32)
+
+    def add(self, frame: np.ndarray) -> None:
+        near = (cv2.absdiff(frame, self.plate).max(axis=2) <= self.tol).astype(np.float32)
+        self.count += near
+        self.sum += frame * near[..., None]
+
+    def result(self) -> np.ndarray:
+        ok = self.count >= 3
+        mean = self.sum / np.maximum(self.count, 1)[..., None]
+        return np.where(ok[..., None], mean + 0.5, self.plate).clip(0, 255).astype(np.uint8)
+
+
+def range_distance(frame: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Max over RGB of each pixel's distance to the range [lo, hi] (uint8 (H, W))."""
+    r, g, b = cv2.split(cv2.max(cv2.subtract(frame, hi), cv2.subtract(lo, frame)))
+    return cv2.max(cv2.max(r, g), b)
+
+
+def noise_map(samples: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Per pixel, how far the set strays from the plate's range where it shows (float32 (H, W)):
+    the median over the samples of those within STRONG of the plate, smoothed."""
+    d = np.stack([range_distance(x, lo, hi) for x in samples]).astype(np.float32)
+    d[d > STRONG] = np.nan
+    with np.errstate(all="ignore"):
+        n = torch.nanmedian(torch.from_numpy(d), dim=0).values.nan_to_num(0.0).numpy()
+    h, w = n.shape
+    return cv2.blur(n, (_odd(min(w, h) / 40),) * 2)
+
+
+class Matting:
+    """A frame's subject mask (uint8 0/1 (H, W)) against a clean plate."""
+
+    def __init__(self, plate: np.ndarray, noise: np.ndarray | None = None,
+                 shadows: bool = True) -> None:  # fmt: skip
+        h, w = plate.shape[:2]
+        self.w, self.h = w, h
+        square = np.ones((3, 3), np.uint8)
+        self.lo, self.hi = cv2.erode(plate, square), cv2.dilate(plate, square)
+        self.plate_f = plate.astype(np.float32) + 4.0
+        noise = np.zeros((h, w), np.float32) if noise is None else noise
+        self.strong = np.maximum(STRONG, 5 * noise).astype(np.float32)
+        self.weak = np.maximum(WEAK, 2.5 * noise).astype(np.float32)
+        self.shadows = shadows
+        unit = max(1.0, min(w, h) / 240)
+        self.open = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+        self.close = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (_odd(5 * unit),) * 2)
+        self.min_area = max(4, int(w * h / 4000))
+
+    def difference(self, frame: np.ndarray) -> np.ndarray:
+        return range_distance(frame, self.lo, self.hi)
+
+    def shadow(self, frame: np.ndarray, where: np.ndarray) -> np.ndarray:
+        """Pixels of ``where`` that are the set in shadow. Sure: the frame over the plate is
+        one ratio in all three channels (the set's colour kept), darker by a plausible amount,
+        and smooth around the pixel (the set's texture kept: a dark car's ratio is not smooth).
+        Then grown twice into darker pixels of the set's colour next to sure ones (a shadow's
+        edge, where the ratio changes)."""
+        r = (frame.astype(np.float32) + 4.0) / self.plate_f
+        mean = r.mean(axis=2)
+        spread = (r.max(axis=2) - r.min(axis=2)) / np.maximum(mean, 0.05)
+        mu = cv2.blur(mean, (5, 5))
+        sd = np.sqrt(np.maximum(cv2.blur(mean * mean, (5, 5)) - mu * mu, 0)) / np.maximum(mu, 0.1)
+        lo, hi = SHADOW_RATIO
+        dark = where & (mean > lo) & (mean < hi)
+        sure = dark & (spread < SHADOW_SPREAD) & (sd < SHADOW_SMOOTH)
+        sure = cv2.morphologyEx(sure.astype(np.uint8), cv2.MORPH_OPEN, self.open)
+        loose = (dark & (spread < 1.6 * SHADOW_SPREAD)).astype(np.uint8)
+        for _ in range(2):
+            sure = cv2.dilate(sure, self.open) & loose
+        return sure > 0
+
+    def mask(self, frame: np.ndarray) -> np.ndarray:
+        d = self.difference(frame).astype(np.float32)
+        weak = d > self.weak
+        strong = d > self.strong
+        if self.shadows:
+            shade = self.shadow(frame, weak)
+            weak &= ~shade
+            strong &= ~shade
+        seeds = cv2.morphologyEx(strong.astype(np.uint8), cv2.MORPH_OPEN, self.open)
+        grown = cv2.morphologyEx(weak.astype(np.uint8), cv2.MORPH_CLOSE, self.open)
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(grown, connectivity=8)
+        keep = np.zeros(n, np.uint8)
+        keep[np.unique(labels[seeds > 0])] = 1
+        keep[0] = 0
+        keep[stats[:, cv2.CC_STAT_AREA] < self.min_area] = 0
+        mask = cv2.morphologyEx(keep[labels], cv2.MORPH_CLOSE, self.close)
+        return fill_holes(mask, 0.25)
+
+
+def fill_holes(mask: np.ndarray, share: float) -> np.ndarray:
+    """``mask`` (uint8 0/1) with its enclosed holes filled where a hole is under ``share`` of
+    its part's area: a car's windscreen, a shirt the colour of the wall behind it. A bigger
+    hole (an arm on a hip leaves a small one) stays a hole."""
+    if share <= 0:
+        return mask
+    contours, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return mask
+    out = mask.copy()
+    for i, (*_, parent) in enumerate(hierarchy[0]):
+        if parent < 0:  # an outer contour, not a hole
+            continue
+        if cv2.contourArea(contours[i]) < share * cv2.contourArea(contours[parent]):
+            cv2.drawContours(out, contours, i, 1, thickness=cv2.FILLED)
+    return out
