@@ -19,7 +19,8 @@ threshold, a 3×3 opening and a 5×5 closing). Reported per clip and overall (me
   empty set (B: the next clip, resized), the truth laid with A's mask, the method's with its own
   matte and colour over its own plate of B; ``cutout``: the same over B's true set (the cut-out
   alone); scored where A's mask is 0 or 255;
-- ``asshot``: the clip's cut-out over the clip's own plate against the frame itself;
+- ``asshot``: the clip's cut-out over the clip's own set (as shot, where the method keeps it;
+  else its plate) against the frame itself;
 - ``ms``: the analysis's wall time per frame (decoding included).
 
 With ``--click`` a method may take one click per clip (the mask's centre in the middle frame),
@@ -59,6 +60,8 @@ class Analysis:
     alpha: Callable[[int], np.ndarray]
     colour: Callable[[int], np.ndarray]
     ms: float
+    live: Callable[[int], np.ndarray] | None = None
+    """Frame k's set as shot, for the as-shot render (the plate when None)."""
 
 
 def read_clip(folder: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -93,7 +96,9 @@ def product(settings: LayerSettings | None = None) -> Callable[..., Analysis]:
             ms = (time.perf_counter() - t) * 1000 / len(frames)
             plate = np.array(layers.plate)
             cut = [_full(*layers.cutout(k), *plate.shape[1::-1]) for k in range(len(layers))]
-        return Analysis(plate, lambda k: cut[k][..., 3] / 255.0, lambda k: cut[k][..., :3], ms)
+        # (the layers' files stay readable through their open maps after the folder goes)
+        return Analysis(plate, lambda k: cut[k][..., 3] / 255.0, lambda k: cut[k][..., :3], ms,
+                        layers.live_set)
 
     return run
 
@@ -188,7 +193,8 @@ def measure(a: Analysis, frames: np.ndarray, masks: np.ndarray, truth_plate, see
         f = boundary_f(pred, masks[k])
         if f is not None:
             bfs.append(f)
-        asshot.append(psnr(over(a.colour(k), a.alpha(k), a.plate), frames[k]))
+        bg = a.plate if a.live is None else a.live(k)
+        asshot.append(psnr(over(a.colour(k), a.alpha(k), bg), frames[k]))
     swaps, cuts = [], []
     bh, bw = b_plate_true.shape[:2]
     with_subject = [k for k in range(len(frames)) if (masks[k] == 255).mean() > 0.002]

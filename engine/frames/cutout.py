@@ -30,6 +30,8 @@ SHADOW_RATIO = (0.2, 0.92)
 """A cast shadow darkens the set to this share of its brightness, keeping its colour."""
 SHADOW_SPREAD = 0.25
 """How far the three channels' ratios (frame over plate) of a shadow may differ, relative."""
+SHADOW_GROW = 4
+"""Steps (pixels) a sure shadow grows into darker pixels of the set's colour (its edge)."""
 SHADOW_SMOOTH = 0.1
 """How much a shadow's ratio may vary around a pixel (relative standard deviation, 5×5)."""
 
@@ -128,8 +130,8 @@ class Matting:
         """Pixels of ``where`` that are the set in shadow. Sure: the frame over the plate is
         one ratio in all three channels (the set's colour kept), darker by a plausible amount,
         and smooth around the pixel (the set's texture kept: a dark car's ratio is not smooth).
-        Then grown twice into darker pixels of the set's colour next to sure ones (a shadow's
-        edge, where the ratio changes)."""
+        Then grown (SHADOW_GROW) into darker pixels of the set's colour next to sure ones (a
+        shadow's edge, where the ratio changes)."""
         r = (frame.astype(np.float32) + 4.0) / self.plate_f
         mean = r.mean(axis=2)
         spread = (r.max(axis=2) - r.min(axis=2)) / np.maximum(mean, 0.05)
@@ -140,7 +142,7 @@ class Matting:
         sure = dark & (spread < SHADOW_SPREAD) & (sd < SHADOW_SMOOTH)
         sure = cv2.morphologyEx(sure.astype(np.uint8), cv2.MORPH_OPEN, self.open)
         loose = (dark & (spread < 1.6 * SHADOW_SPREAD)).astype(np.uint8)
-        for _ in range(2):
+        for _ in range(SHADOW_GROW):
             sure = cv2.dilate(sure, self.open) & loose
         return sure > 0
 

@@ -154,6 +154,12 @@ class Inputs:
 
         return self.plates.kept((clip_id, size), make)
 
+    def live_set(self, clip_id: str, k: int, size: tuple[int, int]) -> np.ndarray:
+        """Frame k's set as shot at the output size (the plate where the clip's frames were
+        not kept): ClipLayers.live_set."""
+        live = self.layers(clip_id).live_set(k)
+        return self.plate(clip_id, size) if live is None else fit_image(live, size)
+
     def pose_table(self, clip_id: str, describe: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
         """``describe`` (a matte → a pose, engine.frames.pixels) of each of a clip's frames."""
 

@@ -52,14 +52,16 @@ LAYERS_VERSION = 7
 """Bumped whenever the way layers are made changes: older caches are then made again."""
 CUES = ("auto", "clip", "difference", "model", "both")
 MATTE_EDGES = ("hard", "guided", "plate")
-TRUST_RECALL = 0.85
-"""With ``cue="auto"`` the model's matte leads when it covers this share of the pixels that
-clearly moved (the clip's own confident labels): 0.88–0.99 on held-out kit clips, 0.31–0.70
-on the real scenes of ../shared/data/realmask and on the two real clips (docs/LAYERS.md)."""
 """How a matte's edge is made (not a walk's edges, engine.document.EDGES)."""
+TRUST_RECALL = 0.75
+"""With ``cue="auto"`` the model's matte leads when it covers this share of the pixels that
+clearly moved (the clip's own confident labels): 0.79–0.99 on 24 held-out kit clips, 0.31–0.70
+on the four real scenes with masks and the two real clips (docs/LAYERS.md)."""
 FILLS = ("inpaint", "model")
 HOLE_SHARE = 0.25
 """Holes in a character's mask smaller than this share of it are filled (cutout.fill_holes)."""
+LIVE_BYTES = 512 << 20
+"""A clip's frames are kept beside its layers (for :meth:`ClipLayers.live_set`) up to this size."""
 GRABCUT_SIZE = 200
 """GrabCut works on the character's region shrunk towards this many pixels across (speed)."""
 
@@ -135,6 +137,10 @@ class ClipLayers:
         size = int(self.boxes[-1, 0] + self.boxes[-1, 3] * self.boxes[-1, 4] * 4)
         self._data = np.memmap(folder / "cutouts.bin", np.uint8, "r", shape=(max(size, 1),))
         self.plate.flags.writeable = False
+        self._frames = None
+        if meta.get("live"):
+            self._frames = np.memmap(folder / "frames.bin", np.uint8, "r",
+                                     shape=(len(self.boxes), self.height, self.width, 3))
 
     def __len__(self) -> int:
         return len(self.boxes)
@@ -162,6 +168,23 @@ class ClipLayers:
         rgba, x0, y0 = self.cutout(k)
         c = centroid(np.ascontiguousarray(rgba[..., 3]), binary=False)
         return np.array([self.width / 2, self.height / 2]) if c is None else c + (x0, y0)
+
+    def live_set(self, k: int) -> np.ndarray | None:
+        """Frame k's set as it was shot (its light, its leaves, its shadows), the character
+        taken out: the frame where α = 0, the plate where α ≈ 1, and between them the set
+        solved from I = αF + (1 − α)B — so the cut-out laid back on it gives the frame again.
+        None when the clip's frames were too big to keep (LIVE_BYTES)."""
+        if self._frames is None:
+            return None
+        out = np.array(self._frames[k])
+        rgba, x0, y0 = self.cutout(k)
+        h, w = rgba.shape[:2]
+        a = rgba[..., 3:].astype(np.float32) / 255
+        region = out[y0 : y0 + h, x0 : x0 + w]
+        solved = (region - a * rgba[..., :3]) / np.maximum(1 - a, 1e-3)
+        mixed = np.where(a < 0.98, solved, self.plate[y0 : y0 + h, x0 : x0 + w])
+        region[...] = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
+        return out
 
     def tracked_motion(self, start: int, k: int) -> np.ndarray:
         """Classical forward pixel map (2, 3) from frame ``start`` to frame ``k``."""
@@ -656,10 +679,14 @@ def compute_layers(
     tracked[:, 0, 0] = tracked[:, 1, 1] = 1
     offset = 0
     prev = prev_mask = None
-    with open(out / "cutouts.bin", "wb") as fh:
+    live = n * h * w * 3 <= LIVE_BYTES
+    with open(out / "cutouts.bin", "wb") as fh, \
+            open(out / "frames.bin", "wb") if live else contextlib.nullcontext() as frames:
         for k, frame in enumerate(_frames(path, n)):
             rgba, x0, y0 = cut(k, frame)
             fh.write(rgba.tobytes())
+            if frames is not None:
+                frames.write(frame.tobytes())
             boxes[k] = (offset, x0, y0, rgba.shape[1], rgba.shape[0])
             offset += rgba.size
             mask = np.zeros((h, w), np.uint8)
@@ -674,7 +701,7 @@ def compute_layers(
     np.save(out / "tracked.npy", tracked)
     (out / "meta.json").write_text(json.dumps({
         "version": LAYERS_VERSION, "source": str(path), "width": w, "height": h, "frames": n,
-        "settings": asdict(settings), "cue": cue,
+        "settings": asdict(settings), "cue": cue, "live": live,
     }))  # fmt: skip
     step(total)
 

@@ -33,11 +33,17 @@ class PixelRenderer:
         self.matches = LRU(65_536)
 
     def render(self, shot: Shot, local: int, layer: str) -> np.ndarray:
+        """One frame of ``layer``. A shot whose character, set and motion are one clip lays the
+        character on that clip's set as shot at the same frame (its light, its leaves): as shot
+        is the footage; any other set is its clean plate."""
         size = self.size()
-        plate = self.inputs.plate(shot.background.clip, size)
+        drive = self.drives.drive(shot, local)
+        if shot.character.clip == shot.background.clip == shot.motion.clip:
+            plate = self.inputs.live_set(shot.background.clip, drive.k, size)
+        else:
+            plate = self.inputs.plate(shot.background.clip, size)
         if layer == "background":
             return plate
-        drive = self.drives.drive(shot, local)
         matrix, ch, c = self.placement(shot, drive)
         centre = (matrix @ np.append(ch.centre(c), 1.0))[:2]
         self.centres.put((shot.id, local), (float(centre[0]), float(centre[1])))

@@ -1,0 +1,125 @@
+"""The cut-out learnt from the clip itself (engine.frames.cutout) on footage made like real
+footage: a textured set, sensor noise, subjects of many colours passing, a cast shadow, written
+as H.264 through ffmpeg; and "as shot" through the Director."""
+
+import cv2
+import numpy as np
+import pytest
+
+from engine import checkpoint
+from engine.data.cache import FrameCache
+from engine.data.clips import ClipReader, write_video
+from engine.document import Project
+from engine.frames import cutout
+from engine.frames.director import Director
+from engine.frames.layers import LayerCache, LayerSettings
+
+SIZE = (160, 120)
+N = 36
+
+
+def psnr(a, b, where=None):
+    d = (a.astype(float) - b.astype(float)) ** 2
+    return 10 * np.log10(255**2 / max((d[where] if where is not None else d).mean(), 1e-10))
+
+
+def street(seed: int = 0):
+    """Frames, true masks and true shadows of walkers of three colours crossing a textured set,
+    each with a cast shadow beside its feet (the set darkened to half, its texture kept)."""
+    rng = np.random.default_rng(seed)
+    w, h = SIZE
+    noise = rng.integers(70, 190, (h // 4, w // 4, 3)).astype(np.uint8)
+    the_set = cv2.resize(noise, SIZE, interpolation=cv2.INTER_CUBIC)
+    the_set = cv2.GaussianBlur(the_set, (0, 0), 1.0)
+    frames, masks, shades = [], [], []
+    colours = [(200, 40, 40), (40, 60, 200), (230, 220, 60)]
+    for k in range(N):
+        f = the_set.astype(np.float32)
+        mask, shade = np.zeros((h, w), np.uint8), np.zeros((h, w), np.uint8)
+        for i in range(len(colours)):
+            x = int((k * 6 + i * 55) % (w + 40)) - 20
+            y = 40 + 20 * i
+            cv2.ellipse(shade, (x + 16, y + 20), (14, 4), 0, 0, 360, 1, -1)
+            cv2.ellipse(mask, (x, y), (8, 18), 0, 0, 360, i + 1, -1)
+        f[shade > 0] *= 0.5
+        for i, c in enumerate(colours):
+            body = mask == i + 1
+            stripes = (np.indices((h, w))[0] // 4 % 2)[body, None]
+            f[body] = np.array(c) * (0.75 + 0.25 * stripes)
+        f += rng.normal(0, 2.0, f.shape)
+        frames.append(np.clip(f, 0, 255).astype(np.uint8))
+        masks.append(mask > 0)
+        shades.append((shade > 0) & (mask == 0))
+    return np.stack(frames), np.stack(masks), np.stack(shades), the_set
+
+
+@pytest.fixture(scope="module")
+def footage(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cutout")
+    frames, masks, shades, the_set = street()
+    path = write_video(root / "street.mp4", frames, fps=12, quality=9)
+    decoded = np.stack(list(ClipReader(path).frames()))
+    model, _ = checkpoint.load(checkpoint.BUILTIN_MODEL, "cpu")
+    cache = LayerCache(root / "layers", FrameCache(root / "frames"))
+    return path, decoded, masks, shades, the_set, model, cache
+
+
+def test_the_plate_is_the_set_and_never_worse_than_a_median(footage):
+    _, frames, masks, _, the_set, _, _ = footage
+    plate, support = cutout.set_plate(frames)
+    fine = cutout.PlateMean(plate)
+    for f in frames:
+        fine.add(f)
+    ours = psnr(fine.result(), the_set)
+    median = psnr(np.median(frames, axis=0).astype(np.uint8), the_set)
+    assert ours >= median and ours > 30
+    assert support.shape == the_set.shape[:2] and 0 < support.min() <= support.max() <= 1
+
+
+def test_walkers_are_cut_without_their_shadows(footage):
+    path, _, masks, shades, _, model, cache = footage
+    layers = cache.load(path, model, LayerSettings(cue="clip"))
+    assert layers.cue == "clip"
+    mattes = np.stack([layers.matte(k) > 127 for k in range(len(layers))])
+    iou = (mattes & masks).sum() / (mattes | masks).sum()
+    assert iou > 0.8
+    # the shadows stay on the set: under a tenth of their pixels come with the walkers
+    assert (mattes & shades).sum() < 0.1 * shades.sum()
+    without = cutout.Matting(layers.plate, shadows=False)
+    kept = np.stack([without.mask(f) > 0 for f in ClipReader(path).frames()])
+    assert (kept & shades).sum() > 0.5 * shades.sum()  # what taking them out changed
+
+
+def test_auto_trusts_the_model_only_where_it_sees_what_moves(footage):
+    """The built-in model learnt puppets: on these walkers its matte misses what clearly moves,
+    so the clip's own cut-out leads."""
+    path, _, _, _, _, model, cache = footage
+    assert cache.load(path, model).cue == "clip"
+
+
+def test_nothing_moving_gives_an_empty_cut_out_not_an_error(tmp_path):
+    frames = np.repeat(street()[3][None], 8, axis=0)
+    matting = cutout.Matting(cutout.set_plate(frames)[0])
+    assert not matting.mask(frames[0]).any()
+
+
+def test_as_shot_is_the_footage_and_another_set_is_its_plate(footage, tmp_path):
+    """A shot whose character, set and motion are one clip plays the footage itself (its noise,
+    its shadows), at ≥ 40 dB on every frame; on another clip's set the character is laid on
+    that set's clean plate."""
+    path, frames, _, _, _, _, _ = footage
+    project = Project.create(tmp_path / "Film")
+    clip = project.import_clip(path).id
+    other = project.import_clip(write_video(tmp_path / "empty.mp4",
+                                            np.repeat(street(1)[3][None], 12, axis=0),
+                                            fps=12, quality=9)).id  # fmt: skip
+    project.add_shot((clip, 0), (clip, 0), clip)
+    project.add_shot((clip, 0), (other, 0), clip)
+    project.set_output_size(SIZE)
+    project.save()
+    d = Director(project, device="cpu", precision="fp32")
+    rendered = list(d.frames())
+    assert min(psnr(rendered[k], frames[k]) for k in range(N)) >= 40
+    plate = d.frame(N + 5, "background")
+    assert np.array_equal(plate, d.frame(N + 6, "background"))  # a still plate, not a live set
+    assert psnr(rendered[N + 5], frames[5]) < 30
