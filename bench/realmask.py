@@ -224,10 +224,11 @@ def figure(path: Path, rows: list[tuple[str, np.ndarray, np.ndarray, dict[str, n
     """Crops at 2×: source, mask, then each method's cut-out over grey."""
     tiles = []
     for name, frame, mask, cuts in rows:
-        ys, xs = np.nonzero(mask == 255)
-        if not len(xs):
+        n, labels, stats, cents = cv2.connectedComponentsWithStats((mask == 255).astype(np.uint8))
+        if n < 2:
             continue
-        cx, cy = int(xs.mean()), int(ys.mean())
+        biggest = 1 + int(stats[1:, cv2.CC_STAT_AREA].argmax())
+        cx, cy = (int(v) for v in cents[biggest])
         h, w = frame.shape[:2]
         s = min(120, h, w)
         x0, y0 = min(max(0, cx - s // 2), w - s), min(max(0, cy - s // 2), h - s)

@@ -53,9 +53,9 @@ LAYERS_VERSION = 7
 CUES = ("auto", "clip", "difference", "model", "both")
 MATTE_EDGES = ("hard", "guided", "plate")
 """How a matte's edge is made (not a walk's edges, engine.document.EDGES)."""
-TRUST_RECALL = 0.75
+TRUST_RECALL = 0.77
 """With ``cue="auto"`` the model's matte leads when it covers this share of the pixels that
-clearly moved (the clip's own confident labels): 0.79–0.99 on 24 held-out kit clips, 0.31–0.70
+clearly moved (the clip's own confident labels): 0.79–1.0 on 24 held-out kit clips, 0.31–0.755
 on the four real scenes with masks and the two real clips (docs/LAYERS.md)."""
 FILLS = ("inpaint", "model")
 HOLE_SHARE = 0.25
