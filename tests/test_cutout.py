@@ -120,6 +120,9 @@ def test_as_shot_is_the_footage_and_another_set_is_its_plate(footage, tmp_path):
     d = Director(project, device="cpu", precision="fp32")
     rendered = list(d.frames())
     assert min(psnr(rendered[k], frames[k]) for k in range(N)) >= 40
+    # its background layer is the set as shot, frame by frame (each its own, not one cached)
+    sets = [d.frame(k, "background") for k in (3, 4)]
+    assert psnr(sets[0], frames[3]) > psnr(sets[1], frames[3])
     plate = d.frame(N + 5, "background")
     assert np.array_equal(plate, d.frame(N + 6, "background"))  # a still plate, not a live set
     assert psnr(rendered[N + 5], frames[5]) < 30

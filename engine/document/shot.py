@@ -215,6 +215,13 @@ class Shot:
         path), rather than the folding below alone."""
         return self.loop == "endless" or self.motion_length > self.motion.length or bool(self.path)
 
+    @property
+    def as_shot(self) -> bool:
+        """Whether the character stays where it was shot: its own set and motion, nothing
+        generated. The pixels renderer then lays it on its set as shot, frame by frame."""
+        return (self.character.clip == self.background.clip == self.motion.clip
+                and not self.generated)  # fmt: skip
+
     def tags(self) -> str:
         """What drives the shot beyond its clip, in a few words (the timeline's label)."""
         tags = ["endless"] if self.loop == "endless" else []

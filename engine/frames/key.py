@@ -15,10 +15,13 @@ def frame_key(
     """Everything that decides the pixels of a shot's local frame in ``layer``, render ``mode``
     and output ``size`` (the Director's cache key; the studio's too): holds, loops and repeated
     shots share keys. In ``pixels`` mode the background is the clip's plate, whatever its
-    frame, and a character moving with its own clip is its motion frame. A generated frame (an
-    endless walk, an extension, a path) is known by every field whose ``frames`` role is
-    ``time`` in :data:`FIELDS` — a new field is in the key by being in the table."""
+    frame (its set at the motion frame when the shot is ``as_shot``), and a character moving
+    with its own clip is its motion frame. A generated frame (an endless walk, an extension, a
+    path) is known by every field whose ``frames`` role is ``time`` in :data:`FIELDS` — a new
+    field is in the key by being in the table."""
     bg = (shot.background.clip, shot.background.frame if mode == "model" else None)
+    if mode == "pixels" and shot.as_shot:  # the set as shot at the motion frame
+        bg = (shot.background.clip, "as shot", shot.motion_frame(local))
     if layer == "background":
         return (mode, "background", bg, size)
     ch = (shot.character.clip, shot.character.frame)

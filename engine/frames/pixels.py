@@ -33,15 +33,14 @@ class PixelRenderer:
         self.matches = LRU(65_536)
 
     def render(self, shot: Shot, local: int, layer: str) -> np.ndarray:
-        """One frame of ``layer``. A character that stays where it was shot (its own set and
-        motion, not carried by a walk, an extension or a path) is laid on its clip's set as shot
-        at the same frame (its light, its leaves): as shot is the footage. Carried elsewhere, the
-        spot it left would show the plate in a set whose light moves on; so there, and on any
-        other set, the set is the clean plate."""
+        """One frame of ``layer``. A character that stays where it was shot (``Shot.as_shot``:
+        its own set and motion, not carried by a walk, an extension or a path) is laid on its
+        clip's set as shot at the same frame (its light, its leaves): as shot is the footage.
+        Carried elsewhere, the spot it left would show the plate in a set whose light moves on;
+        so there, and on any other set, the set is the clean plate."""
         size = self.size()
         drive = self.drives.drive(shot, local)
-        if (shot.character.clip == shot.background.clip == shot.motion.clip
-                and drive.extra is None and not drive.path):  # fmt: skip
+        if shot.as_shot:
             plate = self.inputs.live_set(shot.background.clip, drive.k, size)
         else:
             plate = self.inputs.plate(shot.background.clip, size)
