@@ -181,3 +181,102 @@ def fill_holes(mask: np.ndarray, share: float) -> np.ndarray:
         if cv2.contourArea(contours[i]) < share * cv2.contourArea(contours[parent]):
             cv2.drawContours(out, contours, i, 1, thickness=cv2.FILLED)
     return out
+
+
+MIN_SUBJECT_FRAMES = 3
+"""A part seen in fewer frames than this is a flicker of the matte, not a subject to pick."""
+MIN_SUBJECT_SHARE = 1 / 1000
+"""Nor is one never bigger than this share of the frame (a speck)."""
+
+
+class SubjectTracker:
+    """Splits each frame's cut-out into its separate subjects and follows them from frame to
+    frame. A part of the matte takes the subject it overlaps most in the tracker's memory (where
+    each subject was last seen, up to MEMORY frames ago, grown by 1/40 of the frame to bridge a
+    fast step or a gap); parts that overlap one subject are that subject (legs the matte cut off
+    from their body), and a part overlapping none is a new subject. Two subjects that meet stay
+    the one that was bigger until they part. Subjects are numbered 1, 2, … as they appear."""
+
+    MEMORY = 6
+
+    def __init__(self, w: int, h: int) -> None:
+        self.memory = np.zeros((h, w), np.uint16)
+        self.age = np.zeros((h, w), np.uint8)
+        self.grow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (_odd(min(w, h) / 40),) * 2)
+        self.next_id = 1
+        self.min_area = MIN_SUBJECT_SHARE * w * h
+        self.stats: dict[int, dict] = {}
+        self.centres: list[dict[int, tuple[float, float, float]]] = []
+
+    def label(self, alpha: np.ndarray, x0: int, y0: int) -> np.ndarray:
+        """The subject (uint16, 0 = none) of each pixel of a frame's cut-out box, whose alpha
+        (uint8) is given and whose top-left is (x0, y0) in the frame."""
+        h, w = alpha.shape
+        n, comp, stats, cents = cv2.connectedComponentsWithStats((alpha > 0).astype(np.uint8),
+                                                                connectivity=8)  # fmt: skip
+        # grey dilation: each remembered subject a little bigger (the higher id wins a tie)
+        before = cv2.dilate(self.memory, self.grow)[y0 : y0 + h, x0 : x0 + w]
+        ids = np.zeros(n, np.uint16)
+        if n > 1:
+            pairs = comp.astype(np.int64) * 65536 + before
+            counts = np.bincount(pairs[(comp > 0) & (before > 0)], minlength=1)
+            best: dict[int, tuple[int, int]] = {}
+            for code in np.nonzero(counts)[0]:
+                c, old = divmod(int(code), 65536)
+                if counts[code] > best.get(c, (0, 0))[1]:
+                    best[c] = (old, int(counts[code]))
+            for c in range(1, n):
+                old = best.get(c, (0, 0))[0]
+                if old:
+                    ids[c] = old
+                elif self.next_id < 65535:
+                    ids[c] = self.next_id
+                    self.next_id += 1
+                else:
+                    ids[c] = 65535  # past 65,534 subjects: the rest share one
+        labels = ids[comp]
+        self.age = np.minimum(self.age.astype(np.int16) + 1, 255).astype(np.uint8)
+        self.memory[self.age > self.MEMORY] = 0
+        seen = labels > 0
+        box = (slice(y0, y0 + h), slice(x0, x0 + w))
+        for i in np.unique(labels[seen]):  # a subject seen now forgets where it was
+            self.memory[self.memory == i] = 0
+        self.memory[box][seen] = labels[seen]
+        self.age[box][seen] = 0
+        k = len(self.centres)
+        here: dict[int, tuple[float, float, float]] = {}
+        for c in range(1, n):
+            i, area = int(ids[c]), float(stats[c, cv2.CC_STAT_AREA])
+            cx, cy = cents[c] + (x0, y0)
+            if i in here:  # another part of a subject seen already: weighted together
+                a0 = here[i][2]
+                cx = (here[i][0] * a0 + cx * area) / (a0 + area)
+                cy = (here[i][1] * a0 + cy * area) / (a0 + area)
+                area += a0
+            here[i] = (float(cx), float(cy), area)
+        for i, (_, _, area) in here.items():
+            s = self.stats.setdefault(i, {"id": i, "first": k, "frames": 0, "best": k, "area": 0.0})
+            s["frames"] += 1
+            s["last"] = k
+            if area > s["area"]:
+                s["best"], s["area"] = k, area
+        self.centres.append(here)
+        return labels
+
+    def subjects(self) -> list[dict]:
+        """Each subject: ``id``, ``first`` and ``last`` frame, ``frames`` seen, ``best`` (the
+        frame it is biggest in), ``area`` there (pixels) and ``minor`` (seen in fewer than
+        MIN_SUBJECT_FRAMES frames, or never bigger than MIN_SUBJECT_SHARE of the frame)."""
+        return [{**s, "minor": s["frames"] < MIN_SUBJECT_FRAMES or s["area"] < self.min_area}
+                for s in sorted(self.stats.values(), key=lambda s: s["id"])]  # fmt: skip
+
+    def centre_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """The subjects' ids (S,) and their centres and areas (N, S, 3) float32 (area 0: not in
+        that frame)."""
+        ids = np.array(sorted(self.stats), np.int64)
+        col = {int(i): j for j, i in enumerate(ids)}
+        table = np.zeros((len(self.centres), len(ids), 3), np.float32)
+        for k, here in enumerate(self.centres):
+            for i, v in here.items():
+                table[k, col[i]] = v
+        return ids, table

@@ -48,7 +48,7 @@ from engine.geometry import homogeneous
 from engine.model import SceneModel
 from engine.progress import Cancel, Progress
 
-LAYERS_VERSION = 7
+LAYERS_VERSION = 8
 """Bumped whenever the way layers are made changes: older caches are then made again."""
 CUES = ("auto", "clip", "difference", "model", "both")
 MATTE_EDGES = ("hard", "guided", "plate")
@@ -137,6 +137,13 @@ class ClipLayers:
         size = int(self.boxes[-1, 0] + self.boxes[-1, 3] * self.boxes[-1, 4] * 4)
         self._data = np.memmap(folder / "cutouts.bin", np.uint8, "r", shape=(max(size, 1),))
         self.plate.flags.writeable = False
+        self._labels = np.memmap(folder / "labels.bin", np.uint16, "r",
+                                 shape=(max(size // 4, 1),))
+        self.subjects: list[dict] = json.loads((folder / "subjects.json").read_text())
+        """The clip's separate subjects (cutout.SubjectTracker.subjects): ``id``, ``first``,
+        ``last``, ``frames``, ``best``, ``area``, ``minor``."""
+        self._subject_ids = np.load(folder / "subject_ids.npy", allow_pickle=False)
+        self._subject_centres = np.load(folder / "subject_centres.npy", allow_pickle=False)
         self._frames = None
         if meta.get("live"):
             self._frames = np.memmap(folder / "frames.bin", np.uint8, "r",
@@ -149,11 +156,64 @@ class ClipLayers:
     def size(self) -> tuple[int, int]:
         return self.width, self.height
 
-    def cutout(self, k: int) -> tuple[np.ndarray, int, int]:
+    def cutout(self, k: int, subjects: tuple[int, ...] = ()) -> tuple[np.ndarray, int, int]:
         """Frame k's character: RGBA uint8 (h, w, 4) — the foreground colour and the matte of
-        its bounding box — and the box's top-left corner (x0, y0) in the frame."""
+        its bounding box — and the box's top-left corner (x0, y0) in the frame; with
+        ``subjects``, only those of the clip's subjects (the others transparent)."""
         offset, x0, y0, w, h = (int(v) for v in self.boxes[k])
-        return self._data[offset : offset + w * h * 4].reshape(h, w, 4), x0, y0
+        rgba = self._data[offset : offset + w * h * 4].reshape(h, w, 4)
+        if subjects:
+            rgba = rgba.copy()
+            rgba[..., 3][~np.isin(self.labels(k), subjects)] = 0
+        return rgba, x0, y0
+
+    def thumbnail(self, sid: int, size: int = 64) -> np.ndarray:
+        """Subject ``sid`` in the frame it is biggest in, cut to its box and fitted into
+        ``size``×``size``: RGBA uint8."""
+        best = next(s["best"] for s in self.subjects if s["id"] == sid)
+        rgba = np.ascontiguousarray(self.cutout(best, (sid,))[0])
+        x, y, w, h = cv2.boundingRect((rgba[..., 3] > 0).astype(np.uint8))
+        out = np.zeros((size, size, 4), np.uint8)
+        if w and h:
+            f = size / max(w, h)
+            tw, th = max(1, round(w * f)), max(1, round(h * f))
+            small = cv2.resize(rgba[y : y + h, x : x + w], (tw, th), interpolation=cv2.INTER_AREA)
+            ox, oy = (size - tw) // 2, (size - th) // 2
+            out[oy : oy + th, ox : ox + tw] = small
+        return out
+
+    def labels(self, k: int) -> np.ndarray:
+        """Frame k's subject of each pixel of its cut-out's box (uint16, 0 = none)."""
+        offset, _, _, w, h = (int(v) for v in self.boxes[k])
+        return self._labels[offset // 4 : offset // 4 + w * h].reshape(h, w)
+
+    def subject_at(self, k: int, x: float, y: float, reach: int = 3) -> int:
+        """The subject under the frame's pixel (x, y) in frame k (the nearest within ``reach``
+        pixels, a click being not quite on it), or 0 where there is none."""
+        offset, x0, y0, w, h = (int(v) for v in self.boxes[k])
+        labels = self.labels(k)
+        cx, cy = round(x) - x0, round(y) - y0
+        ys, xs = np.mgrid[max(0, cy - reach) : min(h, cy + reach + 1),
+                          max(0, cx - reach) : min(w, cx + reach + 1)]  # fmt: skip
+        if ys.size == 0:
+            return 0
+        found = labels[ys, xs]
+        if not found.any():
+            return 0
+        d = (ys - cy) ** 2 + (xs - cx) ** 2
+        d[found == 0] = 1 << 30
+        return int(found.flat[int(d.argmin())])
+
+    def subject_motion(self, sid: int, start: int, k: int) -> np.ndarray | None:
+        """Subject ``sid``'s move (2, 3) from frame ``start`` to frame ``k``: its centre's shift
+        (None when it is not in both frames)."""
+        col = np.nonzero(self._subject_ids == sid)[0]
+        if not len(col):
+            return None
+        a, b = self._subject_centres[start, col[0]], self._subject_centres[k, col[0]]
+        if a[2] == 0 or b[2] == 0:
+            return None
+        return np.array([[1.0, 0, b[0] - a[0]], [0, 1.0, b[1] - a[1]]])
 
     def matte(self, k: int) -> np.ndarray:
         """Frame k's matte at the clip's size, uint8 (H, W)."""
@@ -162,10 +222,10 @@ class ClipLayers:
         out[y0 : y0 + rgba.shape[0], x0 : x0 + rgba.shape[1]] = rgba[..., 3]
         return out
 
-    def centre(self, k: int) -> np.ndarray:
-        """The centroid (x, y) of frame k's matte in the frame's pixels (the frame's centre when
-        the matte is empty), from the cut-out alone."""
-        rgba, x0, y0 = self.cutout(k)
+    def centre(self, k: int, subjects: tuple[int, ...] = ()) -> np.ndarray:
+        """The centroid (x, y) of frame k's matte (of ``subjects`` only, if given) in the frame's
+        pixels (the frame's centre when the matte is empty), from the cut-out alone."""
+        rgba, x0, y0 = self.cutout(k, subjects)
         c = centroid(np.ascontiguousarray(rgba[..., 3]), binary=False)
         return np.array([self.width / 2, self.height / 2]) if c is None else c + (x0, y0)
 
@@ -680,11 +740,13 @@ def compute_layers(
     offset = 0
     prev = prev_mask = None
     live = n * h * w * 3 <= LIVE_BYTES
-    with open(out / "cutouts.bin", "wb") as fh, \
+    tracker = cutout.SubjectTracker(w, h)
+    with open(out / "cutouts.bin", "wb") as fh, open(out / "labels.bin", "wb") as lab, \
             open(out / "frames.bin", "wb") if live else contextlib.nullcontext() as frames:
         for k, frame in enumerate(_frames(path, n)):
             rgba, x0, y0 = cut(k, frame)
             fh.write(rgba.tobytes())
+            lab.write(tracker.label(rgba[..., 3], x0, y0).tobytes())
             if frames is not None:
                 frames.write(frame.tobytes())
             boxes[k] = (offset, x0, y0, rgba.shape[1], rgba.shape[0])
@@ -699,6 +761,10 @@ def compute_layers(
     np.save(out / "plate.npy", plate)
     np.save(out / "boxes.npy", boxes)
     np.save(out / "tracked.npy", tracked)
+    ids, centres = tracker.centre_table()
+    np.save(out / "subject_ids.npy", ids)
+    np.save(out / "subject_centres.npy", centres)
+    (out / "subjects.json").write_text(json.dumps(tracker.subjects()))
     (out / "meta.json").write_text(json.dumps({
         "version": LAYERS_VERSION, "source": str(path), "width": w, "height": h, "frames": n,
         "settings": asdict(settings), "cue": cue, "live": live,
