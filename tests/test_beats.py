@@ -174,10 +174,10 @@ def test_fitting_shots_of_a_project_saves_opens_undoes_and_migrates(tmp_path):
     assert film.shot(loop.id).timing == fit["timing"]  # refused: nothing changed
     film.save()
     doc = json.loads(film.file.read_text())
-    assert doc["schema_version"] == SCHEMA_VERSION == 6
+    assert doc["schema_version"] == SCHEMA_VERSION
     doc["schema_version"] = 5
     for s in doc["timeline"]["shots"]:
-        del s["beat_fit"]
+        del s["beat_fit"], s["subjects"], s["driver"]
     film.file.write_text(json.dumps(doc))
     assert all(s.beats == () and s.timing == () for s in Project.open(film.root).shots)
 

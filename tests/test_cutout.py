@@ -9,7 +9,7 @@ import pytest
 from engine import checkpoint
 from engine.data.cache import FrameCache
 from engine.data.clips import ClipReader, write_video
-from engine.document import Project
+from engine.document import Project, ProjectError
 from engine.frames import cutout
 from engine.frames.director import Director
 from engine.frames.layers import LayerCache, LayerSettings
@@ -126,3 +126,78 @@ def test_as_shot_is_the_footage_and_another_set_is_its_plate(footage, tmp_path):
     plate = d.frame(N + 5, "background")
     assert np.array_equal(plate, d.frame(N + 6, "background"))  # a still plate, not a live set
     assert psnr(rendered[N + 5], frames[5]) < 30
+
+
+def test_each_walker_is_a_subject_to_pick_and_follow(footage):
+    """The three walkers are three subjects, numbered as they appear; a click finds the one
+    under it (nothing under it: 0); a cut-out of one shows that one only; its move is its own."""
+    path, _, masks, _, _, model, cache = footage
+    layers = cache.load(path, model, LayerSettings(cue="clip"))
+    major = {s["id"] for s in layers.subjects if not s["minor"]}
+    # walker i walks on row 40 + 20 i, from x = i·55 − 20, 6 px a frame: at frame 4 all three
+    # are in sight, three subjects (none of them a speck)
+    at4 = [layers.subject_at(4, i * 55 - 20 + 24, 40 + 20 * i) for i in (1, 2)]
+    assert len(set(at4)) == 2 and set(at4) <= major
+    k = 10
+    x = (k * 6 + 55) % 200 - 20
+    picked = layers.subject_at(k, x, 60)
+    assert picked in (1, 2, 3)
+    assert layers.subject_at(k, x, 5) == 0  # the sky above them all
+    rgba, x0, y0 = layers.cutout(k, (picked,))
+    ys, xs = np.nonzero(rgba[..., 3] > 127)
+    assert abs(xs.mean() + x0 - x) < 3 and abs(ys.mean() + y0 - 60) < 4
+    assert layers.cutout(k)[0][..., 3].sum() > 2.5 * rgba[..., 3].sum()
+    move = layers.subject_motion(picked, k, k + 4)
+    np.testing.assert_allclose(move[:, 2], (24, 0), atol=2)
+    assert layers.subject_motion(999, 0, 5) is None
+    thumb = layers.thumbnail(picked, 32)
+    assert thumb.shape == (32, 32, 4) and thumb[..., 3].any()
+
+
+def test_a_shot_of_one_subject_shows_that_one_and_a_new_clip_drops_the_pick(footage, tmp_path):
+    path, frames, masks, _, _, _, _ = footage
+    project = Project.create(tmp_path / "Film")
+    clip = project.import_clip(path).id
+    other = project.import_clip(write_video(tmp_path / "other.mp4", frames[:12], fps=12,
+                                            quality=9)).id  # fmt: skip
+    project.set_output_size(SIZE)
+    d = Director(project, device="cpu", precision="fp32")
+    x = [(10 * 6 + i * 55) % 200 - 20 for i in range(3)]  # the walkers at frame 10
+    picked = d.layers(clip).subject_at(10, x[1], 60)
+    shot = project.add_shot((clip, 0), (clip, 0), clip, subjects=[picked])
+    one, without = d.frame(10), d.frame(10, "background")
+    # walker 1 (the middle one) is there as shot, walkers 0 and 2 are not (the plate there)
+    at = lambda img, i: img[40 + 20 * i - 10 : 40 + 20 * i + 10, x[i] - 5 : x[i] + 5]  # noqa: E731
+    differs = lambda a, b: np.abs(a.astype(int) - b.astype(int)).mean()  # noqa: E731
+    assert differs(at(one, 1), at(frames[10], 1)) < 4
+    assert differs(at(one, 0), at(frames[10], 0)) > 15
+    assert differs(at(one, 2), at(frames[10], 2)) > 15
+    assert differs(at(without, 1), at(frames[10], 1)) > 15
+    old = project.update_shot(shot.id, character=(other, 0))
+    assert project.shots[0].subjects == () and old["subjects"] == (picked,)
+    with pytest.raises(ProjectError, match="subjects"):
+        project.update_shot(shot.id, subjects=[0])
+
+
+def test_a_schema_6_project_opens_with_all_subjects_moving_together(footage, tmp_path):
+    import json
+
+    path = footage[0]
+    project = Project.create(tmp_path / "Film")
+    clip = project.import_clip(path).id
+    project.add_shot((clip, 0), (clip, 0), clip, subjects=[3, 1], driver=2)
+    project.save()
+    again = Project.open(project.root)
+    assert again.shots[0].subjects == (1, 3) and again.shots[0].driver == 2
+    doc = json.loads(project.file.read_text())
+    doc["schema_version"] = 6
+    for s in doc["timeline"]["shots"]:
+        del s["subjects"], s["driver"]
+    project.file.write_text(json.dumps(doc))
+    old = Project.open(project.root).shots[0]
+    assert old.subjects == () and old.driver == 0
+    doc["timeline"]["shots"][0]["subjects"] = [1, "x"]
+    doc["schema_version"] = 7
+    project.file.write_text(json.dumps(doc))
+    with pytest.raises(ProjectError, match="subjects"):
+        Project.open(project.root)

@@ -307,8 +307,14 @@ def _migrate_5_to_6(doc: dict) -> dict:
     return {**doc, "schema_version": 6}
 
 
+def _migrate_6_to_7(doc: dict) -> dict:
+    """Schema 7 adds the subjects a shot picks of its character's clip (``subjects``) and the
+    one whose motion drives (``driver``): a version-6 shot has all of them, moving together."""
+    return {**doc, "schema_version": 7}
+
+
 MIGRATIONS = {1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4, 4: _migrate_4_to_5,
-              5: _migrate_5_to_6}  # fmt: skip
+              5: _migrate_5_to_6, 6: _migrate_6_to_7}  # fmt: skip
 """schema_version n → the function that turns a version-n document into version n + 1."""
 
 

@@ -24,6 +24,8 @@ from engine.document.rules import (
     check_text,
 )
 from engine.document.shot import (
+    FIELD,
+    PICKED_FROM,
     UNFIT,
     Clip,
     FrameRef,
@@ -305,6 +307,12 @@ class Edits:
         for key, value in changes.items():
             old[key] = field_value(shot, key)
             set_field(trial, key, value)
+        for pick, source in PICKED_FROM.items():  # a pick of another clip's subjects is none
+            if pick not in changes and source in changes and \
+                    getattr(trial, source).clip != getattr(shot, source).clip and \
+                    getattr(shot, pick):  # fmt: skip
+                old[pick] = getattr(shot, pick)
+                set_field(trial, pick, FIELD[pick].default)
         if shot.beats and "beats" not in changes and changes.keys() & UNFIT:
             old["beats"], old["timing"] = shot.beats, shot.timing  # its fit no longer holds
             trial.beats = trial.timing = ()

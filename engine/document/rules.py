@@ -11,7 +11,7 @@ from typing import Any
 
 from engine.errors import UserError
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 MAX_OUTPUT_SIDE = 4096
 MAX_HOLD = 12
 MAX_SPEED = 16.0
@@ -19,6 +19,10 @@ FPS_RANGE = (1.0, 120.0)
 MAX_EXTEND = 10_000
 """Frames a motion can be extended by (engine.frames.predictor)."""
 MAX_PATH_KEYS = 1_000
+MAX_PICKS = 256
+"""Subjects one shot may pick of its character's clip."""
+MAX_SUBJECT = 65_535
+"""The highest subject number a clip's analysis gives (engine.frames.cutout.SubjectTracker)."""
 MAX_SHOT_FRAMES = 1_000_000
 """One shot: 11.5 hours at 24 fps."""
 MAX_TIMELINE_FRAMES = 10_000_000

@@ -23,10 +23,12 @@ from engine.document.rules import (
     MAX_EXTEND,
     MAX_HOLD,
     MAX_PATH_KEYS,
+    MAX_PICKS,
     MAX_SHOT_FRAMES,
     MAX_SOUND_OFFSET,
     MAX_SOUND_SECONDS,
     MAX_SPEED,
+    MAX_SUBJECT,
     MAX_TIMELINE_FRAMES,
     RENDER_MODES,
     ProjectError,
@@ -203,6 +205,8 @@ class Shot:
     path: tuple[Key, ...] = ()
     beats: tuple[int, ...] = ()
     timing: tuple[int, ...] = ()
+    subjects: tuple[int, ...] = ()
+    driver: int = 0
 
     @property
     def motion_length(self) -> int:
@@ -392,6 +396,29 @@ class Motion(Kind):
                          r.get(ref, "out", at, int))  # fmt: skip
 
 
+class Ids(Kind):
+    """Picked subjects of a clip's analysis (engine.frames.layers: 1 … MAX_SUBJECT), at most
+    MAX_PICKS, in order, none twice; none picked writes as an empty list (all of them)."""
+
+    def edit(self, value: Any, name: str) -> Any:
+        if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value):
+            raise ProjectError(f"{name} must be whole numbers (got {value!r})")
+        return tuple(sorted({int(v) for v in value}))
+
+    def ok(self, value: Any) -> bool:
+        return len(value) <= MAX_PICKS and all(1 <= v <= MAX_SUBJECT for v in value) \
+            and list(value) == sorted(set(value))  # fmt: skip
+
+    def write(self, value: Any) -> Any:
+        return list(value)
+
+    def read(self, r, obj: Any, key: str, where: str, default: Any) -> Any:
+        values = r.count(r.get(obj, key, where, list, []), f"{where}.{key}", MAX_PICKS)
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            raise r.fail(f"{where}.{key}", "expected a list of whole numbers")
+        return tuple(values)
+
+
 @dataclass(frozen=True)
 class Frames(Kind):
     """Whole frame numbers, 0 … MAX_TIMELINE_FRAMES (a fit to beats); ``rising``: never going
@@ -542,8 +569,14 @@ FIELDS: tuple[Field, ...] = (
           f"render mode {{v!r}} is not one of {', '.join(RENDER_MODES)}"),
     Field("pose", "pose", Choice(POSE_MODES), "Poses", "pose", "rigid",
           f"pose {{v!r}} is not one of {', '.join(POSE_MODES)}"),
+    Field("subjects", "subjects", Ids(), "Subjects", "input", (),
+          f"subjects are at most {MAX_PICKS} of 1…{MAX_SUBJECT:,}, each once"),
+    Field("driver", "driver", Int(0, MAX_SUBJECT), "Driven by", "input", 0,
+          f"the driving subject must be 0 (all) … {MAX_SUBJECT:,}"),
 )  # fmt: skip
 FIELD = {f.name: f for f in FIELDS}
+PICKED_FROM = {"subjects": "character", "driver": "motion"}
+"""A pick of subjects and the clip it picks from: another clip there drops the pick."""
 NULL_UNLESS = {"extend": "extend", "beat_fit": "beats"}
 """JSON groups written as null while their lead field is empty (no extension, no fit)."""
 UNFIT = frozenset(f.name for f in FIELDS if f.unfits)

@@ -33,6 +33,10 @@ def frame_key(
         ch = (shot.character.clip, None)
     elif mode == "pixels" and shot.pose != "rigid":
         ch = (*ch, shot.pose)
+    if shot.subjects:  # only some of the clip's subjects
+        ch = (*ch, shot.subjects)
+    if shot.driver:  # one subject's motion
+        motion = (*motion, "driver", shot.driver)
     if layer == "character":
         return (mode, "character", ch, motion, size)
     return (mode, layer, ch, bg, motion, size)

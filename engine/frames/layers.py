@@ -193,10 +193,11 @@ class ClipLayers:
         offset, x0, y0, w, h = (int(v) for v in self.boxes[k])
         labels = self.labels(k)
         cx, cy = round(x) - x0, round(y) - y0
-        ys, xs = np.mgrid[max(0, cy - reach) : min(h, cy + reach + 1),
-                          max(0, cx - reach) : min(w, cx + reach + 1)]  # fmt: skip
-        if ys.size == 0:
+        y_lo, y_hi = max(0, cy - reach), min(h, cy + reach + 1)
+        x_lo, x_hi = max(0, cx - reach), min(w, cx + reach + 1)
+        if y_hi <= y_lo or x_hi <= x_lo:  # outside the cut-out's box: nothing there
             return 0
+        ys, xs = np.mgrid[y_lo:y_hi, x_lo:x_hi]
         found = labels[ys, xs]
         if not found.any():
             return 0
@@ -206,13 +207,17 @@ class ClipLayers:
 
     def subject_motion(self, sid: int, start: int, k: int) -> np.ndarray | None:
         """Subject ``sid``'s move (2, 3) from frame ``start`` to frame ``k``: its centre's shift
-        (None when it is not in both frames)."""
+        from where it was first seen from ``start`` on to where it was last seen up to ``k``
+        (held while it is out of sight); None when it is not seen between them."""
         col = np.nonzero(self._subject_ids == sid)[0]
         if not len(col):
             return None
-        a, b = self._subject_centres[start, col[0]], self._subject_centres[k, col[0]]
-        if a[2] == 0 or b[2] == 0:
+        lo, hi = sorted((start, k))
+        seen = np.nonzero(self._subject_centres[lo : hi + 1, col[0], 2] > 0)[0] + lo
+        if not len(seen):
             return None
+        first, last = (seen[0], seen[-1]) if k >= start else (seen[-1], seen[0])
+        a, b = self._subject_centres[first, col[0]], self._subject_centres[last, col[0]]
         return np.array([[1.0, 0, b[0] - a[0]], [0, 1.0, b[1] - a[1]]])
 
     def matte(self, k: int) -> np.ndarray:

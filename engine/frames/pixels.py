@@ -47,12 +47,12 @@ class PixelRenderer:
         if layer == "background":
             return plate
         matrix, ch, c = self.placement(shot, drive)
-        centre = (matrix @ np.append(ch.centre(c), 1.0))[:2]
+        centre = (matrix @ np.append(ch.centre(c, shot.subjects), 1.0))[:2]
         self.centres.put((shot.id, local), (float(centre[0]), float(centre[1])))
         path = drive.path_at(centre, size)
         if path is not None:  # composed into the one warp of the full-resolution cut-out
             matrix = path @ matrix
-        rgba, x0, y0 = ch.cutout(c)
+        rgba, x0, y0 = ch.cutout(c, shot.subjects)
         return composite(plate, place(rgba, x0, y0, matrix, size), layer)
 
     def placement(self, shot: Shot, drive) -> tuple[np.ndarray, ClipLayers, int]:
@@ -68,7 +68,12 @@ class PixelRenderer:
         if shot.character.clip == mo.clip:
             return fit_matrix(ch.size, size) @ extra, ch, k
         c = shot.character.frame
-        if self.motion == "tracked":
+        driven = moving.subject_motion(shot.driver, mo.start, k) if shot.driver else None
+        if driven is not None:  # one subject's move (its centre; the rest stand still)
+            forward = homogeneous(driven)
+        elif shot.driver:
+            forward = np.eye(3)  # that subject is not in these frames (a re-analysis lost it)
+        elif self.motion == "tracked":
             forward = homogeneous(moving.tracked_motion(mo.start, k))
         else:
             with torch.inference_mode():
@@ -80,9 +85,9 @@ class PixelRenderer:
             # the character's own frame of the closest pose, its centre put where the moved
             # character frame's centre goes (only moved: the pose brings its own turn)
             j = self.matched_frame(shot.character.clip, mo.clip, k)
-            goes = matrix @ np.append(ch.centre(c), 1.0)
+            goes = matrix @ np.append(ch.centre(c, shot.subjects), 1.0)
             matrix = fit_ch.copy()
-            matrix[:2, 2] += goes[:2] - (fit_ch @ np.append(ch.centre(j), 1.0))[:2]
+            matrix[:2, 2] += goes[:2] - (fit_ch @ np.append(ch.centre(j, shot.subjects), 1.0))[:2]
             c = j
         return matrix, ch, c
 
