@@ -167,6 +167,37 @@ class Commands(QObject):
         text = "Fit shot to beats" + (" with holds" if holds else "")
         return s.update_shot(shot.id, text=text, **changes)
 
+    def pick_subject(self, x: float, y: float, add: bool = False) -> bool:
+        """A click in the viewer: the subject under it becomes the shot's character (Shift: is
+        added to it, or taken out if it was in); undoable. A click on nothing picks nothing and
+        says so in the status bar."""
+        s, title = self.s, "Pick Subject"
+        if s.project is None or not s.timeline.frame_count:
+            return False
+        index = s.playhead
+        job = s.engine.job(lambda d, _job: d.subject_at(index, x, y), "pick subject")
+        if job is None:
+            self.w.show_message(title, "The model is still loading; try again in a moment.")
+            return False
+        try:
+            shot_id, sid = self.w.run_busy("Finding the subjects of the character's clip…",
+                                           job=job)  # fmt: skip
+        except UserError as e:
+            self.w.show_message(title, str(e))
+            return False
+        shot = s.project.shot(shot_id)
+        if not sid:
+            self.w.statusBar().showMessage(
+                "Nothing to pick there: no subject of the character's clip under the click.", 6000)
+            return False
+        picked = set(shot.subjects)
+        if add:
+            picked ^= {sid}
+        else:
+            picked = {sid}
+        verb = "Pick" if not add else ("Add" if sid in picked else "Leave out")
+        return s.update_shot(shot_id, text=f"{verb} subject {sid}", subjects=tuple(picked))
+
     def clear_beat_fit(self) -> bool:
         s = self.s
         if s.project is None or s.selected is None or not s.project.shot(s.selected).beats:

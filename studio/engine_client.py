@@ -132,6 +132,11 @@ class EngineClient(QObject):
         director = self._director
         return director is not None and director.analysed(clip_id)
 
+    def lost_picks(self, shot) -> str | None:
+        """Picks of subjects a re-analysis no longer has, in words (a lookup: never waits)."""
+        director = self._director
+        return None if director is None else director.lost_picks(shot)
+
     def character_centre(self, shot_id: str, local: int) -> tuple[float, float] | None:
         """Where the last rendered frame of a shot's local frame put its character, before the
         path (a lookup: never waits for a render); None if none was rendered."""

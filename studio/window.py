@@ -87,6 +87,8 @@ class MainWindow(QMainWindow):
         self.messages: list[QMessageBox] = []
         self.dialogs: list = []  # open training / export dialogs
         self.commands = Commands(self)
+        self.viewer.canvas.picked.connect(
+            lambda at, add: self.commands.pick_subject(at.x(), at.y(), add))
         self.life = ProjectLife(self)
         self.inspector.extend_button.clicked.connect(self.commands.extend_dialog)
         self.inspector.beat_button.clicked.connect(lambda: self.commands.fit_to_beats(False))

@@ -201,3 +201,24 @@ def test_a_schema_6_project_opens_with_all_subjects_moving_together(footage, tmp
     project.file.write_text(json.dumps(doc))
     with pytest.raises(ProjectError, match="subjects"):
         Project.open(project.root)
+
+
+def test_one_subjects_move_drives_another_clips_character(footage, tmp_path):
+    path, frames, _, _, _, _, _ = footage
+    project = Project.create(tmp_path / "Film")
+    clip = project.import_clip(path).id
+    other = project.import_clip(write_video(tmp_path / "other.mp4", frames[:12], fps=12,
+                                            quality=9)).id  # fmt: skip
+    project.set_output_size(SIZE)
+    d = Director(project, device="cpu", precision="fp32")
+    sid = d.layers(clip).subject_at(4, 35 + 24, 60)  # the middle walker at frame 4
+    shot = project.add_shot((other, 0), (other, 0), (clip, 4, 20), driver=sid)
+    matrix = d.pixels.placement(shot, d.drive(shot, 5))[0]
+    np.testing.assert_allclose(matrix[:2, :2], np.eye(2), atol=1e-6)
+    np.testing.assert_allclose(matrix[:2, 2], (30, 0), atol=2)  # 6 px a frame, 5 frames
+    assert d.subject_at(project.timeline.frame_count - 1, 5, 5)[1] in (0, *range(1, 99))
+    assert d.lost_picks(project.shots[0]) is None
+    project.update_shot(shot.id, driver=999)  # a subject a re-analysis no longer has: still,
+    assert "subject 999 of" in d.lost_picks(project.shots[0])  # and said
+    np.testing.assert_allclose(d.pixels.placement(project.shots[0], d.drive(shot, 5))[0],
+                               np.eye(3), atol=1e-6)  # fmt: skip

@@ -30,7 +30,7 @@ from engine.device import (
     use_channels_last,
 )
 from engine.document import RENDER_MODES, Project, ProjectError, Shot
-from engine.errors import Cancelled, ClipError
+from engine.errors import Cancelled, ClipError, UserError
 from engine.frames import fitting
 from engine.frames.cache import LRU
 from engine.frames.compositor import placeholder
@@ -191,6 +191,31 @@ class Director:
 
     def matched_frame(self, char_clip: str, motion_clip: str, k: int) -> int:
         return self.pixels.matched_frame(char_clip, motion_clip, k)
+
+    def subject_at(self, index: int, x: float, y: float) -> tuple[str, int]:
+        """The shot at timeline frame ``index`` and the subject of its character's clip under
+        output pixel (x, y) there (0: none). Subjects are the pixels renderer's: in model mode
+        this is a UserError saying so."""
+        self.check_range(index, index + 1)
+        shot, local = self.project.timeline.shot_at(index)
+        if self.mode_of(shot) != "pixels":
+            raise UserError("subjects are picked in pixels mode (Shot → Render: Pixels)")
+        return shot.id, self.pixels.subject_at(shot, local, x, y)
+
+    def lost_picks(self, shot: Shot) -> str | None:
+        """What a shot picks of its clips' subjects that their analysis no longer has (a clip
+        analysed again, by another model): said in words; None when every pick is there, or
+        when the clips are not analysed yet (a lookup: never analyses)."""
+        lost = []
+        for ids, clip in ((shot.subjects, shot.character.clip),
+                          ((shot.driver,) if shot.driver else (), shot.motion.clip)):  # fmt: skip
+            if ids and self.analysed(clip):
+                have = {s["id"] for s in self.layers(clip).subjects}
+                lost += [f"subject {i} of {self.project.clip(clip).name}" for i in ids
+                         if i not in have]  # fmt: skip
+        if not lost:
+            return None
+        return f"{', '.join(lost)}: no longer found (the clip was analysed again); pick again"
 
     def character_centre(self, shot_id: str, local: int) -> tuple[float, float] | None:
         """Where the character's centre was, before its path moved it, in the last rendered

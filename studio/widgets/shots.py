@@ -30,6 +30,7 @@ from engine.document import (
     MAX_HOLD,
     MAX_SHOT_FRAMES,
     MAX_SPEED,
+    MAX_SUBJECT,
     MAX_TEXT,
     Key,
     with_key,
@@ -140,6 +141,14 @@ class Inspector(QWidget):
         self.extend_button = QPushButton("Extend…", self)
         self.extend_button.setToolTip("Predict how the motion goes on past the clip's end")
         self.take = QPushButton("Another take", self)
+        # the subjects of the character's clip it shows, and the one whose move drives
+        self.subjects_label = QLabel(self)
+        self.subjects_all = QPushButton("Show All", self)
+        self.subjects_all.setToolTip("Show every subject of the character's clip again")
+        self.driver = QSpinBox(self, minimum=0, maximum=MAX_SUBJECT, prefix="subject ")
+        self.driver.setSpecialValueText("all together")
+        self.driver.setToolTip("Whose move drives the character: one subject of the motion's "
+                               "clip (its number in the library), or all of them together")
         self.take.setToolTip("Another predicted future of the same motion")
         # on the beat: the shot's fit to the soundtrack's beats (Shot → Fit to Beats)
         self.beat_label = QLabel(self)
@@ -198,6 +207,10 @@ class Inspector(QWidget):
         self.edge.activated.connect(lambda: self._set(edge=self.edge.currentData(),
                                                       text="Set what the walk does at the edge"))
         self.take.clicked.connect(self._another_take)
+        self.subjects_all.clicked.connect(
+            lambda: self._set(subjects=(), text="Show all subjects"))
+        self.driver.editingFinished.connect(
+            lambda: self._set(driver=self.driver.value(), text="Set whose move drives"))
         self.keys.itemChanged.connect(self._key_edited)
         self.key_add.clicked.connect(self._key_at_playhead)
         self.key_remove.clicked.connect(self._remove_key)
@@ -234,6 +247,8 @@ class Inspector(QWidget):
             "beats": row(self.beat_label, self.beat_button, self.unfit_button),
             "render": self.render,
             "pose": self.pose,
+            "subjects": row(self.subjects_label, self.subjects_all),
+            "driver": self.driver,
         }
         for key, editor in rows.items():
             self.form.addRow(FIELD[key].label if key else "", editor)
@@ -293,6 +308,7 @@ class Inspector(QWidget):
             self.jumps,
             self.edge,
             self.keys,
+            self.driver,
         ]
         for w in widgets:
             w.blockSignals(True)
@@ -327,6 +343,15 @@ class Inspector(QWidget):
         # poses come into it only where pixels mode moves a character by another clip
         moved = shot.character.clip != shot.motion.clip
         self.pose.setEnabled(p.mode_of(shot) == "pixels" and moved)
+        lost = self.s.engine.lost_picks(shot)
+        self.subjects_label.setText(
+            (f"<span style='color:#e06060'>{lost}</span><br>" if lost else "")
+            + (", ".join(f"subject {i}" for i in shot.subjects) if shot.subjects else
+               "all (click one in the viewer; Shift+click adds)"))  # fmt: skip
+        self.subjects_label.setWordWrap(True)
+        self.subjects_all.setEnabled(bool(shot.subjects))
+        self.driver.setValue(shot.driver)
+        self.driver.setEnabled(p.mode_of(shot) == "pixels" and moved)
         endless = shot.loop == "endless"
         self.walk_label.setText(f"walk {shot.seed}" if endless else "(loop mode Endless)")
         self.jumps.setValue(round(shot.jumps * 100))

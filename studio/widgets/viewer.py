@@ -54,6 +54,7 @@ class Canvas(QWidget):
     dragged = Signal(QPointF)  # in the frame's pixels
     released = Signal(QPointF)
     wheeled = Signal(float, object)  # with the path tool: wheel notches, keyboard modifiers
+    picked = Signal(QPointF, bool)  # without it: a click (frame pixels), Shift held
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -149,6 +150,9 @@ class Canvas(QWidget):
         if self.path is not None and self.image is not None:
             self.modifiers = e.modifiers()
             self.pressed.emit(self.to_frame(e.position()))
+        elif self.image is not None and e.button() == Qt.MouseButton.LeftButton:
+            shift = bool(e.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            self.picked.emit(self.to_frame(e.position()), shift)
 
     def mouseMoveEvent(self, e) -> None:
         if self.path is not None and self.image is not None and e.buttons():
