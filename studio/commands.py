@@ -167,6 +167,19 @@ class Commands(QObject):
         text = "Fit shot to beats" + (" with holds" if holds else "")
         return s.update_shot(shot.id, text=text, **changes)
 
+    def use_subject(self, clip_id: str, sid: int) -> bool:
+        """A subject double-clicked in the library: the selected shot's character becomes it
+        (its clip, that one subject); with no shot selected, a new shot of it as shot."""
+        s = self.s
+        if s.project is None:
+            return False
+        if s.selected is None:
+            return s.add_shot((clip_id, 0), (clip_id, 0), clip_id, subjects=(sid,)) is not None
+        shot = s.project.shot(s.selected)
+        frame = shot.character.frame if shot.character.clip == clip_id else 0
+        return s.update_shot(shot.id, text=f"Character: subject {sid}",
+                             character=(clip_id, frame), subjects=(sid,))  # fmt: skip
+
     def pick_subject(self, x: float, y: float, add: bool = False) -> bool:
         """A click in the viewer: the subject under it becomes the shot's character (Shift: is
         added to it, or taken out if it was in); undoable. A click on nothing picks nothing and

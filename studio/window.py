@@ -123,6 +123,7 @@ class MainWindow(QMainWindow):
         s.message.connect(self.show_message)
         s.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.library.clip_activated.connect(self.commands.add_shot)  # double-click a clip
+        self.library.subject_activated.connect(self.commands.use_subject)
         s.undo.cleanChanged.connect(self.update_title)
         s.project_opened.connect(self.update_title)
         s.project_opened.connect(self._opened)

@@ -66,3 +66,12 @@ def test_a_click_picks_the_subject_under_it(qtbot, make_window, tmp_path):
     s.undo.undo()
     s.undo.undo()
     assert s.project.shot(shot.id).subjects == ()
+    # the library lists the clip's subjects under it; a double-click makes one the character
+    lib = w.library
+    qtbot.waitUntil(lambda: lib.items() and lib.items()[0].childCount() >= 3, timeout=30_000)
+    child = lib.items()[0].child(0)
+    sid = child.data(0, Qt.ItemDataRole.UserRole + 1)
+    assert child.text(0) == f"Subject {sid}" and not child.icon(0).isNull()
+    lib.itemDoubleClicked.emit(child, 0)
+    assert s.project.shot(shot.id).subjects == (sid,)
+    assert s.undo.undoText() == f"Character: subject {sid}"

@@ -167,17 +167,26 @@ def import_work(project: Project, paths: list[str]) -> Callable[[Job], tuple]:
     return work
 
 
+SUBJECT = Qt.ItemDataRole.UserRole + 1
+SUBJECTS_SHOWN = 24
+"""A clip's subjects listed under it, at most (the longest seen first)."""
+
+
 class Library(QTreeWidget):
-    """The clip list: thumbnail and name, frames, fps, size. Drop files or folders here."""
+    """The clip list: thumbnail and name, frames, fps, size. Drop files or folders here. Under
+    an analysed clip, its subjects (the separate things that move in it, as its analysis found
+    them: engine.frames.cutout), each in the frame it is biggest in; double-click one to make it
+    the selected shot's character."""
 
     clip_activated = Signal(str)
+    subject_activated = Signal(str, int)  # clip id, subject
 
     def __init__(self, session: Session, frames: ClipFrames, parent: QWidget | None = None):
         super().__init__(parent)
         self.s, self.clip_frames = session, frames
         self.context_actions: list = []  # the clip actions (studio.actions, group "clip")
         self.setHeaderLabels(["Clip", "Frames", "fps", "Size"])
-        self.setRootIsDecorated(False)
+        self.setRootIsDecorated(True)
         self.setIconSize(QSize(ICON, ICON))
         self.setAcceptDrops(True)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
@@ -189,8 +198,13 @@ class Library(QTreeWidget):
         self.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for col in (1, 2, 3):
             self.header().setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        self.subjects: dict[str, list[tuple[dict, QIcon]]] = {}  # clip id → its subjects shown
+        session.project_opened.connect(self.subjects.clear)  # (before the refresh below)
+        session.engine.forgotten.connect(self.subjects.clear)  # clips analysed again
         self.itemChanged.connect(self._renamed)
-        self.itemDoubleClicked.connect(lambda it, _: self.clip_activated.emit(it.data(0, ROLE)))
+        self.itemDoubleClicked.connect(self._activated)
+        self._fetching: Job | None = None
+        session.analysis.changed.connect(lambda text, *_: text or self._fetch_subjects())
         session.edited.connect(self.refresh)
         session.project_opened.connect(self.refresh)
         session.offline_changed.connect(self.refresh)  # a clip's file gone while open
@@ -223,9 +237,63 @@ class Library(QTreeWidget):
                     col, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                 )
             self.addTopLevelItem(item)
+            for subject, icon in self.subjects.get(clip.id, []):
+                child = QTreeWidgetItem([f"Subject {subject['id']}",
+                                         f"{subject['first'] + 1}–{subject['last'] + 1}"])
+                child.setIcon(0, icon)
+                child.setData(0, ROLE, clip.id)
+                child.setData(0, SUBJECT, subject["id"])
+                child.setToolTip(0, f"Subject {subject['id']} of {clip.name}: seen in "
+                                 f"{subject['frames']} frames. Double-click: the selected "
+                                 "shot's character (or click it in the viewer).")  # fmt: skip
+                item.addChild(child)
             if clip.id == current:
                 self.setCurrentItem(item)
         self.blockSignals(False)
+        self._fetch_subjects()
+
+    def _activated(self, item: QTreeWidgetItem, _column: int) -> None:
+        sid = item.data(0, SUBJECT)
+        if sid:
+            self.subject_activated.emit(item.data(0, ROLE), int(sid))
+        else:
+            self.clip_activated.emit(item.data(0, ROLE))
+
+    def _fetch_subjects(self) -> None:
+        """The subjects of clips analysed since last time, with their pictures, from a queued
+        engine job (a lookup of what the analysis made, never an analysis)."""
+        engine, project = self.s.engine, self.s.project
+        if self._fetching is not None or project is None or not engine.serves(project):
+            return
+        want = [c for c in project.clips if c not in self.subjects and engine.analysed(c)]
+        if not want:
+            return
+
+        def work(director, job) -> dict:
+            found = {}
+            for clip_id in want:
+                job.check()
+                layers = director.layers(clip_id)
+                shown = sorted((s for s in layers.subjects if not s["minor"]),
+                               key=lambda s: -s["frames"])[:SUBJECTS_SHOWN]  # fmt: skip
+                found[clip_id] = [(s, to_qimage(layers.thumbnail(s["id"], ICON))) for s in shown]
+            return found
+
+        def got(found: dict) -> None:
+            for clip_id, listed in found.items():
+                self.subjects[clip_id] = [(s, QIcon(QPixmap.fromImage(im))) for s, im in listed]
+            self.refresh()
+
+        def ended() -> None:
+            self._fetching = None
+
+        job = engine.job(work, "subjects")
+        if job is None:
+            return
+        self._fetching = job
+        job.succeeded.connect(got)
+        job.finished.connect(ended)
+        job.start()
 
     def items(self) -> list[QTreeWidgetItem]:
         return [self.topLevelItem(i) for i in range(self.topLevelItemCount())]
