@@ -45,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine import checkpoint
 from engine.data.clips import ClipReader, frame_files
+from engine.document import Stroke
 from engine.frames.layers import LayerCache, LayerSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -103,15 +104,25 @@ def product(settings: LayerSettings | None = None) -> Callable[..., Analysis]:
     return run
 
 
+def click_of(masks: np.ndarray) -> tuple[int, tuple[float, float]]:
+    """One click as a user would make it: in the middle frame, on the subject's most inside
+    point (its largest part's)."""
+    k = len(masks) // 2
+    inside = cv2.distanceTransform((masks[k] == 255).astype(np.uint8), cv2.DIST_L2, 5)
+    y, x = np.unravel_index(int(inside.argmax()), inside.shape)
+    return k, (float(x), float(y))
+
+
 def clip_method(folder: Path, frames: np.ndarray, click=None, shadows: bool = True) -> Analysis:
-    """engine.frames.cutout alone (no model), with the layers' edge and colour."""
+    """engine.frames.cutout alone (no model), with the layers' edge and colour; ``click``
+    (frame, (x, y)): one dab of the add brush there."""
     from engine.frames import cutout
     from engine.frames.layers import _foreground, _plate_alpha
 
     t = time.perf_counter()
     frames = np.stack(list(ClipReader(folder / "input").frames()))
     idx = np.linspace(0, len(frames) - 1, min(48, len(frames))).round().astype(int)
-    plate, _ = cutout.set_plate(frames[idx])
+    plate, support = cutout.set_plate(frames[idx])
     fine = cutout.PlateMean(plate)
     for f in frames:
         fine.add(f)
@@ -119,11 +130,20 @@ def clip_method(folder: Path, frames: np.ndarray, click=None, shadows: bool = Tr
     sq = np.ones((3, 3), np.uint8)
     noise = cutout.noise_map(frames[idx], cv2.erode(plate, sq), cv2.dilate(plate, sq))
     matting = cutout.Matting(plate, noise, shadows)
+    strokes = None
+    if click is not None:
+        k, point = click
+        h, w = plate.shape[:2]
+        strokes = cutout.Strokes((Stroke(k, True, 6.0, (point,), (w, h)),), plate,
+                                 {k: frames[k]}, matting.weak,
+                                 {k: matting.mask(frames[k]) > 0}, support)  # fmt: skip
     band = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
     alphas, colours = [], []
     pf = plate.astype(np.float32)
     for f in frames:
         m = matting.mask(f)
+        if strokes is not None:
+            m = strokes.apply(f, m)
         a = _plate_alpha(f.astype(np.float32), pf, m, band)
         alphas.append(a)
         colours.append(_foreground(f.astype(np.float32), pf, a, m))
@@ -253,18 +273,21 @@ def main() -> int:
     ap.add_argument("--methods", default="baseline,product")
     ap.add_argument("--figure", type=Path)
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--click", action="store_true", help="methods that take one get one click")
     args = ap.parse_args()
     names = args.clips.split(",") if args.clips else sorted(
         p.name for p in args.data.iterdir() if (p / "groundtruth").is_dir())  # fmt: skip
     makers = {"baseline": lambda: baseline, "product": product, "clip": lambda: clip_method,
-              "noshadow": lambda: lambda *a: clip_method(*a, shadows=False)}
+              "noshadow": lambda: lambda *a: clip_method(*a, shadows=False),
+              "clickless": lambda: lambda f, fr, click=None: clip_method(f, fr)}
     methods = {m: makers[m]() for m in args.methods.split(",")}
     data = {n: read_clip(args.data / n) for n in names}
     plates = {n: true_plate(*data[n]) for n in names}
     analyses = {m: {} for m in methods}
     for name in names:
         for m, fn in methods.items():
-            analyses[m][name] = fn(args.data / name, data[name][0])
+            click = click_of(data[name][1]) if args.click else None
+            analyses[m][name] = fn(args.data / name, data[name][0], click)
         print(f"{name}: analysed", file=sys.stderr)
     results: dict[str, dict[str, dict]] = {m: {} for m in methods}
     rows = []

@@ -222,3 +222,39 @@ def test_one_subjects_move_drives_another_clips_character(footage, tmp_path):
     assert "subject 999 of" in d.lost_picks(project.shots[0])  # and said
     np.testing.assert_allclose(d.pixels.placement(project.shots[0], d.drive(shot, 5))[0],
                                np.eye(3), atol=1e-6)  # fmt: skip
+
+
+def test_one_dab_cuts_a_subject_that_never_moves_in_every_frame(footage, tmp_path):
+    """A puppet that stands still on the set (nothing tells it from the set by moving) is not
+    cut; one dab of the brush on it, on one frame, cuts it in every frame. The stroke is saved
+    with the clip; one drawn on the clip at another size is refused, saying why."""
+    frames, masks, _, _ = street()
+    puppet = np.zeros(frames.shape[1:3], bool)
+    puppet[8:36, 120:140] = True  # above the walkers' rows, never crossed
+    colour = np.array([30, 160, 60]) + (np.indices(puppet.shape)[0] % 6 < 3)[..., None] * 40
+    frames = frames.copy()
+    frames[:, puppet] = colour[puppet]
+    project = Project.create(tmp_path / "Film")
+    clip = project.import_clip(write_video(tmp_path / "still.mp4", frames, fps=12,
+                                           quality=9)).id  # fmt: skip
+    project.add_shot((clip, 0), (clip, 0), clip)
+    d = Director(project, device="cpu", precision="fp32")
+    cut = lambda: np.stack([d.layers(clip).matte(k) > 127 for k in range(N)])  # noqa: E731
+    assert cut()[:, puppet].mean() < 0.1  # the difference does not see it
+    from engine.document import Stroke
+
+    project.set_strokes(clip, (Stroke(7, True, 3.0, ((130.0, 20.0),), SIZE),))
+    assert not d.analysed(clip)  # the layers with the stroke are other layers
+    after = cut()
+    iou = (after[:, puppet]).sum() / (after[:, :40, 110:150] | puppet[:40, 110:150]).sum()
+    assert after[:, puppet].mean() > 0.9 and iou > 0.8
+    assert (after & masks).sum() > 0.8 * masks.sum()  # the walkers are still cut
+    project.save()
+    assert Project.open(project.root).clip(clip).strokes == project.clip(clip).strokes
+    with pytest.raises(ProjectError, match="160×120.*refused"):
+        project.set_strokes(clip, (*project.clip(clip).strokes,
+                                   Stroke(3, False, 3.0, ((5.0, 5.0),), (320, 240))))  # fmt: skip
+    with pytest.raises(ProjectError, match="36 frames now"):
+        project.set_strokes(clip, (Stroke(99, False, 3.0, ((5.0, 5.0),), SIZE),))
+    project.clip(clip).width = 320  # the clip relinked to a bigger file: the stroke no longer fits
+    assert "the stroke is ignored" in d.lost_picks(project.shots[0])

@@ -56,6 +56,7 @@ from engine.document.shot import (
     Offline,
     Shot,
     Soundtrack,
+    Stroke,
     field_value,
     fold,
     new_id,
@@ -73,6 +74,6 @@ __all__ = [
     "POSE_MODES",
     "PREDICTOR_FILE", "PROJECT_FILE", "RENDER_MODES", "SCHEMA_VERSION", "SUFFIX", "UNFIT",
     "Clip", "Edits", "Field", "FrameRef", "Key", "Media", "MotionRef", "Offline", "Project",
-    "ProjectError", "Shot", "Soundtrack", "Timeline", "check_text", "field_value", "fold",
+    "ProjectError", "Shot", "Soundtrack", "Stroke", "Timeline", "check_text", "field_value", "fold",
     "new_id", "readable", "with_key", "without_key",
 ]  # fmt: skip

@@ -25,6 +25,8 @@ from engine.document.rules import (
     MAX_CLIP_SIDE,
     MAX_CLIPS,
     MAX_SHOTS,
+    MAX_STROKE_POINTS,
+    MAX_STROKES,
     MAX_TEXT,
     SCHEMA_VERSION,
     ProjectError,
@@ -33,7 +35,14 @@ from engine.document.rules import (
     check_range,
     check_size,
 )
-from engine.document.shot import Clip, Soundtrack, check_sound, shot_from_json, shot_to_json
+from engine.document.shot import (
+    Clip,
+    Soundtrack,
+    Stroke,
+    check_sound,
+    shot_from_json,
+    shot_to_json,
+)
 from engine.errors import UserError
 from engine.fileio import parse_json
 from engine.text import readable, repair_text
@@ -175,7 +184,36 @@ def _json_kind(value: Any) -> str:
 
 
 def _clip_to_json(c: Clip) -> dict:
-    return dataclasses.asdict(c)
+    out = dataclasses.asdict(c)
+    out["strokes"] = [{"frame": s.frame, "add": s.add, "radius": s.radius, "size": list(s.size),
+                       "points": [list(p) for p in s.points]} for s in c.strokes]  # fmt: skip
+    return out
+
+
+def _read_strokes(r: _Reader, c: Any, where: str) -> tuple[Stroke, ...]:
+    """A clip's brush strokes (none in a file from before schema 7)."""
+    found = r.count(r.get(c, "strokes", where, list, []), f"{where}.strokes", MAX_STROKES)
+    strokes = []
+    for i, s in enumerate(found):
+        at = f"{where}.strokes[{i}]"
+        points = r.count(r.get(s, "points", at, list), f"{at}.points", MAX_STROKE_POINTS)
+        size = r.get(s, "size", at, list)
+        try:
+            stroke = Stroke(r.get(s, "frame", at, int), r.get(s, "add", at, bool),
+                            r.get(s, "radius", at, float),
+                            tuple((float(x), float(y)) for x, y in points),
+                            (int(size[0]), int(size[1])))  # fmt: skip
+            if not all(type(v) in (int, float) for p in points for v in p) or \
+                    not all(type(v) is int for v in size) or len(size) != 2:  # fmt: skip
+                raise ValueError
+            stroke.check()
+        except (ValueError, TypeError, IndexError):
+            raise r.fail(at, "expected frame, add, radius, size [w, h] and points "
+                             "[[x, y], …]") from None  # fmt: skip
+        except ProjectError as e:
+            raise r.fail(at, str(e)) from None
+        strokes.append(stroke)
+    return tuple(strokes)
 
 
 _ABSENT = object()
@@ -309,7 +347,8 @@ def _migrate_5_to_6(doc: dict) -> dict:
 
 def _migrate_6_to_7(doc: dict) -> dict:
     """Schema 7 adds the subjects a shot picks of its character's clip (``subjects``) and the
-    one whose motion drives (``driver``): a version-6 shot has all of them, moving together."""
+    one whose motion drives (``driver``): a version-6 shot has all of them, moving together;
+    and a clip's brush strokes (``strokes``): a version-6 clip has none."""
     return {**doc, "schema_version": 7}
 
 
@@ -471,6 +510,7 @@ def _read_clip(project: Project, r: _Reader, c: Any, where: str) -> Clip:
         fps=r.get(c, "fps", where, float),
         width=r.get(c, "width", where, int),
         height=r.get(c, "height", where, int),
+        strokes=_read_strokes(r, c, where),
     )
     if clip.kind not in ("video", "frames", "image"):
         raise r.fail(f"{where}.kind", f"unknown kind {clip.kind!r}")

@@ -15,6 +15,7 @@ from engine.document import folder
 from engine.document.folder import PROJECT_FILE
 from engine.document.rules import (
     MAX_SHOTS,
+    MAX_STROKES,
     MAX_TIMELINE_FRAMES,
     ProjectError,
     check_fps,
@@ -188,6 +189,24 @@ class Edits:
             raise ProjectError("a clip's name cannot be empty")
         clip.name = name
         self._touch()
+
+    def set_strokes(self, clip_id: str, strokes: tuple) -> tuple:
+        """A clip's brush strokes (engine.frames.cutout.Strokes: they correct its cut-out);
+        a stroke that does not fit the clip as it is now (its size, its frames) is refused,
+        saying why. Returns the old ones, for undo."""
+        clip = self.clip(clip_id)
+        strokes = tuple(strokes)
+        if len(strokes) > MAX_STROKES:
+            raise ProjectError(f"clip {clip.name!r}: at most {MAX_STROKES:,} brush strokes")
+        for stroke in strokes:
+            stroke.check()
+        new = [s for s in strokes if s not in clip.strokes]  # the old ones may no longer fit
+        problem = next((p for s in new if (p := s.problem(clip))), None)
+        if problem:
+            raise ProjectError(f"{problem}: the stroke is refused (draw it again)")
+        old, clip.strokes = clip.strokes, strokes
+        self._touch()
+        return old
 
     def remove_clip(self, clip_id: str, delete_media: bool = False) -> Clip:
         """Remove a clip no shot uses. Its media stays in the folder unless ``delete_media``

@@ -19,6 +19,11 @@ FPS_RANGE = (1.0, 120.0)
 MAX_EXTEND = 10_000
 """Frames a motion can be extended by (engine.frames.predictor)."""
 MAX_PATH_KEYS = 1_000
+MAX_STROKES = 1_000
+"""Brush strokes on one clip."""
+MAX_STROKE_POINTS = 10_000
+MAX_BRUSH = 256
+"""A brush's radius, pixels."""
 MAX_PICKS = 256
 """Subjects one shot may pick of its character's clip."""
 MAX_SUBJECT = 65_535

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.document.rules import (
+    MAX_BRUSH,
     MAX_EXTEND,
     MAX_HOLD,
     MAX_PATH_KEYS,
@@ -28,6 +29,7 @@ from engine.document.rules import (
     MAX_SOUND_OFFSET,
     MAX_SOUND_SECONDS,
     MAX_SPEED,
+    MAX_STROKE_POINTS,
     MAX_SUBJECT,
     MAX_TIMELINE_FRAMES,
     RENDER_MODES,
@@ -57,7 +59,8 @@ def new_id(prefix: str) -> str:
 # -- the pieces ------------------------------------------------------------------------------------
 @dataclass
 class Clip:
-    """An imported clip: a video, a folder of numbered frames, or a still image (one frame)."""
+    """An imported clip: a video, a folder of numbered frames, or a still image (one frame).
+    ``strokes``: the user's brush strokes correcting its cut-out (engine.frames.cutout)."""
 
     id: str
     name: str
@@ -67,6 +70,46 @@ class Clip:
     fps: float
     width: int
     height: int
+    strokes: tuple[Stroke, ...] = ()
+
+    def stroke_problems(self) -> list[str]:
+        """Why each of its strokes that no longer fits it does not (the clip changed)."""
+        return [p for s in self.strokes if (p := s.problem(self))]
+
+
+@dataclass(frozen=True)
+class Stroke:
+    """A brush stroke on a clip's frame ``frame``, drawn when the clip was ``size`` (w, h):
+    ``add`` (this is the subject) or not (this is the set), a line through ``points`` (x, y in
+    the clip's pixels) ``radius`` pixels wide on either side; one point is a dab."""
+
+    frame: int
+    add: bool
+    radius: float
+    points: tuple[tuple[float, float], ...]
+    size: tuple[int, int]
+
+    def problem(self, clip: Clip) -> str | None:
+        """Why this stroke does not fit ``clip`` (as it is now), or None."""
+        if self.size != (clip.width, clip.height):
+            return (f"a stroke drawn on clip {clip.name!r} at {self.size[0]}×{self.size[1]}: "
+                    f"the clip is {clip.width}×{clip.height} now")  # fmt: skip
+        if not 0 <= self.frame < clip.frames:
+            return (f"a stroke on frame {self.frame} of clip {clip.name!r}: the clip has "
+                    f"{clip.frames} frames now")  # fmt: skip
+        return None
+
+    def check(self) -> None:
+        """Its own values within range (a ProjectError saying which is not)."""
+        w, h = self.size
+        ok = isinstance(self.frame, int) and isinstance(self.add, bool) \
+            and is_number(self.radius) and 0.5 <= self.radius <= MAX_BRUSH \
+            and 1 <= len(self.points) <= MAX_STROKE_POINTS \
+            and all(len(p) == 2 and all(is_number(v) and -w <= v <= 2 * max(w, h) for v in p)
+                    for p in self.points)  # fmt: skip
+        if not ok:
+            raise ProjectError(f"a brush stroke is not valid (a radius of 0.5…{MAX_BRUSH}, 1…"
+                               f"{MAX_STROKE_POINTS:,} points near the frame)")  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -192,6 +192,17 @@ class Director:
     def matched_frame(self, char_clip: str, motion_clip: str, k: int) -> int:
         return self.pixels.matched_frame(char_clip, motion_clip, k)
 
+    def clip_point(self, index: int, points: list[tuple[float, float]]) -> tuple[str, int, list]:
+        """Where output pixels ``points`` at timeline frame ``index`` fall in the frame of the
+        character's clip shown there: (clip id, its frame, the points in its pixels) — what a
+        brush stroke drawn on the viewer marks (pixels mode)."""
+        self.check_range(index, index + 1)
+        shot, local = self.project.timeline.shot_at(index)
+        if self.mode_of(shot) != "pixels":
+            raise UserError("the brush works in pixels mode (Shot → Render: Pixels)")
+        clip, frame, inverse = self.pixels.inverse(shot, local)
+        return clip, frame, [tuple((inverse @ (x, y, 1.0))[:2]) for x, y in points]
+
     def subject_at(self, index: int, x: float, y: float) -> tuple[str, int]:
         """The shot at timeline frame ``index`` and the subject of its character's clip under
         output pixel (x, y) there (0: none). Subjects are the pixels renderer's: in model mode
@@ -206,7 +217,8 @@ class Director:
         """What a shot picks of its clips' subjects that their analysis no longer has (a clip
         analysed again, by another model): said in words; None when every pick is there, or
         when the clips are not analysed yet (a lookup: never analyses)."""
-        lost = []
+        lost = [f"{problem}: the stroke is ignored" for c in (shot.character.clip,)
+                for problem in self.project.clip(c).stroke_problems()]  # fmt: skip
         for ids, clip in ((shot.subjects, shot.character.clip),
                           ((shot.driver,) if shot.driver else (), shot.motion.clip)):  # fmt: skip
             if ids and self.analysed(clip):
@@ -215,7 +227,8 @@ class Director:
                          if i not in have]  # fmt: skip
         if not lost:
             return None
-        return f"{', '.join(lost)}: no longer found (the clip was analysed again); pick again"
+        return "; ".join(x if "stroke" in x else f"{x}: no longer found (the clip was analysed "
+                         "again); pick again" for x in lost)  # fmt: skip
 
     def character_centre(self, shot_id: str, local: int) -> tuple[float, float] | None:
         """Where the character's centre was, before its path moved it, in the last rendered

@@ -50,7 +50,7 @@ class Inputs:
         self.stopping = threading.Event()
         """Set: a clip's layers being made when a frame needs them stop (Cancelled)."""
         self._lock = threading.Lock()  # the layers held, the epoch, the clips' locks, model key
-        self._layers: dict[str, ClipLayers] = {}
+        self._layers: dict[str, tuple[ClipLayers, tuple]] = {}  # clip → its layers, strokes
         self._clip_locks: dict[str, threading.Lock] = {}
         self._epoch = 0  # bumped by clear(): layers begun before it are not kept
         self._model_key: str | None = None
@@ -92,17 +92,18 @@ class Inputs:
                progress: LayerProgress | None = None) -> ClipLayers:  # fmt: skip
         """A clip's layers (engine.frames.layers), computed on first use if no cache holds them;
         ``progress(clip name, done, total)`` (default: the one given at start) while they are."""
-        found = self._layers.get(clip_id)
+        found = self._made(clip_id)
         if found is not None:
             return found
         with self._lock:
             lock = self._clip_locks.setdefault(clip_id, threading.Lock())
             epoch = self._epoch
         with lock:
-            found = self._layers.get(clip_id)
+            found = self._made(clip_id)
             if found is not None:
                 return found
             clip = self.project.clip(clip_id)
+            strokes = self.strokes(clip_id)
             report = progress or self.layer_progress
             cancel = cancel or self.stopping.is_set
 
@@ -112,12 +113,25 @@ class Inputs:
 
             layers = self.layer_cache.load(self.clip_file(clip_id), self.model,
                                            progress=step, cancel=cancel,
-                                           mkey=self.weights_key())  # fmt: skip
+                                           mkey=self.weights_key(), strokes=strokes)  # fmt: skip
             self.check_length(clip_id, len(layers))
             with self._lock:
                 if epoch == self._epoch:  # else the clip changed meanwhile (clear)
-                    self._layers[clip_id] = layers
+                    self._layers[clip_id] = (layers, strokes)
         return layers
+
+    def strokes(self, clip_id: str) -> tuple:
+        """A clip's brush strokes that fit it as it is now (the others are ignored: the
+        Director's ``lost_picks`` says so)."""
+        clip = self.project.clip(clip_id)
+        return tuple(s for s in clip.strokes if s.problem(clip) is None)
+
+    def _made(self, clip_id: str) -> ClipLayers | None:
+        """A clip's layers in memory, made with its strokes as they are now (else None)."""
+        found = self._layers.get(clip_id)
+        if found is None or found[1] != self.strokes(clip_id):
+            return None
+        return found[0]
 
     def weights_key(self) -> str:
         with self._lock:
@@ -127,21 +141,23 @@ class Inputs:
 
     def analysed(self, clip_id: str) -> bool:
         """Whether a clip's layers are in memory (no file is read)."""
-        return clip_id in self._layers
+        return self._made(clip_id) is not None
 
     def has_layers(self, clip_id: str) -> bool:
         """Whether a clip's layers are ready (in memory or in the disk cache)."""
-        if clip_id in self._layers:
+        if self._made(clip_id) is not None:
             return True
+        strokes = self.strokes(clip_id)
         try:
             path = self.project.clip_path(clip_id)
-            found = self.layer_cache.cached(path, self.model, mkey=self.weights_key())
+            found = self.layer_cache.cached(path, self.model, mkey=self.weights_key(),
+                                            strokes=strokes)  # fmt: skip
         except (UserError, OSError):
             return False
         if found is None or len(found) < self.project.clip(clip_id).frames:
             return False  # (too short: layers() says why, when a frame needs them)
         with self._lock:
-            self._layers[clip_id] = found
+            self._layers[clip_id] = (found, strokes)
         return True
 
     def plate(self, clip_id: str, size: tuple[int, int]) -> np.ndarray:

@@ -264,16 +264,18 @@ class LayerCache:
         self.frames = frames or FrameCache()
         self.root = Path(root) if root else disk_cache.root("layers")
 
-    def key(self, path: Path, settings: LayerSettings, mkey: str) -> str:
+    def key(self, path: Path, settings: LayerSettings, mkey: str, strokes: tuple = ()) -> str:
         ClipReader(path)  # a missing or unusable clip: its own clear error, before hashing
+        drawn = json.dumps([[s.frame, s.add, s.radius, s.points] for s in strokes])
         return disk_cache.key(f"v{LAYERS_VERSION}", settings.key(), mkey,
-                              self.frames.content_hash(path))  # fmt: skip
+                              self.frames.content_hash(path),
+                              *([drawn] if strokes else []))  # fmt: skip
 
     def cached(self, path, model: SceneModel, settings: LayerSettings | None = None,
-               mkey: str | None = None) -> ClipLayers | None:  # fmt: skip
+               mkey: str | None = None, strokes: tuple = ()) -> ClipLayers | None:  # fmt: skip
         """The layers if they are on disk already, else None (never computes)."""
         folder = self.root / self.key(Path(path), settings or LayerSettings(),
-                                      mkey or model_key(model))  # fmt: skip
+                                      mkey or model_key(model), strokes)  # fmt: skip
         try:
             return ClipLayers(folder)
         except (OSError, ValueError, KeyError):
@@ -287,10 +289,12 @@ class LayerCache:
         progress: Progress | None = None,
         cancel: Cancel | None = None,
         mkey: str | None = None,
+        strokes: tuple = (),
     ) -> ClipLayers:
-        """The clip's layers, computed (``progress(done, total)``, ``cancel()``) if needed."""
+        """The clip's layers, computed (``progress(done, total)``, ``cancel()``) if needed;
+        ``strokes``: the user's brush strokes on it (engine.document.Stroke) that fit it."""
         path, settings = Path(path), settings or LayerSettings()
-        folder = self.root / self.key(path, settings, mkey or model_key(model))
+        folder = self.root / self.key(path, settings, mkey or model_key(model), strokes)
         try:
             return ClipLayers(folder)
         except (OSError, ValueError, KeyError):
@@ -299,7 +303,7 @@ class LayerCache:
         self._remove_stale()
         tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=self.root))
         try:
-            compute_layers(path, model, tmp, settings, self.frames, progress, cancel)
+            compute_layers(path, model, tmp, settings, self.frames, progress, cancel, strokes)
             with contextlib.suppress(OSError):  # made meanwhile by another worker: keep theirs
                 tmp.rename(folder)
         finally:
@@ -480,8 +484,10 @@ class _Matting:
     def cutout(self, frame: np.ndarray, model_matte: np.ndarray) -> tuple[np.ndarray, int, int]:
         return self.cut(frame, self.mask(frame, model_matte))
 
-    def cut(self, frame: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, int, int]:
-        """The RGBA cut-out of ``mask``'s box, its edge and colour solved against the plate."""
+    def cut(self, frame: np.ndarray, mask: np.ndarray,
+            held: np.ndarray | None = None) -> tuple[np.ndarray, int, int]:  # fmt: skip
+        """The RGBA cut-out of ``mask``'s box, its edge and colour solved against the plate
+        (but where ``held`` says the plate holds the subject, not the set: the mask's edge)."""
         bx, by, bw, bh = cv2.boundingRect(mask)
         if bw == 0:
             return np.zeros((1, 1, 4), np.uint8), 0, 0
@@ -491,6 +497,9 @@ class _Matting:
         img = frame[y0:y1, x0:x1]
         plate = self.plate_f[y0:y1, x0:x1]
         alpha = self._alpha(img, plate, mask[y0:y1, x0:x1])
+        if held is not None and held[y0:y1, x0:x1].any():
+            hard = cv2.GaussianBlur(mask[y0:y1, x0:x1].astype(np.float32), (3, 3), 0.6)
+            alpha = np.where(held[y0:y1, x0:x1], hard, alpha)
         fg = _foreground(img.astype(np.float32), plate, alpha, mask[y0:y1, x0:x1])
         rgba = np.dstack([fg, np.clip(alpha * 255 + 0.5, 0, 255).astype(np.uint8)])
         return rgba, int(x0), int(y0)
@@ -685,8 +694,10 @@ def compute_layers(
     frame_cache: FrameCache,
     progress: Progress | None = None,
     cancel: Cancel | None = None,
+    strokes: tuple = (),
 ) -> None:
-    """Write a clip's layers into the folder ``out`` (see :class:`ClipLayers`)."""
+    """Write a clip's layers into the folder ``out`` (see :class:`ClipLayers`), corrected by
+    the user's brush ``strokes`` (cutout.Strokes)."""
     size = model.config.image_size
     small = frame_cache.load(path, size, "stretch")
     n = len(small)
@@ -700,10 +711,12 @@ def compute_layers(
 
     wanted = set(np.linspace(0, n - 1, min(settings.samples, n)).round().astype(int).tolist())
     idx = sorted(wanted)
-    samples = _samples(path, n, wanted, lambda k: step(k // 4))
+    shown: dict[int, np.ndarray] = {}  # the frames strokes were drawn on
+    samples = _samples(path, n, wanted, lambda k: step(k // 4), shown,
+                       {s.frame for s in strokes})  # fmt: skip
     cue, mattes = settings.cue, None
-    if cue in ("auto", "clip"):
-        own_plate, _ = cutout.set_plate(samples)
+    if cue in ("auto", "clip") or strokes:
+        own_plate, support = cutout.set_plate(samples)
     if cue == "auto":
         views, _ = model_views(model, small.frames[idx])
         cue = "both" if model_recall(views, samples, own_plate) >= TRUST_RECALL else "clip"
@@ -720,8 +733,8 @@ def compute_layers(
         own = cutout.Matting(plate, noise, shadows=True)
         matting = _Matting(plate, np.zeros(plate.shape[:2], bool), settings)
 
-        def cut(k: int, frame: np.ndarray) -> tuple[np.ndarray, int, int]:
-            return matting.cut(frame, own.mask(frame))
+        def mask_of(k: int, frame: np.ndarray) -> np.ndarray:
+            return own.mask(frame)
     else:
         mattes, backgrounds = model_views(model, small.frames, check=lambda: step(n // 4))
         step(n // 2)
@@ -732,10 +745,24 @@ def compute_layers(
         usual = torch.from_numpy(samples).median(dim=0).values.numpy() if len(samples) > 2 else None
         matting = _Matting(plate, unseen, settings, usual, _steady(mattes, settings))
 
-        def cut(k: int, frame: np.ndarray) -> tuple[np.ndarray, int, int]:
-            return matting.cutout(frame, mattes[k])
+        def mask_of(k: int, frame: np.ndarray) -> np.ndarray:
+            return matting.mask(frame, mattes[k])
 
+    corrected = None
+    if strokes:
+        square = np.ones((3, 3), np.uint8)
+        weak = cutout.Matting(plate, cutout.noise_map(samples, cv2.erode(plate, square),
+                                                      cv2.dilate(plate, square))).weak
+        corrected = cutout.Strokes(strokes, plate, shown, weak,
+                                   {f: mask_of(f, x) > 0 for f, x in shown.items()}, support)
     del samples
+
+    def cut(k: int, frame: np.ndarray) -> tuple[np.ndarray, int, int]:
+        mask = mask_of(k, frame)
+        if corrected is not None:
+            mask = corrected.apply(frame, mask)
+        return matting.cut(frame, mask, None if corrected is None else corrected.still)
+
     step(n)
     h, w = plate.shape[:2]
     scale = max(1.0, min(w, h) / 240)
@@ -803,11 +830,16 @@ def _frames(path: Path, n: int):
         raise ClipError(f"{path}: decodes to {k + 1} frames, {n} before; is it being replaced?")
 
 
-def _samples(path: Path, n: int, wanted: set[int], step: Callable[[int], None]) -> np.ndarray:
+def _samples(path: Path, n: int, wanted: set[int], step: Callable[[int], None],
+             shown: dict[int, np.ndarray] | None = None, also: set[int] = frozenset(),
+             ) -> np.ndarray:  # fmt: skip
+    """Frames ``wanted`` of the clip, stacked; those in ``also`` put in ``shown`` too."""
     samples = []
     for k, frame in enumerate(_frames(path, n)):
         if k in wanted:
             samples.append(frame.copy())
+        if shown is not None and k in also:
+            shown[k] = frame.copy()
         if k % 16 == 15:
             step(k)
     if not samples:

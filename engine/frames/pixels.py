@@ -55,10 +55,9 @@ class PixelRenderer:
         rgba, x0, y0 = ch.cutout(c, shot.subjects)
         return composite(plate, place(rgba, x0, y0, matrix, size), layer)
 
-    def subject_at(self, shot: Shot, local: int, x: float, y: float) -> int:
-        """The subject of the character's clip under output pixel (x, y) at a shot's local
-        frame, where the render puts that clip's frame (whether the shot shows it or not:
-        Shift+click adds one it leaves out); 0 where there is none."""
+    def inverse(self, shot: Shot, local: int) -> tuple[str, int, np.ndarray]:
+        """The character's clip, its frame shown at a shot's local frame and the map (3×3)
+        from output pixels to that frame's pixels, where the render puts it."""
         size = self.size()
         drive = self.drives.drive(shot, local)
         matrix, ch, c = self.placement(shot, drive)
@@ -66,8 +65,15 @@ class PixelRenderer:
         path = drive.path_at(centre, size)
         if path is not None:
             matrix = path @ matrix
-        px, py, _ = np.linalg.inv(homogeneous(matrix)) @ (x, y, 1.0)
-        return ch.subject_at(c, px, py)
+        return shot.character.clip, c, np.linalg.inv(homogeneous(matrix))
+
+    def subject_at(self, shot: Shot, local: int, x: float, y: float) -> int:
+        """The subject of the character's clip under output pixel (x, y) at a shot's local
+        frame, where the render puts that clip's frame (whether the shot shows it or not:
+        Shift+click adds one it leaves out); 0 where there is none."""
+        clip, c, inverse = self.inverse(shot, local)
+        px, py, _ = inverse @ (x, y, 1.0)
+        return self.inputs.layers(clip).subject_at(c, px, py)
 
     def placement(self, shot: Shot, drive) -> tuple[np.ndarray, ClipLayers, int]:
         """Before the path: the forward map (character clip's pixels → output), the
