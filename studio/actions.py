@@ -101,6 +101,20 @@ MENUS: dict[str, tuple] = {
              "beats", enabled="sound_shot"),
         Spec("unfit", "Clear Beat Fit", "commands.clear_beat_fit", enabled="fitted"),
         SEPARATOR,
+        Spec("brush", "&Brush Tool", "commands.brush_tool", keys="B", checkable=True,
+             enabled="timeline", tip="Paint on the viewer's frame what is the character (with "
+             "Brush Removes: what is the set); the correction carries to the clip's other "
+             "frames. A click is a dab: one on a character that never moves cuts it out"),
+        Spec("brush_removes", "Brush &Removes", "commands.brush_removes", keys="X",
+             checkable=True, enabled="timeline", tip="The brush marks the set, not the "
+             "character (X toggles)"),
+        Spec("brush_bigger", "Bigger Brush", "commands.brush_size", (1.25,), "]",
+             enabled="timeline"),
+        Spec("brush_smaller", "Smaller Brush", "commands.brush_size", (0.8,), "[",
+             enabled="timeline"),
+        Spec("clear_strokes", "Clear Brush Strokes", "commands.clear_strokes", groups=("clip",),
+             tip="Take every brush stroke off the selected clip (undoable)"),
+        SEPARATOR,
         Spec("in", "Set &In", "commands.set_in_out", (True,), "I", enabled="timeline",
              groups=("shot",)),
         Spec("out", "Set &Out", "commands.set_in_out", (False,), "O", enabled="timeline",

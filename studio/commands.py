@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
-from engine.document import PREDICTOR_FILE
+from engine.document import MAX_BRUSH, PREDICTOR_FILE, Stroke
 from engine.errors import UserError
 from studio.settings import APP_NAME
 from studio.widgets.shot_dialogs import AddShotDialog, ExtendDialog
@@ -166,6 +166,58 @@ class Commands(QObject):
             return False
         text = "Fit shot to beats" + (" with holds" if holds else "")
         return s.update_shot(shot.id, text=text, **changes)
+
+    def brush_tool(self, on: bool) -> None:
+        """Shot → Brush Tool: the viewer's brush on (the path tool off) or off."""
+        self.w.viewer.set_brush(on)
+
+    def brush_removes(self, on: bool) -> None:
+        """Shot → Brush Removes: the brush marks the set (on) or the character (off)."""
+        self.w.viewer.canvas.brush_add = not on
+        self.w.viewer.canvas.update()
+
+    def brush_size(self, factor: float) -> None:
+        canvas = self.w.viewer.canvas
+        canvas.brush_radius = min(128.0, max(1.0, canvas.brush_radius * factor))
+        self.w.statusBar().showMessage(f"Brush: {canvas.brush_radius:.0f} px", 2000)
+
+    def brush_stroke(self, points: list[tuple[float, float]], add: bool) -> bool:
+        """A stroke painted on the viewer (output pixels): a brush stroke on the frame of the
+        character's clip shown there, undoable; its cut-out is made again."""
+        s, title = self.s, "Brush"
+        if s.project is None or not points or not s.timeline.frame_count:
+            return False
+        index, radius = s.playhead, self.w.viewer.canvas.brush_radius
+        job = s.engine.job(lambda d, _job: d.clip_point(index, points), "brush")
+        if job is None:
+            self.w.show_message(title, "The model is still loading; try again in a moment.")
+            return False
+        try:
+            clip_id, frame, mapped, scale = self.w.run_busy("Placing the stroke…", job=job)
+        except UserError as e:
+            self.w.show_message(title, str(e))
+            return False
+        clip = s.project.clip(clip_id)
+        stroke = Stroke(frame, add, min(MAX_BRUSH, max(0.5, radius * scale)),
+                        tuple((float(x), float(y)) for x, y in mapped),
+                        (clip.width, clip.height))  # fmt: skip
+        try:
+            stroke.check()
+        except UserError as e:
+            self.w.show_message(title, str(e))
+            return False
+        text = "Brush: character" if add else "Brush: set"
+        return s.set_strokes(clip_id, (*clip.strokes, stroke), text)
+
+    def clear_strokes(self) -> bool:
+        """Edit → Clear Brush Strokes: the library's selected clip without its strokes."""
+        s, clip_id = self.s, self.w.library.current_clip()
+        if s.project is None or clip_id is None:
+            return False
+        if not s.project.clip(clip_id).strokes:
+            self.w.statusBar().showMessage("The clip has no brush strokes.", 4000)
+            return False
+        return s.set_strokes(clip_id, (), "Clear brush strokes")
 
     def use_subject(self, clip_id: str, sid: int) -> bool:
         """A subject double-clicked in the library: the selected shot's character becomes it

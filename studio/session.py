@@ -259,6 +259,17 @@ class Session(QObject):
         text = "Set soundtrack" if sound is not None else "Remove soundtrack"
         return self._swap(text, lambda v: self.project.set_soundtrack(v), sound)
 
+    def set_strokes(self, clip_id: str, strokes: tuple, text: str = "Brush stroke") -> bool:
+        """A clip's brush strokes (engine.document.Stroke); its cut-out is made again, and every
+        frame with it (their keys do not hold the strokes)."""
+
+        def setter(value: tuple) -> tuple:
+            old = self.project.set_strokes(clip_id, value)
+            self.frames.forget()
+            return old
+
+        return self._swap(text, setter, tuple(strokes))
+
     def set_sound_offset(self, seconds: float) -> bool:
         return self._swap("Move soundtrack", lambda v: self.project.set_sound_offset(v), seconds)
 

@@ -89,6 +89,7 @@ class MainWindow(QMainWindow):
         self.commands = Commands(self)
         self.viewer.canvas.picked.connect(
             lambda at, add: self.commands.pick_subject(at.x(), at.y(), add))
+        self.viewer.canvas.stroked.connect(self.commands.brush_stroke)
         self.life = ProjectLife(self)
         self.inspector.extend_button.clicked.connect(self.commands.extend_dialog)
         self.inspector.beat_button.clicked.connect(lambda: self.commands.fit_to_beats(False))
@@ -114,6 +115,7 @@ class MainWindow(QMainWindow):
         self.docks["inspector"].raise_()
         self.default_state = self.saveState()
         self.actions = Actions(self, self._resolve)
+        self.viewer.brush_button.setDefaultAction(self.actions["brush"])
         self.library.context_actions = self.actions.group("clip")
         self.timeline.strip.context_actions = self.actions.group("shot")
         self.timeline.strip.inspect.connect(self._inspect)

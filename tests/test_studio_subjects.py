@@ -4,6 +4,7 @@ inspector shows the pick, Show All undoes it and sets whose move drives. Every e
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
@@ -75,3 +76,65 @@ def test_a_click_picks_the_subject_under_it(qtbot, make_window, tmp_path):
     lib.itemDoubleClicked.emit(child, 0)
     assert s.project.shot(shot.id).subjects == (sid,)
     assert s.undo.undoText() == f"Character: subject {sid}"
+
+
+def test_the_brush_paints_strokes_on_the_clip_through_the_menu(qtbot, make_window, tmp_path):
+    frames = street()[0]
+    project = Project.create(tmp_path / "Street")
+    clip = project.import_clip(write_video(tmp_path / "street.mp4", frames, fps=12,
+                                           quality=9)).id  # fmt: skip
+    project.add_shot((clip, 0), (clip, 0), clip, name="Walkers")
+    project.set_output_size(SIZE)
+    project.save()
+    w = make_window()
+    w.resize(1200, 800)
+    w.show()
+    w.life.open_project(project.root)
+    loaded(qtbot, w)
+    s, canvas = w.session, w.viewer.canvas
+    s.seek(7)
+    qtbot.waitUntil(lambda: s.frames.image(7) is not None and canvas.image is not None,
+                    timeout=60_000)  # fmt: skip
+    w.actions["brush"].trigger()  # Shot → Brush Tool (B)
+    assert canvas.brush == [] and w.viewer.brush_button.isChecked()
+    w.actions["brush_bigger"].trigger()
+    assert canvas.brush_radius == pytest.approx(10.0)
+    w.actions["brush_smaller"].trigger()
+    # a stroke across the sky: the set painted as character (what a user would correct)
+    a, b = canvas.to_widget(20, 10).toPoint(), canvas.to_widget(60, 10).toPoint()
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=a)
+    qtbot.mouseMove(canvas, b)
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=b)
+    strokes = s.project.clip(clip).strokes
+    assert len(strokes) == 1 and strokes[0].add and strokes[0].frame == 7
+    assert strokes[0].size == SIZE and abs(strokes[0].points[0][0] - 20) < 2
+    assert s.undo.undoText() == "Brush: character"
+    w.actions["brush_removes"].trigger()  # X: the brush marks the set
+    assert not canvas.brush_add
+    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=a)
+    assert [x.add for x in s.project.clip(clip).strokes] == [True, False]
+    assert s.undo.undoText() == "Brush: set"
+    s.undo.undo()
+    assert len(s.project.clip(clip).strokes) == 1
+    # the frame is made again with the stroke (the strokes are not in its key: forgotten)
+    qtbot.waitUntil(lambda: s.frames.image(7) is not None, timeout=60_000)
+    w.library.setCurrentItem(w.library.items()[0])
+    w.actions["clear_strokes"].trigger()
+    assert s.project.clip(clip).strokes == () and s.undo.undoText() == "Clear brush strokes"
+    w.actions["brush"].trigger()
+    assert canvas.brush is None
+
+
+def test_a_clip_where_nothing_moves_says_to_use_the_brush(qtbot, make_window, tmp_path):
+    still = np.repeat(street()[3][None], 8, axis=0)
+    project = Project.create(tmp_path / "Still")
+    clip = project.import_clip(write_video(tmp_path / "still.mp4", still, fps=12,
+                                           quality=9)).id  # fmt: skip
+    project.add_shot((clip, 0), (clip, 0), clip)
+    project.save()
+    w = make_window()
+    w.life.open_project(project.root)
+    loaded(qtbot, w)
+    qtbot.waitUntil(lambda: w.library.items()[0].childCount() == 1, timeout=60_000)
+    assert "Nothing moves in this clip: mark the character with the brush" in \
+        w.library.items()[0].child(0).text(0)  # fmt: skip

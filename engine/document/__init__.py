@@ -19,6 +19,7 @@ from engine.document.media import Media
 from engine.document.project import Edits
 from engine.document.rules import (
     FPS_RANGE,
+    MAX_BRUSH,
     MAX_CLIP_FRAMES,
     MAX_CLIP_SIDE,
     MAX_CLIPS,
@@ -67,7 +68,7 @@ from engine.document.timeline import Timeline
 from engine.text import readable
 
 __all__ = [
-    "BACKUP_FILE", "EASES", "EDGES", "FIELD", "FIELDS", "FPS_RANGE", "LOOP_MODES",
+    "BACKUP_FILE", "EASES", "EDGES", "FIELD", "FIELDS", "FPS_RANGE", "LOOP_MODES", "MAX_BRUSH",
     "MAX_CLIPS", "MAX_CLIP_FRAMES", "MAX_CLIP_SIDE", "MAX_EXTEND", "MAX_HOLD",
     "MAX_OUTPUT_SIDE", "MAX_PATH_KEYS", "MAX_SHOTS", "MAX_SHOT_FRAMES", "MAX_SOUND_OFFSET",
     "MAX_SOUND_SECONDS", "MAX_SPEED", "MAX_SUBJECT", "MAX_TEXT", "MAX_TIMELINE_FRAMES",

@@ -192,16 +192,18 @@ class Director:
     def matched_frame(self, char_clip: str, motion_clip: str, k: int) -> int:
         return self.pixels.matched_frame(char_clip, motion_clip, k)
 
-    def clip_point(self, index: int, points: list[tuple[float, float]]) -> tuple[str, int, list]:
+    def clip_point(self, index: int, points: list[tuple[float, float]]) -> tuple:
         """Where output pixels ``points`` at timeline frame ``index`` fall in the frame of the
-        character's clip shown there: (clip id, its frame, the points in its pixels) — what a
-        brush stroke drawn on the viewer marks (pixels mode)."""
+        character's clip shown there: (clip id, its frame, the points in its pixels, how many
+        of its pixels an output pixel spans) — what a brush stroke drawn on the viewer marks
+        (pixels mode)."""
         self.check_range(index, index + 1)
         shot, local = self.project.timeline.shot_at(index)
         if self.mode_of(shot) != "pixels":
             raise UserError("the brush works in pixels mode (Shot → Render: Pixels)")
         clip, frame, inverse = self.pixels.inverse(shot, local)
-        return clip, frame, [tuple((inverse @ (x, y, 1.0))[:2]) for x, y in points]
+        scale = float(np.sqrt(abs(np.linalg.det(inverse[:2, :2]))))
+        return clip, frame, [tuple((inverse @ (x, y, 1.0))[:2]) for x, y in points], scale
 
     def subject_at(self, index: int, x: float, y: float) -> tuple[str, int]:
         """The shot at timeline frame ``index`` and the subject of its character's clip under

@@ -169,6 +169,8 @@ def import_work(project: Project, paths: list[str]) -> Callable[[Job], tuple]:
 
 SUBJECT = Qt.ItemDataRole.UserRole + 1
 SUBJECTS_SHOWN = 24
+NOTHING_MOVES = ("Nothing moves in this clip: mark the character with the brush "
+                 "(Shot → Brush Tool, B)")  # fmt: skip
 """A clip's subjects listed under it, at most (the longest seen first)."""
 
 
@@ -237,6 +239,11 @@ class Library(QTreeWidget):
                     col, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                 )
             self.addTopLevelItem(item)
+            if clip.id in self.subjects and not self.subjects[clip.id]:
+                child = QTreeWidgetItem([NOTHING_MOVES])
+                child.setData(0, ROLE, clip.id)
+                child.setToolTip(0, NOTHING_MOVES)
+                item.addChild(child)
             for subject, icon in self.subjects.get(clip.id, []):
                 child = QTreeWidgetItem([f"Subject {subject['id']}",
                                          f"{subject['first'] + 1}–{subject['last'] + 1}"])

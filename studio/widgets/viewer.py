@@ -55,6 +55,7 @@ class Canvas(QWidget):
     released = Signal(QPointF)
     wheeled = Signal(float, object)  # with the path tool: wheel notches, keyboard modifiers
     picked = Signal(QPointF, bool)  # without it: a click (frame pixels), Shift held
+    stroked = Signal(list, bool)  # with the brush: a stroke's points (frame pixels), add
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -66,6 +67,10 @@ class Canvas(QWidget):
         """The path tool's overlay, frame pixels: curve points, key dots, the handle, the
         extended motion's target."""
         self.modifiers = Qt.KeyboardModifier.NoModifier  # of the last press
+        self.brush: list[tuple[float, float]] | None = None
+        """With the brush tool on: the stroke being painted (frame pixels); else None."""
+        self.brush_add = True
+        self.brush_radius = 8.0  # frame pixels
         self.setMinimumSize(160, 160)
         self.setAutoFillBackground(False)
 
@@ -99,6 +104,8 @@ class Canvas(QWidget):
             p.setOpacity(1.0)
             if self.path is not None:
                 self._paint_path(p, rect)
+            if self.brush:
+                self._paint_brush(p, rect)
         if self.note:
             p.setPen(QColor(220, 220, 220))
             where = self.rect().adjusted(8, 8, -8, -8)
@@ -110,6 +117,19 @@ class Canvas(QWidget):
             p.drawText(where, align | Qt.TextFlag.TextWordWrap, self.note)
         p.end()
 
+
+    def _paint_brush(self, p: QPainter, rect: QRectF) -> None:
+        scale = rect.width() / self.image.width()
+        colour = QColor(90, 220, 120, 140) if self.brush_add else QColor(230, 80, 80, 140)
+        pen = QPen(colour, max(2.0, 2 * self.brush_radius * scale))
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+        p.setPen(pen)
+        points = [self.to_widget(x, y, rect) for x, y in self.brush]
+        if len(points) == 1:
+            p.drawPoint(points[0])
+        for a, b in zip(points, points[1:], strict=False):
+            p.drawLine(a, b)
 
     def to_widget(self, x: float, y: float, rect: QRectF | None = None) -> QPointF:
         rect = rect or self.target()
@@ -150,6 +170,10 @@ class Canvas(QWidget):
         if self.path is not None and self.image is not None:
             self.modifiers = e.modifiers()
             self.pressed.emit(self.to_frame(e.position()))
+        elif self.brush is not None and self.image is not None:
+            at = self.to_frame(e.position())
+            self.brush = [(at.x(), at.y())]
+            self.update()
         elif self.image is not None and e.button() == Qt.MouseButton.LeftButton:
             shift = bool(e.modifiers() & Qt.KeyboardModifier.ShiftModifier)
             self.picked.emit(self.to_frame(e.position()), shift)
@@ -157,10 +181,19 @@ class Canvas(QWidget):
     def mouseMoveEvent(self, e) -> None:
         if self.path is not None and self.image is not None and e.buttons():
             self.dragged.emit(self.to_frame(e.position()))
+        elif self.brush and e.buttons():
+            at = self.to_frame(e.position())
+            if len(self.brush) < 5_000:
+                self.brush.append((at.x(), at.y()))
+            self.update()
 
     def mouseReleaseEvent(self, e) -> None:
         if self.path is not None and self.image is not None:
             self.released.emit(self.to_frame(e.position()))
+        elif self.brush:
+            stroke, self.brush = self.brush, []
+            self.update()
+            self.stroked.emit(stroke, self.brush_add)
 
     def wheelEvent(self, e) -> None:
         if self.path is not None and self.image is not None:
@@ -384,6 +417,8 @@ class Viewer(QWidget):
         options.addWidget(QLabel("Zoom", self))
         options.addWidget(self.zoom)
         options.addWidget(self.path_button)
+        self.brush_button = QToolButton(self)  # shows the window's Shot → Brush Tool action
+        options.addWidget(self.brush_button)
         options.addStretch(1)
         options.addWidget(self.onion_box)
         options.addWidget(self.onion_before)
@@ -452,7 +487,17 @@ class Viewer(QWidget):
         if self.s.project is not None:
             self.s.set_render_mode(self.render_mode.currentData())
 
+    def set_brush(self, on: bool) -> None:
+        """The brush tool on (the path tool off) or off."""
+        if on:
+            self.path_button.setChecked(False)
+        self.canvas.brush = [] if on else None
+        self.canvas.setCursor(Qt.CursorShape.CrossCursor if on else Qt.CursorShape.ArrowCursor)
+        self.canvas.update()
+
     def _path_toggled(self, on: bool) -> None:
+        if on and self.canvas.brush is not None and self.brush_button.defaultAction():
+            self.brush_button.defaultAction().setChecked(False)
         self.path_tool.on = on
         self.canvas.setCursor(Qt.CursorShape.CrossCursor if on else Qt.CursorShape.ArrowCursor)
         self.refresh()
