@@ -115,6 +115,7 @@ class MainWindow(QMainWindow):
         self.docks["inspector"].raise_()
         self.default_state = self.saveState()
         self.actions = Actions(self, self._resolve)
+        self.actions["brush"].setIconText("Brush")  # its button in the viewer, beside Path
         self.viewer.brush_button.setDefaultAction(self.actions["brush"])
         self.library.context_actions = self.actions.group("clip")
         self.timeline.strip.context_actions = self.actions.group("shot")

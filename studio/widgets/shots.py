@@ -143,6 +143,10 @@ class Inspector(QWidget):
         self.take = QPushButton("Another take", self)
         # the subjects of the character's clip it shows, and the one whose move drives
         self.subjects_label = QLabel(self)
+        self.subjects_label.setWordWrap(True)
+        self.subjects_label.setToolTip("Which subjects of the character's clip the shot shows: "
+                                       "click one in the viewer to pick it, Shift+click to add "
+                                       "or leave out one, or double-click one in the library")
         self.subjects_all = QPushButton("Show All", self)
         self.subjects_all.setToolTip("Show every subject of the character's clip again")
         self.driver = QSpinBox(self, minimum=0, maximum=MAX_SUBJECT, prefix="subject ")
@@ -347,8 +351,7 @@ class Inspector(QWidget):
         self.subjects_label.setText(
             (f"<span style='color:#e06060'>{lost}</span><br>" if lost else "")
             + (", ".join(f"subject {i}" for i in shot.subjects) if shot.subjects else
-               "all (click one in the viewer; Shift+click adds)"))  # fmt: skip
-        self.subjects_label.setWordWrap(True)
+               "all"))  # fmt: skip
         self.subjects_all.setEnabled(bool(shot.subjects))
         self.driver.setValue(shot.driver)
         self.driver.setEnabled(p.mode_of(shot) == "pixels" and moved)

@@ -391,12 +391,15 @@ class Viewer(QWidget):
         for text in ZOOMS:
             self.zoom.addItem(text.capitalize() if text == "fit" else text)
         self.zoom.currentIndexChanged.connect(self._zoom_changed)
-        self.onion_box = QCheckBox("Onion skin", self)
+        self.onion_box = QCheckBox("Onion", self)
+        self.onion_box.setToolTip("Onion skin: the frames before (−) and after (+), tinted")
         self.onion_before = QSpinBox(self, minimum=0, maximum=5, value=1, prefix="−")
         self.onion_after = QSpinBox(self, minimum=0, maximum=5, value=0, prefix="+")
         self.onion_opacity = QSlider(Qt.Orientation.Horizontal, self, minimum=5, maximum=90)
         self.onion_opacity.setValue(30)
-        self.onion_opacity.setMaximumWidth(90)
+        self.onion_opacity.setMaximumWidth(60)
+        for spin in (self.onion_before, self.onion_after):
+            spin.setMaximumWidth(46)
         self.onion_opacity.setToolTip("Onion-skin opacity")
         for w in (self.onion_box, self.onion_before, self.onion_after):
             (w.toggled if w is self.onion_box else w.valueChanged).connect(self._onion_changed)
