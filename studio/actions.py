@@ -79,6 +79,11 @@ MENUS: dict[str, tuple] = {
         SEPARATOR,
         Spec("extend_clip", "E&xtend Clip…", "commands.extend_clip", groups=("clip",),
              tip="A new clip: this one, then predicted frames of how its motion goes on"),
+        Spec("use_plate", "Use as Clean &Plate…", "commands.use_as_plate", groups=("clip",),
+             tip="The selected clip is the empty set other clips of its size were shot on: "
+             "their cut-outs are made against it"),
+        Spec("clear_plate", "Clear Clean Plate", "commands.clear_plate", groups=("clip",),
+             tip="The selected clip's plate estimated from it again"),
         Spec("fps", "Frame &Rate…", "commands.frame_rate", enabled="project"),
         Spec("size", "Output &Size…", "commands.output_size", enabled="project",
              tip="The frames' size in the viewer and exports"),
@@ -112,6 +117,9 @@ MENUS: dict[str, tuple] = {
              enabled="timeline"),
         Spec("brush_smaller", "Smaller Brush", "commands.brush_size", (0.8,), "[",
              enabled="timeline"),
+        Spec("frame_plate", "Use Frame as Clean &Plate", "commands.use_frame_as_plate",
+             enabled="timeline", tip="The set as the viewer shows it now (shot empty) is its "
+             "clip's clean plate"),
         Spec("clear_strokes", "Clear Brush Strokes", "commands.clear_strokes", groups=("clip",),
              tip="Take every brush stroke off the selected clip (undoable)"),
         SEPARATOR,

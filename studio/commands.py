@@ -13,9 +13,10 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
-from engine.document import MAX_BRUSH, PREDICTOR_FILE, Stroke
+from engine.document import MAX_BRUSH, PREDICTOR_FILE, FrameRef, Stroke
 from engine.errors import UserError
 from studio.settings import APP_NAME
+from studio.widgets.dialogs import ChecklistDialog
 from studio.widgets.shot_dialogs import AddShotDialog, ExtendDialog
 
 CLIP_FILTER = "Clips (*.mp4 *.mov *.avi *.mkv *.webm *.gif *.m4v *.png *.jpg *.jpeg);;All files (*)"
@@ -218,6 +219,50 @@ class Commands(QObject):
             self.w.statusBar().showMessage("The clip has no brush strokes.", 4000)
             return False
         return s.set_strokes(clip_id, (), "Clear brush strokes")
+
+    def use_as_plate(self) -> bool:
+        """Edit → Use as Clean Plate…: the library's selected clip (its median; a one-frame
+        clip, that frame) is the empty set of the clips of its size the user ticks."""
+        s, clip_id = self.s, self.w.library.current_clip()
+        if s.project is None or clip_id is None:
+            return False
+        empty = s.project.clip(clip_id)
+        same = [c for c in s.project.clips.values()
+                if c.id != clip_id and (c.width, c.height) == (empty.width, empty.height)]
+        if not same:
+            self.w.show_message("Use as Clean Plate", f"No other clip is {empty.width}×"
+                                f"{empty.height}, the size of {empty.name!r}: a clean plate is "
+                                "shot by the same camera as the clips it is for.")  # fmt: skip
+            return False
+        dialog = ChecklistDialog(
+            "Use as Clean Plate", f"{empty.name!r} is the empty set these clips were shot on: "
+            "their cut-outs are made against it instead of a plate estimated from each.",
+            [(c.id, c.name) for c in same], self.w)  # fmt: skip
+        chosen = dialog.chosen() if dialog.exec() else []
+        dialog.deleteLater()
+        frame = 0 if empty.frames == 1 else -1
+        return bool(chosen) and s.set_plates(chosen, FrameRef(clip_id, frame))
+
+    def use_frame_as_plate(self) -> bool:
+        """Shot → Use Frame as Clean Plate: the set as the viewer shows it at the playhead — a
+        frame of the shot's background clip — is that clip's clean plate (the first frames of a
+        take shot empty)."""
+        s = self.s
+        if s.project is None or not s.timeline.frame_count:
+            return False
+        shot, local = s.timeline.shot_at(s.playhead)
+        clip = shot.background.clip
+        frame = shot.motion_frame(local) if shot.as_shot else shot.background.frame
+        return s.set_plates([clip], FrameRef(clip, frame), f"Use frame {frame + 1} as clean plate")
+
+    def clear_plate(self) -> bool:
+        s, clip_id = self.s, self.w.library.current_clip()
+        if s.project is None or clip_id is None:
+            return False
+        if s.project.clip(clip_id).plate is None:
+            self.w.statusBar().showMessage("The clip's clean plate is estimated already.", 4000)
+            return False
+        return s.set_plates([clip_id], None, "Clear clean plate")
 
     def use_subject(self, clip_id: str, sid: int) -> bool:
         """A subject double-clicked in the library: the selected shot's character becomes it

@@ -270,6 +270,31 @@ class Session(QObject):
 
         return self._swap(text, setter, tuple(strokes))
 
+    def set_plates(self, clip_ids: list[str], ref, text: str = "Use as clean plate") -> bool:
+        """The clean plate (engine.document.FrameRef, or None: estimated) of several clips, in
+        one undoable edit; their cut-outs are made again."""
+        p = self.project
+
+        def apply(values: dict) -> None:
+            for clip_id, value in values.items():
+                p.set_plate(clip_id, value)
+            self.frames.forget()
+
+        def action():
+            old = {c: p.clip(c).plate for c in clip_ids}
+            new = dict.fromkeys(clip_ids, ref)
+            apply(new)  # all or none: a refused one raises before any is set (checked first)
+            return lambda: apply(old), lambda: apply(new)
+
+        if ref is not None:
+            try:
+                for clip_id in clip_ids:
+                    p.check_plate(p.clip(clip_id), ref)
+            except UserError as e:
+                self.message.emit(f"Cannot {text[0].lower()}{text[1:]}", str(e))
+                return False
+        return self._edit(text, action)
+
     def set_sound_offset(self, seconds: float) -> bool:
         return self._swap("Move soundtrack", lambda v: self.project.set_sound_offset(v), seconds)
 

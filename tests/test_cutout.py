@@ -258,3 +258,46 @@ def test_one_dab_cuts_a_subject_that_never_moves_in_every_frame(footage, tmp_pat
         project.set_strokes(clip, (Stroke(99, False, 3.0, ((5.0, 5.0),), SIZE),))
     project.clip(clip).width = 320  # the clip relinked to a bigger file: the stroke no longer fits
     assert "the stroke is ignored" in d.lost_picks(project.shots[0])
+
+
+def test_a_clean_plate_the_user_shot_replaces_the_estimate(footage, tmp_path):
+    """Stop-motion practice: the set shot empty before the puppet comes in. Marked as the
+    clip's clean plate (Use as Clean Plate), it is the plate: a walker that stands still half
+    the clip is no longer in it, and is cut. Saved; a clip of another size is refused; the
+    clip that is someone's clean plate cannot be removed."""
+    frames, masks, _, the_set = street()
+    frames = frames.copy()
+    stay = np.zeros(frames.shape[1:3], bool)
+    stay[90:116, 20:36] = True  # a puppet standing in the same place in 2/3 of the frames
+    frames[: 2 * N // 3, stay] = (200, 200, 240)
+    project = Project.create(tmp_path / "Film")
+    clip = project.import_clip(write_video(tmp_path / "walk.mp4", frames, fps=12,
+                                           quality=9)).id  # fmt: skip
+    empty = project.import_clip(write_video(tmp_path / "empty.mp4", np.repeat(the_set[None], 4,
+                                                                              axis=0),
+                                            fps=12, quality=9)).id  # fmt: skip
+    small = project.import_clip(write_video(tmp_path / "small.mp4", frames[:4, :60, :80],
+                                            fps=12, quality=9)).id  # fmt: skip
+    project.add_shot((clip, 0), (clip, 0), clip)
+    d = Director(project, device="cpu", precision="fp32")
+    before = d.layers(clip)
+    assert psnr(before.plate, the_set, stay) < 20  # the estimate holds the puppet
+    assert np.mean([before.matte(k)[stay].mean() > 127 for k in range(10)]) < 0.5
+    from engine.document import FrameRef
+
+    project.set_plate(clip, FrameRef(empty, -1))
+    after = d.layers(clip)
+    # the empty set as its H.264 file holds it (its texture costs some dB to the encoding)
+    assert psnr(after.plate, the_set) > 30 and psnr(after.plate, the_set, stay) > 30
+    assert np.mean([after.matte(k)[stay].mean() > 127 for k in range(10)]) == 1
+    project.save()
+    assert Project.open(project.root).clip(clip).plate == FrameRef(empty, -1)
+    with pytest.raises(ProjectError, match="same size"):
+        project.set_plate(clip, FrameRef(small, 0))
+    with pytest.raises(ProjectError, match="clean plate of"):
+        project.remove_clip(empty)
+    project.clip(clip).width = 320  # relinked to a bigger file: the plate no longer fits
+    assert "its plate is estimated again" in d.lost_picks(project.shots[0])
+    project.clip(clip).width = SIZE[0]
+    assert project.set_plate(clip, None) == FrameRef(empty, -1)
+    project.remove_clip(empty)

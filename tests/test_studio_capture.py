@@ -11,6 +11,7 @@ from conftest import loaded
 from PySide6.QtCore import QElapsedTimer, QPoint, QSize, Qt, QTimer
 
 from engine.data.clips import ClipReader, write_video
+from engine.document import FrameRef
 
 
 def scene(n=24, w=640, h=480):
@@ -124,11 +125,17 @@ def test_capture_ten_frames_delete_undo_and_use_them_as_a_clip(qtbot, make_windo
     assert all(np.array_equal(a, b) for a, b in zip(on_disk, captured[:9], strict=True))
     print(f"longest GUI stall: {stalls.longest} ms")  # (bench/capture.py measures it)
     assert len(written_on) == 10 and not any(written_on)  # every PNG written on the worker
-    # Use as Clip: a clip of the project, one undoable edit
+    # Use as Clip: a clip of the project, one undoable edit; its first frame (shot empty) its
+    # clean plate, another
+    c.plate_box.setChecked(True)
     c.use_button.click()
     qtbot.waitUntil(lambda: len(w.session.project.clips) == 1, timeout=10_000)
     clip = next(iter(w.session.project.clips.values()))
     assert (clip.name, clip.kind, clip.frames, clip.width) == ("Take 1", "frames", 9, 640)
+    assert clip.plate == FrameRef(clip.id, 0)
+    assert w.session.undo.undoText() == "First frame as clean plate"
+    w.session.undo.undo()
+    assert clip.plate is None
     # captures go on after the clip; its frames are the project's now, not deleted from here
     assert c.use_button.text() == "Update Clip" and not c.use_button.isEnabled()
     assert "Take 1" in c.target.currentText() and not c.delete_button.isEnabled()

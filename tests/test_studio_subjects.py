@@ -138,3 +138,40 @@ def test_a_clip_where_nothing_moves_says_to_use_the_brush(qtbot, make_window, tm
     qtbot.waitUntil(lambda: w.library.items()[0].childCount() == 1, timeout=60_000)
     assert "Nothing moves in this clip: mark the character with the brush" in \
         w.library.items()[0].child(0).text(0)  # fmt: skip
+
+
+def test_use_as_clean_plate_through_the_menu_is_one_undoable_edit(qtbot, make_window, tmp_path,
+                                                                  monkeypatch):  # fmt: skip
+    from engine.document import FrameRef
+    from studio.widgets.dialogs import ChecklistDialog
+
+    frames, _, _, the_set = street()
+    project = Project.create(tmp_path / "Street")
+    walk = project.import_clip(write_video(tmp_path / "walk.mp4", frames, fps=12,
+                                           quality=9)).id  # fmt: skip
+    empty = project.import_clip(write_video(tmp_path / "empty.mp4",
+                                            np.repeat(the_set[None], 3, axis=0), fps=12,
+                                            quality=9)).id  # fmt: skip
+    project.add_shot((walk, 0), (walk, 0), walk)
+    project.save()
+    w = make_window()
+    w.life.open_project(project.root)
+    loaded(qtbot, w)
+    s = w.session
+    monkeypatch.setattr(ChecklistDialog, "exec", lambda d: True)  # OK: every clip ticked
+    w.library.setCurrentItem(next(i for i in w.library.items()
+                                  if i.data(0, Qt.ItemDataRole.UserRole) == empty))  # fmt: skip
+    w.actions["use_plate"].trigger()
+    assert s.project.clip(walk).plate == FrameRef(empty, -1)
+    assert s.undo.undoText() == "Use as clean plate"
+    s.undo.undo()
+    assert s.project.clip(walk).plate is None
+    s.undo.redo()
+    w.library.setCurrentItem(next(i for i in w.library.items()
+                                  if i.data(0, Qt.ItemDataRole.UserRole) == walk))  # fmt: skip
+    w.actions["clear_plate"].trigger()
+    assert s.project.clip(walk).plate is None
+    s.seek(5)
+    w.actions["frame_plate"].trigger()  # the set as the viewer shows it now
+    assert s.project.clip(walk).plate == FrameRef(walk, 5)
+    assert s.undo.undoText() == "Use frame 6 as clean plate"

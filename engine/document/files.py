@@ -37,6 +37,7 @@ from engine.document.rules import (
 )
 from engine.document.shot import (
     Clip,
+    FrameRef,
     Soundtrack,
     Stroke,
     check_sound,
@@ -185,6 +186,7 @@ def _json_kind(value: Any) -> str:
 
 def _clip_to_json(c: Clip) -> dict:
     out = dataclasses.asdict(c)
+    out["plate"] = None if c.plate is None else {"clip": c.plate.clip, "frame": c.plate.frame}
     out["strokes"] = [{"frame": s.frame, "add": s.add, "radius": s.radius, "size": list(s.size),
                        "points": [list(p) for p in s.points]} for s in c.strokes]  # fmt: skip
     return out
@@ -423,6 +425,14 @@ def from_json(doc: Any, root: Path) -> Project:
         if clip.id in project.clips:
             raise r.fail(f"clips[{i}].id", f"{clip.id!r} is used twice")
         project.clips[clip.id] = clip
+    for i, clip in enumerate(project.clips.values()):
+        if clip.plate is not None:  # the edits' rule: a frame of a clip of its size
+            try:
+                project.check_plate(clip, clip.plate)
+            except ProjectError as e:
+                r.notes.append(f"{r.file}: clips[{i}].plate: {e}: the clean plate is estimated "
+                               "again")  # fmt: skip
+                clip.plate = None
     shots = r.count(r.get(timeline, "shots", "timeline", list), "timeline.shots", MAX_SHOTS)
     for i, s in enumerate(shots):
         project.shots.append(shot_from_json(r, s, f"timeline.shots[{i}]"))
@@ -512,6 +522,10 @@ def _read_clip(project: Project, r: _Reader, c: Any, where: str) -> Clip:
         height=r.get(c, "height", where, int),
         strokes=_read_strokes(r, c, where),
     )
+    plate = r.get(c, "plate", where, (dict, type(None)), None)
+    if plate is not None:
+        clip.plate = FrameRef(r.get(plate, "clip", f"{where}.plate", str),
+                              r.get(plate, "frame", f"{where}.plate", int))  # fmt: skip
     if clip.kind not in ("video", "frames", "image"):
         raise r.fail(f"{where}.kind", f"unknown kind {clip.kind!r}")
     if not (

@@ -190,6 +190,28 @@ class Edits:
         clip.name = name
         self._touch()
 
+    def set_plate(self, clip_id: str, ref: FrameRef | None) -> FrameRef | None:
+        """The empty set ``clip_id`` was shot on (Use as Clean Plate): frame ``ref.frame`` of
+        clip ``ref.clip`` (-1: its median), which must be of the same size; None: estimated
+        from the clip. Returns the old one, for undo."""
+        clip = self.clip(clip_id)
+        if ref is not None:
+            self.check_plate(clip, ref)
+        old, clip.plate = clip.plate, ref
+        self._touch()
+        return old
+
+    def check_plate(self, clip: Clip, ref: FrameRef) -> None:
+        """A clean plate marked for ``clip`` is a frame of a clip of its size."""
+        source = self.clip(ref.clip)
+        if (source.width, source.height) != (clip.width, clip.height):
+            raise ProjectError(f"clip {source.name!r} ({source.width}×{source.height}) cannot be "
+                               f"the clean plate of {clip.name!r} ({clip.width}×{clip.height}): "
+                               "a clean plate is shot by the same camera, at the same size")
+        if not -1 <= ref.frame < source.frames:
+            raise ProjectError(f"clean plate frame {ref.frame} is outside clip {source.name!r} "
+                               f"(0…{source.frames - 1})")  # fmt: skip
+
     def set_strokes(self, clip_id: str, strokes: tuple) -> tuple:
         """A clip's brush strokes (engine.frames.cutout.Strokes: they correct its cut-out);
         a stroke that does not fit the clip as it is now (its size, its frames) is refused,
@@ -216,6 +238,11 @@ class Edits:
         if users:
             names = ", ".join(s.name or s.id for s in users[:3])
             raise ProjectError(f"clip {clip.name!r} is used by {len(users)} shot(s) ({names})")
+        sets = [c.name for c in self.clips.values() if c.plate and c.plate.clip == clip_id
+                and c.id != clip_id]  # fmt: skip
+        if sets:
+            raise ProjectError(f"clip {clip.name!r} is the clean plate of {', '.join(sets[:3])}"
+                               " (Clear Clean Plate there first)")  # fmt: skip
         del self.clips[clip_id]
         if delete_media:
             folder.delete(self.resolve(clip.source, "clip source"))

@@ -71,6 +71,10 @@ class Clip:
     width: int
     height: int
     strokes: tuple[Stroke, ...] = ()
+    plate: FrameRef | None = None
+    """The empty set this clip was shot on, marked by the user ("Use as Clean Plate"): a frame
+    of a clip of its size (``frame`` -1: that clip's median), in place of the plate its
+    analysis would estimate."""
 
     def stroke_problems(self) -> list[str]:
         """Why each of its strokes that no longer fits it does not (the clip changed)."""

@@ -221,6 +221,13 @@ class Director:
         when the clips are not analysed yet (a lookup: never analyses)."""
         lost = [f"{problem}: the stroke is ignored" for c in (shot.character.clip,)
                 for problem in self.project.clip(c).stroke_problems()]  # fmt: skip
+        for c in dict.fromkeys((shot.character.clip, shot.background.clip)):
+            clip = self.project.clip(c)
+            if clip.plate is not None:
+                try:
+                    self.project.check_plate(clip, clip.plate)
+                except UserError as e:
+                    lost.append(f"{e}: its plate is estimated again")
         for ids, clip in ((shot.subjects, shot.character.clip),
                           ((shot.driver,) if shot.driver else (), shot.motion.clip)):  # fmt: skip
             if ids and self.analysed(clip):
@@ -229,8 +236,8 @@ class Director:
                          if i not in have]  # fmt: skip
         if not lost:
             return None
-        return "; ".join(x if "stroke" in x else f"{x}: no longer found (the clip was analysed "
-                         "again); pick again" for x in lost)  # fmt: skip
+        return "; ".join(x if "stroke" in x or "plate" in x else f"{x}: no longer found (the "
+                         "clip was analysed again); pick again" for x in lost)  # fmt: skip
 
     def character_centre(self, shot_id: str, local: int) -> tuple[float, float] | None:
         """Where the character's centre was, before its path moved it, in the last rendered

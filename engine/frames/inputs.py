@@ -113,12 +113,26 @@ class Inputs:
 
             layers = self.layer_cache.load(self.clip_file(clip_id), self.model,
                                            progress=step, cancel=cancel,
-                                           mkey=self.weights_key(), strokes=strokes)  # fmt: skip
+                                           mkey=self.weights_key(), strokes=strokes,
+                                           plate=self.given_plate(clip_id))  # fmt: skip
             self.check_length(clip_id, len(layers))
             with self._lock:
                 if epoch == self._epoch:  # else the clip changed meanwhile (clear)
-                    self._layers[clip_id] = (layers, strokes)
+                    self._layers[clip_id] = (layers, self._made_with(clip_id))
         return layers
+
+    def given_plate(self, clip_id: str) -> tuple[Path, int] | None:
+        """The clean plate the user marked for a clip (Use as Clean Plate): (its clip's file,
+        its frame; -1: its median), or None (estimated). One that no longer fits (a clip
+        relinked to another size) is left out: the Director's ``lost_picks`` says so."""
+        clip = self.project.clip(clip_id)
+        if clip.plate is None:
+            return None
+        try:
+            self.project.check_plate(clip, clip.plate)
+        except UserError:
+            return None
+        return self.clip_file(clip.plate.clip), clip.plate.frame
 
     def strokes(self, clip_id: str) -> tuple:
         """A clip's brush strokes that fit it as it is now (the others are ignored: the
@@ -129,9 +143,14 @@ class Inputs:
     def _made(self, clip_id: str) -> ClipLayers | None:
         """A clip's layers in memory, made with its strokes as they are now (else None)."""
         found = self._layers.get(clip_id)
-        if found is None or found[1] != self.strokes(clip_id):
+        if found is None or found[1] != self._made_with(clip_id):
             return None
         return found[0]
+
+    def _made_with(self, clip_id: str) -> tuple:
+        """What a clip's layers are made with beside the clip: its strokes, its clean plate."""
+        clip = self.project.clip(clip_id)
+        return self.strokes(clip_id), clip.plate
 
     def weights_key(self) -> str:
         with self._lock:
@@ -147,28 +166,32 @@ class Inputs:
         """Whether a clip's layers are ready (in memory or in the disk cache)."""
         if self._made(clip_id) is not None:
             return True
-        strokes = self.strokes(clip_id)
         try:
             path = self.project.clip_path(clip_id)
             found = self.layer_cache.cached(path, self.model, mkey=self.weights_key(),
-                                            strokes=strokes)  # fmt: skip
+                                            strokes=self.strokes(clip_id),
+                                            plate=self.given_plate(clip_id))  # fmt: skip
         except (UserError, OSError):
             return False
         if found is None or len(found) < self.project.clip(clip_id).frames:
             return False  # (too short: layers() says why, when a frame needs them)
         with self._lock:
-            self._layers[clip_id] = (found, strokes)
+            self._layers[clip_id] = (found, self._made_with(clip_id))
         return True
 
     def plate(self, clip_id: str, size: tuple[int, int]) -> np.ndarray:
         """A clip's clean plate at the output size (read-only)."""
 
+        layers = self.layers(clip_id)
+
         def make() -> np.ndarray:
-            plate = fit_image(self.layers(clip_id).plate, size)
+            plate = fit_image(layers.plate, size)
             plate.flags.writeable = False
             return plate
 
-        return self.plates.kept((clip_id, size), make)
+        # keyed by the layers' folder too: made again (a brush stroke, a clean plate marked),
+        # they are other layers
+        return self.plates.kept((clip_id, size, str(layers.folder)), make)
 
     def live_set(self, clip_id: str, k: int, size: tuple[int, int]) -> np.ndarray:
         """Frame k's set as shot at the output size (the plate where the clip's frames were

@@ -264,18 +264,21 @@ class LayerCache:
         self.frames = frames or FrameCache()
         self.root = Path(root) if root else disk_cache.root("layers")
 
-    def key(self, path: Path, settings: LayerSettings, mkey: str, strokes: tuple = ()) -> str:
+    def key(self, path: Path, settings: LayerSettings, mkey: str, strokes: tuple = (),
+            plate: tuple[Path, int] | None = None) -> str:  # fmt: skip
         ClipReader(path)  # a missing or unusable clip: its own clear error, before hashing
         drawn = json.dumps([[s.frame, s.add, s.radius, s.points] for s in strokes])
+        given = [] if plate is None else [self.frames.content_hash(plate[0]), str(plate[1])]
         return disk_cache.key(f"v{LAYERS_VERSION}", settings.key(), mkey,
                               self.frames.content_hash(path),
-                              *([drawn] if strokes else []))  # fmt: skip
+                              *([drawn] if strokes else []), *given)  # fmt: skip
 
     def cached(self, path, model: SceneModel, settings: LayerSettings | None = None,
-               mkey: str | None = None, strokes: tuple = ()) -> ClipLayers | None:  # fmt: skip
+               mkey: str | None = None, strokes: tuple = (),
+               plate: tuple[Path, int] | None = None) -> ClipLayers | None:  # fmt: skip
         """The layers if they are on disk already, else None (never computes)."""
         folder = self.root / self.key(Path(path), settings or LayerSettings(),
-                                      mkey or model_key(model), strokes)  # fmt: skip
+                                      mkey or model_key(model), strokes, plate)  # fmt: skip
         try:
             return ClipLayers(folder)
         except (OSError, ValueError, KeyError):
@@ -290,11 +293,14 @@ class LayerCache:
         cancel: Cancel | None = None,
         mkey: str | None = None,
         strokes: tuple = (),
+        plate: tuple[Path, int] | None = None,
     ) -> ClipLayers:
         """The clip's layers, computed (``progress(done, total)``, ``cancel()``) if needed;
-        ``strokes``: the user's brush strokes on it (engine.document.Stroke) that fit it."""
+        ``strokes``: the user's brush strokes on it (engine.document.Stroke) that fit it;
+        ``plate``: the empty set it was shot on, marked by the user — (a clip of its size,
+        its frame; -1: its median) — in place of the estimated plate."""
         path, settings = Path(path), settings or LayerSettings()
-        folder = self.root / self.key(path, settings, mkey or model_key(model), strokes)
+        folder = self.root / self.key(path, settings, mkey or model_key(model), strokes, plate)
         try:
             return ClipLayers(folder)
         except (OSError, ValueError, KeyError):
@@ -303,7 +309,8 @@ class LayerCache:
         self._remove_stale()
         tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=self.root))
         try:
-            compute_layers(path, model, tmp, settings, self.frames, progress, cancel, strokes)
+            compute_layers(path, model, tmp, settings, self.frames, progress, cancel, strokes,
+                           None if plate is None else empty_set(*plate))  # fmt: skip
             with contextlib.suppress(OSError):  # made meanwhile by another worker: keep theirs
                 tmp.rename(folder)
         finally:
@@ -695,9 +702,11 @@ def compute_layers(
     progress: Progress | None = None,
     cancel: Cancel | None = None,
     strokes: tuple = (),
+    given: np.ndarray | None = None,
 ) -> None:
     """Write a clip's layers into the folder ``out`` (see :class:`ClipLayers`), corrected by
-    the user's brush ``strokes`` (cutout.Strokes)."""
+    the user's brush ``strokes`` (cutout.Strokes), on the clean plate ``given`` by the user
+    (the set shot empty) if any, else on the plate estimated from the clip."""
     size = model.config.image_size
     small = frame_cache.load(path, size, "stretch")
     n = len(small)
@@ -715,19 +724,26 @@ def compute_layers(
     samples = _samples(path, n, wanted, lambda k: step(k // 4), shown,
                        {s.frame for s in strokes})  # fmt: skip
     cue, mattes = settings.cue, None
-    if cue in ("auto", "clip") or strokes:
+    if given is not None and given.shape != samples.shape[1:]:
+        raise ClipError(f"{path}: its clean plate is {given.shape[1]}×{given.shape[0]}, the "
+                        f"clip {samples.shape[2]}×{samples.shape[1]}")  # fmt: skip
+    if given is not None:  # the set as the user shot it empty: sure everywhere
+        own_plate, support = given, np.ones(given.shape[:2], np.float32)
+    elif cue in ("auto", "clip") or strokes:
         own_plate, support = cutout.set_plate(samples)
     if cue == "auto":
         views, _ = model_views(model, small.frames[idx])
         cue = "both" if model_recall(views, samples, own_plate) >= TRUST_RECALL else "clip"
         settings = replace(settings, cue=cue)
     if cue == "clip":
-        fine = cutout.PlateMean(own_plate)
-        for k, frame in enumerate(_frames(path, n)):
-            fine.add(frame)
-            if k % 16 == 15:
-                step(n // 4 + k // 4)
-        plate = fine.result()
+        plate = own_plate
+        if given is None:
+            fine = cutout.PlateMean(own_plate)
+            for k, frame in enumerate(_frames(path, n)):
+                fine.add(frame)
+                if k % 16 == 15:
+                    step(n // 4 + k // 4)
+            plate = fine.result()
         square = np.ones((3, 3), np.uint8)
         noise = cutout.noise_map(samples, cv2.erode(plate, square), cv2.dilate(plate, square))
         own = cutout.Matting(plate, noise, shadows=True)
@@ -740,8 +756,11 @@ def compute_layers(
         step(n // 2)
         h, w = samples.shape[1:3]
         model_plate = _up(np.median(backgrounds, axis=0).astype(np.uint8), w, h).astype(np.float32)
-        plate, unseen = plate_passes(samples, mattes[idx[: len(samples)]], model_plate, settings,
-                                     lambda: step(n))  # fmt: skip
+        if given is None:
+            plate, unseen = plate_passes(samples, mattes[idx[: len(samples)]], model_plate,
+                                         settings, lambda: step(n))  # fmt: skip
+        else:
+            plate, unseen = given, np.zeros(given.shape[:2], bool)
         usual = torch.from_numpy(samples).median(dim=0).values.numpy() if len(samples) > 2 else None
         matting = _Matting(plate, unseen, settings, usual, _steady(mattes, settings))
 
@@ -816,6 +835,23 @@ def model_recall(views: np.ndarray, samples: np.ndarray, plate: np.ndarray) -> f
         hit += int((sure & (_up(view, w, h) > 0.5)).sum())
         moved += int(sure.sum())
     return hit / moved if moved else 1.0
+
+
+def empty_set(path: Path, frame: int) -> np.ndarray:
+    """A clean plate the user marked: frame ``frame`` of the clip at ``path``, or (-1) the
+    per-pixel median of 32…64 of its frames, evenly spaced (memory stays bounded: past 64 kept,
+    every other one goes and the stride doubles)."""
+    frames, stride = [], 1
+    for k, image in enumerate(ClipReader(path).frames()):
+        if k == frame:
+            return image
+        if frame < 0 and k % stride == 0:
+            frames.append(image)
+            if len(frames) > 64:
+                frames, stride = frames[::2], stride * 2
+    if frame >= 0 or not frames:
+        raise ClipError(f"{path}: has no frame {frame} for a clean plate")
+    return torch.from_numpy(np.stack(frames)).median(dim=0).values.numpy()
 
 
 def _frames(path: Path, n: int):

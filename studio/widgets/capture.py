@@ -45,7 +45,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine import capture
-from engine.document import MAX_TEXT
+from engine.document import MAX_TEXT, FrameRef
 from engine.errors import UserError
 from studio.engine_client import to_qimage
 from studio.jobs import Job
@@ -239,6 +239,9 @@ class CaptureWindow(QDialog):
         self.lapse_timer = QTimer(self)
         self.lapse_timer.timeout.connect(self.capture)
         self.use_button = QPushButton("Use as Clip", self, enabled=False)
+        self.plate_box = QCheckBox("First frame: the empty set", self)
+        self.plate_box.setToolTip("Shoot the set empty first, then the puppet: the take's first "
+                                  "frame is its clean plate (its cut-outs are made against it)")
         self.status = QLabel(self)
         self.status.setWordWrap(True)
         close = QPushButton("Close", self)
@@ -261,6 +264,7 @@ class CaptureWindow(QDialog):
                   self.lapse_every):  # fmt: skip
             buttons.addWidget(w)
         buttons.addStretch(1)
+        buttons.addWidget(self.plate_box)
         buttons.addWidget(self.use_button)
         buttons.addWidget(close)
         layout = QVBoxLayout(self)
@@ -713,6 +717,8 @@ class CaptureWindow(QDialog):
         else:  # the same clip, grown: its id, name and rate kept (shots use it by id)
             clip = replace(take.as_clip(p.root, old.name, old.fps), id=old.id)
             done = self.s.update_clip(clip, f"Capture into {old.name}")
+        if done and self.plate_box.isChecked() and p.clip(clip.id).plate is None:
+            self.s.set_plates([clip.id], FrameRef(clip.id, 0), "First frame as clean plate")
         if done:
             self.clip_id, self.unused, self.kept = clip.id, False, len(self.previews)
             self.undo.clear()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QListWidget, QVBoxLayout
 
 
 def ok_cancel(dialog: QDialog) -> QDialogButtonBox:
@@ -13,3 +14,29 @@ def ok_cancel(dialog: QDialog) -> QDialogButtonBox:
     buttons.accepted.connect(dialog.accept)
     buttons.rejected.connect(dialog.reject)
     return buttons
+
+
+class ChecklistDialog(QDialog):
+    """A question answered by ticking items of a list (all ticked to start): ``chosen()``."""
+
+    def __init__(self, title: str, text: str, items: list[tuple[str, str]], parent=None):
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.list = QListWidget(self)
+        for key, label in items:
+            self.list.addItem(label)
+            item = self.list.item(self.list.count() - 1)
+            item.setData(Qt.ItemDataRole.UserRole, key)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked)
+        layout = QVBoxLayout(self)
+        words = QLabel(text, self)
+        words.setWordWrap(True)
+        layout.addWidget(words)
+        layout.addWidget(self.list)
+        layout.addWidget(ok_cancel(self))
+
+    def chosen(self) -> list[str]:
+        items = (self.list.item(i) for i in range(self.list.count()))
+        return [i.data(Qt.ItemDataRole.UserRole) for i in items
+                if i.checkState() == Qt.CheckState.Checked]  # fmt: skip
