@@ -21,6 +21,8 @@ threshold, a 3×3 opening and a 5×5 closing). Reported per clip and overall (me
   alone); scored where A's mask is 0 or 255;
 - ``asshot``: the clip's cut-out over the clip's own set (as shot, where the method keeps it;
   else its plate) against the frame itself;
+- ``flicker``: the share (%) of pixels whose matte changes from one frame to the next where
+  neither the frame (within 6/255) nor the mask changed;
 - ``ms``: the analysis's wall time per frame (decoding included).
 
 With ``--click`` a method may take one click per clip (the mask's centre in the middle frame),
@@ -113,7 +115,8 @@ def click_of(masks: np.ndarray) -> tuple[int, tuple[float, float]]:
     return k, (float(x), float(y))
 
 
-def clip_method(folder: Path, frames: np.ndarray, click=None, shadows: bool = True) -> Analysis:
+def clip_method(folder: Path, frames: np.ndarray, click=None, shadows: bool = True,
+                steady: bool = False) -> Analysis:
     """engine.frames.cutout alone (no model), with the layers' edge and colour; ``click``
     (frame, (x, y)): one dab of the add brush there."""
     from engine.frames import cutout
@@ -140,10 +143,13 @@ def clip_method(folder: Path, frames: np.ndarray, click=None, shadows: bool = Tr
     band = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
     alphas, colours = [], []
     pf = plate.astype(np.float32)
+    hold = cutout.Steady(matting.weak) if steady else None
     for f in frames:
         m = matting.mask(f)
         if strokes is not None:
             m = strokes.apply(f, m)
+        if hold is not None:
+            m = hold.apply(f, m)
         a = _plate_alpha(f.astype(np.float32), pf, m, band)
         alphas.append(a)
         colours.append(_foreground(f.astype(np.float32), pf, a, m))
@@ -203,9 +209,15 @@ def over(fg: np.ndarray, alpha: np.ndarray, bg: np.ndarray) -> np.ndarray:
 def measure(a: Analysis, frames: np.ndarray, masks: np.ndarray, truth_plate, seen,
             b_plate_true: np.ndarray, b_plate_ours: np.ndarray) -> dict:  # fmt: skip
     inter = union = 0
-    bfs, asshot = [], []
+    bfs, asshot, flicker = [], [], []
+    prev = None
     for k in range(len(frames)):
         pred = a.alpha(k) > 0.5
+        if prev is not None:  # matte changes where neither the frame nor the truth changed
+            calm = (cv2.absdiff(frames[k], frames[k - 1]).max(axis=2) <= 6) & \
+                (masks[k] == masks[k - 1]) & (masks[k] != 170)  # fmt: skip
+            flicker.append(float((pred ^ prev)[calm].mean()) if calm.any() else 0.0)
+        prev = pred
         scored = masks[k] != 170
         gt = masks[k] == 255
         inter += (pred & gt & scored).sum()
@@ -236,6 +248,7 @@ def measure(a: Analysis, frames: np.ndarray, masks: np.ndarray, truth_plate, see
         "cutout": float(np.mean(cuts)),
         "asshot": float(np.mean(asshot)),
         "asshot_min": float(np.min(asshot)),
+        "flicker": 100 * float(np.mean(flicker)),
         "ms": a.ms,
     }
 
@@ -279,7 +292,8 @@ def main() -> int:
         p.name for p in args.data.iterdir() if (p / "groundtruth").is_dir())  # fmt: skip
     makers = {"baseline": lambda: baseline, "product": product, "clip": lambda: clip_method,
               "noshadow": lambda: lambda *a: clip_method(*a, shadows=False),
-              "clickless": lambda: lambda f, fr, click=None: clip_method(f, fr)}
+              "clickless": lambda: lambda f, fr, click=None: clip_method(f, fr),
+              "steady": lambda: lambda *a: clip_method(*a, steady=True)}
     methods = {m: makers[m]() for m in args.methods.split(",")}
     data = {n: read_clip(args.data / n) for n in names}
     plates = {n: true_plate(*data[n]) for n in names}

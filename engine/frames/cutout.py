@@ -421,3 +421,23 @@ class Strokes:
             else:
                 out &= ~same
         return out.astype(np.uint8)
+
+
+class Steady:
+    """A matte that does not flicker where the footage does not change: frame by frame, in
+    order, each pixel that shows what it showed the frame before (within a quarter of the
+    "differs" threshold) keeps the last frame's answer. On the four real scenes it takes the
+    flicker from 1.10 % to 0.64 % of the still pixels, IoU 0.72 → 0.73, boundary F 0.60 → 0.59
+    (docs/LAYERS.md; at half the threshold: 0.32 %, but boundary F 0.56)."""
+
+    def __init__(self, weak: np.ndarray) -> None:
+        self.same = weak / 4
+        self.prev: tuple[np.ndarray, np.ndarray] | None = None
+
+    def apply(self, frame: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        if self.prev is not None:
+            before, was = self.prev
+            unchanged = cv2.absdiff(frame, before).max(axis=2) <= self.same
+            mask = np.where(unchanged, was, mask).astype(np.uint8)
+        self.prev = (frame, mask)
+        return mask

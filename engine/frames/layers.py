@@ -767,19 +767,25 @@ def compute_layers(
         def mask_of(k: int, frame: np.ndarray) -> np.ndarray:
             return matting.mask(frame, mattes[k])
 
-    corrected = None
-    if strokes:
+    if cue == "clip":
+        weak = own.weak
+    else:
         square = np.ones((3, 3), np.uint8)
         weak = cutout.Matting(plate, cutout.noise_map(samples, cv2.erode(plate, square),
                                                       cv2.dilate(plate, square))).weak
+    corrected = None
+    if strokes:
         corrected = cutout.Strokes(strokes, plate, shown, weak,
                                    {f: mask_of(f, x) > 0 for f, x in shown.items()}, support)
     del samples
+    steady = cutout.Steady(weak) if cue == "clip" else None  # (the model-led path: as it was)
 
     def cut(k: int, frame: np.ndarray) -> tuple[np.ndarray, int, int]:
         mask = mask_of(k, frame)
         if corrected is not None:
             mask = corrected.apply(frame, mask)
+        if steady is not None:
+            mask = steady.apply(frame, mask)
         return matting.cut(frame, mask, None if corrected is None else corrected.still)
 
     step(n)
