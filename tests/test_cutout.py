@@ -301,3 +301,36 @@ def test_a_clean_plate_the_user_shot_replaces_the_estimate(footage, tmp_path):
     project.clip(clip).width = SIZE[0]
     assert project.set_plate(clip, None) == FrameRef(empty, -1)
     project.remove_clip(empty)
+
+
+def test_a_cast_shadow_is_dropped_laid_soft_or_kept(footage, tmp_path):
+    """The walkers' shadows are taken out of their cut-outs; on another set a shot drops them
+    (the set as it is), lays them soft (the new set darkened as deep as the old one was) or
+    keeps them (the old set's shadowed pixels). The character layer holds a soft shadow too,
+    as translucent black, for a transparent export."""
+    path, frames, masks, shades, _, _, _ = footage
+    project = Project.create(tmp_path / "Film")
+    clip = project.import_clip(path).id
+    grey = np.full((12, SIZE[1], SIZE[0], 3), 180, np.uint8)
+    other = project.import_clip(write_video(tmp_path / "grey.mp4", grey, fps=12, quality=9)).id
+    shot = project.add_shot((clip, 0), (other, 0), clip)
+    project.set_output_size(SIZE)
+    d = Director(project, device="cpu", precision="fp32")
+    k = 10
+    shade = shades[k] & ~np.any(masks[max(0, k - 1) : k + 2], axis=0)  # clear of the walkers
+    assert shade.sum() > 100
+    dropped = d.frame(k).astype(int)
+    assert abs(dropped[shade].mean() - 180) < 6
+    project.update_shot(shot.id, shadows="soft")
+    soft = d.frame(k).astype(int)
+    assert 70 < soft[shade].mean() < 120  # darkened to about half, as on its own set
+    assert np.abs(soft[~np.any(shades[k - 1 : k + 2], axis=0) & ~masks[k]] - dropped[
+        ~np.any(shades[k - 1 : k + 2], axis=0) & ~masks[k]]).mean() < 1  # nothing else
+    layer = d.frame(k, "matte")[..., 0].astype(int)
+    assert 70 < layer[shade].mean() < 180  # translucent in the character layer
+    project.update_shot(shot.id, shadows="keep")
+    kept = d.frame(k).astype(int)
+    old = frames[k].astype(int)
+    assert np.abs(kept[shade] - old[shade]).mean() < 12  # the old set's shade, as it was
+    with pytest.raises(ProjectError, match="shadows"):
+        project.update_shot(shot.id, shadows="long")

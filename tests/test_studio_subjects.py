@@ -60,8 +60,13 @@ def test_a_click_picks_the_subject_under_it(qtbot, make_window, tmp_path):
     assert s.project.shot(shot.id).subjects == () and s.undo.undoText() == "Show all subjects"
     s.undo.undo()
     assert s.project.shot(shot.id).subjects == picked
-    # whose move drives: one of the motion clip's subjects (disabled: it moves as shot)
-    assert not insp.driver.isEnabled()
+    # whose move drives: one of the motion clip's subjects (disabled: it moves as shot); its
+    # shadows are the set's as shot
+    assert not insp.driver.isEnabled() and not insp.shadows.isEnabled()
+    insp.shadows.setCurrentIndex(insp.shadows.findData("soft"))
+    insp.shadows.activated.emit(insp.shadows.currentIndex())
+    assert s.project.shot(shot.id).shadows == "soft" and s.undo.undoText() == "Set shadows"
+    s.undo.undo()
     s.undo.undo()
     s.undo.undo()
     s.undo.undo()

@@ -348,9 +348,10 @@ def _migrate_5_to_6(doc: dict) -> dict:
 
 
 def _migrate_6_to_7(doc: dict) -> dict:
-    """Schema 7 adds the subjects a shot picks of its character's clip (``subjects``) and the
-    one whose motion drives (``driver``): a version-6 shot has all of them, moving together;
-    and a clip's brush strokes (``strokes``): a version-6 clip has none."""
+    """Schema 7 adds the subjects a shot picks of its character's clip (``subjects``), the
+    one whose motion drives (``driver``) and what its cast shadow does (``shadows``): a
+    version-6 shot has all of them, moving together, their shadows dropped; and a clip's brush
+    strokes (``strokes``) and marked clean plate (``plate``): a version-6 clip has neither."""
     return {**doc, "schema_version": 7}
 
 

@@ -47,6 +47,10 @@ EDGES = ("turn", "wrap", "stay")
 wraps round to the other side, or stays inside (walks on the spot)."""
 EASES = ("linear", "ease")
 POSE_MODES = ("rigid", "match")
+SHADOW_MODES = ("drop", "soft", "keep")
+"""A character's cast shadow on the new set (pixels mode): ``drop`` it; ``soft``, laid on the
+new set as a darkening of its own shape and depth; ``keep``, the old set's shadowed pixels
+travelling with the character (docs/LAYERS.md)."""
 """Pixels mode, a character moved by another clip's motion: ``rigid`` moves the character frame
 as a whole; ``match`` shows, for each motion frame, the character's own frame whose pose is
 closest (engine.frames.pixels), placed where the motion puts the character."""
@@ -254,6 +258,7 @@ class Shot:
     timing: tuple[int, ...] = ()
     subjects: tuple[int, ...] = ()
     driver: int = 0
+    shadows: str = "drop"
 
     @property
     def motion_length(self) -> int:
@@ -620,6 +625,8 @@ FIELDS: tuple[Field, ...] = (
           f"subjects are at most {MAX_PICKS} of 1…{MAX_SUBJECT:,}, each once"),
     Field("driver", "driver", Int(0, MAX_SUBJECT), "Driven by", "input", 0,
           f"the driving subject must be 0 (all) … {MAX_SUBJECT:,}"),
+    Field("shadows", "shadows", Choice(SHADOW_MODES), "Shadows", "input", "drop",
+          f"shadows {{v!r}} is not one of {', '.join(SHADOW_MODES)}"),
 )  # fmt: skip
 FIELD = {f.name: f for f in FIELDS}
 PICKED_FROM = {"subjects": "character", "driver": "motion"}

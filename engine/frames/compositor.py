@@ -75,6 +75,24 @@ def place(rgba: np.ndarray, x0: int, y0: int, matrix: np.ndarray, size: tuple[in
     return out[..., :3], out[..., 3:] / 255, ox, oy
 
 
+def over(top, bottom):
+    """Two :func:`place` results laid one over the other (premultiplied "over"), as one."""
+    if top is None or bottom is None:
+        return top if bottom is None else bottom
+    (tc, ta, tx, ty), (bc, ba, bx, by) = top, bottom
+    ox, oy = min(tx, bx), min(ty, by)
+    ex = max(tx + tc.shape[1], bx + bc.shape[1])
+    ey = max(ty + tc.shape[0], by + bc.shape[0])
+    colour = np.zeros((ey - oy, ex - ox, 3), np.float32)
+    alpha = np.zeros((ey - oy, ex - ox, 1), np.float32)
+    colour[by - oy : by - oy + bc.shape[0], bx - ox : bx - ox + bc.shape[1]] = bc
+    alpha[by - oy : by - oy + ba.shape[0], bx - ox : bx - ox + ba.shape[1]] = ba
+    region = (slice(ty - oy, ty - oy + tc.shape[0]), slice(tx - ox, tx - ox + tc.shape[1]))
+    colour[region] = tc + (1 - ta) * colour[region]
+    alpha[region] = ta + (1 - ta) * alpha[region]
+    return colour, alpha, ox, oy
+
+
 def composite(plate: np.ndarray, placed, layer: str = "composite") -> np.ndarray:
     """One output frame of ``layer`` from the fitted plate (H, W, 3) uint8 and :func:`place`'s
     result (or None: no character shows)."""

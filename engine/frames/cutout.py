@@ -118,6 +118,8 @@ class Matting:
         self.strong = np.maximum(STRONG, 5 * noise).astype(np.float32)
         self.weak = np.maximum(WEAK, 2.5 * noise).astype(np.float32)
         self.shadows = shadows
+        self.last_shadow: np.ndarray | None = None
+        """The cast shadow :meth:`mask` took out of its last frame (bool (H, W)), or None."""
         unit = max(1.0, min(w, h) / 240)
         self.open = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
         self.close = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (_odd(5 * unit),) * 2)
@@ -150,10 +152,12 @@ class Matting:
         d = self.difference(frame).astype(np.float32)
         weak = d > self.weak
         strong = d > self.strong
+        self.last_shadow = None
         if self.shadows:
             shade = self.shadow(frame, weak)
             weak &= ~shade
             strong &= ~shade
+            self.last_shadow = shade
         seeds = cv2.morphologyEx(strong.astype(np.uint8), cv2.MORPH_OPEN, self.open)
         grown = cv2.morphologyEx(weak.astype(np.uint8), cv2.MORPH_CLOSE, self.open)
         n, labels, stats, _ = cv2.connectedComponentsWithStats(grown, connectivity=8)
@@ -163,6 +167,22 @@ class Matting:
         keep[stats[:, cv2.CC_STAT_AREA] < self.min_area] = 0
         mask = cv2.morphologyEx(keep[labels], cv2.MORPH_CLOSE, self.close)
         return fill_holes(mask, 0.25)
+
+
+def darkening(frame: np.ndarray, plate: np.ndarray, shadow: np.ndarray,
+              ) -> tuple[np.ndarray, int, int]:  # fmt: skip
+    """A frame's cast shadow as how much it darkens the set (uint8 (h, w), 255 = black) over
+    its box, softened at its edge, and the box's top-left (x0, y0); a (1, 1) zero where none."""
+    x, y, w, h = cv2.boundingRect(shadow.astype(np.uint8))
+    if w == 0:
+        return np.zeros((1, 1), np.uint8), 0, 0
+    H, W = shadow.shape
+    x0, y0, x1, y1 = max(0, x - 2), max(0, y - 2), min(W, x + w + 2), min(H, y + h + 2)
+    f = frame[y0:y1, x0:x1].astype(np.float32).sum(axis=2) + 12
+    p = plate[y0:y1, x0:x1].astype(np.float32).sum(axis=2) + 12
+    dark = np.clip(1 - f / p, 0, 1) * shadow[y0:y1, x0:x1]
+    dark = cv2.GaussianBlur(dark.astype(np.float32), (5, 5), 1.2)
+    return np.clip(dark * 255 + 0.5, 0, 255).astype(np.uint8), int(x0), int(y0)
 
 
 def fill_holes(mask: np.ndarray, share: float) -> np.ndarray:

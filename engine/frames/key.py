@@ -35,6 +35,8 @@ def frame_key(
         ch = (*ch, shot.pose)
     if shot.subjects:  # only some of the clip's subjects
         ch = (*ch, shot.subjects)
+    if shot.shadows != "drop":  # its cast shadow comes along
+        ch = (*ch, shot.shadows)
     if shot.driver:  # one subject's motion
         motion = (*motion, "driver", shot.driver)
     if layer == "character":

@@ -48,7 +48,7 @@ from engine.geometry import homogeneous
 from engine.model import SceneModel
 from engine.progress import Cancel, Progress
 
-LAYERS_VERSION = 8
+LAYERS_VERSION = 9
 """Bumped whenever the way layers are made changes: older caches are then made again."""
 CUES = ("auto", "clip", "difference", "model", "both")
 MATTE_EDGES = ("hard", "guided", "plate")
@@ -142,6 +142,11 @@ class ClipLayers:
         self.subjects: list[dict] = json.loads((folder / "subjects.json").read_text())
         """The clip's separate subjects (cutout.SubjectTracker.subjects): ``id``, ``first``,
         ``last``, ``frames``, ``best``, ``area``, ``minor``."""
+        self.shadow_boxes = np.load(folder / "shadow_boxes.npy", allow_pickle=False)
+        """(N, 5) int64: byte offset, x0, y0, width, height of each frame's cast shadow."""
+        last = self.shadow_boxes[-1]
+        self._shadows = np.memmap(folder / "shadows.bin", np.uint8, "r",
+                                  shape=(max(int(last[0] + last[3] * last[4]), 1),))
         self._subject_ids = np.load(folder / "subject_ids.npy", allow_pickle=False)
         self._subject_centres = np.load(folder / "subject_centres.npy", allow_pickle=False)
         self._frames = None
@@ -181,6 +186,12 @@ class ClipLayers:
             ox, oy = (size - tw) // 2, (size - th) // 2
             out[oy : oy + th, ox : ox + tw] = small
         return out
+
+    def shadow(self, k: int) -> tuple[np.ndarray, int, int]:
+        """Frame k's cast shadow (the character's, taken out of its matte): how much it darkens
+        the set, uint8 (h, w) (255: black), over its box, and the box's top-left (x0, y0)."""
+        offset, x0, y0, w, h = (int(v) for v in self.shadow_boxes[k])
+        return self._shadows[offset : offset + w * h].reshape(h, w), x0, y0
 
     def labels(self, k: int) -> np.ndarray:
         """Frame k's subject of each pixel of its cut-out's box (uint16, 0 = none)."""
@@ -798,11 +809,24 @@ def compute_layers(
     prev = prev_mask = None
     live = n * h * w * 3 <= LIVE_BYTES
     tracker = cutout.SubjectTracker(w, h)
+    shadow_boxes = np.zeros((n, 5), np.int64)
+    shadow_at = 0
     with open(out / "cutouts.bin", "wb") as fh, open(out / "labels.bin", "wb") as lab, \
+            open(out / "shadows.bin", "wb") as shadows, \
             open(out / "frames.bin", "wb") if live else contextlib.nullcontext() as frames:
         for k, frame in enumerate(_frames(path, n)):
             rgba, x0, y0 = cut(k, frame)
             fh.write(rgba.tobytes())
+            cast = own.last_shadow if cue == "clip" else None
+            if cast is not None:  # not where the character is
+                cast = cast.copy()
+                cast[y0 : y0 + rgba.shape[0], x0 : x0 + rgba.shape[1]] &= rgba[..., 3] == 0
+                dark, sx, sy = cutout.darkening(frame, plate, cast)
+            else:
+                dark, sx, sy = np.zeros((1, 1), np.uint8), 0, 0
+            shadows.write(dark.tobytes())
+            shadow_boxes[k] = (shadow_at, sx, sy, dark.shape[1], dark.shape[0])
+            shadow_at += dark.size
             lab.write(tracker.label(rgba[..., 3], x0, y0).tobytes())
             if frames is not None:
                 frames.write(frame.tobytes())
@@ -818,6 +842,7 @@ def compute_layers(
     np.save(out / "plate.npy", plate)
     np.save(out / "boxes.npy", boxes)
     np.save(out / "tracked.npy", tracked)
+    np.save(out / "shadow_boxes.npy", shadow_boxes)
     ids, centres = tracker.centre_table()
     np.save(out / "subject_ids.npy", ids)
     np.save(out / "subject_centres.npy", centres)

@@ -13,7 +13,7 @@ import torch
 
 from engine.document import Shot
 from engine.frames.cache import LRU
-from engine.frames.compositor import composite, fit_matrix, place
+from engine.frames.compositor import composite, fit_matrix, over, place
 from engine.frames.drive import Drives
 from engine.frames.inputs import Inputs
 from engine.frames.layers import ClipLayers
@@ -53,7 +53,26 @@ class PixelRenderer:
         if path is not None:  # composed into the one warp of the full-resolution cut-out
             matrix = path @ matrix
         rgba, x0, y0 = ch.cutout(c, shot.subjects)
-        return composite(plate, place(rgba, x0, y0, matrix, size), layer)
+        placed = place(rgba, x0, y0, matrix, size)
+        if shot.shadows != "drop" and not shot.as_shot:  # (as shot: the set holds it already)
+            placed = over(placed, self.shadow(shot, ch, c, matrix, size))
+        return composite(plate, placed, layer)
+
+    @staticmethod
+    def shadow(shot: Shot, ch: ClipLayers, c: int, matrix: np.ndarray, size: tuple[int, int]):
+        """The character's cast shadow placed as the character is: ``soft``, black as deep as
+        it darkened its set; ``keep``, its old set's shadowed pixels (its plate, darkened)."""
+        dark, x0, y0 = ch.shadow(c)
+        if not dark.any():
+            return None
+        rgba = np.zeros((*dark.shape, 4), np.uint8)
+        if shot.shadows == "soft":
+            rgba[..., 3] = dark
+        else:
+            old = ch.plate[y0 : y0 + dark.shape[0], x0 : x0 + dark.shape[1]].astype(np.float32)
+            rgba[..., :3] = np.clip(old * (1 - dark[..., None] / 255.0) + 0.5, 0, 255)
+            rgba[..., 3] = np.where(dark > 8, 255, dark * 32).astype(np.uint8)
+        return place(rgba, x0, y0, matrix, size)
 
     def inverse(self, shot: Shot, local: int) -> tuple[str, int, np.ndarray]:
         """The character's clip, its frame shown at a shot's local frame and the map (3×3)

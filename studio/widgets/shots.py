@@ -149,6 +149,12 @@ class Inspector(QWidget):
                                        "or leave out one, or double-click one in the library")
         self.subjects_all = QPushButton("Show All", self)
         self.subjects_all.setToolTip("Show every subject of the character's clip again")
+        self.shadows = QComboBox(self)
+        for mode, text in (("drop", "Drop"), ("soft", "Soft (darken the new set)"),
+                           ("keep", "Keep (the old set's shade)")):  # fmt: skip
+            self.shadows.addItem(text, mode)
+        self.shadows.setToolTip("The character's cast shadow on another set (its clip's "
+                                "analysis takes it out of the cut-out)")
         self.driver = QSpinBox(self, minimum=0, maximum=MAX_SUBJECT, prefix="subject ")
         self.driver.setSpecialValueText("all together")
         self.driver.setToolTip("Whose move drives the character: one subject of the motion's "
@@ -213,6 +219,8 @@ class Inspector(QWidget):
         self.take.clicked.connect(self._another_take)
         self.subjects_all.clicked.connect(
             lambda: self._set(subjects=(), text="Show all subjects"))
+        self.shadows.activated.connect(
+            lambda: self._set(shadows=self.shadows.currentData(), text="Set shadows"))
         self.driver.editingFinished.connect(
             lambda: self._set(driver=self.driver.value(), text="Set whose move drives"))
         self.keys.itemChanged.connect(self._key_edited)
@@ -253,6 +261,7 @@ class Inspector(QWidget):
             "pose": self.pose,
             "subjects": row(self.subjects_label, self.subjects_all),
             "driver": self.driver,
+            "shadows": self.shadows,
         }
         for key, editor in rows.items():
             self.form.addRow(FIELD[key].label if key else "", editor)
@@ -313,6 +322,7 @@ class Inspector(QWidget):
             self.edge,
             self.keys,
             self.driver,
+            self.shadows,
         ]
         for w in widgets:
             w.blockSignals(True)
@@ -354,6 +364,8 @@ class Inspector(QWidget):
                "all"))  # fmt: skip
         self.subjects_all.setEnabled(bool(shot.subjects))
         self.driver.setValue(shot.driver)
+        self.shadows.setCurrentIndex(self.shadows.findData(shot.shadows))
+        self.shadows.setEnabled(p.mode_of(shot) == "pixels" and not shot.as_shot)
         self.driver.setEnabled(p.mode_of(shot) == "pixels" and moved)
         endless = shot.loop == "endless"
         self.walk_label.setText(f"walk {shot.seed}" if endless else "(loop mode Endless)")
