@@ -293,7 +293,9 @@ def main() -> int:
     makers = {"baseline": lambda: baseline, "product": product, "clip": lambda: clip_method,
               "noshadow": lambda: lambda *a: clip_method(*a, shadows=False),
               "clickless": lambda: lambda f, fr, click=None: clip_method(f, fr),
-              "steady": lambda: lambda *a: clip_method(*a, steady=True)}
+              "steady": lambda: lambda *a: clip_method(*a, steady=True),
+              "guided": lambda: product(LayerSettings(edge="guided")),
+              "hard": lambda: product(LayerSettings(edge="hard"))}
     methods = {m: makers[m]() for m in args.methods.split(",")}
     data = {n: read_clip(args.data / n) for n in names}
     plates = {n: true_plate(*data[n]) for n in names}

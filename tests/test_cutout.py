@@ -154,14 +154,20 @@ def test_each_walker_is_a_subject_to_pick_and_follow(footage):
     assert thumb.shape == (32, 32, 4) and thumb[..., 3].any()
 
 
-def test_a_shot_of_one_subject_shows_that_one_and_a_new_clip_drops_the_pick(footage, tmp_path):
-    path, frames, masks, _, _, _, _ = footage
+def _two_clips(footage, tmp_path):
+    """A project of the street and its first 12 frames as another clip, and its Director."""
+    path, frames = footage[:2]
     project = Project.create(tmp_path / "Film")
     clip = project.import_clip(path).id
     other = project.import_clip(write_video(tmp_path / "other.mp4", frames[:12], fps=12,
                                             quality=9)).id  # fmt: skip
     project.set_output_size(SIZE)
-    d = Director(project, device="cpu", precision="fp32")
+    return project, clip, other, Director(project, device="cpu", precision="fp32")
+
+
+def test_a_shot_of_one_subject_shows_that_one_and_a_new_clip_drops_the_pick(footage, tmp_path):
+    project, clip, other, d = _two_clips(footage, tmp_path)
+    frames = footage[1]
     x = [(10 * 6 + i * 55) % 200 - 20 for i in range(3)]  # the walkers at frame 10
     picked = d.layers(clip).subject_at(10, x[1], 60)
     shot = project.add_shot((clip, 0), (clip, 0), clip, subjects=[picked])
@@ -204,13 +210,7 @@ def test_a_schema_6_project_opens_with_all_subjects_moving_together(footage, tmp
 
 
 def test_one_subjects_move_drives_another_clips_character(footage, tmp_path):
-    path, frames, _, _, _, _, _ = footage
-    project = Project.create(tmp_path / "Film")
-    clip = project.import_clip(path).id
-    other = project.import_clip(write_video(tmp_path / "other.mp4", frames[:12], fps=12,
-                                            quality=9)).id  # fmt: skip
-    project.set_output_size(SIZE)
-    d = Director(project, device="cpu", precision="fp32")
+    project, clip, other, d = _two_clips(footage, tmp_path)
     sid = d.layers(clip).subject_at(4, 35 + 24, 60)  # the middle walker at frame 4
     shot = project.add_shot((other, 0), (other, 0), (clip, 4, 20), driver=sid)
     matrix = d.pixels.placement(shot, d.drive(shot, 5))[0]

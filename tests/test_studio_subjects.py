@@ -19,12 +19,13 @@ def _studio_dirs(studio_dirs):
     """Every test here keeps its settings, recovery copies and runs in its own folders."""
 
 
-def test_a_click_picks_the_subject_under_it(qtbot, make_window, tmp_path):
-    frames = street()[0]
-    project = Project.create(tmp_path / "Street")
-    clip = project.import_clip(write_video(tmp_path / "street.mp4", frames, fps=12,
-                                           quality=9)).id  # fmt: skip
-    project.add_shot((clip, 0), (clip, 0), clip, name="Walkers")
+def _opened(qtbot, make_window, tmp_path, **clips):
+    """The window, shown, on a new project of ``clips`` (name → frames, written as H.264)
+    with one shot of the first as shot; and the clips' ids."""
+    project = Project.create(tmp_path / "Film")
+    ids = [project.import_clip(write_video(tmp_path / f"{name}.mp4", frames, fps=12,
+                                           quality=9)).id for name, frames in clips.items()]
+    project.add_shot((ids[0], 0), (ids[0], 0), ids[0], name="Walkers")
     project.set_output_size(SIZE)
     project.save()
     w = make_window()
@@ -32,6 +33,15 @@ def test_a_click_picks_the_subject_under_it(qtbot, make_window, tmp_path):
     w.show()
     w.life.open_project(project.root)
     loaded(qtbot, w)
+    return w, *ids
+
+
+def _street(qtbot, make_window, tmp_path):
+    return _opened(qtbot, make_window, tmp_path, street=street()[0])
+
+
+def test_a_click_picks_the_subject_under_it(qtbot, make_window, tmp_path):
+    w, clip = _street(qtbot, make_window, tmp_path)
     s, canvas, insp = w.session, w.viewer.canvas, w.inspector
     shot = s.project.shots[0]
     s.select(shot.id)
@@ -84,18 +94,7 @@ def test_a_click_picks_the_subject_under_it(qtbot, make_window, tmp_path):
 
 
 def test_the_brush_paints_strokes_on_the_clip_through_the_menu(qtbot, make_window, tmp_path):
-    frames = street()[0]
-    project = Project.create(tmp_path / "Street")
-    clip = project.import_clip(write_video(tmp_path / "street.mp4", frames, fps=12,
-                                           quality=9)).id  # fmt: skip
-    project.add_shot((clip, 0), (clip, 0), clip, name="Walkers")
-    project.set_output_size(SIZE)
-    project.save()
-    w = make_window()
-    w.resize(1200, 800)
-    w.show()
-    w.life.open_project(project.root)
-    loaded(qtbot, w)
+    w, clip = _street(qtbot, make_window, tmp_path)
     s, canvas = w.session, w.viewer.canvas
     s.seek(7)
     qtbot.waitUntil(lambda: s.frames.image(7) is not None and canvas.image is not None,
@@ -131,15 +130,7 @@ def test_the_brush_paints_strokes_on_the_clip_through_the_menu(qtbot, make_windo
 
 
 def test_a_clip_where_nothing_moves_says_to_use_the_brush(qtbot, make_window, tmp_path):
-    still = np.repeat(street()[3][None], 8, axis=0)
-    project = Project.create(tmp_path / "Still")
-    clip = project.import_clip(write_video(tmp_path / "still.mp4", still, fps=12,
-                                           quality=9)).id  # fmt: skip
-    project.add_shot((clip, 0), (clip, 0), clip)
-    project.save()
-    w = make_window()
-    w.life.open_project(project.root)
-    loaded(qtbot, w)
+    w, _ = _opened(qtbot, make_window, tmp_path, still=np.repeat(street()[3][None], 8, axis=0))
     qtbot.waitUntil(lambda: w.library.items()[0].childCount() == 1, timeout=60_000)
     assert "Nothing moves in this clip: mark the character with the brush" in \
         w.library.items()[0].child(0).text(0)  # fmt: skip
@@ -151,17 +142,8 @@ def test_use_as_clean_plate_through_the_menu_is_one_undoable_edit(qtbot, make_wi
     from studio.widgets.dialogs import ChecklistDialog
 
     frames, _, _, the_set = street()
-    project = Project.create(tmp_path / "Street")
-    walk = project.import_clip(write_video(tmp_path / "walk.mp4", frames, fps=12,
-                                           quality=9)).id  # fmt: skip
-    empty = project.import_clip(write_video(tmp_path / "empty.mp4",
-                                            np.repeat(the_set[None], 3, axis=0), fps=12,
-                                            quality=9)).id  # fmt: skip
-    project.add_shot((walk, 0), (walk, 0), walk)
-    project.save()
-    w = make_window()
-    w.life.open_project(project.root)
-    loaded(qtbot, w)
+    w, walk, empty = _opened(qtbot, make_window, tmp_path, walk=frames,
+                             empty=np.repeat(the_set[None], 3, axis=0))
     s = w.session
     monkeypatch.setattr(ChecklistDialog, "exec", lambda d: True)  # OK: every clip ticked
     w.library.setCurrentItem(next(i for i in w.library.items()
