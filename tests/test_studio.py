@@ -238,6 +238,12 @@ def test_training_dialog_runs_to_end_and_uses_the_model(qtbot, make_window, tmp_
     assert big.height() <= max(room.height(), full.height())
     assert (zoom + 1) * full.width() > room.width() or (zoom + 1) * full.height() > room.height()
     assert d.bar.value() == 1000 and d.use_button.isEnabled()
+    # the new model's mattes against the current (built-in) one's, clip by clip (issue 29)
+    qtbot.waitUntil(lambda: "new model" in d.mattes.text() and "%" in d.mattes.text(),
+                    timeout=120_000)  # fmt: skip
+    assert all(w.session.project.clip(c).name in d.mattes.text()
+               for c in w.session.project.clips)  # fmt: skip
+    assert "covers" in d.mattes.text()
     d.use_button.click()
     assert w.session.project.model and w.session.project.model.startswith("models/")
     qtbot.waitUntil(lambda: w.session.model_info.get("image_size") == 32, timeout=LOAD_S)

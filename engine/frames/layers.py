@@ -854,6 +854,28 @@ def compute_layers(
     step(total)
 
 
+def matte_scores(models: list[SceneModel], paths: list[Path], frames: FrameCache,
+                 samples: int = 16, cancel: Cancel | None = None) -> list[list[float]]:
+    """How well each model's matte sees what clearly moves in each clip (:func:`model_recall`
+    on ``samples`` evenly spaced frames, against the clip's own plate): one row per clip, one
+    value per model. No ground truth needed: a trained model's mattes compared with the old
+    one's on the project's own clips (the training dialog shows it)."""
+    rows = []
+    for path in paths:
+        if cancel is not None and cancel():
+            raise Cancelled()
+        row = []
+        for model in models:
+            small = frames.load(path, model.config.image_size, "stretch")
+            n = len(small)
+            wanted = set(np.linspace(0, n - 1, min(samples, n)).round().astype(int).tolist())
+            shots = _samples(path, n, wanted, lambda _k: None)
+            views, _ = model_views(model, small.frames[sorted(wanted)])
+            row.append(model_recall(views, shots, cutout.set_plate(shots)[0]))
+        rows.append(row)
+    return rows
+
+
 def model_recall(views: np.ndarray, samples: np.ndarray, plate: np.ndarray) -> float:
     """The share of the pixels that clearly moved in ``samples`` (K, H, W, 3) — far from the
     clip's own plate — where the model's mattes of them (K, S, S) see the character."""

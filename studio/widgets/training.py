@@ -38,9 +38,12 @@ from PySide6.QtWidgets import (
 from engine.assets import ROOT
 from engine.progress import format_duration
 from studio import settings
+from studio.jobs import Job
 from studio.session import Session
 
 SIZES = (32, 48, 64, 96, 128)
+MATTE_CLIPS = 8
+"""Clips whose mattes the dialog compares after training, at most (the first of the project)."""
 DEVICES = {
     "auto": "Automatic (GPU if there is one)",
     "cpu": "CPU",
@@ -194,6 +197,10 @@ class TrainDialog(QDialog):
         self.bar = QProgressBar(self, minimum=0, maximum=1000)
         self.status = QLabel("Choose clips and press Start.", self)
         self.status.setWordWrap(True)
+        self.mattes = QLabel(self)
+        """After training: the new model's mattes against the current one's, clip by clip."""
+        self.mattes.setWordWrap(True)
+        self.compare_job: Job | None = None
         self.plot = LossPlot(self)
         self.sample = SampleView(self)
         self.start_button = QPushButton("Start", self)
@@ -214,6 +221,7 @@ class TrainDialog(QDialog):
         layout.addWidget(self.settings_box)
         layout.addWidget(self.bar)
         layout.addWidget(self.status)
+        layout.addWidget(self.mattes)
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.sample, 3)
         layout.addLayout(buttons)
@@ -365,6 +373,50 @@ class TrainDialog(QDialog):
             ]
             self.status.setText(f"<span style='color:#e66'>Training stopped: {last[0]}</span>")
         self.use_button.setEnabled(bool(self.model_path and Path(self.model_path).is_file()))
+        if self.use_button.isEnabled():
+            self.compare_mattes()
+
+    def compare_mattes(self) -> None:
+        """The new model's mattes against the current one's on the project's clips (a worker):
+        how much of what clearly moves in each clip each model's matte covers. A model leads a
+        clip's cut-out only where it covers TRUST_RECALL of it; elsewhere the clip's own
+        cut-out is used (engine.frames.layers)."""
+        from engine.frames.director import resolve_model
+
+        project, new = self.s.project, self.model_path
+        clips = list(project.clips.values())[:MATTE_CLIPS]
+        current = resolve_model(project)
+        self.mattes.setText("Comparing the new model's mattes with the current one's…")
+
+        def work(job: Job) -> list:
+            from engine import checkpoint
+            from engine.data.cache import FrameCache
+            from engine.frames.layers import matte_scores
+
+            models = [checkpoint.load(current, "cpu")[0], checkpoint.load(new, "cpu")[0]]
+            paths = [project.clip_path(c.id) for c in clips]
+            return matte_scores(models, paths, FrameCache(), cancel=job.is_cancelled)
+
+        def shown(rows: list) -> None:
+            from engine.frames.layers import TRUST_RECALL
+
+            lines = "".join(f"<tr><td>{c.name}</td><td>&nbsp;{a:.0%}</td><td>&nbsp;{b:.0%}"
+                            f"{' ✓' if b >= TRUST_RECALL else ''}</td></tr>"
+                            for c, (a, b) in zip(clips, rows, strict=True))  # fmt: skip
+            worse = [c.name for c, (a, b) in zip(clips, rows, strict=True) if b < a]
+            self.mattes.setText(
+                "<b>Mattes</b> (how much of what clearly moves each model's matte covers; ✓: "
+                f"it leads that clip's cut-out, at {TRUST_RECALL:.0%} or more — elsewhere the "
+                "clip's own cut-out is used, so no clip is cut worse than by itself)<table>"
+                "<tr><td></td><td>&nbsp;current</td><td>&nbsp;new model</td></tr>"
+                f"{lines}</table>"
+                + (f"The new model covers less than the current one in {', '.join(worse)}."
+                   if worse else "The new model covers as much or more in every clip."))
+
+        job = self.compare_job = Job(work, name="mattes")
+        job.succeeded.connect(shown)
+        job.failed.connect(lambda text: self.mattes.setText(f"Mattes not compared: {text}"))
+        job.start()
 
     def _process_error(self, error) -> None:
         if error == QProcess.ProcessError.FailedToStart:
@@ -390,6 +442,9 @@ class TrainDialog(QDialog):
             self.use_button.setEnabled(False)
 
     def closeEvent(self, e) -> None:
+        if self.compare_job is not None and self.compare_job.running:
+            self.compare_job.cancel()
+            self.compare_job.wait(30)
         if self.sample.enlarged is not None:  # its own window: it goes with this one
             self.sample.enlarged.close()
         if self.process is not None:
