@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -67,18 +68,28 @@ class Analysis:
     """Frame k's set as shot, for the as-shot render (the plate when None)."""
 
 
-def read_clip(folder: Path) -> tuple[np.ndarray, np.ndarray]:
+def read_clip(folder: Path, size: tuple[int, int] | None = None, out: Path | None = None,
+              ) -> tuple[np.ndarray, np.ndarray, Path]:  # fmt: skip
+    """A sequence's frames, masks and the clip to analyse: its ``input/`` folder, or (``size``)
+    its frames resized to (w, h) as PNGs in ``out``."""
     frames = np.stack(list(ClipReader(folder / "input").frames()))
     masks = np.stack([cv2.imread(str(p), cv2.IMREAD_GRAYSCALE)
                       for p in frame_files(folder / "groundtruth")])  # fmt: skip
-    return frames, masks
+    if size is None:
+        return frames, masks, folder / "input"
+    frames = np.stack([cv2.resize(f, size, interpolation=cv2.INTER_CUBIC) for f in frames])
+    masks = np.stack([cv2.resize(m, size, interpolation=cv2.INTER_NEAREST) for m in masks])
+    out.mkdir(parents=True)
+    for k, f in enumerate(frames):
+        cv2.imwrite(str(out / f"in{k:06d}.png"), cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
+    return frames, masks, out
 
 
 # -- methods --------------------------------------------------------------------------------------
-def baseline(folder: Path, frames: np.ndarray, click=None, threshold: int = 25) -> Analysis:
+def baseline(clip: Path, frames: np.ndarray, click=None, threshold: int = 25) -> Analysis:
     """The clip's median plate; |frame − plate| (max over RGB) over ``threshold``; open, close."""
     t = time.perf_counter()
-    frames = np.stack(list(ClipReader(folder / "input").frames()))
+    frames = np.stack(list(ClipReader(clip).frames()))
     plate = np.median(frames, axis=0).astype(np.uint8)
     o, c = np.ones((3, 3), np.uint8), np.ones((5, 5), np.uint8)
     mattes = []
@@ -92,10 +103,10 @@ def baseline(folder: Path, frames: np.ndarray, click=None, threshold: int = 25) 
 def product(settings: LayerSettings | None = None) -> Callable[..., Analysis]:
     model, _ = checkpoint.load(checkpoint.BUILTIN_MODEL, "cpu")
 
-    def run(folder: Path, frames: np.ndarray, click=None) -> Analysis:
+    def run(clip: Path, frames: np.ndarray, click=None) -> Analysis:
         with tempfile.TemporaryDirectory() as tmp:
             t = time.perf_counter()
-            layers = LayerCache(tmp).load(folder / "input", model, settings)
+            layers = LayerCache(tmp).load(clip, model, settings)
             ms = (time.perf_counter() - t) * 1000 / len(frames)
             plate = np.array(layers.plate)
             cut = [_full(*layers.cutout(k), *plate.shape[1::-1]) for k in range(len(layers))]
@@ -115,7 +126,7 @@ def click_of(masks: np.ndarray) -> tuple[int, tuple[float, float]]:
     return k, (float(x), float(y))
 
 
-def clip_method(folder: Path, frames: np.ndarray, click=None, shadows: bool = True,
+def clip_method(clip: Path, frames: np.ndarray, click=None, shadows: bool = True,
                 steady: bool = False) -> Analysis:
     """engine.frames.cutout alone (no model), with the layers' edge and colour; ``click``
     (frame, (x, y)): one dab of the add brush there."""
@@ -123,7 +134,7 @@ def clip_method(folder: Path, frames: np.ndarray, click=None, shadows: bool = Tr
     from engine.frames.layers import _foreground, _plate_alpha
 
     t = time.perf_counter()
-    frames = np.stack(list(ClipReader(folder / "input").frames()))
+    frames = np.stack(list(ClipReader(clip).frames()))
     idx = np.linspace(0, len(frames) - 1, min(48, len(frames))).round().astype(int)
     plate, support = cutout.set_plate(frames[idx])
     fine = cutout.PlateMean(plate)
@@ -225,7 +236,8 @@ def measure(a: Analysis, frames: np.ndarray, masks: np.ndarray, truth_plate, see
         f = boundary_f(pred, masks[k])
         if f is not None:
             bfs.append(f)
-        bg = a.plate if a.live is None else a.live(k)
+        bg = None if a.live is None else a.live(k)  # (None: the frames were not kept)
+        bg = a.plate if bg is None else bg
         asshot.append(psnr(over(a.colour(k), a.alpha(k), bg), frames[k]))
     swaps, cuts = [], []
     bh, bw = b_plate_true.shape[:2]
@@ -287,6 +299,7 @@ def main() -> int:
     ap.add_argument("--figure", type=Path)
     ap.add_argument("--json", type=Path)
     ap.add_argument("--click", action="store_true", help="methods that take one get one click")
+    ap.add_argument("--size", default="", help="WxH: the frames resized to it first (timing)")
     args = ap.parse_args()
     names = args.clips.split(",") if args.clips else sorted(
         p.name for p in args.data.iterdir() if (p / "groundtruth").is_dir())  # fmt: skip
@@ -297,18 +310,20 @@ def main() -> int:
               "guided": lambda: product(LayerSettings(edge="guided")),
               "hard": lambda: product(LayerSettings(edge="hard"))}
     methods = {m: makers[m]() for m in args.methods.split(",")}
-    data = {n: read_clip(args.data / n) for n in names}
-    plates = {n: true_plate(*data[n]) for n in names}
+    size = tuple(int(v) for v in args.size.split("x")) if args.size else None
+    scratch = Path(tempfile.mkdtemp(prefix="zoetrope-realmask-"))
+    data = {n: read_clip(args.data / n, size, scratch / n) for n in names}
+    plates = {n: true_plate(*data[n][:2]) for n in names}
     analyses = {m: {} for m in methods}
     for name in names:
         for m, fn in methods.items():
             click = click_of(data[name][1]) if args.click else None
-            analyses[m][name] = fn(args.data / name, data[name][0], click)
+            analyses[m][name] = fn(data[name][2], data[name][0], click)
         print(f"{name}: analysed", file=sys.stderr)
     results: dict[str, dict[str, dict]] = {m: {} for m in methods}
     rows = []
     for i, name in enumerate(names):
-        frames, masks = data[name]
+        frames, masks, _ = data[name]
         b = names[(i + 1) % len(names)]
         mid = len(frames) // 2
         rows.append((name, frames[mid], masks[mid], {
@@ -331,6 +346,7 @@ def main() -> int:
         args.json.write_text(json.dumps(table, indent=1))
     if args.figure:
         figure(args.figure, rows)
+    shutil.rmtree(scratch, ignore_errors=True)
     return 0
 
 
