@@ -112,7 +112,7 @@ def product(settings: LayerSettings | None = None) -> Callable[..., Analysis]:
             cut = [_full(*layers.cutout(k), *plate.shape[1::-1]) for k in range(len(layers))]
         # (the layers' files stay readable through their open maps after the folder goes)
         return Analysis(plate, lambda k: cut[k][..., 3] / 255.0, lambda k: cut[k][..., :3], ms,
-                        layers.live_set)
+                        lambda k: layers.live_set(k, frames[k]))  # (as the renderer decodes)
 
     return run
 

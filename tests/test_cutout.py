@@ -334,3 +334,22 @@ def test_a_cast_shadow_is_dropped_laid_soft_or_kept(footage, tmp_path):
     assert np.abs(kept[shade] - old[shade]).mean() < 12  # the old set's shade, as it was
     with pytest.raises(ProjectError, match="shadows"):
         project.update_shot(shot.id, shadows="long")
+
+
+def test_as_shot_decodes_the_clip_when_its_frames_are_too_big_to_keep(footage, tmp_path,
+                                                                       monkeypatch):  # fmt: skip
+    """A long clip at a big size keeps no frames beside its layers: its set as shot is decoded
+    from the clip (forward, as playback and export go; a step back starts again)."""
+    from engine.frames import layers as layers_module
+
+    monkeypatch.setattr(layers_module, "LIVE_BYTES", 0)
+    path = write_video(tmp_path / "long.mp4", street(2)[0], fps=12, quality=8)  # (not cached)
+    frames = np.stack(list(ClipReader(path).frames()))
+    project = Project.create(tmp_path / "Film")
+    clip = project.import_clip(path).id
+    project.add_shot((clip, 0), (clip, 0), clip)
+    project.set_output_size(SIZE)
+    d = Director(project, device="cpu", precision="fp32")
+    assert d.layers(clip).live_set(3) is None  # nothing kept
+    for k in (2, 3, 30, 5):  # forward, a jump, back
+        assert psnr(d.frame(k), frames[k]) >= 40

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -174,6 +175,37 @@ class ClipReader:
             raise ClipError(
                 f"{self.path}: frame size {w}x{h} is too small (at least {MIN_SIDE}x{MIN_SIDE})"
             )
+
+
+class FrameSeeker:
+    """Frame k of a clip, at its full size, for a renderer that mostly goes forward: a folder's
+    frame is read from its own file; a video is decoded on from where the last request left
+    it (a step back: decoded again from the start). Thread-safe."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.reader = ClipReader(path)
+        self._lock = threading.Lock()
+        self._frames: Iterator[np.ndarray] | None = None
+        self._at = -1  # the index of the last frame decoded
+        self._last: np.ndarray | None = None
+
+    def frame(self, k: int) -> np.ndarray:
+        with self._lock:
+            if self.reader.kind != "video":
+                f = self.reader.files[k]
+                with Image.open(f) as im:
+                    return to_rgb(im)
+            if k == self._at and self._last is not None:
+                return self._last
+            if self._frames is None or k < self._at:
+                self._frames, self._at = ClipReader(self.reader.path).frames(), -1
+            while self._at < k:
+                self._last = next(self._frames, None)
+                if self._last is None:
+                    self._frames = None
+                    raise ClipError(f"{self.reader.path}: has no frame {k}")
+                self._at += 1
+            return self._last
 
 
 def to_rgb(im: Image.Image) -> np.ndarray:

@@ -20,6 +20,7 @@ import torch
 
 from engine import beats as beats_mod
 from engine.data.cache import FrameCache
+from engine.data.clips import FrameSeeker
 from engine.document import PREDICTOR_FILE, MotionRef, Project, ProjectError
 from engine.errors import ClipError, UserError
 from engine.frames.cache import LRU
@@ -60,6 +61,7 @@ class Inputs:
         self.thetas = LRU(8192)
         self.poses = LRU(64)
         self.sources = LRU(256)
+        self.seekers = LRU(4)  # clips decoded for their sets as shot (engine.data.clips)
         """Motion sources' working: features of motion ranges, their graphs and accents, walks,
         extensions (the most recently used; a Reshuffle makes a new walk, old ones go in time)."""
 
@@ -194,10 +196,14 @@ class Inputs:
         return self.plates.kept((clip_id, size, str(layers.folder)), make)
 
     def live_set(self, clip_id: str, k: int, size: tuple[int, int]) -> np.ndarray:
-        """Frame k's set as shot at the output size (the plate where the clip's frames were
-        not kept): ClipLayers.live_set."""
-        live = self.layers(clip_id).live_set(k)
-        return self.plate(clip_id, size) if live is None else fit_image(live, size)
+        """Frame k's set as shot at the output size: ClipLayers.live_set, its frame kept beside
+        the layers or (a long clip at a big size) decoded from the clip."""
+        layers = self.layers(clip_id)
+        live = layers.live_set(k)
+        if live is None:
+            seeker = self.seekers.kept(clip_id, lambda: FrameSeeker(self.clip_file(clip_id)))
+            live = layers.live_set(k, seeker.frame(k))
+        return fit_image(live, size)
 
     def pose_table(self, clip_id: str, describe: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
         """``describe`` (a matte → a pose, engine.frames.pixels) of each of a clip's frames."""
@@ -303,7 +309,8 @@ class Inputs:
         with self._lock:
             self._epoch += 1
             self._layers.clear()
-        for cache in (self.zc, self.zb, self.thetas, self.plates, self.poses, self.sources):
+        for cache in (self.zc, self.zb, self.thetas, self.plates, self.poses, self.sources,
+                      self.seekers):
             cache.clear()
 
 

@@ -245,14 +245,15 @@ class ClipLayers:
         c = centroid(np.ascontiguousarray(rgba[..., 3]), binary=False)
         return np.array([self.width / 2, self.height / 2]) if c is None else c + (x0, y0)
 
-    def live_set(self, k: int) -> np.ndarray | None:
+    def live_set(self, k: int, frame: np.ndarray | None = None) -> np.ndarray | None:
         """Frame k's set as it was shot (its light, its leaves, its shadows), the character
         taken out: the frame where α = 0, the plate where α ≈ 1, and between them the set
         solved from I = αF + (1 − α)B — so the cut-out laid back on it gives the frame again.
-        None when the clip's frames were too big to keep (LIVE_BYTES)."""
-        if self._frames is None:
+        The frame is the one kept beside the layers, or ``frame`` (decoded by the caller);
+        None when neither is there (the clip's frames too big to keep: LIVE_BYTES)."""
+        if frame is None and self._frames is None:
             return None
-        out = np.array(self._frames[k])
+        out = np.array(self._frames[k] if frame is None else frame)
         rgba, x0, y0 = self.cutout(k)
         h, w = rgba.shape[:2]
         a = rgba[..., 3:].astype(np.float32) / 255
