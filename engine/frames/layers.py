@@ -1,25 +1,29 @@
 """Clip layers: what the pixels renderer needs of a clip, at the clip's own resolution.
 
 Data path role: between the clip (and the model that learned from it) and the compositor. Per clip
-and model, computed once, cached on disk (content-keyed) and memory-mapped:
+and model (and the user's brush strokes and marked clean plate), computed once, cached on disk
+(content-keyed) and memory-mapped. Which cue leads is decided per clip (``cue="auto"``): the
+model's matte where it sees what clearly moves (the demo kit's puppets), else the cut-out learnt
+from the clip itself (engine.frames.cutout: real footage) — docs/LAYERS.md measures both.
 
-- the **clean plate**: the set without the character. The camera is static, so a per-pixel median
-  of frames in which the pixel shows the set is sharp; the model's matte tells which samples show
-  the character (also where it never moves away, which a plain median would keep). Pixels that
-  show the character in every sample are filled from the model's own background layer g(f_b(x))
-  (upsampled; soft, but the right colours) — docs/LAYERS.md measures the choices.
+- the **clean plate**: the set without the character — the empty set the user marked, or
+  estimated: the clip's most-supported colours refined from every frame (clip-led), or a
+  per-pixel median of the samples that show the set by the model's matte, pixels no sample
+  shows filled from around (model-led).
 - a **soft matte** and the **foreground colour** of every frame, kept as an RGBA cut-out of the
-  character's bounding box. The matte starts from the difference to the plate, gated by the
-  model's (coarse) matte, cleaned by morphology; its edge is then solved against the known plate:
-  ``I = αF + (1 − α)P`` with F the colour just inside the edge gives α, and then F itself, so no
-  fringe of the old set travels with the character.
+  character's bounding box, split into its **subjects** (a label per pixel); its edge solved
+  against the known plate: ``I = αF + (1 − α)P`` with F the colour just inside the edge gives
+  α, and then F itself, so no fringe of the old set travels with the character.
+- its **cast shadow** (how much it darkened the set) and, up to LIVE_BYTES, the clip's frames:
+  the set as shot.
 - the **tracked motion**: a classical estimate of the character's motion (corners tracked inside
   the matte, a similarity transform fitted with RANSAC) from frame to frame, chained; compared
   with T^Z in docs/LAYERS.md. T^Z itself is computed at render time (it depends on the shot's
   in-frame) and mapped to pixels with :func:`engine.geometry.theta_to_pixels`.
 
-Length: the cut-out's pipeline in the order it runs (model views, matting, plate, tracking)
-and its disk cache; the steps share the matting's settings.
+Length: the cut-out's pipeline in the order it runs (model views, matting, plate, the write
+pass: cut-outs, subjects, shadows, frames, tracking) and its disk cache and reader; the steps
+share the matting's settings. The clip's own cut-out is engine.frames.cutout.
 """
 
 from __future__ import annotations
