@@ -127,6 +127,13 @@ class EngineClient(QObject):
         director = self._director
         return None if director is None else director.size
 
+    @property
+    def model_path(self):
+        """The model file the frames are made with (the project's, else the built-in), or None
+        while none is loaded."""
+        director = self._director
+        return None if director is None else director.model_path
+
     def analysed(self, clip_id: str) -> bool:
         """Whether a clip's layers are in the Director's memory (a lookup: never waits)."""
         director = self._director

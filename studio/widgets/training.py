@@ -381,11 +381,11 @@ class TrainDialog(QDialog):
         how much of what clearly moves in each clip each model's matte covers. A model leads a
         clip's cut-out only where it covers TRUST_RECALL of it; elsewhere the clip's own
         cut-out is used (engine.frames.layers)."""
-        from engine.frames.director import resolve_model
-
         project, new = self.s.project, self.model_path
         clips = list(project.clips.values())[:MATTE_CLIPS]
-        current = resolve_model(project)
+        current = self.s.engine.model_path
+        if current is None:
+            return  # (no model loaded yet: nothing to compare against)
         self.mattes.setText("Comparing the new model's mattes with the current one's…")
 
         def work(job: Job) -> list:
