@@ -202,13 +202,8 @@ class Commands(QObject):
         stroke = Stroke(frame, add, min(MAX_BRUSH, max(0.5, radius * scale)),
                         tuple((float(x), float(y)) for x, y in mapped),
                         (clip.width, clip.height))  # fmt: skip
-        try:
-            stroke.check()
-        except UserError as e:
-            self.w.show_message(title, str(e))
-            return False
         text = "Brush: character" if add else "Brush: set"
-        return s.set_strokes(clip_id, (*clip.strokes, stroke), text)
+        return s.set_strokes(clip_id, (*clip.strokes, stroke), text)  # (checked there, said)
 
     def clear_strokes(self) -> bool:
         """Edit → Clear Brush Strokes: the library's selected clip without its strokes."""

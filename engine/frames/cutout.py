@@ -259,8 +259,7 @@ class SubjectTracker:
         self.memory[self.age > self.MEMORY] = 0
         seen = labels > 0
         box = (slice(y0, y0 + h), slice(x0, x0 + w))
-        for i in np.unique(labels[seen]):  # a subject seen now forgets where it was
-            self.memory[self.memory == i] = 0
+        self.memory[np.isin(self.memory, labels[seen])] = 0  # seen now: forgets where it was
         self.memory[box][seen] = labels[seen]
         self.age[box][seen] = 0
         k = len(self.centres)

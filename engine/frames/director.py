@@ -219,8 +219,8 @@ class Director:
         """What a shot picks of its clips' subjects that their analysis no longer has (a clip
         analysed again, by another model): said in words; None when every pick is there, or
         when the clips are not analysed yet (a lookup: never analyses)."""
-        lost = [f"{problem}: the stroke is ignored" for c in (shot.character.clip,)
-                for problem in self.project.clip(c).stroke_problems()]  # fmt: skip
+        lost = [f"{problem}: the stroke is ignored"
+                for problem in self.project.clip(shot.character.clip).stroke_problems()]
         for c in dict.fromkeys((shot.character.clip, shot.background.clip)):
             clip = self.project.clip(c)
             if clip.plate is not None:

@@ -105,7 +105,8 @@ class Inputs:
             if found is not None:
                 return found
             clip = self.project.clip(clip_id)
-            strokes = self.strokes(clip_id)
+            made_with = self._made_with(clip_id)  # before: an edit meanwhile makes them stale
+            strokes, plate = self.strokes(clip_id), self.given_plate(clip_id)
             report = progress or self.layer_progress
             cancel = cancel or self.stopping.is_set
 
@@ -116,11 +117,11 @@ class Inputs:
             layers = self.layer_cache.load(self.clip_file(clip_id), self.model,
                                            progress=step, cancel=cancel,
                                            mkey=self.weights_key(), strokes=strokes,
-                                           plate=self.given_plate(clip_id))  # fmt: skip
+                                           plate=plate)  # fmt: skip
             self.check_length(clip_id, len(layers))
             with self._lock:
                 if epoch == self._epoch:  # else the clip changed meanwhile (clear)
-                    self._layers[clip_id] = (layers, self._made_with(clip_id))
+                    self._layers[clip_id] = (layers, made_with)
         return layers
 
     def given_plate(self, clip_id: str) -> tuple[Path, int] | None:
@@ -150,9 +151,11 @@ class Inputs:
         return found[0]
 
     def _made_with(self, clip_id: str) -> tuple:
-        """What a clip's layers are made with beside the clip: its strokes, its clean plate."""
+        """What a clip's layers are made with beside the clip — its strokes, its clean plate
+        and what they must fit — cheap to compare on every frame (an edit sets a new strokes
+        tuple: the old one compares by identity)."""
         clip = self.project.clip(clip_id)
-        return self.strokes(clip_id), clip.plate
+        return clip.strokes, clip.plate, clip.width, clip.height, clip.frames
 
     def weights_key(self) -> str:
         with self._lock:
@@ -168,6 +171,7 @@ class Inputs:
         """Whether a clip's layers are ready (in memory or in the disk cache)."""
         if self._made(clip_id) is not None:
             return True
+        made_with = self._made_with(clip_id)
         try:
             path = self.project.clip_path(clip_id)
             found = self.layer_cache.cached(path, self.model, mkey=self.weights_key(),
@@ -178,7 +182,7 @@ class Inputs:
         if found is None or len(found) < self.project.clip(clip_id).frames:
             return False  # (too short: layers() says why, when a frame needs them)
         with self._lock:
-            self._layers[clip_id] = (found, self._made_with(clip_id))
+            self._layers[clip_id] = (found, made_with)
         return True
 
     def plate(self, clip_id: str, size: tuple[int, int]) -> np.ndarray:

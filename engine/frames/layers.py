@@ -783,18 +783,18 @@ def compute_layers(
         def mask_of(k: int, frame: np.ndarray) -> np.ndarray:
             return matting.mask(frame, mattes[k])
 
-    if cue == "clip":
-        weak = own.weak
-    else:
-        square = np.ones((3, 3), np.uint8)
-        weak = cutout.Matting(plate, cutout.noise_map(samples, cv2.erode(plate, square),
-                                                      cv2.dilate(plate, square))).weak
     corrected = None
     if strokes:
+        if cue == "clip":
+            weak = own.weak
+        else:  # (the model-led path has no noise map of its own)
+            square = np.ones((3, 3), np.uint8)
+            weak = cutout.Matting(plate, cutout.noise_map(samples, cv2.erode(plate, square),
+                                                          cv2.dilate(plate, square))).weak
         corrected = cutout.Strokes(strokes, plate, shown, weak,
                                    {f: mask_of(f, x) > 0 for f, x in shown.items()}, support)
     del samples
-    steady = cutout.Steady(weak) if cue == "clip" else None  # (the model-led path: as it was)
+    steady = cutout.Steady(own.weak) if cue == "clip" else None  # (model-led: as it was)
 
     def cut(k: int, frame: np.ndarray) -> tuple[np.ndarray, int, int]:
         mask = mask_of(k, frame)
