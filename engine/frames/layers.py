@@ -60,7 +60,7 @@ MATTE_EDGES = ("hard", "guided", "plate")
 TRUST_RECALL = 0.77
 """With ``cue="auto"`` the model's matte leads when it covers this share of the pixels that
 clearly moved (the clip's own confident labels): 0.79–1.0 on 24 held-out kit clips, 0.31–0.755
-on the four real scenes with masks and the two real clips (docs/LAYERS.md)."""
+on the four real scenes with masks and the two real clips (``python bench/cue_scores.py``)."""
 FILLS = ("inpaint", "model")
 HOLE_SHARE = 0.25
 """Holes in a character's mask smaller than this share of it are filled (cutout.fill_holes)."""
