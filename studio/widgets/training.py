@@ -400,16 +400,17 @@ class TrainDialog(QDialog):
         def shown(rows: list) -> None:
             from engine.frames.layers import TRUST_RECALL
 
-            lines = "".join(f"<tr><td>{c.name}</td><td>&nbsp;{a:.0%}</td><td>&nbsp;{b:.0%}"
-                            f"{' ✓' if b >= TRUST_RECALL else ''}</td></tr>"
+            lines = "".join(f"<br>{c.name}: {a:.0%} now, {b:.0%} with the new model"
+                            f"{' ✓' if b >= TRUST_RECALL else ''}"
                             for c, (a, b) in zip(clips, rows, strict=True))  # fmt: skip
             worse = [c.name for c, (a, b) in zip(clips, rows, strict=True) if b < a]
+            self.mattes.setToolTip(
+                "How much of what clearly moves in each clip each model's matte covers. A "
+                f"model leads a clip's cut-out at {TRUST_RECALL:.0%} or more (✓); elsewhere "
+                "the clip's own cut-out is used, so no clip is cut worse than by itself.")
             self.mattes.setText(
-                "<b>Mattes</b> (how much of what clearly moves each model's matte covers; ✓: "
-                f"it leads that clip's cut-out, at {TRUST_RECALL:.0%} or more — elsewhere the "
-                "clip's own cut-out is used, so no clip is cut worse than by itself)<table>"
-                "<tr><td></td><td>&nbsp;current</td><td>&nbsp;new model</td></tr>"
-                f"{lines}</table>"
+                "<b>Mattes</b>: how much of what moves each model covers (✓: it leads that "
+                f"clip's cut-out){lines}<br>"
                 + (f"The new model covers less than the current one in {', '.join(worse)}."
                    if worse else "The new model covers as much or more in every clip."))
 
