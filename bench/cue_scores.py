@@ -37,7 +37,8 @@ def score(model, frames: np.ndarray) -> float:
     samples = frames[idx]
     s = model.config.image_size
     small = np.stack([cv2.resize(f, (s, s), interpolation=cv2.INTER_AREA) for f in samples])
-    return model_recall(model_views(model, small)[0], samples, cutout.set_plate(samples)[0])
+    plate = cutout.set_plate(samples, cutout.Stillness.of(frames, idx))[0]
+    return model_recall(model_views(model, small)[0], samples, plate)
 
 
 def main() -> int:

@@ -138,7 +138,7 @@ def clip_method(clip: Path, frames: np.ndarray, click=None, shadows: bool = True
     t = time.perf_counter()
     frames = np.stack(list(ClipReader(clip).frames()))
     idx = np.linspace(0, len(frames) - 1, min(48, len(frames))).round().astype(int)
-    plate, support = cutout.set_plate(frames[idx])
+    plate, support = cutout.set_plate(frames[idx], cutout.Stillness.of(frames, idx))
     fine = cutout.PlateMean(plate)
     for f in frames:
         fine.add(f)

@@ -76,6 +76,38 @@ def test_the_plate_is_the_set_and_never_worse_than_a_median(footage):
     assert support.shape == the_set.shape[:2] and 0 < support.min() <= support.max() <= 1
 
 
+def test_a_subject_gesturing_on_his_spot_is_not_the_set(footage):
+    """A man who keeps to his spot for most of the clip (swaying, waving an arm) and steps
+    away now and then: the majority of samples shows him, but he moves and the wall he leaves
+    uncovered does not, so the plate is the wall (Stillness), where a vote of all samples (or a
+    median) keeps him in it."""
+    the_set = footage[4]
+    rng = np.random.default_rng(3)
+    frames, away = [], []
+    for k in range(60):
+        f = the_set.astype(np.float32)
+        gone = 20 <= k < 38  # (a third of the clip off his spot)
+        x, y = (150, 60) if gone else (70 + rng.integers(-3, 4), 60 + rng.integers(-2, 3))
+        cv2.ellipse(f, (int(x), int(y)), (14, 30), 0, 0, 360, (90, 50, 40), -1)
+        arm = (int(x + 20 * np.cos(k * 0.7)), int(y - 20 + 12 * np.sin(k * 0.7)))
+        cv2.line(f, (int(x), int(y) - 15), arm, (220, 180, 150), 5)
+        f += rng.normal(0, 2.0, f.shape)
+        frames.append(np.clip(f, 0, 255).astype(np.uint8))
+        away.append(gone)
+    frames = np.stack(frames)
+    idx = np.linspace(0, len(frames) - 1, 48).round().astype(int)
+    spot = np.zeros(the_set.shape[:2], bool)
+    cv2.ellipse(spot.view(np.uint8), (70, 60), (10, 24), 0, 0, 360, 1, -1)
+    ours, _ = cutout.set_plate(frames[idx], cutout.Stillness.of(frames, idx))
+    votes, _ = cutout.set_plate(frames[idx])
+    median = np.median(frames[idx], axis=0).astype(np.uint8)
+    assert psnr(ours, the_set, spot) > 30
+    assert psnr(votes, the_set, spot) < 20 and psnr(median, the_set, spot) < 20
+    # and where nothing ever stood the plate is the set as before
+    never = ~cv2.dilate(spot.view(np.uint8), np.ones((41, 41))).astype(bool)
+    assert psnr(ours, the_set, never) > 30
+
+
 def test_walkers_are_cut_without_their_shadows(footage):
     path, _, masks, shades, _, model, cache = footage
     layers = cache.load(path, model, LayerSettings(cue="clip"))

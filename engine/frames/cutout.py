@@ -34,37 +34,113 @@ SHADOW_GROW = 4
 """Steps (pixels) a sure shadow grows into darker pixels of the set's colour (its edge)."""
 SHADOW_SMOOTH = 0.1
 """How much a shadow's ratio may vary around a pixel (relative standard deviation, 5×5)."""
+MOVED = 20
+"""Difference (0–255, max over RGB) from a few frames before that says "moved" (Stillness)."""
+STILL_GAP = 3
+"""Frames between the two a motion is measured on (Stillness)."""
+STILL_WINDOW = 0.25
+"""The window motion is pooled over, a share of the frame's short side (Stillness)."""
+QUIET_SHARE = 0.3
+"""The share of a pixel's samples, the quietest, whose votes for the set count in full."""
+MOVING_VOTE = 0.1
+"""What the vote of a sample in which things move around the pixel counts for (set_plate)."""
 
 
 def _odd(n: float) -> int:
     return max(1, int(n) // 2 * 2 + 1)
 
 
-def set_plate(samples: np.ndarray, tol: float = 14.0) -> tuple[np.ndarray, np.ndarray]:
+def set_plate(samples: np.ndarray, still: np.ndarray | None = None, tol: float = 14.0,
+              ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """The clean plate (H, W, 3) uint8 of samples (K, H, W, 3) uint8 and each pixel's support
-    (H, W) float32: the share of samples within ``tol`` (max over RGB) of the chosen colour."""
+    (H, W) float32: the share of samples within ``tol`` (max over RGB) of the chosen colour.
+
+    ``still`` (K, H, W) bool, from :class:`Stillness`: the samples in which little moves around
+    each pixel. Their votes count in full, the others' at MOVING_VOTE: the set is what shows
+    where nothing moves, so a man who gestures on his spot for most of the clip does not become
+    the set behind him (he moves, the wall he leaves uncovered does not)."""
     k, h, w = samples.shape[:3]
     out = np.empty((h, w, 3), np.uint8)
     support = np.empty((h, w), np.float32)
     rows = max(1, (1 << 22) // (w * k * k))
     for y in range(0, h, rows):
         s = torch.from_numpy(samples[:, y : y + rows]).to(torch.int16)  # K, r, W, 3
+        weight = torch.ones(s.shape[:3]) if still is None else \
+            torch.from_numpy(still[:, y : y + rows]).float() * (1 - MOVING_VOTE) + MOVING_VOTE
         med = s.float().median(dim=0).values
-        # votes[i] = how many samples lie within tol of sample i (max over channels)
+        # votes[i] = the weight of the samples within tol of sample i (max over channels)
         near = ((s[:, None] - s[None]).abs().amax(dim=-1) <= tol)  # K, K, r, W
-        votes = near.sum(dim=1)  # K, r, W
+        votes = (near * weight[None]).sum(dim=1)  # K, r, W
         best = votes.argmax(dim=0)  # r, W
         agree = near.gather(0, best[None, None].expand(1, k, *best.shape))[0]  # K, r, W
         # the plate: median of the samples agreeing with the best-supported one
         part = s.float().masked_fill(~agree[..., None], float("nan"))
         mode = torch.nanmedian(part, dim=0).values
-        med_votes = ((s.float() - med).abs().amax(dim=-1) <= tol).sum(dim=0)
+        by_med = (s.float() - med).abs().amax(dim=-1) <= tol
         top = votes.gather(0, best[None])[0]
-        use_mode = top > med_votes + max(2, k // 8)
+        use_mode = top > (by_med * weight).sum(dim=0) + torch.clamp(weight.sum(dim=0) / 8, min=2)
         plate = torch.where(use_mode[..., None], mode, med)
         out[y : y + rows] = plate.add(0.5).clamp(0, 255).byte().numpy()
-        support[y : y + rows] = (torch.maximum(top, med_votes).float() / k).numpy()
+        support[y : y + rows] = (torch.where(use_mode, agree.sum(0), by_med.sum(0)).float()
+                                 / k).numpy()  # fmt: skip
     return out, support
+
+
+class Stillness:
+    """Which samples show little moving around each pixel: fed every frame of the clip in
+    order, it measures at each sampled frame the share of pixels that changed (over MOVED) since
+    STILL_GAP frames before (after, for the first frames) in a window of STILL_WINDOW of the
+    frame's short side around each pixel (LaBGen's motion-weighted selection, Laugraud et al.
+    2017). A pixel's quietest QUIET_SHARE of the samples are still."""
+
+    def __init__(self, wanted: set[int], n: int) -> None:
+        self.wanted, self.n = wanted, n
+        self.recent: dict[int, np.ndarray] = {}
+        self.energy: dict[int, np.ndarray] = {}
+        self.small: tuple[int, int] | None = None
+
+    @classmethod
+    def of(cls, frames: np.ndarray, idx) -> np.ndarray | None:
+        """:meth:`still` of the samples ``idx`` of frames (N, H, W, 3) held in memory."""
+        stillness = cls({int(k) for k in idx}, len(frames))
+        for k, frame in enumerate(frames):
+            stillness.add(k, frame)
+        return stillness.still(frames.shape[2:0:-1])
+
+    def _measure(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        h, w = a.shape[:2]
+        if self.small is None:
+            f = min(1.0, 320 / max(w, h))
+            self.small = (max(1, round(w * f)), max(1, round(h * f)))
+        sw, sh = self.small
+        moved = (cv2.absdiff(a, b).max(axis=2) > MOVED).astype(np.uint8) * 255
+        moved = (cv2.resize(moved, self.small, interpolation=cv2.INTER_AREA) > 0).astype(np.uint8)
+        moved = cv2.dilate(moved, np.ones((3, 3), np.uint8))
+        moved = fill_holes(moved, 1.0)  # (inside a moving outline, a plain coat moves too)
+        size = _odd(min(sw, sh) * STILL_WINDOW)
+        return cv2.blur(moved.astype(np.float32), (size, size))
+
+    def add(self, k: int, frame: np.ndarray) -> None:
+        frame = frame.copy()  # (a decoder may reuse its buffer)
+        if k in self.wanted and k >= STILL_GAP:
+            self.energy[k] = self._measure(frame, self.recent[k - STILL_GAP])
+        early = k - STILL_GAP
+        if early in self.wanted and early not in self.energy:
+            self.energy[early] = self._measure(frame, self.recent[early])
+        self.recent[k] = frame
+        self.recent.pop(k - STILL_GAP, None)
+
+    def still(self, size: tuple[int, int]) -> np.ndarray | None:
+        """(K, H, W) bool at ``size`` (w, h), the samples in order; None where it has none
+        (a clip too short to tell)."""
+        ks = sorted(self.wanted)
+        if len(ks) < 3 or any(k not in self.energy for k in ks):
+            return None
+        e = torch.from_numpy(np.stack([self.energy[k] for k in ks]))
+        cut = torch.quantile(e.reshape(len(ks), -1), QUIET_SHARE, dim=0).reshape(e.shape[1:])
+        still = (e <= cut + 1e-6).numpy().astype(np.uint8)
+        return np.stack([cv2.resize(x, size, interpolation=cv2.INTER_NEAREST) for x in still]
+                        ).astype(bool)  # fmt: skip
 
 
 class PlateMean:

@@ -52,7 +52,7 @@ from engine.geometry import homogeneous
 from engine.model import SceneModel
 from engine.progress import Cancel, Progress
 
-LAYERS_VERSION = 9
+LAYERS_VERSION = 10
 """Bumped whenever the way layers are made changes: older caches are then made again."""
 CUES = ("auto", "clip", "difference", "model", "both")
 MATTE_EDGES = ("hard", "guided", "plate")
@@ -737,8 +737,8 @@ def compute_layers(
     wanted = set(np.linspace(0, n - 1, min(settings.samples, n)).round().astype(int).tolist())
     idx = sorted(wanted)
     shown: dict[int, np.ndarray] = {}  # the frames strokes were drawn on
-    samples = _samples(path, n, wanted, lambda k: step(k // 4), shown,
-                       {s.frame for s in strokes})  # fmt: skip
+    samples, still = _samples(path, n, wanted, lambda k: step(k // 4), shown,
+                              {s.frame for s in strokes})  # fmt: skip
     cue, mattes = settings.cue, None
     if given is not None and given.shape != samples.shape[1:]:
         raise ClipError(f"{path}: its clean plate is {given.shape[1]}×{given.shape[0]}, the "
@@ -746,7 +746,7 @@ def compute_layers(
     if given is not None:  # the set as the user shot it empty: sure everywhere
         own_plate, support = given, np.ones(given.shape[:2], np.float32)
     elif cue in ("auto", "clip") or strokes:
-        own_plate, support = cutout.set_plate(samples)
+        own_plate, support = cutout.set_plate(samples, still)
     if cue == "auto":
         views, _ = model_views(model, small.frames[idx])
         cue = "both" if model_recall(views, samples, own_plate) >= TRUST_RECALL else "clip"
@@ -793,7 +793,7 @@ def compute_layers(
                                                           cv2.dilate(plate, square))).weak
         corrected = cutout.Strokes(strokes, plate, shown, weak,
                                    {f: mask_of(f, x) > 0 for f, x in shown.items()}, support)
-    del samples
+    del samples, still
     steady = cutout.Steady(own.weak) if cue == "clip" else None  # (model-led: as it was)
 
     def cut(k: int, frame: np.ndarray) -> tuple[np.ndarray, int, int]:
@@ -874,9 +874,9 @@ def matte_scores(models: list[SceneModel], paths: list[Path], frames: FrameCache
             small = frames.load(path, model.config.image_size, "stretch")
             n = len(small)
             wanted = set(np.linspace(0, n - 1, min(samples, n)).round().astype(int).tolist())
-            shots = _samples(path, n, wanted, lambda _k: None)
+            shots, still = _samples(path, n, wanted, lambda _k: None)
             views, _ = model_views(model, small.frames[sorted(wanted)])
-            row.append(model_recall(views, shots, cutout.set_plate(shots)[0]))
+            row.append(model_recall(views, shots, cutout.set_plate(shots, still)[0]))
         rows.append(row)
     return rows
 
@@ -926,10 +926,13 @@ def _frames(path: Path, n: int):
 
 def _samples(path: Path, n: int, wanted: set[int], step: Callable[[int], None],
              shown: dict[int, np.ndarray] | None = None, also: set[int] = frozenset(),
-             ) -> np.ndarray:  # fmt: skip
-    """Frames ``wanted`` of the clip, stacked; those in ``also`` put in ``shown`` too."""
+             ) -> tuple[np.ndarray, np.ndarray | None]:  # fmt: skip
+    """Frames ``wanted`` of the clip, stacked, and which of them are still around each pixel
+    (cutout.Stillness); those in ``also`` put in ``shown`` too."""
     samples = []
+    stillness = cutout.Stillness(wanted, n)
     for k, frame in enumerate(_frames(path, n)):
+        stillness.add(k, frame)
         if k in wanted:
             samples.append(frame.copy())
         if shown is not None and k in also:
@@ -938,4 +941,5 @@ def _samples(path: Path, n: int, wanted: set[int], step: Callable[[int], None],
             step(k)
     if not samples:
         raise ClipError(f"{path}: holds no frames")
-    return np.stack(samples)
+    h, w = samples[0].shape[:2]
+    return np.stack(samples), stillness.still((w, h))
