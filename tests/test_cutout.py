@@ -122,6 +122,25 @@ def test_walkers_are_cut_without_their_shadows(footage):
     assert (kept & shades).sum() > 0.5 * shades.sum()  # what taking them out changed
 
 
+def test_a_van_keeps_its_grey_panel_and_loses_its_shadow():
+    """A white van with a big panel of the road's own grey (darker, smooth: to a pixel it looks
+    like a shadow) and its cast shadow beside it: the shadow goes, the panel stays (a patch the
+    subject surrounds is not a shadow: it does not lie on the set)."""
+    rng = np.random.default_rng(5)
+    h, w = 120, 160
+    road = np.clip(150 + cv2.GaussianBlur(rng.normal(0, 12, (h, w)), (0, 0), 1.0), 0, 255)
+    road = np.dstack([road, road * 0.97, road * 0.92]).astype(np.float32)
+    frame = road.copy()
+    frame[62:90, 20:70] *= 0.5  # its shadow: the road darkened, its texture kept
+    frame[40:90, 70:120] = (235, 235, 240)  # the van, white
+    panel = (slice(50, 84), slice(76, 112))
+    frame[panel] = road[panel].mean(axis=(0, 1)) * 0.6  # smooth grey, the road's hue
+    frame = np.clip(frame + rng.normal(0, 1.5, frame.shape), 0, 255).astype(np.uint8)
+    mask = cutout.Matting(road.astype(np.uint8)).mask(frame) > 0
+    assert mask[40:90, 70:120].mean() > 0.97
+    assert mask[62:90, 20:68].mean() < 0.1
+
+
 def test_auto_trusts_the_model_only_where_it_sees_what_moves(footage):
     """The built-in model learnt puppets: on these walkers its matte misses what clearly moves,
     so the clip's own cut-out leads."""

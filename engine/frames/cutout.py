@@ -34,6 +34,8 @@ SHADOW_GROW = 4
 """Steps (pixels) a sure shadow grows into darker pixels of the set's colour (its edge)."""
 SHADOW_SMOOTH = 0.1
 """How much a shadow's ratio may vary around a pixel (relative standard deviation, 5×5)."""
+SHADOW_ON_SET = 0.25
+"""The share of the pixels around a shadow that must be the set (not the subject)."""
 MOVED = 20
 """Difference (0–255, max over RGB) from a few frames before that says "moved" (Stillness)."""
 STILL_GAP = 3
@@ -222,7 +224,22 @@ class Matting:
         loose = (dark & (spread < 1.6 * SHADOW_SPREAD)).astype(np.uint8)
         for _ in range(SHADOW_GROW):
             sure = cv2.dilate(sure, self.open) & loose
-        return sure > 0
+        return self._on_set(sure, where)
+
+    def _on_set(self, shade: np.ndarray, where: np.ndarray) -> np.ndarray:
+        """The parts of ``shade`` that lie on the set: at least SHADOW_ON_SET of the pixels
+        around each touch no part of ``where`` (a patch the subject surrounds — a van's grey
+        bumper — is a part of it, not its shadow)."""
+        n, labels = cv2.connectedComponents(shade, connectivity=8)
+        if n <= 1:
+            return shade > 0
+        around = cv2.dilate(labels.astype(np.uint16), self.open).astype(np.int64)
+        ring = (around > 0) & (shade == 0)
+        total = np.bincount(around[ring], minlength=n)
+        free = np.bincount(around[ring & ~where], minlength=n)
+        keep = free >= SHADOW_ON_SET * np.maximum(total, 1)
+        keep[0] = False
+        return keep[labels]
 
     def mask(self, frame: np.ndarray) -> np.ndarray:
         d = self.difference(frame).astype(np.float32)
