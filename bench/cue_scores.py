@@ -4,7 +4,7 @@ real footage side by side.
     python bench/cue_scores.py [--kit 24] [--subjects]
 
 For each clip: the share of what clearly moves in it (over 40/255 from its own plate) that the
-built-in model's matte covers (engine.frames.layers.model_recall, on 48 evenly spaced frames) —
+built-in model's matte covers (engine.frames.layers.cue_score, on 48 evenly spaced frames) —
 the score ``cue="auto"`` compares with TRUST_RECALL. Kit clips: the ``test`` split at 320×240;
 real: the four ``../shared/data/realmask`` scenes (also their first 120 frames) and the two
 ``../shared/data/clips``. With ``--subjects`` the real clips are analysed as the studio does and
@@ -26,8 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from engine import checkpoint
 from engine.data import demokit as kit
 from engine.data.clips import ClipReader
-from engine.frames import cutout
-from engine.frames.layers import TRUST_RECALL, LayerCache, model_recall, model_views
+from engine.frames.layers import TRUST_RECALL, LayerCache, cue_score, model_views
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -37,8 +36,7 @@ def score(model, frames: np.ndarray) -> float:
     samples = frames[idx]
     s = model.config.image_size
     small = np.stack([cv2.resize(f, (s, s), interpolation=cv2.INTER_AREA) for f in samples])
-    plate = cutout.set_plate(samples, cutout.Stillness.of(frames, idx))[0]
-    return model_recall(model_views(model, small)[0], samples, plate)
+    return cue_score(model_views(model, small)[0], samples)
 
 
 def main() -> int:

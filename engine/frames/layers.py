@@ -59,8 +59,11 @@ MATTE_EDGES = ("hard", "guided", "plate")
 """How a matte's edge is made (not a walk's edges, engine.document.EDGES)."""
 TRUST_RECALL = 0.77
 """With ``cue="auto"`` the model's matte leads when it covers this share of the pixels that
-clearly moved (the clip's own confident labels): 0.79–1.0 on 24 held-out kit clips, 0.31–0.755
-on the four real scenes with masks and the two real clips (``python bench/cue_scores.py``)."""
+clearly moved (the clip's own confident labels; :func:`cue_score`): 0.79–1.0 on 24 held-out kit
+clips, 0.31–0.755 on the four real scenes with masks and the two real clips (``python
+bench/cue_scores.py``)."""
+CUE_WIDTH = 320
+"""The width the cue's score is measured at (:func:`cue_score`)."""
 FILLS = ("inpaint", "model")
 HOLE_SHARE = 0.25
 """Holes in a character's mask smaller than this share of it are filled (cutout.fill_holes)."""
@@ -743,14 +746,14 @@ def compute_layers(
     if given is not None and given.shape != samples.shape[1:]:
         raise ClipError(f"{path}: its clean plate is {given.shape[1]}×{given.shape[0]}, the "
                         f"clip {samples.shape[2]}×{samples.shape[1]}")  # fmt: skip
-    if given is not None:  # the set as the user shot it empty: sure everywhere
-        own_plate, support = given, np.ones(given.shape[:2], np.float32)
-    elif cue in ("auto", "clip") or strokes:
-        own_plate, support = cutout.set_plate(samples, still)
     if cue == "auto":
         views, _ = model_views(model, small.frames[idx])
-        cue = "both" if model_recall(views, samples, own_plate) >= TRUST_RECALL else "clip"
+        cue = "both" if cue_score(views, samples) >= TRUST_RECALL else "clip"
         settings = replace(settings, cue=cue)
+    if given is not None:  # the set as the user shot it empty: sure everywhere
+        own_plate, support = given, np.ones(given.shape[:2], np.float32)
+    elif cue == "clip" or strokes:
+        own_plate, support = cutout.set_plate(samples, still)
     if cue == "clip":
         plate = own_plate
         if given is None:
@@ -861,7 +864,7 @@ def compute_layers(
 
 def matte_scores(models: list[SceneModel], paths: list[Path], frames: FrameCache,
                  samples: int = 16, cancel: Cancel | None = None) -> list[list[float]]:
-    """How well each model's matte sees what clearly moves in each clip (:func:`model_recall`
+    """How well each model's matte sees what clearly moves in each clip (:func:`cue_score`
     on ``samples`` evenly spaced frames, against the clip's own plate): one row per clip, one
     value per model. No ground truth needed: a trained model's mattes compared with the old
     one's on the project's own clips (the training dialog shows it)."""
@@ -874,11 +877,24 @@ def matte_scores(models: list[SceneModel], paths: list[Path], frames: FrameCache
             small = frames.load(path, model.config.image_size, "stretch")
             n = len(small)
             wanted = set(np.linspace(0, n - 1, min(samples, n)).round().astype(int).tolist())
-            shots, still = _samples(path, n, wanted, lambda _k: None)
+            shots, _ = _samples(path, n, wanted, lambda _k: None)
             views, _ = model_views(model, small.frames[sorted(wanted)])
-            row.append(model_recall(views, shots, cutout.set_plate(shots, still)[0]))
+            row.append(cue_score(views, shots))
         rows.append(row)
     return rows
+
+
+def cue_score(views: np.ndarray, samples: np.ndarray) -> float:
+    """The score ``cue="auto"`` compares with TRUST_RECALL: :func:`model_recall` of the model's
+    mattes (K, S, S) against the samples' (K, H, W, 3) plain-vote plate (cutout.set_plate with
+    no Stillness), at most CUE_WIDTH wide. The threshold was set on these: a quiet plate is
+    truer to the set, so more of a puppet that keeps to its spot differs from it and the score
+    falls (the bowing kit puppet 0.79 → 0.76) while real scenes' stay put."""
+    h, w = samples.shape[1:3]
+    if w > CUE_WIDTH:
+        size = (CUE_WIDTH, max(1, round(h * CUE_WIDTH / w)))
+        samples = np.stack([cv2.resize(x, size, interpolation=cv2.INTER_AREA) for x in samples])
+    return model_recall(views, samples, cutout.set_plate(samples)[0])
 
 
 def model_recall(views: np.ndarray, samples: np.ndarray, plate: np.ndarray) -> float:
