@@ -179,6 +179,26 @@ def test_as_shot_is_the_footage_and_another_set_is_its_plate(footage, tmp_path):
     assert psnr(rendered[N + 5], frames[5]) < 30
 
 
+def test_only_subjects_worth_picking_are_listed():
+    """A walker across a long clip is listed; a leaf that shows in 3 of 200 frames, a speck
+    seen all along, and a flicker of 2 frames are kept in the cut-out, not listed."""
+    w, h = 160, 120
+    tracker = cutout.SubjectTracker(w, h)
+    for k in range(200):
+        alpha = np.zeros((h, w), np.uint8)
+        x = 10 + k * 140 // 200
+        alpha[40:90, x : x + 14] = 255  # the walker
+        alpha[5:9, 150:154] = 255  # a speck (16 px) in every frame
+        if 50 <= k < 53:
+            alpha[100:110, 130:140] = 255  # a leaf (100 px) for 3 frames
+        if k in (120, 121):
+            alpha[10:30, 60:80] = 255  # a flicker, big, for 2 frames
+        tracker.label(alpha, 0, 0)
+    listed = [s for s in tracker.subjects() if not s["minor"]]
+    assert len(listed) == 1 and listed[0]["frames"] == 200 and listed[0]["area"] == 50 * 14
+    assert len(tracker.subjects()) == 4
+
+
 def test_each_walker_is_a_subject_to_pick_and_follow(footage):
     """The three walkers are three subjects, numbered as they appear; a click finds the one
     under it (nothing under it: 0); a cut-out of one shows that one only; its move is its own."""

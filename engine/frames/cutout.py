@@ -305,9 +305,11 @@ def fill_holes(mask: np.ndarray, share: float) -> np.ndarray:
 
 
 MIN_SUBJECT_FRAMES = 3
-"""A part seen in fewer frames than this is a flicker of the matte, not a subject to pick."""
-MIN_SUBJECT_SHARE = 1 / 1000
-"""Nor is one never bigger than this share of the frame (a speck)."""
+"""A part seen in fewer frames than this is a flicker of the matte, not a subject to pick…"""
+MIN_SUBJECT_TIME = 1 / 50
+"""…nor one seen in fewer than this share of the clip's frames (a leaf that comes and goes)…"""
+MIN_SUBJECT_SHARE = 1 / 200
+"""…nor one never bigger than this share of the frame (a speck: at 320×240, 20×20 px)."""
 
 
 class SubjectTracker:
@@ -387,8 +389,10 @@ class SubjectTracker:
     def subjects(self) -> list[dict]:
         """Each subject: ``id``, ``first`` and ``last`` frame, ``frames`` seen, ``best`` (the
         frame it is biggest in), ``area`` there (pixels) and ``minor`` (seen in fewer than
-        MIN_SUBJECT_FRAMES frames, or never bigger than MIN_SUBJECT_SHARE of the frame)."""
-        return [{**s, "minor": s["frames"] < MIN_SUBJECT_FRAMES or s["area"] < self.min_area}
+        MIN_SUBJECT_FRAMES frames or MIN_SUBJECT_TIME of the frames so far, or never bigger than
+        MIN_SUBJECT_SHARE of the frame: kept in the cut-out, not listed)."""
+        least = max(MIN_SUBJECT_FRAMES, MIN_SUBJECT_TIME * len(self.centres))
+        return [{**s, "minor": s["frames"] < least or s["area"] < self.min_area}
                 for s in sorted(self.stats.values(), key=lambda s: s["id"])]  # fmt: skip
 
     def centre_table(self) -> tuple[np.ndarray, np.ndarray]:
