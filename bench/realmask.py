@@ -129,7 +129,7 @@ def click_of(masks: np.ndarray) -> tuple[int, tuple[float, float]]:
 
 
 def clip_method(clip: Path, frames: np.ndarray, click=None, shadows: bool = True,
-                steady: bool = False) -> Analysis:
+                steady: bool = False, learn: bool = False) -> Analysis:
     """engine.frames.cutout alone (no model), with the layers' edge and colour; ``click``
     (frame, (x, y)): one dab of the add brush there."""
     from engine.frames import cutout
@@ -157,8 +157,11 @@ def clip_method(clip: Path, frames: np.ndarray, click=None, shadows: bool = True
     alphas, colours = [], []
     pf = plate.astype(np.float32)
     hold = cutout.Steady(matting.weak) if steady else None
+    look = cutout.Appearance.learn(frames[idx], plate, matting) if learn else None
     for f in frames:
         m = matting.mask(f)
+        if look is not None:
+            m = look.extend(f, plate, m, matting.last_shadow)
         if strokes is not None:
             m = strokes.apply(f, m)
         if hold is not None:
@@ -334,6 +337,7 @@ def main() -> int:
               "noshadow": lambda: lambda *a: clip_method(*a, shadows=False),
               "clickless": lambda: lambda f, fr, click=None: clip_method(f, fr),
               "steady": lambda: lambda *a: clip_method(*a, steady=True),
+              "learnt": lambda: lambda *a: clip_method(*a, steady=True, learn=True),
               "guided": lambda: product(LayerSettings(edge="guided")),
               "hard": lambda: product(LayerSettings(edge="hard"))}
     methods = {m: makers[m]() for m in args.methods.split(",")}

@@ -2,13 +2,15 @@
 footage: a textured set, sensor noise, subjects of many colours passing, a cast shadow, written
 as H.264 through ffmpeg; and "as shot" through the Director."""
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
 
 from engine import checkpoint
 from engine.data.cache import FrameCache
-from engine.data.clips import ClipReader, write_video
+from engine.data.clips import ClipReader, frame_files, write_video
 from engine.document import Project, ProjectError
 from engine.frames import cutout
 from engine.frames.director import Director
@@ -106,6 +108,44 @@ def test_a_subject_gesturing_on_his_spot_is_not_the_set(footage):
     # and where nothing ever stood the plate is the set as before
     never = ~cv2.dilate(spot.view(np.uint8), np.ones((41, 41))).astype(bool)
     assert psnr(ours, the_set, never) > 30
+
+
+REALMASK = Path(__file__).resolve().parents[2] / "shared" / "data" / "realmask"
+
+
+def test_the_cut_out_learnt_from_real_footage_keeps_more_of_the_walkers():
+    """On real footage with hand-drawn masks (HallAndMonitor, 120 frames; see
+    ../shared/data/realmask) the small network learnt from the clip's own labels
+    (cutout.Appearance) keeps more of the walkers than the thresholds alone — trousers a shade
+    off the carpet — and only ever adds to a frame's mask: next to it (or a hole it closes),
+    joined to it, never the cast shadow."""
+    hall = REALMASK / "HallAndMonitor"
+    pick = range(100, 220)
+    frames = np.stack([cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB)
+                       for p in [frame_files(hall / "input")[k] for k in pick]])  # fmt: skip
+    truth = np.stack([cv2.imread(str(frame_files(hall / "groundtruth")[k]), cv2.IMREAD_GRAYSCALE)
+                      for k in pick])  # fmt: skip
+    idx = np.linspace(0, len(frames) - 1, 48).round().astype(int)
+    plate = cutout.set_plate(frames[idx], cutout.Stillness.of(frames, idx))[0]
+    square = np.ones((3, 3), np.uint8)
+    matting = cutout.Matting(plate, cutout.noise_map(frames[idx], cv2.erode(plate, square),
+                                                     cv2.dilate(plate, square)))  # fmt: skip
+    look = cutout.Appearance.learn(frames[idx], plate, matting)
+    score = np.zeros((2, 2))  # (alone, learnt) × (intersection, union)
+    for frame, gt in zip(frames, truth, strict=True):
+        mask = matting.mask(frame)
+        shadow = matting.last_shadow
+        out = look.extend(frame, plate, mask, shadow)
+        new = (out > 0) & (mask == 0)
+        assert not (mask & ~out).any()  # nothing taken away
+        assert not (new & shadow).any()  # never the cast shadow
+        n, labels = cv2.connectedComponents(out)
+        assert set(np.unique(labels[new])) <= set(np.unique(labels[mask > 0]))  # joined to it
+        scored, subject = gt != 170, gt == 255
+        for i, m in enumerate((mask > 0, out > 0)):
+            score[i] += ((m & subject & scored).sum(), ((m | subject) & scored).sum())
+    alone, learnt = score[:, 0] / score[:, 1]
+    assert learnt > alone + 0.01, (alone, learnt)
 
 
 def test_walkers_are_cut_without_their_shadows(footage):

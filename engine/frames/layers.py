@@ -52,7 +52,7 @@ from engine.geometry import homogeneous
 from engine.model import SceneModel
 from engine.progress import Cancel, Progress
 
-LAYERS_VERSION = 12
+LAYERS_VERSION = 13
 """Bumped whenever the way layers are made changes: older caches are then made again."""
 CUES = ("auto", "clip", "difference", "model", "both")
 MATTE_EDGES = ("hard", "guided", "plate")
@@ -767,9 +767,11 @@ def compute_layers(
         noise = cutout.noise_map(samples, cv2.erode(plate, square), cv2.dilate(plate, square))
         own = cutout.Matting(plate, noise, shadows=True)
         matting = _Matting(plate, np.zeros(plate.shape[:2], bool), settings)
+        look = cutout.Appearance.learn(samples, plate, own)
 
         def mask_of(k: int, frame: np.ndarray) -> np.ndarray:
-            return own.mask(frame)
+            mask = own.mask(frame)
+            return mask if look is None else look.extend(frame, plate, mask, own.last_shadow)
     else:
         mattes, backgrounds = model_views(model, small.frames, check=lambda: step(n // 4))
         step(n // 2)
