@@ -36,12 +36,16 @@ SHADOW_SMOOTH = 0.1
 """How much a shadow's ratio may vary around a pixel (relative standard deviation, 5×5)."""
 SHADOW_ON_SET = 0.25
 """The share of the pixels around a shadow that must be the set (not the subject)."""
+APPEARANCE_FRAMES = 16
+"""Samples (evenly spaced) the clip's appearance network learns from…"""
 APPEARANCE_SAMPLES = 1000
-"""Confident subject pixels drawn from each sample to learn its look (twice as many of the set)."""
+"""…and the confident subject pixels drawn from each (twice as many of the set)."""
 APPEARANCE_STEPS = 300
 """Training steps of the clip's appearance network (batches of 4096: about a second)."""
 APPEARANCE_REACH = 8
 """How far (px at 240 lines) from a frame's mask the appearance may add to it."""
+APPEARANCE_FLOOR = 3
+"""A pixel within this of the plate (max over RGB) is the set: not asked (time at 720p)."""
 APPEARANCE_LOGIT = 2.2
 """The network's odds (logit) a pixel needs to join the subject: about 0.9."""
 MOVED = 20
@@ -584,7 +588,7 @@ class Appearance:
         away = np.ones((_odd(11 * unit),) * 2, np.uint8)
         rng = np.random.default_rng(0)
         xs, ys = [], []
-        for frame in samples:
+        for frame in samples[:: max(1, len(samples) // APPEARANCE_FRAMES)]:
             m = matting.mask(frame)
             sure = np.flatnonzero(cv2.erode(m, inside).ravel())
             calm = (cv2.dilate(m, away) == 0) & (matting.difference(frame) < matting.weak)
@@ -614,7 +618,7 @@ class Appearance:
                 opt.step()
         net.eval()
         size = _odd(2 * APPEARANCE_REACH * unit + 1)
-        return cls(net, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+        return cls(net, np.ones((size, size), np.uint8))  # (a square: fast at 720p)
 
     def extend(self, frame: np.ndarray, plate: np.ndarray, mask: np.ndarray,
                shadow: np.ndarray | None) -> np.ndarray:  # fmt: skip
@@ -623,6 +627,7 @@ class Appearance:
         if not mask.any():
             return mask
         zone = (cv2.dilate(mask, self.reach) > 0) & (mask == 0)
+        zone &= channel_max(cv2.absdiff(frame, plate)) > APPEARANCE_FLOOR  # (the plate: set)
         if shadow is not None:
             zone &= ~shadow
         where = np.flatnonzero(zone.ravel())

@@ -60,7 +60,7 @@ MATTE_EDGES = ("hard", "guided", "plate")
 TRUST_RECALL = 0.77
 """With ``cue="auto"`` the model's matte leads when it covers this share of the pixels that
 clearly moved (the clip's own confident labels; :func:`cue_score`): 0.79–1.0 on 24 held-out kit
-clips, 0.31–0.755 on the four real scenes with masks and the two real clips (``python
+clips, 0.31–0.757 on the four real scenes with masks and the two real clips (``python
 bench/cue_scores.py``)."""
 CUE_WIDTH = 320
 """The width the cue's score is measured at (:func:`cue_score`)."""
