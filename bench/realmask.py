@@ -51,6 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from engine import checkpoint
 from engine.data.clips import ClipReader, frame_files
 from engine.document import Stroke
+from engine.frames.appearance import Appearance
 from engine.frames.layers import LayerCache, LayerSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -157,7 +158,7 @@ def clip_method(clip: Path, frames: np.ndarray, click=None, shadows: bool = True
     alphas, colours = [], []
     pf = plate.astype(np.float32)
     hold = cutout.Steady(matting.weak) if steady else None
-    look = cutout.Appearance.learn(frames[idx], plate, matting) if learn else None
+    look = Appearance.learn(frames[idx], plate, matting) if learn else None
     for f in frames:
         m = matting.mask(f)
         if look is not None:

@@ -13,6 +13,7 @@ from engine.data.cache import FrameCache
 from engine.data.clips import ClipReader, frame_files, write_video
 from engine.document import Project, ProjectError
 from engine.frames import cutout
+from engine.frames.appearance import Appearance
 from engine.frames.director import Director
 from engine.frames.layers import LayerCache, LayerSettings
 
@@ -116,10 +117,12 @@ REALMASK = Path(__file__).resolve().parents[2] / "shared" / "data" / "realmask"
 def test_the_cut_out_learnt_from_real_footage_keeps_more_of_the_walkers():
     """On real footage with hand-drawn masks (HallAndMonitor, 120 frames; see
     ../shared/data/realmask) the small network learnt from the clip's own labels
-    (cutout.Appearance) keeps more of the walkers than the thresholds alone — trousers a shade
+    (Appearance) keeps more of the walkers than the thresholds alone — trousers a shade
     off the carpet — and only ever adds to a frame's mask: next to it (or a hole it closes),
     joined to it, never the cast shadow."""
     hall = REALMASK / "HallAndMonitor"
+    if not (hall / "groundtruth").is_dir():
+        pytest.fail(f"real footage with masks not found in {hall} (../shared/data/realmask)")
     pick = range(100, 220)
     frames = np.stack([cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB)
                        for p in [frame_files(hall / "input")[k] for k in pick]])  # fmt: skip
@@ -130,7 +133,7 @@ def test_the_cut_out_learnt_from_real_footage_keeps_more_of_the_walkers():
     square = np.ones((3, 3), np.uint8)
     matting = cutout.Matting(plate, cutout.noise_map(frames[idx], cv2.erode(plate, square),
                                                      cv2.dilate(plate, square)))  # fmt: skip
-    look = cutout.Appearance.learn(frames[idx], plate, matting)
+    look = Appearance.learn(frames[idx], plate, matting)
     score = np.zeros((2, 2))  # (alone, learnt) × (intersection, union)
     for frame, gt in zip(frames, truth, strict=True):
         mask = matting.mask(frame)

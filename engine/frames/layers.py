@@ -48,6 +48,7 @@ from engine.data.cache import FrameCache
 from engine.data.clips import ClipReader
 from engine.errors import Cancelled, ClipError
 from engine.frames import cutout
+from engine.frames.appearance import Appearance
 from engine.geometry import homogeneous
 from engine.model import SceneModel
 from engine.progress import Cancel, Progress
@@ -767,7 +768,7 @@ def compute_layers(
         noise = cutout.noise_map(samples, cv2.erode(plate, square), cv2.dilate(plate, square))
         own = cutout.Matting(plate, noise, shadows=True)
         matting = _Matting(plate, np.zeros(plate.shape[:2], bool), settings)
-        look = cutout.Appearance.learn(samples, plate, own)
+        look = Appearance.learn(samples, plate, own)
 
         def mask_of(k: int, frame: np.ndarray) -> np.ndarray:
             mask = own.mask(frame)
