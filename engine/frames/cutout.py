@@ -95,8 +95,8 @@ class Stillness:
     frame's short side around each pixel (LaBGen's motion-weighted selection, Laugraud et al.
     2017). A pixel's quietest QUIET_SHARE of the samples are still."""
 
-    def __init__(self, wanted: set[int], n: int) -> None:
-        self.wanted, self.n = wanted, n
+    def __init__(self, wanted: set[int]) -> None:
+        self.wanted = wanted
         self.recent: dict[int, np.ndarray] = {}
         self.energy: dict[int, np.ndarray] = {}
         self.small: tuple[int, int] | None = None
@@ -104,7 +104,7 @@ class Stillness:
     @classmethod
     def of(cls, frames: np.ndarray, idx) -> np.ndarray | None:
         """:meth:`still` of the samples ``idx`` of frames (N, H, W, 3) held in memory."""
-        stillness = cls({int(k) for k in idx}, len(frames))
+        stillness = cls({int(k) for k in idx})
         for k, frame in enumerate(frames):
             stillness.add(k, frame)
         return stillness.still(frames.shape[2:0:-1])
@@ -123,14 +123,15 @@ class Stillness:
         return cv2.blur(moved.astype(np.float32), (size, size))
 
     def add(self, k: int, frame: np.ndarray) -> None:
-        frame = frame.copy()  # (a decoder may reuse its buffer)
-        if k in self.wanted and k >= STILL_GAP:
-            self.energy[k] = self._measure(frame, self.recent[k - STILL_GAP])
         early = k - STILL_GAP
+        if k in self.wanted and early >= 0:
+            self.energy[k] = self._measure(frame, self.recent[early])
         if early in self.wanted and early not in self.energy:
             self.energy[early] = self._measure(frame, self.recent[early])
-        self.recent[k] = frame
-        self.recent.pop(k - STILL_GAP, None)
+        self.recent.pop(early, None)
+        if k + STILL_GAP in self.wanted or (k in self.wanted and k < STILL_GAP):
+            self.recent[k] = frame.copy()  # (only those a sample needs; a decoder may reuse
+            # its buffer)
 
     def still(self, size: tuple[int, int]) -> np.ndarray | None:
         """(K, H, W) bool at ``size`` (w, h), the samples in order; None where it has none

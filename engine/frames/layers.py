@@ -868,7 +868,7 @@ def compute_layers(
 def matte_scores(models: list[SceneModel], paths: list[Path], frames: FrameCache,
                  samples: int = 16, cancel: Cancel | None = None) -> list[list[float]]:
     """How well each model's matte sees what clearly moves in each clip (:func:`cue_score`
-    on ``samples`` evenly spaced frames, against the clip's own plate): one row per clip, one
+    on ``samples`` evenly spaced frames, against their plain-vote plate): one row per clip, one
     value per model. No ground truth needed: a trained model's mattes compared with the old
     one's on the project's own clips (the training dialog shows it)."""
     rows = []
@@ -880,7 +880,7 @@ def matte_scores(models: list[SceneModel], paths: list[Path], frames: FrameCache
             small = frames.load(path, model.config.image_size, "stretch")
             n = len(small)
             wanted = set(np.linspace(0, n - 1, min(samples, n)).round().astype(int).tolist())
-            shots, _ = _samples(path, n, wanted, lambda _k: None)
+            shots, _ = _samples(path, n, wanted, lambda _k: None, quiet=False)
             views, _ = model_views(model, small.frames[sorted(wanted)])
             row.append(cue_score(views, shots))
         rows.append(row)
@@ -945,13 +945,14 @@ def _frames(path: Path, n: int):
 
 def _samples(path: Path, n: int, wanted: set[int], step: Callable[[int], None],
              shown: dict[int, np.ndarray] | None = None, also: set[int] = frozenset(),
-             ) -> tuple[np.ndarray, np.ndarray | None]:  # fmt: skip
-    """Frames ``wanted`` of the clip, stacked, and which of them are still around each pixel
-    (cutout.Stillness); those in ``also`` put in ``shown`` too."""
+             quiet: bool = True) -> tuple[np.ndarray, np.ndarray | None]:  # fmt: skip
+    """Frames ``wanted`` of the clip, stacked, and (``quiet``) which of them are still around
+    each pixel (cutout.Stillness, else None); those in ``also`` put in ``shown`` too."""
     samples = []
-    stillness = cutout.Stillness(wanted, n)
+    stillness = cutout.Stillness(wanted) if quiet else None
     for k, frame in enumerate(_frames(path, n)):
-        stillness.add(k, frame)
+        if stillness is not None:
+            stillness.add(k, frame)
         if k in wanted:
             samples.append(frame.copy())
         if shown is not None and k in also:
@@ -961,4 +962,4 @@ def _samples(path: Path, n: int, wanted: set[int], step: Callable[[int], None],
     if not samples:
         raise ClipError(f"{path}: holds no frames")
     h, w = samples[0].shape[:2]
-    return np.stack(samples), stillness.still((w, h))
+    return np.stack(samples), None if stillness is None else stillness.still((w, h))
