@@ -133,7 +133,7 @@ def clip_method(clip: Path, frames: np.ndarray, click=None, shadows: bool = True
                 steady: bool = False, learn: bool = False) -> Analysis:
     """engine.frames.cutout alone (no model), with the layers' edge and colour; ``click``
     (frame, (x, y)): one dab of the add brush there."""
-    from engine.frames import cutout
+    from engine.frames import corrections, cutout
     from engine.frames.layers import _foreground, _plate_alpha
 
     t = time.perf_counter()
@@ -151,13 +151,13 @@ def clip_method(clip: Path, frames: np.ndarray, click=None, shadows: bool = True
     if click is not None:
         k, point = click
         h, w = plate.shape[:2]
-        strokes = cutout.Strokes((Stroke(k, True, 6.0, (point,), (w, h)),), plate,
+        strokes = corrections.Strokes((Stroke(k, True, 6.0, (point,), (w, h)),), plate,
                                  {k: frames[k]}, matting.weak,
                                  {k: matting.mask(frames[k]) > 0}, support)  # fmt: skip
     band = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
     alphas, colours = [], []
     pf = plate.astype(np.float32)
-    hold = cutout.Steady(matting.weak) if steady else None
+    hold = corrections.Steady(matting.weak) if steady else None
     look = Appearance.learn(frames[idx], plate, matting) if learn else None
     for f in frames:
         m = matting.mask(f)

@@ -213,7 +213,7 @@ class Edits:
                                f"(0…{source.frames - 1})")  # fmt: skip
 
     def set_strokes(self, clip_id: str, strokes: tuple) -> tuple:
-        """A clip's brush strokes (engine.frames.cutout.Strokes: they correct its cut-out);
+        """A clip's brush strokes (engine.frames.corrections.Strokes: they correct its cut-out);
         a stroke that does not fit the clip as it is now (its size, its frames) is refused,
         saying why. Returns the old ones, for undo."""
         clip = self.clip(clip_id)

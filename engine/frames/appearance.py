@@ -12,7 +12,15 @@ import cv2
 import numpy as np
 import torch
 
-from engine.frames.cutout import Matting, _odd, channel_max, fill_holes
+from engine.frames.cutout import (
+    SHADOW_RATIO,
+    SHADOW_SPREAD,
+    Matting,
+    _odd,
+    channel_max,
+    fill_holes,
+    ratios,
+)
 
 APPEARANCE_FRAMES = 16
 """Samples (evenly spaced) the clip's appearance network learns from…"""
@@ -26,6 +34,31 @@ APPEARANCE_FLOOR = 3
 """A pixel within this of the plate (max over RGB) is the set: not asked (time at 720p)."""
 APPEARANCE_LOGIT = 2.2
 """The network's odds (logit) a pixel needs to join the subject: about 0.9."""
+SHADE_LOGIT = 1.0
+"""The shadow network's odds (logit) a pixel needs to be the set in shadow: about 0.73."""
+
+
+def _train(x: torch.Tensor, y: torch.Tensor) -> torch.nn.Module | None:
+    """A small network (features → 32 → 32 → 1 logit) fitted to labels ``y`` (1/0) on the CPU,
+    the same every run; None with under 200 of either label."""
+    if y.sum() < 200 or (1 - y).sum() < 200:
+        return None
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        net = torch.nn.Sequential(torch.nn.Linear(x.shape[1], 32), torch.nn.ReLU(),
+                                  torch.nn.Linear(32, 32), torch.nn.ReLU(),
+                                  torch.nn.Linear(32, 1))  # fmt: skip
+        opt = torch.optim.Adam(net.parameters(), 3e-3)
+        for _ in range(APPEARANCE_STEPS):
+            batch = torch.randint(0, len(x), (4096,))
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(
+                net(x[batch])[:, 0], y[batch]
+            )
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return net.eval()
+
 
 class Appearance:
     """What the subject looks like against the set, learnt from the clip itself: a small network
@@ -67,23 +100,9 @@ class Appearance:
             pick = np.concatenate([sure, calm])
             xs.append(cls._features(frame.reshape(-1, 3)[pick], plate.reshape(-1, 3)[pick]))
             ys.append(torch.cat([torch.ones(len(sure)), torch.zeros(len(calm))]))
-        x, y = torch.cat(xs), torch.cat(ys)
-        if y.sum() < 200 or (1 - y).sum() < 200:
+        net = _train(torch.cat(xs), torch.cat(ys))
+        if net is None:
             return None
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(0)
-            net = torch.nn.Sequential(torch.nn.Linear(9, 32), torch.nn.ReLU(),
-                                      torch.nn.Linear(32, 32), torch.nn.ReLU(),
-                                      torch.nn.Linear(32, 1))  # fmt: skip
-            opt = torch.optim.Adam(net.parameters(), 3e-3)
-            for _ in range(APPEARANCE_STEPS):
-                batch = torch.randint(0, len(x), (4096,))
-                loss = torch.nn.functional.binary_cross_entropy_with_logits(
-                    net(x[batch])[:, 0], y[batch])
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-        net.eval()
         size = _odd(2 * APPEARANCE_REACH * unit + 1)
         return cls(net, np.ones((size, size), np.uint8))  # (a square: fast at 720p)
 
@@ -112,3 +131,103 @@ class Appearance:
         keep[0] = 0
         out = fill_holes(keep[labels], 0.25)  # (a hole it closes may hold a shadow: not that)
         return out if shadow is None else out & ~(shadow & (mask == 0))
+
+
+_GREY = np.full((1, 3), 1 / 3, np.float32)
+
+
+def _relative_sd(x: np.ndarray, size: int) -> np.ndarray:
+    """``x``'s standard deviation over size × size around each pixel, relative to its mean."""
+    mean = cv2.blur(x, (size, size))
+    sd = np.sqrt(np.maximum(cv2.blur(x * x, (size, size)) - mean * mean, 0))
+    return sd / np.maximum(mean, 0.1)
+
+
+class Shade:
+    """What the clip's cast shadows look like, learnt from the clip itself: a small network on
+    a pixel's ratios to the plate, how smooth they are around it (3, 5 and 9 px), its texture
+    and the set's (Laplacian; their correlation) and both brightnesses, trained on the CPU on
+    the clip's sure shadows (cutout.Matting's rule: set) against the inside of its subject
+    where it looks like a shadow too (a grey car; subject). Used by cutout.Matting (its
+    ``learnt`` test) to find the shadows its rule misses: a car's thin shadow, where every
+    pixel is near the shadow's edge and the ratio is not smooth (HighwayI, docs/LAYERS.md)."""
+
+    def __init__(self, net: torch.nn.Module, mean: np.ndarray, sd: np.ndarray,
+                 plate_f: np.ndarray) -> None:  # fmt: skip
+        self.net, self.mean, self.sd, self.plate_f = net, mean, sd, plate_f
+
+    @staticmethod
+    def _features(frame: np.ndarray, plate_f: np.ndarray, where: np.ndarray,
+                  ratio: np.ndarray, spread: np.ndarray) -> np.ndarray:  # fmt: skip
+        """(N, 15) features of the pixels of ``where``, computed over their box (``ratio``,
+        ``spread``: the frame's mean ratio to the plate and how its channels' differ)."""
+        x, y, w, h = cv2.boundingRect(where.astype(np.uint8))
+        H, W = where.shape
+        x0, y0, x1, y1 = max(0, x - 5), max(0, y - 5), min(W, x + w + 5), min(H, y + h + 5)
+        f = frame[y0:y1, x0:x1].astype(np.float32)
+        p = plate_f[y0:y1, x0:x1]
+        mean, spread = ratio[y0:y1, x0:x1], spread[y0:y1, x0:x1]
+        r = (f + 4.0) / p
+        g, gp = cv2.transform(f, _GREY), cv2.transform(p, _GREY) - 4.0
+        k = (7, 7)
+        mg, mp = cv2.blur(g, k), cv2.blur(gp, k)
+        vg = np.maximum(cv2.blur(g * g, k) - mg * mg, 0)
+        vp = np.maximum(cv2.blur(gp * gp, k) - mp * mp, 0)
+        corr = (cv2.blur(g * gp, k) - mg * mp) / np.sqrt(vg * vp + 25.0)
+        lap = cv2.blur(np.abs(cv2.Laplacian(g, cv2.CV_32F)), (5, 5))
+        lap_set = cv2.blur(np.abs(cv2.Laplacian(gp, cv2.CV_32F)), (5, 5))
+        columns = [r[..., 0], r[..., 1], r[..., 2], mean, spread, _relative_sd(mean, 3),
+                   _relative_sd(mean, 5), _relative_sd(mean, 9), lap / 32, lap_set / 32,
+                   g / 255, gp / 255, corr, np.sqrt(vg) / 32, np.sqrt(vp) / 32]  # fmt: skip
+        inside = where[y0:y1, x0:x1]
+        return np.stack([c[inside] for c in columns], axis=1)
+
+    @staticmethod
+    def _candidates(frame: np.ndarray, matting: Matting,
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+        """What differs, darker, in the set's colour (loosely): where a shadow may be; the
+        frame's mean ratio to the plate and its spread (as cutout.Matting.shadow has them)."""
+        mean, spread = ratios(frame, matting.plate_f)
+        lo, hi = SHADOW_RATIO
+        where = (matting.difference(frame) > matting.weak) & (mean > lo) & (mean < hi)
+        return where & (spread < 1.6 * SHADOW_SPREAD), mean, spread
+
+    @classmethod
+    def learn(cls, samples: np.ndarray, matting: Matting) -> Shade | None:
+        """Trained on ``samples`` (K, H, W, 3) with ``matting``'s labels; None where the clip
+        shows too few of either (no shadows; no subject)."""
+        h, w = matting.h, matting.w
+        inside = np.ones((_odd(5 * max(1.0, min(w, h) / 240)),) * 2, np.uint8)
+        rng = np.random.default_rng(0)
+        xs, ys = [], []
+        for frame in samples[:: max(1, len(samples) // APPEARANCE_FRAMES)]:
+            mask = matting.mask(frame)
+            cast = matting.last_shadow
+            if cast is None:
+                return None
+            where, mean, spread = cls._candidates(frame, matting)
+            subject = where & (cv2.erode(mask, inside) > 0) & ~cast
+            for label, part in ((1.0, where & cast), (0.0, subject)):
+                idx = np.flatnonzero(part.ravel())
+                pick = np.zeros(part.size, bool)
+                pick[rng.choice(idx, min(len(idx), 2 * APPEARANCE_SAMPLES), replace=False)] = True
+                pick = pick.reshape(part.shape)
+                xs.append(cls._features(frame, matting.plate_f, pick, mean, spread))
+                ys.append(np.full(len(xs[-1]), label, np.float32))
+        x, y = np.concatenate(xs), np.concatenate(ys)
+        mean, sd = x.mean(axis=0), x.std(axis=0) + 1e-3
+        net = _train(torch.from_numpy((x - mean) / sd).float(), torch.from_numpy(y))
+        return None if net is None else cls(net, mean, sd, matting.plate_f)
+
+    def test(self, frame: np.ndarray, where: np.ndarray, ratio: np.ndarray,
+             spread: np.ndarray) -> np.ndarray:  # fmt: skip
+        """The pixels of ``where`` (bool (H, W)) that look like this clip's cast shadows;
+        ``ratio``, ``spread``: the frame's mean ratio to the plate and its channels' spread."""
+        out = np.zeros(where.shape, bool)
+        if not where.any():
+            return out
+        x = (self._features(frame, self.plate_f, where, ratio, spread) - self.mean) / self.sd
+        with torch.no_grad():
+            odds = self.net(torch.from_numpy(x).float())[:, 0].numpy()
+        out[where] = odds > SHADE_LOGIT
+        return out

@@ -18,6 +18,8 @@ here needs the model; the model's matte is one more cue, weighted by how well it
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 import torch
@@ -36,6 +38,12 @@ SHADOW_SMOOTH = 0.1
 """How much a shadow's ratio may vary around a pixel (relative standard deviation, 5×5)."""
 SHADOW_ON_SET = 0.25
 """The share of the pixels around a shadow that must be the set (not the subject)."""
+SHADOW_TEXTURE = 3.0
+"""How much the set's chromaticity varies around a pixel (sd, 0–255 scale, 7×7) for the set
+there to have a texture a cast shadow must keep (a marker's writing on a whiteboard)…"""
+SHADOW_KEEPS = 0.3
+"""…and the correlation (of the frame's chromaticity with the set's, 7×7) a shadow must keep
+there on average: under a subject that texture is gone."""
 MOVED = 20
 """Difference (0–255, max over RGB) from a few frames before that says "moved" (Stillness)."""
 STILL_GAP = 3
@@ -173,6 +181,15 @@ def channel_max(image: np.ndarray) -> np.ndarray:
     return cv2.max(cv2.max(r, g), b)
 
 
+def ratios(frame: np.ndarray, plate_f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The frame over the plate (``plate_f``: float, + 4): the three channels' mean ratio and
+    how far they spread, relative to it (a shadow keeps the set's colour: one ratio)."""
+    r0, r1, r2 = cv2.split((frame.astype(np.float32) + 4.0) / plate_f)
+    mean = (r0 + r1 + r2) / 3
+    top, low = cv2.max(cv2.max(r0, r1), r2), cv2.min(cv2.min(r0, r1), r2)
+    return mean, (top - low) / np.maximum(mean, 0.05)
+
+
 def range_distance(frame: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Max over RGB of each pixel's distance to the range [lo, hi] (uint8 (H, W))."""
     return channel_max(cv2.max(cv2.subtract(frame, hi), cv2.subtract(lo, frame)))
@@ -203,6 +220,10 @@ class Matting:
         self.strong = np.maximum(STRONG, 5 * noise).astype(np.float32)
         self.weak = np.maximum(WEAK, 2.5 * noise).astype(np.float32)
         self.shadows = shadows
+        self.learnt: Callable[..., np.ndarray] | None = None
+        """A test learnt from the clip (appearance.Shade.test: frame, candidates, :func:`ratios`
+        → the set in shadow), or None."""
+        self._texture: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
         self.last_shadow: np.ndarray | None = None
         """The cast shadow :meth:`mask` took out of its last frame (bool (H, W)), or None."""
         unit = max(1.0, min(w, h) / 240)
@@ -216,24 +237,67 @@ class Matting:
     def shadow(self, frame: np.ndarray, where: np.ndarray) -> np.ndarray:
         """Pixels of ``where`` that are the set in shadow. Sure: the frame over the plate is
         one ratio in all three channels (the set's colour kept), darker by a plausible amount,
-        and smooth around the pixel (the set's texture kept: a dark car's ratio is not smooth).
-        Then grown (SHADOW_GROW) into darker pixels of the set's colour next to sure ones (a
-        shadow's edge, where the ratio changes)."""
-        r = (frame.astype(np.float32) + 4.0) / self.plate_f
-        r0, r1, r2 = cv2.split(r)
-        mean = (r0 + r1 + r2) / 3
-        top, low = cv2.max(cv2.max(r0, r1), r2), cv2.min(cv2.min(r0, r1), r2)
-        spread = (top - low) / np.maximum(mean, 0.05)
+        and smooth around the pixel (the set's texture kept: a dark car's ratio is not smooth);
+        or what the clip's ``learnt`` test says is like its sure shadows. Then grown
+        (SHADOW_GROW) into darker pixels of the set's colour next to sure ones (a shadow's
+        edge, where the ratio changes); a patch that hides the set's texture
+        (:meth:`_keeps_texture`) or that the subject surrounds (:meth:`_on_set`) is not one."""
+        mean, spread = ratios(frame, self.plate_f)
         mu = cv2.blur(mean, (5, 5))
         sd = np.sqrt(np.maximum(cv2.blur(mean * mean, (5, 5)) - mu * mu, 0)) / np.maximum(mu, 0.1)
         lo, hi = SHADOW_RATIO
         dark = where & (mean > lo) & (mean < hi)
         sure = dark & (spread < SHADOW_SPREAD) & (sd < SHADOW_SMOOTH)
+        loose = dark & (spread < 1.6 * SHADOW_SPREAD)
+        if self.learnt is not None:
+            sure |= self.learnt(frame, loose, mean, spread)
         sure = cv2.morphologyEx(sure.astype(np.uint8), cv2.MORPH_OPEN, self.open)
-        loose = (dark & (spread < 1.6 * SHADOW_SPREAD)).astype(np.uint8)
+        loose = loose.astype(np.uint8)
         for _ in range(SHADOW_GROW):
             sure = cv2.dilate(sure, self.open) & loose
-        return self._on_set(sure, where)
+        return self._on_set(self._keeps_texture(frame, sure), where)
+
+    @staticmethod
+    def _chroma(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Red's and blue's share of the brightness (0–255): what a shadow does not change."""
+        img = image.astype(np.float32)
+        total = img[..., 0] + img[..., 1] + img[..., 2] + 30.0
+        return 255 * img[..., 0] / total, 255 * img[..., 2] / total
+
+    def _keeps_texture(self, frame: np.ndarray, shade: np.ndarray) -> np.ndarray:
+        """``shade`` (uint8 0/1) without its patches that hide the set's texture: where the
+        set's chromaticity varies (SHADOW_TEXTURE), a shadow keeps it (correlation over 7×7 at
+        least SHADOW_KEEPS on average over the patch's textured pixels, when it has some); a
+        grey shirt over a written-on whiteboard does not."""
+        x, y, w, h = cv2.boundingRect(shade)
+        if w == 0:
+            return shade
+        k = (7, 7)
+        if self._texture is None:  # the set's side, once
+            self._texture = []
+            for c in self._chroma(np.clip(self.plate_f - 4.0, 0, 255)):
+                mean = cv2.blur(c, k)
+                self._texture.append((c, mean, np.maximum(cv2.blur(c * c, k) - mean * mean, 0)))
+        x0, y0 = max(0, x - 4), max(0, y - 4)
+        x1, y1 = min(self.w, x + w + 4), min(self.h, y + h + 4)
+        cov = var = var_set = 0.0
+        for c, (cs, ms, vs) in zip(self._chroma(frame[y0:y1, x0:x1]), self._texture, strict=True):
+            cs, ms, vs = cs[y0:y1, x0:x1], ms[y0:y1, x0:x1], vs[y0:y1, x0:x1]
+            mean = cv2.blur(c, k)
+            var = var + np.maximum(cv2.blur(c * c, k) - mean * mean, 0)
+            cov = cov + cv2.blur(c * cs, k) - mean * ms
+            var_set = var_set + vs
+        corr = cov / np.sqrt(var * var_set + 25.0)
+        part = shade[y0:y1, x0:x1]
+        n, labels = cv2.connectedComponents(part, connectivity=8)
+        textured = (np.sqrt(var_set) > SHADOW_TEXTURE) & (part > 0)
+        count = np.bincount(labels[textured], minlength=n)
+        kept = np.bincount(labels[textured], weights=corr[textured], minlength=n)
+        keep = (count < max(20, self.min_area)) | (kept >= SHADOW_KEEPS * count)
+        keep[0] = False
+        out = shade.copy()
+        out[y0:y1, x0:x1] = keep[labels]
+        return out
 
     def _on_set(self, shade: np.ndarray, where: np.ndarray) -> np.ndarray:
         """The parts of ``shade`` that lie on the set: at least SHADOW_ON_SET of the pixels
@@ -406,164 +470,3 @@ class SubjectTracker:
             for i, v in here.items():
                 table[k, col[i]] = v
         return ids, table
-
-
-def stroke_mask(stroke, w: int, h: int) -> np.ndarray:
-    """A brush stroke (engine.document.Stroke) as a mask (uint8 0/1, (h, w)): a line through
-    its points, ``radius`` pixels on either side; one point, a dab."""
-    out = np.zeros((h, w), np.uint8)
-    pts = np.round(np.array(stroke.points, np.float64)).astype(np.int32).reshape(-1, 1, 2)
-    r = max(1, round(stroke.radius))
-    for x, y in pts[:, 0]:
-        cv2.circle(out, (int(x), int(y)), r, 1, -1)
-    if len(pts) > 1:
-        cv2.polylines(out, [pts], False, 1, thickness=2 * r + 1)
-    return out
-
-
-def _colour_bins(img: np.ndarray) -> np.ndarray:
-    """Each pixel's bin of a 16×16×16 RGB histogram."""
-    q = (img >> 4).astype(np.int32)
-    return (q[..., 0] << 8) | (q[..., 1] << 4) | q[..., 2]
-
-
-def _colour_odds(subject: np.ndarray, the_set: np.ndarray) -> np.ndarray:
-    """P(subject | colour bin) (4096,) from pixels (N, 3) of each, both histograms smoothed
-    across neighbouring bins and weighted equally."""
-    def hist(px: np.ndarray) -> np.ndarray:
-        h = np.bincount(_colour_bins(px.reshape(-1, 1, 3)).ravel(), minlength=4096)
-        h = h.reshape(16, 16, 16).astype(np.float32)
-        for axis in range(3):  # a [1, 2, 1] blur along each axis
-            h = (2 * h + np.roll(h, 1, axis) + np.roll(h, -1, axis)) / 4
-        return h.ravel() / max(h.sum(), 1.0)
-
-    s, b = hist(subject), hist(the_set)
-    return (s + 1e-6) / (s + b + 2e-6)
-
-
-STILL_SHARE = 0.6
-"""An add stroke marks a still subject (one the plate holds) when the plate shows this share of
-its pixels as its frame does, and under MOVING_SHARE of the pixels around it move then; else it
-marks a subject where it was then (a moving one, the colour of the set behind it there)."""
-MOVING_SHARE = 0.2
-STEADY = 0.6
-"""Where this share of the samples agree with the plate, the plate is the set holding steady:
-a stroke on a subject that moves does not make it the subject (a walker the colour of a door
-behind it: the door stays set)."""
-
-
-class Strokes:
-    """The user's brush strokes on a clip, carried to its other frames.
-
-    - Where an ``add`` stroke lies on what the plate shows (a subject that never moved, so the
-      plate holds it), OpenCV's GrabCut finds that subject's whole extent in the plate from the
-      stroke (its box grown 2.5 times; outside it, the set): the **still subject**. In a frame
-      where it is (nothing moved around the stroke when it was made: every frame; else where a
-      moving part of the matte touches it) it is the subject where the frame still shows the
-      plate; where the frame differs
-      there (it moved off, or something passed), the pixel is the subject only if its colour is
-      the subject's more than the set's (colour histograms of the still subject and of the
-      plate around it: a model of this clip's subject and set, learnt from the stroke).
-    - Any stroke also holds on its own pixels in every frame that shows there what its frame
-      showed (within the footage's noise): a patch of set the difference keeps finding is set
-      in every frame, a piece of subject the difference keeps missing is subject."""
-
-    def __init__(self, strokes: tuple, plate: np.ndarray,
-                 shown: dict[int, np.ndarray], weak: np.ndarray,
-                 moving: dict[int, np.ndarray], support: np.ndarray) -> None:  # fmt: skip
-        h, w = plate.shape[:2]
-        self.weak = weak
-        square = np.ones((3, 3), np.uint8)
-        lo, hi = cv2.erode(plate, square), cv2.dilate(plate, square)
-        self.held = []  # (stroke mask, its frame's pixels, add)
-        self.never_moves = False
-        """Whether a still subject was marked where nothing moved around the stroke: it is then
-        the subject in every frame; else only in frames where a moving part touches it."""
-        seeds = np.zeros((h, w), np.uint8)
-        against = np.zeros((h, w), np.uint8)
-        for s in strokes:
-            if s.frame not in shown:
-                continue
-            m = stroke_mask(s, w, h)
-            frame = shown[s.frame]
-            self.held.append((m > 0, frame, s.add))
-            on_plate = (range_distance(frame, lo, hi) <= weak) & (m > 0)
-            if on_plate.sum() >= STILL_SHARE * (m > 0).sum():  # the plate shows what it marks
-                (seeds if s.add else against)[on_plate] = 1
-                near = cv2.dilate(m, np.ones((2 * int(s.radius) + 5,) * 2, np.uint8)) > 0
-                self.never_moves |= s.add and moving[s.frame][near].mean() < MOVING_SHARE
-        self.still = np.zeros((h, w), bool)
-        self.odds = None
-        if seeds.any():
-            found = self._grabcut(plate, seeds, against).astype(np.uint8)
-            n, parts = cv2.connectedComponents(found, connectivity=8)
-            keep = np.zeros(n, bool)
-            keep[np.unique(parts[(seeds > 0) & (found > 0)])] = True
-            keep[0] = False
-            self.still = keep[parts]  # only what holds the stroke
-            if not self.never_moves:  # a subject that moves is not where the set holds steady
-                self.still &= support < STEADY
-            self.touch = cv2.dilate(self.still.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
-            around = cv2.dilate(self.still.astype(np.uint8), np.ones((15, 15), np.uint8)) > 0
-            ring = cv2.dilate(around.astype(np.uint8), np.ones((31, 31), np.uint8)) > 0
-            self.odds = _colour_odds(plate[self.still], plate[ring & ~around])
-        self.plate_lo, self.plate_hi = lo, hi
-
-    @staticmethod
-    def _grabcut(plate: np.ndarray, seeds: np.ndarray, against: np.ndarray) -> np.ndarray:
-        h, w = plate.shape[:2]
-        x, y, bw, bh = cv2.boundingRect(seeds)
-        cx, cy = x + bw / 2, y + bh / 2
-        gw, gh = max(bw * 2.5, w / 4), max(bh * 2.5, h / 4)
-        x0, x1 = int(max(0, cx - gw)), int(min(w, cx + gw))
-        y0, y1 = int(max(0, cy - gh)), int(min(h, cy + gh))
-        gc = np.full((h, w), cv2.GC_BGD, np.uint8)
-        gc[y0:y1, x0:x1] = cv2.GC_PR_FGD  # GrabCut's box: its colours it sorts out itself
-        gc[seeds > 0] = cv2.GC_FGD
-        gc[against > 0] = cv2.GC_BGD
-        bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
-        cv2.setRNGSeed(0)
-        try:
-            cv2.grabCut(np.ascontiguousarray(plate), gc, None, bgd, fgd, 4, cv2.GC_INIT_WITH_MASK)
-        except cv2.error:  # too few pixels of one kind to learn its colours
-            return seeds > 0
-        return (gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)
-
-    def apply(self, frame: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """``mask`` (uint8 0/1) of ``frame`` corrected by the strokes."""
-        out = mask.astype(bool)
-        if self.still.any() and (self.never_moves or (out & self.touch & ~self.still).any()):
-            d = range_distance(frame, self.plate_lo, self.plate_hi)
-            there = self.still & (d <= self.weak)
-            moved = self.still & (d > self.weak)
-            looks = self.odds[_colour_bins(frame)] > 0.5
-            out |= there
-            out &= ~(moved & ~looks)
-            out |= moved & looks
-        for m, shown, add in self.held:
-            same = m & (channel_max(cv2.absdiff(frame, shown)) <= self.weak)
-            if add:
-                out |= same
-            else:
-                out &= ~same
-        return out.astype(np.uint8)
-
-
-class Steady:
-    """A matte that does not flicker where the footage does not change: frame by frame, in
-    order, each pixel that shows what it showed the frame before (within a quarter of the
-    "differs" threshold) keeps the last frame's answer. On the four real scenes it takes the
-    flicker from 1.10 % to 0.64 % of the still pixels, IoU 0.72 → 0.73, boundary F 0.60 → 0.59
-    (docs/LAYERS.md; at half the threshold: 0.32 %, but boundary F 0.56)."""
-
-    def __init__(self, weak: np.ndarray) -> None:
-        self.same = weak / 4
-        self.prev: tuple[np.ndarray, np.ndarray] | None = None
-
-    def apply(self, frame: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        if self.prev is not None:
-            before, was = self.prev
-            unchanged = channel_max(cv2.absdiff(frame, before)) <= self.same
-            mask = np.where(unchanged, was, mask).astype(np.uint8)
-        self.prev = (frame, mask)
-        return mask

@@ -47,13 +47,13 @@ from engine import disk_cache
 from engine.data.cache import FrameCache
 from engine.data.clips import ClipReader
 from engine.errors import Cancelled, ClipError
-from engine.frames import cutout
-from engine.frames.appearance import Appearance
+from engine.frames import corrections, cutout
+from engine.frames.appearance import Appearance, Shade
 from engine.geometry import homogeneous
 from engine.model import SceneModel
 from engine.progress import Cancel, Progress
 
-LAYERS_VERSION = 13
+LAYERS_VERSION = 14
 """Bumped whenever the way layers are made changes: older caches are then made again."""
 CUES = ("auto", "clip", "difference", "model", "both")
 MATTE_EDGES = ("hard", "guided", "plate")
@@ -725,7 +725,7 @@ def compute_layers(
     given: np.ndarray | None = None,
 ) -> None:
     """Write a clip's layers into the folder ``out`` (see :class:`ClipLayers`), corrected by
-    the user's brush ``strokes`` (cutout.Strokes), on the clean plate ``given`` by the user
+    the user's brush ``strokes`` (corrections.Strokes), on the clean plate ``given`` by the user
     (the set shot empty) if any, else on the plate estimated from the clip."""
     size = model.config.image_size
     small = frame_cache.load(path, size, "stretch")
@@ -768,6 +768,8 @@ def compute_layers(
         noise = cutout.noise_map(samples, cv2.erode(plate, square), cv2.dilate(plate, square))
         own = cutout.Matting(plate, noise, shadows=True)
         matting = _Matting(plate, np.zeros(plate.shape[:2], bool), settings)
+        shade = Shade.learn(samples, own)
+        own.learnt = None if shade is None else shade.test
         look = Appearance.learn(samples, plate, own)
 
         def mask_of(k: int, frame: np.ndarray) -> np.ndarray:
@@ -797,10 +799,10 @@ def compute_layers(
             square = np.ones((3, 3), np.uint8)
             weak = cutout.Matting(plate, cutout.noise_map(samples, cv2.erode(plate, square),
                                                           cv2.dilate(plate, square))).weak
-        corrected = cutout.Strokes(strokes, plate, shown, weak,
+        corrected = corrections.Strokes(strokes, plate, shown, weak,
                                    {f: mask_of(f, x) > 0 for f, x in shown.items()}, support)
     del samples, still
-    steady = cutout.Steady(own.weak) if cue == "clip" else None  # (model-led: as it was)
+    steady = corrections.Steady(own.weak) if cue == "clip" else None  # (model-led: as it was)
 
     def cut(k: int, frame: np.ndarray) -> tuple[np.ndarray, int, int]:
         mask = mask_of(k, frame)
