@@ -184,6 +184,32 @@ def test_a_van_keeps_its_grey_panel_and_loses_its_shadow():
     assert mask[62:90, 20:68].mean() < 0.1
 
 
+def test_a_mask_s_edge_is_where_the_subject_is_not_where_it_starts_to_show():
+    """A blurred edge mixes a little of the subject into the set's pixels next to it: "differs
+    at all" takes them, a pixel or two outside the subject. trim_rim moves the edge to where
+    the frame differs by most of the subject's contrast; a limb two pixels wide (no inside)
+    keeps all of its pixels."""
+    rng = np.random.default_rng(4)
+    h, w = 100, 140
+    plate = np.full((h, w, 3), 150, np.float32)
+    sharp = np.zeros((h, w), np.float32)
+    cv2.circle(sharp, (50, 50), 20, 1.0, -1)
+    sharp[20:80, 100:102] = 1.0  # the limb
+    soft = cv2.GaussianBlur(sharp, (0, 0), 1.5)
+    soft[20:80, 100:102] = 1.0
+    frame = plate - 100 * soft[..., None] + rng.normal(0, 1.0, plate.shape)
+    frame = np.clip(frame, 0, 255).astype(np.uint8)
+    matting = cutout.Matting(plate.astype(np.uint8))
+    mask = matting.mask(frame)
+    trimmed = matting.trim_rim(mask)
+    disc = sharp[:, :90] > 0
+    before = (mask[:, :90] > 0) ^ disc
+    after = (trimmed[:, :90] > 0) ^ disc
+    assert after.sum() < 0.5 * before.sum(), (before.sum(), after.sum())
+    assert (trimmed[:, :90] > 0)[disc].mean() > 0.97  # it only takes the rim
+    assert trimmed[20:80, 100:102].all()
+
+
 def _board_scene(rng):
     """A whiteboard written on in red (the set), and a frame of it with a man in a grey shirt
     (his face beside it) and his cast shadow further along: the shirt, a neutral grey, is the

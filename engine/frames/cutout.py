@@ -38,6 +38,11 @@ SHADOW_SMOOTH = 0.1
 """How much a shadow's ratio may vary around a pixel (relative standard deviation, 5×5)."""
 SHADOW_ON_SET = 0.25
 """The share of the pixels around a shadow that must be the set (not the subject)."""
+RIM_SHARE = 0.7
+"""A pixel on a mask's rim stays only where the frame differs from the plate by this share of
+what the subject's inside just next to it differs (:meth:`Matting.trim_rim`)…"""
+RIM_STEPS = 2
+"""…tested on the rim this many times (the outermost pixel, then the next)."""
 SHADOW_TEXTURE = 3.0
 """How much the set's chromaticity varies around a pixel (sd, 0–255 scale, 7×7) for the set
 there to have a texture a cast shadow must keep (a marker's writing on a whiteboard)…"""
@@ -224,6 +229,9 @@ class Matting:
         """A test learnt from the clip (appearance.Shade.test: frame, candidates, :func:`ratios`
         → the set in shadow), or None."""
         self._texture: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
+        self.last_difference: np.ndarray | None = None
+        """How much :meth:`mask`'s last frame differs from the plate (float32 (H, W))."""
+        self._loose = np.zeros((h, w), bool)
         self.last_shadow: np.ndarray | None = None
         """The cast shadow :meth:`mask` took out of its last frame (bool (H, W)), or None."""
         unit = max(1.0, min(w, h) / 240)
@@ -252,6 +260,7 @@ class Matting:
         if self.learnt is not None:
             sure |= self.learnt(frame, loose, mean, spread)
         sure = cv2.morphologyEx(sure.astype(np.uint8), cv2.MORPH_OPEN, self.open)
+        self._loose = loose
         loose = loose.astype(np.uint8)
         for _ in range(SHADOW_GROW):
             sure = cv2.dilate(sure, self.open) & loose
@@ -314,8 +323,47 @@ class Matting:
         keep[0] = False
         return keep[labels]
 
+    def trim_rim(self, mask: np.ndarray) -> np.ndarray:
+        """``mask`` (uint8 0/1) of :meth:`mask`'s last frame without the rim pixels that differ
+        from the plate by less than RIM_SHARE of the subject's inside next to them (mean over
+        7×7 of the pixels a 3×3 cross away from the rim), RIM_STEPS times; what it took off
+        "Differs at all" takes the pixels a blurred edge mixes a little
+        of the subject into: the mask sat a pixel or two outside the subject's edge (boundary
+        F 0.70 → 0.76 on the real scenes, docs/LAYERS.md). A part with no inside (a limb two
+        pixels wide) keeps its rim."""
+        x, y, w, h = cv2.boundingRect(mask)
+        if w == 0 or self.last_difference is None:
+            return mask
+        x0, y0 = max(0, x - 4), max(0, y - 4)
+        x1, y1 = min(self.w, x + w + 4), min(self.h, y + h + 4)
+        part = mask[y0:y1, x0:x1].copy()
+        d = self.last_difference[y0:y1, x0:x1]
+        cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+        for _ in range(RIM_STEPS):
+            inner = cv2.erode(part, cross)
+            weight = cv2.blur(inner.astype(np.float32), (7, 7))
+            contrast = cv2.blur(d * inner, (7, 7)) / np.maximum(weight, 1e-3)
+            part[(part > inner) & (weight > 0) & (d < RIM_SHARE * contrast)] = 0
+        out = mask.copy()
+        out[y0:y1, x0:x1] = part
+        return out
+
+    def cast_shadow(self, opaque: np.ndarray) -> np.ndarray | None:
+        """The last frame's cast shadow (bool (H, W)) where the subject is not ``opaque``:
+        the shadow :meth:`mask` took out, and next to it the pixels darker in the set's colour
+        that the subject's mask took but its edge (:meth:`trim_rim`, the edge's α) leaves
+        mostly uncovered — where the shadow meets the feet. None without shadows."""
+        if self.last_shadow is None:
+            return None
+        shade = self.last_shadow.astype(np.uint8)
+        loose = (self._loose & ~opaque).astype(np.uint8) | shade
+        for _ in range(SHADOW_GROW):
+            shade = cv2.dilate(shade, self.open) & loose
+        return (shade > 0) & ~opaque
+
     def mask(self, frame: np.ndarray) -> np.ndarray:
         d = self.difference(frame).astype(np.float32)
+        self.last_difference = d
         weak = d > self.weak
         strong = d > self.strong
         self.last_shadow = None

@@ -53,7 +53,7 @@ from engine.geometry import homogeneous
 from engine.model import SceneModel
 from engine.progress import Cancel, Progress
 
-LAYERS_VERSION = 14
+LAYERS_VERSION = 15
 """Bumped whenever the way layers are made changes: older caches are then made again."""
 CUES = ("auto", "clip", "difference", "model", "both")
 MATTE_EDGES = ("hard", "guided", "plate")
@@ -810,6 +810,8 @@ def compute_layers(
             mask = corrected.apply(frame, mask)
         if steady is not None:
             mask = steady.apply(frame, mask)
+        if cue == "clip":  # the edge where the subject is, not where it starts to show
+            mask = own.trim_rim(mask)
         return matting.cut(frame, mask, None if corrected is None else corrected.still)
 
     step(n)
@@ -830,10 +832,11 @@ def compute_layers(
         for k, frame in enumerate(_frames(path, n)):
             rgba, x0, y0 = cut(k, frame)
             fh.write(rgba.tobytes())
-            cast = own.last_shadow if cue == "clip" else None
-            if cast is not None:  # not where the character is
-                cast = cast.copy()
-                cast[y0 : y0 + rgba.shape[0], x0 : x0 + rgba.shape[1]] &= rgba[..., 3] == 0
+            cast = None
+            if cue == "clip":  # not where the character is
+                opaque = np.zeros((h, w), bool)
+                opaque[y0 : y0 + rgba.shape[0], x0 : x0 + rgba.shape[1]] = rgba[..., 3] >= 128
+                cast = own.cast_shadow(opaque)
                 dark, sx, sy = cutout.darkening(frame, plate, cast)
             else:
                 dark, sx, sy = np.zeros((1, 1), np.uint8), 0, 0
