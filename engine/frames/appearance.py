@@ -36,6 +36,8 @@ APPEARANCE_LOGIT = 2.2
 """The network's odds (logit) a pixel needs to join the subject: about 0.9."""
 SHADE_LOGIT = 1.0
 """The shadow network's odds (logit) a pixel needs to be the set in shadow: about 0.73."""
+SHADE_LINES = 240
+"""The shadow network looks at frames scaled down to at most this many lines."""
 
 
 def _train(x: torch.Tensor, y: torch.Tensor) -> torch.nn.Module | None:
@@ -150,23 +152,35 @@ class Shade:
     the clip's sure shadows (cutout.Matting's rule: set) against the inside of its subject
     where it looks like a shadow too (a grey car; subject). Used by cutout.Matting (its
     ``learnt`` test) to find the shadows its rule misses: a car's thin shadow, where every
-    pixel is near the shadow's edge and the ratio is not smooth (HighwayI, docs/LAYERS.md)."""
+    pixel is near the shadow's edge and the ratio is not smooth (HighwayI, docs/LAYERS.md).
+    It looks at frames at most SHADE_LINES high (its windows are sized for that; the time at
+    720p)."""
 
     def __init__(self, net: torch.nn.Module, mean: np.ndarray, sd: np.ndarray,
-                 plate_f: np.ndarray) -> None:  # fmt: skip
-        self.net, self.mean, self.sd, self.plate_f = net, mean, sd, plate_f
+                 plate: np.ndarray) -> None:  # fmt: skip
+        self.net, self.mean, self.sd = net, mean, sd
+        self.plate_f = self._small(plate).astype(np.float32) + 4.0
 
     @staticmethod
-    def _features(frame: np.ndarray, plate_f: np.ndarray, where: np.ndarray,
-                  ratio: np.ndarray, spread: np.ndarray) -> np.ndarray:  # fmt: skip
-        """(N, 15) features of the pixels of ``where``, computed over their box (``ratio``,
-        ``spread``: the frame's mean ratio to the plate and how its channels' differ)."""
-        x, y, w, h = cv2.boundingRect(where.astype(np.uint8))
+    def _small(image: np.ndarray, nearest: bool = False) -> np.ndarray:
+        h, w = image.shape[:2]
+        if min(h, w) <= SHADE_LINES:
+            return image
+        f = SHADE_LINES / min(h, w)
+        size = (max(1, round(w * f)), max(1, round(h * f)))
+        if nearest:
+            return cv2.resize(image.view(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+        return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+    @staticmethod
+    def _features(frame: np.ndarray, plate_f: np.ndarray, where: np.ndarray) -> np.ndarray:
+        """(N, 15) features of the pixels of ``where``, computed over their box."""
+        x, y, w, h = cv2.boundingRect(where.view(np.uint8))
         H, W = where.shape
         x0, y0, x1, y1 = max(0, x - 5), max(0, y - 5), min(W, x + w + 5), min(H, y + h + 5)
         f = frame[y0:y1, x0:x1].astype(np.float32)
         p = plate_f[y0:y1, x0:x1]
-        mean, spread = ratio[y0:y1, x0:x1], spread[y0:y1, x0:x1]
+        mean, spread = ratios(frame[y0:y1, x0:x1], p)
         r = (f + 4.0) / p
         g, gp = cv2.transform(f, _GREY), cv2.transform(p, _GREY) - 4.0
         k = (7, 7)
@@ -182,52 +196,48 @@ class Shade:
         inside = where[y0:y1, x0:x1]
         return np.stack([c[inside] for c in columns], axis=1)
 
-    @staticmethod
-    def _candidates(frame: np.ndarray, matting: Matting,
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
-        """What differs, darker, in the set's colour (loosely): where a shadow may be; the
-        frame's mean ratio to the plate and its spread (as cutout.Matting.shadow has them)."""
-        mean, spread = ratios(frame, matting.plate_f)
-        lo, hi = SHADOW_RATIO
-        where = (matting.difference(frame) > matting.weak) & (mean > lo) & (mean < hi)
-        return where & (spread < 1.6 * SHADOW_SPREAD), mean, spread
-
     @classmethod
     def learn(cls, samples: np.ndarray, matting: Matting) -> Shade | None:
         """Trained on ``samples`` (K, H, W, 3) with ``matting``'s labels; None where the clip
         shows too few of either (no shadows; no subject)."""
-        h, w = matting.h, matting.w
-        inside = np.ones((_odd(5 * max(1.0, min(w, h) / 240)),) * 2, np.uint8)
+        if not matting.shadows:
+            return None
+        plate_f = cls._small(np.clip(matting.plate_f - 4.0, 0, 255)).astype(np.float32) + 4.0
+        inside = np.ones((_odd(5 * max(1.0, min(matting.w, matting.h) / 240)),) * 2, np.uint8)
         rng = np.random.default_rng(0)
         xs, ys = [], []
         for frame in samples[:: max(1, len(samples) // APPEARANCE_FRAMES)]:
             mask = matting.mask(frame)
             cast = matting.last_shadow
-            if cast is None:
-                return None
-            where, mean, spread = cls._candidates(frame, matting)
+            mean, spread = ratios(frame, matting.plate_f)
+            lo, hi = SHADOW_RATIO
+            where = (matting.difference(frame) > matting.weak) & (mean > lo) & (mean < hi)
+            where &= spread < 1.6 * SHADOW_SPREAD  # (what Matting.shadow asks the test about)
             subject = where & (cv2.erode(mask, inside) > 0) & ~cast
-            for label, part in ((1.0, where & cast), (0.0, subject)):
+            small = cls._small(frame)
+            for label, part in ((1.0, cls._small(where & cast, True)),
+                                (0.0, cls._small(subject, True))):  # fmt: skip
                 idx = np.flatnonzero(part.ravel())
                 pick = np.zeros(part.size, bool)
                 pick[rng.choice(idx, min(len(idx), 2 * APPEARANCE_SAMPLES), replace=False)] = True
-                pick = pick.reshape(part.shape)
-                xs.append(cls._features(frame, matting.plate_f, pick, mean, spread))
+                xs.append(cls._features(small, plate_f, pick.reshape(part.shape)))
                 ys.append(np.full(len(xs[-1]), label, np.float32))
         x, y = np.concatenate(xs), np.concatenate(ys)
         mean, sd = x.mean(axis=0), x.std(axis=0) + 1e-3
         net = _train(torch.from_numpy((x - mean) / sd).float(), torch.from_numpy(y))
-        return None if net is None else cls(net, mean, sd, matting.plate_f)
+        return None if net is None else cls(net, mean, sd, np.clip(matting.plate_f - 4.0, 0, 255))
 
-    def test(self, frame: np.ndarray, where: np.ndarray, ratio: np.ndarray,
-             spread: np.ndarray) -> np.ndarray:  # fmt: skip
-        """The pixels of ``where`` (bool (H, W)) that look like this clip's cast shadows;
-        ``ratio``, ``spread``: the frame's mean ratio to the plate and its channels' spread."""
-        out = np.zeros(where.shape, bool)
-        if not where.any():
-            return out
-        x = (self._features(frame, self.plate_f, where, ratio, spread) - self.mean) / self.sd
+    def test(self, frame: np.ndarray, where: np.ndarray) -> np.ndarray:
+        """The pixels of ``where`` (bool (H, W)) that look like this clip's cast shadows."""
+        small = self._small(where, True)
+        if not small.any():
+            return np.zeros(where.shape, bool)
+        x = (self._features(self._small(frame), self.plate_f, small) - self.mean) / self.sd
         with torch.no_grad():
             odds = self.net(torch.from_numpy(x).float())[:, 0].numpy()
-        out[where] = odds > SHADE_LOGIT
-        return out
+        out = np.zeros(small.shape, bool)
+        out[small] = odds > SHADE_LOGIT
+        if out.shape != where.shape:
+            out = cv2.resize(out.view(np.uint8), where.shape[::-1],
+                             interpolation=cv2.INTER_NEAREST) > 0  # fmt: skip
+        return out & where
