@@ -329,6 +329,23 @@ def test_only_subjects_worth_picking_are_listed():
     assert len(tracker.subjects()) == 4
 
 
+def test_a_subject_whose_edge_trim_cut_its_neck_stays_one_subject():
+    """A head a pixel above its body (the edge's trim cut the neck) is one part, seen first:
+    one subject, its area and centre the pixels it shows; a ball 3 px away is another."""
+    tracker = cutout.SubjectTracker(100, 80)
+    alpha = np.zeros((80, 100), np.uint8)
+    alpha[10:20, 20:30] = 255  # the head
+    alpha[21:60, 15:35] = 255  # the body, a one-pixel gap below it
+    alpha[30:40, 38:48] = 255  # a ball, three pixels from the body
+    labels = tracker.label(alpha, 0, 0)
+    assert labels[15, 25] == labels[40, 25] != labels[35, 42] > 0
+    assert labels[20, 25] == 0  # the gap stays out
+    body = tracker.subjects()[0]
+    assert body["area"] == 10 * 10 + 39 * 20
+    cx, cy, _ = tracker.centres[0][int(labels[15, 25])]
+    assert abs(cy - (14.5 * 100 + 40 * 780) / 880) < 1e-6 and abs(cx - 24.5) < 1e-6
+
+
 def test_each_walker_is_a_subject_to_pick_and_follow(footage):
     """The three walkers are three subjects, numbered as they appear; a click finds the one
     under it (nothing under it: 0); a cut-out of one shows that one only; its move is its own."""

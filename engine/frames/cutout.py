@@ -464,8 +464,16 @@ class SubjectTracker:
         """The subject (uint16, 0 = none) of each pixel of a frame's cut-out box, whose alpha
         (uint8) is given and whose top-left is (x0, y0) in the frame."""
         h, w = alpha.shape
-        n, comp, stats, cents = cv2.connectedComponentsWithStats((alpha > 0).astype(np.uint8),
-                                                                connectivity=8)  # fmt: skip
+        shown = (alpha > 0).view(np.uint8)
+        # parts a pixel or two apart (a neck the edge's trim cut) are one part
+        n, comp = cv2.connectedComponents(cv2.dilate(shown, np.ones((3, 3), np.uint8)),
+                                          connectivity=8)  # fmt: skip
+        comp[shown == 0] = 0
+        areas = np.bincount(comp.ravel(), minlength=n).astype(np.float64)
+        ys, xs = np.nonzero(comp)
+        parts = comp[ys, xs]
+        cents = np.stack([np.bincount(parts, xs, n), np.bincount(parts, ys, n)], axis=1)
+        cents = cents.astype(np.float64) / np.maximum(areas, 1)[:, None]
         # grey dilation: each remembered subject a little bigger (the higher id wins a tie)
         before = cv2.dilate(self.memory, self.grow)[y0 : y0 + h, x0 : x0 + w]
         ids = np.zeros(n, np.uint16)
@@ -498,7 +506,7 @@ class SubjectTracker:
         k = len(self.centres)
         here: dict[int, tuple[float, float, float]] = {}
         for c in range(1, n):
-            i, area = int(ids[c]), float(stats[c, cv2.CC_STAT_AREA])
+            i, area = int(ids[c]), float(areas[c])
             cx, cy = cents[c] + (x0, y0)
             if i in here:  # another part of a subject seen already: weighted together
                 a0 = here[i][2]
