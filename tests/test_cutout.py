@@ -114,25 +114,31 @@ def test_a_subject_gesturing_on_his_spot_is_not_the_set(footage):
 REALMASK = Path(__file__).resolve().parents[2] / "shared" / "data" / "realmask"
 
 
+def _real_scene(name: str, pick: range):
+    """Frames ``pick`` of a real scene with hand-drawn masks (../shared/data/realmask): the
+    frames, their masks, 48 samples' indices, the clip's plate and its Matting."""
+    scene = REALMASK / name
+    if not (scene / "groundtruth").is_dir():
+        pytest.fail(f"real footage with masks not found in {scene} (../shared/data/realmask)")
+    frames = np.stack([cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB)
+                       for p in [frame_files(scene / "input")[k] for k in pick]])  # fmt: skip
+    truth = np.stack([cv2.imread(str(frame_files(scene / "groundtruth")[k]),
+                                 cv2.IMREAD_GRAYSCALE) for k in pick])  # fmt: skip
+    idx = np.linspace(0, len(frames) - 1, 48).round().astype(int)
+    plate = cutout.set_plate(frames[idx], cutout.Stillness.of(frames, idx))[0]
+    square = np.ones((3, 3), np.uint8)
+    matting = cutout.Matting(plate, cutout.noise_map(frames[idx], cv2.erode(plate, square),
+                                                     cv2.dilate(plate, square)))  # fmt: skip
+    return frames, truth, idx, plate, matting
+
+
 def test_the_cut_out_learnt_from_real_footage_keeps_more_of_the_walkers():
     """On real footage with hand-drawn masks (HallAndMonitor, 120 frames; see
     ../shared/data/realmask) the small network learnt from the clip's own labels
     (Appearance) keeps more of the walkers than the thresholds alone — trousers a shade
     off the carpet — and only ever adds to a frame's mask: next to it (or a hole it closes),
     joined to it, never the cast shadow."""
-    hall = REALMASK / "HallAndMonitor"
-    if not (hall / "groundtruth").is_dir():
-        pytest.fail(f"real footage with masks not found in {hall} (../shared/data/realmask)")
-    pick = range(100, 220)
-    frames = np.stack([cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB)
-                       for p in [frame_files(hall / "input")[k] for k in pick]])  # fmt: skip
-    truth = np.stack([cv2.imread(str(frame_files(hall / "groundtruth")[k]), cv2.IMREAD_GRAYSCALE)
-                      for k in pick])  # fmt: skip
-    idx = np.linspace(0, len(frames) - 1, 48).round().astype(int)
-    plate = cutout.set_plate(frames[idx], cutout.Stillness.of(frames, idx))[0]
-    square = np.ones((3, 3), np.uint8)
-    matting = cutout.Matting(plate, cutout.noise_map(frames[idx], cv2.erode(plate, square),
-                                                     cv2.dilate(plate, square)))  # fmt: skip
+    frames, truth, idx, plate, matting = _real_scene("HallAndMonitor", range(100, 220))
     look = Appearance.learn(frames[idx], plate, matting)
     score = np.zeros((2, 2))  # (alone, learnt) × (intersection, union)
     for frame, gt in zip(frames, truth, strict=True):
@@ -244,19 +250,7 @@ def test_the_shadows_learnt_from_real_footage_leave_the_cars():
     """On real footage with hand-drawn masks (HighwayI, 120 frames; ../shared/data/realmask)
     the shadow test learnt from the clip's own sure shadows (Shade) finds the thin shadows
     the rule misses: the cut-out loses more of them than it loses of the cars."""
-    road = REALMASK / "HighwayI"
-    if not (road / "groundtruth").is_dir():
-        pytest.fail(f"real footage with masks not found in {road} (../shared/data/realmask)")
-    pick = range(200, 320)
-    frames = np.stack([cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB)
-                       for p in [frame_files(road / "input")[k] for k in pick]])  # fmt: skip
-    truth = np.stack([cv2.imread(str(frame_files(road / "groundtruth")[k]), cv2.IMREAD_GRAYSCALE)
-                      for k in pick])  # fmt: skip
-    idx = np.linspace(0, len(frames) - 1, 48).round().astype(int)
-    plate = cutout.set_plate(frames[idx], cutout.Stillness.of(frames, idx))[0]
-    square = np.ones((3, 3), np.uint8)
-    matting = cutout.Matting(plate, cutout.noise_map(frames[idx], cv2.erode(plate, square),
-                                                     cv2.dilate(plate, square)))  # fmt: skip
+    frames, truth, idx, plate, matting = _real_scene("HighwayI", range(200, 320))
     shade = Shade.learn(frames[idx], matting)
     assert shade is not None
     score = np.zeros((2, 3))  # (rule, learnt) × (intersection, union, set taken)
