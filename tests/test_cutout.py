@@ -2,6 +2,7 @@
 footage: a textured set, sensor noise, subjects of many colours passing, a cast shadow, written
 as H.264 through ffmpeg; and "as shot" through the Director."""
 
+import warnings
 from pathlib import Path
 
 import cv2
@@ -244,6 +245,18 @@ def test_a_grey_shirt_over_a_written_board_is_no_shadow(monkeypatch):
     assert mask[shadow].mean() < 0.1
     monkeypatch.setattr(cutout, "SHADOW_KEEPS", -2.0)  # what the test adds
     assert (cutout.Matting(plate).mask(frame) > 0)[shirt].mean() < 0.5
+
+
+def test_a_clip_without_shadows_learns_no_shadow_test():
+    """Nothing to learn from (no sure shadows; a clip of two tiny frames): no network, no
+    warning, and the rule alone decides."""
+    plate, frame = _board_scene(np.random.default_rng(2))
+    frame = frame.copy()
+    frame[50:110, 120:170] = plate[50:110, 120:170]  # the shadow gone
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert Shade.learn(np.stack([frame] * 4), cutout.Matting(plate)) is None
+        assert Shade.learn(np.stack([frame[:6, :8]] * 2), cutout.Matting(plate[:6, :8])) is None
 
 
 def test_the_shadows_learnt_from_real_footage_leave_the_cars():

@@ -223,6 +223,8 @@ class Shade:
                 xs.append(cls._features(small, plate_f, pick.reshape(part.shape)))
                 ys.append(np.full(len(xs[-1]), label, np.float32))
         x, y = np.concatenate(xs), np.concatenate(ys)
+        if y.sum() < 200 or (1 - y).sum() < 200:  # (as _train says; before the statistics)
+            return None
         mean, sd = x.mean(axis=0), x.std(axis=0) + 1e-3
         net = _train(torch.from_numpy((x - mean) / sd).float(), torch.from_numpy(y))
         return None if net is None else cls(net, mean, sd, np.clip(matting.plate_f - 4.0, 0, 255))
