@@ -12,15 +12,7 @@ import cv2
 import numpy as np
 import torch
 
-from engine.frames.cutout import (
-    SHADOW_RATIO,
-    SHADOW_SPREAD,
-    Matting,
-    _odd,
-    channel_max,
-    fill_holes,
-    ratios,
-)
+from engine.frames.cutout import Matting, _odd, at_most, channel_max, fill_holes, ratios
 
 APPEARANCE_FRAMES = 16
 """Samples (evenly spaced) the clip's appearance network learns from…"""
@@ -164,10 +156,9 @@ class Shade:
     @staticmethod
     def _small(image: np.ndarray, nearest: bool = False) -> np.ndarray:
         h, w = image.shape[:2]
-        if min(h, w) <= SHADE_LINES:
+        size = at_most(w, h, SHADE_LINES)
+        if size == (w, h):
             return image
-        f = SHADE_LINES / min(h, w)
-        size = (max(1, round(w * f)), max(1, round(h * f)))
         if nearest:
             return cv2.resize(image.view(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
         return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
@@ -202,17 +193,14 @@ class Shade:
         shows too few of either (no shadows; no subject)."""
         if not matting.shadows:
             return None
-        plate_f = cls._small(np.clip(matting.plate_f - 4.0, 0, 255)).astype(np.float32) + 4.0
+        plate = np.clip(matting.plate_f - 4.0, 0, 255)
+        plate_f = cls._small(plate).astype(np.float32) + 4.0
         inside = np.ones((_odd(5 * max(1.0, min(matting.w, matting.h) / 240)),) * 2, np.uint8)
         rng = np.random.default_rng(0)
         xs, ys = [], []
         for frame in samples[:: max(1, len(samples) // APPEARANCE_FRAMES)]:
             mask = matting.mask(frame)
-            cast = matting.last_shadow
-            mean, spread = ratios(frame, matting.plate_f)
-            lo, hi = SHADOW_RATIO
-            where = (matting.difference(frame) > matting.weak) & (mean > lo) & (mean < hi)
-            where &= spread < 1.6 * SHADOW_SPREAD  # (what Matting.shadow asks the test about)
+            cast, where = matting.last_shadow, matting.last_loose  # (what the test is asked)
             subject = where & (cv2.erode(mask, inside) > 0) & ~cast
             small = cls._small(frame)
             for label, part in ((1.0, cls._small(where & cast, True)),
@@ -227,7 +215,7 @@ class Shade:
             return None
         mean, sd = x.mean(axis=0), x.std(axis=0) + 1e-3
         net = _train(torch.from_numpy((x - mean) / sd).float(), torch.from_numpy(y))
-        return None if net is None else cls(net, mean, sd, np.clip(matting.plate_f - 4.0, 0, 255))
+        return None if net is None else cls(net, mean, sd, plate)
 
     def test(self, frame: np.ndarray, where: np.ndarray) -> np.ndarray:
         """The pixels of ``where`` (bool (H, W)) that look like this clip's cast shadows."""

@@ -181,6 +181,12 @@ class PlateMean:
         return np.where(ok[..., None], mean + 0.5, self.plate).clip(0, 255).astype(np.uint8)
 
 
+def at_most(w: int, h: int, lines: int) -> tuple[int, int]:
+    """(w, h) scaled down so the short side is at most ``lines`` (unchanged when it is)."""
+    f = min(1.0, lines / min(w, h))
+    return max(1, round(w * f)), max(1, round(h * f))
+
+
 def channel_max(image: np.ndarray) -> np.ndarray:
     """Each pixel's largest channel (H, W) of an (H, W, 3) image (OpenCV: numpy's reduction
     over a last axis of 3 is several times slower at 720p)."""
@@ -231,10 +237,12 @@ class Matting:
         """A test learnt from the clip (appearance.Shade.test: the frame and the pixels to ask
         about → those in shadow), or None."""
         self._texture: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
-        self._grid: tuple[np.ndarray, np.ndarray] = (np.arange(h), np.arange(w))
+        self._grid: tuple[np.ndarray, np.ndarray] | None = None
         self.last_difference: np.ndarray | None = None
         """How much :meth:`mask`'s last frame differs from the plate (float32 (H, W))."""
-        self._loose = np.zeros((h, w), bool)
+        self.last_loose = np.zeros((h, w), bool)
+        """The pixels of :meth:`mask`'s last frame that may be shadow (they differ, darker, in
+        the set's colour, loosely): what the ``learnt`` test is asked about."""
         self.last_shadow: np.ndarray | None = None
         """The cast shadow :meth:`mask` took out of its last frame (bool (H, W)), or None."""
         unit = max(1.0, min(w, h) / 240)
@@ -263,7 +271,7 @@ class Matting:
         if self.learnt is not None:
             sure |= self.learnt(frame, loose)
         sure = cv2.morphologyEx(sure.astype(np.uint8), cv2.MORPH_OPEN, self.open)
-        self._loose = loose
+        self.last_loose = loose
         loose = loose.astype(np.uint8)
         for _ in range(SHADOW_GROW):
             sure = cv2.dilate(sure, self.open) & loose
@@ -285,13 +293,13 @@ class Matting:
         if n <= 1:
             return shade
         k = (7, 7)
-        if self._texture is None:  # the set's side, once
+        if self._texture is None or self._grid is None:  # the set's side, once
+            w, h = at_most(self.w, self.h, SHADOW_LINES)
             f = min(1.0, SHADOW_LINES / min(self.w, self.h))
-            h, w = max(1, round(self.h * f)), max(1, round(self.w * f))
             self._grid = (np.minimum(((np.arange(h) + 0.5) / f).astype(int), self.h - 1),
                           np.minimum(((np.arange(w) + 0.5) / f).astype(int), self.w - 1))
             plate = np.clip(self.plate_f - 4.0, 0, 255)
-            if f < 1:
+            if (w, h) != (self.w, self.h):
                 plate = cv2.resize(plate, (w, h), interpolation=cv2.INTER_AREA)
             self._texture = []
             for c in self._chroma(plate):
@@ -341,11 +349,10 @@ class Matting:
     def trim_rim(self, mask: np.ndarray) -> np.ndarray:
         """``mask`` (uint8 0/1) of :meth:`mask`'s last frame without the rim pixels that differ
         from the plate by less than RIM_SHARE of the subject's inside next to them (mean over
-        7×7 of the pixels a 3×3 cross away from the rim), RIM_STEPS times; what it took off
-        "Differs at all" takes the pixels a blurred edge mixes a little
-        of the subject into: the mask sat a pixel or two outside the subject's edge (boundary
-        F 0.70 → 0.76 on the real scenes, docs/LAYERS.md). A part with no inside (a limb two
-        pixels wide) keeps its rim."""
+        7×7 of the pixels a 3×3 cross away from the rim), RIM_STEPS times. "Differs at all"
+        takes the pixels a blurred edge mixes a little of the subject into: the mask sat a
+        pixel or two outside the subject's edge (boundary F 0.70 → 0.76 on the real scenes,
+        docs/LAYERS.md). A part with no inside (a limb two pixels wide) keeps its rim."""
         x, y, w, h = cv2.boundingRect(mask)
         if w == 0 or self.last_difference is None:
             return mask
@@ -371,7 +378,7 @@ class Matting:
         if self.last_shadow is None:
             return None
         shade = self.last_shadow.astype(np.uint8)
-        loose = (self._loose & ~opaque).astype(np.uint8) | shade
+        loose = (self.last_loose & ~opaque).astype(np.uint8) | shade
         for _ in range(SHADOW_GROW):
             shade = cv2.dilate(shade, self.open) & loose
         return (shade > 0) & ~opaque
