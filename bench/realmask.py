@@ -25,7 +25,8 @@ threshold, a 3×3 opening and a 5×5 closing). Reported per clip and overall (me
   neither the frame (within 6/255) nor the mask changed;
 - ``ms``: the analysis's wall time per frame (decoding included).
 
-``--real-swap PNG`` writes only docs/figures/realswap.png (:func:`real_swap`).
+``--real-swap PNG`` writes only docs/figures/realswap.png (:func:`real_swap`); ``--sign [PNG]``
+only measures the set's things in front of the subject on a scene with a sign (:func:`sign`).
 
 With ``--click`` a method may take one click per clip (the mask's centre in the middle frame),
 as a user would when nothing moves.
@@ -86,6 +87,32 @@ def read_clip(folder: Path, size: tuple[int, int] | None = None, out: Path | Non
     for k, f in enumerate(frames):
         cv2.imwrite(str(out / f"in{k:06d}.png"), cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
     return frames, masks, out
+
+
+def with_sign(frames: np.ndarray, masks: np.ndarray, panel=(100, 92, 150, 120)):
+    """The frames with a road sign standing in front of the subject (a blue panel with a white
+    border and EXIT written on it, on a grey pole), its edges anti-aliased as a camera's are;
+    the masks with the subject the sign hides taken out (170 along the sign's soft edge); and
+    the sign's own mask. For the set's things in front (engine.frames.front): none of the four
+    real scenes has one."""
+    h, w = frames.shape[1:3]
+    sign, alpha = np.zeros((h, w, 3), np.uint8), np.zeros((h, w), np.uint8)
+    x0, y0, x1, y1 = panel
+    cx = (x0 + x1) // 2
+    for image, pole, board in ((sign, (125, 125, 130), (30, 70, 160)), (alpha, 255, 255)):
+        cv2.rectangle(image, (cx - 3, y1), (cx + 3, y1 + 66), pole, -1)
+        cv2.rectangle(image, (x0, y0), (x1, y1), board, -1)
+    cv2.rectangle(sign, (x0 + 2, y0 + 2), (x1 - 2, y1 - 2), (235, 235, 235), 1)
+    cv2.putText(sign, "EXIT", (x0 + 8, y1 - 8), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (240, 240, 240),
+                1, cv2.LINE_AA)  # fmt: skip
+    alpha = cv2.GaussianBlur(alpha, (3, 3), 0.7)
+    a = alpha[..., None] / 255.0
+    out = (frames * (1 - a) + sign * a).round().astype(np.uint8)
+    hidden = masks.copy()
+    hidden[:, alpha > 127] = 0
+    soft = (alpha > 0) & (alpha < 255)
+    hidden[:, soft] = np.where(hidden[:, soft] == 255, 170, hidden[:, soft])
+    return out, hidden, alpha > 127
 
 
 # -- methods --------------------------------------------------------------------------------------
@@ -157,7 +184,7 @@ def clip_method(clip: Path, frames: np.ndarray, click=None, shadows: bool = True
     band = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
     alphas, colours = [], []
     pf = plate.astype(np.float32)
-    hold = corrections.Steady(matting.weak) if steady else None
+    hold = corrections.Steady(matting.weak, plate) if steady else None
     look = Appearance.learn(frames[idx], plate, matting) if learn else None
     for f in frames:
         m = matting.mask(f)
@@ -317,6 +344,66 @@ def real_swap(path: Path, data: Path = DATA) -> None:
     cv2.imwrite(str(path), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
 
 
+def sign(figure_path: Path | None, data: Path = DATA) -> dict:
+    """The set's things in front (engine.frames.front), on HallAndMonitor with a road sign
+    stood in front of the walkers (:func:`with_sign`): the sign found (IoU against its mask),
+    and the walkers on HighwayI's true empty set with it kept in front or left out, against the
+    picture where it stays in front of them (PSNR where the walkers are, the sign's hole
+    included; masks' 170 band not scored); and on the four real scenes as they are (none has a
+    thing in front), what is found (it should be nothing). ``figure_path``: the shot, frames
+    36, 44 and 150, left out (top) and kept (bottom)."""
+    from engine.document import Project
+    from engine.frames.director import Director
+
+    frames, masks, _ = read_clip(data / "HallAndMonitor")
+    signed, hidden, truth = with_sign(frames, masks)
+    b_true = cv2.resize(true_plate(*read_clip(data / "HighwayI")[:2])[0], truth.shape[::-1])
+    out: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        clip = Path(tmp) / "sign"
+        clip.mkdir()
+        for k, f in enumerate(signed):
+            cv2.imwrite(str(clip / f"in{k:06d}.png"), cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
+        p = Project.create(Path(tmp) / "Sign")
+        a = p.import_clip(clip).id
+        b = p.import_clip(data / "HighwayI" / "input").id
+        real = {n: p.import_clip(data / n / "input").id for n in sorted(
+            q.name for q in data.iterdir() if (q / "groundtruth").is_dir())}  # fmt: skip
+        p.set_output_size(truth.shape[::-1])
+        d = Director(p, device="cpu", precision="fp32")
+        front = d.layers(a).front()
+        found = np.zeros(truth.shape, bool)
+        if front is not None:
+            rgba, x0, y0 = front
+            found[y0 : y0 + rgba.shape[0], x0 : x0 + rgba.shape[1]] = rgba[..., 3] > 127
+        out["sign_iou"] = float((found & truth).sum() / (found | truth).sum())
+        for name, r in real.items():  # pixels found in front (none is)
+            f = d.layers(r).front()
+            out[name] = 0 if f is None else int((f[0][..., 3] > 127).sum())
+        # the set B as the true empty set: the shot's background is B's clip, its plate swapped
+        # for the truth (what is scored is the character, not B's plate)
+        shot = p.add_shot((a, 0), (b, 0), (a, 0, len(frames) - 1))
+        pictures = {}
+        for mode in ("drop", "keep"):
+            p.update_shot(shot.id, front=mode)
+            scores = []
+            for k in range(0, len(frames), 4):
+                walker = masks[k] == 255
+                if walker.sum() < 200:
+                    continue
+                layer = d.frame(k, "cutout")
+                mine = over(layer[..., :3], layer[..., 3] / 255.0, b_true)
+                shown = (walker | truth) & (hidden[k] != 170)
+                right = np.where(((masks[k] == 255) | truth)[..., None], signed[k], b_true)
+                scores.append(psnr(mine, right, walker & shown))
+            out[mode] = float(np.mean(scores))
+            pictures[mode] = [d.frame(k) for k in (36, 44, 150)]
+    if figure_path is not None:
+        grid = np.vstack([np.hstack(pictures["drop"]), np.hstack(pictures["keep"])])
+        cv2.imwrite(str(figure_path), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DATA)
@@ -328,7 +415,12 @@ def main() -> int:
     ap.add_argument("--size", default="", help="WxH: the frames resized to it first (timing)")
     ap.add_argument("--real-swap", type=Path, metavar="PNG",
                     help="only write the real swap figure (docs/figures/realswap.png)")
+    ap.add_argument("--sign", type=Path, metavar="PNG", nargs="?", const=False,
+                    help="only measure what stands in front (:func:`sign`), PNG its figure")
     args = ap.parse_args()
+    if args.sign is not None:
+        print(json.dumps(sign(args.sign or None, args.data), indent=1))
+        return 0
     if args.real_swap:
         real_swap(args.real_swap, args.data)
         return 0

@@ -144,6 +144,12 @@ class EngineClient(QObject):
         director = self._director
         return None if director is None else director.lost_picks(shot)
 
+    def in_front(self, clip_id: str) -> bool | None:
+        """Whether the clip's set has something in front of its subjects; None while it is not
+        analysed (a lookup: never waits)."""
+        director = self._director
+        return None if director is None else director.in_front(clip_id)
+
     def character_centre(self, shot_id: str, local: int) -> tuple[float, float] | None:
         """Where the last rendered frame of a shot's local frame put its character, before the
         path (a lookup: never waits for a render); None if none was rendered."""

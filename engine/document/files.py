@@ -355,8 +355,15 @@ def _migrate_6_to_7(doc: dict) -> dict:
     return {**doc, "schema_version": 7}
 
 
+def _migrate_7_to_8(doc: dict) -> dict:
+    """Schema 8 adds what a shot does with what its character's set had in front of the
+    character (``front``: a sign it passed behind): a version-7 shot keeps it in front (its
+    clips' layers, made again, may find one)."""
+    return {**doc, "schema_version": 8}
+
+
 MIGRATIONS = {1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4, 4: _migrate_4_to_5,
-              5: _migrate_5_to_6, 6: _migrate_6_to_7}  # fmt: skip
+              5: _migrate_5_to_6, 6: _migrate_6_to_7, 7: _migrate_7_to_8}  # fmt: skip
 """schema_version n → the function that turns a version-n document into version n + 1."""
 
 

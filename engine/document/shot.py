@@ -48,6 +48,10 @@ wraps round to the other side, or stays inside (walks on the spot)."""
 EASES = ("linear", "ease")
 POSE_MODES = ("rigid", "match")
 SHADOW_MODES = ("drop", "soft", "keep")
+FRONT_MODES = ("keep", "drop")
+"""What the character's own set had in front of it (a sign it passed behind; pixels mode):
+``keep`` lays it over the character on the new set, as it hid the character in its own;
+``drop`` leaves it out (the character shows the hole it left)."""
 """A character's cast shadow on the new set (pixels mode): ``drop`` it; ``soft``, laid on the
 new set as a darkening of its own shape and depth; ``keep``, the old set's shadowed pixels
 travelling with the character (docs/LAYERS.md)."""
@@ -259,6 +263,7 @@ class Shot:
     subjects: tuple[int, ...] = ()
     driver: int = 0
     shadows: str = "drop"
+    front: str = "keep"
 
     @property
     def motion_length(self) -> int:
@@ -627,6 +632,8 @@ FIELDS: tuple[Field, ...] = (
           f"the driving subject must be 0 (all) … {MAX_SUBJECT:,}"),
     Field("shadows", "shadows", Choice(SHADOW_MODES), "Shadows", "input", "drop",
           f"shadows {{v!r}} is not one of {', '.join(SHADOW_MODES)}"),
+    Field("front", "front", Choice(FRONT_MODES), "In front", "input", "keep",
+          f"front {{v!r}} is not one of {', '.join(FRONT_MODES)}"),
 )  # fmt: skip
 FIELD = {f.name: f for f in FIELDS}
 PICKED_FROM = {"subjects": "character", "driver": "motion"}

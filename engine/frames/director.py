@@ -186,6 +186,12 @@ class Director:
     def has_layers(self, clip_id: str) -> bool:
         return self.inputs.has_layers(clip_id)
 
+    def in_front(self, clip_id: str) -> bool | None:
+        """Whether the clip's set has something in front of its subjects (a sign they pass
+        behind: ClipLayers.front); None while the clip is not analysed (a lookup: never
+        analyses)."""
+        return self.layers(clip_id).front() is not None if self.analysed(clip_id) else None
+
     def drive(self, shot: Shot, local: int) -> Drive:
         return self.drives.drive(shot, local)
 

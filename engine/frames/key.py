@@ -37,6 +37,8 @@ def frame_key(
         ch = (*ch, shot.subjects)
     if shot.shadows != "drop":  # its cast shadow comes along
         ch = (*ch, shot.shadows)
+    if shot.front != "keep":  # what its set had in front of it is left out
+        ch = (*ch, "no front")
     if shot.driver:  # one subject's motion
         motion = (*motion, "driver", shot.driver)
     if layer == "character":

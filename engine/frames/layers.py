@@ -49,11 +49,12 @@ from engine.data.clips import ClipReader
 from engine.errors import Cancelled, ClipError
 from engine.frames import corrections, cutout
 from engine.frames.appearance import Appearance, Shade
+from engine.frames.front import Front
 from engine.geometry import homogeneous
 from engine.model import SceneModel
 from engine.progress import Cancel, Progress
 
-LAYERS_VERSION = 17
+LAYERS_VERSION = 18
 """Bumped whenever the way layers are made changes: older caches are then made again."""
 CUES = ("auto", "clip", "difference", "model", "both")
 MATTE_EDGES = ("hard", "guided", "plate")
@@ -157,6 +158,11 @@ class ClipLayers:
                                   shape=(max(int(last[0] + last[3] * last[4]), 1),))
         self._subject_ids = np.load(folder / "subject_ids.npy", allow_pickle=False)
         self._subject_centres = np.load(folder / "subject_centres.npy", allow_pickle=False)
+        self._front = None
+        self.front_hides: list[int] = [int(v) for v in meta.get("front") or ()]
+        """The subjects the set's things in front hide (engine.frames.front)."""
+        if (folder / "front.npy").is_file():
+            self._front = np.load(folder / "front.npy", allow_pickle=False)
         self._frames = None
         if meta.get("live"):
             self._frames = np.memmap(folder / "frames.bin", np.uint8, "r",
@@ -200,6 +206,16 @@ class ClipLayers:
         the set, uint8 (h, w) (255: black), over its box, and the box's top-left (x0, y0)."""
         offset, x0, y0, w, h = (int(v) for v in self.shadow_boxes[k])
         return self._shadows[offset : offset + w * h].reshape(h, w), x0, y0
+
+    def front(self, subjects: tuple[int, ...] = ()) -> tuple[np.ndarray, int, int] | None:
+        """What the set has in front of the character (a sign it passes behind), as the
+        character's own layers are kept: RGBA uint8 of its box (the plate's colour) and the
+        box's top-left; None where nothing is (or, with ``subjects``, nothing hides them)."""
+        if self._front is None or (subjects and not set(subjects) & set(self.front_hides)):
+            return None
+        x, y, w, h = cv2.boundingRect((self._front > 0).view(np.uint8))
+        rgba = np.dstack([self.plate[y : y + h, x : x + w], self._front[y : y + h, x : x + w]])
+        return rgba.astype(np.uint8), x, y
 
     def labels(self, k: int) -> np.ndarray:
         """Frame k's subject of each pixel of its cut-out's box (uint16, 0 = none)."""
@@ -802,7 +818,8 @@ def compute_layers(
         corrected = corrections.Strokes(strokes, plate, shown, weak,
                                    {f: mask_of(f, x) > 0 for f, x in shown.items()}, support)
     del samples, still
-    steady = corrections.Steady(own.weak) if cue == "clip" else None  # (model-led: as it was)
+    # (model-led: as it was)
+    steady = corrections.Steady(own.weak, plate) if cue == "clip" else None
 
     def cut(k: int, frame: np.ndarray) -> tuple[np.ndarray, int, int]:
         mask = mask_of(k, frame)
@@ -824,6 +841,7 @@ def compute_layers(
     prev = prev_mask = None
     live = n * h * w * 3 <= LIVE_BYTES
     tracker = cutout.SubjectTracker(w, h)
+    front = Front(w, h, n)
     shadow_boxes = np.zeros((n, 5), np.int64)
     shadow_at = 0
     with open(out / "cutouts.bin", "wb") as fh, open(out / "labels.bin", "wb") as lab, \
@@ -843,7 +861,10 @@ def compute_layers(
             shadows.write(dark.tobytes())
             shadow_boxes[k] = (shadow_at, sx, sy, dark.shape[1], dark.shape[0])
             shadow_at += dark.size
-            lab.write(tracker.label(rgba[..., 3], x0, y0).tobytes())
+            labels = tracker.label(rgba[..., 3], x0, y0)
+            lab.write(labels.tobytes())
+            if k in front.kept:
+                front.add(k, np.where(rgba[..., 3] >= 128, labels, 0), x0, y0)
             if frames is not None:
                 frames.write(frame.tobytes())
             boxes[k] = (offset, x0, y0, rgba.shape[1], rgba.shape[0])
@@ -856,6 +877,9 @@ def compute_layers(
             prev, prev_mask = frame, mask
             step(n + 1 + k)
     np.save(out / "plate.npy", plate)
+    in_front = front.find(plate)
+    if in_front is not None:
+        np.save(out / "front.npy", in_front[0])
     np.save(out / "boxes.npy", boxes)
     np.save(out / "tracked.npy", tracked)
     np.save(out / "shadow_boxes.npy", shadow_boxes)
@@ -866,6 +890,7 @@ def compute_layers(
     (out / "meta.json").write_text(json.dumps({
         "version": LAYERS_VERSION, "source": str(path), "width": w, "height": h, "frames": n,
         "settings": asdict(settings), "cue": cue, "live": live,
+        "front": None if in_front is None else in_front[1],
     }))  # fmt: skip
     step(total)
 

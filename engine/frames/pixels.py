@@ -54,8 +54,12 @@ class PixelRenderer:
             matrix = path @ matrix
         rgba, x0, y0 = ch.cutout(c, shot.subjects)
         placed = place(rgba, x0, y0, matrix, size)
-        if shot.shadows != "drop" and not shot.as_shot:  # (as shot: the set holds it already)
-            placed = over(placed, self.shadow(shot, ch, c, matrix, size))
+        if not shot.as_shot:  # (as shot: the set holds its shadows and the things in front)
+            if shot.shadows != "drop":
+                placed = over(placed, self.shadow(shot, ch, c, matrix, size))
+            front = ch.front(shot.subjects) if shot.front == "keep" else None
+            if front is not None:  # a sign the character passes behind stays in front of it
+                placed = over(place(*front, matrix, size), placed)
         return composite(plate, placed, layer)
 
     @staticmethod

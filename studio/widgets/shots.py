@@ -155,6 +155,9 @@ class Inspector(QWidget):
             self.shadows.addItem(text, mode)
         self.shadows.setToolTip("The character's cast shadow on another set (its clip's "
                                 "analysis takes it out of the cut-out)")
+        self.front = QComboBox(self)
+        for mode, text in (("keep", "Keep in front"), ("drop", "Leave out")):
+            self.front.addItem(text, mode)
         self.driver = QSpinBox(self, minimum=0, maximum=MAX_SUBJECT, prefix="subject ")
         self.driver.setSpecialValueText("all together")
         self.driver.setToolTip("Whose move drives the character: one subject of the motion's "
@@ -221,6 +224,8 @@ class Inspector(QWidget):
             lambda: self._set(subjects=(), text="Show all subjects"))
         self.shadows.activated.connect(
             lambda: self._set(shadows=self.shadows.currentData(), text="Set shadows"))
+        self.front.activated.connect(
+            lambda: self._set(front=self.front.currentData(), text="Set what stays in front"))
         self.driver.editingFinished.connect(
             lambda: self._set(driver=self.driver.value(), text="Set whose move drives"))
         self.keys.itemChanged.connect(self._key_edited)
@@ -262,6 +267,7 @@ class Inspector(QWidget):
             "subjects": row(self.subjects_label, self.subjects_all),
             "driver": self.driver,
             "shadows": self.shadows,
+            "front": self.front,
         }
         for key, editor in rows.items():
             self.form.addRow(FIELD[key].label if key else "", editor)
@@ -280,6 +286,8 @@ class Inspector(QWidget):
         layout.addStretch(1)
         for signal in (session.selection_changed, session.edited, session.project_opened):
             signal.connect(self.refresh)
+        # what the analysis found (a lost pick, a thing in front) once it is done
+        session.analysis.changed.connect(lambda text, *_: text or self.refresh())
         self.refresh()
 
     def shot(self):
@@ -323,6 +331,7 @@ class Inspector(QWidget):
             self.keys,
             self.driver,
             self.shadows,
+            self.front,
         ]
         for w in widgets:
             w.blockSignals(True)
@@ -366,6 +375,14 @@ class Inspector(QWidget):
         self.driver.setValue(shot.driver)
         self.shadows.setCurrentIndex(self.shadows.findData(shot.shadows))
         self.shadows.setEnabled(p.mode_of(shot) == "pixels" and not shot.as_shot)
+        self.front.setCurrentIndex(self.front.findData(shot.front))
+        found = self.s.engine.in_front(shot.character.clip)
+        self.front.setEnabled(p.mode_of(shot) == "pixels" and not shot.as_shot and bool(found))
+        self.front.setToolTip(
+            "What the character's own set had in front of it (a sign it passed behind): kept "
+            "in front of it on the new set, or left out" if found else
+            "Nothing in the character's own set stands in front of it" if found is False else
+            "Known once the character's clip is analysed")  # fmt: skip
         self.driver.setEnabled(p.mode_of(shot) == "pixels" and moved)
         endless = shot.loop == "endless"
         self.walk_label.setText(f"walk {shot.seed}" if endless else "(loop mode Endless)")
