@@ -23,7 +23,9 @@ threshold, a 3×3 opening and a 5×5 closing). Reported per clip and overall (me
   else its plate) against the frame itself;
 - ``flicker``: the share (%) of pixels whose matte changes from one frame to the next where
   neither the frame (within 6/255) nor the mask changed;
-- ``ms``: the analysis's wall time per frame (decoding included).
+- ``ms``: the analysis's wall time per frame (decoding included);
+- ``apart`` (methods that tell subjects apart): of the mask's separate parts (at least 1/200 of
+  the frame), the share (%) given a subject of their own (:func:`apart`).
 
 ``--real-swap PNG`` writes only docs/figures/realswap.png (:func:`real_swap`); ``--sign [PNG]``
 only measures the set's things in front of the subject on a scene with a sign (:func:`sign`).
@@ -70,6 +72,8 @@ class Analysis:
     ms: float
     live: Callable[[int], np.ndarray] | None = None
     """Frame k's set as shot, for the as-shot render (the plate when None)."""
+    labels: Callable[[int], np.ndarray] | None = None
+    """Frame k's subject of each pixel (0: none), where the method tells subjects apart."""
 
 
 def read_clip(folder: Path, size: tuple[int, int] | None = None, out: Path | None = None,
@@ -140,9 +144,16 @@ def product(settings: LayerSettings | None = None) -> Callable[..., Analysis]:
             ms = (time.perf_counter() - t) * 1000 / len(frames)
             plate = np.array(layers.plate)
             cut = [_full(*layers.cutout(k), *plate.shape[1::-1]) for k in range(len(layers))]
+
+            def labels(k: int) -> np.ndarray:
+                out = np.zeros(plate.shape[:2], np.uint16)
+                _, x0, y0, w, h = (int(v) for v in layers.boxes[k])
+                out[y0 : y0 + h, x0 : x0 + w] = layers.labels(k)
+                return out
+
         # (the layers' files stay readable through their open maps after the folder goes)
         return Analysis(plate, lambda k: cut[k][..., 3] / 255.0, lambda k: cut[k][..., :3], ms,
-                        lambda k: layers.live_set(k, frames[k]))  # (as the renderer decodes)
+                        lambda k: layers.live_set(k, frames[k]), labels)  # fmt: skip
 
     return run
 
@@ -295,7 +306,29 @@ def measure(a: Analysis, frames: np.ndarray, masks: np.ndarray, truth_plate, see
         "asshot_min": float(np.min(asshot)),
         "flicker": 100 * float(np.mean(flicker)),
         "ms": a.ms,
+        **({} if a.labels is None else {"apart": apart(a, masks)}),
     }
+
+
+def apart(a: Analysis, masks: np.ndarray) -> float:
+    """How often the subjects a person would pick are told apart: over the frames, of the
+    mask's separate parts at least 1/200 of the frame, the share (%) whose most common subject
+    label is no other such part's most common one (a part that gets no label counts against)."""
+    own = total = 0
+    for k in range(len(masks)):
+        n, comp, stats, _ = cv2.connectedComponentsWithStats((masks[k] == 255).astype(np.uint8))
+        big = [c for c in range(1, n) if stats[c, cv2.CC_STAT_AREA] >= masks[k].size / 200]
+        if not big:
+            continue
+        labels = a.labels(k)
+        tops = []
+        for c in big:
+            found = labels[comp == c]
+            found = found[found > 0]
+            tops.append(int(np.bincount(found).argmax()) if len(found) else 0)
+        total += len(big)
+        own += sum(1 for t in tops if t and tops.count(t) == 1)
+    return 100 * own / max(total, 1)
 
 
 def figure(path: Path, rows: list[tuple[str, np.ndarray, np.ndarray, dict[str, np.ndarray]]]):

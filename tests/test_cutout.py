@@ -353,6 +353,31 @@ def test_a_subject_whose_edge_trim_cut_its_neck_stays_one_subject():
     assert abs(cy - (14.5 * 100 + 40 * 780) / 880) < 1e-6 and abs(cx - 24.5) < 1e-6
 
 
+def test_two_walkers_who_meet_stay_two_subjects():
+    """Two walkers meet, stand side by side a while (their mattes one part) and part again:
+    each keeps its own subject (its pixels, its centre) all along."""
+    w, h = 160, 80
+    tracker = cutout.SubjectTracker(w, h)
+    touching = 0
+    for k in range(45):
+        apart = 3 * max(0, k - 30)  # together from k = 17 to 31
+        a, b = min(20 + 3 * k, 70) - apart, max(130 - 3 * k, 84) + apart
+        alpha = np.zeros((h, w), np.uint8)
+        alpha[20:70, a : a + 14] = 255
+        alpha[25:70, b : b + 14] = 255
+        touching += b <= a + 14
+        labels = tracker.label(alpha, 0, 0)
+        if k == 0:
+            left, right = int(labels[40, 25]), int(labels[40, 135])
+            assert left != right and left and right
+        # (where they touch, the split may take a pixel's column from one to the other)
+        assert (labels[20:70, a : a + 14] == left).mean() > 0.9, k
+        assert (labels[25:70, b : b + 14] == right).mean() > 0.9, k
+        here = tracker.centres[k]
+        assert abs(here[left][0] - (a + 6.5)) < 1 and abs(here[right][0] - (b + 6.5)) < 1, k
+    assert touching >= 10 and {s["id"] for s in tracker.subjects()} == {left, right}
+
+
 def test_each_walker_is_a_subject_to_pick_and_follow(footage):
     """The three walkers are three subjects, numbered as they appear; a click finds the one
     under it (nothing under it: 0); a cut-out of one shows that one only; its move is its own."""

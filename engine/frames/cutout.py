@@ -446,6 +446,10 @@ MIN_SUBJECT_TIME = 1 / 50
 """…nor one seen in fewer than this share of the clip's frames (a leaf that comes and goes)…"""
 MIN_SUBJECT_SHARE = 1 / 200
 """…nor one never bigger than this share of the frame (a speck: at 320×240, 20×20 px)."""
+MEET_SHARE = 0.15
+"""A part of the matte that overlaps two remembered subjects, each by this share of it or more
+(and a quarter of MIN_SUBJECT_SHARE of the frame), is both of them met: it is split between
+them."""
 
 
 class SubjectTracker:
@@ -454,7 +458,8 @@ class SubjectTracker:
     each subject was last seen, up to MEMORY frames ago, grown by 1/40 of the frame to bridge a
     fast step or a gap); parts that overlap one subject are that subject (legs the matte cut off
     from their body), and a part overlapping none is a new subject. Two subjects that meet stay
-    the one that was bigger until they part. Subjects are numbered 1, 2, … as they appear."""
+    two: the part they make is split between them, each pixel to the one remembered nearest it
+    (MEET_SHARE). Subjects are numbered 1, 2, … as they appear."""
 
     MEMORY = 6
 
@@ -476,14 +481,11 @@ class SubjectTracker:
         n, comp = cv2.connectedComponents(cv2.dilate(shown, np.ones((3, 3), np.uint8)),
                                           connectivity=8)  # fmt: skip
         comp[shown == 0] = 0
-        areas = np.bincount(comp.ravel(), minlength=n).astype(np.float64)
-        ys, xs = np.nonzero(comp)
-        parts = comp[ys, xs]
-        cents = np.stack([np.bincount(parts, xs, n), np.bincount(parts, ys, n)], axis=1)
-        cents = cents.astype(np.float64) / np.maximum(areas, 1)[:, None]
+        areas = np.bincount(comp.ravel(), minlength=n)
         # grey dilation: each remembered subject a little bigger (the higher id wins a tie)
         before = cv2.dilate(self.memory, self.grow)[y0 : y0 + h, x0 : x0 + w]
         ids = np.zeros(n, np.uint16)
+        met: dict[int, list[int]] = {}  # each part's remembered subjects, each a fair share
         if n > 1:
             both = (comp > 0) & (before > 0)
             codes, counts = np.unique(comp[both].astype(np.int64) * 65536 + before[both],
@@ -493,6 +495,8 @@ class SubjectTracker:
                 c, old = divmod(code, 65536)
                 if count > best.get(c, (0, 0))[1]:
                     best[c] = (old, count)
+                if count >= max(MEET_SHARE * areas[c], self.min_area / 4):
+                    met.setdefault(c, []).append(old)
             for c in range(1, n):
                 old = best.get(c, (0, 0))[0]
                 if old:
@@ -503,24 +507,24 @@ class SubjectTracker:
                 else:
                     ids[c] = 65535  # past 65,534 subjects: the rest share one
         labels = ids[comp]
+        last = self.memory[y0 : y0 + h, x0 : x0 + w]  # (not grown: where each was seen)
+        for c, olds in met.items():
+            if len(olds) > 1:  # subjects that met: each pixel the one that was nearest
+                self._part(labels, comp == c, last, olds, self.grow.shape[0])
         self.age = np.minimum(self.age.astype(np.int16) + 1, 255).astype(np.uint8)
         self.memory[self.age > self.MEMORY] = 0
         seen = labels > 0
         box = (slice(y0, y0 + h), slice(x0, x0 + w))
-        self.memory[np.isin(self.memory, np.unique(ids[1:]))] = 0  # seen now: forgets where
+        self.memory[np.isin(self.memory, np.unique(labels[seen]))] = 0  # seen now: forgets where
         self.memory[box][seen] = labels[seen]
         self.age[box][seen] = 0
         k = len(self.centres)
-        here: dict[int, tuple[float, float, float]] = {}
-        for c in range(1, n):
-            i, area = int(ids[c]), float(areas[c])
-            cx, cy = cents[c] + (x0, y0)
-            if i in here:  # another part of a subject seen already: weighted together
-                a0 = here[i][2]
-                cx = (here[i][0] * a0 + cx * area) / (a0 + area)
-                cy = (here[i][1] * a0 + cy * area) / (a0 + area)
-                area += a0
-            here[i] = (float(cx), float(cy), area)
+        ys, xs = np.nonzero(seen)
+        found, which = np.unique(labels[ys, xs], return_inverse=True)
+        area = np.bincount(which).astype(np.float64)
+        cx, cy = np.bincount(which, xs) / area + x0, np.bincount(which, ys) / area + y0
+        here = {int(i): (float(x), float(y), float(a))
+                for i, x, y, a in zip(found, cx, cy, area, strict=True)}  # fmt: skip
         for i, (_, _, area) in here.items():
             s = self.stats.setdefault(i, {"id": i, "first": k, "frames": 0, "best": k, "area": 0.0})
             s["frames"] += 1
@@ -529,6 +533,24 @@ class SubjectTracker:
                 s["best"], s["area"] = k, area
         self.centres.append(here)
         return labels
+
+    @staticmethod
+    def _part(labels: np.ndarray, part: np.ndarray, last: np.ndarray, olds: list[int],
+              pad: int) -> None:  # fmt: skip
+        """Split ``part`` of ``labels`` between the remembered subjects ``olds`` it overlaps:
+        each pixel goes to the one remembered nearest it (``last``: where each was seen, looked
+        for up to ``pad`` pixels around the part)."""
+        x, y, w, h = cv2.boundingRect(part.view(np.uint8))
+        y0, x0 = max(0, y - pad), max(0, x - pad)
+        box = (slice(y0, y + h + pad), slice(x0, x + w + pad))
+        olds = [old for old in olds if (last[box] == old).any()]
+        if len(olds) < 2:  # (no pixel of one of them to be nearest to)
+            return
+        dist = np.stack([cv2.distanceTransform((last[box] != old).view(np.uint8), cv2.DIST_L2, 3)
+                         for old in olds])  # fmt: skip
+        nearest = np.asarray(olds, np.uint16)[dist.argmin(axis=0)]
+        inside = part[box]
+        labels[box][inside] = nearest[inside]
 
     def subjects(self) -> list[dict]:
         """Each subject: ``id``, ``first`` and ``last`` frame, ``frames`` seen, ``best`` (the

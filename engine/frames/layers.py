@@ -54,7 +54,7 @@ from engine.geometry import homogeneous
 from engine.model import SceneModel
 from engine.progress import Cancel, Progress
 
-LAYERS_VERSION = 18
+LAYERS_VERSION = 19
 """Bumped whenever the way layers are made changes: older caches are then made again."""
 CUES = ("auto", "clip", "difference", "model", "both")
 MATTE_EDGES = ("hard", "guided", "plate")
