@@ -14,8 +14,8 @@ import pytest
 from engine.data.clips import write_video
 from engine.document import Project, ProjectError
 from engine.frames.director import Director
-from tests.conftest import loaded
 from tests.test_cutout import SIZE, street
+from tests.test_studio_subjects import _opened
 
 SIGN = (56, 34, 104, 46)
 """x0, y0, x1, y1: across the middle of the first walker (rows 22–58), over its path."""
@@ -112,21 +112,11 @@ def test_a_schema_7_project_keeps_what_is_in_front(film, tmp_path):
 
 
 def test_the_inspector_sets_what_stays_in_front(qtbot, make_window, tmp_path):
-    frames, _, _ = signed()
-    project = Project.create(tmp_path / "Film")
-    clip = project.import_clip(write_video(tmp_path / "sign.mp4", frames, fps=12, quality=9)).id
     grey = np.full((12, SIZE[1], SIZE[0], 3), 180, np.uint8)
-    other = project.import_clip(write_video(tmp_path / "grey.mp4", grey, fps=12, quality=9)).id
-    away = project.add_shot((clip, 0), (other, 0), clip, name="Away").id
-    home = project.add_shot((clip, 0), (clip, 0), clip, name="Home").id
-    project.set_output_size(SIZE)
-    project.save()
-    w = make_window()
-    w.resize(1200, 800)
-    w.show()
-    w.life.open_project(project.root)
-    loaded(qtbot, w)
+    w, clip, _ = _opened(qtbot, make_window, tmp_path, ((0, 1), (0, 0)), sign=signed()[0],
+                         grey=grey)  # fmt: skip
     s, insp = w.session, w.inspector
+    away, home = (shot.id for shot in s.project.shots)
     s.select(away)
     s.seek(17)
     # the row waits for the analysis, and shows what it found once it is done

@@ -19,13 +19,17 @@ def _studio_dirs(studio_dirs):
     """Every test here keeps its settings, recovery copies and runs in its own folders."""
 
 
-def _opened(qtbot, make_window, tmp_path, **clips):
+def _opened(qtbot, make_window, tmp_path, shots=((0, 0),), **clips):
     """The window, shown, on a new project of ``clips`` (name → frames, written as H.264)
-    with one shot of the first as shot; and the clips' ids."""
+    with a shot of each (character and motion, background) of ``shots`` (clips by their
+    order; the first named Walkers): by default one of the first clip as shot; and the clips'
+    ids."""
     project = Project.create(tmp_path / "Film")
     ids = [project.import_clip(write_video(tmp_path / f"{name}.mp4", frames, fps=12,
                                            quality=9)).id for name, frames in clips.items()]
-    project.add_shot((ids[0], 0), (ids[0], 0), ids[0], name="Walkers")
+    for i, (a, b) in enumerate(shots):
+        name = "Walkers" if i == 0 else f"Shot {i + 1}"
+        project.add_shot((ids[a], 0), (ids[b], 0), ids[a], name=name)
     project.set_output_size(SIZE)
     project.save()
     w = make_window()
