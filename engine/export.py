@@ -46,6 +46,12 @@ FORMAT_NAMES = {
 EXTENSIONS = {".mp4": "mp4", ".m4v": "mp4", ".webm": "webm", ".gif": "gif", ".apng": "apng",
               ".png": "apng"}  # fmt: skip
 ALPHA_FORMATS = ("webm", "apng", "png")
+QUALITY_FORMATS = ("mp4", "webm")
+"""The formats whose encoder has a quality setting (GIF, APNG and PNG are lossless or
+palette-bound: ``quality`` does nothing there)."""
+LOOP_FORMATS = ("gif", "apng")
+"""The formats that say whether they play forever (a video player decides that for MP4 and
+WebM; a PNG sequence does not play)."""
 FILTERS = {"nearest": "neighbor", "lanczos": "lanczos"}
 SCALE_RANGE = (0.25, 16.0)
 MAX_SIDE = 4096

@@ -136,6 +136,10 @@ MENUS: dict[str, tuple] = {
         Spec("prev_beat", "Previous Beat", "commands.next_beat", (-1,), "Alt+Left",
              enabled="sound"),
         Spec("next_beat", "Next Beat", "commands.next_beat", (1,), "Alt+Right", enabled="sound"),
+        SEPARATOR,
+        Spec("scrub_sound", "Sound While &Scrubbing", "commands.scrub_sound", checkable=True,
+             tip="Dragging the playhead or stepping a frame plays that frame's slice of the "
+             "soundtrack (timing lip sync and accents by ear)"),
     ),
     "&Model": (
         Spec("train", "&Train on Clips…", "commands.train_dialog", keys="Ctrl+T",

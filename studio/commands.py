@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from engine.document import MAX_BRUSH, PREDICTOR_FILE, FrameRef, Stroke
 from engine.errors import UserError
+from studio import settings as prefs
 from studio.settings import APP_NAME
 from studio.widgets.dialogs import ChecklistDialog
 from studio.widgets.shot_dialogs import AddShotDialog, ExtendDialog
@@ -71,9 +72,16 @@ class Commands(QObject):
         )
 
     # -- clips, shots, the soundtrack, the model, exports -------------------------------------
+    def folder(self, kind: str) -> str:
+        """Where a file dialog for ``kind`` starts (settings.start_folder)."""
+        project = self.s.project
+        return str(prefs.start_folder(kind, None if project is None else project.root))
+
     def import_dialog(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self.w, "Import Clips", "", CLIP_FILTER)
+        paths, _ = QFileDialog.getOpenFileNames(self.w, "Import Clips", self.folder("clips"),
+                                                CLIP_FILTER)  # fmt: skip
         if paths:
+            prefs.remember_folder("clips", paths[0])
             self.w.library.import_paths(paths)
 
     def rename_clip(self) -> None:
@@ -117,10 +125,11 @@ class Commands(QObject):
             return False
         if path is None:
             path, _ = QFileDialog.getOpenFileName(
-                self.w, "Set Soundtrack", str(Path.home()),
+                self.w, "Set Soundtrack", self.folder("sound"),
                 "Sound (*.wav *.mp3 *.ogg *.oga *.opus *.flac *.m4a *.aac);;All files (*)")
             if not path:
                 return False
+            prefs.remember_folder("sound", path)
         project = s.project
         try:
             sound = self.w.run_busy(f"Reading {Path(path).name}…",
@@ -144,6 +153,11 @@ class Commands(QObject):
 
     def snap(self, on: bool) -> None:
         self.s.soundtrack.snapping = on
+
+    def scrub_sound(self, on: bool) -> None:
+        """Playback → Sound While Scrubbing (kept for the next launch)."""
+        self.w.viewer.transport.scrub_sound = on
+        prefs.set_value("scrub_sound", on)
 
     def fit_to_beats(self, holds: bool = False) -> bool:
         """Shot → Fit to Beats: retime the selected shot so that its motion's accents fall on
@@ -408,10 +422,11 @@ class Commands(QObject):
     def load_model(self, path: str | None = None) -> bool:
         if path is None:
             path, _ = QFileDialog.getOpenFileName(
-                self.w, "Load Model", "", "Zoetrope models (*.safetensors)"
+                self.w, "Load Model", self.folder("model"), "Zoetrope models (*.safetensors)"
             )
             if not path:
                 return False
+            prefs.remember_folder("model", path)
         return self.s.set_model(path)
 
     def model_info(self) -> None:
@@ -445,11 +460,12 @@ class Commands(QObject):
         if path is None:
             name = f"{s.project.name}_frame{s.playhead + 1:04d}.png"
             path, _ = QFileDialog.getSaveFileName(
-                self.w, "Export Current Frame", str(s.project.root.parent / name),
+                self.w, "Export Current Frame", str(Path(self.folder("frame")) / name),
                 "PNG images (*.png)",
             )  # fmt: skip
             if not path:
                 return False
+            prefs.remember_folder("frame", path)
         from engine import export  # imports torch: never before the window is up
 
         index, layer = s.playhead, s.layer

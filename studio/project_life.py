@@ -108,13 +108,18 @@ class ProjectLife(QObject):
             self.open_project(settings.demo_copy())
             self.w.welcome.show()
 
+    def _root(self) -> Path | None:
+        return None if self.s.project is None else self.s.project.root
+
     def new_project(self) -> None:
         if not self.maybe_save():
             return
+        start = settings.start_folder("project", self._root())
         path, _ = QFileDialog.getSaveFileName(
-            self.w, "New Project", str(Path.home() / "Untitled"), f"Zoetrope projects (*{SUFFIX})"
+            self.w, "New Project", str(start / "Untitled"), f"Zoetrope projects (*{SUFFIX})"
         )
         if path:
+            settings.remember_folder("project", path)
             self.create_project(path)
 
     def create_project(self, path: str | os.PathLike) -> bool:
@@ -128,8 +133,11 @@ class ProjectLife(QObject):
         return True
 
     def open_dialog(self) -> None:
-        path = QFileDialog.getExistingDirectory(self.w, "Open Project (a .zoetrope folder)")
+        start = settings.start_folder("project", self._root())
+        path = QFileDialog.getExistingDirectory(self.w, "Open Project (a .zoetrope folder)",
+                                                str(start))  # fmt: skip
         if path:
+            settings.remember_folder("project", path)
             self.open_project(path)
 
     def fill_recent(self) -> None:
@@ -186,7 +194,7 @@ class ProjectLife(QObject):
             path, _ = QFileDialog.getSaveFileName(
                 self.w,
                 "Save Project As",
-                str(self.s.project.root.parent / "Copy"),
+                str(settings.start_folder("project", self.s.project.root) / "Copy"),
                 f"Zoetrope projects (*{SUFFIX})",
             )
             if not path:

@@ -60,21 +60,49 @@ def add_recent(path: str | os.PathLike) -> None:
     s.sync()
 
 
-def export_folder() -> Path:
-    """Where an export goes by default: the folder of the last one, else the user's Videos
-    folder, else Documents, else home (never the app's own data folder, where nobody looks)."""
+def value(key: str, default: bool) -> bool:
+    """A yes/no setting (QSettings keeps it as text in some formats)."""
+    v = settings().value(key, default)
+    return v if isinstance(v, bool) else str(v).lower() in ("true", "1")
+
+
+def set_value(key: str, on: bool) -> None:
+    s = settings()
+    s.setValue(key, bool(on))
+    s.sync()
+
+
+FOLDER_KINDS = ("clips", "export", "project", "sound", "model", "frame")
+"""The kinds of file a dialog asks for, each remembering its own last folder."""
+
+
+def start_folder(kind: str, project: str | os.PathLike | None = None) -> Path:
+    """Where a file dialog for ``kind`` (FOLDER_KINDS) starts: the folder last used for that
+    kind, else the folder holding the open ``project``, else the user's Videos folder (clips,
+    exports) or Documents, else home — never the process's own folder, nor the app's data
+    folder (where the demo's copy lives, and nobody looks)."""
     import platformdirs
 
-    last = settings().value("export_folder", "")
-    for folder in (last, platformdirs.user_videos_dir(), platformdirs.user_documents_dir()):
+    last = settings().value(f"folders/{kind}", "") or (
+        settings().value("export_folder", "") if kind == "export" else "")  # (its old key)
+    holder = Path(project).parent if project is not None else None
+    if holder is not None and (holder == data_dir() or data_dir() in holder.parents):
+        holder = None
+    videos, documents = platformdirs.user_videos_dir(), platformdirs.user_documents_dir()
+    usual = (videos, documents) if kind in ("clips", "export") else (documents, videos)
+    for folder in (last, holder, *usual):
         if folder and Path(folder).is_dir():
             return Path(folder)
     return Path.home()
 
 
-def set_export_folder(path: str | os.PathLike) -> None:
+def remember_folder(kind: str, path: str | os.PathLike) -> None:
+    """The folder a dialog for ``kind`` was last used in: ``path``'s own if it is a folder
+    (a PNG sequence, a project) — its parent for a project — else the folder holding it."""
+    p = Path(path).resolve()
+    folder = p.parent if kind == "project" or not p.is_dir() else p
     s = settings()
-    s.setValue("export_folder", str(Path(path).resolve()))
+    s.setValue(f"folders/{kind}", str(folder))
     s.sync()
 
 

@@ -25,6 +25,35 @@ BUFFER_MS = 40
 """The device's buffer: what is handed to it is heard about this much later."""
 
 
+_ALSA_HANDLER = None
+
+
+def quiet_alsa() -> bool:
+    """Silence ALSA's own complaints on stderr (a machine without a sound card prints some 35
+    lines of them when a device is looked for): its error handler set to one that says nothing,
+    through ctypes, once. The studio says it itself, once, in its status bar (no sound device:
+    playback is silent). False where there is no ALSA (macOS, Windows, no libasound)."""
+    global _ALSA_HANDLER
+    if _ALSA_HANDLER is not None:
+        return True
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("asound")
+    if name is None:
+        return False
+    try:
+        lib = ctypes.CDLL(name)
+        kind = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                                ctypes.c_int, ctypes.c_char_p)  # fmt: skip
+        handler = kind(lambda *_: None)
+        lib.snd_lib_error_set_handler(handler)
+    except (OSError, AttributeError):
+        return False
+    _ALSA_HANDLER = handler  # (kept: ALSA calls it for as long as the process lives)
+    return True
+
+
 class SoundPlayer:
     """The soundtrack's samples and one playing device at a time."""
 
@@ -110,6 +139,7 @@ class SoundPlayer:
         try:
             import miniaudio
 
+            quiet_alsa()
             backends = [miniaudio.Backend.NULL] if mode == "null" else None
             device = miniaudio.PlaybackDevice(
                 output_format=miniaudio.SampleFormat.SIGNED16, nchannels=2, sample_rate=RATE,

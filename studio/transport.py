@@ -13,6 +13,7 @@ import time
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from engine.document import fold
+from studio import settings as prefs
 from studio.session import Session
 
 AHEAD = 48  # frames rendered ahead of the playhead: 2 s at 24 fps
@@ -45,6 +46,9 @@ class Transport(QObject):
         self.drift: list[float] = []  # sound clock − frame clock (s) at each frame shown
         self.resyncs = 0  # times the sound was started again at the frame's time
         self._last = -1
+        self._said_silent = False
+        self.scrub_sound = prefs.value("scrub_sound", True)
+        """Whether a new playhead, paused, sounds its frame's slice of the soundtrack."""
         session.playhead_changed.connect(self._scrub)
         # bound methods, never lambdas, on a longer-lived sender: Qt drops the connection when
         # the receiver goes (a lambda would outlive it and call into a deleted object)
@@ -100,11 +104,12 @@ class Transport(QObject):
     # -- the soundtrack: it follows the frame clock ------------------------------------------------
     def _scrub(self, frame: int) -> None:
         """Paused, a new playhead sounds a frame's worth of the soundtrack there."""
-        if self.playing or not self.sound.loaded:
+        if self.playing or not self.sound.loaded or not self.scrub_sound:
             return
         fps = self.s.timeline.fps
         if self.sound.play(frame / fps, seconds=max(1 / fps, 0.06)):
             QTimer.singleShot(300, self, self._end_scrub)  # not after this object is gone
+        self._say_if_silent()
 
     def _end_scrub(self) -> None:
         if not self.playing:
@@ -129,6 +134,13 @@ class Transport(QObject):
         if heard is not None:
             self.resyncs += 1
         self.sound.play(want)
+        self._say_if_silent()
+
+    def _say_if_silent(self) -> None:
+        """Once, in the status bar: there is no sound device, and playback is silent."""
+        if self.sound.available is False and not self._said_silent:
+            self._said_silent = True
+            self.s.status.emit(f"Playback is silent: {self.sound.problem}")
 
     def toggle(self) -> None:
         self.pause() if self.playing else self.play()

@@ -208,6 +208,7 @@ class MainWindow(QMainWindow):
                 else:
                     menu.addAction(self.actions[entry.id])
         self.actions["snap"].setChecked(s.soundtrack.snapping)
+        self.actions["scrub_sound"].setChecked(self.viewer.transport.scrub_sound)
 
     def _make_status_bar(self) -> None:
         bar = self.statusBar()

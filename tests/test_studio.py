@@ -277,10 +277,17 @@ def test_export_dialog_writes_a_playable_file(qtbot, make_window, tmp_path):
     out = tmp_path / "film.mp4"
     d.path.setText(str(out))
     d.scale.setValue(2)
-    # a bad setting is explained before starting
+    # options MP4 has no use for are greyed, saying why (and ignored)
+    assert not d.alpha.isEnabled() and "no transparency" in d.alpha.toolTip()
+    assert not d.loop.isEnabled() and "player decides" in d.loop.toolTip()
+    assert d.quality.isEnabled() and d.quality.toolTip() == ""
     d.alpha.setChecked(True)
-    assert any("transparency" in p for p in d.check()) and not d.export_button.isEnabled()
+    assert d.check() == [] and not d.settings().alpha
     d.alpha.setChecked(False)
+    # a bad setting is explained before starting
+    d.path.setText("")
+    assert any("file name" in p for p in d.check()) and not d.export_button.isEnabled()
+    d.path.setText(str(out))
     assert d.check() == [] and d.export_button.isEnabled()
     d.export_button.click()
     qtbot.waitUntil(lambda: not d.running, timeout=60_000)
@@ -291,6 +298,11 @@ def test_export_dialog_writes_a_playable_file(qtbot, make_window, tmp_path):
     # a PNG sequence through the same dialog
     d.format.setCurrentIndex(d.format.findData("png"))
     assert d.path.text().endswith("film")
+    assert not d.quality.isEnabled() and "lossless" in d.quality.toolTip()
+    assert d.alpha.isEnabled() and not d.loop.isEnabled()
+    d.format.setCurrentIndex(d.format.findData("gif"))
+    assert d.loop.isEnabled() and "palette" in d.quality.toolTip() and not d.alpha.isEnabled()
+    d.format.setCurrentIndex(d.format.findData("png"))
     d.export_button.click()
     qtbot.waitUntil(lambda: not d.running, timeout=60_000)
     assert len(list((tmp_path / "film").glob("*.png"))) == 12

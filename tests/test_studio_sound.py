@@ -83,6 +83,15 @@ def test_playback_plays_the_sound_in_step_with_the_frames(qtbot, make_window, tm
     assert t.drift and max(abs(d) for d in t.drift) <= 0.5 / s.timeline.fps
     t.pause()
     assert not s.soundtrack.player.playing and s.soundtrack.player.clock() is None
+    # Playback → Sound While Scrubbing off: a seek is silent (and stays off next launch)
+    assert w.actions["scrub_sound"].isChecked()
+    w.actions["scrub_sound"].trigger()
+    s.seek(30)
+    assert not s.soundtrack.player.playing
+    assert not make_window().viewer.transport.scrub_sound
+    w.actions["scrub_sound"].trigger()
+    s.seek(36)
+    assert s.soundtrack.player.playing
 
 
 @pytest.mark.slow

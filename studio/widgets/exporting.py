@@ -28,7 +28,16 @@ from PySide6.QtWidgets import (
 
 from engine import interchange
 from engine.document import MAX_OUTPUT_SIDE
-from engine.export import FILTERS, FORMAT_NAMES, ExportSettings, export, plan_target
+from engine.export import (
+    ALPHA_FORMATS,
+    FILTERS,
+    FORMAT_NAMES,
+    LOOP_FORMATS,
+    QUALITY_FORMATS,
+    ExportSettings,
+    export,
+    plan_target,
+)
 from studio import settings as prefs
 from studio.jobs import Job
 from studio.session import Session
@@ -64,7 +73,7 @@ class ExportDialog(QDialog):
             if not timeline or key in interchange.MEDIA_FORMATS:
                 self.format.addItem(name, key)
         name = f"{p.name}.otio" if timeline else f"{p.name}.mp4"
-        self.path = QLineEdit(str(prefs.export_folder() / name), self)
+        self.path = QLineEdit(str(prefs.start_folder("export", p.root) / name), self)
         browse = QPushButton("Browse…", self)
         browse.clicked.connect(self._browse)
         self.range = QComboBox(self)
@@ -164,20 +173,39 @@ class ExportDialog(QDialog):
         self.resize(560, 460)
 
     def settings(self) -> ExportSettings:
+        """What the dialog says; an option the format has no use for (greyed) as it is."""
+        fmt = self.format.currentData()
         return ExportSettings(
-            format=self.format.currentData(),
+            format=fmt,
             range=None if self.timeline else self.range.currentData(),
             fps=self.s.project.fps if self.timeline else self.fps.value(),
             scale=self.scale.value(),
             filter=self.filter.currentData(),
             quality=self.quality.value(),
-            loop=self.loop.isChecked(),
-            alpha=self.alpha.isChecked(),
+            loop=self.loop.isChecked() or fmt not in LOOP_FORMATS,
+            alpha=self.alpha.isChecked() and fmt in ALPHA_FORMATS,
             layer=self.layer.currentData(),
         )
 
+    def _options(self) -> None:
+        """Grey the options the chosen format has no use for, and say why in their tooltips."""
+        fmt = self.format.currentData()
+        name = FORMAT_NAMES[fmt]
+        for box, used, why in (
+            (self.quality, fmt in QUALITY_FORMATS,
+             f"{name} is {'lossless' if fmt != 'gif' else 'a 256-colour palette'}: "
+             "no quality to choose"),
+            (self.loop, fmt in LOOP_FORMATS,
+             f"{name} does not say whether it loops" + (
+                 " (the player decides)" if fmt in ("mp4", "webm") else "")),
+            (self.alpha, fmt in ALPHA_FORMATS, f"{name} has no transparency"),
+        ):  # fmt: skip
+            box.setEnabled(used)
+            box.setToolTip("" if used else why)
+
     def check(self) -> list[str]:
         """Explain what stops this export, before it starts."""
+        self._options()
         s = self.settings()
         size = self.s.engine.size
         problems = s.problems(self.s.timeline.frame_count, size)
@@ -254,7 +282,8 @@ class ExportDialog(QDialog):
             path, _ = QFileDialog.getSaveFileName(self, "Export Timeline", self.path.text(),
                                                   "OpenTimelineIO (*.otio)")  # fmt: skip
         elif self.format.currentData() == "png":
-            path = QFileDialog.getExistingDirectory(self, "Export PNG Sequence to Folder")
+            path = QFileDialog.getExistingDirectory(self, "Export PNG Sequence to Folder",
+                                                    str(Path(self.path.text()).parent))
         else:
             path, _ = QFileDialog.getSaveFileName(self, "Export", self.path.text())
         if path:
@@ -321,7 +350,7 @@ class ExportDialog(QDialog):
         else:
             self.status.setText(f"Wrote {path} ({size / 1024:.0f} KB).")
         self.show_button.setEnabled(True)
-        prefs.set_export_folder(self.written.parent)  # a PNG sequence's too: where it went
+        prefs.remember_folder("export", self.written.parent)  # a PNG sequence's: where it went
 
     def _show(self) -> None:
         """Show in Folder; where no file manager opens, the dialog says where the file is."""

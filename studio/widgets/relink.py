@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from engine.document import Offline
 from engine.errors import UserError
+from studio import settings as prefs
 
 SEARCH_LIMIT = 50_000
 """Entries a folder search looks at, at most (a home folder must not hang it)."""
@@ -125,10 +126,11 @@ class RelinkDialog(QDialog):
         if path is None:
             title = f"Locate {part.name}"
             frames = part.what == "clip" and self.s.project.clip(part.id).kind == "frames"
+            near = str(prefs.start_folder("clips", self.s.project.root))
             if frames:
-                path = QFileDialog.getExistingDirectory(self, title)
+                path = QFileDialog.getExistingDirectory(self, title, near)
             else:
-                path, _ = QFileDialog.getOpenFileName(self, title, "", f"{Path(part.source).name}"
+                path, _ = QFileDialog.getOpenFileName(self, title, near, f"{Path(part.source).name}"
                                                       f" (*{Path(part.source).suffix});;All files "
                                                       "(*)")  # fmt: skip
             if not path:
@@ -139,7 +141,9 @@ class RelinkDialog(QDialog):
         """Look in ``folder`` (else asked for) for every missing file by its name; the ones
         found are put back. Returns how many."""
         if folder is None:
-            folder = QFileDialog.getExistingDirectory(self, "Search a Folder for Missing Files")
+            folder = QFileDialog.getExistingDirectory(
+                self, "Search a Folder for Missing Files",
+                str(prefs.start_folder("clips", self.s.project.root)))  # fmt: skip
             if not folder:
                 return 0
         parts = self.parts()

@@ -1,0 +1,113 @@
+"""The first minutes with your own footage (issue 31): file dialogs that start where the user
+was, export options that do nothing greyed with the reason."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtWidgets import QFileDialog
+
+from engine.data.clips import write_video
+from engine.document import Project
+from tests.conftest import demo, loaded
+
+
+@pytest.fixture(autouse=True)
+def _studio_dirs(studio_dirs):
+    """Every test here keeps its settings, recovery copies and runs in its own folders."""
+
+
+def test_file_dialogs_start_where_the_user_was(qtbot, make_window, tmp_path, monkeypatch):
+    """Import Clips, Set Soundtrack, Load Model, Export Current Frame, New and Open Project
+    (through their menu items) start in the folder last used for that kind of file, else the
+    open project's folder — never the folder the studio was started from."""
+    films, footage, stills = (tmp_path / n for n in ("films", "footage", "stills"))
+    for folder in (films, footage, stills, tmp_path / "started here"):
+        folder.mkdir()
+    monkeypatch.chdir(tmp_path / "started here")
+    clip = write_video(footage / "walk.mp4", np.full((6, 48, 64, 3), 90, np.uint8), fps=12)
+    project = Project.create(films / "Film")
+    c = project.import_clip(clip).id
+    project.add_shot((c, 0), (c, 0), c)
+    project.save()
+    asked: list[tuple[str, str]] = []
+    answer: dict[str, object] = {}
+
+    def dialog(kind):
+        def ask(parent, title, start="", *_a, **_k):
+            asked.append((title, start))
+            got = answer.pop(title, "")
+            return got if kind == "folder" else (got, "")
+
+        return staticmethod(ask)
+
+    for name, kind in (("getOpenFileNames", "files"), ("getOpenFileName", "file"),
+                       ("getSaveFileName", "file"), ("getExistingDirectory", "folder")):
+        monkeypatch.setattr(QFileDialog, name, dialog(kind))
+    w = make_window()
+    w.life.open_project(project.root)
+    loaded(qtbot, w)
+
+    def start(action: str) -> Path:
+        asked.clear()
+        w.actions[action].trigger()
+        assert asked, action
+        return Path(asked[-1][1]) if Path(asked[-1][1]).is_dir() else Path(asked[-1][1]).parent
+
+    # nothing used yet: the project's folder (not the process's)
+    assert start("import") == films
+    assert start("load_model") == films and start("sound") == films
+    assert start("export_frame") == films
+    # a folder used for one kind is where that kind starts next time, and only that kind
+    answer["Import Clips"] = [str(clip)]
+    start("import")
+    assert start("import") == footage and start("load_model") == films
+    answer["Export Current Frame"] = str(stills / "still.png")
+    start("export_frame")
+    assert start("export_frame") == stills
+    # a project's: the folder that holds it
+    answer["Open Project (a .zoetrope folder)"] = str(project.root)
+    assert start("open") == films
+    assert start("new") == films
+    assert all(Path(a[1]) != tmp_path / "started here" for a in asked)
+
+
+def test_no_sound_card_is_said_once_without_alsa_noise(qtbot, make_window, tmp_path,
+                                                       monkeypatch):  # fmt: skip
+    """Without a sound device the status bar says once that playback is silent, and the sound
+    library's own complaints stay off stderr (a machine without a sound card: about 35 lines
+    of ALSA errors before)."""
+    import subprocess
+    import sys
+
+    probe = ("from studio.sound import SoundPlayer\nimport numpy as np\np = SoundPlayer()\n"
+             "p.load(np.zeros((4800, 2), np.float32))\nprint(p.play(0.0, 0.05), p.available)")
+    env = {k: v for k, v in os.environ.items() if k != "ZOETROPE_AUDIO"}
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         env=env, cwd=Path(__file__).parents[1], timeout=60)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "ALSA" not in out.stderr and "snd_" not in out.stderr, out.stderr
+    # the studio, with no device to play on
+    monkeypatch.setenv("ZOETROPE_AUDIO", "off")
+    w = make_window()
+    said: list[str] = []
+    w.session.status.connect(said.append)
+    w.life.open_project(demo(tmp_path))
+    loaded(qtbot, w)
+    s = w.session
+    if s.project.soundtrack is None:
+        from engine import audio
+
+        track, _ = audio.click_track(120, 10.0)
+        assert w.commands.soundtrack_dialog(str(audio.write_wav(tmp_path / "c.wav", track)))
+    qtbot.waitUntil(lambda: s.soundtrack.player.loaded, timeout=10_000)
+    s.seek(5)
+    s.seek(9)
+    w.viewer.transport.play()
+    qtbot.waitUntil(lambda: w.viewer.transport.shown >= 3, timeout=30_000)
+    w.viewer.transport.pause()
+    assert [m for m in said if m.startswith("Playback is silent")] == [
+        "Playback is silent: sound is off (ZOETROPE_AUDIO=off)"]
