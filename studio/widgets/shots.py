@@ -94,6 +94,10 @@ class Inspector(QWidget):
         self.char_clip, self.char_frame = QComboBox(self), QSpinBox(self)
         self.bg_clip, self.bg_frame = QComboBox(self), QSpinBox(self)
         self.mo_clip, self.mo_in, self.mo_out = QComboBox(self), QSpinBox(self), QSpinBox(self)
+        for combo in (self.char_clip, self.bg_clip, self.mo_clip):  # a long name: no wider
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(10)
         self.duration = QSpinBox(self, minimum=1, maximum=MAX_SHOT_FRAMES, suffix=" frames")
         self.natural = QPushButton("Fit to motion", self)
         self.natural.setToolTip(
@@ -339,6 +343,7 @@ class Inspector(QWidget):
             combo.clear()
             for clip in p.clips.values():
                 combo.addItem(clip.name, clip.id)
+                combo.setItemData(combo.count() - 1, clip.name, Qt.ItemDataRole.ToolTipRole)
         self.name.setText(shot.name)
         for combo, spin, ref in (
             (self.char_clip, self.char_frame, shot.character),
@@ -348,6 +353,8 @@ class Inspector(QWidget):
             spin.setRange(0, p.clip(ref.clip).frames - 1)
             spin.setValue(ref.frame)
         self.mo_clip.setCurrentIndex(self.mo_clip.findData(shot.motion.clip))
+        for combo in (self.char_clip, self.bg_clip, self.mo_clip):  # the whole name
+            combo.setToolTip(combo.currentText())
         n = p.clip(shot.motion.clip).frames
         self.mo_in.setRange(0, n - 1)
         self.mo_out.setRange(0, n - 1)
