@@ -471,6 +471,18 @@ def export(
     return written
 
 
+def past_sound(project, settings: ExportSettings, frame_count: int) -> float:
+    """How many seconds the exported picture runs past the end of the soundtrack under it
+    (silence there), 0 where it does not (or there is no soundtrack, or the format carries
+    none)."""
+    s = project.soundtrack
+    if s is None or settings.format not in audio.SOUND_FORMATS or not frame_count:
+        return 0.0
+    start, stop = settings.span(frame_count)
+    ends = start / project.fps + (stop - start) / settings.fps  # timeline seconds
+    return max(0.0, ends - (s.offset + s.seconds))
+
+
 def _sound_of(project, at: float, seconds: float, notes: list | None) -> Sound | None:
     """The soundtrack from timeline time ``at``, or None — said in ``notes`` — where its file
     is offline or holds no sound: the film is exported silent rather than not at all."""

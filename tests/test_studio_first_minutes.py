@@ -142,3 +142,33 @@ def test_a_long_name_changes_no_layout(qtbot, make_window, tmp_path):
     # (offscreen the docks kept their width either way; what could widen them is a clip combo
     # asking for the whole name: 753 px before)
     assert all(c.sizeHint().width() < 250 for c in (insp.char_clip, insp.bg_clip, insp.mo_clip))
+
+
+def test_where_the_soundtrack_ends_shows_on_the_timeline_and_in_the_export(qtbot, make_window,
+                                                                          tmp_path):  # fmt: skip
+    """A film longer than its soundtrack: the sound's lane past its end is marked (the rest of
+    the film is silent), and the export dialog says by how much the film runs past it."""
+    from engine import audio
+    from studio.widgets.timeline import RULER, SILENT, TRACK
+
+    w = make_window()
+    w.resize(1200, 800)
+    w.show()
+    w.life.open_project(demo(tmp_path / "d"))
+    loaded(qtbot, w)
+    s = w.session
+    track, _ = audio.click_track(120, 2.0)
+    assert w.commands.soundtrack_dialog(str(audio.write_wav(tmp_path / "two.wav", track)))
+    qtbot.waitUntil(lambda: s.soundtrack.peaks is not None, timeout=20_000)
+    strip = w.timeline.strip
+    strip.update()
+    qtbot.wait(50)
+    image = strip.grab().toImage()
+    end = 2.0 * s.timeline.fps * strip.ppf
+    lane = RULER + TRACK + 6 + 2
+    assert image.pixelColor(int(end) + 40, lane) == SILENT
+    assert image.pixelColor(int(end) - 40, lane) != SILENT  # (the sound plays there)
+    d = w.commands.export_dialog()
+    past = s.timeline.frame_count / s.timeline.fps - 2.0
+    assert f"the film runs {past:.1f} s past its soundtrack" in d.size_note.text()
+    d.close()

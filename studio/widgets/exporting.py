@@ -36,6 +36,7 @@ from engine.export import (
     QUALITY_FORMATS,
     ExportSettings,
     export,
+    past_sound,
     plan_target,
 )
 from studio import settings as prefs
@@ -223,6 +224,9 @@ class ExportDialog(QDialog):
 
             sound = (" · with the soundtrack" if carries_sound(s) else
                      f" · {FORMAT_NAMES[s.format]} carries no sound")  # fmt: skip
+            past = past_sound(self.s.project, s, self.s.timeline.frame_count)
+            if past >= 0.5 / s.fps:
+                sound += f" · the film runs {past:.1f} s past its soundtrack (silent there)"
         if self.timeline:
             n = len(self.s.project.shots)
             folder = interchange.media_folder(self.path.text().strip() or "cut.otio").name

@@ -24,6 +24,7 @@ TRACK = 64
 LABEL = 17  # the label bar on top of a shot block
 TILE = TRACK - LABEL - 4  # filmstrip tiles below it
 WAVE = 30  # the soundtrack's lane under the shots
+SILENT = QColor(64, 34, 40)  # the sound's lane past its end
 THUMB_LAYER = "composite"  # the filmstrip shows the result, whatever layer the viewer shows
 PALETTE = [QColor(70, 110, 160), QColor(90, 140, 90), QColor(150, 110, 70), QColor(120, 90, 150)]
 MAX_WIDTH = 16_000_000  # px: just under Qt's largest widget (QWIDGETSIZE_MAX, 2**24 - 1)
@@ -302,6 +303,15 @@ class TimelineStrip(QWidget):
             block = peaks[max(a, 0) : b]
             lo, hi = float(block[:, 0].min()), float(block[:, 1].max())
             p.drawLine(x, int(mid - hi * half), x, int(mid - lo * half))
+        # where the sound ends before the film does: the rest of the lane says so
+        end = (sound.offset + sound.seconds) * fps * self.ppf
+        if end < self.s.timeline.frame_count * self.ppf and end <= area.right():
+            x = max(int(end), area.left())
+            p.fillRect(QRect(x, top, area.right() - x + 1, WAVE), SILENT)
+            p.setPen(QColor(230, 110, 110))
+            p.drawLine(int(end), top, int(end), top + WAVE - 1)
+            p.drawText(QRect(int(end) + 6, top, 400, WAVE), Qt.AlignmentFlag.AlignVCenter,
+                       "the soundtrack ends: silence")  # fmt: skip
 
     def _paint_accents(self, p: QPainter, shot_id: str, start: int, r: QRect) -> None:
         """The selected shot's motion accents: a small triangle under the shot at each, pointing
