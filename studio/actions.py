@@ -158,6 +158,8 @@ MENUS: dict[str, tuple] = {
              tip="The playhead and shot edges dragged on the timeline stop on the soundtrack's "
              "beats"),
         SEPARATOR,
+        Spec("messages", "&Message Log…", "commands.message_log", keys="Ctrl+Shift+M",
+             tip="Every status-bar message of this session, whole"),
         Spec("reset_layout", "&Reset Layout", "commands.reset_layout"),
     ),
     "&Help": (

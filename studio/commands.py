@@ -61,6 +61,24 @@ class Commands(QObject):
     def reset_layout(self) -> None:
         self.w.restoreState(self.w.default_state)
 
+    def message_log(self):
+        """View → Message Log…: one window, brought to the front if open."""
+        from studio.widgets.dialogs import MessageLog
+
+        w = self.w
+        if w.message_log is None:
+            log = w.message_log = MessageLog(w.status_log, w)
+            w.dialogs.append(log)  # (closed with the window)
+
+            def gone(*_) -> None:
+                w.message_log = None
+                w.dialogs.remove(log)
+
+            log.finished.connect(gone)
+        w.message_log.show()
+        w.message_log.raise_()
+        return w.message_log
+
     def welcome(self) -> None:
         self.w.welcome.show()
 

@@ -6,6 +6,7 @@ user are the window's (``show_message``, ``ask``, ``choose``, ``run_busy``)."""
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QEvent, QEventLoop, QSize, Qt, QTimer, QUrl
@@ -71,6 +72,10 @@ class _TallPanel(QScrollArea):
                      hint.height())  # fmt: skip
 
 
+MAX_MESSAGES = 500
+"""Status-bar messages kept for View → Message Log."""
+
+
 class MainWindow(QMainWindow):
     def __init__(self) -> None:
         super().__init__()
@@ -128,6 +133,7 @@ class MainWindow(QMainWindow):
         self.library.clip_activated.connect(self.commands.add_shot)  # double-click a clip
         self.library.subject_activated.connect(self.commands.use_subject)
         s.undo.cleanChanged.connect(self.update_title)
+        s.edited.connect(self.update_title)  # (the frame rate shown)
         s.project_opened.connect(self.update_title)
         s.project_opened.connect(self._opened)
         s.project_opened.connect(self._update_actions)
@@ -212,6 +218,12 @@ class MainWindow(QMainWindow):
 
     def _make_status_bar(self) -> None:
         bar = self.statusBar()
+        self.fps_label = QLabel("", self, toolTip="The project's frame rate, taken from its "
+                                "first clip (Edit → Frame Rate… to change it)")  # fmt: skip
+        bar.addPermanentWidget(self.fps_label)
+        self.status_log: list[tuple[str, str]] = []  # (time, text): View → Message Log
+        self.message_log = None
+        bar.messageChanged.connect(self._logged)
         self.model_label = QLabel("no model", self)
         self.device_label = QLabel("", self)
         self.cache_label = QLabel("", self)
@@ -245,6 +257,18 @@ class MainWindow(QMainWindow):
         ro = " (read-only)" if p and self.session.read_only else ""
         self.setWindowTitle(f"{p.name}[*]{ro} — {APP_NAME}" if p else APP_NAME)
         self.setWindowModified(self.session.dirty)
+        self.fps_label.setText(f"{p.fps:g} fps" if p else "")
+
+    def _logged(self, text: str) -> None:
+        """A status-bar message, kept whole in the message log (the bar may cut it short; its
+        tooltip holds it too)."""
+        self.statusBar().setToolTip(text)
+        if not text:
+            return
+        when = time.strftime("%H:%M:%S")
+        self.status_log = [*self.status_log[-(MAX_MESSAGES - 1) :], (when, text)]
+        if self.message_log is not None:
+            self.message_log.add(when, text)
 
     def _model_loaded(self, info: dict) -> None:
         name = "built-in model" if info.get("builtin") else info["name"]

@@ -172,3 +172,36 @@ def test_where_the_soundtrack_ends_shows_on_the_timeline_and_in_the_export(qtbot
     past = s.timeline.frame_count / s.timeline.fps - 2.0
     assert f"the film runs {past:.1f} s past its soundtrack" in d.size_note.text()
     d.close()
+
+
+def test_messages_stay_readable_in_the_log_and_the_rate_in_the_status_bar(
+        qtbot, make_window, tmp_path):  # fmt: skip
+    """The message that says which frame rate the project took from its first clip reads
+    whole in View → Message Log… (and in the status bar's tooltip), however narrow the bar;
+    the rate stays shown in the status bar."""
+    project = Project.create(tmp_path / "Film")
+    project.save()
+    w = make_window()
+    w.resize(700, 600)
+    w.show()
+    w.life.open_project(project.root)
+    loaded(qtbot, w)
+    s = w.session
+    clip = write_video(tmp_path / "a rather long clip name, shot at ten.mp4",
+                       np.full((6, 48, 64, 3), 90, np.uint8), fps=10)  # fmt: skip
+    w.library.import_paths([str(clip)])
+    qtbot.waitUntil(lambda: bool(s.project.clips), timeout=30_000)
+    said = next(text for _, text in w.status_log if text.startswith("Frame rate set to 10 fps"))
+    assert "Edit → Frame Rate…" in said and w.fps_label.text() == "10 fps"
+    w.statusBar().showMessage(said)
+    assert w.statusBar().toolTip() == said
+    w.actions["messages"].trigger()  # View → Message Log…
+    log = w.message_log
+    assert log is not None and log.isVisible() and said in log.text.toPlainText()
+    w.statusBar().showMessage("and one more")
+    assert log.text.toPlainText().rstrip().endswith("and one more")  # it follows
+    w.actions["messages"].trigger()
+    assert w.message_log is log  # one window
+    log.close()
+    s.set_fps(24.0)
+    assert w.fps_label.text() == "24 fps"
