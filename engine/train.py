@@ -383,9 +383,21 @@ def build_pairs(cfg: TrainConfig, rank: int, reporter: Reporter) -> tuple[object
     clips, names = [], []
     errors: list[str] = []
     for index, path in enumerate(paths, 1):
-        reporter.emit("prepare", index=index, count=len(paths), path=str(path))
+        said = [time.monotonic()]
+
+        def step(done: int, expected: int | None, index=index, path=path, said=said) -> None:
+            """The preparing stage's progress, a few times a second: this clip's frames."""
+            if time.monotonic() - said[0] < 0.25:
+                return
+            said[0] = time.monotonic()
+            part = min(done / expected, 1.0) if expected else 0.0
+            reporter.emit("prepare", index=index, count=len(paths), path=str(path), frame=done,
+                          frames=expected, fraction=(index - 1 + part) / len(paths))  # fmt: skip
+
+        reporter.emit("prepare", index=index, count=len(paths), path=str(path), frame=0,
+                      frames=None, fraction=(index - 1) / len(paths))  # fmt: skip
         try:
-            clip = cache.load(path, cfg.image_size, cfg.fit)
+            clip = cache.load(path, cfg.image_size, cfg.fit, progress=step)
         except ClipError as e:
             errors.append(str(e))
             continue

@@ -66,6 +66,21 @@ def test_cache_decodes_once_and_keys_by_content(tmp_path, monkeypatch):
     assert len(cache.load(copy, 32)) == 5 and len(calls) == 4
 
 
+def test_decoding_a_clip_says_how_far_it_got(tmp_path):
+    """A first decode reports its frames as it goes, against how many the clip should hold
+    (a video's duration × rate; a folder's files): the training's "Preparing clips" stage."""
+    video = write_video(tmp_path / "a.mp4", _frames(20), fps=10)
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for k, f in enumerate(_frames(17)):
+        Image.fromarray(f).save(folder / f"f{k}.png")
+    for clip, count in ((video, 20), (folder, 17)):
+        seen: list = []
+        cache = FrameCache(tmp_path / "cache")
+        cache.load(clip, 32, progress=lambda n, of, s=seen: s.append((n, of)))
+        assert seen == [(8, count), (16, count)], clip
+
+
 def test_long_clip_is_streamed_not_held(tmp_path):
     """A 1080p clip passes through the cache with only model-resolution frames kept."""
     import tracemalloc

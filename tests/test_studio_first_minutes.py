@@ -205,3 +205,22 @@ def test_messages_stay_readable_in_the_log_and_the_rate_in_the_status_bar(
     log.close()
     s.set_fps(24.0)
     assert w.fps_label.text() == "24 fps"
+
+
+def test_training_shows_its_preparing_stage(qtbot, make_window, tmp_path):
+    """Model → Train on Clips: while the clips are read (a minute and more on long footage)
+    the dialog says which clip, how far into it, and its bar moves (the events as
+    ``engine.train --progress json`` writes them: tests/test_train.py)."""
+    w = make_window()
+    w.life.open_project(demo(tmp_path))
+    loaded(qtbot, w)
+    w.actions["train"].trigger()  # Model → Train on Clips…
+    d = next(x for x in w.dialogs if hasattr(x, "start_button"))
+    d._event({"event": "prepare", "index": 2, "count": 6, "path": "/films/walk.mp4", "frame": 0,
+              "frames": None, "fraction": 1 / 6})  # fmt: skip
+    assert d.status.text() == "Preparing clips 2/6: walk.mp4" and d.bar.value() == 166
+    d._event({"event": "prepare", "index": 2, "count": 6, "path": "/films/walk.mp4",
+              "frame": 40, "frames": 100, "fraction": (1 + 0.4) / 6})  # fmt: skip
+    assert d.status.text() == "Preparing clips 2/6: walk.mp4 · frame 40 of 100"
+    assert d.bar.value() == 233
+    d.close()

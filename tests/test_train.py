@@ -167,7 +167,10 @@ def test_trains_on_video_files_and_fine_tunes_with_init(tmp_path, clip_dir):
                      "--progress", "json", *TINY)  # fmt: skip
     assert out.returncode == 0, out.stderr
     events = _events(out.stdout)
-    assert [e["index"] for e in events if e["event"] == "prepare"] == [1, 2, 3, 4]
+    prepared = [e for e in events if e["event"] == "prepare"]
+    assert [e["index"] for e in prepared if e["frame"] == 0] == [1, 2, 3, 4]
+    fractions = [e["fraction"] for e in prepared]  # the stage's own progress, onwards
+    assert fractions == sorted(fractions) and fractions[:1] == [0] and max(fractions) < 1
     start = next(e for e in events if e["event"] == "start")
     assert start["data"] == "4 clips, 24 frames"
     model = str(run / "model.safetensors")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,8 +56,10 @@ class FrameCache:
         except FileNotFoundError:  # gone since it was checked (even mid-hash): one wording
             raise ClipError(f"{path}: no such file or folder") from None
 
-    def load(self, path: str | os.PathLike, size: int, fit: str = "stretch") -> CachedClip:
-        """The clip at ``size``×``size``, decoding (and caching) it only if needed."""
+    def load(self, path: str | os.PathLike, size: int, fit: str = "stretch",
+             progress: Callable[[int, int | None], None] | None = None) -> CachedClip:  # fmt: skip
+        """The clip at ``size``×``size``, decoding (and caching) it only if needed;
+        ``progress(frames decoded, frames expected or None)`` as it decodes."""
         path = Path(path)
         reader = ClipReader(path)  # validates the path before hashing it
         key = self.key(path, size, fit)
@@ -72,6 +75,8 @@ class FrameCache:
             for frame in reader.frames():
                 out.write(fit_frame(frame, size, fit).tobytes())
                 n += 1
+                if progress is not None and n % 8 == 0:
+                    progress(n, reader.expected)
         if n == 0 or reader.info is None:
             data_path.unlink(missing_ok=True)
             raise ClipError(f"{path}: holds no frames")

@@ -89,6 +89,9 @@ class ClipReader:
                 f"{', '.join(sorted(IMAGE_EXTENSIONS))}; or a folder of numbered frames)"
             )
         self.info: ClipInfo | None = None
+        self.expected: int | None = None
+        """How many frames the clip should hold (its files; a video's duration × rate), once
+        ``info`` is set; None where it cannot say (a raw stream)."""
 
     def frames(self) -> Iterator[np.ndarray]:
         """Yield frames as uint8 (H, W, 3) RGB. ``self.info`` is set before the first frame."""
@@ -110,6 +113,7 @@ class ClipReader:
                 size = (w, h)
                 self._check_size(w, h)
                 self.info = ClipInfo(self.path, self.kind, w, h, self.default_fps)
+                self.expected = len(self.files)
             elif (w, h) != size:
                 raise ClipError(
                     f"{f}: frame size {w}x{h} differs from the first frame's {size[0]}x{size[1]}"
@@ -148,6 +152,8 @@ class ClipReader:
             if not 0 < fps <= 1000:
                 fps = self.default_fps
             self.info = ClipInfo(self.path, "video", w, h, fps)
+            duration = float(meta.get("duration") or 0)
+            self.expected = max(1, round(duration * fps)) if duration > 0 else None
             nbytes = w * h * 3
             while True:
                 try:

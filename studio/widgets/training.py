@@ -315,10 +315,13 @@ class TrainDialog(QDialog):
 
     def _event(self, e: dict) -> None:
         kind = e.get("event")
-        if kind == "prepare":
+        if kind == "prepare":  # a stage of its own, with its own progress on the bar
+            frames = f" · frame {e['frame']}" + (f" of {e['frames']}" if e.get("frames") else "")
             self.status.setText(
-                f"Reading clip {e['index']} of {e['count']}: {Path(e['path']).name}"
+                f"Preparing clips {e['index']}/{e['count']}: {Path(e['path']).name}"
+                + (frames if e.get("frame") else "")
             )
+            self.bar.setValue(int(1000 * (e.get("fraction") or 0)))
         elif kind == "start":
             self.status.setText(
                 f"Training on {e.get('device')} ({e.get('precision')}), "
