@@ -430,9 +430,18 @@ class Analysis(QObject):
         super().__init__(session)
         self.s = session
         self.job = None
-        session.model_loaded.connect(self.start)
+        self.models = 0  # models loaded for this project: past the first, clips are re-analysed
+        session.model_loaded.connect(self._model_loaded)
         session.edited.connect(self.start)
-        session.project_opened.connect(self.cancel)
+        session.project_opened.connect(self._opened)
+
+    def _opened(self, *_) -> None:
+        self.models = 0
+        self.cancel()
+
+    def _model_loaded(self, *_) -> None:
+        self.models += 1
+        self.start()
 
     @property
     def running(self) -> bool:
@@ -452,6 +461,9 @@ class Analysis(QObject):
         if not clips:
             return
 
+        again = self.models > 1  # another model: say why every clip is analysed again
+        n = len(clips)
+
         def work(director, job) -> tuple[int, list[str]]:
             made, problems = 0, []
             for i, clip_id in enumerate(clips):
@@ -461,8 +473,10 @@ class Analysis(QObject):
                     continue  # (offline: its shots' placeholders say so)
 
                 def step(name: str, done: int, total: int, i=i) -> None:
-                    job.report(i * 1000 + done * 1000 // max(total, 1), len(clips) * 1000,
-                               f"Analysing {name} ({i + 1} of {len(clips)})…")  # fmt: skip
+                    text = (f"Re-analysing {n} clip{'s' if n != 1 else ''} with the new model: "
+                            f"{i + 1}/{n} ({name})…" if again else
+                            f"Analysing {name} ({i + 1} of {n})…")  # fmt: skip
+                    job.report(i * 1000 + done * 1000 // max(total, 1), n * 1000, text)
 
                 step(clip.name, 0, 1)
                 try:
