@@ -251,6 +251,17 @@ def left_behind(qtbot, windows) -> None:
         raise AssertionError(f"studio threads still running: {studio_threads()}") from None
 
 
+def opened(qtbot, make_window, project, size=(1200, 800)):
+    """A window, shown at ``size``, on ``project`` (saved first), its model loaded."""
+    project.save()
+    w = make_window()
+    w.resize(*size)
+    w.show()
+    w.life.open_project(project.root)
+    loaded(qtbot, w)
+    return w
+
+
 def loaded(qtbot, window):
     qtbot.waitUntil(
         lambda: bool(window.session.engine.ready and window.session.model_info), timeout=LOAD_S

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from engine.data.clips import write_video
 from engine.document import Project
-from tests.conftest import demo, loaded
+from tests.conftest import demo, loaded, opened
 
 
 @pytest.fixture(autouse=True)
@@ -124,12 +124,7 @@ def test_a_long_name_changes_no_layout(qtbot, make_window, tmp_path):
     project.rename_clip(clip, long[:120])
     project.add_shot((short, 0), (short, 0), short, name="Short")
     project.add_shot((clip, 0), (clip, 0), clip, name=long[:120])
-    project.save()
-    w = make_window()
-    w.resize(1280, 800)
-    w.show()
-    w.life.open_project(project.root)
-    loaded(qtbot, w)
+    w = opened(qtbot, make_window, project, (1280, 800))
     s = w.session
     s.select(s.project.shots[0].id)
     qtbot.wait(100)
@@ -179,13 +174,7 @@ def test_messages_stay_readable_in_the_log_and_the_rate_in_the_status_bar(
     """The message that says which frame rate the project took from its first clip reads
     whole in View → Message Log… (and in the status bar's tooltip), however narrow the bar;
     the rate stays shown in the status bar."""
-    project = Project.create(tmp_path / "Film")
-    project.save()
-    w = make_window()
-    w.resize(700, 600)
-    w.show()
-    w.life.open_project(project.root)
-    loaded(qtbot, w)
+    w = opened(qtbot, make_window, Project.create(tmp_path / "Film"), (700, 600))
     s = w.session
     clip = write_video(tmp_path / "a rather long clip name, shot at ten.mp4",
                        np.full((6, 48, 64, 3), 90, np.uint8), fps=10)  # fmt: skip

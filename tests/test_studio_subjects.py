@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 
 from engine.data.clips import write_video
 from engine.document import Project
-from tests.conftest import loaded
+from tests.conftest import opened
 from tests.test_cutout import SIZE, street
 
 
@@ -31,12 +31,7 @@ def _opened(qtbot, make_window, tmp_path, shots=((0, 0),), **clips):
         name = "Walkers" if i == 0 else f"Shot {i + 1}"
         project.add_shot((ids[a], 0), (ids[b], 0), ids[a], name=name)
     project.set_output_size(SIZE)
-    project.save()
-    w = make_window()
-    w.resize(1200, 800)
-    w.show()
-    w.life.open_project(project.root)
-    loaded(qtbot, w)
+    w = opened(qtbot, make_window, project)
     return w, *ids
 
 
