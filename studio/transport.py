@@ -18,7 +18,11 @@ from studio.session import Session
 
 AHEAD = 48  # frames rendered ahead of the playhead: 2 s at 24 fps
 PREROLL = 12  # frames that must be ready before the clock starts (0.5 s at 24 fps) …
-PREROLL_WAIT_S = 2.0  # … waiting at most this long
+PREROLL_WAIT_S = 2.0  # … waiting at most this long (for the first of them: as long as it takes)
+STALL = 6
+"""Frames in a row not rendered when their time came: playback stops the clock and waits for
+them (a clip still being analysed), as a video player buffers, rather than running on over
+frames that do not exist."""
 ONION_LAYER = "cutout"  # ghosts are the character alone (the engine's matte), not whole frames
 
 
@@ -41,6 +45,7 @@ class Transport(QObject):
         self._n = 0
         self.shown = 0
         self.dropped = 0
+        self.buffered = 0  # times playback stopped its clock to wait for frames
         self.late: list[int] = []  # play positions (frames since play) that were not ready
         self.sound = session.soundtrack.player
         self.drift: list[float] = []  # sound clock − frame clock (s) at each frame shown
@@ -88,7 +93,8 @@ class Transport(QObject):
         self._preroll_until = self._t0 + PREROLL_WAIT_S
         self._rolling = False
         self._n = 0
-        self.shown = self.dropped = 0
+        self._missing = 0
+        self.shown = self.dropped = self.buffered = 0
         self.late = []
         self.drift, self.resyncs, self._last = [], 0, -1
         self._timer.start(max(1, int(500 / self.s.timeline.fps)))  # two ticks per frame
@@ -162,6 +168,8 @@ class Transport(QObject):
         buffering, so a cold start does not drop them."""
         now = self.clock()
         ahead = [self.frame_after(k, self._start) for k in range(PREROLL)]
+        if ahead[0] is not None and self.s.frames.image(ahead[0]) is None:
+            return False  # the first frame, however long it takes
         if now < self._preroll_until and any(
             f is not None and self.s.frames.image(f) is None for f in ahead
         ):
@@ -190,6 +198,21 @@ class Transport(QObject):
         if self.s.frames.image(frame) is None:
             self.dropped += 1
             self.late.append(n)
+            self._missing += 1
+            if self._missing >= STALL:  # nothing to show for a while: wait for it
+                self._buffer(frame)
+                return
+        else:
+            self._missing = 0
+        self.s.seek(frame)
+
+    def _buffer(self, frame: int) -> None:
+        """Stop the clock at ``frame`` until it and the frames after it are rendered (the
+        pre-roll again), the sound with it."""
+        self.sound.stop()
+        self._rolling, self._start, self._n, self._missing = False, frame, 0, 0
+        self._preroll_until = self.clock() + PREROLL_WAIT_S
+        self.buffered += 1
         self.s.seek(frame)
 
     def prefetch(self, *_) -> None:

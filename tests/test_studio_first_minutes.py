@@ -238,3 +238,51 @@ def test_another_model_says_why_the_clips_are_analysed_again(qtbot, make_window,
     qtbot.waitUntil(lambda: any(t.startswith("Re-analysing 2 clips with the new model: 1/2")
                                 for t in texts), timeout=60_000)  # fmt: skip
     qtbot.waitUntil(lambda: not s.analysis.running, timeout=60_000)
+
+
+def test_playback_waits_for_frames_that_do_not_exist_yet(qtbot, make_window, tmp_path,
+                                                         monkeypatch):  # fmt: skip
+    """Playback does not run ahead of the frames that exist: it waits on its first frame
+    however long it takes (a clip still being analysed), and when the frames ahead stop
+    coming it stops its clock until they do, as a video player buffers. (Which frames exist is
+    set by the test; the clock is the test's: no test times the machine.)"""
+    from studio.transport import STALL
+
+    w = opened(qtbot, make_window, Project.open(demo(tmp_path)))
+    s, t = w.session, w.viewer.transport
+    real = s.frames.image
+    gone: set[int] = set(range(0, 200))
+    monkeypatch.setattr(s.frames, "image",
+                        lambda i, layer=None: None if i in gone else real(i, layer))  # fmt: skip
+    now = [100.0]
+    t.clock = lambda: now[0]
+    fps = s.timeline.fps
+    s.seek(0)
+    t.play()
+    for _ in range(100):  # ten seconds and more: still waiting on frame 0
+        now[0] += 0.1
+        t._tick()
+    assert s.playhead == 0 and t.shown == 0 and t.playing
+    gone.clear()
+    qtbot.waitUntil(lambda: all(real(f) is not None for f in range(24)), timeout=60_000)
+    t._tick()  # frame 0 and the pre-roll are there: the clock starts
+    start = now[0]
+    for k in range(1, 6):
+        now[0] = start + (k + 0.5) / fps
+        t._tick()
+    assert s.playhead == 5 and t.buffered == 0
+    gone.update(range(8, 200))  # the frames ahead are not there (yet)
+    for k in range(6, 60):
+        now[0] = start + (k + 0.5) / fps
+        t._tick()
+    assert t.buffered == 1 and 8 <= s.playhead < 8 + STALL and t.playing  # waiting there
+    at = s.playhead
+    gone.clear()
+    qtbot.waitUntil(lambda: all(real(f) is not None for f in range(at, at + 12)),
+                    timeout=60_000)  # fmt: skip
+    t._tick()
+    again = now[0]
+    now[0] = again + 3.5 / fps
+    t._tick()
+    assert s.playhead == at + 3  # on from where it waited
+    t.pause()
