@@ -453,9 +453,14 @@ class Analysis(QObject):
             return  # (no model yet, or the model of another project is still loading)
         if all(client.analysed(c) for c in project.clips):
             return  # the usual case after an edit: nothing to do, no job
-        # in the order the timeline first needs them: the frames at the start come first
-        order = [c for s in project.shots for c in (s.background.clip, s.character.clip,
-                                                     s.motion.clip)]  # fmt: skip
+        # in the order the timeline needs them from the playhead on: the frame on screen first
+        shots = project.shots
+        timeline = self.s.timeline
+        if 0 <= self.s.playhead < timeline.frame_count:
+            here = timeline.locate(self.s.playhead)[0]
+            shots = [*shots[here:], *shots[:here]]
+        order = [c for s in shots for c in (s.background.clip, s.character.clip,
+                                            s.motion.clip)]  # fmt: skip
         order = list(dict.fromkeys([*order, *project.clips]))
         clips = [c for c in order if not client.analysed(c)]
         if not clips:

@@ -217,26 +217,26 @@ def test_training_shows_its_preparing_stage(qtbot, make_window, tmp_path):
 
 def test_another_model_says_why_the_clips_are_analysed_again(qtbot, make_window, tmp_path,
                                                              model_file):  # fmt: skip
-    """Model → Load Model…: every clip is analysed again with it, and the status bar says so
-    ("Re-analysing 2 clips with the new model: 1/2")."""
+    """Model → Load Model…: every clip is analysed again with it, the status bar says so
+    ("Re-analysing 2 clips with the new model: 1/2"), the clip of the shot under the playhead
+    first."""
 
     project = Project.create(tmp_path / "Film")
     frames = np.full((8, 48, 64, 3), 90, np.uint8)
     for name in ("a", "b"):
         c = project.import_clip(write_video(tmp_path / f"{name}.mp4", frames, fps=12)).id
-    project.add_shot((c, 0), (c, 0), c)
-    project.save()
-    w = make_window()
-    w.life.open_project(project.root)
-    loaded(qtbot, w)
+        project.add_shot((c, 0), (c, 0), c)
+    w = opened(qtbot, make_window, project)
     s = w.session
     qtbot.waitUntil(lambda: not s.analysis.running and all(
         s.engine.analysed(c) for c in s.project.clips), timeout=60_000)  # fmt: skip
     texts: list[str] = []
     s.analysis.changed.connect(lambda text, *_: texts.append(text))
+    s.seek(s.timeline.start_of(s.project.shots[1].id) + 2)  # on b's shot: b comes first
     assert w.commands.load_model(str(model_file))  # (its dialog: tests/test_studio_menus.py)
-    qtbot.waitUntil(lambda: any(t.startswith("Re-analysing 2 clips with the new model: 1/2")
-                                for t in texts), timeout=60_000)  # fmt: skip
+    qtbot.waitUntil(lambda: any(t.startswith("Re-analysing") for t in texts), timeout=60_000)
+    assert next(t for t in texts if t).startswith(
+        "Re-analysing 2 clips with the new model: 1/2 (b)")
     qtbot.waitUntil(lambda: not s.analysis.running, timeout=60_000)
 
 
