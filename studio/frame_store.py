@@ -12,6 +12,9 @@ from engine.document import Timeline
 from engine.frames.cache import LRU
 from engine.frames.key import frame_key
 
+STALE_BYTES = 256 * 2**20
+"""What is kept of the frames of the model before, while the new one renders them again."""
+
 
 class FrameStore(LRU):
     """Rendered frames on the GUI side: frame key → QImage, least recently used dropped first
@@ -27,6 +30,8 @@ class FrameManager(QObject):
         super().__init__(session)
         self.s = session
         self.store = FrameStore()
+        self.stale = FrameStore(STALE_BYTES)
+        """The frames of the model before, shown until their new renders arrive."""
         session.engine.frame_ready.connect(self._on_frame)
 
     def key(self, index: int, layer: str | None = None, timeline: Timeline | None = None):
@@ -37,10 +42,29 @@ class FrameManager(QObject):
         return key, shot, local
 
     def image(self, index: int, layer: str | None = None) -> QImage | None:
-        """The rendered frame at ``index`` if it has arrived, else None."""
+        """The rendered frame at ``index`` if it has arrived (or, after a model change, its
+        render by the model before, until the new one arrives), else None."""
         if not 0 <= index < self.s.timeline.frame_count:
             return None
-        return self.store.get(self.key(index, layer)[0])
+        key = self.key(index, layer)[0]
+        found = self.store.get(key)
+        return self.stale.get(key) if found is None else found
+
+    def age(self) -> None:
+        """Another model: the frames rendered so far stay on show (the viewer, the timeline's
+        filmstrips) until each one's new render arrives — the most recently used, up to
+        STALE_BYTES — and are asked for again all the same."""
+        self.stale.clear()
+        for key, image in self.store.newest():
+            if self.stale.bytes + image.sizeInBytes() > STALE_BYTES:
+                break
+            self.stale.put(key, image)
+        self.store.clear()
+
+    def clear(self) -> None:
+        """Forget every frame here, old ones too (another project)."""
+        self.store.clear()
+        self.stale.clear()
 
     def prefetch(self, indices: list[int], layer: str | None = None, channel: str = "play"):
         """Ask the render thread for these frames (most wanted first) that are not here yet."""
@@ -65,7 +89,7 @@ class FrameManager(QObject):
         """Forget every frame rendered so far, here and on the render thread (what they were
         made from changed: a clip's frames, the motion predictor)."""
         self.s.engine.forget()
-        self.store.clear()
+        self.clear()
         self.s.offline_shots.clear()
         self.s._told.clear()  # what is still wrong is told again
         self.s.offline_changed.emit()

@@ -99,7 +99,7 @@ class Session(QObject):
         if project is not None and not read_only:
             project_lock.acquire(project.root, settings.APP_NAME, take_over=True)
         self.undo.clear()
-        self.frames.store.clear()
+        self.frames.clear()
         self.selected = None
         self.playhead = 0
         self.model_info = {}
@@ -113,7 +113,7 @@ class Session(QObject):
 
     def reload_model(self) -> None:
         if self.project is not None:
-            self.frames.store.clear()
+            self.frames.age()  # (shown until the new model's frames arrive)
             self.model_info = {}
             self.engine.load(self.project)
 

@@ -219,7 +219,7 @@ def test_another_model_says_why_the_clips_are_analysed_again(qtbot, make_window,
                                                              model_file):  # fmt: skip
     """Model → Load Model…: every clip is analysed again with it, the status bar says so
     ("Re-analysing 2 clips with the new model: 1/2"), the clip of the shot under the playhead
-    first."""
+    first; meanwhile the frames of the model before stay on show until theirs arrive."""
 
     project = Project.create(tmp_path / "Film")
     frames = np.full((8, 48, 64, 3), 90, np.uint8)
@@ -233,10 +233,18 @@ def test_another_model_says_why_the_clips_are_analysed_again(qtbot, make_window,
     texts: list[str] = []
     s.analysis.changed.connect(lambda text, *_: texts.append(text))
     s.seek(s.timeline.start_of(s.project.shots[1].id) + 2)  # on b's shot: b comes first
+    at = s.playhead
+    qtbot.waitUntil(lambda: s.frames.image(at) is not None, timeout=60_000)
+    old = s.frames.image(at)
     assert w.commands.load_model(str(model_file))  # (its dialog: tests/test_studio_menus.py)
+    # the old model's frame stays on show until the new one's arrives (not a blank viewer)
+    key = s.frames.key(at)[0]
+    assert key not in s.frames.store and s.frames.image(at) is old
     qtbot.waitUntil(lambda: any(t.startswith("Re-analysing") for t in texts), timeout=60_000)
     assert next(t for t in texts if t).startswith(
         "Re-analysing 2 clips with the new model: 1/2 (b)")
+    qtbot.waitUntil(lambda: key in s.frames.store, timeout=60_000)  # the new one, when it comes
+    assert s.frames.image(at) is s.frames.store.get(key)
     qtbot.waitUntil(lambda: not s.analysis.running, timeout=60_000)
 
 

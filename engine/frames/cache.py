@@ -59,6 +59,11 @@ class LRU:
             self._items.clear()
             self.bytes = 0
 
+    def newest(self) -> list[tuple[Any, Any]]:
+        """The (key, value) pairs kept, the most recently used first."""
+        with self._lock:
+            return list(reversed(self._items.items()))
+
     def __len__(self) -> int:
         return len(self._items)
 
