@@ -462,13 +462,20 @@ def export(
     if sound and project.soundtrack is not None and settings.format in audio.SOUND_FORMATS:
         # the sound under the exported frames: from the first one's time on the timeline,
         # exactly as long as the picture (cut, or padded with silence)
-        track = _sound_of(project, start / project.fps, (stop - start) / settings.fps, notes)
+        track = _sound_of(project, *sound_span(project, settings, count), notes)
     written = encode(frames, stop - start, out, settings, progress, cancel, first_number=start,
                      overwrite=overwrite, sound=track)  # fmt: skip
     if notes is not None:
         notes += [f"shot {name}: drawn as a placeholder ({why})"
                   for name, why in _placeholders(director, start, stop)]
     return written
+
+
+def sound_span(project, settings: ExportSettings, frame_count: int) -> tuple[float, float]:
+    """The sound under an export: from its first frame's time on the timeline (s), exactly as
+    long as the exported picture (s)."""
+    start, stop = settings.span(frame_count)
+    return start / project.fps, (stop - start) / settings.fps
 
 
 def past_sound(project, settings: ExportSettings, frame_count: int) -> float:
@@ -478,9 +485,8 @@ def past_sound(project, settings: ExportSettings, frame_count: int) -> float:
     s = project.soundtrack
     if s is None or settings.format not in audio.SOUND_FORMATS or not frame_count:
         return 0.0
-    start, stop = settings.span(frame_count)
-    ends = start / project.fps + (stop - start) / settings.fps  # timeline seconds
-    return max(0.0, ends - (s.offset + s.seconds))
+    at, seconds = sound_span(project, settings, frame_count)
+    return max(0.0, at + seconds - (s.offset + s.seconds))
 
 
 def _sound_of(project, at: float, seconds: float, notes: list | None) -> Sound | None:

@@ -105,10 +105,16 @@ def test_no_sound_card_is_said_once_without_alsa_noise(qtbot, make_window, tmp_p
         assert w.commands.soundtrack_dialog(str(audio.write_wav(tmp_path / "c.wav", track)))
     qtbot.waitUntil(lambda: s.soundtrack.player.loaded, timeout=10_000)
     s.seek(5)
-    s.seek(9)
-    w.viewer.transport.play()
-    qtbot.waitUntil(lambda: w.viewer.transport.shown >= 3, timeout=30_000)
-    w.viewer.transport.pause()
+    s.seek(9)  # two scrubs, then playback (the test's clock: no test times the machine)
+    t = w.viewer.transport
+    now = [100.0]
+    t.clock = lambda: now[0]
+    qtbot.waitUntil(lambda: s.frames.image(9) is not None, timeout=60_000)
+    t.play()
+    now[0] += 3.0  # past the pre-roll's wait: its first frame is there, the clock starts
+    t._tick()  # (and the sound is asked for)
+    assert t._rolling
+    t.pause()
     assert [m for m in said if m.startswith("Playback is silent")] == [
         "Playback is silent: sound is off (ZOETROPE_AUDIO=off)"]
 

@@ -112,10 +112,11 @@ class Front:
         usual = max(FRONT_EDGE * float(np.median(edges)), FRONT_EDGE_LEAST)
         often = max(3, int(0.02 * len(self.packed)))
         set_shown = 2 * self.seen < len(self.packed)
-        candidate = ((self.between >= often) & (self.seen * 10 <= self.between)).astype(np.uint8)
+        unseen = (self.seen * 10 <= self.between).view(np.uint8)  # (the subject all but never)
+        candidate = (self.between >= often).view(np.uint8) & unseen
         # (a subject that moves fast leaves a few frames' stripes: one thing)
         candidate = cv2.morphologyEx(candidate, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
-        candidate &= (self.seen * 10 <= self.between).view(np.uint8)
+        candidate &= unseen
         n, comp, stats, _ = cv2.connectedComponentsWithStats(candidate, connectivity=8)
         found = np.zeros((h, w), np.uint8)
         for c in range(1, n):

@@ -158,11 +158,16 @@ class ClipLayers:
                                   shape=(max(int(last[0] + last[3] * last[4]), 1),))
         self._subject_ids = np.load(folder / "subject_ids.npy", allow_pickle=False)
         self._subject_centres = np.load(folder / "subject_centres.npy", allow_pickle=False)
-        self._front = None
+        self._front: tuple[np.ndarray, int, int] | None = None  # RGBA of its box, top-left
         self.front_hides: list[int] = [int(v) for v in meta.get("front") or ()]
         """The subjects the set's things in front hide (engine.frames.front)."""
         if (folder / "front.npy").is_file():
-            self._front = np.load(folder / "front.npy", allow_pickle=False)
+            alpha = np.load(folder / "front.npy", allow_pickle=False)
+            x, y, w, h = cv2.boundingRect((alpha > 0).view(np.uint8))
+            rgba = np.dstack([self.plate[y : y + h, x : x + w], alpha[y : y + h, x : x + w]])
+            rgba = rgba.astype(np.uint8)
+            rgba.flags.writeable = False
+            self._front = rgba, x, y
         self._frames = None
         if meta.get("live"):
             self._frames = np.memmap(folder / "frames.bin", np.uint8, "r",
@@ -213,9 +218,7 @@ class ClipLayers:
         box's top-left; None where nothing is (or, with ``subjects``, nothing hides them)."""
         if self._front is None or (subjects and not set(subjects) & set(self.front_hides)):
             return None
-        x, y, w, h = cv2.boundingRect((self._front > 0).view(np.uint8))
-        rgba = np.dstack([self.plate[y : y + h, x : x + w], self._front[y : y + h, x : x + w]])
-        return rgba.astype(np.uint8), x, y
+        return self._front
 
     def labels(self, k: int) -> np.ndarray:
         """Frame k's subject of each pixel of its cut-out's box (uint16, 0 = none)."""
