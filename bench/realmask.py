@@ -465,7 +465,8 @@ def main() -> int:
               "steady": lambda: lambda *a: clip_method(*a, steady=True),
               "learnt": lambda: lambda *a: clip_method(*a, steady=True, learn=True),
               "guided": lambda: product(LayerSettings(edge="guided")),
-              "hard": lambda: product(LayerSettings(edge="hard"))}
+              "hard": lambda: product(LayerSettings(edge="hard")),
+              "no_regions": lambda: product(LayerSettings(regions=False))}
     methods = {m: makers[m]() for m in args.methods.split(",")}
     size = tuple(int(v) for v in args.size.split("x")) if args.size else None
     scratch = Path(tempfile.mkdtemp(prefix="zoetrope-realmask-"))

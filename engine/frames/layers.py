@@ -35,6 +35,7 @@ import os
 import shutil
 import tempfile
 import time
+import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -43,18 +44,19 @@ import cv2
 import numpy as np
 import torch
 
-from engine import disk_cache
+from engine import assets, disk_cache
 from engine.data.cache import FrameCache
 from engine.data.clips import ClipReader
-from engine.errors import Cancelled, ClipError
+from engine.errors import Cancelled, ClipError, UserError
 from engine.frames import corrections, cutout
 from engine.frames.appearance import Appearance, Shade
 from engine.frames.front import Front
+from engine.frames.regions import REGIONS_FRAMES, Regions
 from engine.geometry import homogeneous
 from engine.model import SceneModel
 from engine.progress import Cancel, Progress
 
-LAYERS_VERSION = 19
+LAYERS_VERSION = 20
 """Bumped whenever the way layers are made changes: older caches are then made again."""
 CUES = ("auto", "clip", "difference", "model", "both")
 MATTE_EDGES = ("hard", "guided", "plate")
@@ -111,6 +113,9 @@ class LayerSettings:
     """With ``cue="both"``, the model's matte averaged over the clip counts too, beside each
     frame's own: it finds the body of a character that never leaves its spot (a spinning ball,
     a wave), where one frame's matte misses parts."""
+    regions: bool = True
+    """With ``cue="clip"``, the subject's regions learnt from the clip (engine.frames.regions)
+    take out whole regions of the set the cut-out holds and fill the subject's holes."""
 
     def __post_init__(self) -> None:
         if self.cue not in CUES or self.edge not in MATTE_EDGES or self.fill not in FILLS:
@@ -296,12 +301,22 @@ class ClipLayers:
         return (g[k] @ np.linalg.inv(g[start]))[:2]
 
 
-class LayerCache:
-    """Clip layers on disk, keyed by the clip's content, the model's weights and the settings."""
+LAYER_FILES = frozenset({"meta.json", "plate.npy", "boxes.npy", "tracked.npy", "cutouts.bin",
+                         "labels.bin", "shadows.bin", "shadow_boxes.npy", "subject_ids.npy",
+                         "subject_centres.npy", "subjects.json", "front.npy"})  # fmt: skip
+"""What a layers folder holds beside its frames (``frames.bin``): what a seed may hold."""
 
-    def __init__(self, root: str | os.PathLike | None = None, frames: FrameCache | None = None):
+
+class LayerCache:
+    """Clip layers on disk, keyed by the clip's content, the model's weights and the settings.
+    A key missing from the cache is looked for among the ``seeds`` (``KEY.zip``: layers made
+    beforehand and shipped, the demo's: engine.assets.DEMO_LAYERS) before it is computed."""
+
+    def __init__(self, root: str | os.PathLike | None = None, frames: FrameCache | None = None,
+                 seeds: Path | None = assets.DEMO_LAYERS):  # fmt: skip
         self.frames = frames or FrameCache()
         self.root = Path(root) if root else disk_cache.root("layers")
+        self.seeds = seeds
 
     def key(self, path: Path, settings: LayerSettings, mkey: str, strokes: tuple = (),
             plate: tuple[Path, int] | None = None) -> str:  # fmt: skip
@@ -321,7 +336,7 @@ class LayerCache:
         try:
             return ClipLayers(folder)
         except (OSError, ValueError, KeyError):
-            return None
+            return self._seeded(Path(path), folder)
 
     def load(
         self,
@@ -344,6 +359,8 @@ class LayerCache:
             return ClipLayers(folder)
         except (OSError, ValueError, KeyError):
             pass
+        if (seeded := self._seeded(path, folder)) is not None:
+            return seeded
         self.root.mkdir(parents=True, exist_ok=True)
         self._remove_stale()
         tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=self.root))
@@ -356,6 +373,47 @@ class LayerCache:
             shutil.rmtree(tmp, ignore_errors=True)
         return ClipLayers(folder)
 
+
+    def _seeded(self, path: Path, folder: Path) -> ClipLayers | None:
+        """The layers of ``folder``'s key from a seed (its frames decoded from ``path`` again,
+        as a computation keeps them), moved into the cache; None without a usable seed (a
+        name it may not hold, a damaged zip: then they are computed)."""
+        seed = None if self.seeds is None else self.seeds / f"{folder.name}.zip"
+        if seed is None or not seed.is_file():
+            return None
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=self.root))
+        try:
+            with zipfile.ZipFile(seed) as z:
+                names = z.namelist()
+                if not set(names) <= LAYER_FILES or "meta.json" not in names:
+                    return None
+                for name in names:
+                    (tmp / name).write_bytes(z.read(name))
+            meta = json.loads((tmp / "meta.json").read_text())
+            if meta.get("live"):
+                with open(tmp / "frames.bin", "wb") as fh:
+                    for frame in _frames(path, int(meta["frames"])):
+                        fh.write(frame.tobytes())
+            ClipLayers(tmp)  # (it opens)
+            with contextlib.suppress(OSError):
+                tmp.rename(folder)
+            return ClipLayers(folder)
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile, UserError):
+            return None
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def seed(self, folder: Path, dest: Path) -> Path:
+        """Write the layers ``folder`` (of this cache) as a seed into ``dest``, without its
+        frames: ``KEY.zip``."""
+        dest.mkdir(parents=True, exist_ok=True)
+        out = dest / f"{folder.name}.zip"
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_LZMA) as z:
+            for name in sorted(LAYER_FILES):
+                if (folder / name).is_file():
+                    z.write(folder / name, name)
+        return out
 
     def _remove_stale(self, age_s: float = 24 * 3600) -> None:
         """Folders of a computation killed before it could clean up (SIGKILL, a power cut):
@@ -762,7 +820,7 @@ def compute_layers(
     shown: dict[int, np.ndarray] = {}  # the frames strokes were drawn on
     samples, still = _samples(path, n, wanted, lambda k: step(k // 4), shown,
                               {s.frame for s in strokes})  # fmt: skip
-    cue, mattes = settings.cue, None
+    cue, mattes, regions = settings.cue, None, None
     if given is not None and given.shape != samples.shape[1:]:
         raise ClipError(f"{path}: its clean plate is {given.shape[1]}×{given.shape[0]}, the "
                         f"clip {samples.shape[2]}×{samples.shape[1]}")  # fmt: skip
@@ -793,7 +851,14 @@ def compute_layers(
 
         def mask_of(k: int, frame: np.ndarray) -> np.ndarray:
             mask = own.mask(frame)
-            return mask if look is None else look.extend(frame, plate, mask, own.last_shadow)
+            if look is not None:
+                mask = look.extend(frame, plate, mask, own.last_shadow)
+            return mask if regions is None else regions.refine(frame, mask)
+
+        if settings.regions:
+            taught = samples[:: max(1, len(samples) // REGIONS_FRAMES)]
+            regions = Regions.learn(taught, plate,
+                                    [own.trim_rim(mask_of(-1, x)) for x in taught])  # fmt: skip
     else:
         mattes, backgrounds = model_views(model, small.frames, check=lambda: step(n // 4))
         step(n // 2)
