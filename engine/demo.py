@@ -8,7 +8,9 @@ path, a motion extended past its clip's end (the project's motion predictor, tra
 clips at build time, ships in its models/ folder) and a shot fitted to the beats of the
 soundtrack — a drum loop synthesised here (engine.audio.drum_loop: ours, no licence to track).
 The project has no model of its own, so it uses the built-in one
-(``assets/models/default.safetensors``).
+(``assets/models/default.safetensors``); its clips' layers for that model ship beside it
+(``assets/demo/layers``, ``python -m engine.demo --layers``), so a first launch shows a frame at
+once instead of analysing the clips.
 """
 
 from __future__ import annotations
@@ -93,7 +95,30 @@ def build(out: str | Path, size: kit.Size = SIZE) -> Project:
     project.update_shot(last, **director.beat_fit(last))
     project.save()
     (project.root / BACKUP_FILE).unlink(missing_ok=True)  # nothing older to keep
+    if Path(out).resolve() == DEMO_PROJECT.resolve():
+        write_layers(project)
     return project
+
+
+def write_layers(project: Project, dest: Path = assets.DEMO_LAYERS) -> list[Path]:
+    """The layers of the project's clips for the built-in model (engine.frames.layers, the
+    default settings) as seeds in ``dest``, the seeds of other keys removed: a first launch
+    then opens them instead of analysing the clips (about 12 s on 2 cores). Made again
+    whenever LAYERS_VERSION or the built-in model changes (tests/test_demo.py says when)."""
+    from engine import checkpoint
+    from engine.frames.layers import LayerCache, model_key
+
+    model, _ = checkpoint.load(checkpoint.BUILTIN_MODEL, "cpu")
+    mkey = model_key(model)
+    written = []
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = LayerCache(tmp, seeds=None)
+        for clip_id in project.clips:
+            layers = cache.load(project.clip_path(clip_id), model, mkey=mkey)
+            written.append(cache.seed(layers.folder, dest))
+    for old in set(dest.glob("*.zip")) - set(written):
+        old.unlink()
+    return written
 
 
 BPM = 120
@@ -157,10 +182,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--install-model", metavar="MODEL",
                    help="instead: make MODEL the built-in model (assets/models/)")
     p.add_argument("--hardware", default="", help="with --install-model: where it was trained")
+    p.add_argument("--layers", action="store_true",
+                   help="instead: make the demo's shipped clip layers again (assets/demo/layers)")
     args = p.parse_args(argv)
     try:
         if args.install_model:
             print(f"wrote {install_model(args.install_model, hardware=args.hardware)}")
+            return 0
+        if args.layers:
+            for seed in write_layers(Project.open(DEMO_PROJECT)):
+                print(f"wrote {seed} ({seed.stat().st_size // 1024} KiB)")
             return 0
         if args.replace and Path(args.out).exists():
             shutil.rmtree(args.out)

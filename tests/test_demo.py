@@ -1,11 +1,16 @@
 """The built-in model and the demo project that ship in assets/: they work with no training."""
 
 
+import zipfile
+
 import imageio_ffmpeg
+import numpy as np
 import pytest
 from conftest import run_module
 
-from engine import checkpoint, demo
+from engine import assets, checkpoint, demo
+from engine.data import demokit as kit
+from engine.data.clips import ClipReader
 from engine.document import PREDICTOR_FILE, Project, ProjectError
 from engine.errors import UserError
 from engine.frames.director import Director, resolve_model
@@ -97,3 +102,73 @@ def test_demo_cli_refuses_to_overwrite_unless_told(tmp_path):
     shots = len(Project.open(demo.DEMO_PROJECT).shots)
     assert replaced.returncode == 0 and f"{shots} shots" in replaced.stdout
     assert not (out / "project.json.bak").exists()
+
+
+def _demo_keys():
+    from engine.frames.layers import LayerCache, LayerSettings, model_key
+
+    model, _ = checkpoint.load(checkpoint.BUILTIN_MODEL, "cpu")
+    project = Project.open(demo.DEMO_PROJECT)
+    paths = [project.clip_path(c) for c in project.clips]
+    cache = LayerCache(seeds=None)
+    return model, paths, [cache.key(p, LayerSettings(), model_key(model)) for p in paths]
+
+
+def test_the_demo_clips_layers_ship_for_the_builtin_model(tmp_path, monkeypatch):
+    """A first launch opens the demo's shipped layers instead of analysing its clips (issue 31):
+    one seed per clip for the built-in model, current (after a change to how layers are made or
+    to the model: `python -m engine.demo --layers`), opened without computing, with the frames
+    decoded from the clip beside them as an analysis keeps them."""
+    from engine.frames import layers as layers_mod
+
+    model, paths, keys = _demo_keys()
+    seeds = {p.stem for p in assets.DEMO_LAYERS.glob("*.zip")}
+    assert seeds == set(keys), "the demo's layers are stale: python -m engine.demo --layers"
+
+    def compute(*a, **k):
+        raise AssertionError("computed, not opened from the seed")
+
+    monkeypatch.setattr(layers_mod, "compute_layers", compute)
+    cache = layers_mod.LayerCache(tmp_path)
+    assert cache.cached(paths[0], model) is not None  # (a lookup takes the seed too)
+    for path in paths:
+        layers = cache.load(path, model)
+        assert layers.folder.parent == tmp_path and len(layers) == kit.FRAMES
+        first = next(ClipReader(path).frames())
+        with open(layers.folder / "frames.bin", "rb") as fh:
+            assert fh.read(first.nbytes) == first.tobytes()
+        assert layers.matte(0).any()
+
+
+def test_a_damaged_or_foreign_seed_is_computed_instead(tmp_path):
+    """A seed that is not a zip, or holds a name a layers folder does not (a path out of the
+    cache), is passed over: the layers are computed, nothing is written outside the cache."""
+    from engine.frames.layers import LayerCache, LayerSettings, model_key
+
+    model, paths, keys = _demo_keys()
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / f"{keys[2]}.zip").write_bytes(b"not a zip")
+    with zipfile.ZipFile(seeds / f"{keys[3]}.zip", "w") as z:
+        z.writestr("meta.json", "{}")
+        z.writestr("../evil.txt", "x")
+    cache = LayerCache(tmp_path / "cache", seeds=seeds)
+    for k in (2, 3):
+        progress: list[int] = []
+        layers = cache.load(paths[k], model, progress=lambda d, t, seen=progress: seen.append(d))
+        assert progress and len(layers) == kit.FRAMES  # computed
+    assert not (tmp_path / "evil.txt").exists() and not (tmp_path / "cache" / "evil.txt").exists()
+    assert cache.key(paths[3], LayerSettings(), model_key(model)) == keys[3]
+
+
+@pytest.mark.slow  # analyses one demo clip (about 3 s on 2 cores)
+def test_a_shipped_seed_is_what_the_analysis_makes(tmp_path):
+    from engine.frames.layers import LayerCache
+
+    model, paths, _ = _demo_keys()
+    shipped = LayerCache(tmp_path / "a").load(paths[0], model)
+    made = LayerCache(tmp_path / "b", seeds=None).load(paths[0], model)
+    assert np.abs(shipped.plate.astype(int) - made.plate).mean() < 0.5
+    for k in (0, len(made) // 2, len(made) - 1):
+        a, b = shipped.matte(k) > 127, made.matte(k) > 127
+        assert (a & b).sum() >= 0.98 * (a | b).sum()

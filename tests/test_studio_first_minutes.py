@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
 from engine.data.clips import write_video
@@ -300,3 +301,69 @@ def test_playback_waits_for_frames_that_do_not_exist_yet(qtbot, make_window, tmp
     t._tick()
     assert s.playhead == at + 3  # on from where it waited
     t.pause()
+
+
+def test_the_demo_opens_on_its_shipped_layers_and_shows_only_the_playheads_frame(
+        qtbot, make_window, tmp_path, monkeypatch):  # fmt: skip
+    """A first launch (an empty cache) analyses none of the demo's clips — their layers ship
+    with it — and the viewer shows the playhead's frame or none: the last frame of the same
+    shot stays up while the next renders (a scrub does not flicker), a frame of another shot
+    never stands in for the playhead's."""
+    from engine.frames import layers
+
+    monkeypatch.setenv("ZOETROPE_CACHE_DIR", str(tmp_path / "empty"))
+
+    def compute(*a, **k):
+        raise AssertionError("a demo clip was analysed")
+
+    monkeypatch.setattr(layers, "compute_layers", compute)
+    w = opened(qtbot, make_window, Project.open(demo(tmp_path)))
+    s, v = w.session, w.viewer
+    qtbot.waitUntil(lambda: v.frame_shown, timeout=60_000)
+    qtbot.waitUntil(lambda: all(s.engine.analysed(c) for c in s.project.clips), timeout=60_000)
+    made = [p for p in (tmp_path / "empty" / "layers").iterdir() if not p.name.startswith(".")]
+    assert len(made) == len(s.project.clips)  # each opened from its seed
+    first = v.canvas.image
+    real = s.frames.image
+    shown = {0}
+    monkeypatch.setattr(s.frames, "image",
+                        lambda i, layer=None: real(i, layer) if i in shown else None)  # fmt: skip
+    s.seek(3)  # the same shot, its frame not rendered: the last one stays up, "Rendering…"
+    assert v.canvas.image is first and not v.frame_shown and v.canvas.note
+    other = s.timeline.starts[2] + 1  # in the third shot
+    s.seek(other)
+    assert v.canvas.image is None and v.canvas.note  # never the first shot's frame
+    shown.add(other)
+    qtbot.waitUntil(lambda: real(other) is not None, timeout=60_000)
+    v.refresh()
+    assert v.canvas.image is not None and v.frame_shown
+
+
+def test_clip_names_are_readable_and_renamed_in_place(qtbot, make_window, tmp_path):
+    """On a 1200-px window the demo's clip names are whole in the library (the viewer's option
+    row folds in two to leave the room; a narrow library shows the names, its other columns
+    in the tooltip), and a name is edited where it is shown (F2), an undoable edit."""
+    from PySide6.QtWidgets import QLineEdit
+
+    w = opened(qtbot, make_window, Project.open(demo(tmp_path)), size=(1200, 800))
+    lib = w.library
+    qtbot.waitUntil(lambda: lib.width() > 0)
+    metrics = lib.fontMetrics()
+    for item in lib.items():
+        rect = lib.visualItemRect(item)
+        need = metrics.horizontalAdvance(item.text(0)) + lib.iconSize().width() + 16
+        assert rect.width() >= need, (item.text(0), rect.width(), need)
+    assert lib.isColumnHidden(1) == (lib.width() < 380)
+    item = lib.items()[0]
+    clip = item.data(0, Qt.ItemDataRole.UserRole)
+    lib.setCurrentItem(item)
+    lib.setFocus()
+    qtbot.keyClick(lib, Qt.Key.Key_F2)
+    editor = lib.findChild(QLineEdit)  # the editor in the name's place
+    assert editor is not None and editor.text() == "Pip walks"
+    editor.setText("Pip takes a walk")
+    lib.commitData(editor)  # (what its delegate does on Return)
+    assert w.session.project.clip(clip).name == "Pip takes a walk"
+    assert w.session.undo.undoText() == "Rename clip"
+    w.session.undo.undo()
+    assert w.session.project.clip(clip).name == "Pip walks"

@@ -31,6 +31,8 @@ from studio.session import Session
 
 THUMB = 160  # side of the cached square (whole-frame) images: tiles, previews
 ICON = 72  # width of a clip's icon in the library and of a frame tile in the pickers
+NARROW = 380
+"""A library narrower than this shows only its clips' names (frames, fps, size: tooltip)."""
 ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -213,6 +215,13 @@ class Library(QTreeWidget):
         frames.ready.connect(self._thumb_ready)
         self.jobs: list[Job] = []
         self.refresh()
+
+    def resizeEvent(self, event) -> None:
+        # the name first: a narrow library drops the columns its tooltip also says
+        narrow = event.size().width() < NARROW
+        for col in (1, 2, 3):
+            self.setColumnHidden(col, narrow)
+        super().resizeEvent(event)
 
     def refresh(self) -> None:
         self.blockSignals(True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QImage, QKeySequence, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QCheckBox,
     QComboBox,
     QHBoxLayout,
@@ -338,6 +339,7 @@ class Viewer(QWidget):
         self.canvas = Canvas(self)
         self.shows_rendered_frame = False
         self.frame_shown = False  # the playhead's own frame is on screen
+        self._shown_shot = ""  # the shot (id) of the last frame shown
 
         def button(icon: str, tip: str, slot) -> QToolButton:
             b = QToolButton(self, toolTip=tip, autoRaise=True)
@@ -419,20 +421,30 @@ class Viewer(QWidget):
         options.addWidget(self.render_mode)
         options.addWidget(QLabel("Zoom", self))
         options.addWidget(self.zoom)
-        options.addWidget(self.path_button)
-        self.brush_button = QToolButton(self)  # shows the window's Shot → Brush Tool action
-        options.addWidget(self.brush_button)
         options.addStretch(1)
-        options.addWidget(self.onion_box)
-        options.addWidget(self.onion_before)
-        options.addWidget(self.onion_after)
-        options.addWidget(self.onion_opacity)
+        tools = QHBoxLayout()
+        tools.addWidget(self.path_button)
+        self.brush_button = QToolButton(self)  # shows the window's Shot → Brush Tool action
+        tools.addWidget(self.brush_button)
+        tools.addStretch(1)
+        tools.addWidget(self.onion_box)
+        tools.addWidget(self.onion_before)
+        tools.addWidget(self.onion_after)
+        tools.addWidget(self.onion_opacity)
+        # one row where the viewer is wide, two where it is narrow: the library and the
+        # inspector beside it keep their room (their names readable) on a 1200-px screen
+        self.option_rows = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        self.option_rows.addLayout(options, 1)
+        self.option_rows.addLayout(tools)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.canvas, 1)
         layout.addLayout(bar)
-        layout.addLayout(options)
+        layout.addLayout(self.option_rows)
+        self._one_row = self.option_rows.minimumSize().width() + 8
+        self.setMinimumWidth(8 + max(bar.minimumSize().width(), options.minimumSize().width(),
+                                     tools.minimumSize().width()))  # fmt: skip
 
         self.playback_actions = self._make_actions()
         t.state_changed.connect(
@@ -449,6 +461,12 @@ class Viewer(QWidget):
         session.frame_arrived.connect(self._arrived)
         session.project_opened.connect(self._opened)
         self.refresh()
+
+    def resizeEvent(self, event) -> None:
+        narrow = event.size().width() < self._one_row
+        self.option_rows.setDirection(QBoxLayout.Direction.TopToBottom if narrow
+                                      else QBoxLayout.Direction.LeftToRight)  # fmt: skip
+        super().resizeEvent(event)
 
     def _opened(self) -> None:
         self.transport.pause()
@@ -553,8 +571,13 @@ class Viewer(QWidget):
             )
             return
         image = s.frames.image(s.playhead)
-        if image is None and self.shows_rendered_frame:
-            image = self.canvas.image  # keep the last frame up while the next one renders
+        shot = s.project.shots[s.timeline.locate(s.playhead)[0]].id
+        if image is None and self.shows_rendered_frame and self._shown_shot == shot:
+            # the last frame of this shot stays up while the next renders (a scrub does not
+            # flicker); a frame of another shot never stands in for the playhead's
+            image = self.canvas.image
+        elif image is not None:
+            self._shown_shot = shot
         onion = []
         before, after = self.transport.onion
         opacity = self.onion_opacity.value() / 100
