@@ -57,7 +57,8 @@ from engine.model import SceneModel
 from engine.progress import Cancel, Progress
 
 LAYERS_VERSION = 20
-"""Bumped whenever the way layers are made changes: older caches are then made again."""
+"""Bumped whenever the way layers are made changes: older caches are then made again (and the
+demo's shipped layers with ``python -m engine.demo --layers``: tests/test_demo.py says so)."""
 CUES = ("auto", "clip", "difference", "model", "both")
 MATTE_EDGES = ("hard", "guided", "plate")
 """How a matte's edge is made (not a walk's edges, engine.document.EDGES)."""

@@ -431,8 +431,7 @@ class Viewer(QWidget):
         tools.addWidget(self.onion_before)
         tools.addWidget(self.onion_after)
         tools.addWidget(self.onion_opacity)
-        # one row where the viewer is wide, two where it is narrow: the library and the
-        # inspector beside it keep their room (their names readable) on a 1200-px screen
+        # one row where the viewer is wide, two where narrow: the docks keep their room
         self.option_rows = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         self.option_rows.addLayout(options, 1)
         self.option_rows.addLayout(tools)
@@ -443,8 +442,7 @@ class Viewer(QWidget):
         layout.addLayout(bar)
         layout.addLayout(self.option_rows)
         self._one_row = self.option_rows.minimumSize().width() + 8
-        self.setMinimumWidth(8 + max(bar.minimumSize().width(), options.minimumSize().width(),
-                                     tools.minimumSize().width()))  # fmt: skip
+        self.setMinimumWidth(8 + max(x.minimumSize().width() for x in (bar, options, tools)))
 
         self.playback_actions = self._make_actions()
         t.state_changed.connect(
@@ -463,9 +461,9 @@ class Viewer(QWidget):
         self.refresh()
 
     def resizeEvent(self, event) -> None:
-        narrow = event.size().width() < self._one_row
-        self.option_rows.setDirection(QBoxLayout.Direction.TopToBottom if narrow
-                                      else QBoxLayout.Direction.LeftToRight)  # fmt: skip
+        rows = QBoxLayout.Direction
+        self.option_rows.setDirection(rows.TopToBottom if event.size().width() < self._one_row
+                                      else rows.LeftToRight)  # fmt: skip
         super().resizeEvent(event)
 
     def _opened(self) -> None:
