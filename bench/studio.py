@@ -13,6 +13,10 @@ docs/PERFORMANCE.md.
     the studio does after an import).
 
     python bench/studio.py [--launches 3] [--seconds 10] [--sizes 64 128] [--output 1280x720]
+
+(a) also launches the studio with no project and fresh settings, data and caches — a first
+launch, which opens a copy of the demo (its clip layers shipped: engine.demo --layers).
+``--seconds 0``: the launches only.
 """
 
 from __future__ import annotations
@@ -33,8 +37,9 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
-def launch(project: Path, tmp: Path, program: list[str] | None = None) -> dict:
-    """One launch of the studio (``program``: how to start it; python -m studio by default)."""
+def launch(project: Path | None, tmp: Path, program: list[str] | None = None) -> dict:
+    """One launch of the studio (``program``: how to start it; python -m studio by default) on
+    ``project``, or with none: a first launch, which opens a copy of the demo."""
     env = dict(
         os.environ,
         ZOETROPE_TIMINGS="1",
@@ -44,8 +49,8 @@ def launch(project: Path, tmp: Path, program: list[str] | None = None) -> dict:
     )
     start = time.time()
     proc = subprocess.run(
-        [*(program or [sys.executable, "-m", "studio"]), str(project), "--screenshot",
-         str(tmp / "shot.png")],  # fmt: skip
+        [*(program or [sys.executable, "-m", "studio"]), *([str(project)] if project else []),
+         "--screenshot", str(tmp / "shot.png")],  # fmt: skip
         capture_output=True,
         text=True,
         env=env,
@@ -63,6 +68,7 @@ def launch(project: Path, tmp: Path, program: list[str] | None = None) -> dict:
     return {
         "window_s": events["window_shown"]["time"] - start,
         "first_frame_s": events["first_frame"]["time"] - start,
+        "first_render_s": events["first_render"]["time"] - start,
         "torch_before_window": events["window_shown"]["torch"],
         "total_s": end - start,
     }
@@ -175,10 +181,11 @@ def main() -> None:
         os.environ["ZOETROPE_DATA_DIR"] = str(tmp / "data")
         os.environ["ZOETROPE_CACHE_DIR"] = str(tmp / "cache")
         project = bench_project(tmp / "Bench.zoetrope")
-        rows, torch_s = [], []
+        rows, torch_s, first = [], [], []
         for n in range(args.launches):  # interleaved: studio launch, then torch import alone
             rows.append(launch(project.root, tmp / f"l{n}"))
             torch_s.append(import_torch_s())
+            first.append(launch(None, tmp / f"d{n}"))  # the demo, a first launch
         med = {k: statistics.median(r[k] for r in rows) for k in ("window_s", "first_frame_s")}
         t_med = statistics.median(torch_s)
         print(
@@ -188,6 +195,13 @@ def main() -> None:
             f"loaded before the window: {any(r['torch_before_window'] for r in rows)}"
         )
         print("  runs:", json.dumps(rows))
+        print(f"first launch (the demo, empty caches; median): window "
+              f"{statistics.median(r['window_s'] for r in first):.2f} s, first frame on screen "
+              f"{statistics.median(r['first_frame_s'] for r in first):.2f} s, first frame the "
+              f"engine rendered {statistics.median(r['first_render_s'] for r in first):.2f} s")
+        print("  runs:", json.dumps(first))
+        if args.seconds <= 0:
+            return
         runs = [("model", size, None) for size in args.sizes]
         runs.append(("pixels", 64, tuple(int(v) for v in args.output.split("x"))))
         for mode, size, output in runs:

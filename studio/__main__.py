@@ -57,6 +57,7 @@ def _timing(event: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _check_display_libraries()
+    from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -75,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     app.processEvents()
     _timing("window_shown")
     window.viewer.first_frame.connect(lambda: _timing("first_frame"))
+    rendered = window.session.engine.frame_ready  # (the first frame the engine rendered)
+    rendered.connect(lambda *_: _timing("first_render"), Qt.ConnectionType.SingleShotConnection)
     if args.project:
         if not window.life.open_project(args.project) and args.screenshot:
             print(f"zoetrope: {window.life.open_error}", file=sys.stderr)

@@ -5,12 +5,17 @@ when what they were made from changed."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QImage
 
 from engine.document import Timeline
 from engine.frames.cache import LRU
 from engine.frames.key import frame_key
+from engine.frames.poster import footage_frame
+from studio.engine_client import to_qimage
+from studio.jobs import Job
 
 STALE_BYTES = 256 * 2**20
 """What is kept of the frames of the model before, while the new one renders them again."""
@@ -33,6 +38,42 @@ class FrameManager(QObject):
         self.stale = FrameStore(STALE_BYTES)
         """The frames of the model before, shown until their new renders arrive."""
         session.engine.frame_ready.connect(self._on_frame)
+        self._poster: tuple = (None, None)  # (key, QImage) of the last footage frame decoded
+        self._not_footage: set = set()  # keys of frames that are not the footage
+        self._poster_job: Job | None = None
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zoetrope-poster")
+        self._closed = False
+
+    def poster(self, index: int) -> QImage | None:
+        """The playhead's frame while the engine cannot render it yet (its model loading, its
+        clip being analysed) when that frame is the footage itself (engine.frames.poster: a
+        shot as shot, in pixels mode): decoded on a worker without the model — None until it
+        arrives, and ``frame_arrived`` then says so as a render's arrival does."""
+        if self._closed or not 0 <= index < self.s.timeline.frame_count:
+            return None
+        key = self.key(index)[0]
+        if self._poster[0] == key or key in self._not_footage or self._poster_job is not None:
+            return self._poster[1] if self._poster[0] == key else None
+        project, layer = self.s.project, self.s.layer
+        job = Job(lambda _job: (key, footage_frame(project, index, layer)), name="poster")
+        job.succeeded.connect(self._poster_ready)
+        job.failed.connect(lambda _why: self._not_footage.add(key))  # (the render says why)
+        job.finished.connect(lambda: setattr(self, "_poster_job", None))
+        self._poster_job = job.start(self._pool)
+        return None
+
+    def close(self) -> None:
+        """Stop the footage frames' worker (its thread ends after the frame it is decoding)."""
+        self._closed = True
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _poster_ready(self, result: tuple) -> None:
+        key, frame = result
+        if frame is None:
+            self._not_footage.add(key)
+            return
+        self._poster = key, to_qimage(frame)
+        self.s.frame_arrived.emit(key)
 
     def key(self, index: int, layer: str | None = None, timeline: Timeline | None = None):
         """(key, shot, local) of a timeline frame."""
@@ -65,6 +106,7 @@ class FrameManager(QObject):
         """Forget every frame here, old ones too (another project)."""
         self.store.clear()
         self.stale.clear()
+        self._poster, self._not_footage = (None, None), set()
 
     def prefetch(self, indices: list[int], layer: str | None = None, channel: str = "play"):
         """Ask the render thread for these frames (most wanted first) that are not here yet."""

@@ -151,6 +151,7 @@ class Session(QObject):
     def close(self) -> None:
         self.analysis.cancel(wait=10.0)  # stops between two steps of a clip's analysis
         self.soundtrack.close(wait=10.0)
+        self.frames.close()
         if self.project is not None:
             settings.clear_recovery(self.project.root)
         self._recovery.stop()

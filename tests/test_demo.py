@@ -6,7 +6,7 @@ import zipfile
 import imageio_ffmpeg
 import numpy as np
 import pytest
-from conftest import run_module
+from conftest import ROOT, run_module
 
 from engine import assets, checkpoint, demo
 from engine.data import demokit as kit
@@ -172,3 +172,28 @@ def test_a_shipped_seed_is_what_the_analysis_makes(tmp_path):
     for k in (0, len(made) // 2, len(made) - 1):
         a, b = shipped.matte(k) > 127, made.matte(k) > 127
         assert (a & b).sum() >= 0.98 * (a | b).sum()
+
+
+def test_a_shot_as_shot_is_its_footage_before_the_model_loads():
+    """engine.frames.poster: the demo's first shot (as shot, pixels mode) is its clip's frames
+    fitted to the output size — what the Director renders, at over 40 dB — made without
+    torch; any other shot, or model mode, is left to the Director."""
+    import subprocess
+    import sys
+
+    code = "import sys, engine.frames.poster; sys.exit('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0, \
+        "engine.frames.poster imports torch"
+    from engine.frames.poster import footage_frame
+
+    project = Project.open(demo.DEMO_PROJECT)
+    starts = project.timeline.starts
+    director = Director(project, device="cpu", precision="fp32")
+    for k in (0, 7, starts[1] - 1):
+        mine = footage_frame(project, k).astype(float)
+        mse = np.mean((mine - director.frame(k)) ** 2)
+        assert mse == 0 or 10 * np.log10(255**2 / mse) >= 40
+    assert footage_frame(project, starts[1]) is None  # a background swap
+    assert footage_frame(project, 0, "background") is None
+    project.set_render_mode("model")
+    assert footage_frame(project, 0) is None

@@ -367,3 +367,39 @@ def test_clip_names_are_readable_and_renamed_in_place(qtbot, make_window, tmp_pa
     assert w.session.undo.undoText() == "Rename clip"
     w.session.undo.undo()
     assert w.session.project.clip(clip).name == "Pip walks"
+
+
+def test_before_the_model_loads_a_shot_as_shot_shows_its_footage(qtbot, make_window, tmp_path,
+                                                                 monkeypatch):  # fmt: skip
+    """While the model loads (torch: about a second) the viewer shows the playhead's frame
+    when it is the footage itself — a shot as shot in pixels mode, decoded without the model
+    (engine.frames.poster) — and for any other frame says the model is loading."""
+    import threading
+
+    from studio import engine_client
+
+    gate = threading.Event()
+    real_open = engine_client.EngineClient._open
+
+    def held_open(self, *a):
+        gate.wait(60)
+        return real_open(self, *a)
+
+    monkeypatch.setattr(engine_client.EngineClient, "_open", held_open)
+    w = make_window()
+    w.resize(1200, 800)
+    w.show()
+    w.life.open_project(demo(tmp_path))
+    s, v = w.session, w.viewer
+    assert s.project.shots[0].as_shot
+    try:
+        qtbot.waitUntil(lambda: v.canvas.image is not None, timeout=30_000)
+        assert not s.engine.ready and v.frame_shown and not v.canvas.note
+        assert (v.canvas.image.width(), v.canvas.image.height()) == s.project.frame_size
+        s.seek(s.timeline.starts[1])  # a background swap: not the footage
+        qtbot.wait(300)
+        assert v.canvas.image is None and v.canvas.note == "Loading the model…"
+    finally:
+        gate.set()
+    loaded(qtbot, w)
+    qtbot.waitUntil(lambda: v.frame_shown, timeout=60_000)

@@ -569,13 +569,13 @@ class Viewer(QWidget):
             )
             return
         image = s.frames.image(s.playhead)
+        image = s.frames.poster(s.playhead) if image is None else image  # (the footage)
         shot = s.project.shots[s.timeline.locate(s.playhead)[0]].id
-        if image is None and self.shows_rendered_frame and self._shown_shot == shot:
-            # the last frame of this shot stays up while the next renders (a scrub does not
-            # flicker); a frame of another shot never stands in for the playhead's
-            image = self.canvas.image
-        elif image is not None:
-            self._shown_shot = shot
+        # the last frame of this shot stays up while the next renders (a scrub does not
+        # flicker); a frame of another shot never stands in for the playhead's
+        held = image is None and self.shows_rendered_frame and self._shown_shot == shot
+        image = self.canvas.image if held else image
+        self._shown_shot = shot if image is not None else self._shown_shot
         onion = []
         before, after = self.transport.onion
         opacity = self.onion_opacity.value() / 100
@@ -588,7 +588,7 @@ class Viewer(QWidget):
                 if other is not None:
                     onion.append((tinted(other, tint), fade))
         note = ""
-        if s.frames.image(s.playhead) is None:
+        if image is None or held:
             note = "Loading the model…" if not s.engine.ready else "Rendering…"
             if s.engine.ready and s.analysis.running:
                 note = "Analysing clips… (see the status bar)"
