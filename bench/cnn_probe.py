@@ -45,7 +45,7 @@ from bench.realmask import DATA, boundary_f, read_clip
 from engine import checkpoint
 from engine.frames.cutout import channel_max
 from engine.frames.layers import LayerCache, LayerSettings
-from engine.frames.regions import UNet, enclosed, parts
+from engine.frames.regions import enclosed, fit, parts
 
 
 def features(frame: np.ndarray, plate: np.ndarray) -> np.ndarray:
@@ -75,26 +75,8 @@ def train(frames: np.ndarray, plate: np.ndarray, mattes: np.ndarray, steps: int,
     neg = np.stack([1 - cv2.dilate(mattes[k].astype(np.uint8), ko) for k in idx])
     y = torch.from_numpy(pos.astype(np.float32))[:, None]
     w = torch.from_numpy((pos | neg).astype(np.float32))[:, None]
-    balance = torch.tensor(min(float(neg.sum()) / max(float(pos.sum()), 1.0), 10.0))
-    torch.manual_seed(seed)
-    net = UNet()
-    opt = torch.optim.Adam(net.parameters(), 3e-3)
-    rng = np.random.default_rng(seed)
-    h, wd = frames.shape[1], frames.shape[2]
-    for _ in range(steps):
-        picks = zip(rng.integers(0, len(idx), 8), rng.integers(0, h - side, 8),
-                    rng.integers(0, wd - side, 8), strict=True)  # fmt: skip
-        crops = [(i, slice(r, r + side), slice(c, c + side)) for i, r, c in picks]
-        xb = torch.stack([x[i, :, r, c] for i, r, c in crops])
-        yb = torch.stack([y[i, :, r, c] for i, r, c in crops])
-        wb = torch.stack([w[i, :, r, c] for i, r, c in crops])
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(
-            net(xb), yb, reduction="none", pos_weight=balance)
-        loss = (loss * wb).sum() / wb.sum().clamp(min=1)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return net
+    balance = min(float(neg.sum()) / max(float(pos.sum()), 1.0), 10.0)
+    return fit(x, y, w, balance, steps, side, seed)
 
 
 def main() -> int:

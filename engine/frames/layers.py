@@ -858,8 +858,8 @@ def compute_layers(
 
         if settings.regions:
             taught = samples[:: max(1, len(samples) // REGIONS_FRAMES)]
-            regions = Regions.learn(taught, plate,
-                                    [own.trim_rim(mask_of(-1, x)) for x in taught])  # fmt: skip
+            regions = Regions.learn(taught, plate, [own.trim_rim(mask_of(-1, x)) for x in taught],
+                                    lambda: step(n // 2))  # fmt: skip
     else:
         mattes, backgrounds = model_views(model, small.frames, check=lambda: step(n // 4))
         step(n // 2)

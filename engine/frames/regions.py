@@ -12,6 +12,8 @@ everywhere else: the network only ever moves whole regions, never the outline it
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 import torch
@@ -95,6 +97,35 @@ def _crops(t: torch.Tensor, boxes: list, side: int) -> torch.Tensor:
     return torch.stack([t[i, :, r : r + side, c : c + side] for i, r, c in boxes])
 
 
+def fit(x: torch.Tensor, y: torch.Tensor, wt: torch.Tensor, balance: float,
+        steps: int = REGIONS_STEPS, side: int = REGIONS_CROP, seed: int = 0,
+        check: Callable[[], None] | None = None) -> UNet:  # fmt: skip
+    """A :class:`UNet` fitted to labels ``y`` (K, 1, H, W; 1/0) weighted by ``wt`` (0: not
+    scored) on inputs ``x`` (K, 9, H, W): ``steps`` steps of Adam, each on 8 random crops of
+    ``side``², the subject's pixels weighted ``balance``; the same every run (``seed``).
+    ``check()`` is called every 10 steps (it raises to cancel)."""
+    h, w = x.shape[-2:]
+    side = min(side, h, w)
+    rng = np.random.default_rng(seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        net = UNet()
+        opt = torch.optim.Adam(net.parameters(), 3e-3)
+        for i in range(steps):
+            if check is not None and i % 10 == 0:
+                check()
+            boxes = list(zip(rng.integers(0, len(x), 8), rng.integers(0, h - side + 1, 8),
+                             rng.integers(0, w - side + 1, 8), strict=True))  # fmt: skip
+            xb, yb, wb = (_crops(t, boxes, side) for t in (x, y, wt))
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(
+                net(xb), yb, reduction="none", pos_weight=torch.tensor(balance))
+            loss = (loss * wb).sum() / wb.sum().clamp(min=1)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return net.eval()
+
+
 class Regions:
     """The clip's subject and set as regions: a U-Net trained on the clip's own cut-out of
     REGIONS_FRAMES frames (inside the mask 1 px in: subject; 2 px outside it: set; the edge
@@ -117,9 +148,10 @@ class Regions:
 
     @classmethod
     def learn(cls, samples: np.ndarray, plate: np.ndarray, masks: list[np.ndarray],
-              ) -> Regions | None:  # fmt: skip
+              check: Callable[[], None] | None = None) -> Regions | None:  # fmt: skip
         """Trained on ``samples`` (K, H, W, 3) and their ``masks`` (uint8 0/1) against
-        ``plate``; None where they hold too few of either label (nothing moves)."""
+        ``plate``; None where they hold too few of either label (nothing moves). ``check()``
+        is called every few steps (it raises to cancel)."""
         h, w = plate.shape[:2]
         size = at_most(w, h, REGIONS_LINES)
         small_plate = cv2.resize(plate, size, interpolation=cv2.INTER_AREA)
@@ -135,25 +167,9 @@ class Regions:
         positive = float(y.sum())
         if positive < 200 or float(wt.sum()) - positive < 200:
             return None
-        side = min(REGIONS_CROP, size[0], size[1])
-        balance = torch.tensor(min((float(wt.sum()) - positive) / positive, 10.0))
-        rng = np.random.default_rng(0)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(0)
-            net = UNet()
-            opt = torch.optim.Adam(net.parameters(), 3e-3)
-            for _ in range(REGIONS_STEPS):
-                boxes = list(zip(rng.integers(0, len(x), 8),
-                                 rng.integers(0, size[1] - side + 1, 8),
-                                 rng.integers(0, size[0] - side + 1, 8), strict=True))  # fmt: skip
-                xb, yb, wb = (_crops(t, boxes, side) for t in (x, y, wt))
-                loss = torch.nn.functional.binary_cross_entropy_with_logits(
-                    net(xb), yb, reduction="none", pos_weight=balance)
-                loss = (loss * wb).sum() / wb.sum().clamp(min=1)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-        return cls(net.eval(), plate)
+        balance = min((float(wt.sum()) - positive) / positive, 10.0)
+        net = fit(x, y, wt, balance, check=check)
+        return cls(net, plate)
 
     def odds(self, frame: np.ndarray) -> np.ndarray:
         """The network's odds that each pixel is the subject, at REGIONS_WORK lines."""
