@@ -56,7 +56,7 @@ from engine.geometry import homogeneous
 from engine.model import SceneModel
 from engine.progress import Cancel, Progress
 
-LAYERS_VERSION = 20
+LAYERS_VERSION = 21
 """Bumped whenever the way layers are made changes: older caches are then made again (and the
 demo's shipped layers with ``python -m engine.demo --layers``: tests/test_demo.py says so)."""
 CUES = ("auto", "clip", "difference", "model", "both")

@@ -33,7 +33,7 @@ REGIONS_LEAST = 40
 """A region (px at REGIONS_WORK lines) smaller than this is never moved."""
 REGIONS_SET, REGIONS_SUBJECT = 0.2, 0.8
 """The network's odds under which a region of the cut-out is the set, over which one is added."""
-REGIONS_DIFFERS = 14
+REGIONS_DIFFERS = 6
 """A pixel added must differ from the plate by more than this (max over RGB)."""
 REGIONS_HELD = 0.6
 """A region is added only where the cut-out holds this share of its outline (a hole, a notch)."""
