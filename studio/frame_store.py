@@ -13,7 +13,7 @@ from PySide6.QtGui import QImage
 from engine.document import Timeline
 from engine.frames.cache import LRU
 from engine.frames.key import frame_key
-from engine.frames.poster import footage_frame
+from engine.frames.poster import footage_frame, footage_of
 from studio.engine_client import to_qimage
 from studio.jobs import Job
 
@@ -39,7 +39,7 @@ class FrameManager(QObject):
         """The frames of the model before, shown until their new renders arrive."""
         session.engine.frame_ready.connect(self._on_frame)
         self._poster: tuple = (None, None)  # (key, QImage) of the last footage frame decoded
-        self._not_footage: set = set()  # keys of frames that are not the footage
+        self._failed: set = set()  # keys of footage frames that could not be decoded
         self._poster_job: Job | None = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zoetrope-poster")
         self._closed = False
@@ -51,13 +51,16 @@ class FrameManager(QObject):
         arrives, and ``frame_arrived`` then says so as a render's arrival does."""
         if self._closed or not 0 <= index < self.s.timeline.frame_count:
             return None
-        key = self.key(index)[0]
-        if self._poster[0] == key or key in self._not_footage or self._poster_job is not None:
-            return self._poster[1] if self._poster[0] == key else None
         project, layer = self.s.project, self.s.layer
+        key = self.key(index)[0]
+        if self._poster[0] == key:
+            return self._poster[1]
+        busy = self._poster_job is not None
+        if busy or key in self._failed or footage_of(project, index, layer) is None:
+            return None
         job = Job(lambda _job: (key, footage_frame(project, index, layer)), name="poster")
         job.succeeded.connect(self._poster_ready)
-        job.failed.connect(lambda _why: self._not_footage.add(key))  # (the render says why)
+        job.failed.connect(lambda _why: self._failed.add(key))  # (the render says why)
         job.finished.connect(lambda: setattr(self, "_poster_job", None))
         self._poster_job = job.start(self._pool)
         return None
@@ -69,8 +72,7 @@ class FrameManager(QObject):
 
     def _poster_ready(self, result: tuple) -> None:
         key, frame = result
-        if frame is None:
-            self._not_footage.add(key)
+        if frame is None:  # (edited meanwhile: not the footage now)
             return
         self._poster = key, to_qimage(frame)
         self.s.frame_arrived.emit(key)
@@ -106,7 +108,7 @@ class FrameManager(QObject):
         """Forget every frame here, old ones too (another project)."""
         self.store.clear()
         self.stale.clear()
-        self._poster, self._not_footage = (None, None), set()
+        self._poster, self._failed = (None, None), set()
 
     def prefetch(self, indices: list[int], layer: str | None = None, channel: str = "play"):
         """Ask the render thread for these frames (most wanted first) that are not here yet."""

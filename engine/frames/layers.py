@@ -362,18 +362,23 @@ class LayerCache:
             pass
         if (seeded := self._seeded(path, folder)) is not None:
             return seeded
-        self.root.mkdir(parents=True, exist_ok=True)
         self._remove_stale()
+        return self._made(folder, lambda tmp: compute_layers(
+            path, model, tmp, settings, self.frames, progress, cancel, strokes,
+            None if plate is None else empty_set(*plate)))
+
+    def _made(self, folder: Path, make: Callable[[Path], None]) -> ClipLayers:
+        """``folder``'s layers, written by ``make`` into a folder of their own beside it first,
+        then moved in whole (made meanwhile by another worker: theirs kept)."""
+        self.root.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=self.root))
         try:
-            compute_layers(path, model, tmp, settings, self.frames, progress, cancel, strokes,
-                           None if plate is None else empty_set(*plate))  # fmt: skip
-            with contextlib.suppress(OSError):  # made meanwhile by another worker: keep theirs
+            make(tmp)
+            with contextlib.suppress(OSError):
                 tmp.rename(folder)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         return ClipLayers(folder)
-
 
     def _seeded(self, path: Path, folder: Path) -> ClipLayers | None:
         """The layers of ``folder``'s key from a seed (its frames decoded from ``path`` again,
@@ -382,13 +387,12 @@ class LayerCache:
         seed = None if self.seeds is None else self.seeds / f"{folder.name}.zip"
         if seed is None or not seed.is_file():
             return None
-        self.root.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=self.root))
-        try:
+
+        def unpack(tmp: Path) -> None:
             with zipfile.ZipFile(seed) as z:
                 names = z.namelist()
                 if not set(names) <= LAYER_FILES or "meta.json" not in names:
-                    return None
+                    raise ValueError(f"{seed}: not a seed of clip layers")
                 for name in names:
                     (tmp / name).write_bytes(z.read(name))
             meta = json.loads((tmp / "meta.json").read_text())
@@ -396,14 +400,12 @@ class LayerCache:
                 with open(tmp / "frames.bin", "wb") as fh:
                     for frame in _frames(path, int(meta["frames"])):
                         fh.write(frame.tobytes())
-            ClipLayers(tmp)  # (it opens)
-            with contextlib.suppress(OSError):
-                tmp.rename(folder)
-            return ClipLayers(folder)
+            ClipLayers(tmp)  # (they open)
+
+        try:
+            return self._made(folder, unpack)
         except (OSError, ValueError, KeyError, zipfile.BadZipFile, UserError):
             return None
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
 
     def seed(self, folder: Path, dest: Path) -> Path:
         """Write the layers ``folder`` (of this cache) as a seed into ``dest``, without its
