@@ -606,6 +606,7 @@ def test_as_shot_decodes_the_clip_when_its_frames_are_too_big_to_keep(footage, t
         assert psnr(d.frame(k), frames[k]) >= 40
 
 
+@pytest.mark.slow  # trains the network on 120 real frames (about 8 s on 2 cores)
 def test_the_regions_learnt_from_real_footage_take_the_cars_whole():
     """On real footage with hand-drawn masks (HighwayI, 120 frames) the U-Net trained on the
     clip's own cut-out of 16 frames (Regions) moves whole regions — the set the cut-out took
