@@ -151,7 +151,8 @@ def _changed(shot, f):
              "edge": "wrap", "extend": 4, "take": 1, "target": (0.5, 0.25),
              "path": (Key(0, 0.1), Key(5, -0.1, angle=30.0, ease="ease")), "beats": (2, 4),
              "timing": (0, 1, 1, 2), "render": "model", "pose": "match", "subjects": (2, 5),
-             "driver": 3, "shadows": "soft", "front": "drop"}  # fmt: skip
+             "driver": 3, "shadows": "soft", "front": "drop", "size": "fixed",
+             "turns": "follow"}  # fmt: skip
     assert getattr(shot, f.name) != other[f.name]
     return dataclasses.replace(shot, **{f.name: other[f.name]})
 

@@ -463,8 +463,8 @@ def test_a_schema_6_project_opens_with_all_subjects_moving_together(footage, tmp
 def test_one_subjects_move_drives_another_clips_character(footage, tmp_path):
     project, clip, other, d = _two_clips(footage, tmp_path)
     sid = d.layers(clip).subject_at(4, 35 + 24, 60)  # the middle walker at frame 4
-    shot = project.add_shot((other, 0), (other, 0), (clip, 4, 20), driver=sid)
-    matrix = d.pixels.placement(shot, d.drive(shot, 5))[0]
+    shot = project.add_shot((other, 0), (other, 0), (clip, 4, 20), driver=sid, pose="rigid")
+    matrix = d.pixels.placement(shot, d.drive(shot, 5))[0]  # its path over the ground
     np.testing.assert_allclose(matrix[:2, :2], np.eye(2), atol=1e-6)
     np.testing.assert_allclose(matrix[:2, 2], (30, 0), atol=2)  # 6 px a frame, 5 frames
     assert d.subject_at(project.timeline.frame_count - 1, 5, 5)[1] in (0, *range(1, 99))

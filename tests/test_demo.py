@@ -93,8 +93,9 @@ def test_install_model_ships_weights_only_with_what_it_was_trained_on(tmp_path):
 
 @pytest.mark.slow  # draws the demo kit at 640×360 twice
 def test_demo_cli_refuses_to_overwrite_unless_told(tmp_path):
-    out = tmp_path / "Demo.zoetrope"
-    assert run_module("engine.demo", "--out", str(out)).returncode == 0
+    out = tmp_path / "Demo.zoetrope"  # there already (one build, not two: the suite's time)
+    out.mkdir()
+    (out / "project.json").write_text("{}")
     again = run_module("engine.demo", "--out", str(out))
     assert again.returncode == 2 and "already exists" in again.stderr
     assert "Traceback" not in again.stderr

@@ -247,9 +247,36 @@ def test_schema_1_migrates_forward(tmp_path, clip_dir):
     shot = p.shots[0]
     assert (shot.hold, shot.loop, shot.duration) == (2, "loop", 10)
     assert p.clip(shot.character.clip).name == "a" and shot.character.frame == 1
+    assert (shot.pose, shot.size, shot.turns) == ("rigid", "set", "upright")  # schema 9
     p.save()
     assert json.loads(p.file.read_text())["schema_version"] == SCHEMA_VERSION
     assert json.loads((root / BACKUP_FILE).read_text())["schema_version"] == 1
+
+
+def test_schema_8_shots_keep_their_pose_and_walk_upright_at_the_sets_size(tmp_path, clip_dir):
+    """Schema 9 (issue 30): a version-8 shot keeps the pose it had ("rigid", version 8's
+    default, where it said none) and takes the transfer's new size and turns; a new shot plays
+    the character's walk cycle; a bad size or turn names the field."""
+    p = Project.create(tmp_path / "Eight")
+    a = p.import_clip(clip_dir / "clip_0.mp4").id
+    p.add_shot((a, 0), (a, 0), a)
+    p.add_shot((a, 0), (a, 0), a, pose="match")
+    assert p.shots[0].pose == "cycle"
+    p.save()
+    doc = json.loads(p.file.read_text())
+    doc["schema_version"] = 8
+    for s in doc["timeline"]["shots"]:
+        del s["transfer"]
+    del doc["timeline"]["shots"][0]["pose"]
+    p.file.write_text(json.dumps(doc))
+    old = Project.open(p.root).shots
+    assert [(s.pose, s.size, s.turns) for s in old] == [("rigid", "set", "upright"),
+                                                        ("match", "set", "upright")]
+    doc["schema_version"] = 9
+    doc["timeline"]["shots"][1]["transfer"] = {"size": "huge", "turns": "upright"}
+    p.file.write_text(json.dumps(doc))
+    with pytest.raises(ProjectError, match="size 'huge' is not one of set, fixed"):
+        Project.open(p.root)
 
 
 def _shot(n=6, **kw) -> Shot:
@@ -315,17 +342,18 @@ def test_editing_api_is_validated_and_undoable(project):
     bad_edits = [
         {"hold": 0}, {"speed": -1}, {"loop": "sideways"}, {"character": (a, 99)},
         {"motion": (c, 0, 6)}, {"duration": 2, "colour": 1}, {"duration": 1.5},
-        {"render": "pencil"}, {"pose": "dance"},
+        {"render": "pencil"}, {"pose": "dance"}, {"size": "huge"}, {"turns": "sideways"},
     ]  # fmt: skip
     for bad in bad_edits:
         with pytest.raises(ProjectError):
             project.update_shot(s1.id, **bad)
     assert project.shot(s1.id).duration == 6  # a bad value changes nothing, not even a good one
-    assert project.update_shot(s1.id, render="model", pose="match") == {
+    assert project.update_shot(s1.id, render="model", pose="match", turns="follow") == {
         "render": None,
-        "pose": "rigid",
+        "pose": "cycle",
+        "turns": "upright",
     }
-    project.update_shot(s1.id, render=None, pose="rigid")
+    project.update_shot(s1.id, render=None, pose="cycle", turns="upright")
     assert project.move_shot(s2.id, 0) == 1 and project.shots[0].id == s2.id
     twin = project.duplicate_shot(s2.id)
     assert project.shots[1].id == twin.id and twin.id != s2.id

@@ -19,9 +19,11 @@ def project(tmp_path, clip_dir, model_file):
     p = Project.create(tmp_path / "Film")
     a, b, c = (p.import_clip(clip_dir / f"clip_{i}.mp4").id for i in range(3))
     p.set_model(model_file)
-    p.add_shot((a, 1), (b, 0), c, duration=6)
-    p.add_shot((b, 2), (c, 4), (a, 0, 3), duration=10, loop="pingpong", hold=2)
-    # these tests are about g's frames: model mode, at the model's own size
+    p.add_shot((a, 1), (b, 0), a, duration=6)
+    p.add_shot((b, 2), (c, 4), (b, 0, 3), duration=10, loop="pingpong", hold=2)
+    # these tests are about g's frames: model mode, at the model's own size, each character
+    # moved by T^Z of its own clip's motion (a transfer's root motion is the transfer plan's:
+    # tests/test_transfer.py)
     p.set_render_mode("model")
     p.set_output_size((32, 32))
     p.save()

@@ -362,8 +362,25 @@ def _migrate_7_to_8(doc: dict) -> dict:
     return {**doc, "schema_version": 8}
 
 
+def _migrate_8_to_9(doc: dict) -> dict:
+    """Schema 9 adds how a transfer sizes and turns its character (``transfer``: ``size``
+    "set", ``turns`` "upright") and a third way to pose it, the character's own walk cycle
+    (``pose`` "cycle", now the default): a version-8 shot keeps the pose it had ("rigid" where
+    it said none, version 8's default) and, moved by another clip, now walks that clip's path
+    over the ground upright at its new set's size — version 8 turned and grew it by the motion
+    clip's camera, which meant nothing on another set (docs/MOTION.md)."""
+    timeline = doc.get("timeline")
+    shots = timeline.get("shots") if isinstance(timeline, dict) else None
+    if isinstance(shots, list):
+        shots = [{**s, "pose": s.get("pose", "rigid")} if isinstance(s, dict) else s
+                 for s in shots]  # fmt: skip
+        doc = {**doc, "timeline": {**timeline, "shots": shots}}
+    return {**doc, "schema_version": 9}
+
+
 MIGRATIONS = {1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4, 4: _migrate_4_to_5,
-              5: _migrate_5_to_6, 6: _migrate_6_to_7, 7: _migrate_7_to_8}  # fmt: skip
+              5: _migrate_5_to_6, 6: _migrate_6_to_7, 7: _migrate_7_to_8,
+              8: _migrate_8_to_9}  # fmt: skip
 """schema_version n → the function that turns a version-n document into version n + 1."""
 
 

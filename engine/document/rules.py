@@ -11,7 +11,7 @@ from typing import Any
 
 from engine.errors import UserError
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 MAX_OUTPUT_SIDE = 4096
 MAX_HOLD = 12
 MAX_SPEED = 16.0

@@ -46,7 +46,14 @@ EDGES = ("turn", "wrap", "stay")
 """What a character carried across the frame by an endless walk does at its edge: turns back,
 wraps round to the other side, or stays inside (walks on the spot)."""
 EASES = ("linear", "ease")
-POSE_MODES = ("rigid", "match")
+POSE_MODES = ("cycle", "match", "rigid")
+SIZE_MODES = ("set", "fixed")
+"""A character moved by another clip's motion (a transfer, engine.frames.transfer): its size
+where the path takes it, from the new ``set``'s perspective (learnt from the subjects its clip
+shows), or ``fixed`` (as shot)."""
+TURN_MODES = ("upright", "follow")
+"""A transfer's character stays ``upright``, or ``follow``s the turns of the motion's subject
+(a spinning ball, a somersault)."""
 SHADOW_MODES = ("drop", "soft", "keep")
 FRONT_MODES = ("keep", "drop")
 """What the character's own set had in front of it (a sign it passed behind; pixels mode):
@@ -55,9 +62,11 @@ FRONT_MODES = ("keep", "drop")
 """A character's cast shadow on the new set (pixels mode): ``drop`` it; ``soft``, laid on the
 new set as a darkening of its own shape and depth; ``keep``, the old set's shadowed pixels
 travelling with the character (docs/LAYERS.md)."""
-"""Pixels mode, a character moved by another clip's motion: ``rigid`` moves the character frame
-as a whole; ``match`` shows, for each motion frame, the character's own frame whose pose is
-closest (engine.frames.pixels), placed where the motion puts the character."""
+"""A character moved by another clip's motion (a transfer; pixels mode), its steps: ``cycle``
+plays the character's own frames in order (its walk cycle, found by the video texture's graph)
+at the pace the motion's path goes, held when it stops; ``match`` shows, for each motion frame,
+the character's own frame whose pose is closest, in time order; ``rigid`` holds the character
+frame (engine.frames.transfer)."""
 
 
 def new_id(prefix: str) -> str:
@@ -250,7 +259,7 @@ class Shot:
     loop: str = "once"
     offset: int = 0
     render: str | None = None
-    pose: str = "rigid"
+    pose: str = "cycle"
     seed: int = 0
     jumps: float = 0.5
     edge: str = "turn"
@@ -264,6 +273,8 @@ class Shot:
     driver: int = 0
     shadows: str = "drop"
     front: str = "keep"
+    size: str = "set"
+    turns: str = "upright"
 
     @property
     def motion_length(self) -> int:
@@ -567,7 +578,8 @@ REQUIRED = _Required()
 FRAMES_ROLES = ("none", "input", "time", "mode", "pose")
 """How a field bears on a frame's pixels (:func:`frame_key`): ``none`` (an id, a name, a length:
 never), ``input`` (which clip frames are read), ``time`` (which motion step a local frame shows,
-and how the engine generates it), ``mode`` (the render mode), ``pose`` (pixels mode's posing)."""
+and how the engine generates it), ``mode`` (the render mode), ``pose`` (how a transfer poses,
+sizes and turns its character)."""
 
 
 @dataclass(frozen=True)
@@ -624,8 +636,12 @@ FIELDS: tuple[Field, ...] = (
           f"a fit to beats has frames before 0, past {MAX_TIMELINE_FRAMES:,} or going back"),
     Field("render", "render", Choice((None, *RENDER_MODES)), "Render", "mode", None,
           f"render mode {{v!r}} is not one of {', '.join(RENDER_MODES)}"),
-    Field("pose", "pose", Choice(POSE_MODES), "Poses", "pose", "rigid",
+    Field("pose", "pose", Choice(POSE_MODES), "Steps", "pose", "cycle",
           f"pose {{v!r}} is not one of {', '.join(POSE_MODES)}"),
+    Field("size", "transfer.size", Choice(SIZE_MODES), "Size", "pose", "set",
+          f"size {{v!r}} is not one of {', '.join(SIZE_MODES)}"),
+    Field("turns", "transfer.turns", Choice(TURN_MODES), "Turns", "pose", "upright",
+          f"turns {{v!r}} is not one of {', '.join(TURN_MODES)}"),
     Field("subjects", "subjects", Ids(), "Subjects", "input", (),
           f"subjects are at most {MAX_PICKS} of 1…{MAX_SUBJECT:,}, each once"),
     Field("driver", "driver", Int(0, MAX_SUBJECT), "Driven by", "input", 0,

@@ -113,7 +113,7 @@ class Director:
         clips = frame_cache or FrameCache()
         self.inputs = Inputs(project, self.model, self.device, clips,
                              layer_cache or LayerCache(frames=clips), progress)  # fmt: skip
-        self.drives = Drives(self.inputs, self.mode_of)
+        self.drives = Drives(self.inputs, self.mode_of, motion)
         self.centres = LRU(4096)
         """(shot id, local frame) → the character's centre before its path, as last rendered."""
         self.pixels = PixelRenderer(self.inputs, self.drives, lambda: self.size, motion,
@@ -195,8 +195,15 @@ class Director:
     def drive(self, shot: Shot, local: int) -> Drive:
         return self.drives.drive(shot, local)
 
-    def matched_frame(self, char_clip: str, motion_clip: str, k: int) -> int:
-        return self.pixels.matched_frame(char_clip, motion_clip, k)
+    def place(self, shot: Shot, local: int):
+        """Where a transfer (a character moved by another clip's motion) puts its character at
+        a shot's local frame, at the output size (engine.frames.transfer.Place)."""
+        return self.drives.place(shot, local, self.size)
+
+    def transfer_note(self, shot: Shot) -> str | None:
+        """What the shot's transfer plan said the last time a frame of it was made (a lookup:
+        never renders); None before."""
+        return self.drives.notes.get(shot.id)
 
     def clip_point(self, index: int, points: list[tuple[float, float]]) -> tuple:
         """Where output pixels ``points`` at timeline frame ``index`` fall in the frame of the
@@ -409,7 +416,7 @@ class Director:
         self.inputs.clear()
         with self._lock:
             self._frames.clear()
-            self.pixels.clear()
+            self.drives.notes.clear()
             self.problems.clear()
 
 

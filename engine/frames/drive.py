@@ -14,12 +14,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from engine.document import Key, Shot
+from engine.document.shot import FIELDS
+from engine.frames import transfer as tr
+from engine.frames.compositor import fit_matrix
 from engine.frames.inputs import Inputs
 from engine.frames.motion import Carrier, Walker, mirror, path_matrix, translate
 from engine.frames.predictor import Motion, roots
-from engine.geometry import homogeneous, normaliser
+from engine.geometry import homogeneous, normaliser, theta_to_pixels
 
 
 @dataclass(frozen=True)
@@ -63,11 +67,16 @@ class Walk:
 
 class Drives:
     """The drives of one project's shots (``mode_of(shot)``: the render mode a shot is drawn in,
-    which decides where a walk sees the character: the clip layers' mattes, or the model's)."""
+    which decides where a walk sees the character: the clip layers' mattes, or the model's;
+    ``motion``: where a transfer that follows its motion's turns measures them — ``tracked`` in
+    the motion clip's layers, or ``model``, T^Z)."""
 
-    def __init__(self, inputs: Inputs, mode_of: Callable[[Shot], str]) -> None:
-        self.inputs, self.mode_of = inputs, mode_of
+    def __init__(self, inputs: Inputs, mode_of: Callable[[Shot], str],
+                 motion: str = "tracked") -> None:  # fmt: skip
+        self.inputs, self.mode_of, self.motion = inputs, mode_of, motion
         self._walk_lock = threading.Lock()
+        self.notes: dict[str, str] = {}
+        """What the last transfer plan made of each shot said (shot id → a line; a lookup)."""
 
     def drive(self, shot: Shot, local: int) -> Drive:
         """What drives the character at a shot's local frame, in this shot's render mode."""
@@ -162,3 +171,66 @@ class Drives:
             return Walk(frames=ahead.nearest, extras=np.stack(extras))
 
         return self.inputs.sources.kept(key, make)
+
+    # -- a transfer: character A performing clip C's motion on set B ------------------------------
+    def transfer(self, shot: Shot, size: tuple[int, int]) -> tr.Plan:
+        """The shot's transfer plan at output ``size`` (engine.frames.transfer): where its
+        character goes, how big, turned how, in which of its frames — made from the three
+        clips' layers, kept in the inputs' ``sources`` cache, grown as the playhead goes on."""
+        inputs, mo = self.inputs, shot.motion
+        key = ("transfer", tuple(size), shot.character.clip, shot.character.frame,
+               shot.background.clip, mo.clip, mo.start, mo.end, shot.subjects, shot.driver,
+               *(getattr(shot, f.name) for f in FIELDS if f.frames in ("time", "pose")))
+
+        def make() -> tr.Plan:
+            a, b, c = (inputs.layers(x) for x in (shot.character.clip, shot.background.clip,
+                                                   mo.clip))  # fmt: skip
+            poses = None
+            own = inputs.pose_table(shot.character.clip, tr.pose_descriptor)
+            if shot.pose == "match":
+                poses = (inputs.pose_table(mo.clip, tr.pose_descriptor), own)
+            walker = inputs.sources.kept(
+                ("walker", shot.character.clip, shot.character.frame, shot.subjects),
+                lambda: tr.walker(a, shot.character.frame, shot.subjects, own,
+                                  self.footing(shot.character.clip, shot.subjects)))
+            motion = inputs.sources.kept(
+                ("ground", mo.clip, shot.driver),
+                lambda: tr.smoothed(self.footing(mo.clip, (shot.driver,) if shot.driver
+                                                 else ()).ground))  # fmt: skip
+            persp = inputs.sources.kept(("perspective", shot.background.clip),
+                                        lambda: tr.perspective(b))
+            fit_b = fit_matrix(b.size, size)
+            n = normaliser(*c.size)
+            start = mo.start
+
+            def drive(t: int) -> tuple[int, np.ndarray | None]:
+                d = self.drive(shot, t)
+                return d.k, None if d.extra is None else np.linalg.inv(n) @ d.extra @ n
+
+            def turn(k: int) -> float:
+                if self.motion == "tracked":
+                    return tr.turn_of(homogeneous(c.tracked_motion(start, k)))
+                with torch.inference_mode():
+                    theta = inputs.theta(mo, k).float().cpu().numpy()
+                return tr.turn_of(theta_to_pixels(theta, *c.size))
+
+            src = tr.Sources(motion=motion, to_output=fit_matrix(c.size, size), drive=drive,
+                             walker=walker, fit=fit_matrix(a.size, size),
+                             set_rows=lambda y: (y - fit_b[1, 2]) / fit_b[1, 1],
+                             perspective=persp, turn=turn, size=tuple(size), poses=poses)
+            return tr.Plan(src, shot.pose, shot.size, shot.turns)
+
+        plan = inputs.sources.kept(key, make)
+        return plan
+
+    def footing(self, clip: str, subjects: tuple[int, ...]) -> tr.Footing:
+        return self.inputs.sources.kept(("footing", clip, subjects),
+                                        lambda: tr.footing(self.inputs.layers(clip), subjects))
+
+    def place(self, shot: Shot, local: int, size: tuple[int, int]) -> tr.Place:
+        """Where a transfer puts its character at a shot's local frame (and what the plan says
+        of the shot, kept in :attr:`notes`)."""
+        plan = self.transfer(shot, size)
+        place = plan.at(local)
+        self.notes[shot.id] = plan.note()
+        return place

@@ -17,8 +17,9 @@ def frame_key(
     shots share keys. In ``pixels`` mode the background is the clip's plate, whatever its
     frame (its set at the motion frame when the shot is ``as_shot``), and a character moving
     with its own clip is its motion frame. A generated frame (an endless walk, an extension, a
-    path) is known by every field whose ``frames`` role is ``time`` in :data:`FIELDS` — a new
-    field is in the key by being in the table."""
+    path) or a transfer's is known by every field whose ``frames`` role is ``time`` in
+    :data:`FIELDS`, a transfer's by those whose role is ``pose`` too — a new field is in the key
+    by being in the table."""
     bg = (shot.background.clip, shot.background.frame if mode == "model" else None)
     if mode == "pixels" and shot.as_shot:  # the set as shot at the motion frame
         bg = (shot.background.clip, "as shot", shot.motion_frame(local))
@@ -26,13 +27,15 @@ def frame_key(
         return (mode, "background", bg, size)
     ch = (shot.character.clip, shot.character.frame)
     motion = (shot.motion.clip, shot.motion.start, shot.motion_frame(local))
-    if shot.generated:  # the engine decides: a frame is known by everything that decides it
+    transfer = shot.character.clip != shot.motion.clip
+    if shot.generated or transfer:  # the engine decides (a transfer's steps follow its path
+        # so far): a frame is known by everything that decides it
         motion = (shot.motion.clip, shot.motion.start, shot.motion.end, shot.motion_step(local),
                   local, *(getattr(shot, f.name) for f in FIELDS if f.frames == "time"))
-    if mode == "pixels" and shot.character.clip == shot.motion.clip:
+    if mode == "pixels" and not transfer:
         ch = (shot.character.clip, None)
-    elif mode == "pixels" and shot.pose != "rigid":
-        ch = (*ch, shot.pose)
+    elif transfer:  # how it is posed, sized and turned
+        ch = (*ch, *(getattr(shot, f.name) for f in FIELDS if f.frames == "pose"))
     if shot.subjects:  # only some of the clip's subjects
         ch = (*ch, shot.subjects)
     if shot.shadows != "drop":  # its cast shadow comes along

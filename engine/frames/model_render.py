@@ -15,6 +15,7 @@ import torch
 from engine.device import autocast
 from engine.document import Shot
 from engine.frames.cache import LRU
+from engine.frames.compositor import fit_matrix
 from engine.frames.drive import Drives
 from engine.frames.inputs import Inputs
 from engine.geometry import homogeneous, normaliser
@@ -48,7 +49,7 @@ class ModelRenderer:
                 zb = torch.stack([inputs.encoded(inputs.zb, m.f_b, *k[2]) for k in keys])
                 images = m.g(zb)
             else:
-                zc = torch.stack([inputs.encoded(inputs.zc, m.f_c, *k[2]) for k in keys])
+                zc = torch.stack([inputs.encoded(inputs.zc, m.f_c, *k[2][:2]) for k in keys])
                 with torch.autocast(inputs.device.type, enabled=False):
                     # sampling positions in fp32: in bf16 they snap to 1/128 of the frame
                     moved = warp(zc.float(), theta)
@@ -75,19 +76,38 @@ class ModelRenderer:
         then the walk's extra map, then the path: theta_k · extra⁻¹ · path⁻¹."""
         drive = self.drives.drive(shot, local)
         theta = self.inputs.theta(shot.motion, drive.k)
-        forward = np.linalg.inv(homogeneous(theta.float().cpu().numpy()))
-        if drive.extra is not None:
-            forward = drive.extra @ forward
         size = self.size()
         n = normaliser(*size)
-        centre = self.inputs.model_centre(shot.motion)[0]
+        if shot.character.clip != shot.motion.clip:  # a transfer: the pixels mode's root motion
+            forward, centre = self.transfer(shot, local, size)
+        else:
+            forward = np.linalg.inv(homogeneous(theta.float().cpu().numpy()))
+            if drive.extra is not None:
+                forward = drive.extra @ forward
+            centre = self.inputs.model_centre(shot.motion)[0]
         where = np.linalg.inv(n) @ forward @ np.append(centre, 1.0)
         self.centres.put((shot.id, local), (float(where[0]), float(where[1])))
-        if drive.extra is None and not drive.path:
+        if drive.extra is None and not drive.path and shot.character.clip == shot.motion.clip:
             return theta
         if drive.path:
             forward = n @ drive.path_at(where[:2], size) @ np.linalg.inv(n) @ forward
         return torch.as_tensor(np.linalg.inv(forward)[:2], dtype=theta.dtype, device=theta.device)
+
+
+    def transfer(self, shot: Shot, local: int, size: tuple[int, int]):
+        """A transfer's forward map (normalised: the character's frame as the model sees it →
+        the output) and the character's centre in it: its character frame put where the
+        transfer plan puts it (engine.frames.transfer) — the same path, size and turn as in
+        pixels mode; the pose is the model's of that one frame."""
+        place = self.drives.place(shot, local, size)
+        layers = self.inputs.layers(shot.character.clip)
+        wk = self.drives.transfer(shot, size).src.walker
+        place.foot, place.frame = wk.ground[0], int(wk.frames[0])
+        fit = fit_matrix(layers.size, size)[0, 0]
+        px = place.matrix(fit, wk.centre[0])
+        n_a = normaliser(*layers.size)
+        centre = (n_a @ np.append(wk.centre[0], 1.0))[:2]
+        return normaliser(*size) @ px @ np.linalg.inv(n_a), centre
 
 
 def with_matte(composite: torch.Tensor, background: torch.Tensor) -> torch.Tensor:

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import cv2
 import numpy as np
-import torch
 
 from engine.document import Shot
 from engine.frames.cache import LRU
@@ -17,7 +15,7 @@ from engine.frames.compositor import composite, fit_matrix, over, place
 from engine.frames.drive import Drives
 from engine.frames.inputs import Inputs
 from engine.frames.layers import ClipLayers
-from engine.geometry import homogeneous, normaliser, theta_to_pixels
+from engine.geometry import homogeneous, normaliser
 
 
 class PixelRenderer:
@@ -30,7 +28,6 @@ class PixelRenderer:
                  motion: str, centres: LRU) -> None:  # fmt: skip
         self.inputs, self.drives, self.size, self.motion = inputs, drives, size, motion
         self.centres = centres
-        self.matches = LRU(65_536)
 
     def render(self, shot: Shot, local: int, layer: str) -> np.ndarray:
         """One frame of ``layer``. A character that stays where it was shot (``Shot.as_shot``:
@@ -110,55 +107,8 @@ class PixelRenderer:
             extra = np.linalg.inv(n) @ drive.extra @ n
         if shot.character.clip == mo.clip:
             return fit_matrix(ch.size, size) @ extra, ch, k
-        c = shot.character.frame
-        driven = moving.subject_motion(shot.driver, mo.start, k) if shot.driver else None
-        if driven is not None:  # one subject's move (its centre; the rest stand still)
-            forward = homogeneous(driven)
-        elif shot.driver:
-            forward = np.eye(3)  # that subject is not in these frames (a re-analysis lost it)
-        elif self.motion == "tracked":
-            forward = homogeneous(moving.tracked_motion(mo.start, k))
-        else:
-            with torch.inference_mode():
-                theta = self.inputs.theta(mo, k).cpu().numpy()
-            forward = homogeneous(theta_to_pixels(theta, *moving.size))
-        fit_mo, fit_ch = fit_matrix(moving.size, size), fit_matrix(ch.size, size)
-        matrix = fit_mo @ extra @ forward @ np.linalg.inv(fit_mo) @ fit_ch
-        if shot.pose == "match":
-            # the character's own frame of the closest pose, its centre put where the moved
-            # character frame's centre goes (only moved: the pose brings its own turn)
-            j = self.matched_frame(shot.character.clip, mo.clip, k)
-            goes = matrix @ np.append(ch.centre(c, shot.subjects), 1.0)
-            matrix = fit_ch.copy()
-            matrix[:2, 2] += goes[:2] - (fit_ch @ np.append(ch.centre(j, shot.subjects), 1.0))[:2]
-            c = j
-        return matrix, ch, c
+        # a transfer: the motion's path over the ground, the character's own steps
+        place = self.drives.place(shot, drive.local, size)
+        centre = ch.centre(place.frame, shot.subjects)
+        return place.matrix(fit_matrix(ch.size, size)[0, 0], centre), ch, place.frame
 
-    def matched_frame(self, char_clip: str, motion_clip: str, k: int) -> int:
-        """The frame of ``char_clip`` whose pose is closest to frame ``k`` of ``motion_clip``,
-        the motion taken out: the two characters' silhouettes (their mattes), each cut to its
-        bounding box and scaled to one size, and the boxes' shapes. (f_c with the motion taken
-        out by T^Z — the model's own notion of pose — was tried first and picks nearly at random
-        with the built-in model: docs/LAYERS.md.)"""
-
-        def make() -> int:
-            poses = self.inputs.pose_table(char_clip, pose_descriptor)
-            target = pose_descriptor(self.inputs.layers(motion_clip).cutout(k)[0][..., 3])
-            return int(((poses - target) ** 2).sum(axis=1).argmin())
-
-        return self.matches.kept((char_clip, motion_clip, k), make)
-
-    def clear(self) -> None:
-        self.matches.clear()
-
-
-def pose_descriptor(matte: np.ndarray, size: tuple[int, int] = (24, 32)) -> np.ndarray:
-    """A character's pose without where it stands or how big it is: its matte cut to its
-    bounding box and scaled to ``size``, and the box's aspect (crouching is wide, standing
-    tall)."""
-    x, y, w, h = cv2.boundingRect((matte > 127).astype(np.uint8))
-    if w == 0 or h == 0:
-        return np.zeros(size[0] * size[1] + 1, np.float32)
-    crop = matte[y : y + h, x : x + w].astype(np.float32) / 255
-    shape = cv2.resize(crop, size, interpolation=cv2.INTER_AREA).ravel()
-    return np.append(shape, 3.0 * np.log(h / w)).astype(np.float32)

@@ -1,0 +1,453 @@
+"""Motion transfer: character A performing clip C's motion on background B's set (docs/MOTION.md,
+"Motion transfer").
+
+What belongs to the *motion* — where C's subject goes over the ground, when it speeds up, pauses
+and turns back — comes from C; what belongs to the *character* — its body and its steps — from
+A's own frames; what belongs to the *set* — how big a subject is at each height of the frame —
+from B. C's turn and growth (its camera's slope, its approach to the lens) mean nothing on B's
+set, so the character stays upright and takes its size from B unless the shot asks otherwise.
+
+- :func:`footing`: a clip's subject's ground point (the matte's lowest row; x the middle of its
+  lowest tenth) and height in each frame, from its clip layers;
+- :func:`perspective`: the height a subject has at each row of a set, learned from the subjects
+  seen in its clip (a line h = a + b·y: the ground plane seen by a level camera), or flat;
+- :class:`Plan`: per output frame of a shot, where A's ground point goes, its scale, its turn,
+  A's frame shown and whether it is mirrored — grown on demand, as an endless walk is.
+
+No Qt; numpy and OpenCV (the graph's distance uses torch: engine.frames.motion).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from engine.frames.motion import TransitionGraph, frame_distance
+
+MIN_AREA = 12
+"""A matte of fewer pixels (above half alpha) is not a subject seen."""
+SMOOTH = 1.5
+"""Gaussian σ, in frames, of the ground track (a walker's lowest point swaps feet each step)."""
+CYCLE_FRAMES = 160
+"""A's frames a walk cycle is looked for in, from the shot's character frame on (bounds the
+transition graph's N²)."""
+FLOOR = 12
+"""A's floor under each of its frames is the lowest its ground point goes within this many
+frames (so its own jumps stay jumps)."""
+MAX_RATE = 3.0
+"""A's walk goes on by at most this many of its strides per output frame (a path far faster than
+A walks)."""
+SCALE_RANGE = (0.25, 4.0)
+"""The set's perspective never scales the character beyond these (a path far up or down)."""
+ROW = np.dtype([("point", np.float64, 2), ("scale", np.float32), ("angle", np.float32),
+                ("i", np.int32), ("mirror", np.bool_)])
+"""A plan's row per output frame (:class:`Plan`)."""
+MATCH_STICK = 0.25
+"""Matched poses in time order: a jump in A's frames costs this many median pose distances."""
+
+
+def pose_descriptor(matte: np.ndarray, size: tuple[int, int] = (24, 32)) -> np.ndarray:
+    """A character's pose without where it stands or how big it is: its matte cut to its
+    bounding box and scaled to ``size``, and the box's aspect (crouching is wide, standing
+    tall)."""
+    x, y, w, h = cv2.boundingRect((matte > 127).astype(np.uint8))
+    if w == 0 or h == 0:
+        return np.zeros(size[0] * size[1] + 1, np.float32)
+    crop = matte[y : y + h, x : x + w].astype(np.float32) / 255
+    shape = cv2.resize(crop, size, interpolation=cv2.INTER_AREA).ravel()
+    return np.append(shape, 3.0 * np.log(h / w)).astype(np.float32)
+
+
+# -- what the clips say ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Footing:
+    """A subject's ``ground`` point (N, 2: x, y in its clip's pixels; NaN where it is not seen)
+    and ``height`` (N,) in each frame of its clip, and whether it touches the frame's edge."""
+
+    ground: np.ndarray
+    height: np.ndarray
+    edge: np.ndarray
+
+    @property
+    def seen(self) -> np.ndarray:
+        return ~np.isnan(self.ground[:, 0])
+
+
+def footing(layers, subjects: tuple[int, ...] = ()) -> Footing:
+    """The :class:`Footing` of a clip's subject(s) (all of them together without ``subjects``),
+    from its clip layers (engine.frames.layers.ClipLayers)."""
+    n, (w, h) = len(layers), layers.size
+    ground, height, edge = np.full((n, 2), np.nan), np.zeros(n), np.zeros(n, bool)
+    for k in range(n):
+        rgba, x0, y0 = layers.cutout(k, subjects)
+        a = rgba[..., 3] > 127
+        if a.sum() < MIN_AREA:
+            continue
+        rows = np.flatnonzero(a.any(axis=1))
+        top, bottom = int(rows[0]), int(rows[-1])
+        tall = bottom - top + 1
+        low = a[max(top, bottom - max(1, tall // 10)) : bottom + 1]
+        ground[k] = (x0 + np.nonzero(low)[1].mean(), y0 + bottom)
+        height[k] = tall
+        cols = np.flatnonzero(a.any(axis=0))
+        edge[k] = y0 + top <= 1 or y0 + bottom >= h - 2 or x0 + cols[0] <= 1 or \
+            x0 + cols[-1] >= w - 2  # fmt: skip
+    return Footing(ground, height, edge)
+
+
+def smoothed(points: np.ndarray, sigma: float = SMOOTH) -> np.ndarray:
+    """A track (N, 2) smoothed in time (Gaussian ``sigma`` frames), NaN gaps left as gaps and
+    not bled into."""
+    seen = ~np.isnan(points[:, 0])
+    if sigma <= 0 or seen.sum() < 2:
+        return points.copy()
+    r = max(1, int(3 * sigma))
+    taps = np.exp(-0.5 * (np.arange(-r, r + 1) / sigma) ** 2)
+    n = len(points)
+
+    def same(x: np.ndarray) -> np.ndarray:  # (np.convolve's "same" is the longer one's length)
+        return np.convolve(x, taps)[r : r + n]
+
+    w = same(seen.astype(np.float64))
+    out = np.full_like(points, np.nan)
+    for i in range(2):
+        v = same(np.where(seen, points[:, i], 0.0))
+        out[:, i] = np.where(seen, v / np.maximum(w, 1e-9), np.nan)
+    return out
+
+
+@dataclass(frozen=True)
+class Perspective:
+    """How tall a subject is at row y of a set: ``a + b·y`` pixels (its clip's); ``known`` False:
+    nothing was learnt (flat: every row the same)."""
+
+    a: float = 0.0
+    b: float = 0.0
+    known: bool = False
+
+    def scale(self, y_from: float, y_to: float) -> float:
+        """How much bigger a subject is at row ``y_to`` than at ``y_from`` (bounded)."""
+        if not self.known:
+            return 1.0
+        h0, h1 = self.a + self.b * y_from, self.a + self.b * y_to
+        if h0 <= 0 or h1 <= 0:  # above the horizon the line says: as small as allowed
+            return SCALE_RANGE[0] if h1 <= 0 < h0 else SCALE_RANGE[1] if h0 <= 0 < h1 else 1.0
+        return float(np.clip(h1 / h0, *SCALE_RANGE))
+
+
+def perspective(layers, samples: int = 160, bins: int = 8) -> Perspective:
+    """The set's perspective from the subjects its clip shows (each subject in up to
+    ``samples`` frames; those cut by the frame's edge left out): the median height in each of
+    ``bins`` bands of ground rows, a line through them. Flat (unknown) unless the subjects were
+    seen standing on at least three bands spanning a sixth of the frame, taller lower down."""
+    n, h = len(layers), layers.size[1]
+    ys, hs = [], []
+    for k in np.unique(np.linspace(0, n - 1, min(n, samples)).round().astype(int)):
+        rgba, x0, y0 = layers.cutout(int(k))
+        alpha = rgba[..., 3] > 127
+        if alpha.sum() < MIN_AREA:
+            continue
+        labels = layers.labels(int(k))
+        for sid in np.unique(labels[alpha]):
+            m = alpha & (labels == sid)
+            if m.sum() < MIN_AREA:
+                continue
+            rows = np.flatnonzero(m.any(axis=1))
+            top, bottom = y0 + int(rows[0]), y0 + int(rows[-1])
+            if top <= 1 or bottom >= h - 2 or bottom - top + 1 < 0.04 * h:
+                continue
+            ys.append(bottom)
+            hs.append(bottom - top + 1)
+    if len(ys) < 6:
+        return Perspective()
+    ys, hs = np.array(ys, np.float64), np.array(hs, np.float64)
+    band = np.minimum((ys / h * bins).astype(int), bins - 1)
+    by, bh, bw = [], [], []
+    for i in range(bins):
+        sel = band == i
+        if sel.sum() >= 3:
+            by.append(np.median(ys[sel]))
+            bh.append(np.median(hs[sel]))
+            bw.append(math.sqrt(sel.sum()))
+    if len(by) < 3 or max(by) - min(by) < h / 6:
+        return Perspective()
+    b, a = np.polyfit(by, bh, 1, w=bw)
+    fit = a + b * np.array(by)
+    if b <= 0 or fit.min() <= 0 or np.median(np.abs(fit - bh) / fit) > 0.25:
+        return Perspective()
+    return Perspective(float(a), float(b), True)
+
+
+@dataclass(frozen=True)
+class Walker:
+    """How character A walks in its own clip: its frames ``frames`` (clip indices, from the
+    shot's character frame on), the frame (index into them) its cycle goes back to after the
+    last (``loop``), its ``stride`` (ground pixels per frame, its clip's; 0: it does not go
+    anywhere) and ``heading`` (+1 right, −1 left, 0 neither), and its ``ground`` (clip pixels:
+    x under it, y its floor there — :data:`FLOOR`) and ``centre`` in each of those frames."""
+
+    frames: np.ndarray
+    loop: int
+    stride: float
+    heading: int
+    ground: np.ndarray
+    centre: np.ndarray
+
+    travelled: np.ndarray
+    """(n,) how far its ground point has gone by each of its frames (its clip's pixels)."""
+
+    def frame(self, phase: float) -> int:
+        """Index into :attr:`frames` at ``phase`` frames of A's walk: its frames in order, then
+        round its cycle."""
+        i, n = int(math.floor(phase + 1e-9)), len(self.frames)
+        return i if i < n else self.loop + (i - n) % (n - self.loop)
+
+    def frame_at(self, distance: float) -> int:
+        """Index into :attr:`frames` of the frame A reached when its feet had carried it
+        ``distance`` pixels (its clip's): its frames in order, then round its cycle — so its
+        feet do not slide, whatever the pace."""
+        d, n = self.travelled, len(self.frames)
+        if distance > d[-1] and n - self.loop > 1:
+            lap = d[-1] - d[self.loop] + self.stride  # round the cycle, and the jump back
+            distance = d[self.loop] + (distance - d[-1] - self.stride) % lap
+        return int(np.clip(np.searchsorted(d, distance, side="right") - 1, 0, n - 1))
+
+
+def walker(layers, first: int, subjects: tuple[int, ...], descriptors: np.ndarray,
+           foot: Footing | None = None) -> Walker:  # fmt: skip
+    """Character A's :class:`Walker` from its clip layers, its frames from ``first`` on (up to
+    :data:`CYCLE_FRAMES`), ``descriptors`` its clip's :func:`pose_descriptor` per frame: the
+    cycle is where the video texture's transition graph (engine.frames.motion) jumps back from
+    the last of them."""
+    foot = foot or footing(layers, subjects)
+    frames = np.arange(first, min(len(layers), first + CYCLE_FRAMES))
+    ground = smoothed(foot.ground[frames])
+    seen = ~np.isnan(ground[:, 0])
+    if seen.any():  # a frame it is not seen in stands where it was last (or first) seen
+        idx = np.where(seen, np.arange(len(frames)), 0)
+        np.maximum.accumulate(idx, out=idx)
+        idx[: np.argmax(seen)] = np.argmax(seen)
+        ground = ground[idx]
+    else:
+        w, h = layers.size
+        ground = np.tile([w / 2, h - 1.0], (len(frames), 1))
+    travelled = np.r_[0.0, np.cumsum(np.hypot(*np.diff(ground, axis=0).T))]
+    # its feet stand on its floor: the lowest its ground point is in the frames around (a jump
+    # of its own lifts it off the path; a walk away from the camera moves the floor slowly)
+    floor = ground[:, 1].copy()
+    for i in range(len(frames)):
+        floor[i] = ground[max(0, i - FLOOR) : i + FLOOR + 1, 1].max()
+    ground = np.column_stack([ground[:, 0], floor])
+    centre = np.array([layers.centre(int(k), subjects) for k in frames])
+    loop = 0
+    if len(frames) > 3:
+        d = frame_distance(descriptors[frames], None, 0.0)
+        graph = TransitionGraph.build(d)
+        last = len(frames) - 1
+        cand = graph.jumps[last]
+        cand = cand[cand < last] if len(cand) else cand
+        loop = int(cand[np.argmin(graph.total[last, cand])]) if len(cand) else 0
+    stride = travelled[-1] / max(len(frames) - 1, 1)
+    w = layers.size[0]
+    drift = float(ground[-1, 0] - ground[0, 0]) if len(ground) > 1 else 0.0
+    moving = stride > 0.002 * w and abs(drift) > 0.05 * w
+    heading = int(np.sign(drift)) if moving else 0
+    return Walker(frames, loop, stride if moving else 0.0, heading, ground, centre, travelled)
+
+
+# -- the plan of a shot ---------------------------------------------------------------------------
+@dataclass
+class Place:
+    """Where one output frame puts character A: its clip frame ``frame`` (index ``i`` into the
+    walker's frames), A's ground point there (``foot``, A's pixels) at ``point`` (output
+    pixels), ``scale`` (on top of fitting A's frame into the output), ``angle`` (degrees,
+    clockwise on screen, about A's centre) and ``mirror``."""
+
+    frame: int
+    i: int
+    foot: np.ndarray
+    point: np.ndarray
+    scale: float
+    angle: float
+    mirror: bool
+
+    def matrix(self, fit: float, centre: np.ndarray) -> np.ndarray:
+        """The forward map (3×3) of A's frame's pixels → output pixels: A's ground point to
+        :attr:`point`, scaled by ``fit`` (A's frame fitted into the output) × :attr:`scale`,
+        mirrored about it, turned about where A's ``centre`` (A's pixels) goes."""
+        s = fit * self.scale
+        m = np.array([[-s if self.mirror else s, 0, 0], [0, s, 0], [0, 0, 1.0]])
+        m[:2, 2] = self.point - m[:2, :2] @ self.foot
+        if self.angle:
+            c = (m @ np.append(centre, 1.0))[:2]
+            r = math.radians(self.angle)
+            rot = np.array([[math.cos(r), -math.sin(r), 0], [math.sin(r), math.cos(r), 0],
+                            [0, 0, 1.0]])  # fmt: skip
+            m = _about(rot, c) @ m
+        return m
+
+
+def _about(m: np.ndarray, c) -> np.ndarray:
+    t = np.array([[1, 0, c[0]], [0, 1, c[1]], [0, 0, 1.0]])
+    return t @ m @ np.linalg.inv(t)
+
+
+@dataclass
+class Sources:
+    """What a plan reads. ``motion`` (C's ground track, smoothed, in its clip's pixels, (N, 2),
+    NaN where not seen) and ``to_output`` (C's pixels → output, 3×3); ``drive(local)`` → (C's
+    frame, the drive's extra map in C's pixels or None); ``walker`` (A) and ``fit`` (A's pixels
+    → output, 3×3); ``set_rows`` (output y → B's row) and ``perspective`` (B's); ``turn(k)``:
+    C's turn at its frame k (degrees), for ``turns`` "follow"; ``poses``: (C's descriptors,
+    A's) for ``steps`` "match"; ``size``: the output's (w, h)."""
+
+    motion: np.ndarray
+    to_output: np.ndarray
+    drive: Callable[[int], tuple[int, np.ndarray | None]]
+    walker: Walker
+    fit: np.ndarray
+    set_rows: Callable[[float], float]
+    perspective: Perspective
+    turn: Callable[[int], float]
+    size: tuple[int, int]
+    poses: tuple[np.ndarray, np.ndarray] | None = None
+
+
+@dataclass
+class Plan:
+    """A shot's transfer, one :class:`Place` per output frame, grown on demand (:meth:`at`).
+    ``steps``: "cycle" (A's frames in order, at the pace of the path), "match" (A's frame whose
+    pose is closest to C's, in time order) or "rigid" (A's character frame throughout);
+    ``size``: "set" or "fixed"; ``turns``: "upright" or "follow". ``notes``: what the user
+    should know (said in the inspector)."""
+
+    src: Sources
+    steps: str
+    size: str
+    turns: str
+    notes: list[str] = field(default_factory=list)
+    rows: np.ndarray = field(default_factory=lambda: np.zeros(0, ROW))
+    """One row per output frame made so far (29 bytes: a million frames take 29 MB)."""
+    made: int = 0
+    _phase: float = 0.0
+    _heading: int = 0
+    _last: np.ndarray | None = None
+    _origin: np.ndarray | None = None
+    _lost_at: int | None = None
+    _out_at: int | None = None
+
+    def __post_init__(self) -> None:
+        src = self.src
+        if not (~np.isnan(src.motion[:, 0])).any():
+            self.notes.append("nothing moves in the motion's clip: the character stands still")
+        wk = src.walker
+        if len(wk.frames) == 1:
+            self.notes.append("the character's clip is one frame: its pose is held")
+        elif self.steps == "cycle" and wk.stride == 0:
+            self.notes.append("the character does not walk in its own clip: its frames play at "
+                              "their own pace while the path moves")  # fmt: skip
+        if self.size == "set" and not src.perspective.known:
+            self.notes.append("the set shows no subject at different depths: the size stays "
+                              "fixed")  # fmt: skip
+
+    def at(self, local: int) -> Place:
+        if local >= len(self.rows):
+            grown = np.zeros(max(local + 1, 2 * len(self.rows), 64), ROW)
+            grown[: self.made] = self.rows[: self.made]
+            self.rows = grown
+        while self.made <= local:
+            self.rows[self.made] = self._next(self.made)
+            self.made += 1
+        return self._place(self.rows[local])
+
+    def _place(self, row) -> Place:
+        i = int(row["i"])
+        wk = self.src.walker
+        return Place(int(wk.frames[i]), i, wk.ground[i], row["point"].copy(),
+                     float(row["scale"]), float(row["angle"]), bool(row["mirror"]))
+
+    def note(self) -> str:
+        """What the user should know, in one line ("" when all is well)."""
+        extra = []
+        if self._lost_at is not None:
+            extra.append(f"the motion's subject is out of sight from frame {self._lost_at + 1}: "
+                         "the character waits where it was")  # fmt: skip
+        if self._out_at is not None:
+            extra.append(f"the path leaves the frame at frame {self._out_at + 1}")
+        return "; ".join(self.notes + extra)
+
+    def _ground(self, t: int) -> np.ndarray | None:
+        """C's ground point at output frame t, in the output's pixels (before the anchor)."""
+        k, extra = self.src.drive(t)
+        g = self.src.motion[k] if 0 <= k < len(self.src.motion) else np.full(2, np.nan)
+        if np.isnan(g[0]):
+            if self._last is None:
+                seen = np.flatnonzero(~np.isnan(self.src.motion[:, 0]))
+                if not len(seen):
+                    return None
+                g = self.src.motion[seen[np.argmin(np.abs(seen - k))]]
+            else:
+                if self._lost_at is None and t > 0:
+                    self._lost_at = t
+                return self._last
+        p = np.append(g, 1.0)
+        if extra is not None:
+            p = extra @ p
+        q = (self.src.to_output @ p)[:2]
+        self._last = q
+        return q
+
+    def _next(self, t: int) -> tuple:
+        src, wk = self.src, self.src.walker
+        fit = src.fit[0, 0]
+        anchor = (src.fit @ np.append(wk.ground[0], 1.0))[:2]
+        q = self._ground(t)
+        if t == 0:
+            self._origin = q
+        point = anchor if q is None or self._origin is None else anchor + q - self._origin
+        w, h = src.size
+        if self._out_at is None and not (0 <= point[0] < w and 0 <= point[1] < h + 2):
+            self._out_at = t
+        scale = 1.0
+        if self.size == "set":
+            scale = src.perspective.scale(src.set_rows(anchor[1]), src.set_rows(point[1]))
+        prev = self._place(self.rows[t - 1]) if t else None
+        step = point - prev.point if prev is not None else np.zeros(2)
+        moved = float(np.hypot(*step))
+        if abs(step[0]) > 0.1 * max(fit * scale, 1e-6) * max(wk.stride, 1.0):
+            self._heading = int(np.sign(step[0]))
+        if self.steps == "cycle" and t > 0:
+            if wk.stride > 0:  # as far as the path went, in A's own pixels
+                self._phase += min(moved / (fit * scale), MAX_RATE * wk.stride)
+            else:  # it walks on the spot: at its own pace while the path moves
+                self._phase += 0.0 if moved < 0.001 * w else 1.0
+        if self.steps == "cycle":  # A's frame where its feet carried it as far as the path
+            i = wk.frame_at(self._phase) if wk.stride > 0 else wk.frame(self._phase)
+        elif self.steps == "match" and src.poses is not None and len(wk.frames) > 1:
+            i = self._matched(t, None if prev is None else prev.i)
+        else:
+            i = 0
+        mirror = bool(wk.heading and self._heading and self._heading != wk.heading)
+        angle = src.turn(src.drive(t)[0]) if self.turns == "follow" else 0.0
+        return point, scale, angle, i, mirror
+
+    def _matched(self, t: int, prev: int | None) -> int:
+        """A's frame whose pose is closest to C's at output frame t, a jump away from going on
+        (the same frame, or the next one or two) costing :data:`MATCH_STICK` median distances."""
+        motion_poses, own = self.src.poses
+        k = self.src.drive(t)[0]
+        d = ((own[self.src.walker.frames] - motion_poses[k]) ** 2).sum(axis=1)
+        if prev is not None:
+            scale = float(np.median(d)) or 1.0
+            near = (np.arange(len(d)) - prev)
+            d = d + MATCH_STICK * scale * ~((near >= 0) & (near <= 2))
+        return int(d.argmin())
+
+
+def turn_of(forward: np.ndarray) -> float:
+    """The turn (degrees, clockwise on screen) of a forward map's linear part."""
+    return math.degrees(math.atan2(forward[1, 0], forward[0, 0]))

@@ -1,0 +1,169 @@
+"""Motion transfer (issue 30, engine.frames.transfer): the motion's path over the ground, the
+set's perspective, upright, the character's own steps — on tracks whose answer is known, and
+through the Director in both render modes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.frames import transfer as tr
+
+
+def _walker(n: int = 20, stride: float = 2.0, heading: int = 1, loop: int = 4) -> tr.Walker:
+    """Character A walking right ``stride`` px a frame in its own clip, its ground point at
+    (10 + stride·i, 50), its centre 20 px above it."""
+    ground = np.column_stack([10 + stride * heading * np.arange(n), np.full(n, 50.0)])
+    return tr.Walker(np.arange(n), loop, stride, heading, ground, ground - (0, 20),
+                     np.r_[0.0, np.cumsum(np.full(n - 1, stride))])  # fmt: skip
+
+
+def _plan(track: np.ndarray, steps="cycle", size="set", turns="upright", walker=None,
+          perspective=tr.Perspective(), frames=None, out=(320, 240), poses=None):  # fmt: skip
+    """A plan of C's ground ``track`` (its clip's pixels, the output's too), output frame t
+    showing C's frame ``frames[t]`` (t itself by default)."""
+    frames = np.arange(len(track)) if frames is None else np.asarray(frames)
+    src = tr.Sources(motion=track, to_output=np.eye(3), drive=lambda t: (int(frames[t]), None),
+                     walker=walker or _walker(), fit=np.eye(3), set_rows=lambda y: y,
+                     perspective=perspective, turn=lambda k: 30.0, size=out, poses=poses)
+    return tr.Plan(src, steps, size, turns)
+
+
+def test_the_path_is_the_motions_over_the_ground_and_the_walk_keeps_its_feet():
+    """A's ground point goes where C's goes from where A stood (its anchor), upright, its size;
+    A's frames advance as far as the path went (its feet do not slide), hold while C stops, and
+    are mirrored when the path heads against A's own way."""
+    x = np.r_[np.arange(0, 30, 3.0), np.full(6, 27.0), 27 - 1.5 * np.arange(1, 11)]
+    track = np.column_stack([100 + x, np.full(len(x), 150.0)])
+    plan = _plan(track, size="fixed")
+    places = [plan.at(t) for t in range(len(track))]
+    for t, p in enumerate(places):  # the anchor (A's first ground point) moved as C moved
+        np.testing.assert_allclose(p.point, (10 + x[t], 50), atol=1e-9)
+        assert p.angle == 0 and p.scale == 1
+        m = p.matrix(1.0, p.foot - (0, 20))
+        np.testing.assert_allclose(m @ np.append(p.foot, 1), np.append(p.point, 1), atol=1e-9)
+    frames = [p.frame for p in places]
+    # 3 px a frame against a 2 px stride: 1.5 of its frames a frame; held in the pause
+    assert frames[:10] == [int(1.5 * t + 1e-9) for t in range(10)]
+    assert len(set(frames[9:16])) == 1
+    assert not any(p.mirror for p in places[:16]) and all(p.mirror for p in places[17:])
+    assert places[17].matrix(1.0, places[17].foot)[0, 0] == -1  # mirrored about its feet
+    # A's travelled distance tracks the path's: its feet slide by less than a pixel
+    walked = np.abs(np.diff(x)).sum()
+    assert plan.src.walker.frame_at(walked) == frames[-1] or walked > 18 * 2
+    assert plan.note() == ""
+
+
+def test_past_its_last_frame_the_walk_goes_round_its_cycle():
+    wk = _walker(n=10, loop=4)
+    assert [wk.frame_at(2.0 * i) for i in range(10)] == list(range(10))
+    assert [wk.frame_at(2.0 * i) for i in range(10, 18)] == [4, 5, 6, 7, 8, 9, 4, 5]
+    assert [wk.frame(i) for i in (9, 10, 15, 16)] == [9, 4, 9, 4]
+
+
+def test_the_set_says_how_big_the_character_is_where_the_path_takes_it():
+    """Receding up the frame on a set whose subjects are h = 0.5·y − 20 px tall: the scale is
+    what the set says at each row (within 5 %), fixed when asked, bounded above the horizon;
+    the turn is C's only when the shot follows it."""
+    persp = tr.Perspective(-20.0, 0.5, True)
+    y = np.linspace(200, 100, 15)
+    track = np.column_stack([np.full(15, 160.0), y])
+    walker = _walker()
+    walker.ground[:, 1] = 200  # A stands at row 200 on its first frame (its anchor)
+    plan = _plan(track, perspective=persp, walker=walker)
+    for t in range(15):
+        want = (0.5 * y[t] - 20) / (0.5 * 200 - 20)
+        assert plan.at(t).scale == pytest.approx(want, rel=0.05)
+    assert _plan(track, size="fixed", perspective=persp, walker=walker).at(14).scale == 1
+    high = np.column_stack([np.full(3, 160.0), [200.0, 30.0, 10.0]])  # above the horizon
+    assert _plan(high, perspective=persp, walker=walker).at(2).scale == tr.SCALE_RANGE[0]
+    assert _plan(track, turns="follow").at(3).angle == 30.0
+    assert "size stays fixed" in _plan(track).note()  # a flat set says so
+
+
+class _Layers:
+    """Clip layers showing one subject a frame: a box whose foot is at row ``foot[k]`` and whose
+    height is ``tall[k]``, at column ``x``."""
+
+    def __init__(self, foot, tall, x=100, size=(320, 240)):
+        self.foot, self.tall, self.x, self.size = foot, tall, x, size
+
+    def __len__(self) -> int:
+        return len(self.foot)
+
+    def cutout(self, k, subjects=()):
+        h = int(self.tall[k])
+        rgba = np.zeros((h, 10, 4), np.uint8)
+        rgba[..., 3] = 255
+        return rgba, self.x, int(self.foot[k]) - h + 1
+
+    def labels(self, k):
+        return np.ones((int(self.tall[k]), 10), np.uint16)
+
+
+def test_the_perspective_is_learnt_from_the_subjects_the_set_shows():
+    foot = np.tile(np.linspace(100, 230, 14), 3)
+    learnt = tr.perspective(_Layers(foot, 0.5 * foot - 20))
+    assert learnt.known and learnt.scale(200, 100) == pytest.approx(30 / 80, rel=0.02)
+    flat = tr.perspective(_Layers(np.full(30, 200.0), np.full(30, 80.0)))  # one depth only
+    assert not flat.known and flat.scale(200, 100) == 1
+    upside = tr.perspective(_Layers(foot, 150 - 0.5 * foot))  # taller further up: not a floor
+    assert not upside.known
+    foot_of = tr.footing(_Layers(foot[:5], np.full(5, 40.0)))
+    np.testing.assert_allclose(foot_of.ground, np.column_stack([np.full(5, 104.5), foot[:5]]))
+
+
+def test_what_cannot_be_done_well_is_said_and_stays_bounded():
+    """Nothing moves in C: the character stands at its anchor; C's subject out of sight: it
+    waits where it was; a path out of the frame: said; a one-frame character: held."""
+    none = _plan(np.full((12, 2), np.nan))
+    assert all(np.allclose(none.at(t).point, (10, 50)) for t in range(12))
+    assert "nothing moves" in none.note()
+    track = np.column_stack([100 + 4.0 * np.arange(12), np.full(12, 150.0)])
+    track[6:] = np.nan
+    lost = _plan(track)
+    assert np.allclose(lost.at(11).point, lost.at(5).point)
+    assert "out of sight from frame 7" in lost.note()
+    away = np.column_stack([100 + 40.0 * np.arange(12), np.full(12, 150.0)])
+    away = _plan(away)
+    away.at(11)
+    assert "leaves the frame at frame 9" in away.note()  # 10 + 40·8 ≥ 320: the 9th frame
+    one = _plan(track, walker=_walker(n=1))
+    assert {one.at(t).frame for t in range(12)} == {0} and "one frame" in one.note()
+
+
+def test_matched_poses_keep_time_order():
+    """Two frames of A that look alike: the match stays on the one that goes on in order."""
+    own = np.zeros((20, 2), np.float32)
+    own[:, 0] = np.arange(20) % 10  # frames i and i + 10 look alike
+    motion = own.copy()
+    track = np.column_stack([100 + np.arange(20.0), np.full(20, 150.0)])
+    plan = _plan(track, steps="match", poses=(motion, own))
+    assert [plan.at(t).frame for t in range(20)] == list(range(20))
+
+
+def test_both_render_modes_put_the_character_in_the_same_place(tmp_path, clip_dir, model_file):
+    """Issue 30.3: switching the renderer changes the look of the body, not where it goes —
+    model mode's theta is the pixels mode's root motion (the same plan), and the frame key of
+    a transfer holds how it is posed, sized and turned."""
+    from engine.document import Project
+    from engine.frames.director import Director
+    from engine.frames.key import frame_key
+
+    p = Project.create(tmp_path / "Modes")
+    a, c = (p.import_clip(clip_dir / f"clip_{i}.mp4").id for i in (0, 1))
+    shot = p.add_shot((a, 0), (a, 0), c, duration=6, pose="rigid")
+    p.set_output_size((64, 64))
+    d = Director(p, model_file, device="cpu", precision="fp32")
+    centres = {}
+    for mode in ("pixels", "model"):
+        p.set_render_mode(mode)
+        d.clear()
+        d.frame(4)
+        centres[mode] = d.character_centre(shot.id, 4)
+    np.testing.assert_allclose(centres["pixels"], centres["model"], atol=1e-6)
+    keys = {frame_key(p.shots[0], 4, "composite", "pixels")}
+    for change in ({"size": "fixed"}, {"turns": "follow"}, {"pose": "cycle"}):
+        keys.add(frame_key(p.update_shot(shot.id, **change) and p.shots[0], 4, "composite",
+                           "pixels"))  # fmt: skip
+    assert len(keys) == 4
