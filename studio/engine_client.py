@@ -144,6 +144,12 @@ class EngineClient(QObject):
         director = self._director
         return None if director is None else director.lost_picks(shot)
 
+    def transfer_note(self, shot) -> str | None:
+        """What a transfer's plan said of the shot when a frame of it was last made (a lookup:
+        never waits)."""
+        director = self._director
+        return None if director is None else director.transfer_note(shot)
+
     def in_front(self, clip_id: str) -> bool | None:
         """Whether the clip's set has something in front of its subjects; None while it is not
         analysed (a lookup: never waits)."""

@@ -19,13 +19,14 @@ def _walker(n: int = 20, stride: float = 2.0, heading: int = 1, loop: int = 4) -
 
 
 def _plan(track: np.ndarray, steps="cycle", size="set", turns="upright", walker=None,
-          perspective=tr.Perspective(), frames=None, out=(320, 240), poses=None):  # fmt: skip
+          perspective=None, frames=None, out=(320, 240), poses=None):  # fmt: skip
     """A plan of C's ground ``track`` (its clip's pixels, the output's too), output frame t
     showing C's frame ``frames[t]`` (t itself by default)."""
     frames = np.arange(len(track)) if frames is None else np.asarray(frames)
     src = tr.Sources(motion=track, to_output=np.eye(3), drive=lambda t: (int(frames[t]), None),
                      walker=walker or _walker(), fit=np.eye(3), set_rows=lambda y: y,
-                     perspective=perspective, turn=lambda k: 30.0, size=out, poses=poses)
+                     perspective=perspective or tr.Perspective(), turn=lambda k: 30.0,
+                     size=out, poses=poses)
     return tr.Plan(src, steps, size, turns)
 
 
@@ -167,3 +168,37 @@ def test_both_render_modes_put_the_character_in_the_same_place(tmp_path, clip_di
         keys.add(frame_key(p.update_shot(shot.id, **change) and p.shots[0], 4, "composite",
                            "pixels"))  # fmt: skip
     assert len(keys) == 4
+
+
+def test_the_inspector_sets_a_transfers_steps_size_and_turns(qtbot, make_window, tmp_path):
+    """Issue 30.4: the inspector shows a transfer's settings in an animator's words, each an
+    undoable edit (undone through Edit → Undo), off for a shot that is not a transfer; what
+    the transfer cannot do well is said under them once its frames are made."""
+    from engine.document import Project
+    from tests.conftest import demo, opened
+
+    p = Project.open(demo(tmp_path))
+    w = opened(qtbot, make_window, p)
+    s, insp = w.session, w.inspector
+    shot = next(x for x in s.project.shots if x.name.startswith("Animation transfer"))
+    s.select(shot.id)
+    s.seek(s.timeline.start_of(shot.id) + 5)
+    assert insp.size_box.isEnabled() and insp.turns.isEnabled()
+    assert insp.pose.currentText() == "Its own walk cycle"
+    for combo, value, field in ((insp.pose, "match", "pose"), (insp.size_box, "fixed", "size"),
+                                (insp.turns, "follow", "turns")):  # fmt: skip
+        combo.setCurrentIndex(combo.findData(value))
+        combo.activated.emit(combo.currentIndex())
+        assert getattr(s.project.shot(shot.id), field) == value
+    assert s.undo.undoText() == "Turns → Follow the motion's turns"
+    undo = next(a for a in w.menuBar().actions()[1].menu().actions() if "Undo" in a.text())
+    for _ in range(3):
+        undo.trigger()
+    assert (s.project.shot(shot.id).turns, s.project.shot(shot.id).pose) == ("upright", "cycle")
+    assert insp.turns.currentData() == "upright" and insp.pose.currentData() == "cycle"
+    # Bo jumps on the spot in its own clip: its frames play at their own pace, and it says so
+    qtbot.waitUntil(insp.transfer_note.isVisible, timeout=60_000)
+    assert "does not walk in its own clip" in insp.transfer_note.text()
+    as_shot = s.project.shots[0]
+    s.select(as_shot.id)
+    assert not insp.size_box.isEnabled() and not insp.transfer_note.isVisible()

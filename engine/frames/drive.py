@@ -189,16 +189,19 @@ class Drives:
             own = inputs.pose_table(shot.character.clip, tr.pose_descriptor)
             if shot.pose == "match":
                 poses = (inputs.pose_table(mo.clip, tr.pose_descriptor), own)
+            # one subject each where the shot picks none of several (a group goes nowhere)
+            first = shot.character.frame
+            main = tr.main_subject(a, first, first + tr.CYCLE_FRAMES - 1)
+            shown = shot.subjects or ((main,) if main else ())
+            driver = shot.driver or tr.main_subject(c, mo.start, mo.end)
             walker = inputs.sources.kept(
-                ("walker", shot.character.clip, shot.character.frame, shot.subjects),
-                lambda: tr.walker(a, shot.character.frame, shot.subjects, own,
-                                  self.footing(shot.character.clip, shot.subjects)))
+                ("walker", shot.character.clip, first, shown),
+                lambda: tr.walker(a, first, shown, own, self.footing(shot.character.clip, shown),
+                                  self.perspective(shot.character.clip)))  # fmt: skip
             motion = inputs.sources.kept(
-                ("ground", mo.clip, shot.driver),
-                lambda: tr.smoothed(self.footing(mo.clip, (shot.driver,) if shot.driver
-                                                 else ()).ground))  # fmt: skip
-            persp = inputs.sources.kept(("perspective", shot.background.clip),
-                                        lambda: tr.perspective(b))
+                ("ground", mo.clip, driver),
+                lambda: tr.smoothed(self.footing(mo.clip, (driver,) if driver else ()).ground))
+            persp = self.perspective(shot.background.clip)
             fit_b = fit_matrix(b.size, size)
             n = normaliser(*c.size)
             start = mo.start
@@ -218,10 +221,21 @@ class Drives:
                              walker=walker, fit=fit_matrix(a.size, size),
                              set_rows=lambda y: (y - fit_b[1, 2]) / fit_b[1, 1],
                              perspective=persp, turn=turn, size=tuple(size), poses=poses)
-            return tr.Plan(src, shot.pose, shot.size, shot.turns)
+            plan = tr.Plan(src, shot.pose, shot.size, shot.turns, subjects=shown)
+            if shown != shot.subjects:
+                plan.notes.append(f"the character's clip shows several subjects: subject {main}, "
+                                  "the one seen most, performs (click others to add them)")
+            if driver != shot.driver:
+                plan.notes.append(f"the motion's clip shows several subjects: subject {driver}'s "
+                                  "path drives (set another in Driven by)")
+            return plan
 
         plan = inputs.sources.kept(key, make)
         return plan
+
+    def perspective(self, clip: str) -> tr.Perspective:
+        return self.inputs.sources.kept(("perspective", clip),
+                                        lambda: tr.perspective(self.inputs.layers(clip)))
 
     def footing(self, clip: str, subjects: tuple[int, ...]) -> tr.Footing:
         return self.inputs.sources.kept(("footing", clip, subjects),

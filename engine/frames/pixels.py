@@ -44,20 +44,28 @@ class PixelRenderer:
         if layer == "background":
             return plate
         matrix, ch, c = self.placement(shot, drive)
-        centre = (matrix @ np.append(ch.centre(c, shot.subjects), 1.0))[:2]
+        subjects = self.subjects(shot)
+        centre = (matrix @ np.append(ch.centre(c, subjects), 1.0))[:2]
         self.centres.put((shot.id, local), (float(centre[0]), float(centre[1])))
         path = drive.path_at(centre, size)
         if path is not None:  # composed into the one warp of the full-resolution cut-out
             matrix = path @ matrix
-        rgba, x0, y0 = ch.cutout(c, shot.subjects)
+        rgba, x0, y0 = ch.cutout(c, subjects)
         placed = place(rgba, x0, y0, matrix, size)
         if not shot.as_shot:  # (as shot: the set holds its shadows and the things in front)
             if shot.shadows != "drop":
                 placed = over(placed, self.shadow(shot, ch, c, matrix, size))
-            front = ch.front(shot.subjects) if shot.front == "keep" else None
+            front = ch.front(subjects) if shot.front == "keep" else None
             if front is not None:  # a sign the character passes behind stays in front of it
                 placed = over(place(*front, matrix, size), placed)
         return composite(plate, placed, layer)
+
+    def subjects(self, shot: Shot) -> tuple[int, ...]:
+        """The character's subjects the shot shows: its pick, or a transfer's performer
+        (engine.frames.transfer.main_subject) where it picks none of several."""
+        if shot.character.clip == shot.motion.clip:
+            return shot.subjects
+        return self.drives.transfer(shot, self.size()).subjects
 
     @staticmethod
     def shadow(shot: Shot, ch: ClipLayers, c: int, matrix: np.ndarray, size: tuple[int, int]):
@@ -81,7 +89,7 @@ class PixelRenderer:
         size = self.size()
         drive = self.drives.drive(shot, local)
         matrix, ch, c = self.placement(shot, drive)
-        centre = (matrix @ np.append(ch.centre(c, shot.subjects), 1.0))[:2]
+        centre = (matrix @ np.append(ch.centre(c, self.subjects(shot)), 1.0))[:2]
         path = drive.path_at(centre, size)
         if path is not None:
             matrix = path @ matrix
@@ -109,6 +117,6 @@ class PixelRenderer:
             return fit_matrix(ch.size, size) @ extra, ch, k
         # a transfer: the motion's path over the ground, the character's own steps
         place = self.drives.place(shot, drive.local, size)
-        centre = ch.centre(place.frame, shot.subjects)
+        centre = ch.centre(place.frame, self.subjects(shot))
         return place.matrix(fit_matrix(ch.size, size)[0, 0], centre), ch, place.frame
 

@@ -43,6 +43,9 @@ MAX_RATE = 3.0
 A walks)."""
 SCALE_RANGE = (0.25, 4.0)
 """The set's perspective never scales the character beyond these (a path far up or down)."""
+HEADING = 6
+"""Frames over which a path's heading is judged (mostly sideways, at least 2 of A's pixels):
+a walk towards the camera that sways is not turned round at each sway."""
 ROW = np.dtype([("point", np.float64, 2), ("scale", np.float32), ("angle", np.float32),
                 ("i", np.int32), ("mirror", np.bool_)])
 """A plan's row per output frame (:class:`Plan`)."""
@@ -63,6 +66,18 @@ def pose_descriptor(matte: np.ndarray, size: tuple[int, int] = (24, 32)) -> np.n
 
 
 # -- what the clips say ---------------------------------------------------------------------------
+def main_subject(layers, lo: int, hi: int) -> int:
+    """The subject of a clip seen most (frames × its biggest area) between frames ``lo`` and
+    ``hi``: what a transfer follows and shows where the shot picks none of several (a group's
+    lowest point goes nowhere a walker goes); 0 where the clip has one subject or none."""
+    lo, hi = sorted((lo, hi))
+    seen = [s for s in layers.subjects if not s.get("minor") and s["first"] <= hi
+            and s.get("last", hi) >= lo]  # fmt: skip
+    if len(seen) < 2:
+        return 0
+    return int(max(seen, key=lambda s: s["frames"] * s["area"])["id"])
+
+
 @dataclass(frozen=True)
 class Footing:
     """A subject's ``ground`` point (N, 2: x, y in its clip's pixels; NaN where it is not seen)
@@ -139,11 +154,11 @@ class Perspective:
         return float(np.clip(h1 / h0, *SCALE_RANGE))
 
 
-def perspective(layers, samples: int = 160, bins: int = 8) -> Perspective:
+def perspective(layers, samples: int = 160, bins: int = 12) -> Perspective:
     """The set's perspective from the subjects its clip shows (each subject in up to
     ``samples`` frames; those cut by the frame's edge left out): the median height in each of
     ``bins`` bands of ground rows, a line through them. Flat (unknown) unless the subjects were
-    seen standing on at least three bands spanning a sixth of the frame, taller lower down."""
+    seen standing on at least three bands spanning an eighth of the frame, taller lower down."""
     n, h = len(layers), layers.size[1]
     ys, hs = [], []
     for k in np.unique(np.linspace(0, n - 1, min(n, samples)).round().astype(int)):
@@ -173,7 +188,7 @@ def perspective(layers, samples: int = 160, bins: int = 8) -> Perspective:
             by.append(np.median(ys[sel]))
             bh.append(np.median(hs[sel]))
             bw.append(math.sqrt(sel.sum()))
-    if len(by) < 3 or max(by) - min(by) < h / 6:
+    if len(by) < 3 or max(by) - min(by) < h / 8:
         return Perspective()
     b, a = np.polyfit(by, bh, 1, w=bw)
     fit = a + b * np.array(by)
@@ -199,6 +214,9 @@ class Walker:
 
     travelled: np.ndarray
     """(n,) how far its ground point has gone by each of its frames (its clip's pixels)."""
+    depth: np.ndarray | None = None
+    """(n,) how much bigger its own set's perspective makes it in each of its frames than in
+    the first (it walks towards its camera: its frames grow); None: the same in every frame."""
 
     def frame(self, phase: float) -> int:
         """Index into :attr:`frames` at ``phase`` frames of A's walk: its frames in order, then
@@ -218,11 +236,12 @@ class Walker:
 
 
 def walker(layers, first: int, subjects: tuple[int, ...], descriptors: np.ndarray,
-           foot: Footing | None = None) -> Walker:  # fmt: skip
+           foot: Footing | None = None, own: Perspective | None = None) -> Walker:  # fmt: skip
     """Character A's :class:`Walker` from its clip layers, its frames from ``first`` on (up to
     :data:`CYCLE_FRAMES`), ``descriptors`` its clip's :func:`pose_descriptor` per frame: the
     cycle is where the video texture's transition graph (engine.frames.motion) jumps back from
-    the last of them."""
+    the last of them; ``own``: its own set's perspective, which its frames' sizes are taken out
+    of (a transfer's size is the new set's)."""
     foot = foot or footing(layers, subjects)
     frames = np.arange(first, min(len(layers), first + CYCLE_FRAMES))
     ground = smoothed(foot.ground[frames])
@@ -256,7 +275,11 @@ def walker(layers, first: int, subjects: tuple[int, ...], descriptors: np.ndarra
     drift = float(ground[-1, 0] - ground[0, 0]) if len(ground) > 1 else 0.0
     moving = stride > 0.002 * w and abs(drift) > 0.05 * w
     heading = int(np.sign(drift)) if moving else 0
-    return Walker(frames, loop, stride if moving else 0.0, heading, ground, centre, travelled)
+    depth = None
+    if own is not None and own.known:
+        depth = np.array([own.scale(ground[0, 1], y) for y in ground[:, 1]])
+    return Walker(frames, loop, stride if moving else 0.0, heading, ground, centre, travelled,
+                  depth)  # fmt: skip
 
 
 # -- the plan of a shot ---------------------------------------------------------------------------
@@ -329,6 +352,8 @@ class Plan:
     steps: str
     size: str
     turns: str
+    subjects: tuple[int, ...] = ()
+    """The character's subjects it shows (all: empty)."""
     notes: list[str] = field(default_factory=list)
     rows: np.ndarray = field(default_factory=lambda: np.zeros(0, ROW))
     """One row per output frame made so far (29 bytes: a million frames take 29 MB)."""
@@ -418,8 +443,10 @@ class Plan:
         prev = self._place(self.rows[t - 1]) if t else None
         step = point - prev.point if prev is not None else np.zeros(2)
         moved = float(np.hypot(*step))
-        if abs(step[0]) > 0.1 * max(fit * scale, 1e-6) * max(wk.stride, 1.0):
-            self._heading = int(np.sign(step[0]))
+        if t >= HEADING:  # which way it heads: mostly sideways over the last frames
+            dx, dy = point - self.rows[t - HEADING]["point"]
+            if abs(dx) > max(0.5 * abs(dy), 2.0 * fit * scale):
+                self._heading = int(np.sign(dx))
         if self.steps == "cycle" and t > 0:
             if wk.stride > 0:  # as far as the path went, in A's own pixels
                 self._phase += min(moved / (fit * scale), MAX_RATE * wk.stride)
@@ -432,6 +459,8 @@ class Plan:
         else:
             i = 0
         mirror = bool(wk.heading and self._heading and self._heading != wk.heading)
+        if wk.depth is not None:  # A as big as in its first frame, whatever its own depth
+            scale /= float(wk.depth[i])
         angle = src.turn(src.drive(t)[0]) if self.turns == "follow" else 0.0
         return point, scale, angle, i, mirror
 

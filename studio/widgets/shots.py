@@ -42,13 +42,17 @@ from studio.widgets.dialogs import ok_cancel
 from studio.widgets.library import ClipFrames
 from studio.widgets.shot_dialogs import FramePicker
 
-POSE_CHOICES = {"rigid": "Move the character frame", "match": "Match poses from its clip"}
+POSE_CHOICES = {"cycle": "Its own walk cycle", "match": "Match poses from its clip",
+                "rigid": "One frame"}  # fmt: skip
+SIZE_CHOICES = {"set": "From the set", "fixed": "Fixed (as shot)"}
+TURN_CHOICES = {"upright": "Upright", "follow": "Follow the motion's turns"}
 RENDER_CHOICES = {None: "As the project", "pixels": "Pixels (sharp)", "model": "Model (soft)"}
 LOOP_NAMES = {"once": "Once (hold the last frame)", "loop": "Loop", "pingpong": "Ping-pong",
               "endless": "Endless (never repeats)"}  # fmt: skip
 EDGE_NAMES = {"turn": "Turn back", "wrap": "Wrap round", "stay": "Stay inside"}
 KEY_COLUMNS = ("Frame", "X px", "Y px", "Turn °", "Scale %", "Ease")
-CHOICES = {"loop": LOOP_NAMES, "render": RENDER_CHOICES, "pose": POSE_CHOICES}
+CHOICES = {"loop": LOOP_NAMES, "render": RENDER_CHOICES, "pose": POSE_CHOICES,
+           "size": SIZE_CHOICES, "turns": TURN_CHOICES}  # fmt: skip
 
 
 def describe(project, changes: dict) -> str:
@@ -119,14 +123,26 @@ class Inspector(QWidget):
         )
         for key, text in RENDER_CHOICES.items():
             self.render.addItem(text, key)
+        # a transfer (a character moved by another clip's motion): how it steps, sizes, turns
         self.pose = QComboBox(self)
         self.pose.setToolTip(
-            "Pixels mode, a character moved by another clip's motion: the character frame moved "
-            "as a whole, or for each motion frame the character's own frame whose pose is "
-            "closest (its clip needs such poses)"
+            "A character moved by another clip's motion walks that motion's path over the "
+            "ground. Its steps: its own frames in order at the pace of the path (its walk "
+            "cycle; held when the motion stops), for each motion frame its own frame whose pose "
+            "is closest (a wave, a jump), or one frame (pixels mode)"
         )
-        for key, text in POSE_CHOICES.items():
-            self.pose.addItem(text, key)
+        self.size_box = QComboBox(self)
+        self.size_box.setToolTip("Its size where the path takes it: as the new set's own "
+                                 "subjects are at that height of the frame, or as shot")
+        self.turns = QComboBox(self)
+        self.turns.setToolTip("Upright (a walker), or turned as the motion's subject turns (a "
+                              "spinning ball, a somersault)")  # fmt: skip
+        for combo, choices in ((self.pose, POSE_CHOICES), (self.size_box, SIZE_CHOICES),
+                               (self.turns, TURN_CHOICES)):  # fmt: skip
+            for key, text in choices.items():
+                combo.addItem(text, key)
+        self.transfer_note = QLabel(self)
+        self.transfer_note.setWordWrap(True)
         # endless: the walk's seed, how often it jumps, what it does at the frame's edge
         self.walk_label = QLabel(self)
         self.reshuffle = QPushButton("Reshuffle", self)
@@ -218,6 +234,8 @@ class Inspector(QWidget):
         self.pose.activated.connect(
             lambda: self._set(pose=self.pose.currentData())
         )
+        self.size_box.activated.connect(lambda: self._set(size=self.size_box.currentData()))
+        self.turns.activated.connect(lambda: self._set(turns=self.turns.currentData()))
         self.reshuffle.clicked.connect(self._reshuffle)
         self.jumps.sliderReleased.connect(self._jumps)
         self.jumps.valueChanged.connect(lambda: self.jumps.isSliderDown() or self._jumps())
@@ -268,13 +286,16 @@ class Inspector(QWidget):
             "beats": row(self.beat_label, self.beat_button, self.unfit_button),
             "render": self.render,
             "pose": self.pose,
+            "size": self.size_box,
+            "turns": self.turns,
+            "transfer note": self.transfer_note,
             "subjects": row(self.subjects_label, self.subjects_all),
             "driver": self.driver,
             "shadows": self.shadows,
             "front": self.front,
         }
         for key, editor in rows.items():
-            self.form.addRow(FIELD[key].label if key else "", editor)
+            self.form.addRow(FIELD[key].label if key in FIELD else "", editor)
         path = QGroupBox(FIELD["path"].label, self)
         box = QVBoxLayout(path)
         box.addWidget(self.keys)
@@ -290,9 +311,22 @@ class Inspector(QWidget):
         layout.addStretch(1)
         for signal in (session.selection_changed, session.edited, session.project_opened):
             signal.connect(self.refresh)
+        session.frame_arrived.connect(self._transfer_note)  # what a transfer's frames said
         # what the analysis found (a lost pick, a thing in front) once it is done
         session.analysis.changed.connect(lambda text, *_: text or self.refresh())
         self.refresh()
+
+    def _transfer_note(self, *_) -> None:
+        """What the selected shot's transfer could not do well (its subject leaves the frame,
+        nothing moves in its motion …), as its last frame made said; hidden when all is well."""
+        shot = self.shot()
+        moved = shot is not None and shot.character.clip != shot.motion.clip
+        note = self.s.engine.transfer_note(shot) if moved else None
+        if note != (self.transfer_note.toolTip() or None):
+            self.transfer_note.setToolTip(note or "")
+            self.transfer_note.setText(f"<span style='color:#e0a040'>{note}</span>" if note
+                                       else "")  # fmt: skip
+        self.transfer_note.setVisible(bool(note))
 
     def shot(self):
         s = self.s
@@ -330,6 +364,8 @@ class Inspector(QWidget):
             self.loop,
             self.render,
             self.pose,
+            self.size_box,
+            self.turns,
             self.jumps,
             self.edge,
             self.keys,
@@ -370,9 +406,14 @@ class Inspector(QWidget):
         self.render.setItemText(0, f"As the project ({project_mode})")
         self.render.setCurrentIndex(self.render.findData(shot.render))
         self.pose.setCurrentIndex(self.pose.findData(shot.pose))
-        # poses come into it only where pixels mode moves a character by another clip
+        self.size_box.setCurrentIndex(self.size_box.findData(shot.size))
+        self.turns.setCurrentIndex(self.turns.findData(shot.turns))
+        # a transfer's settings come into it only where a character moves by another clip
         moved = shot.character.clip != shot.motion.clip
         self.pose.setEnabled(p.mode_of(shot) == "pixels" and moved)
+        self.size_box.setEnabled(moved)
+        self.turns.setEnabled(moved)
+        self._transfer_note()
         lost = self.s.engine.lost_picks(shot)
         self.subjects_label.setText(
             (f"<span style='color:#e06060'>{lost}</span><br>" if lost else "")
