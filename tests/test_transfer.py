@@ -23,7 +23,8 @@ def _plan(track: np.ndarray, steps="cycle", size="set", turns="upright", walker=
     """A plan of C's ground ``track`` (its clip's pixels, the output's too), output frame t
     showing C's frame ``frames[t]`` (t itself by default)."""
     frames = np.arange(len(track)) if frames is None else np.asarray(frames)
-    src = tr.Sources(motion=track, to_output=np.eye(3), drive=lambda t: (int(frames[t]), None),
+    src = tr.Sources(motion=track, to_output=np.eye(3),
+                     drive=lambda t: (int(frames[min(t, len(frames) - 1)]), None),
                      walker=walker or _walker(), fit=np.eye(3), set_rows=lambda y: y,
                      perspective=perspective or tr.Perspective(), turn=lambda k: 30.0,
                      size=out, poses=poses)

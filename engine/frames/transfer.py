@@ -7,8 +7,8 @@ A's own frames; what belongs to the *set* — how big a subject is at each heigh
 from B. C's turn and growth (its camera's slope, its approach to the lens) mean nothing on B's
 set, so the character stays upright and takes its size from B unless the shot asks otherwise.
 
-- :func:`footing`: a clip's subject's ground point (the matte's lowest row; x the middle of its
-  lowest tenth) and height in each frame, from its clip layers;
+- :func:`footing`: a clip's subject's ground point (the matte's lowest row, under its middle —
+  not under the planted foot, which a walk swaps each step) and height in each frame;
 - :func:`perspective`: the height a subject has at each row of a set, learned from the subjects
   seen in its clip (a line h = a + b·y: the ground plane seen by a level camera), or flat;
 - :class:`Plan`: per output frame of a shot, where A's ground point goes, its scale, its turn,
@@ -30,7 +30,7 @@ from engine.frames.motion import TransitionGraph, frame_distance
 
 MIN_AREA = 12
 """A matte of fewer pixels (above half alpha) is not a subject seen."""
-SMOOTH = 1.5
+SMOOTH = 1.0
 """Gaussian σ, in frames, of the ground track (a walker's lowest point swaps feet each step)."""
 CYCLE_FRAMES = 160
 """A's frames a walk cycle is looked for in, from the shot's character frame on (bounds the
@@ -38,14 +38,17 @@ transition graph's N²)."""
 FLOOR = 12
 """A's floor under each of its frames is the lowest its ground point goes within this many
 frames (so its own jumps stay jumps)."""
+LIFT = 0.05
+"""Character A's ground point this far (× its height) above its floor still touches the ground
+(a walk's bob); higher, it jumps."""
 MAX_RATE = 3.0
 """A's walk goes on by at most this many of its strides per output frame (a path far faster than
 A walks)."""
 SCALE_RANGE = (0.25, 4.0)
 """The set's perspective never scales the character beyond these (a path far up or down)."""
-HEADING = 6
-"""Frames over which a path's heading is judged (mostly sideways, at least 2 of A's pixels):
-a walk towards the camera that sways is not turned round at each sway."""
+AHEAD = 24
+"""Frames a plan looks ahead for the way its path sets off (the character faces it from the
+first frame, rather than turning round once the path has shown it)."""
 ROW = np.dtype([("point", np.float64, 2), ("scale", np.float32), ("angle", np.float32),
                 ("i", np.int32), ("mirror", np.bool_)])
 """A plan's row per output frame (:class:`Plan`)."""
@@ -105,8 +108,7 @@ def footing(layers, subjects: tuple[int, ...] = ()) -> Footing:
         rows = np.flatnonzero(a.any(axis=1))
         top, bottom = int(rows[0]), int(rows[-1])
         tall = bottom - top + 1
-        low = a[max(top, bottom - max(1, tall // 10)) : bottom + 1]
-        ground[k] = (x0 + np.nonzero(low)[1].mean(), y0 + bottom)
+        ground[k] = (x0 + np.nonzero(a)[1].mean(), y0 + bottom)
         height[k] = tall
         cols = np.flatnonzero(a.any(axis=0))
         edge[k] = y0 + top <= 1 or y0 + bottom >= h - 2 or x0 + cols[0] <= 1 or \
@@ -114,24 +116,42 @@ def footing(layers, subjects: tuple[int, ...] = ()) -> Footing:
     return Footing(ground, height, edge)
 
 
-def smoothed(points: np.ndarray, sigma: float = SMOOTH) -> np.ndarray:
-    """A track (N, 2) smoothed in time (Gaussian ``sigma`` frames), NaN gaps left as gaps and
-    not bled into."""
+def smoothed(points: np.ndarray, sigma: float = SMOOTH, passes: int = 2) -> np.ndarray:
+    """A track (N, 2) smoothed in time: at each frame, a line fitted to the frames around it
+    (Gaussian weights, ``sigma`` frames), then fitted again ``passes`` times with the frames
+    far off the line weighed down (Cleveland's robust LOESS: a frame whose matte lost a foot, or
+    took in a passer-by, does not pull the path) — and, unlike a plain average, it does not pull
+    a moving subject's first and last frames towards where it goes next. NaN gaps are left as
+    gaps and not bled into."""
     seen = ~np.isnan(points[:, 0])
     if sigma <= 0 or seen.sum() < 2:
         return points.copy()
     r = max(1, int(3 * sigma))
-    taps = np.exp(-0.5 * (np.arange(-r, r + 1) / sigma) ** 2)
+    d = np.arange(-r, r + 1, dtype=np.float64)
+    k = np.exp(-0.5 * (d / sigma) ** 2)
     n = len(points)
 
-    def same(x: np.ndarray) -> np.ndarray:  # (np.convolve's "same" is the longer one's length)
-        return np.convolve(x, taps)[r : r + n]
+    def around(x: np.ndarray, taps: np.ndarray) -> np.ndarray:  # Σ_d taps(d)·x[t + d]
+        return np.convolve(x, taps[::-1])[r : r + n]
 
-    w = same(seen.astype(np.float64))
     out = np.full_like(points, np.nan)
     for i in range(2):
-        v = same(np.where(seen, points[:, i], 0.0))
-        out[:, i] = np.where(seen, v / np.maximum(w, 1e-9), np.nan)
+        x = np.where(seen, points[:, i], 0.0)
+        weight = seen.astype(np.float64)
+        for p in range(passes + 1):
+            m0, m1, m2 = around(weight, k), around(weight, k * d), around(weight, k * d * d)
+            v0, v1 = around(weight * x, k), around(weight * x, k * d)
+            det = m0 * m2 - m1 * m1
+            ok = det > 1e-9 * m0 * m0
+            fit = np.where(ok, (m2 * v0 - m1 * v1) / np.where(ok, det, 1.0),
+                           v0 / np.maximum(m0, 1e-12))  # fmt: skip
+            if p == passes:
+                break
+            residual = np.abs(x - fit)[seen]
+            scale = 6 * max(float(np.median(residual)), 0.5)
+            u = np.minimum(np.abs(x - fit) / scale, 1.0)
+            weight = np.where(seen, (1 - u * u) ** 2, 0.0)
+        out[:, i] = np.where(seen, fit, np.nan)
     return out
 
 
@@ -203,7 +223,8 @@ class Walker:
     shot's character frame on), the frame (index into them) its cycle goes back to after the
     last (``loop``), its ``stride`` (ground pixels per frame, its clip's; 0: it does not go
     anywhere) and ``heading`` (+1 right, −1 left, 0 neither), and its ``ground`` (clip pixels:
-    x under it, y its floor there — :data:`FLOOR`) and ``centre`` in each of those frames."""
+    x under it, y where it meets the path — its lowest row, or its floor where it jumps:
+    :data:`FLOOR`, :data:`LIFT`) and ``centre`` in each of those frames."""
 
     frames: np.ndarray
     loop: int
@@ -217,6 +238,10 @@ class Walker:
     depth: np.ndarray | None = None
     """(n,) how much bigger its own set's perspective makes it in each of its frames than in
     the first (it walks towards its camera: its frames grow); None: the same in every frame."""
+    turning: float = 2.0
+    """How far (its pixels) a path must go back the other way to turn it round: a third of its
+    height, at least 2 (a walk towards the camera sways, a subject spinning on its spot wobbles
+    — they go nowhere sideways)."""
 
     def frame(self, phase: float) -> int:
         """Index into :attr:`frames` at ``phase`` frames of A's walk: its frames in order, then
@@ -255,12 +280,15 @@ def walker(layers, first: int, subjects: tuple[int, ...], descriptors: np.ndarra
         w, h = layers.size
         ground = np.tile([w / 2, h - 1.0], (len(frames), 1))
     travelled = np.r_[0.0, np.cumsum(np.hypot(*np.diff(ground, axis=0).T))]
-    # its feet stand on its floor: the lowest its ground point is in the frames around (a jump
-    # of its own lifts it off the path; a walk away from the camera moves the floor slowly)
+    # its feet stand on the path where they touch its floor (the lowest its ground point is in
+    # the frames around: a walk away from its camera moves it slowly); lifted higher than
+    # LIFT of its height (a jump of its own), it is lifted off the path as far, less that
     floor = ground[:, 1].copy()
     for i in range(len(frames)):
         floor[i] = ground[max(0, i - FLOOR) : i + FLOOR + 1, 1].max()
-    ground = np.column_stack([ground[:, 0], floor])
+    tall = np.nanmedian(foot.height[frames]) if foot.seen[frames].any() else 0.0
+    lift = floor - ground[:, 1]
+    ground = np.column_stack([ground[:, 0], ground[:, 1] + np.maximum(lift - LIFT * tall, 0)])
     centre = np.array([layers.centre(int(k), subjects) for k in frames])
     loop = 0
     if len(frames) > 3:
@@ -279,7 +307,7 @@ def walker(layers, first: int, subjects: tuple[int, ...], descriptors: np.ndarra
     if own is not None and own.known:
         depth = np.array([own.scale(ground[0, 1], y) for y in ground[:, 1]])
     return Walker(frames, loop, stride if moving else 0.0, heading, ground, centre, travelled,
-                  depth)  # fmt: skip
+                  depth, max(2.0, float(tall) / 3))  # fmt: skip
 
 
 # -- the plan of a shot ---------------------------------------------------------------------------
@@ -360,6 +388,8 @@ class Plan:
     made: int = 0
     _phase: float = 0.0
     _heading: int = 0
+    _turned: float = 0.0
+    """The furthest x the path went its way (where it started, before it had one)."""
     _last: np.ndarray | None = None
     _origin: np.ndarray | None = None
     _lost_at: int | None = None
@@ -405,24 +435,31 @@ class Plan:
             extra.append(f"the path leaves the frame at frame {self._out_at + 1}")
         return "; ".join(self.notes + extra)
 
-    def _ground(self, t: int) -> np.ndarray | None:
-        """C's ground point at output frame t, in the output's pixels (before the anchor)."""
+    def _seen(self, t: int) -> np.ndarray | None:
+        """C's ground point at output frame t in the output's pixels, None where not seen."""
         k, extra = self.src.drive(t)
-        g = self.src.motion[k] if 0 <= k < len(self.src.motion) else np.full(2, np.nan)
-        if np.isnan(g[0]):
+        if not 0 <= k < len(self.src.motion) or np.isnan(self.src.motion[k, 0]):
+            return None
+        p = np.append(self.src.motion[k], 1.0)
+        if extra is not None:
+            p = extra @ p
+        return (self.src.to_output @ p)[:2]
+
+    def _ground(self, t: int) -> np.ndarray | None:
+        """C's ground point at output frame t, in the output's pixels (before the anchor); where
+        C's subject is out of sight, where it was last seen."""
+        k = self.src.drive(t)[0]
+        q = self._seen(t)
+        if q is None:
             if self._last is None:
                 seen = np.flatnonzero(~np.isnan(self.src.motion[:, 0]))
                 if not len(seen):
                     return None
-                g = self.src.motion[seen[np.argmin(np.abs(seen - k))]]
-            else:
-                if self._lost_at is None and t > 0:
-                    self._lost_at = t
-                return self._last
-        p = np.append(g, 1.0)
-        if extra is not None:
-            p = extra @ p
-        q = (self.src.to_output @ p)[:2]
+                g = np.append(self.src.motion[seen[np.argmin(np.abs(seen - k))]], 1.0)
+                return (self.src.to_output @ g)[:2]
+            if self._lost_at is None and t > 0:
+                self._lost_at = t
+            return self._last
         self._last = q
         return q
 
@@ -433,6 +470,13 @@ class Plan:
         q = self._ground(t)
         if t == 0:
             self._origin = q
+            if q is not None:  # which way it sets off: the first that goes far enough
+                for h in range(1, AHEAD + 1):
+                    a = self._seen(h)
+                    if a is not None and abs(a[0] - q[0]) >= wk.turning * fit:
+                        self._heading = int(np.sign(a[0] - q[0]))
+                        break
+            self._turned = float(anchor[0])
         point = anchor if q is None or self._origin is None else anchor + q - self._origin
         w, h = src.size
         if self._out_at is None and not (0 <= point[0] < w and 0 <= point[1] < h + 2):
@@ -443,10 +487,16 @@ class Plan:
         prev = self._place(self.rows[t - 1]) if t else None
         step = point - prev.point if prev is not None else np.zeros(2)
         moved = float(np.hypot(*step))
-        if t >= HEADING:  # which way it heads: mostly sideways over the last frames
-            dx, dy = point - self.rows[t - HEADING]["point"]
-            if abs(dx) > max(0.5 * abs(dy), 2.0 * fit * scale):
-                self._heading = int(np.sign(dx))
+        # which way it heads: it turns round once it has gone back far enough from the
+        # furthest it went its way (a sway, a wobble does not turn it)
+        far = wk.turning * fit * scale
+        x = float(point[0])
+        if self._heading >= 0 and x <= self._turned - far:
+            self._heading, self._turned = -1, x
+        elif self._heading <= 0 and x >= self._turned + far:
+            self._heading, self._turned = 1, x
+        elif self._heading:
+            self._turned = max(self._turned, x) if self._heading > 0 else min(self._turned, x)
         if self.steps == "cycle" and t > 0:
             if wk.stride > 0:  # as far as the path went, in A's own pixels
                 self._phase += min(moved / (fit * scale), MAX_RATE * wk.stride)
