@@ -25,7 +25,8 @@ motion on B (kit.ClipSpec(A's character, B's set, C's motion and seed)). Per cas
 
 ``--real``: a strip on real footage (../shared/data: HallAndMonitor's walker performing the
 shop corridor's walker's path, on HallAndMonitor's set, whose perspective it learns): A as shot,
-C as shot, the transfer — for a person to judge (no masks of that transfer exist).
+C as shot, the transfer — for a person to judge (no masks of that transfer exist); and the path
+measured where the masks allow (:func:`real_path`: HallAndMonitor's walker drives).
 """
 
 from __future__ import annotations
@@ -255,6 +256,40 @@ def real_strip(out: str, size: tuple[int, int] = (320, 240)) -> str:
         return d.transfer_note(p.shots[0]) or ""
 
 
+def real_path(size: tuple[int, int] = (320, 240)) -> dict:
+    """The path on real footage whose masks are known: HallAndMonitor's walker (its frames
+    20…110, its hand-drawn masks: the largest subject's lowest row, under its middle) drives a
+    shop-corridor walker on PeopleAndFoliage's set: where the transfer puts the character's
+    ground point against its start moved as the walker's true ground point moves (px at the
+    output size), and how much the path jitters (mean |second difference|, px)."""
+    hall = DATA / "realmask" / "HallAndMonitor"
+    with tempfile.TemporaryDirectory() as tmp:
+        p = Project.create(Path(tmp) / "Path.zoetrope")
+        c = p.import_clip(hall / "input", name="hall").id
+        a = p.import_clip(DATA / "clips" / "shop_corridor.avi", name="shop").id
+        b = p.import_clip(DATA / "realmask" / "PeopleAndFoliage" / "input", name="folia").id
+        shot = p.add_shot((a, 60), (b, 0), (c, 20, 110), pose="rigid", size="fixed")
+        p.set_output_size(size)
+        d = Director(p, device="cpu")
+        fit = fit_matrix(d.layers(c).size, size)
+        truth = []
+        for k in range(20, 111):
+            mask = cv2.imread(str(hall / "groundtruth" / f"gt{k:06d}.png"), cv2.IMREAD_GRAYSCALE)
+            n, labels, stats, _ = cv2.connectedComponentsWithStats((mask == 255).astype(np.uint8))
+            if n < 2:
+                truth.append(None)
+                continue
+            ys, xs = np.nonzero(labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA])))
+            truth.append((fit @ np.array([xs.mean(), ys.max(), 1.0]))[:2])
+        first = next(t for t, g in enumerate(truth) if g is not None)
+        points = np.array([d.place(p.shots[0], t).point for t in range(shot.duration)])
+        errs = [float(np.hypot(*(points[t] - points[first] - (g - truth[first]))))
+                for t, g in enumerate(truth) if g is not None]  # fmt: skip
+        jitter = np.abs(np.diff(points, 2, axis=0)).mean(axis=0)
+        return {"path_px_median": float(np.median(errs)), "path_px_max": float(np.max(errs)),
+                "jitter_px": [float(v) for v in jitter], "note": d.transfer_note(p.shots[0])}
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--size", default="320x240")
@@ -268,6 +303,7 @@ def main() -> int:
     print(json.dumps(results["summary"], indent=1))
     if args.real:
         print("real footage:", real_strip(args.real))
+        print("real path:", json.dumps(real_path()))
     return 0
 
 

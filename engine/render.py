@@ -78,8 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--layer", choices=[x for x in LAYERS if x != "cutout"], default=d.layer,
                    help="composite (default), background only, or character only")  # fmt: skip
     p.add_argument("--motion", choices=MOTION_SOURCES, default="tracked",
-                   help="pixels mode, a character moved by another clip: the motion tracked in "
-                   "that clip (default) or the model's T^Z")  # fmt: skip
+                   help="a transfer that follows its motion's turns (Turns: follow): the "
+                   "turn tracked in the motion's clip (default) or the model's T^Z")  # fmt: skip
     p.add_argument("--train-predictor", action="store_true",
                    help="first (re)train the project's motion predictor on its clips, which "
                    "shots with an extended motion need (models/motion-predictor.safetensors)")

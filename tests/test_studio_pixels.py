@@ -47,16 +47,16 @@ def test_clips_are_analysed_on_a_worker_and_the_viewer_shows_the_output_size(qtb
     insp.render.setCurrentIndex(insp.render.findData("model"))
     insp.render.activated.emit(insp.render.currentIndex())
     assert s.project.shots[0].render == "model" and s.project.mode_of(s.project.shots[0]) == "model"
-    # poses: only where a character is moved by another clip in pixels mode
+    # steps: only where a character is moved by another clip in pixels mode
     s.undo.undo()
     assert not insp.pose.isEnabled()  # shot 1 plays its own clip
     moved = next(x for x in s.project.shots if x.character.clip != x.motion.clip)
     s.select(moved.id)
-    assert insp.pose.isEnabled() and insp.pose.currentData() == "rigid"
+    assert insp.pose.isEnabled() and insp.pose.currentData() == "cycle"
     insp.pose.setCurrentIndex(insp.pose.findData("match"))
     insp.pose.activated.emit(insp.pose.currentIndex())
     assert s.project.shot(moved.id).pose == "match"
-    assert s.undo.undoText() == "Poses → Match poses from its clip"
+    assert s.undo.undoText() == "Steps → Match poses from its clip"
     # the matte layer
     w.viewer.layer.setCurrentIndex(w.viewer.layer.findData("matte"))
     assert s.layer == "matte"

@@ -198,8 +198,38 @@ def test_the_inspector_sets_a_transfers_steps_size_and_turns(qtbot, make_window,
     assert (s.project.shot(shot.id).turns, s.project.shot(shot.id).pose) == ("upright", "cycle")
     assert insp.turns.currentData() == "upright" and insp.pose.currentData() == "cycle"
     # Bo jumps on the spot in its own clip: its frames play at their own pace, and it says so
-    qtbot.waitUntil(insp.transfer_note.isVisible, timeout=60_000)
-    assert "does not walk in its own clip" in insp.transfer_note.text()
+    qtbot.waitUntil(lambda: "does not walk in its own clip" in insp.transfer_note.text(),
+                    timeout=60_000)  # fmt: skip
+    assert insp.transfer_note.isVisible()
     as_shot = s.project.shots[0]
     s.select(as_shot.id)
     assert not insp.size_box.isEnabled() and not insp.transfer_note.isVisible()
+
+
+def test_a_still_character_or_a_motion_where_nothing_moves_is_said_not_a_traceback(tmp_path):
+    """Bad input (issue 30): a character clip of one frame (a still) is held in its pose; a
+    motion clip where nothing moves leaves the character standing — each frame made, each said
+    in the shot's note."""
+    import cv2
+
+    from engine.data import demokit as kit
+    from engine.data.clips import write_video
+    from engine.document import Project
+    from engine.frames.director import Director
+
+    frames = kit.render_clip(kit.clip_specs("test", 4)[0], (160, 120))
+    write_video(tmp_path / "walk.mp4", frames, fps=12, quality=9)
+    cv2.imwrite(str(tmp_path / "still.png"), cv2.cvtColor(frames[3], cv2.COLOR_RGB2BGR))
+    write_video(tmp_path / "static.mp4", np.repeat(frames[:1], 12, 0), fps=12, quality=9)
+    p = Project.create(tmp_path / "Hostile.zoetrope")
+    walk, still, static = (p.import_clip(tmp_path / f).id for f in ("walk.mp4", "still.png",
+                                                                    "static.mp4"))  # fmt: skip
+    p.add_shot((still, 0), (walk, 0), walk, duration=30, loop="loop")
+    p.add_shot((walk, 0), (walk, 0), static, duration=12)
+    d = Director(p, device="cpu")
+    assert all(d.frame(t).shape == (120, 160, 3) for t in (0, 17, 29, 30, 41))
+    assert "one frame: its pose is held" in d.transfer_note(p.shots[0])
+    assert {d.place(p.shots[0], t).frame for t in range(30)} == {0}
+    assert "nothing moves in the motion's clip" in d.transfer_note(p.shots[1])
+    still_at = {tuple(d.place(p.shots[1], t).point) for t in range(12)}
+    assert len(still_at) == 1

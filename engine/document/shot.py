@@ -644,7 +644,7 @@ FIELDS: tuple[Field, ...] = (
           f"turns {{v!r}} is not one of {', '.join(TURN_MODES)}"),
     Field("subjects", "subjects", Ids(), "Subjects", "input", (),
           f"subjects are at most {MAX_PICKS} of 1…{MAX_SUBJECT:,}, each once"),
-    Field("driver", "driver", Int(0, MAX_SUBJECT), "Driven by", "input", 0,
+    Field("driver", "driver", Int(0, MAX_SUBJECT), "Path from", "input", 0,
           f"the driving subject must be 0 (all) … {MAX_SUBJECT:,}"),
     Field("shadows", "shadows", Choice(SHADOW_MODES), "Shadows", "input", "drop",
           f"shadows {{v!r}} is not one of {', '.join(SHADOW_MODES)}"),

@@ -227,7 +227,7 @@ class Drives:
                                   "the one seen most, performs (click others to add them)")
             if driver != shot.driver:
                 plan.notes.append(f"the motion's clip shows several subjects: subject {driver}'s "
-                                  "path drives (set another in Driven by)")
+                                  "path drives (set another in Path from)")
             return plan
 
         plan = inputs.sources.kept(key, make)

@@ -3,6 +3,8 @@ the undo history's words for an edit of a shot. The pickers and dialogs: shot_di
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -179,9 +181,10 @@ class Inspector(QWidget):
         for mode, text in (("keep", "Keep in front"), ("drop", "Leave out")):
             self.front.addItem(text, mode)
         self.driver = QSpinBox(self, minimum=0, maximum=MAX_SUBJECT, prefix="subject ")
-        self.driver.setSpecialValueText("all together")
-        self.driver.setToolTip("Whose move drives the character: one subject of the motion's "
-                               "clip (its number in the library), or all of them together")
+        self.driver.setSpecialValueText("the one seen most")
+        self.driver.setToolTip("Whose path over the ground the character walks: one subject "
+                               "of the motion's clip (its number in the library), or the one "
+                               "seen most in its frames")
         self.take.setToolTip("Another predicted future of the same motion")
         # on the beat: the shot's fit to the soundtrack's beats (Shot → Fit to Beats)
         self.beat_label = QLabel(self)
@@ -249,7 +252,7 @@ class Inspector(QWidget):
         self.front.activated.connect(
             lambda: self._set(front=self.front.currentData(), text="Set what stays in front"))
         self.driver.editingFinished.connect(
-            lambda: self._set(driver=self.driver.value(), text="Set whose move drives"))
+            lambda: self._set(driver=self.driver.value(), text="Set whose path drives"))
         self.keys.itemChanged.connect(self._key_edited)
         self.key_add.clicked.connect(self._key_at_playhead)
         self.key_remove.clicked.connect(self._remove_key)
@@ -288,14 +291,13 @@ class Inspector(QWidget):
             "pose": self.pose,
             "size": self.size_box,
             "turns": self.turns,
-            "transfer note": self.transfer_note,
             "subjects": row(self.subjects_label, self.subjects_all),
             "driver": self.driver,
             "shadows": self.shadows,
             "front": self.front,
         }
         for key, editor in rows.items():
-            self.form.addRow(FIELD[key].label if key in FIELD else "", editor)
+            self.form.addRow(FIELD[key].label if key else "", editor)
         path = QGroupBox(FIELD["path"].label, self)
         box = QVBoxLayout(path)
         box.addWidget(self.keys)
@@ -307,6 +309,7 @@ class Inspector(QWidget):
         fields.addWidget(path)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
+        layout.addWidget(self.transfer_note)  # in sight whatever the panel's scroll
         layout.addWidget(self.fields)
         layout.addStretch(1)
         for signal in (session.selection_changed, session.edited, session.project_opened):
@@ -324,7 +327,8 @@ class Inspector(QWidget):
         note = self.s.engine.transfer_note(shot) if moved else None
         if note != (self.transfer_note.toolTip() or None):
             self.transfer_note.setToolTip(note or "")
-            self.transfer_note.setText(f"<span style='color:#e0a040'>{note}</span>" if note
+            said = html.escape(note[:1].upper() + note[1:]) if note else ""
+            self.transfer_note.setText(f"<span style='color:#e0a040'>{said}.</span>" if note
                                        else "")  # fmt: skip
         self.transfer_note.setVisible(bool(note))
 
@@ -342,6 +346,7 @@ class Inspector(QWidget):
         self.fields.setVisible(shot is not None)  # no stale or placeholder values without one
         if shot is None:
             self.title.setText("No shot selected. Click a shot on the timeline.")
+            self._transfer_note()
             return
         p = self.s.project
         index = p.shot_index(shot.id)
