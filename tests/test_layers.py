@@ -375,3 +375,32 @@ def test_layers_made_across_a_clear_are_returned_but_not_kept(kit_clip, tmp_path
     assert not d.analysed(clip)
     d.layers(clip)
     assert d.analysed(clip)
+
+
+def test_an_analysis_decodes_its_clip_once_and_keeps_no_spool(kit_clip, tmp_path, monkeypatch):
+    """The analysis reads its clip three or four times; the frames decoded once (for the frame
+    cache) are spooled to disk and read back — the same layers as decoding every time, the spooled
+    file kept as the live frames where they are kept and gone where they are not."""
+    from engine.data import clips
+    from engine.frames import layers as layers_mod
+
+    _, _, path, model, _, spooled = kit_clip
+    decoded = []
+    real = clips.ClipReader.frames
+    monkeypatch.setattr(clips.ClipReader, "frames",
+                        lambda self: (decoded.append(1), (yield from real(self)))[1])
+    fresh = LayerCache(tmp_path / "a", FrameCache(tmp_path / "fa")).load(path, model)
+    assert len(decoded) == 1  # the frame cache's pass; the others read the spool
+    assert (fresh.folder / "frames.bin").is_file() and fresh._frames is not None
+    monkeypatch.setattr(layers_mod, "SPOOL_BYTES", 0)  # every pass decodes
+    plain = LayerCache(tmp_path / "b", FrameCache(tmp_path / "fb")).load(path, model)
+    assert len(decoded) - 1 in (3, 4)  # frame cache, samples, (the clip's own plate,) cut
+    for name in ("cutouts.bin", "labels.bin", "frames.bin", "plate.npy", "boxes.npy"):
+        assert (fresh.folder / name).read_bytes() == (plain.folder / name).read_bytes(), name
+    monkeypatch.setattr(layers_mod, "SPOOL_BYTES", 1 << 30)
+    monkeypatch.setattr(layers_mod, "LIVE_BYTES", 0)  # not kept: the spool goes
+    gone = LayerCache(tmp_path / "c", FrameCache(tmp_path / "fc")).load(path, model)
+    assert not (gone.folder / "frames.bin").exists() and gone._frames is None
+    assert (gone.folder / "cutouts.bin").read_bytes() == (plain.folder / "cutouts.bin").read_bytes()
+    assert sorted(p.name for p in gone.folder.iterdir()) == sorted(
+        p.name for p in plain.folder.iterdir() if p.name != "frames.bin")

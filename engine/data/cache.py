@@ -57,9 +57,11 @@ class FrameCache:
             raise ClipError(f"{path}: no such file or folder") from None
 
     def load(self, path: str | os.PathLike, size: int, fit: str = "stretch",
-             progress: Callable[[int, int | None], None] | None = None) -> CachedClip:  # fmt: skip
+             progress: Callable[[int, int | None], None] | None = None,
+             tee: Callable[[np.ndarray], None] | None = None) -> CachedClip:  # fmt: skip
         """The clip at ``size``×``size``, decoding (and caching) it only if needed;
-        ``progress(frames decoded, frames expected or None)`` as it decodes."""
+        ``progress(frames decoded, frames expected or None)`` as it decodes; ``tee(frame)``
+        given each frame at full size as it decodes (none when it was cached)."""
         path = Path(path)
         reader = ClipReader(path)  # validates the path before hashing it
         key = self.key(path, size, fit)
@@ -73,6 +75,8 @@ class FrameCache:
         n = 0
         with atomic_path(data_path) as tmp, open(tmp, "wb") as out:
             for frame in reader.frames():
+                if tee is not None:
+                    tee(frame)
                 out.write(fit_frame(frame, size, fit).tobytes())
                 n += 1
                 if progress is not None and n % 8 == 0:
