@@ -194,13 +194,17 @@ class Drives:
             main = tr.main_subject(a, first, first + tr.CYCLE_FRAMES - 1)
             shown = shot.subjects or ((main,) if main else ())
             driver = shot.driver or tr.main_subject(c, mo.start, mo.end)
+            # (only the frames it uses: a clip may be hours long)
             walker = inputs.sources.kept(
                 ("walker", shot.character.clip, first, shown),
-                lambda: tr.walker(a, first, shown, own, self.footing(shot.character.clip, shown),
-                                  self.perspective(shot.character.clip)))  # fmt: skip
+                lambda: tr.walker(a, first, shown, own, tr.footing(
+                    a, shown, range(first, min(len(a), first + tr.CYCLE_FRAMES))),
+                    self.perspective(shot.character.clip)))  # fmt: skip
+            lo, hi = sorted((mo.start, mo.end))
             motion = inputs.sources.kept(
-                ("ground", mo.clip, driver),
-                lambda: tr.smoothed(self.footing(mo.clip, (driver,) if driver else ()).ground))
+                ("ground", mo.clip, driver, lo, hi),
+                lambda: tr.smoothed(tr.footing(c, (driver,) if driver else (),
+                                               range(lo, hi + 1)).ground))  # fmt: skip
             persp = self.perspective(shot.background.clip)
             fit_b = fit_matrix(b.size, size)
             n = normaliser(*c.size)
@@ -236,10 +240,6 @@ class Drives:
     def perspective(self, clip: str) -> tr.Perspective:
         return self.inputs.sources.kept(("perspective", clip),
                                         lambda: tr.perspective(self.inputs.layers(clip)))
-
-    def footing(self, clip: str, subjects: tuple[int, ...]) -> tr.Footing:
-        return self.inputs.sources.kept(("footing", clip, subjects),
-                                        lambda: tr.footing(self.inputs.layers(clip), subjects))
 
     def place(self, shot: Shot, local: int, size: tuple[int, int]) -> tr.Place:
         """Where a transfer puts its character at a shot's local frame (and what the plan says

@@ -95,12 +95,13 @@ class Footing:
         return ~np.isnan(self.ground[:, 0])
 
 
-def footing(layers, subjects: tuple[int, ...] = ()) -> Footing:
+def footing(layers, subjects: tuple[int, ...] = (), frames: range | None = None) -> Footing:
     """The :class:`Footing` of a clip's subject(s) (all of them together without ``subjects``),
-    from its clip layers (engine.frames.layers.ClipLayers)."""
+    from its clip layers (engine.frames.layers.ClipLayers), in ``frames`` (all by default; the
+    others are not seen)."""
     n, (w, h) = len(layers), layers.size
     ground, height, edge = np.full((n, 2), np.nan), np.zeros(n), np.zeros(n, bool)
-    for k in range(n):
+    for k in range(n) if frames is None else frames:
         rgba, x0, y0 = layers.cutout(k, subjects)
         a = rgba[..., 3] > 127
         if a.sum() < MIN_AREA:
