@@ -36,6 +36,7 @@ import json
 import math
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import cv2
@@ -261,7 +262,8 @@ def real_path(size: tuple[int, int] = (320, 240)) -> dict:
     20…110, its hand-drawn masks: the largest subject's lowest row, under its middle) drives a
     shop-corridor walker on PeopleAndFoliage's set: where the transfer puts the character's
     ground point against its start moved as the walker's true ground point moves (px at the
-    output size), and how much the path jitters (mean |second difference|, px)."""
+    output size), how much the path jitters (mean |second difference|, px), and how long the
+    transfer's plan takes to make (the clips analysed first) and then a frame."""
     hall = DATA / "realmask" / "HallAndMonitor"
     with tempfile.TemporaryDirectory() as tmp:
         p = Project.create(Path(tmp) / "Path.zoetrope")
@@ -282,12 +284,19 @@ def real_path(size: tuple[int, int] = (320, 240)) -> dict:
             ys, xs = np.nonzero(labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA])))
             truth.append((fit @ np.array([xs.mean(), ys.max(), 1.0]))[:2])
         first = next(t for t, g in enumerate(truth) if g is not None)
+        for clip in (a, b, c):  # (analysed before the plan's clock starts)
+            d.layers(clip)
+        began = time.perf_counter()
+        d.place(p.shots[0], 0)
+        made = time.perf_counter() - began
         points = np.array([d.place(p.shots[0], t).point for t in range(shot.duration)])
+        each = (time.perf_counter() - began - made) / shot.duration
         errs = [float(np.hypot(*(points[t] - points[first] - (g - truth[first]))))
                 for t, g in enumerate(truth) if g is not None]  # fmt: skip
         jitter = np.abs(np.diff(points, 2, axis=0)).mean(axis=0)
         return {"path_px_median": float(np.median(errs)), "path_px_max": float(np.max(errs)),
-                "jitter_px": [float(v) for v in jitter], "note": d.transfer_note(p.shots[0])}
+                "jitter_px": [float(v) for v in jitter], "plan_ms": 1000 * made,
+                "plan_us_a_frame": 1e6 * each, "note": d.transfer_note(p.shots[0])}
 
 
 def main() -> int:
