@@ -151,7 +151,7 @@ def matrices(d: Director, shot, way: str) -> list[tuple[np.ndarray, int]]:
             p = d.place(shot, t)
             out.append((p.matrix(fit_a[0, 0], a.centre(p.frame)), p.frame))
         return out
-    own = np.stack([tr.pose_descriptor(a.cutout(j)[0][..., 3]) for j in range(len(a))])
+    own = tr.describe(a, range(len(a))) if way == "match" else None
     out = []
     for t in range(shot.duration):
         k = shot.motion_frame(t)
@@ -262,8 +262,9 @@ def real_path(size: tuple[int, int] = (320, 240)) -> dict:
     20…110, its hand-drawn masks: the largest subject's lowest row, under its middle) drives a
     shop-corridor walker on PeopleAndFoliage's set: where the transfer puts the character's
     ground point against its start moved as the walker's true ground point moves (px at the
-    output size), how much the path jitters (mean |second difference|, px), and how long the
-    transfer's plan takes to make (the clips analysed first) and then a frame."""
+    output size) beside version 8's rigid move (C's tracked affine) in the same run, how much
+    the path jitters (mean |second difference|, px), and how long the transfer's plan takes to
+    make (the clips analysed first) and then a frame."""
     hall = DATA / "realmask" / "HallAndMonitor"
     with tempfile.TemporaryDirectory() as tmp:
         p = Project.create(Path(tmp) / "Path.zoetrope")
@@ -291,11 +292,19 @@ def real_path(size: tuple[int, int] = (320, 240)) -> dict:
         made = time.perf_counter() - began
         points = np.array([d.place(p.shots[0], t).point for t in range(shot.duration)])
         each = (time.perf_counter() - began - made) / shot.duration
-        errs = [float(np.hypot(*(points[t] - points[first] - (g - truth[first]))))
-                for t, g in enumerate(truth) if g is not None]  # fmt: skip
+        foot = tr.footing(d.layers(a), (), range(60, 61)).ground[60]  # A's, in its frame
+        old = np.array([(m @ np.append(foot, 1.0))[:2] for m, _ in matrices(d, shot, "rigid")])
+
+        def errors(at: np.ndarray) -> list[float]:
+            return [float(np.hypot(*(at[t] - at[first] - (g - truth[first]))))
+                    for t, g in enumerate(truth) if g is not None]
+
+        errs, old_errs = errors(points), errors(old)
         jitter = np.abs(np.diff(points, 2, axis=0)).mean(axis=0)
         return {"path_px_median": float(np.median(errs)), "path_px_max": float(np.max(errs)),
                 "jitter_px": [float(v) for v in jitter], "plan_ms": 1000 * made,
+                "v8_rigid_path_px_median": float(np.median(old_errs)),
+                "v8_rigid_path_px_max": float(np.max(old_errs)),
                 "plan_us_a_frame": 1e6 * each, "note": d.transfer_note(p.shots[0])}
 
 

@@ -4,6 +4,8 @@ through the Director in both render modes."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -140,7 +142,8 @@ def test_matched_poses_keep_time_order():
     own[:, 0] = np.arange(20) % 10  # frames i and i + 10 look alike
     motion = own.copy()
     track = np.column_stack([100 + np.arange(20.0), np.full(20, 150.0)])
-    plan = _plan(track, steps="match", poses=(motion, own))
+    walker = dataclasses.replace(_walker(), poses=own)
+    plan = _plan(track, steps="match", walker=walker, poses=(motion, 0))
     assert [plan.at(t).frame for t in range(20)] == list(range(20))
 
 

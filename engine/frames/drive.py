@@ -185,10 +185,6 @@ class Drives:
         def make() -> tr.Plan:
             a, b, c = (inputs.layers(x) for x in (shot.character.clip, shot.background.clip,
                                                    mo.clip))  # fmt: skip
-            poses = None
-            own = inputs.pose_table(shot.character.clip, tr.pose_descriptor)
-            if shot.pose == "match":
-                poses = (inputs.pose_table(mo.clip, tr.pose_descriptor), own)
             # one subject each where the shot picks none of several (a group goes nowhere)
             first = shot.character.frame
             main = tr.main_subject(a, first, first + tr.CYCLE_FRAMES - 1)
@@ -197,10 +193,14 @@ class Drives:
             # (only the frames it uses: a clip may be hours long)
             walker = inputs.sources.kept(
                 ("walker", shot.character.clip, first, shown),
-                lambda: tr.walker(a, first, shown, own, tr.footing(
+                lambda: tr.walker(a, first, shown, tr.footing(
                     a, shown, range(first, min(len(a), first + tr.CYCLE_FRAMES))),
                     self.perspective(shot.character.clip)))  # fmt: skip
             lo, hi = sorted((mo.start, mo.end))
+            poses = None
+            if shot.pose == "match":
+                poses = inputs.sources.kept(("poses", mo.clip, lo, hi),
+                                            lambda: (tr.describe(c, range(lo, hi + 1)), lo))
             motion = inputs.sources.kept(
                 ("ground", mo.clip, driver, lo, hi),
                 lambda: tr.smoothed(tr.footing(c, (driver,) if driver else (),

@@ -59,7 +59,6 @@ class Inputs:
         self.zc = LRU(256)
         self.zb = LRU(256)
         self.thetas = LRU(8192)
-        self.poses = LRU(64)
         self.sources = LRU(256)
         self.seekers = LRU(4)  # clips decoded for their sets as shot (engine.data.clips)
         """Motion sources' working: features of motion ranges, their graphs and accents, walks,
@@ -209,15 +208,6 @@ class Inputs:
             live = layers.live_set(k, seeker.frame(k))
         return fit_image(live, size)
 
-    def pose_table(self, clip_id: str, describe: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-        """``describe`` (a matte → a pose, engine.frames.pixels) of each of a clip's frames."""
-
-        def make() -> np.ndarray:
-            layers = self.layers(clip_id)
-            return np.stack([describe(layers.cutout(j)[0][..., 3]) for j in range(len(layers))])
-
-        return self.poses.kept(clip_id, make)
-
     # -- the model's view -------------------------------------------------------------------------
     def pixels(self, clip_id: str, frames: list[int]) -> torch.Tensor:
         data = self.clip_frames(clip_id)
@@ -313,7 +303,7 @@ class Inputs:
         with self._lock:
             self._epoch += 1
             self._layers.clear()
-        for cache in (self.zc, self.zb, self.thetas, self.plates, self.poses, self.sources,
+        for cache in (self.zc, self.zb, self.thetas, self.plates, self.sources,
                       self.seekers):
             cache.clear()
 

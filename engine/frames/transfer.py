@@ -84,11 +84,10 @@ def main_subject(layers, lo: int, hi: int) -> int:
 @dataclass(frozen=True)
 class Footing:
     """A subject's ``ground`` point (N, 2: x, y in its clip's pixels; NaN where it is not seen)
-    and ``height`` (N,) in each frame of its clip, and whether it touches the frame's edge."""
+    and ``height`` (N,) in each frame of its clip."""
 
     ground: np.ndarray
     height: np.ndarray
-    edge: np.ndarray
 
     @property
     def seen(self) -> np.ndarray:
@@ -99,8 +98,8 @@ def footing(layers, subjects: tuple[int, ...] = (), frames: range | None = None)
     """The :class:`Footing` of a clip's subject(s) (all of them together without ``subjects``),
     from its clip layers (engine.frames.layers.ClipLayers), in ``frames`` (all by default; the
     others are not seen)."""
-    n, (w, h) = len(layers), layers.size
-    ground, height, edge = np.full((n, 2), np.nan), np.zeros(n), np.zeros(n, bool)
+    n = len(layers)
+    ground, height = np.full((n, 2), np.nan), np.zeros(n)
     for k in range(n) if frames is None else frames:
         rgba, x0, y0 = layers.cutout(k, subjects)
         a = rgba[..., 3] > 127
@@ -111,10 +110,7 @@ def footing(layers, subjects: tuple[int, ...] = (), frames: range | None = None)
         tall = bottom - top + 1
         ground[k] = (x0 + np.nonzero(a)[1].mean(), y0 + bottom)
         height[k] = tall
-        cols = np.flatnonzero(a.any(axis=0))
-        edge[k] = y0 + top <= 1 or y0 + bottom >= h - 2 or x0 + cols[0] <= 1 or \
-            x0 + cols[-1] >= w - 2  # fmt: skip
-    return Footing(ground, height, edge)
+    return Footing(ground, height)
 
 
 def smoothed(points: np.ndarray, sigma: float = SMOOTH, passes: int = 2) -> np.ndarray:
@@ -243,6 +239,8 @@ class Walker:
     """How far (its pixels) a path must go back the other way to turn it round: a third of its
     height, at least 2 (a walk towards the camera sways, a subject spinning on its spot wobbles
     — they go nowhere sideways)."""
+    poses: np.ndarray | None = None
+    """(n, D) the silhouette (:func:`pose_descriptor`) of each of its frames."""
 
     def frame(self, phase: float) -> int:
         """Index into :attr:`frames` at ``phase`` frames of A's walk: its frames in order, then
@@ -261,11 +259,11 @@ class Walker:
         return int(np.clip(np.searchsorted(d, distance, side="right") - 1, 0, n - 1))
 
 
-def walker(layers, first: int, subjects: tuple[int, ...], descriptors: np.ndarray,
-           foot: Footing | None = None, own: Perspective | None = None) -> Walker:  # fmt: skip
+def walker(layers, first: int, subjects: tuple[int, ...], foot: Footing | None = None,
+           own: Perspective | None = None) -> Walker:  # fmt: skip
     """Character A's :class:`Walker` from its clip layers, its frames from ``first`` on (up to
-    :data:`CYCLE_FRAMES`), ``descriptors`` its clip's :func:`pose_descriptor` per frame: the
-    cycle is where the video texture's transition graph (engine.frames.motion) jumps back from
+    :data:`CYCLE_FRAMES`): the cycle is where the video texture's transition graph
+    (engine.frames.motion), on their silhouettes (:func:`pose_descriptor`), jumps back from
     the last of them; ``own``: its own set's perspective, which its frames' sizes are taken out
     of (a transfer's size is the new set's)."""
     foot = foot or footing(layers, subjects)
@@ -291,9 +289,10 @@ def walker(layers, first: int, subjects: tuple[int, ...], descriptors: np.ndarra
     lift = floor - ground[:, 1]
     ground = np.column_stack([ground[:, 0], ground[:, 1] + np.maximum(lift - LIFT * tall, 0)])
     centre = np.array([layers.centre(int(k), subjects) for k in frames])
+    poses = describe(layers, frames)
     loop = 0
     if len(frames) > 3:
-        d = frame_distance(descriptors[frames], None, 0.0)
+        d = frame_distance(poses, None, 0.0)
         graph = TransitionGraph.build(d)
         last = len(frames) - 1
         cand = graph.jumps[last]
@@ -308,7 +307,12 @@ def walker(layers, first: int, subjects: tuple[int, ...], descriptors: np.ndarra
     if own is not None and own.known:
         depth = np.array([own.scale(ground[0, 1], y) for y in ground[:, 1]])
     return Walker(frames, loop, stride if moving else 0.0, heading, ground, centre, travelled,
-                  depth, max(2.0, float(tall) / 3))  # fmt: skip
+                  depth, max(2.0, float(tall) / 3), poses)  # fmt: skip
+
+
+def describe(layers, frames) -> np.ndarray:
+    """:func:`pose_descriptor` of each of a clip's ``frames`` (its whole cut-out's matte)."""
+    return np.stack([pose_descriptor(layers.cutout(int(k))[0][..., 3]) for k in frames])
 
 
 # -- the plan of a shot ---------------------------------------------------------------------------
@@ -354,8 +358,9 @@ class Sources:
     NaN where not seen) and ``to_output`` (C's pixels → output, 3×3); ``drive(local)`` → (C's
     frame, the drive's extra map in C's pixels or None); ``walker`` (A) and ``fit`` (A's pixels
     → output, 3×3); ``set_rows`` (output y → B's row) and ``perspective`` (B's); ``turn(k)``:
-    C's turn at its frame k (degrees), for ``turns`` "follow"; ``poses``: (C's descriptors,
-    A's) for ``steps`` "match"; ``size``: the output's (w, h)."""
+    C's turn at its frame k (degrees), for ``turns`` "follow"; ``poses``: for ``steps``
+    "match", C's silhouettes of its frames ``first`` on (:func:`describe`) and ``first``;
+    ``size``: the output's (w, h)."""
 
     motion: np.ndarray
     to_output: np.ndarray
@@ -366,7 +371,7 @@ class Sources:
     perspective: Perspective
     turn: Callable[[int], float]
     size: tuple[int, int]
-    poses: tuple[np.ndarray, np.ndarray] | None = None
+    poses: tuple[np.ndarray, int] | None = None
 
 
 @dataclass
@@ -518,9 +523,9 @@ class Plan:
     def _matched(self, t: int, prev: int | None) -> int:
         """A's frame whose pose is closest to C's at output frame t, a jump away from going on
         (the same frame, or the next one or two) costing :data:`MATCH_STICK` median distances."""
-        motion_poses, own = self.src.poses
-        k = self.src.drive(t)[0]
-        d = ((own[self.src.walker.frames] - motion_poses[k]) ** 2).sum(axis=1)
+        motion_poses, first = self.src.poses
+        k = int(np.clip(self.src.drive(t)[0] - first, 0, len(motion_poses) - 1))
+        d = ((self.src.walker.poses - motion_poses[k]) ** 2).sum(axis=1)
         if prev is not None:
             scale = float(np.median(d)) or 1.0
             near = (np.arange(len(d)) - prev)

@@ -325,11 +325,10 @@ class Inspector(QWidget):
         shot = self.shot()
         moved = shot is not None and shot.character.clip != shot.motion.clip
         note = self.s.engine.transfer_note(shot) if moved else None
-        if note != (self.transfer_note.toolTip() or None):
-            self.transfer_note.setToolTip(note or "")
-            said = html.escape(note[:1].upper() + note[1:]) if note else ""
-            self.transfer_note.setText(f"<span style='color:#e0a040'>{said}.</span>" if note
-                                       else "")  # fmt: skip
+        text = f"<span style='color:#e0a040'>{html.escape(note[:1].upper() + note[1:])}.</span>" \
+            if note else ""  # fmt: skip
+        if text != self.transfer_note.text():  # (a frame arrives every few ms in playback)
+            self.transfer_note.setText(text)
         self.transfer_note.setVisible(bool(note))
 
     def shot(self):
