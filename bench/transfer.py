@@ -32,6 +32,7 @@ measured where the masks allow (:func:`real_path`: HallAndMonitor's walker drive
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import sys
@@ -74,14 +75,16 @@ def cases(count: int, seed: int) -> list[tuple[kit.ClipSpec, kit.ClipSpec, kit.C
     return out
 
 
-def grounds(spec: kit.ClipSpec, size: tuple[int, int]) -> np.ndarray:
+def grounds(spec: kit.ClipSpec, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """The true ground point (T, 2) of a kit clip's character in each frame, from its true
-    matte: its lowest row, under its middle (as engine.frames.transfer.footing defines it)."""
-    out = []
+    matte — its lowest row, under its middle (as engine.frames.transfer.footing defines it) —
+    and its height (T,)."""
+    out, tall = [], []
     for m in kit.true_mattes(spec, size) > 0.5:
         ys, xs = np.nonzero(m)
         out.append((xs.mean(), ys.max()))
-    return np.array(out, np.float64)
+        tall.append(ys.max() - ys.min() + 1)
+    return np.array(out, np.float64), np.array(tall, np.float64)
 
 
 def feet(ch: kit.Character, pose: kit.Pose, size: tuple[int, int]) -> np.ndarray:
@@ -103,14 +106,45 @@ def feet(ch: kit.Character, pose: kit.Pose, size: tuple[int, int]) -> np.ndarray
     return np.array(out)
 
 
-def sliding(feet_px: list[np.ndarray]) -> float:
-    """Mean move (px) of the planted foot (the lower) between frames it stays planted in."""
-    moves = []
-    for f0, f1 in zip(feet_px, feet_px[1:], strict=False):
-        i0, i1 = int(np.argmax(f0[:, 1])), int(np.argmax(f1[:, 1]))
-        if i0 == i1:
-            moves.append(float(np.hypot(*(f1[i1] - f0[i0]))))
+PLANTED = 0.05
+"""A foot is planted while it is the lower one and within this much of the character's height
+of the lowest that foot goes in the frames around (:data:`engine.frames.transfer.FLOOR`): a
+foot lifted with the body — a hop, a jump — is in the air, not sliding."""
+
+
+def sliding(feet_px: list[np.ndarray], tall: float) -> float:
+    """Mean move (px) of the planted foot between two frames it stays planted in (0: never)."""
+    feet_px = np.array(feet_px)  # (T, 2 feet, x y)
+    lower = feet_px[:, :, 1].argmax(axis=1)
+    r = tr.FLOOR
+    floor = np.array([feet_px[max(0, t - r) : t + r + 1, :, 1].max() for t in range(len(lower))])
+    planted = feet_px[np.arange(len(lower)), lower, 1] >= floor - PLANTED * tall
+    moves = [float(np.hypot(*(feet_px[t + 1, lower[t]] - feet_px[t, lower[t]])))
+             for t in range(len(lower) - 1)
+             if lower[t] == lower[t + 1] and planted[t] and planted[t + 1]]  # fmt: skip
     return float(np.mean(moves)) if moves else 0.0
+
+
+@contextlib.contextmanager
+def true_footing(tracks: dict[int, np.ndarray], heights: dict[int, np.ndarray]):
+    """engine.frames.transfer's footing of the clips whose layers are keys of ``tracks`` (by
+    ``id``) read from the kit's true mattes instead of the cut-out (ground points (T, 2) and
+    heights (T,)): the transfer's plan alone, without the cut-out's errors (a lost thin foot)."""
+    cut = tr.footing
+
+    def footing(layers, subjects=(), frames=None):
+        if id(layers) not in tracks:
+            return cut(layers, subjects, frames)
+        ground, height = np.full((len(layers), 2), np.nan), np.zeros(len(layers))
+        used = list(range(len(layers)) if frames is None else frames)
+        ground[used], height[used] = tracks[id(layers)][used], heights[id(layers)][used]
+        return tr.Footing(ground, height)
+
+    tr.footing = footing
+    try:
+        yield
+    finally:
+        tr.footing = cut
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -184,7 +218,7 @@ def measure(size: tuple[int, int], count: int, seed: int, figure: str | None) ->
             d = Director(p, device="cpu")
             truth = kit.ClipSpec(sa.character, sb.background, sc.motion, sc.motion_seed)
             aposes = sa.poses()
-            tg, ag, cg = grounds(truth, size), grounds(sa, size), grounds(sc, size)
+            (tg, _), (ag, ah), (cg, ch) = (grounds(x, size) for x in (truth, sa, sc))
             anchor = ag[0]
             tall = int(max(np.ptp(np.nonzero(m)[0]) for m in kit.true_mattes(truth, size) > 0.5))
             box = (-tall, -tall - 8, tall, 8)  # about the ground point: the pose's room
@@ -194,10 +228,18 @@ def measure(size: tuple[int, int], count: int, seed: int, figure: str | None) ->
             seen_ground = tr.footing(a_layers).ground  # the cut-out's own: what shows
             own_feet = [feet(sa.character, q, size) for q in aposes]
             row = {"A": sa.name, "C": sc.name, "B": sb.background.name, "motion": sc.motion,
-                   "own_sliding": sliding(own_feet)}  # fmt: skip
+                   "own_sliding": sliding(own_feet, tall),
+                   "truth_sliding": sliding([feet(sa.character, q, size) for q in truth.poses()],
+                                            tall)}  # fmt: skip
             pictures = {}
-            for way in WAYS:
-                ms = matrices(d, p.shots[0], way)
+            for way in (*WAYS, "true_footing"):
+                if way == "true_footing":  # the plan alone: a fresh Director (nothing cached)
+                    fresh = Director(p, device="cpu")
+                    la, lc = id(fresh.layers(ids[0])), id(fresh.layers(ids[1]))
+                    with true_footing({la: ag, lc: cg}, {la: ah, lc: ch}):
+                        ms = matrices(fresh, p.shots[0], "transfer")
+                else:
+                    ms = matrices(d, p.shots[0], way)
                 errs, feet_errs, sizes, turns, fts, scores, ious, frames = ([] for _ in range(8))
                 for t, (m, j) in enumerate(ms):
                     at = (m @ np.append(ag[j], 1.0))[:2]
@@ -217,7 +259,8 @@ def measure(size: tuple[int, int], count: int, seed: int, figure: str | None) ->
                 row[way] = {"path_px_median": float(np.median(errs)), "path_px_max": max(errs),
                             "true_feet_px_median": float(np.median(feet_errs)),
                             "size_pct_max": max(sizes), "turn_deg_max": max(turns),
-                            "sliding_px": sliding(fts), "pose_psnr": float(np.mean(scores)),
+                            "sliding_px": sliding(fts, tall),
+                            "pose_psnr": float(np.mean(scores)),
                             "pose_iou": float(np.mean(ious))}  # fmt: skip
                 pictures[way] = frames
             results.append(row)
@@ -227,9 +270,10 @@ def measure(size: tuple[int, int], count: int, seed: int, figure: str | None) ->
                 strips.append(np.concatenate(
                     [np.concatenate([pictures[w][t][:, tall - half : tall + half] for t in ts], 1)
                      for w in WAYS], 0))  # fmt: skip
-    summary = {way: {k: float(np.mean([r[way][k] for r in results]))
-                     for k in results[0][way]} for way in WAYS}  # fmt: skip
-    summary["own_sliding"] = float(np.mean([r["own_sliding"] for r in results]))
+    summary = {way: {k: float(np.mean([r[way][k] for r in results])) for k in results[0][way]}
+               for way in (*WAYS, "true_footing")}  # fmt: skip
+    for key in ("own_sliding", "truth_sliding"):
+        summary[key] = float(np.mean([r[key] for r in results]))
     if figure and strips:
         width = max(s.shape[1] for s in strips)
         strips = [np.pad(s, ((0, 6), (0, width - s.shape[1]), (0, 0))) for s in strips]

@@ -21,7 +21,7 @@ def _walker(n: int = 20, stride: float = 2.0, heading: int = 1, loop: int = 4) -
 
 
 def _plan(track: np.ndarray, steps="cycle", size="set", turns="upright", walker=None,
-          perspective=None, frames=None, out=(320, 240), poses=None):  # fmt: skip
+          perspective=None, frames=None, out=(320, 240), poses=None, level=None):  # fmt: skip
     """A plan of C's ground ``track`` (its clip's pixels, the output's too), output frame t
     showing C's frame ``frames[t]`` (t itself by default)."""
     frames = np.arange(len(track)) if frames is None else np.asarray(frames)
@@ -29,7 +29,7 @@ def _plan(track: np.ndarray, steps="cycle", size="set", turns="upright", walker=
                      drive=lambda t: (int(frames[min(t, len(frames) - 1)]), None),
                      walker=walker or _walker(), fit=np.eye(3), set_rows=lambda y: y,
                      perspective=perspective or tr.Perspective(), turn=lambda k: 30.0,
-                     size=out, poses=poses)
+                     size=out, poses=poses, level=level)
     return tr.Plan(src, steps, size, turns)
 
 
@@ -56,6 +56,41 @@ def test_the_path_is_the_motions_over_the_ground_and_the_walk_keeps_its_feet():
     walked = np.abs(np.diff(x)).sum()
     assert plan.src.walker.frame_at(walked) == frames[-1] or walked > 18 * 2
     assert plan.note() == ""
+
+
+def test_a_hop_carries_the_character_up_but_its_steps_go_by_the_ground_covered():
+    """C hops along (2 px a frame across, bouncing 20 px up every 6 frames): the character's
+    ground point rides the bounce, but its frames advance by the ground covered — 2 px a frame
+    against its 2 px stride: one of its frames a frame — not by the bounce's ups and downs (which
+    would race its legs); a walk coming down the frame (towards the camera) still counts."""
+    t = np.arange(36)
+    track = np.column_stack([100 + 2.0 * t, 150 - 20 * np.abs(np.sin(np.pi * t / 6))])
+    motion, level = tr.track(track)
+    plan = _plan(motion, size="fixed", level=level, walker=_walker(n=120))
+    places = [plan.at(k) for k in t]
+    np.testing.assert_allclose([p.point[1] - 50 for p in places], motion[:, 1] - motion[0, 1])
+    assert np.abs(np.array([p.frame for p in places]) - t).max() <= 1
+    racing = _plan(motion, size="fixed", walker=_walker(n=120))  # (the bounce spent as steps)
+    assert racing.at(35).frame > places[35].frame + 10
+    down = tr.distances(np.column_stack([np.full(36, 50.0), 100 + 2.0 * t]))
+    np.testing.assert_allclose(down[-1], 70, rtol=0.02)
+    bounce = tr.distances(track)
+    assert bounce[-1] == pytest.approx(70, rel=0.15)
+
+
+def test_a_part_of_the_body_the_matte_cut_off_is_the_bodys():
+    """Arms flung up over the head, cut off from the body by the matte and counted as a subject
+    of their own, are the followed subject's (its ground point's middle takes them in); another
+    subject as big, or far off, is not."""
+    labels = np.zeros((100, 120), np.uint16)
+    labels[30:90, 20:40] = 1  # the body
+    labels[20:27, 24:36] = 2  # its arms, a little above its head
+    labels[30:90, 80:100] = 3  # another person beside it
+    labels[2:5, 110:114] = 4  # a speck far off
+    shown = labels > 0
+    body = tr.body(labels, shown, (1,))
+    assert body[labels == 2].all() and not body[labels == 3].any() and not body[labels == 4].any()
+    assert body[labels == 1].all() and not tr.body(labels, shown, (5,)).any()
 
 
 def test_past_its_last_frame_the_walk_goes_round_its_cycle():

@@ -201,10 +201,10 @@ class Drives:
             if shot.pose == "match":
                 poses = inputs.sources.kept(("poses", mo.clip, lo, hi),
                                             lambda: (tr.describe(c, range(lo, hi + 1)), lo))
-            motion = inputs.sources.kept(
+            motion, level = inputs.sources.kept(
                 ("ground", mo.clip, driver, lo, hi),
-                lambda: tr.smoothed(tr.footing(c, (driver,) if driver else (),
-                                               range(lo, hi + 1)).ground))  # fmt: skip
+                lambda: tr.track(tr.footing(c, (driver,) if driver else (),
+                                            range(lo, hi + 1)).ground))  # fmt: skip
             persp = self.perspective(shot.background.clip)
             fit_b = fit_matrix(b.size, size)
             n = normaliser(*c.size)
@@ -224,7 +224,8 @@ class Drives:
             src = tr.Sources(motion=motion, to_output=fit_matrix(c.size, size), drive=drive,
                              walker=walker, fit=fit_matrix(a.size, size),
                              set_rows=lambda y: (y - fit_b[1, 2]) / fit_b[1, 1],
-                             perspective=persp, turn=turn, size=tuple(size), poses=poses)
+                             perspective=persp, turn=turn, size=tuple(size), poses=poses,
+                             level=level)
             plan = tr.Plan(src, shot.pose, shot.size, shot.turns, subjects=shown)
             if shown != shot.subjects:
                 plan.notes.append(f"the character's clip shows several subjects: subject {main}, "

@@ -30,8 +30,14 @@ from engine.frames.motion import TransitionGraph, frame_distance
 
 MIN_AREA = 12
 """A matte of fewer pixels (above half alpha) is not a subject seen."""
+FRAGMENT = 0.25
+"""Another subject this much smaller than the one followed, beside it, is a part of its body the
+matte cut off (:func:`body`)."""
 SMOOTH = 1.0
 """Gaussian σ, in frames, of the ground track (a walker's lowest point swaps feet each step)."""
+LEVEL = 6.0
+"""Gaussian σ, in frames, of a ground track's level (:func:`level`): how far a subject goes *over
+the ground* leaves out what goes up and comes down faster than this (a hop, a walk's bob)."""
 CYCLE_FRAMES = 160
 """A's frames a walk cycle is looked for in, from the shot's character frame on (bounds the
 transition graph's N²)."""
@@ -101,8 +107,10 @@ def footing(layers, subjects: tuple[int, ...] = (), frames: range | None = None)
     n = len(layers)
     ground, height = np.full((n, 2), np.nan), np.zeros(n)
     for k in range(n) if frames is None else frames:
-        rgba, x0, y0 = layers.cutout(k, subjects)
+        rgba, x0, y0 = layers.cutout(k)
         a = rgba[..., 3] > 127
+        if subjects:
+            a = body(layers.labels(k), a, subjects)
         if a.sum() < MIN_AREA:
             continue
         rows = np.flatnonzero(a.any(axis=1))
@@ -111,6 +119,26 @@ def footing(layers, subjects: tuple[int, ...] = (), frames: range | None = None)
         ground[k] = (x0 + np.nonzero(a)[1].mean(), y0 + bottom)
         height[k] = tall
     return Footing(ground, height)
+
+
+def body(labels: np.ndarray, shown: np.ndarray, subjects: tuple[int, ...]) -> np.ndarray:
+    """The pixels of ``subjects``' body in a frame's cut-out box (``labels``: its subject of
+    each pixel; ``shown``: the pixels shown): theirs, and the small parts of others (less than
+    :data:`FRAGMENT` of theirs) that come within an eighth of their height of their box — arms
+    flung up over the head that the matte cut off from it, which the clip's subjects count
+    apart."""
+    own = shown & np.isin(labels, subjects)
+    if not own.any():
+        return own
+    x, y, w, h = cv2.boundingRect(own.view(np.uint8))
+    pad, area = h // 8 + 1, int(own.sum())
+    for sid in np.unique(labels[shown & ~own]):
+        part = shown & (labels == sid)
+        px, py, pw, ph = cv2.boundingRect(part.view(np.uint8))
+        if (sid and part.sum() < FRAGMENT * area and px < x + w + pad and px + pw > x - pad
+                and py < y + h + pad and py + ph > y - pad):  # fmt: skip
+            own |= part
+    return own
 
 
 def smoothed(points: np.ndarray, sigma: float = SMOOTH, passes: int = 2) -> np.ndarray:
@@ -150,6 +178,27 @@ def smoothed(points: np.ndarray, sigma: float = SMOOTH, passes: int = 2) -> np.n
             weight = np.where(seen, (1 - u * u) ** 2, 0.0)
         out[:, i] = np.where(seen, fit, np.nan)
     return out
+
+
+def level(points: np.ndarray) -> np.ndarray:
+    """A ground track (N, 2) with its rows' quick ups and downs taken out — a hop's bounce, a
+    walk's bob — and what goes on over seconds kept (a walk towards the camera comes down the
+    frame): its rows smoothed by :func:`smoothed` at σ = :data:`LEVEL`. The distance a subject
+    covers over the ground is this track's, so its steps are not spent on going up and down."""
+    out = points.copy()
+    out[:, 1] = smoothed(points, LEVEL)[:, 1]
+    return out
+
+
+def track(ground: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A motion's ground track as a plan reads it (:class:`Sources`): the points smoothed
+    (:func:`smoothed`) and the rows of its level (:func:`level`)."""
+    return smoothed(ground), level(ground)[:, 1]
+
+
+def distances(points: np.ndarray) -> np.ndarray:
+    """(N,) how far a ground track (N, 2, no gaps) has gone over the ground by each frame."""
+    return np.r_[0.0, np.cumsum(np.hypot(*np.diff(level(points), axis=0).T))]
 
 
 @dataclass(frozen=True)
@@ -278,7 +327,7 @@ def walker(layers, first: int, subjects: tuple[int, ...], foot: Footing | None =
     else:
         w, h = layers.size
         ground = np.tile([w / 2, h - 1.0], (len(frames), 1))
-    travelled = np.r_[0.0, np.cumsum(np.hypot(*np.diff(ground, axis=0).T))]
+    travelled = distances(ground)
     # its feet stand on the path where they touch its floor (the lowest its ground point is in
     # the frames around: a walk away from its camera moves it slowly); lifted higher than
     # LIFT of its height (a jump of its own), it is lifted off the path as far, less that
@@ -360,7 +409,8 @@ class Sources:
     → output, 3×3); ``set_rows`` (output y → B's row) and ``perspective`` (B's); ``turn(k)``:
     C's turn at its frame k (degrees), for ``turns`` "follow"; ``poses``: for ``steps``
     "match", C's silhouettes of its frames ``first`` on (:func:`describe`) and ``first``;
-    ``size``: the output's (w, h)."""
+    ``size``: the output's (w, h); ``level``: C's ground rows without their quick ups and downs
+    (:func:`level`, (N,)), what its steps are measured on (None: ``motion``'s rows)."""
 
     motion: np.ndarray
     to_output: np.ndarray
@@ -372,6 +422,7 @@ class Sources:
     turn: Callable[[int], float]
     size: tuple[int, int]
     poses: tuple[np.ndarray, int] | None = None
+    level: np.ndarray | None = None
 
 
 @dataclass
@@ -397,6 +448,11 @@ class Plan:
     _turned: float = 0.0
     """The furthest x the path went its way (where it started, before it had one)."""
     _last: np.ndarray | None = None
+    _lift: np.ndarray = field(default_factory=lambda: np.zeros(2))
+    """C's ground point's way up from its level, now (output pixels; where it was last seen)."""
+    _walked: np.ndarray | None = None
+    """The last frame's point on C's level: how far the path went over the ground is measured
+    between these (a hop's bounce does not spend the character's steps)."""
     _origin: np.ndarray | None = None
     _lost_at: int | None = None
     _out_at: int | None = None
@@ -441,15 +497,19 @@ class Plan:
             extra.append(f"the path leaves the frame at frame {self._out_at + 1}")
         return "; ".join(self.notes + extra)
 
-    def _seen(self, t: int) -> np.ndarray | None:
-        """C's ground point at output frame t in the output's pixels, None where not seen."""
-        k, extra = self.src.drive(t)
-        if not 0 <= k < len(self.src.motion) or np.isnan(self.src.motion[k, 0]):
+    def _seen(self, t: int, level: bool = False) -> np.ndarray | None:
+        """C's ground point at output frame t in the output's pixels (``level``: on its level,
+        :func:`level`), None where not seen."""
+        src = self.src
+        k, extra = src.drive(t)
+        if not 0 <= k < len(src.motion) or np.isnan(src.motion[k, 0]):
             return None
-        p = np.append(self.src.motion[k], 1.0)
+        p = np.append(src.motion[k], 1.0)
+        if level and src.level is not None:
+            p[1] = src.level[k]
         if extra is not None:
             p = extra @ p
-        return (self.src.to_output @ p)[:2]
+        return (src.to_output @ p)[:2]
 
     def _ground(self, t: int) -> np.ndarray | None:
         """C's ground point at output frame t, in the output's pixels (before the anchor); where
@@ -466,7 +526,7 @@ class Plan:
             if self._lost_at is None and t > 0:
                 self._lost_at = t
             return self._last
-        self._last = q
+        self._last, self._lift = q, self._seen(t, level=True) - q
         return q
 
     def _next(self, t: int) -> tuple:
@@ -491,8 +551,9 @@ class Plan:
         if self.size == "set":
             scale = src.perspective.scale(src.set_rows(anchor[1]), src.set_rows(point[1]))
         prev = self._place(self.rows[t - 1]) if t else None
-        step = point - prev.point if prev is not None else np.zeros(2)
-        moved = float(np.hypot(*step))
+        walked = point + self._lift  # on C's level: the ground it covers
+        moved = float(np.hypot(*(walked - self._walked))) if self._walked is not None else 0.0
+        self._walked = walked
         # which way it heads: it turns round once it has gone back far enough from the
         # furthest it went its way (a sway, a wobble does not turn it)
         far = wk.turning * fit * scale
