@@ -497,37 +497,35 @@ class Plan:
             extra.append(f"the path leaves the frame at frame {self._out_at + 1}")
         return "; ".join(self.notes + extra)
 
-    def _seen(self, t: int, level: bool = False) -> np.ndarray | None:
-        """C's ground point at output frame t in the output's pixels (``level``: on its level,
-        :func:`level`), None where not seen."""
+    def _seen(self, t: int) -> tuple[int, np.ndarray | None]:
+        """C's frame at output frame t, and there its ground point and that point on its level
+        (:func:`level`) — (2, 2), the output's pixels — or None where it is not seen."""
         src = self.src
         k, extra = src.drive(t)
         if not 0 <= k < len(src.motion) or np.isnan(src.motion[k, 0]):
-            return None
-        p = np.append(src.motion[k], 1.0)
-        if level and src.level is not None:
-            p[1] = src.level[k]
+            return k, None
+        x, y = src.motion[k]
+        p = np.array([[x, x], [y, y if src.level is None else src.level[k]], [1.0, 1.0]])
         if extra is not None:
             p = extra @ p
-        return (src.to_output @ p)[:2]
+        return k, (src.to_output @ p)[:2].T
 
     def _ground(self, t: int) -> np.ndarray | None:
         """C's ground point at output frame t, in the output's pixels (before the anchor); where
         C's subject is out of sight, where it was last seen."""
-        k = self.src.drive(t)[0]
-        q = self._seen(t)
-        if q is None:
+        k, seen = self._seen(t)
+        if seen is None:
             if self._last is None:
-                seen = np.flatnonzero(~np.isnan(self.src.motion[:, 0]))
-                if not len(seen):
+                shown = np.flatnonzero(~np.isnan(self.src.motion[:, 0]))
+                if not len(shown):
                     return None
-                g = np.append(self.src.motion[seen[np.argmin(np.abs(seen - k))]], 1.0)
+                g = np.append(self.src.motion[shown[np.argmin(np.abs(shown - k))]], 1.0)
                 return (self.src.to_output @ g)[:2]
             if self._lost_at is None and t > 0:
                 self._lost_at = t
             return self._last
-        self._last, self._lift = q, self._seen(t, level=True) - q
-        return q
+        self._last, self._lift = seen[0], seen[1] - seen[0]
+        return seen[0]
 
     def _next(self, t: int) -> tuple:
         src, wk = self.src, self.src.walker
@@ -538,9 +536,9 @@ class Plan:
             self._origin = q
             if q is not None:  # which way it sets off: the first that goes far enough
                 for h in range(1, AHEAD + 1):
-                    a = self._seen(h)
-                    if a is not None and abs(a[0] - q[0]) >= wk.turning * fit:
-                        self._heading = int(np.sign(a[0] - q[0]))
+                    a = self._seen(h)[1]
+                    if a is not None and abs(a[0, 0] - q[0]) >= wk.turning * fit:
+                        self._heading = int(np.sign(a[0, 0] - q[0]))
                         break
             self._turned = float(anchor[0])
         point = anchor if q is None or self._origin is None else anchor + q - self._origin
