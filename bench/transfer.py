@@ -17,11 +17,15 @@ motion on B (kit.ClipSpec(A's character, B's set, C's motion and seed)). Per cas
   A's *true* ground point (its true matte's: the cut-out misses a thin foot now and then);
 - **size** — how much each way scales A (B's sets are flat: the set says 1; % off);
 - **turn** — how far each way turns A (upright walkers: 0°; max);
-- **sliding** — the planted foot's (the lower one's) move from frame to frame while it stays
-  planted, in px, against A's own clip's (the kit's own walk slides a little);
+- **sliding** — the planted foot's move from frame to frame while it stays planted (the lower
+  foot, on its floor: :data:`PLANTED`), in px, against A's own clip's (the kit's own walk
+  slides) and the truth's;
 - **pose** — the character alone on grey in a box about its ground point, against the truth's
   about its own (the pose, not where it stands: the anchor differs by design): PSNR and the
   silhouettes' IoU.
+
+The row **true_footing** is the transfer with A's and C's ground tracks read from the kit's true
+mattes instead of the cut-out (:func:`true_footing`): the plan alone.
 
 ``--real``: a strip on real footage (../shared/data: HallAndMonitor's walker performing the
 shop corridor's walker's path, on HallAndMonitor's set, whose perspective it learns): A as shot,
