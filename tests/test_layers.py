@@ -353,6 +353,25 @@ def test_a_character_that_never_leaves_its_spot_is_cut_out_whole(kit_clip, tmp_p
     assert all(np.array_equal(again.matte(k), layers.matte(k)) for k in range(len(layers)))
 
 
+def test_a_thin_leg_the_models_matte_stops_short_of_is_cut_out_to_its_foot(kit_clip, tmp_path):
+    """A puppet walking on a pavement: the model's matte, made at its own small size, stops
+    5–15 px short of its thin legs' ends; what differs from the plate goes on from it down to
+    the feet (the cut-out's lowest row was 11 px high in half the frames)."""
+    _, _, _, model, cache, _ = kit_clip
+    size = (320, 240)
+    spec = next(s for s in kit.clip_specs("test", 24)
+                if s.name == "test-puppet-15_walk_test-town-28")  # fmt: skip
+    path = write_video(tmp_path / "walk.mp4", kit.render_clip(spec, size), fps=12, quality=9)
+    layers = cache.load(path, model)
+    assert layers.cue == "both"  # (the model's matte leads on the kit)
+    high = []
+    for k, truth in enumerate(kit.true_mattes(spec, size) > 0.5):
+        rgba, _, y0 = layers.cutout(k)
+        high.append(np.flatnonzero(truth.any(axis=1))[-1]
+                    - (y0 + np.flatnonzero((rgba[..., 3] > 127).any(axis=1))[-1]))  # fmt: skip
+    assert np.median(np.abs(high)) <= 1 and np.max(np.abs(high)) <= 3, high
+
+
 def test_layers_made_across_a_clear_are_returned_but_not_kept(kit_clip, tmp_path):
     """A clip's frames changed while its layers were being made (the capture window grew it and
     the Director was cleared): those layers are not kept for the clip, its next use redoes them."""
