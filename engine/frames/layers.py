@@ -566,8 +566,8 @@ class _Matting:
             return mask
         r = max(1, round(REACH * self.h))
         box = (slice(max(0, y - r), y + h + r), slice(max(0, x - r), x + w + r))
-        grow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2)
-        wide = diff[box] & cv2.dilate(near[box], grow)
+        within = cv2.distanceTransform((near[box] == 0).view(np.uint8), cv2.DIST_L2, 3) <= r
+        wide = diff[box] & within.view(np.uint8)  # (a disc's dilation, in linear time)
         if self.any_unseen:
             wide[self.unseen[box] & ~near[box].astype(bool)] = 0
         n, labels = cv2.connectedComponents(wide, connectivity=8)
