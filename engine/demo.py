@@ -68,7 +68,7 @@ def build(out: str | Path, size: kit.Size = SIZE) -> Project:
     # Mo waves on one spot all clip long: the camera never saw the set behind Mo, so neither
     # Mo's set nor Mo's cut-out is clean (docs/LAYERS.md); Bo jumps clear of both
     project.add_shot((jump, 0), (hop, 0), walk,
-                     name="Animation transfer: Bo walks like Pip, in Star's field")
+                     name="Animation transfer: Bo jumps along Pip's walk, in Star's field")
     project.add_shot((bow, 0), (jump, 0), jump,
                      name="Both: Robo jumps like Bo, on Bo's beach")
     project.add_shot((hop, 0), (hop, 0), (wave, 0, last // 2), loop="pingpong",
