@@ -353,6 +353,7 @@ def test_a_character_that_never_leaves_its_spot_is_cut_out_whole(kit_clip, tmp_p
     assert all(np.array_equal(again.matte(k), layers.matte(k)) for k in range(len(layers)))
 
 
+@pytest.mark.slow
 def test_a_thin_leg_the_models_matte_stops_short_of_is_cut_out_to_its_foot(kit_clip, tmp_path):
     """A puppet walking on a pavement: the model's matte, made at its own small size, stops
     5–15 px short of its thin legs' ends; what differs from the plate goes on from it down to

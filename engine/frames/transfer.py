@@ -280,7 +280,8 @@ class Walker:
     centre: np.ndarray
 
     travelled: np.ndarray
-    """(n,) how far its ground point has gone by each of its frames (its clip's pixels)."""
+    """(n,) how far its ground point has gone over the ground by each of its frames (its clip's
+    pixels; :func:`distances`: its bob left out)."""
     depth: np.ndarray | None = None
     """(n,) how much bigger its own set's perspective makes it in each of its frames than in
     the first (it walks towards its camera: its frames grow); None: the same in every frame."""
