@@ -78,6 +78,33 @@ def test_a_hop_carries_the_character_up_but_its_steps_go_by_the_ground_covered()
     assert bounce[-1] == pytest.approx(70, rel=0.15)
 
 
+def test_a_quick_hop_lands_and_a_flickering_cut_out_is_smoothed():
+    """The track's smoothing takes as much as the track itself says is noise: clean quick hops
+    (a bounce of 28 px every 6.5–10 frames, landings between frames or on one) keep their
+    landings — a line fitted at σ = 1 frame (the smoothing before) left the character hovering
+    4–6 px above the floor there — while a walk whose cut-out flickers by a pixel is smoothed
+    more than that line smoothed it, and a gap stays a gap."""
+    t = np.arange(48.0)
+    ours, line = [], []
+    for period in (6.5, 7, 7.3, 8, 9, 10):
+        for phase in (0, 0.25, 0.5, 0.75):
+            y = 211 - 28 * np.abs(np.sin(np.pi * (t + phase) / period))
+            landing = y > 211 - 28 * np.sin(np.pi / period)  # the frames nearest each landing
+            hop = np.column_stack([100 + 2 * t, y])
+            ours.append(np.abs(tr.smoothed(hop) - hop)[landing, 1].mean())
+            line.append(np.abs(tr.smoothed(hop, 1.0, degree=1) - hop)[landing, 1].mean())
+    assert min(line) > 4 and np.mean(ours) < 0.4 * np.mean(line)
+    rng = np.random.default_rng(0)
+    t = np.arange(120.0)
+    walk = np.column_stack([100 + 1.5 * t, 150 + 0.05 * t])
+    seen = walk + rng.normal(0, 1.0, walk.shape)
+    seen[[9, 30]] = np.nan
+    ours, line = tr.smoothed(seen), tr.smoothed(seen, 1.0, degree=1)
+    ok = ~np.isnan(seen[:, 0])
+    assert np.isnan(ours[~ok]).all() and not np.isnan(ours[ok]).any()
+    assert np.std((ours - walk)[ok]) < min(0.6, np.std((line - walk)[ok]))
+
+
 def test_a_part_of_the_body_the_matte_cut_off_is_the_bodys():
     """Arms flung up over the head, cut off from the body by the matte and counted as a subject
     of their own, are the followed subject's (its ground point's middle takes them in); another

@@ -15,6 +15,9 @@ set, so the character stays upright and takes its size from B unless the shot as
   A's frame shown and whether it is mirrored — grown on demand, as an endless walk is.
 
 No Qt; numpy and OpenCV (the graph's distance uses torch: engine.frames.motion).
+
+Length: the plan with everything only it reads — the footing, the tracks' smoothing, the set's
+perspective, the character's walk — in the order a plan uses them.
 """
 
 from __future__ import annotations
@@ -33,8 +36,12 @@ MIN_AREA = 12
 FRAGMENT = 0.25
 """Another subject this much smaller than the one followed, beside it, is a part of its body the
 matte cut off (:func:`body`)."""
-SMOOTH = 1.0
-"""Gaussian σ, in frames, of the ground track (a walker's lowest point swaps feet each step)."""
+SIGMAS = (0.75, 1.0, 1.5, 2.0, 3.0)
+"""Gaussian σs, in frames, a ground track's smoothing picks from (:func:`smoothed`): a walker's
+lowest point swaps feet each step, a cut-out's edge flickers."""
+TIE = 1.1
+"""Of :data:`SIGMAS`, the smoothest whose leave-one-out error is within this of the least (the
+"one standard error" rule: where a wider σ foretells the track about as well, it is taken)."""
 LEVEL = 6.0
 """Gaussian σ, in frames, of a ground track's level (:func:`level`): how far a subject goes *over
 the ground* leaves out what goes up and comes down faster than this (a hop, a walk's bob)."""
@@ -141,43 +148,65 @@ def body(labels: np.ndarray, shown: np.ndarray, subjects: tuple[int, ...]) -> np
     return own
 
 
-def smoothed(points: np.ndarray, sigma: float = SMOOTH, passes: int = 2) -> np.ndarray:
-    """A track (N, 2) smoothed in time: at each frame, a line fitted to the frames around it
-    (Gaussian weights, ``sigma`` frames), then fitted again ``passes`` times with the frames
-    far off the line weighed down (Cleveland's robust LOESS: a frame whose matte lost a foot, or
-    took in a passer-by, does not pull the path) — and, unlike a plain average, it does not pull
-    a moving subject's first and last frames towards where it goes next. NaN gaps are left as
-    gaps and not bled into."""
+def smoothed(points: np.ndarray, sigma: float | None = None, passes: int = 2,
+             degree: int = 2) -> np.ndarray:
+    """A track (N, 2) smoothed in time: at each frame, a polynomial of ``degree`` fitted to the
+    frames around it (Gaussian weights, ``sigma`` frames), then fitted again ``passes`` times
+    with the frames far off it weighed down (Cleveland's robust LOESS: a frame whose matte lost
+    a foot, or took in a passer-by, does not pull the path) — and, unlike a plain average, it
+    does not pull a moving subject's first and last frames towards where it goes next. NaN gaps
+    are left as gaps and not bled into.
+
+    ``sigma`` None: each axis's own, of :data:`SIGMAS`, the one whose fit best foretells each
+    frame from the others (leave-one-out cross-validation): a clean track of a quick hop keeps
+    its landings and tops (a line at a fixed σ = 1 cut a hop's bounce short by a third), a
+    noisy cut-out's is smoothed more."""
     seen = ~np.isnan(points[:, 0])
-    if sigma <= 0 or seen.sum() < 2:
+    if seen.sum() < 2 or (sigma is not None and sigma <= 0):
         return points.copy()
-    r = max(1, int(3 * sigma))
-    d = np.arange(-r, r + 1, dtype=np.float64)
-    k = np.exp(-0.5 * (d / sigma) ** 2)
-    n = len(points)
-
-    def around(x: np.ndarray, taps: np.ndarray) -> np.ndarray:  # Σ_d taps(d)·x[t + d]
-        return np.convolve(x, taps[::-1])[r : r + n]
-
     out = np.full_like(points, np.nan)
     for i in range(2):
         x = np.where(seen, points[:, i], 0.0)
-        weight = seen.astype(np.float64)
-        for p in range(passes + 1):
-            m0, m1, m2 = around(weight, k), around(weight, k * d), around(weight, k * d * d)
-            v0, v1 = around(weight * x, k), around(weight * x, k * d)
-            det = m0 * m2 - m1 * m1
-            ok = det > 1e-9 * m0 * m0
-            fit = np.where(ok, (m2 * v0 - m1 * v1) / np.where(ok, det, 1.0),
-                           v0 / np.maximum(m0, 1e-12))  # fmt: skip
-            if p == passes:
-                break
-            residual = np.abs(x - fit)[seen]
-            scale = 6 * max(float(np.median(residual)), 0.5)
-            u = np.minimum(np.abs(x - fit) / scale, 1.0)
-            weight = np.where(seen, (1 - u * u) ** 2, 0.0)
-        out[:, i] = np.where(seen, fit, np.nan)
+        fits = [_loess(x, seen, s, passes, degree) for s in (SIGMAS if sigma is None else (sigma,))]
+        best = min(miss for _, miss in fits)  # the smoothest as good as the best, or nearly
+        out[:, i] = np.where(seen, [f for f, miss in fits if miss <= TIE * best][-1], np.nan)
     return out
+
+
+def _loess(x: np.ndarray, seen: np.ndarray, sigma: float, passes: int,
+           degree: int) -> tuple[np.ndarray, float]:  # fmt: skip
+    """:func:`smoothed`'s fit of one axis ``x`` (N,) at ``sigma``, and its leave-one-out error
+    (the mean squared miss of each frame by the fit without it, robust weights)."""
+    r = max(1, int(3 * sigma))
+    d = np.arange(-r, r + 1, dtype=np.float64)
+    k = np.exp(-0.5 * (d / sigma) ** 2)
+    n, terms = len(x), degree + 1
+
+    def around(v: np.ndarray, taps: np.ndarray) -> np.ndarray:  # Σ_d taps(d)·v[t + d]
+        return np.convolve(v, taps[::-1])[r : r + n]
+
+    weight = seen.astype(np.float64)
+    for p in range(passes + 1):  # the normal equations Σ w·d^(a+b)·c_b = Σ w·x·d^a, per frame
+        m = [around(weight, k * d**j) for j in range(2 * degree + 1)]
+        lhs = np.stack([np.stack(m[a : a + terms], -1) for a in range(terms)], -2)
+        rhs = np.stack([around(weight * x, k * d**a) for a in range(terms)], -1)
+        ok = np.abs(np.linalg.det(lhs)) > 1e-9 * np.maximum(m[0], 1e-12) ** terms
+        lhs[~ok] = np.eye(terms)  # too few frames about it for a curve: their mean
+        fit = np.linalg.solve(lhs, rhs[..., None])[:, 0, 0]
+        fit = np.where(ok, fit, rhs[:, 0] / np.maximum(m[0], 1e-12))
+        if p == passes:
+            break
+        residual = np.abs(x - fit)[seen]
+        scale = 6 * max(float(np.median(residual)), 0.5)
+        u = np.minimum(np.abs(x - fit) / scale, 1.0)
+        weight = np.where(seen, (1 - u * u) ** 2, 0.0)
+    # the frame's own share of its fit (the hat matrix's diagonal): k(0)·w·(lhs⁻¹)₀₀
+    own = weight * np.where(ok, k[r] * np.linalg.inv(lhs)[:, 0, 0], k[r] / np.maximum(m[0], 1e-12))
+    use = seen & (own < 0.95) & (weight > 0)
+    if not use.any():
+        return fit, math.inf
+    miss = (x - fit)[use] / (1 - own[use])
+    return fit, float((weight[use] * miss**2).sum() / weight[use].sum())
 
 
 def level(points: np.ndarray) -> np.ndarray:
@@ -186,7 +215,7 @@ def level(points: np.ndarray) -> np.ndarray:
     frame): its rows smoothed by :func:`smoothed` at σ = :data:`LEVEL`. The distance a subject
     covers over the ground is this track's, so its steps are not spent on going up and down."""
     out = points.copy()
-    out[:, 1] = smoothed(points, LEVEL)[:, 1]
+    out[:, 1] = smoothed(points, LEVEL, degree=1)[:, 1]
     return out
 
 
