@@ -294,7 +294,7 @@ def test_a_transfer_plays_the_characters_own_steps_in_time(kit_clip, tmp_path):
     for steps in ("match", "cycle"):
         p.update_shot(shot.id, pose=steps)
         shown[steps] = [d.place(p.shots[0], t).frame for t in range(kit.FRAMES)]
-        assert iou() > rigid + 0.05, steps  # measured: rigid 0.51, match 0.73, cycle 0.64
+        assert iou() > rigid + 0.05, steps  # measured: rigid 0.62, match 0.92, cycle 0.78
     # in time order: the matched frame never jumps back, the cycle plays on
     assert sum(b < a for a, b in zip(shown["match"], shown["match"][1:], strict=False)) <= 2
     assert sum(abs(a - t) <= 2 for t, a in enumerate(shown["cycle"])) >= 0.8 * kit.FRAMES

@@ -78,6 +78,29 @@ def test_a_hop_carries_the_character_up_but_its_steps_go_by_the_ground_covered()
     assert bounce[-1] == pytest.approx(70, rel=0.15)
 
 
+def test_a_character_that_jumps_in_its_own_clip_does_not_jump_twice_on_a_hop():
+    """A's own frames keep it off the ground where it jumps in its clip (its own jump, on a
+    walk's path); on a path that hops, its feet go as high as the higher of the two — C's hop
+    or its own jump — not both added (a hopping puppet on a hopping path bounced twice as
+    high)."""
+    t = np.arange(36)
+    own = 12 * np.abs(np.sin(np.pi * np.arange(120) / 8))  # A's own jump in each of its frames
+    wk = dataclasses.replace(_walker(n=120), lifted=own)
+    hop = 20 * np.abs(np.sin(np.pi * t / 6))
+    track = np.column_stack([100 + 2.0 * t, 150 - hop])
+    plan = _plan(track, size="fixed", walker=wk, level=tr.level(track)[:, 1])
+    places = [plan.at(k) for k in t]
+    feet = np.array([50 - (p.point[1] - own[p.i]) for p in places])  # its feet's rise off 50
+    mine = own[[p.i for p in places]]
+    np.testing.assert_allclose(feet, np.maximum(hop, mine), atol=1.0)  # (C's floor: estimated)
+    both = (hop > 4) & (mine > 4)
+    assert both.sum() > 10 and (feet[both] < hop[both] + mine[both] - 3).all()
+    flat = _plan(np.column_stack([100 + 2.0 * t, np.full(36, 150.0)]), size="fixed", walker=wk)
+    on_walk = [flat.at(k) for k in t]  # on a path that does not hop: its own jump, whole
+    np.testing.assert_allclose([50 - (p.point[1] - own[p.i]) for p in on_walk],
+                               own[[p.i for p in on_walk]], atol=1e-9)
+
+
 def test_a_quick_hop_lands_and_a_flickering_cut_out_is_smoothed():
     """The track's smoothing takes as much as the track itself says is noise: clean quick hops
     (a bounce of 28 px every 6.5–10 frames, landings between frames or on one) keep their

@@ -225,6 +225,17 @@ def track(ground: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return smoothed(ground), level(ground)[:, 1]
 
 
+def floor(rows: np.ndarray, level_rows: np.ndarray) -> np.ndarray:
+    """(N,) a ground track's floor: where its feet come down between hops — its ``level_rows``
+    (:func:`level`: what goes on over seconds, a walk towards the camera coming down the frame)
+    plus the lowest its rows go below them (the largest) within :data:`FLOOR` frames of each
+    frame; NaN where none is seen."""
+    below = rows - level_rows
+    low = np.pad(np.where(np.isnan(below), -np.inf, below), FLOOR, constant_values=-np.inf)
+    out = np.lib.stride_tricks.sliding_window_view(low, 2 * FLOOR + 1).max(axis=1)
+    return level_rows + np.where(np.isfinite(out), out, np.nan)
+
+
 def distances(points: np.ndarray) -> np.ndarray:
     """(N,) how far a ground track (N, 2, no gaps) has gone over the ground by each frame."""
     return np.r_[0.0, np.cumsum(np.hypot(*np.diff(level(points), axis=0).T))]
@@ -320,6 +331,9 @@ class Walker:
     — they go nowhere sideways)."""
     poses: np.ndarray | None = None
     """(n, D) the silhouette (:func:`pose_descriptor`) of each of its frames."""
+    lifted: np.ndarray | None = None
+    """(n,) how far (its pixels) each of its frames keeps it off the path: its own jump, above
+    :data:`LIFT` of its height (its :attr:`ground` is lowered by as much); None: nowhere."""
 
     def frame(self, phase: float) -> int:
         """Index into :attr:`frames` at ``phase`` frames of A's walk: its frames in order, then
@@ -358,15 +372,12 @@ def walker(layers, first: int, subjects: tuple[int, ...], foot: Footing | None =
         w, h = layers.size
         ground = np.tile([w / 2, h - 1.0], (len(frames), 1))
     travelled = distances(ground)
-    # its feet stand on the path where they touch its floor (the lowest its ground point is in
-    # the frames around: a walk away from its camera moves it slowly); lifted higher than
-    # LIFT of its height (a jump of its own), it is lifted off the path as far, less that
-    floor = ground[:, 1].copy()
-    for i in range(len(frames)):
-        floor[i] = ground[max(0, i - FLOOR) : i + FLOOR + 1, 1].max()
+    # its feet stand on the path where they touch its floor (:func:`floor`: a walk away from
+    # its camera moves it slowly); lifted higher than LIFT of its height (a jump of its own), it
+    # is lifted off the path as far, less that
     tall = np.nanmedian(foot.height[frames]) if foot.seen[frames].any() else 0.0
-    lift = floor - ground[:, 1]
-    ground = np.column_stack([ground[:, 0], ground[:, 1] + np.maximum(lift - LIFT * tall, 0)])
+    lifted = np.maximum(floor(ground[:, 1], level(ground)[:, 1]) - ground[:, 1] - LIFT * tall, 0)
+    ground = np.column_stack([ground[:, 0], ground[:, 1] + lifted])
     centre = np.array([layers.centre(int(k), subjects) for k in frames])
     poses = describe(layers, frames)
     loop = 0
@@ -386,7 +397,7 @@ def walker(layers, first: int, subjects: tuple[int, ...], foot: Footing | None =
     if own is not None and own.known:
         depth = np.array([own.scale(ground[0, 1], y) for y in ground[:, 1]])
     return Walker(frames, loop, stride if moving else 0.0, heading, ground, centre, travelled,
-                  depth, max(2.0, float(tall) / 3), poses)  # fmt: skip
+                  depth, max(2.0, float(tall) / 3), poses, lifted)  # fmt: skip
 
 
 def describe(layers, frames) -> np.ndarray:
@@ -483,6 +494,10 @@ class Plan:
     _walked: np.ndarray | None = None
     """The last frame's point on C's level: how far the path went over the ground is measured
     between these (a hop's bounce does not spend the character's steps)."""
+    _rise: float = 0.0
+    """How far C's ground point is up from its floor, now (output pixels; as last seen)."""
+    _floor: np.ndarray | None = None
+    """C's floor (:func:`floor` of its track's rows), made at the first frame."""
     _origin: np.ndarray | None = None
     _lost_at: int | None = None
     _out_at: int | None = None
@@ -528,14 +543,19 @@ class Plan:
         return "; ".join(self.notes + extra)
 
     def _seen(self, t: int) -> tuple[int, np.ndarray | None]:
-        """C's frame at output frame t, and there its ground point and that point on its level
-        (:func:`level`) — (2, 2), the output's pixels — or None where it is not seen."""
+        """C's frame at output frame t, and there its ground point, that point on its level
+        (:func:`level`) and on its floor (:func:`floor`) — (3, 2), the output's pixels — or None
+        where it is not seen."""
         src = self.src
         k, extra = src.drive(t)
         if not 0 <= k < len(src.motion) or np.isnan(src.motion[k, 0]):
             return k, None
         x, y = src.motion[k]
-        p = np.array([[x, x], [y, y if src.level is None else src.level[k]], [1.0, 1.0]])
+        if self._floor is None:
+            lv = level(src.motion)[:, 1] if src.level is None else src.level
+            self._floor = floor(src.motion[:, 1], lv)
+        p = np.array([[x, x, x], [y, y if src.level is None else src.level[k], self._floor[k]],
+                      [1.0, 1.0, 1.0]])  # fmt: skip
         if extra is not None:
             p = extra @ p
         return k, (src.to_output @ p)[:2].T
@@ -555,6 +575,7 @@ class Plan:
                 self._lost_at = t
             return self._last
         self._last, self._lift = seen[0], seen[1] - seen[0]
+        self._rise = max(0.0, float(seen[2, 1] - seen[0, 1]))
         return seen[0]
 
     def _next(self, t: int) -> tuple:
@@ -606,6 +627,8 @@ class Plan:
         mirror = bool(wk.heading and self._heading and self._heading != wk.heading)
         if wk.depth is not None:  # A as big as in its first frame, whatever its own depth
             scale /= float(wk.depth[i])
+        if wk.lifted is not None and self._rise:  # A's own jump and C's, the higher: not both
+            point = point + (0.0, min(self._rise, float(wk.lifted[i]) * fit * scale))
         angle = src.turn(src.drive(t)[0]) if self.turns == "follow" else 0.0
         return point, scale, angle, i, mirror
 
