@@ -24,8 +24,9 @@ motion on B (kit.ClipSpec(A's character, B's set, C's motion and seed)). Per cas
   about its own (the pose, not where it stands: the anchor differs by design): PSNR and the
   silhouettes' IoU.
 
-The row **true_footing** is the transfer with A's and C's ground tracks read from the kit's true
-mattes instead of the cut-out (:func:`true_footing`): the plan alone.
+The row **transfer_match** is the transfer set to match poses (its Steps setting for a wave or
+a jump). The row **true_footing** is the transfer with A's and C's ground tracks read from the
+kit's true mattes instead of the cut-out (:func:`true_footing`): the plan alone.
 
 ``--real``: a strip on real footage (../shared/data: HallAndMonitor's walker performing the
 shop corridor's walker's path, on HallAndMonitor's set, whose perspective it learns): A as shot,
@@ -59,6 +60,9 @@ from engine.geometry import homogeneous
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 WAYS = ("rigid", "match", "transfer")
+ROWS = ("transfer_match", "true_footing")
+"""Measured beside them: the transfer set to *match poses* (its Steps setting for a wave or a
+jump: A's frames nearest C's silhouettes, in time order) and on true footing."""
 
 
 def cases(count: int, seed: int) -> list[tuple[kit.ClipSpec, kit.ClipSpec, kit.ClipSpec]]:
@@ -236,8 +240,12 @@ def measure(size: tuple[int, int], count: int, seed: int, figure: str | None) ->
                    "truth_sliding": sliding([feet(sa.character, q, size) for q in truth.poses()],
                                             tall)}  # fmt: skip
             pictures = {}
-            for way in (*WAYS, "true_footing"):
-                if way == "true_footing":  # the plan alone: a fresh Director (nothing cached)
+            for way in (*WAYS, *ROWS):
+                if way == "transfer_match":  # the transfer's own match poses (Steps setting)
+                    p.update_shot(p.shots[0].id, pose="match")
+                    ms = matrices(d, p.shots[0], "transfer")
+                    p.update_shot(p.shots[0].id, pose="cycle")
+                elif way == "true_footing":  # the plan alone: a fresh Director (nothing cached)
                     fresh = Director(p, device="cpu")
                     la, lc = id(fresh.layers(ids[0])), id(fresh.layers(ids[1]))
                     with true_footing({la: ag, lc: cg}, {la: ah, lc: ch}):
@@ -275,7 +283,7 @@ def measure(size: tuple[int, int], count: int, seed: int, figure: str | None) ->
                     [np.concatenate([pictures[w][t][:, tall - half : tall + half] for t in ts], 1)
                      for w in WAYS], 0))  # fmt: skip
     summary = {way: {k: float(np.mean([r[way][k] for r in results])) for k in results[0][way]}
-               for way in (*WAYS, "true_footing")}  # fmt: skip
+               for way in (*WAYS, *ROWS)}  # fmt: skip
     for key in ("own_sliding", "truth_sliding"):
         summary[key] = float(np.mean([r[key] for r in results]))
     if figure and strips:
