@@ -496,14 +496,16 @@ class Plan:
     between these (a hop's bounce does not spend the character's steps)."""
     _rise: float = 0.0
     """How far C's ground point is up from its floor, now (output pixels; as last seen)."""
-    _floor: np.ndarray | None = None
-    """C's floor (:func:`floor` of its track's rows), made at the first frame."""
+    _floor: np.ndarray = field(init=False)
+    """C's floor (:func:`floor` of its track's rows)."""
     _origin: np.ndarray | None = None
     _lost_at: int | None = None
     _out_at: int | None = None
 
     def __post_init__(self) -> None:
         src = self.src
+        on_level = level(src.motion)[:, 1] if src.level is None else src.level
+        self._floor = floor(src.motion[:, 1], on_level)
         if not (~np.isnan(src.motion[:, 0])).any():
             self.notes.append("nothing moves in the motion's clip: the character stands still")
         wk = src.walker
@@ -551,9 +553,6 @@ class Plan:
         if not 0 <= k < len(src.motion) or np.isnan(src.motion[k, 0]):
             return k, None
         x, y = src.motion[k]
-        if self._floor is None:
-            lv = level(src.motion)[:, 1] if src.level is None else src.level
-            self._floor = floor(src.motion[:, 1], lv)
         p = np.array([[x, x, x], [y, y if src.level is None else src.level[k], self._floor[k]],
                       [1.0, 1.0, 1.0]])  # fmt: skip
         if extra is not None:
